@@ -1,0 +1,179 @@
+"""Records that cross layer boundaries: what the connectors produce and the pure layers consume.
+
+Pure standard library on purpose: `arb/` and `mapping/` import these, and they must never pull in
+httpx, SQLAlchemy or Dagster. Money-like values (prices, counts, odds that become payouts) are
+`Decimal`, parsed from the venues' own strings; floats appear only in vectorized screening, inside
+`arb/`, and are always confirmed exactly.
+
+Every record keeps the venue's own identifiers so that any number we show can be traced back to the
+response it came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    """The structural outcome of a game a contract or a bet pays on (never a team *name*)."""
+
+    HOME = "home"
+    AWAY = "away"
+    DRAW = "draw"
+
+
+class ContractSide(StrEnum):
+    """Which side of a Kalshi binary contract we hold. YES pays when the market's outcome happens."""
+
+    YES = "yes"
+    NO = "no"
+
+
+@dataclass(frozen=True, slots=True)
+class PriceRange:
+    """One band of a Kalshi market's price grid (`price_ranges`): prices in [start, end] step `step`."""
+
+    start: Decimal
+    end: Decimal
+    step: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class KalshiMarket:
+    """One Kalshi binary market (one outcome of one game), as parsed from a `Market` object."""
+
+    ticker: str
+    event_ticker: str
+    status: str  # response status: initialized/active/inactive/closed/determined/finalized/...
+    market_type: str
+    yes_sub_title: str
+    no_sub_title: str
+    rules_primary: str
+    rules_secondary: str
+    open_time: datetime | None
+    close_time: datetime | None
+    expected_expiration_time: datetime | None
+    occurrence_datetime: datetime | None
+    yes_bid: Decimal | None
+    yes_ask: Decimal | None
+    no_bid: Decimal | None
+    no_ask: Decimal | None
+    price_level_structure: str
+    price_ranges: tuple[PriceRange, ...]
+    custom_strike: Mapping[str, str] | None = None
+    exchange_index: int = 0
+    fee_waiver_expiration_time: datetime | None = None
+    title: str = ""  # deprecated by Kalshi; kept for display only, never for matching
+    extra: Mapping[str, object] = field(default_factory=dict)  # unknown fields, kept verbatim
+
+
+@dataclass(frozen=True, slots=True)
+class KalshiEvent:
+    """One Kalshi event (one game) with its nested markets."""
+
+    event_ticker: str
+    series_ticker: str
+    title: str
+    sub_title: str
+    mutually_exclusive: bool
+    collateral_return_type: str
+    markets: tuple[KalshiMarket, ...]
+    product_metadata: Mapping[str, object] = field(default_factory=dict)
+    fee_type_override: str | None = None
+    fee_multiplier_override: Decimal | None = None
+    exchange_index: int = 0
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Milestone:
+    """A Kalshi milestone: the scheduled start and the home/away structured targets of a game."""
+
+    id: str
+    type: str
+    start_date: datetime
+    title: str
+    related_event_tickers: tuple[str, ...]
+    primary_event_tickers: tuple[str, ...]
+    details: Mapping[str, object] = field(default_factory=dict)
+    end_date: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesFees:
+    """How a series is charged (`Series.fee_type`, `Series.fee_multiplier`)."""
+
+    series_ticker: str
+    fee_type: str = "quadratic_with_maker_fees"
+    fee_multiplier: Decimal = Decimal("1")
+
+
+@dataclass(frozen=True, slots=True)
+class OrderBookLevels:
+    """A Kalshi order book exactly as sent: bids only on both sides, `(price_dollars, count)` pairs.
+
+    `no` levels are quoted as NO prices. No sort order is assumed: `arb.book` takes the max.
+    """
+
+    ticker: str
+    yes: tuple[tuple[Decimal, Decimal], ...]
+    no: tuple[tuple[Decimal, Decimal], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeStatus:
+    exchange_active: bool = True
+    trading_active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SportsbookQuote:
+    """One bookmaker's price for one outcome of one game, normalized across odds providers.
+
+    `outcome` is structural (home/away/draw for h2h; over/under for totals; home/away for spreads)
+    because names differ by provider; `outcome_name` keeps the provider's own string.
+    `decimal_odds` is exact: the provider's decimal number parsed from its text, or the exact
+    conversion of its American price (kept in `american_odds`).
+    """
+
+    provider: str
+    bookmaker: str
+    bookmaker_title: str
+    sport_key: str
+    league: str
+    event_id: str
+    home_team: str
+    away_team: str
+    commence_time: datetime
+    market: str  # "h2h" first; "spreads" / "totals" are modelled but optional
+    outcome: str  # Outcome value for h2h, or "over"/"under"
+    outcome_name: str
+    decimal_odds: Decimal
+    last_update: datetime  # the bookmaker's own timestamp (market level, else bookmaker level)
+    fetched_at: datetime  # when we received it
+    point: Decimal | None = None
+    american_odds: int | None = None
+    max_stake: Decimal | None = None  # bet limit when the provider reports one
+
+
+@dataclass(frozen=True, slots=True)
+class MarketSnapshot:
+    """Everything one scan looks at, captured together: the unit of replay and of backfills."""
+
+    captured_at: datetime
+    events: tuple[KalshiEvent, ...]
+    milestones: tuple[Milestone, ...]
+    orderbooks: Mapping[str, OrderBookLevels]
+    quotes: tuple[SportsbookQuote, ...]
+    series_fees: Mapping[str, SeriesFees] = field(default_factory=dict)
+    exchange: ExchangeStatus = field(default_factory=ExchangeStatus)
+    books_captured_at: datetime | None = None  # when the order books were fetched (else captured_at)
+    source: str = ""  # where it came from: a directory, "simulator", "kalshi+the-odds-api", ...
+
+    @property
+    def markets(self) -> tuple[KalshiMarket, ...]:
+        return tuple(m for e in self.events for m in e.markets)

@@ -1,0 +1,132 @@
+"""Typed application settings, read once from the environment (and `.env`).
+
+Every variable is documented in `.env.example`. Defaults run everything on one machine with no
+account and no network: SQLite, the local simulator as venue, paper mode. Secrets are `SecretStr`
+so they never print in a repr, a log line or Dagster metadata.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    return Path.home() / ".arb_pipeline"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # --- general ---------------------------------------------------------------------------------
+    data_dir: Path = Field(default_factory=default_data_dir, alias="ARB_DATA_DIR")
+    mode: Literal["paper", "live"] = Field("paper", alias="ARB_MODE")
+    log_level: str = Field("INFO", alias="ARB_LOG_LEVEL")
+
+    # --- database --------------------------------------------------------------------------------
+    database_url: str | None = Field(None, alias="DATABASE_URL")  # default: SQLite under data_dir
+
+    # --- Kalshi ----------------------------------------------------------------------------------
+    kalshi_base_url: str = Field("http://127.0.0.1:8765/trade-api/v2", alias="KALSHI_BASE_URL")
+    kalshi_key_id: str | None = Field(None, alias="KALSHI_API_KEY_ID")
+    kalshi_private_key_path: Path | None = Field(None, alias="KALSHI_PRIVATE_KEY_PATH")
+    kalshi_private_key_pem: SecretStr | None = Field(None, alias="KALSHI_PRIVATE_KEY_PEM")
+    kalshi_tier: str = Field("basic", alias="KALSHI_TIER")
+    kalshi_connect_timeout_s: float = Field(3.0, alias="KALSHI_CONNECT_TIMEOUT_S")
+    kalshi_read_timeout_s: float = Field(10.0, alias="KALSHI_READ_TIMEOUT_S")
+    kalshi_max_retries: int = Field(4, alias="KALSHI_MAX_RETRIES")
+    kalshi_series: str = Field(
+        "KXNFLGAME,KXNBAGAME,KXNHLGAME,KXMLBGAME,KXEPLGAME", alias="KALSHI_SERIES"
+    )  # game-winner series scanned, comma-separated
+
+    # --- sportsbook odds -------------------------------------------------------------------------
+    odds_provider: str = Field("the_odds_api", alias="ODDS_PROVIDER")
+    odds_api_base_url: str = Field("http://127.0.0.1:8765", alias="ODDS_API_BASE_URL")
+    odds_api_key: SecretStr | None = Field(None, alias="ODDS_API_KEY")
+    odds_api_regions: str = Field("us,eu", alias="ODDS_API_REGIONS")
+    odds_api_bookmakers: str = Field("", alias="ODDS_API_BOOKMAKERS")  # overrides regions when set
+    odds_api_format: Literal["decimal", "american"] = Field("decimal", alias="ODDS_API_FORMAT")
+    odds_api_quota_floor: int = Field(50, alias="ODDS_API_QUOTA_FLOOR")
+    odds_sports: str = Field(
+        "americanfootball_nfl,basketball_nba,icehockey_nhl,baseball_mlb,soccer_epl", alias="ODDS_SPORTS"
+    )
+
+    # --- detection (see arb/constraints.py for what each limit means and why its default) ---------
+    min_edge_bps: int = Field(0, alias="ARB_MIN_EDGE_BPS")
+    min_value_edge_bps: int = Field(200, alias="ARB_MIN_VALUE_EDGE_BPS")
+    max_edge_bps: int = Field(1500, alias="ARB_MAX_EDGE_BPS")
+    min_profit: Decimal = Field(Decimal("0.00"), alias="ARB_MIN_PROFIT")
+    max_kalshi_quote_age_s: float = Field(30.0, alias="ARB_MAX_KALSHI_QUOTE_AGE_S")
+    max_book_quote_age_s: float = Field(180.0, alias="ARB_MAX_BOOK_QUOTE_AGE_S")
+    pregame_buffer_s: float = Field(300.0, alias="ARB_PREGAME_BUFFER_S")
+    devig_method: str = Field("multiplicative", alias="ARB_DEVIG_METHOD")
+    min_books: int = Field(2, alias="ARB_MIN_BOOKS")
+    sharp_books: str = Field("pinnacle:3,betfair_ex_eu:2,betfair_ex_uk:2", alias="ARB_SHARP_BOOK_WEIGHTS")
+
+    # --- sizing ----------------------------------------------------------------------------------
+    bankroll: Decimal = Field(Decimal("10000"), alias="ARB_BANKROLL")
+    kelly_fraction: float = Field(0.25, alias="ARB_KELLY_FRACTION")
+    max_bankroll_fraction: float = Field(0.05, alias="ARB_MAX_BANKROLL_FRACTION")
+    max_stake_per_event: Decimal = Field(Decimal("500"), alias="ARB_MAX_STAKE_PER_EVENT")
+    max_stake_per_market: Decimal = Field(Decimal("500"), alias="ARB_MAX_STAKE_PER_MARKET")
+    max_total_exposure: Decimal = Field(Decimal("5000"), alias="ARB_MAX_TOTAL_EXPOSURE")
+    sportsbook_stake_limit: Decimal = Field(Decimal("1000"), alias="ARB_SPORTSBOOK_STAKE_LIMIT")
+
+    # --- execution -------------------------------------------------------------------------------
+    opportunity_ttl_s: float = Field(20.0, alias="ARB_OPPORTUNITY_TTL_S")
+    paper_latency_ms: int = Field(150, alias="ARB_PAPER_LATENCY_MS")
+    paper_slippage_ticks: int = Field(0, alias="ARB_PAPER_SLIPPAGE_TICKS")
+
+    # --- circuit breaker -------------------------------------------------------------------------
+    breaker_max_consecutive_errors: int = Field(3, alias="ARB_BREAKER_MAX_CONSECUTIVE_ERRORS")
+    breaker_max_daily_loss: Decimal = Field(Decimal("250"), alias="ARB_BREAKER_MAX_DAILY_LOSS")
+    breaker_max_open_exposure: Decimal = Field(Decimal("5000"), alias="ARB_BREAKER_MAX_OPEN_EXPOSURE")
+    breaker_max_data_age_s: float = Field(120.0, alias="ARB_BREAKER_MAX_DATA_AGE_S")
+    breaker_max_api_error_rate: float = Field(0.5, alias="ARB_BREAKER_MAX_API_ERROR_RATE")
+    breaker_cooldown_s: float = Field(300.0, alias="ARB_BREAKER_COOLDOWN_S")
+
+    # --- alerts (secrets) ------------------------------------------------------------------------
+    alert_webhook_url: SecretStr | None = Field(None, alias="ARB_ALERT_WEBHOOK_URL")
+    alert_email_to: str | None = Field(None, alias="ARB_ALERT_EMAIL_TO")
+    smtp_host: str | None = Field(None, alias="ARB_SMTP_HOST")
+    smtp_port: int = Field(587, alias="ARB_SMTP_PORT")
+    smtp_user: str | None = Field(None, alias="ARB_SMTP_USER")
+    smtp_password: SecretStr | None = Field(None, alias="ARB_SMTP_PASSWORD")
+
+    # --- scanning --------------------------------------------------------------------------------
+    scan_interval_s: int = Field(10, alias="ARB_SCAN_INTERVAL_S")
+
+    @field_validator("data_dir", mode="after")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "arb_pipeline.sqlite3"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.sqlite_path}"
+
+    def sharp_book_weights(self) -> dict[str, float]:
+        weights: dict[str, float] = {}
+        for item in filter(None, (part.strip() for part in self.sharp_books.split(","))):
+            name, _, weight = item.partition(":")
+            try:
+                weights[name.strip()] = float(weight or 1)
+            except ValueError as exc:
+                raise ValueError(
+                    f"ARB_SHARP_BOOK_WEIGHTS: weight {weight!r} for book {name!r} is not a number"
+                ) from exc
+        return weights
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
