@@ -68,14 +68,17 @@ class Settings(BaseSettings):
     min_books: int = Field(2, alias="ARB_MIN_BOOKS")
     sharp_books: str = Field("pinnacle:3,betfair_ex_eu:2,betfair_ex_uk:2", alias="ARB_SHARP_BOOK_WEIGHTS")
 
+    # --- mapping ---------------------------------------------------------------------------------
+    overrides_path: Path | None = Field(None, alias="ARB_MAPPING_OVERRIDES")  # default: repo's mapping_overrides.yaml
+
     # --- sizing ----------------------------------------------------------------------------------
     bankroll: Decimal = Field(Decimal("10000"), alias="ARB_BANKROLL")
     kelly_fraction: float = Field(0.25, alias="ARB_KELLY_FRACTION")
-    max_bankroll_fraction: float = Field(0.05, alias="ARB_MAX_BANKROLL_FRACTION")
+    max_bankroll_fraction: float = Field(0.02, alias="ARB_MAX_BANKROLL_FRACTION")
     max_stake_per_event: Decimal = Field(Decimal("500"), alias="ARB_MAX_STAKE_PER_EVENT")
-    max_stake_per_market: Decimal = Field(Decimal("500"), alias="ARB_MAX_STAKE_PER_MARKET")
+    max_stake_per_market: Decimal = Field(Decimal("250"), alias="ARB_MAX_STAKE_PER_MARKET")
     max_total_exposure: Decimal = Field(Decimal("5000"), alias="ARB_MAX_TOTAL_EXPOSURE")
-    sportsbook_stake_limit: Decimal = Field(Decimal("1000"), alias="ARB_SPORTSBOOK_STAKE_LIMIT")
+    sportsbook_stake_limit: Decimal = Field(Decimal("250"), alias="ARB_SPORTSBOOK_STAKE_LIMIT")
 
     # --- execution -------------------------------------------------------------------------------
     opportunity_ttl_s: float = Field(20.0, alias="ARB_OPPORTUNITY_TTL_S")

@@ -1,0 +1,290 @@
+"""`arb-pipeline …`: the command-line entry point.
+
+Thin on purpose: every subcommand parses its arguments and calls the same services the Dagster
+assets and the API call, so a rule lives in one place. Heavy imports happen inside the handlers so
+`arb-pipeline --help` answers instantly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+DESCRIPTION = """\
+arb_pipeline: find and trade price differences between Kalshi prediction markets and sportsbook
+odds. It resolves every Kalshi game market to its sportsbook game and outcome, removes the
+bookmakers' margin, detects arbitrage and +EV opportunities net of Kalshi's fees, sizes them
+against the order book, and executes the Kalshi leg behind a circuit breaker (paper by default).
+"""
+
+EPILOG = """\
+examples:
+  arb-pipeline scan --sample                      scan the bundled sample snapshot
+  arb-pipeline scan --snapshot DIR --json         scan a recorded snapshot, print JSON
+  arb-pipeline resolve --snapshot DIR --json      show how every Kalshi market was matched
+  arb-pipeline mapping reject KXNBAGAME-26NOV24BOSNYK-NYK --why "wrong game" --who alice
+  arb-pipeline sim --port 8765                    run the local venue simulator
+  arb-pipeline db upgrade                         create/upgrade the database
+  arb-pipeline breaker status|trip|reset          inspect or operate the circuit breaker
+  arb-pipeline run --cycles 3                     run the scan pipeline headless, 3 times
+  arb-pipeline demo                               simulator + database + Dagster UI (make demo)
+
+Configuration comes from environment variables (see .env.example); paper mode is the default.
+"""
+
+
+class CliError(Exception):
+    """A user-facing error: printed without a traceback, exit status 2."""
+
+
+def parse_time(value: str) -> datetime:
+    """Parse an ISO 8601 / RFC 3339 time; a naive time is taken as UTC."""
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"--as-of: {value!r} is not an ISO 8601 time (e.g. 2026-11-24T17:00:00Z)"
+        ) from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _snapshot_arg(args: argparse.Namespace) -> Path:
+    from arb_pipeline.services.scan import SAMPLE_SNAPSHOT_DIR
+
+    if getattr(args, "sample", False):
+        return SAMPLE_SNAPSHOT_DIR
+    if not args.snapshot:
+        raise CliError("give --snapshot DIR (a recorded snapshot directory) or --sample")
+    path = Path(args.snapshot)
+    if not path.is_dir():
+        raise CliError(f"--snapshot: {path} is not a directory")
+    return path
+
+
+# --- scan / resolve ------------------------------------------------------------------------------
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    from arb_pipeline.services.report import render_opportunities_table
+    from arb_pipeline.services.scan import ScanConfig, scan_directory
+    from arb_pipeline.settings import get_settings
+
+    result = scan_directory(_snapshot_arg(args), ScanConfig.from_settings(get_settings()), as_of=args.as_of)
+    if args.json:
+        print(json.dumps([o.to_dict() for o in result.detection.opportunities], indent=2))
+    else:
+        print(render_opportunities_table(result))
+    return 0
+
+
+def cmd_resolve(args: argparse.Namespace) -> int:
+    from arb_pipeline.services.report import render_resolution_table
+    from arb_pipeline.services.scan import ScanConfig, resolve_directory
+    from arb_pipeline.settings import get_settings
+
+    resolution, as_of = resolve_directory(
+        _snapshot_arg(args), ScanConfig.from_settings(get_settings()), as_of=args.as_of
+    )
+    if args.json:
+        print(json.dumps(resolution.to_dict(), indent=2, default=str))
+    else:
+        print(render_resolution_table(resolution, as_of))
+    return 0
+
+
+# --- mapping overrides ---------------------------------------------------------------------------
+
+
+def cmd_mapping(args: argparse.Namespace) -> int:
+    from arb_pipeline.services.mappings import run_mapping_command
+    from arb_pipeline.settings import get_settings
+
+    output = run_mapping_command(args, get_settings())
+    print(output)
+    return 0
+
+
+# --- simulator, database, breaker, pipeline ------------------------------------------------------
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    from arb_pipeline.settings import get_settings
+    from arb_pipeline.sim.cli import run_sim
+
+    run_sim(
+        host=args.host,
+        port=args.port,
+        kalshi_key_id=args.kalshi_key_id,
+        kalshi_public_key_path=Path(args.kalshi_public_key) if args.kalshi_public_key else None,
+        seed=args.seed,
+        data_dir=get_settings().data_dir,
+    )
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from arb_pipeline.settings import get_settings
+    from arb_pipeline.storage.migrate import upgrade
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.effective_database_url)
+    print(f"database is at the latest revision ({_redact_url(settings.effective_database_url)})")
+    return 0
+
+
+def cmd_breaker(args: argparse.Namespace) -> int:
+    from arb_pipeline.services.operations import breaker_command
+    from arb_pipeline.settings import get_settings
+
+    print(breaker_command(args.action, reason=args.reason, who=args.who, settings=get_settings()))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from arb_pipeline.services.headless import run_cycles_cli
+
+    return run_cycles_cli(cycles=args.cycles, interval_s=args.interval, source=args.source)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from arb_pipeline.services.demo import run_demo
+
+    return run_demo(port=args.port, ui_port=args.ui_port, headless_cycles=args.cycles)
+
+
+def _redact_url(url: str) -> str:
+    """Hide a password in a database URL before printing it."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - printing must never fail on an odd URL
+        return "<database url>"
+
+
+# --- parser --------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="arb-pipeline",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add_snapshot_args(p: argparse.ArgumentParser) -> None:
+        src = p.add_mutually_exclusive_group()
+        src.add_argument("--snapshot", metavar="DIR", help="a recorded snapshot directory (venue responses)")
+        src.add_argument("--sample", action="store_true", help="use the bundled sample snapshot")
+        p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+        p.add_argument(
+            "--as-of",
+            type=parse_time,
+            default=None,
+            metavar="TIME",
+            help="evaluate staleness and game start against TIME instead of now (ISO 8601)",
+        )
+
+    p = sub.add_parser(
+        "scan",
+        help="scan a recorded snapshot for arbitrage and +EV opportunities",
+        description="Resolve, price and scan a snapshot directory: kalshi_events.json, "
+        "kalshi_orderbooks.json, odds_<sport_key>.json per sport, optional meta.json, "
+        "kalshi_series.json and kalshi_exchange_status.json.",
+    )
+    add_snapshot_args(p)
+    p.set_defaults(func=cmd_scan)
+
+    p = sub.add_parser(
+        "resolve",
+        help="match each Kalshi market to its sportsbook game and outcome",
+        description="Print resolved rows (market, game, outcome, method, confidence, guards) and "
+        "the unresolved items with the reason for each.",
+    )
+    add_snapshot_args(p)
+    p.set_defaults(func=cmd_resolve)
+
+    p = sub.add_parser("mapping", help="list, confirm, reject or override market mappings")
+    msub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    m = msub.add_parser("list", help="list manual overrides (and, with --snapshot, current mappings)")
+    m.add_argument("--snapshot", metavar="DIR", help="also resolve this snapshot and list its mappings")
+    m.add_argument("--json", action="store_true")
+    for action, text in (
+        ("confirm", "confirm a proposed (fuzzy) mapping so it may trade"),
+        ("reject", "reject a mapping: the market is never matched to that game"),
+    ):
+        m = msub.add_parser(action, help=text)
+        m.add_argument("market", help="Kalshi market ticker (or event ticker)")
+        m.add_argument("--game", metavar="EVENT_ID", help="sportsbook event id (default: any)")
+        m.add_argument("--why", required=True, help="why (kept with the decision)")
+        m.add_argument("--who", default=None, help="who decided (default: $USER)")
+    m = msub.add_parser("override", help="force a market onto a sportsbook game and outcome")
+    m.add_argument("market", help="Kalshi market ticker")
+    m.add_argument("--game", metavar="EVENT_ID", required=True, help="sportsbook event id")
+    m.add_argument("--outcome", required=True, choices=["home", "away", "draw"], help="what YES backs")
+    m.add_argument("--why", required=True)
+    m.add_argument("--who", default=None)
+    p.set_defaults(func=cmd_mapping)
+
+    p = sub.add_parser("sim", help="run the local venue simulator (Kalshi + The Odds API)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--kalshi-key-id", default=None, help="API key id the simulator accepts")
+    p.add_argument("--kalshi-public-key", default=None, metavar="PATH", help="PEM public key to verify")
+    p.add_argument("--seed", type=int, default=None, help="scenario seed (deterministic slate)")
+    p.set_defaults(func=cmd_sim)
+
+    p = sub.add_parser("db", help="database migrations")
+    p.add_argument("action", choices=["upgrade"])
+    p.set_defaults(func=cmd_db)
+
+    p = sub.add_parser("breaker", help="circuit breaker: status, manual trip (kill switch), reset")
+    p.add_argument("action", choices=["status", "trip", "reset"])
+    p.add_argument("--reason", default="manual kill switch", help="why (for trip)")
+    p.add_argument("--who", default=None, help="who (default: $USER)")
+    p.set_defaults(func=cmd_breaker)
+
+    p = sub.add_parser("run", help="run the scan pipeline headless for N cycles (no UI)")
+    p.add_argument("--cycles", type=int, default=1)
+    p.add_argument("--interval", type=float, default=0.0, help="seconds between cycles")
+    p.add_argument(
+        "--source", default="simulator", choices=["simulator", "sample", "live"], help="market data source"
+    )
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("demo", help="simulator + database + Dagster UI with sensors on, paper mode")
+    p.add_argument("--port", type=int, default=8765, help="simulator port")
+    p.add_argument("--ui-port", type=int, default=3000, help="Dagster UI port")
+    p.add_argument(
+        "--cycles", type=int, default=None, help="run N headless cycles instead of the UI (no browser needed)"
+    )
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except CliError as exc:
+        print(f"arb-pipeline {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, ValueError) as exc:
+        # Bad input (a snapshot file missing or malformed, an invalid setting): say what and where.
+        print(f"arb-pipeline {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
