@@ -224,12 +224,14 @@ def build_parser() -> argparse.ArgumentParser:
         ("reject", "reject a mapping: the market is never matched to that game"),
     ):
         m = msub.add_parser(action, help=text)
-        m.add_argument("market", help="Kalshi market ticker (or event ticker)")
+        m.add_argument("ticker", help="Kalshi market ticker (or event ticker with --event)")
+        m.add_argument("--event", action="store_true", help="the ticker is a Kalshi event ticker")
         m.add_argument("--game", metavar="EVENT_ID", help="sportsbook event id (default: any)")
         m.add_argument("--why", required=True, help="why (kept with the decision)")
         m.add_argument("--who", default=None, help="who decided (default: $USER)")
     m = msub.add_parser("override", help="force a market onto a sportsbook game and outcome")
-    m.add_argument("market", help="Kalshi market ticker")
+    m.add_argument("ticker", help="Kalshi market ticker")
+    m.set_defaults(event=False)
     m.add_argument("--game", metavar="EVENT_ID", required=True, help="sportsbook event id")
     m.add_argument("--outcome", required=True, choices=["home", "away", "draw"], help="what YES backs")
     m.add_argument("--why", required=True)
@@ -280,6 +282,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(f"arb-pipeline {args.command}: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `arb-pipeline scan --sample | head`: not an error of ours
+        sys.stderr.close()
+        return 0
     except (FileNotFoundError, ValueError) as exc:
         # Bad input (a snapshot file missing or malformed, an invalid setting): say what and where.
         print(f"arb-pipeline {args.command}: {exc}", file=sys.stderr)

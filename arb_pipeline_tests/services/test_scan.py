@@ -1,0 +1,112 @@
+"""The scan use-case over the bundled sample: every stage connected, every number auditable."""
+
+from datetime import UTC, datetime
+from decimal import ROUND_FLOOR, Decimal
+
+import pytest
+
+from arb_pipeline.connectors.snapshot import load_snapshot
+from arb_pipeline.domain import Outcome
+from arb_pipeline.services.scan import (
+    SAMPLE_SNAPSHOT_DIR,
+    ScanConfig,
+    build_games,
+    price_games,
+    resolve_snapshot,
+    scan,
+)
+
+AS_OF = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)
+CENT = Decimal("0.01")
+
+
+@pytest.fixture(scope="module")
+def snapshot():
+    return load_snapshot(SAMPLE_SNAPSHOT_DIR)
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory):
+    return ScanConfig(overrides_path=tmp_path_factory.mktemp("ov") / "none.yaml")
+
+
+@pytest.fixture(scope="module")
+def result(snapshot, config):
+    return scan(snapshot, config, AS_OF)
+
+
+def payout_in(leg, outcome: Outcome) -> Decimal:
+    """What a leg pays if `outcome` happens — derived from the leg's side, not from its own claim."""
+    if leg.venue == "kalshi":
+        wins = (outcome == leg.outcome) if leg.side == "yes" else (outcome != leg.outcome)
+        return leg.size if wins else Decimal(0)
+    assert leg.side == "back"
+    return (leg.size * leg.price).quantize(CENT, rounding=ROUND_FLOOR) if outcome == leg.outcome else Decimal(0)
+
+
+def leg_cost(leg) -> Decimal:
+    if leg.venue == "kalshi":
+        return sum((price * count for price, count in leg.levels), Decimal(0)) + leg.fee
+    return leg.size
+
+
+def test_sample_resolves_completely(result, snapshot):
+    assert len(result.resolution.rows) == len(snapshot.markets)
+    assert not result.resolution.unresolved
+    assert not result.assembly.problems
+    assert len(result.games) == len(snapshot.events)
+
+
+def test_every_arbitrage_pays_more_than_it_costs_in_every_outcome(result):
+    arbs = [o for o in result.detection.opportunities if o.kind == "arbitrage"]
+    assert arbs, "the sample carries at least one arbitrage"
+    games = {g.event_ticker: g for g in result.games}
+    for opp in arbs:
+        cost = sum((leg_cost(leg) for leg in opp.legs), Decimal(0))
+        assert cost == opp.cost
+        profits = [sum((payout_in(leg, o) for leg in opp.legs), Decimal(0)) - cost for o in games[opp.event].outcomes]
+        assert min(profits) > 0
+        assert min(profits) == opp.profit
+        for leg in opp.legs:
+            assert isinstance(leg.price, Decimal) and isinstance(leg.size, Decimal) and isinstance(leg.fee, Decimal)
+
+
+def test_value_bets_are_priced_below_the_consensus(result):
+    values = [o for o in result.detection.opportunities if o.kind == "value"]
+    assert values
+    for opp in values:
+        (leg,) = opp.legs
+        all_in = (leg_cost(leg)) / leg.size
+        fair = opp.fair_probability if leg.side == "yes" else 1 - opp.fair_probability
+        assert Decimal(str(fair)) - all_in >= Decimal("0.02")  # the default 200 bps minimum edge
+
+
+def test_pricing_stage_gives_a_fair_probability_per_outcome(snapshot, config):
+    resolution = resolve_snapshot(snapshot, config, AS_OF)
+    games = build_games(snapshot, resolution, config).games
+    lines = price_games(games, config)
+    assert len(lines) == sum(len(g.outcomes) for g in games)
+    by_event: dict[str, float] = {}
+    for line in lines:
+        assert line.fair_probability is not None and 0 < line.fair_probability < 1
+        assert line.books_used and line.booksum_min >= 1.0
+        by_event[line.event_ticker] = by_event.get(line.event_ticker, 0.0) + line.fair_probability
+    assert all(abs(total - 1) < 1e-9 for total in by_event.values())
+
+
+def test_soccer_games_are_three_way_with_the_tie_as_draw(result):
+    soccer = [g for g in result.games if g.league == "EPL"]
+    assert soccer
+    for game in soccer:
+        assert set(game.outcomes) == {Outcome.HOME, Outcome.DRAW, Outcome.AWAY}
+        assert game.kalshi[Outcome.DRAW].ticker.endswith("-TIE")
+
+
+def test_a_game_that_has_started_is_never_an_opportunity(snapshot, config):
+    late = scan(snapshot, config, datetime(2026, 11, 26, 12, 0, tzinfo=UTC))
+    assert not late.detection.opportunities
+
+
+def test_naive_as_of_is_refused(snapshot, config):
+    with pytest.raises(ValueError, match="timezone-aware"):
+        scan(snapshot, config, datetime(2026, 11, 24, 17, 0))

@@ -1,0 +1,111 @@
+"""The command line as a person uses it: real arguments in, printed output and exit codes out."""
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from arb_pipeline import cli
+from arb_pipeline.settings import get_settings
+
+AS_OF = "2026-11-24T17:00:00Z"
+LEG_KEYS = {"venue", "market", "outcome", "side", "price", "size"}
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("ARB_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ARB_MAPPING_OVERRIDES", str(tmp_path / "overrides.yaml"))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def run(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_help_explains_itself(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for word in ("scan", "resolve", "mapping", "sim", "breaker", "run", "demo", "paper"):
+        assert word in out
+
+
+def test_scan_sample_json_has_the_documented_fields(capsys):
+    code, out, _ = run(capsys, "scan", "--sample", "--json", "--as-of", AS_OF)
+    assert code == 0
+    opportunities = json.loads(out)
+    assert {o["kind"] for o in opportunities} == {"arbitrage", "value"}
+    for opp in opportunities:
+        assert {"kind", "event", "legs", "cost", "profit", "roi", "edge_bps"} <= opp.keys()
+        assert opp["event"].startswith("KX")
+        for leg in opp["legs"]:
+            assert LEG_KEYS <= leg.keys()
+            Decimal(leg["price"]), Decimal(leg["size"])  # exact strings, not floats
+        # cost is every leg's outlay plus every fee
+        assert Decimal(opp["cost"]) == sum(Decimal(leg["cost"]) for leg in opp["legs"])
+        if opp["kind"] == "arbitrage":
+            assert Decimal(opp["profit"]) > 0
+
+
+def test_scan_sample_table_is_readable(capsys):
+    code, out, _ = run(capsys, "scan", "--sample", "--as-of", AS_OF)
+    assert code == 0
+    assert "arbitrage" in out and "edge bps" in out and "markets resolved" in out
+
+
+def test_scan_after_every_game_started_finds_nothing_tradable(capsys):
+    code, out, _ = run(capsys, "scan", "--sample", "--json", "--as-of", "2026-11-26T12:00:00Z")
+    assert code == 0
+    assert json.loads(out) == []
+
+
+def test_bad_as_of_is_a_clear_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["scan", "--sample", "--as-of", "yesterday"])
+    assert exc.value.code == 2
+    assert "--as-of" in capsys.readouterr().err
+
+
+def test_missing_snapshot_directory_is_a_clear_error(capsys, tmp_path):
+    code, _, err = run(capsys, "scan", "--snapshot", str(tmp_path / "nope"))
+    assert code == 2
+    assert "not a directory" in err
+
+
+def test_snapshot_without_required_file_names_it(capsys, tmp_path):
+    (tmp_path / "odds_basketball_nba.json").write_text("[]")
+    code, _, err = run(capsys, "scan", "--snapshot", str(tmp_path))
+    assert code == 2
+    assert "kalshi_events.json" in err
+
+
+def test_resolve_sample_json(capsys):
+    code, out, _ = run(capsys, "resolve", "--sample", "--json", "--as-of", AS_OF)
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["rows"] and all(r["method"] == "rule" for r in doc["rows"])
+    assert all(r["orientation"] == "yes_backs_outcome" for r in doc["rows"])
+
+
+def test_a_mapping_fix_takes_effect_on_the_next_scan(capsys):
+    _, out, _ = run(capsys, "scan", "--sample", "--json", "--as-of", AS_OF)
+    first = json.loads(out)
+    market = next(leg["market"] for o in first for leg in o["legs"] if leg["venue"] == "kalshi")
+    code, out, _ = run(capsys, "mapping", "reject", market, "--why", "suspected wrong game", "--who", "tester")
+    assert code == 0 and "reject" in out
+    _, out, _ = run(capsys, "scan", "--sample", "--json", "--as-of", AS_OF)
+    assert all(leg["market"] != market for o in json.loads(out) for leg in o["legs"])
+    code, out, _ = run(capsys, "mapping", "list")
+    assert "tester" in out and market in out
+
+
+def test_mapping_command_without_why_is_refused(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["mapping", "reject", "KXNBAGAME-26NOV24BOSMEM-BOS"])
+    assert exc.value.code == 2
