@@ -1,0 +1,412 @@
+"""Recorded snapshot directories: the venues' own responses, unchanged, as one replayable scan.
+
+Layout (every file is the venue's response body, byte-for-byte the JSON it sent):
+
+    kalshi_events.json           GET /events?with_nested_markets=true&with_milestones=true   (required)
+    kalshi_orderbooks.json       GET /markets/orderbooks                                     (required)
+    odds_<sport_key>.json        The Odds API GET /v4/sports/{sport}/odds, decimal or American (>= 1)
+    kalshi_series.json           {"series": [Series, ...]}  for fee_type / fee_multiplier    (optional)
+    kalshi_exchange_status.json  GET /exchange/status                                        (optional)
+    meta.json                    {"captured_at": RFC 3339, "source": ..., "odds_fetched_at"?,
+                                  "books_captured_at"?, "odds_format"?: "decimal" | "american" |
+                                  {sport_key: format}}  (else each odds file's format is detected)
+                                                                                             (optional)
+
+Without `meta.json`, `captured_at` is the newest modification time of the snapshot's files: the
+latest moment any of them can have been written, so age checks err toward "older". Quotes carry
+`odds_fetched_at` (else `captured_at`) as their fetch time.
+
+Entry points: `load_snapshot(dir)` / `read_snapshot(dir)` (the latter returns the odds problems as
+data), `parse_payloads(texts, captured_at=...)` / `read_payloads(...)` for the same files held in
+memory (e.g. the database's stored payloads, no temporary directory), and `write_snapshot`.
+
+Kalshi files are parsed by `connectors.kalshi.models` (the same parsers as the live client) from
+plain JSON, so their strict "dollar fields are strings" checks still apply; odds files are parsed
+with every fractional number as an exact `Decimal`. Every error names the file (and the JSON path
+where there is one); odds items that cannot become quotes are reported, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from arb_pipeline.connectors.sportsbooks.base import NormalizeProblem
+from arb_pipeline.connectors.sportsbooks.errors import OddsPayloadError
+from arb_pipeline.connectors.sportsbooks.jsonio import dumps_exact, loads_exact
+from arb_pipeline.connectors.sportsbooks.normalize import normalize_odds_response
+from arb_pipeline.connectors.sportsbooks.replay import RecordedOdds
+from arb_pipeline.domain import ExchangeStatus, MarketSnapshot, SeriesFees
+
+log = logging.getLogger(__name__)
+
+EVENTS_FILE = "kalshi_events.json"
+ORDERBOOKS_FILE = "kalshi_orderbooks.json"
+SERIES_FILE = "kalshi_series.json"
+EXCHANGE_FILE = "kalshi_exchange_status.json"
+META_FILE = "meta.json"
+_ODDS_FILE_RE = re.compile(r"^odds_(?P<sport>[a-z0-9_]+)\.json$")
+_FIXED_FILES = (EVENTS_FILE, ORDERBOOKS_FILE, SERIES_FILE, EXCHANGE_FILE, META_FILE)
+
+
+class SnapshotError(ValueError):
+    """A snapshot directory or one of its files is missing, not JSON, or not the documented shape."""
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotMeta:
+    captured_at: datetime
+    source: str
+    odds_fetched_at: datetime | None = None
+    books_captured_at: datetime | None = None
+    odds_formats: Mapping[str, str] = field(default_factory=dict)  # sport key (or "*") → decimal/american
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotLoad:
+    """A loaded snapshot and every problem met while normalizing its odds (see `NormalizeResult`)."""
+
+    snapshot: MarketSnapshot
+    problems: tuple[NormalizeProblem, ...]
+    ignored_markets: Mapping[str, int]
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+class _Files:
+    """A snapshot's files by name (read from a directory, or stored payloads), labelled for errors."""
+
+    def __init__(self, texts: Mapping[str, str | bytes], label: Callable[[str], str]) -> None:
+        self.texts, self.label = texts, label
+
+    def has(self, name: str) -> bool:
+        return name in self.texts
+
+    def json(self, name: str, *, exact_numbers: bool = False) -> Any:
+        """The file's JSON; errors name the file and, for syntax errors, the line and column."""
+        where = self.label(name)
+        if name not in self.texts:
+            raise SnapshotError(f"{where}: required file is missing")
+        raw = self.texts[name]
+        try:
+            text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        except UnicodeDecodeError as exc:
+            raise SnapshotError(f"{where}: cannot be read as UTF-8 text: {exc}") from None
+        try:
+            return loads_exact(text, exact_numbers=exact_numbers)
+        except json.JSONDecodeError as exc:
+            raise SnapshotError(f"{where}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        except ValueError as exc:
+            raise SnapshotError(f"{where}: invalid JSON: {exc}") from None
+
+    def object(self, name: str) -> dict[str, Any]:
+        payload = self.json(name)
+        if not isinstance(payload, dict):
+            raise SnapshotError(f"{self.label(name)}: expected a JSON object at $, got {type(payload).__name__}")
+        return payload
+
+    def odds(self) -> dict[str, str]:
+        """`{sport_key: file name}` of the `odds_<sport_key>.json` files, sorted by sport key."""
+        found: dict[str, str] = {}
+        for name in sorted(n for n in self.texts if n.startswith("odds_") and n.endswith(".json")):
+            match = _ODDS_FILE_RE.match(name)
+            if not match:
+                raise SnapshotError(f"{self.label(name)}: odds file name must be odds_<sport_key>.json "
+                                    "with a lowercase sport key")
+            found[match["sport"]] = name
+        return found
+
+
+def _directory_files(directory: Path) -> tuple[_Files, datetime]:
+    """The snapshot files of `directory` and the newest modification time among them."""
+    if not directory.is_dir():
+        raise SnapshotError(f"{directory}: snapshot directory does not exist")
+    paths = [p for p in sorted(directory.glob("*.json")) if p.name in _FIXED_FILES or p.name.startswith("odds_")]
+    if not paths:
+        raise SnapshotError(f"{directory}: no snapshot files found")
+    texts: dict[str, bytes] = {}
+    for path in paths:
+        try:
+            texts[path.name] = path.read_bytes()
+        except OSError as exc:
+            raise SnapshotError(f"{path}: cannot be read: {exc}") from None
+    newest = datetime.fromtimestamp(max(p.stat().st_mtime for p in paths), UTC)
+    return _Files(texts, lambda name: str(directory / name)), newest
+
+
+def _timestamp(meta: Mapping[str, Any], key: str, where: str, *, required: bool = False) -> datetime | None:
+    value = meta.get(key)
+    if value is None and not required:
+        return None
+    try:
+        if not isinstance(value, str):
+            raise ValueError("not a string")
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError("no timezone")
+    except ValueError as exc:
+        raise SnapshotError(f"{where}: $.{key} must be an RFC 3339 timestamp with an offset, got {value!r} ({exc})") from None
+    return parsed.astimezone(UTC)
+
+
+def _meta(files: _Files, *, captured_at: datetime | None, source: str,
+          books_captured_at: datetime | None) -> SnapshotMeta:
+    """`meta.json` when present (it wins); otherwise the given fallbacks."""
+    if not files.has(META_FILE):
+        if captured_at is None or captured_at.tzinfo is None:
+            raise SnapshotError(f"{files.label(META_FILE)}: missing, and no timezone-aware captured_at was given")
+        return SnapshotMeta(captured_at=captured_at.astimezone(UTC), source=source,
+                            books_captured_at=books_captured_at)
+    where = files.label(META_FILE)
+    meta = files.object(META_FILE)
+    meta_source = meta.get("source", source)
+    if not isinstance(meta_source, str):
+        raise SnapshotError(f"{where}: $.source must be a string, got {type(meta_source).__name__}")
+    return SnapshotMeta(
+        captured_at=_timestamp(meta, "captured_at", where, required=True),
+        source=meta_source,
+        odds_fetched_at=_timestamp(meta, "odds_fetched_at", where),
+        books_captured_at=_timestamp(meta, "books_captured_at", where),
+        odds_formats=_odds_formats(meta.get("odds_format"), where),
+    )
+
+
+def _odds_formats(value: Any, where: str) -> dict[str, str]:
+    """Optional `odds_format` in meta.json: one format for every file, or `{sport_key: format}`.
+
+    A format recorded at capture time (the `oddsFormat` that was requested) beats detection.
+    """
+    if value is None:
+        return {}
+    formats = {"*": value} if isinstance(value, str) else value
+    if not isinstance(formats, dict) or any(f not in ("decimal", "american") for f in formats.values()):
+        raise SnapshotError(f"{where}: $.odds_format must be 'decimal', 'american' or {{sport_key: format}}, "
+                            f"got {value!r}")
+    return dict(formats)
+
+
+def _recorded_odds(files: _Files, meta: SnapshotMeta) -> list[RecordedOdds]:
+    fetched_at = meta.odds_fetched_at or meta.captured_at
+    return [RecordedOdds(sport_key=sport, payload=files.json(name, exact_numbers=True), fetched_at=fetched_at,
+                         odds_format=meta.odds_formats.get(sport, meta.odds_formats.get("*")),
+                         source=files.label(name))
+            for sport, name in files.odds().items()]
+
+
+class DirectorySnapshotSource:
+    """`SnapshotSource` over a snapshot directory's `odds_<sport_key>.json` files."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    def __call__(self) -> list[RecordedOdds]:
+        files, newest = _directory_files(self.directory)
+        return _recorded_odds(files, _meta(files, captured_at=newest, source=str(self.directory),
+                                           books_captured_at=None))
+
+
+def _kalshi(files: _Files, name: str, parse: Callable[..., Any], payload: Any, endpoint: str | None = None) -> Any:
+    """Run a Kalshi parser with the file as its endpoint label; its errors become `SnapshotError`s."""
+    from arb_pipeline.connectors.kalshi.errors import KalshiError
+
+    where = files.label(name)
+    try:
+        return parse(payload, endpoint=endpoint or where)
+    except KalshiError as exc:
+        message = str(exc)
+        raise SnapshotError(message if where in message else f"{where}: {message}") from exc
+
+
+def _parse(files: _Files, meta: SnapshotMeta) -> SnapshotLoad:
+    from arb_pipeline.connectors.kalshi.models import (
+        parse_events_response,
+        parse_exchange_status,
+        parse_orderbooks_response,
+        parse_series,
+    )
+
+    problems: list[NormalizeProblem] = []
+    events, milestones, cursor = _kalshi(files, EVENTS_FILE, parse_events_response, files.object(EVENTS_FILE))
+    if cursor:
+        problems.append(NormalizeProblem(files.label(EVENTS_FILE), "$.cursor",
+                                         "cursor is not empty: later pages of GET /events were not recorded"))
+    orderbooks = _kalshi(files, ORDERBOOKS_FILE, parse_orderbooks_response, files.object(ORDERBOOKS_FILE))
+
+    series_fees: dict[str, SeriesFees] = {}
+    if files.has(SERIES_FILE):
+        items = files.object(SERIES_FILE).get("series")
+        if not isinstance(items, list):
+            raise SnapshotError(f"{files.label(SERIES_FILE)}: $.series must be a list of Series objects")
+        for i, item in enumerate(items):
+            fees = _kalshi(files, SERIES_FILE, parse_series, {"series": item},
+                           endpoint=f"{files.label(SERIES_FILE)} $.series[{i}]")
+            if fees.series_ticker in series_fees:
+                raise SnapshotError(f"{files.label(SERIES_FILE)}: $.series[{i}] repeats series {fees.series_ticker!r}")
+            series_fees[fees.series_ticker] = fees
+    exchange = ExchangeStatus()
+    if files.has(EXCHANGE_FILE):
+        exchange = _kalshi(files, EXCHANGE_FILE, parse_exchange_status, files.object(EXCHANGE_FILE))
+
+    recorded = _recorded_odds(files, meta)
+    if not recorded:
+        raise SnapshotError(f"{files.label('odds_<sport_key>.json')}: required file is missing (none found)")
+    quotes, ignored = [], {}
+    for item in recorded:
+        try:
+            result = normalize_odds_response(item.payload, sport_key=item.sport_key, fetched_at=item.fetched_at,
+                                             provider=item.provider, odds_format=item.odds_format,
+                                             source=item.source)
+        except OddsPayloadError as exc:
+            raise SnapshotError(str(exc)) from None
+        quotes.extend(result.quotes)
+        problems.extend(result.problems)
+        for market, count in result.ignored_markets.items():
+            ignored[market] = ignored.get(market, 0) + count
+
+    snapshot = MarketSnapshot(
+        captured_at=meta.captured_at, events=tuple(events), milestones=tuple(milestones), orderbooks=orderbooks,
+        quotes=tuple(quotes), series_fees=series_fees, exchange=exchange,
+        books_captured_at=meta.books_captured_at, source=meta.source,
+    )
+    return SnapshotLoad(snapshot=snapshot, problems=tuple(problems), ignored_markets=ignored)
+
+
+def read_snapshot(directory: str | Path) -> SnapshotLoad:
+    """The snapshot in `directory`, with the odds problems returned as data instead of logged."""
+    directory = Path(directory)
+    files, newest = _directory_files(directory)
+    return _parse(files, _meta(files, captured_at=newest, source=str(directory), books_captured_at=None))
+
+
+def read_payloads(
+    payloads: Mapping[str, str | bytes],
+    *,
+    captured_at: datetime | None = None,
+    source: str = "",
+    books_captured_at: datetime | None = None,
+    label: str = "",
+) -> SnapshotLoad:
+    """A snapshot from its files' raw texts (file name → JSON text), e.g. as stored in the database.
+
+    `meta.json` among the payloads wins; otherwise `captured_at` (required then), `source` and
+    `books_captured_at` stand in for it. `label` prefixes file names in errors (e.g. "snapshot 42").
+    """
+    files = _Files(payloads, (lambda name: f"{label}/{name}") if label else (lambda name: name))
+    return _parse(files, _meta(files, captured_at=captured_at, source=source, books_captured_at=books_captured_at))
+
+
+def _logged(loaded: SnapshotLoad) -> MarketSnapshot:
+    for problem in loaded.problems:
+        log.warning("snapshot problem: %s", problem)
+    return loaded.snapshot
+
+
+def load_snapshot(path: Path) -> MarketSnapshot:
+    """The `MarketSnapshot` recorded in directory `path`; each odds problem is logged as a warning.
+
+    Use `read_snapshot` to get the problems as data (e.g. to print them in the CLI).
+    """
+    return _logged(read_snapshot(path))
+
+
+def parse_payloads(
+    payloads: Mapping[str, str | bytes],
+    *,
+    captured_at: datetime | None = None,
+    source: str = "",
+    books_captured_at: datetime | None = None,
+) -> MarketSnapshot:
+    """`load_snapshot` for stored payloads, without temporary files (see `read_payloads`)."""
+    return _logged(read_payloads(payloads, captured_at=captured_at, source=source,
+                                 books_captured_at=books_captured_at))
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+def _rfc3339(value: Any, key: str) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"meta {key!r} must be timezone-aware")
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return value
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write through a temporary file and a rename, so a crash never leaves half a file behind."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_snapshot(
+    out_dir: str | Path,
+    *,
+    events_payload: Mapping[str, Any],
+    orderbooks_payload: Mapping[str, Any],
+    odds_payloads: Mapping[str, list[Any]],
+    meta: Mapping[str, Any],
+    series_payload: Mapping[str, Any] | None = None,
+    exchange_payload: Mapping[str, Any] | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Record one scan's raw responses as a snapshot directory that `load_snapshot` reads back.
+
+    Payloads are written as given (`Decimal`s digit for digit). `meta` needs `captured_at`
+    (datetime or RFC 3339 text). An existing snapshot in `out_dir` is an error unless `overwrite`,
+    which first removes its files so no stale `odds_*.json` of an earlier capture survives.
+    `meta.json` is written last: a directory without it is an interrupted write (or an old capture).
+    """
+    out = Path(out_dir)
+    meta_out = {key: _rfc3339(value, key) for key, value in meta.items() if value is not None}
+    if not isinstance(meta_out.get("source", ""), str):
+        raise ValueError("meta source must be a string")
+    if "captured_at" not in meta_out:
+        raise ValueError("meta must hold captured_at")
+    for key in ("captured_at", "odds_fetched_at", "books_captured_at"):
+        if key in meta_out:
+            _timestamp(meta_out, key, META_FILE, required=True)
+    _odds_formats(meta_out.get("odds_format"), META_FILE)
+    if not odds_payloads:
+        raise ValueError("odds_payloads is empty: a snapshot needs at least one odds_<sport_key>.json")
+    files: dict[str, Any] = {EVENTS_FILE: events_payload, ORDERBOOKS_FILE: orderbooks_payload}
+    for sport_key, payload in odds_payloads.items():
+        name = f"odds_{sport_key}.json"
+        if not _ODDS_FILE_RE.match(name):
+            raise ValueError(f"invalid sport key {sport_key!r}")
+        if not isinstance(payload, list):
+            raise ValueError(f"odds payload for {sport_key!r} must be the /odds response array")
+        files[name] = payload
+    if series_payload is not None:
+        files[SERIES_FILE] = series_payload
+    if exchange_payload is not None:
+        files[EXCHANGE_FILE] = exchange_payload
+    texts = {name: dumps_exact(payload) for name, payload in files.items()}  # fail before touching disk
+    texts[META_FILE] = dumps_exact(meta_out)
+
+    out.mkdir(parents=True, exist_ok=True)
+    existing = [out / name for name in _FIXED_FILES if (out / name).exists()] + list(out.glob("odds_*.json"))
+    if existing and not overwrite:
+        raise FileExistsError(f"{out} already holds a snapshot ({', '.join(sorted(p.name for p in existing))}); "
+                              "pass overwrite=True to replace it")
+    for path in existing:
+        path.unlink()
+    for name, text in texts.items():
+        if name != META_FILE:
+            _write_atomically(out / name, text)
+    _write_atomically(out / META_FILE, texts[META_FILE])
+    return out

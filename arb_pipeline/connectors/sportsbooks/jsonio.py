@@ -1,0 +1,50 @@
+"""JSON in and out without binary floats: odds recorded as text come back as the same `Decimal`s.
+
+The standard library reads fractional numbers exactly with `parse_float=Decimal` but cannot *write*
+a `Decimal` as a JSON number, so `dumps_exact` is a small writer that emits `str(decimal)` (always a
+valid JSON number for a finite value). NaN and Infinity are refused both ways: they are not JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"non-standard JSON constant {name} (NaN/Infinity are not JSON)")
+
+
+def loads_exact(text: str | bytes, *, exact_numbers: bool = True) -> Any:
+    """`json.loads` with fractional numbers as `Decimal` (unless `exact_numbers=False`) and no NaN."""
+    return json.loads(text, parse_float=Decimal if exact_numbers else None, parse_constant=_reject_constant)
+
+
+def dumps_exact(value: Any, *, indent: int = 1) -> str:
+    """JSON text for dicts/lists/str/int/float/bool/None and finite `Decimal`s (written digit for digit)."""
+    return _encode(value, indent, 0)
+
+
+def _encode(value: Any, indent: int, level: int) -> str:
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"cannot write non-finite number {value} as JSON")
+        return str(value)
+    if value is None or isinstance(value, str | int | float):  # bool is an int
+        return json.dumps(value, allow_nan=False, ensure_ascii=False)
+    inner, outer = "\n" + " " * indent * (level + 1), "\n" + " " * indent * level
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = []
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"JSON object keys must be strings, got {type(key).__name__} {key!r}")
+            items.append(f"{inner}{json.dumps(key, ensure_ascii=False)}: {_encode(item, indent, level + 1)}")
+        return "{" + ",".join(items) + outer + "}"
+    if isinstance(value, list | tuple):
+        if not value:
+            return "[]"
+        return "[" + ",".join(inner + _encode(item, indent, level + 1) for item in value) + outer + "]"
+    raise TypeError(f"cannot write {type(value).__name__} as JSON: {value!r}")

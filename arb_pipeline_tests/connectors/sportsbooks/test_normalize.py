@@ -1,0 +1,192 @@
+"""normalize_odds_response: structural outcomes, exact prices, per-item problems, format detection."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from arb_pipeline.connectors.sportsbooks.errors import OddsPayloadError
+from arb_pipeline.connectors.sportsbooks.normalize import normalize_odds_response
+
+FETCHED = datetime(2026, 11, 24, 23, 0, tzinfo=UTC)
+D = Decimal
+
+
+def market(key, outcomes, last_update="2026-11-24T22:10:41Z"):
+    body = {"key": key, "outcomes": [dict(zip(("name", "price", "point"), o, strict=False)) for o in outcomes]}
+    if last_update is not None:
+        body["last_update"] = last_update
+    return body
+
+
+def book(key, *markets, last_update="2026-11-24T22:00:00Z"):
+    body = {"key": key, "title": key.title(), "markets": list(markets)}
+    if last_update is not None:
+        body["last_update"] = last_update
+    return body
+
+
+def event(*books, id="e1", sport="soccer_epl", home="Arsenal", away="Chelsea", commence="2026-11-28T15:00:00Z"):
+    return {"id": id, "sport_key": sport, "sport_title": "x", "commence_time": commence, "home_team": home,
+            "away_team": away, "bookmakers": list(books)}
+
+
+def run(payload, sport="soccer_epl", **kwargs):
+    return normalize_odds_response(payload, sport_key=sport, fetched_at=FETCHED, **kwargs)
+
+
+def index(result):
+    return {(q.event_id, q.bookmaker, q.market, q.outcome): q for q in result.quotes}
+
+
+def test_h2h_outcomes_map_home_away_draw_by_name_in_any_order():
+    payload = [event(book("pinnacle", market("h2h", [("Chelsea", D("4.3")), ("Draw", D("3.9")), ("Arsenal", D("1.8"))])))]
+    result = run(payload)
+    quotes = index(result)
+    assert result.problems == () and result.odds_format == "decimal"
+    assert {k[3]: (q.outcome_name, q.decimal_odds) for k, q in quotes.items()} == {
+        "home": ("Arsenal", D("1.8")), "away": ("Chelsea", D("4.3")), "draw": ("Draw", D("3.9"))}
+    q = quotes[("e1", "pinnacle", "h2h", "home")]
+    assert (q.league, q.sport_key, q.home_team, q.away_team, q.bookmaker_title) == (
+        "EPL", "soccer_epl", "Arsenal", "Chelsea", "Pinnacle")
+    assert q.commence_time == datetime(2026, 11, 28, 15, tzinfo=UTC) and q.fetched_at == FETCHED
+    assert q.point is None and q.american_odds is None and q.provider == "the_odds_api"
+
+
+def test_spreads_and_totals_carry_their_point():
+    payload = [event(book("dk",
+                          market("spreads", [("Arsenal", D("1.91"), D("-1.5")), ("Chelsea", D("1.95"), D("1.5"))]),
+                          market("totals", [("Over", D("1.87"), D("2.5")), ("Under", D("2.0"), D("2.5"))])))]
+    quotes = index(run(payload))
+    assert quotes[("e1", "dk", "spreads", "home")].point == D("-1.5")
+    assert quotes[("e1", "dk", "spreads", "away")].point == D("1.5")
+    assert (quotes[("e1", "dk", "totals", "over")].point, quotes[("e1", "dk", "totals", "under")].decimal_odds) == (
+        D("2.5"), D("2.0"))
+
+
+def test_malformed_price_in_one_bookmaker_is_a_problem_and_the_rest_is_kept():
+    payload = [event(
+        book("good", market("h2h", [("Arsenal", D("1.8")), ("Chelsea", D("4.3")), ("Draw", D("3.9"))])),
+        book("bad", market("h2h", [("Arsenal", "1.85"), ("Chelsea", D("4.2")), ("Draw", D("3.8"))]),
+             market("totals", [("Over", D("1.9"), D("2.5")), ("Under", D("1.9"), D("2.5"))])),
+    )]
+    result = run(payload)
+    [problem] = result.problems
+    assert (problem.event_id, problem.bookmaker) == ("e1", "bad")
+    assert problem.path == "$[0].bookmakers[1].markets[0].outcomes[0]"
+    assert "must be a JSON number" in problem.message and "'Arsenal'" in problem.message
+    assert {(q.bookmaker, q.market) for q in result.quotes} == {("good", "h2h"), ("bad", "totals")}
+    assert len(result.quotes) == 5  # the bad book's whole h2h market is out, never a partial market
+
+
+@pytest.mark.parametrize(("price", "fmt", "expected"), [
+    (D("1.0"), "decimal", "must be greater than 1"),
+    (None, "decimal", "must be a JSON number"),
+    (True, "decimal", "must be a JSON number"),
+    (50, "american", "must be <= -100 or >= +100"),
+    (0, "american", "must be <= -100 or >= +100"),
+    (D("-110.5"), "american", "not an integer"),
+])
+def test_invalid_prices_are_rejected_with_a_clear_problem(price, fmt, expected):
+    payload = [event(book("bk", market("h2h", [("Arsenal", price), ("Chelsea", 300 if fmt == "american" else D("4"))])))]
+    result = run(payload, odds_format=fmt)
+    [problem] = result.problems
+    assert expected in problem.message and result.quotes == ()
+    assert "bookmaker bk" in str(problem) and "event e1" in str(problem)
+
+
+def test_unknown_outcome_name_and_duplicate_outcome_are_problems():
+    payload = [event(
+        book("a", market("h2h", [("Arsenal FC", D("1.8")), ("Chelsea", D("4.3"))])),
+        book("b", market("h2h", [("Arsenal", D("1.8")), ("Arsenal", D("1.9"))])),
+        book("c", market("totals", [("Draw", D("1.8"), D("2.5"))])),
+    )]
+    messages = [p.message for p in run(payload).problems]
+    assert "'Arsenal FC' is neither team" in messages[0]
+    assert "appears twice" in messages[1]
+    assert "neither team" in messages[2]  # Draw is only an h2h outcome
+
+
+def test_last_update_prefers_market_then_bookmaker_else_problem():
+    payload = [event(
+        book("m", market("h2h", [("Arsenal", D("2")), ("Chelsea", D("2"))], last_update="2026-11-24T22:30:00Z")),
+        book("b", market("h2h", [("Arsenal", D("2")), ("Chelsea", D("2"))], last_update=None)),
+        book("n", market("h2h", [("Arsenal", D("2")), ("Chelsea", D("2"))], last_update=None), last_update=None),
+    )]
+    result = run(payload)
+    quotes = index(result)
+    assert quotes[("e1", "m", "h2h", "home")].last_update == datetime(2026, 11, 24, 22, 30, tzinfo=UTC)
+    assert quotes[("e1", "b", "h2h", "home")].last_update == datetime(2026, 11, 24, 22, 0, tzinfo=UTC)
+    [problem] = result.problems
+    assert problem.bookmaker == "n" and "no last_update" in problem.message
+
+
+def test_unix_dates_are_parsed():
+    payload = [event(book("bk", market("h2h", [("Arsenal", D("2")), ("Chelsea", D("2"))], last_update=1795644000),
+                          last_update=None), commence=1795878000)]
+    [home, _] = run(payload).quotes
+    assert home.commence_time == datetime.fromtimestamp(1795878000, UTC)
+    assert home.last_update == datetime.fromtimestamp(1795644000, UTC)
+
+
+def test_american_detected_and_converted_exactly():
+    payload = [event(book("bk", market("h2h", [("Arsenal", -110), ("Chelsea", 150)])), sport="basketball_nba")]
+    result = run(payload, sport="basketball_nba")
+    quotes = index(result)
+    home, away = quotes[("e1", "bk", "h2h", "home")], quotes[("e1", "bk", "h2h", "away")]
+    assert result.odds_format == "american" and home.league == "NBA"
+    assert (home.american_odds, away.american_odds, away.decimal_odds) == (-110, 150, D("2.5"))
+    assert str(home.decimal_odds) == "1.909090909090909090909090909"
+
+
+def test_format_detection_refuses_to_guess_on_mixed_evidence():
+    payload = [event(book("bk", market("h2h", [("Arsenal", -110), ("Chelsea", D("2.5"))])))]
+    with pytest.raises(OddsPayloadError, match="ambiguous"):
+        run(payload, source="odds_soccer_epl.json")
+    assert run(payload, odds_format="american").problems[0].message.endswith("is not an integer")
+
+
+def test_float_prices_read_through_their_shortest_text():
+    payload = [event(book("bk", market("h2h", [("Arsenal", 1.91), ("Chelsea", 4.3)])))]
+    assert index(run(payload))[("e1", "bk", "h2h", "home")].decimal_odds == D("1.91")
+
+
+def test_unmodelled_markets_are_counted_not_dropped_silently():
+    payload = [event(book("betfair_ex_uk", market("h2h", [("Arsenal", D("2")), ("Chelsea", D("2"))]),
+                          market("h2h_lay", [("Arsenal", D("2.02")), ("Chelsea", D("2.04"))])))]
+    result = run(payload)
+    assert result.ignored_markets == {"h2h_lay": 1} and len(result.quotes) == 2 and not result.problems
+
+
+def test_bad_event_is_reported_and_the_next_event_kept():
+    good = event(book("bk", market("h2h", [("Arsenal", D("2")), ("Chelsea", D("2"))])), id="good")
+    no_home = event(id="nohome") | {"home_team": ""}
+    wrong_sport = event(id="nba", sport="basketball_nba")
+    duplicate = event(id="good")
+    result = run([no_home, wrong_sport, good, duplicate, "junk"], source="odds_soccer_epl.json")
+    assert [q.event_id for q in result.quotes] == ["good", "good"]
+    assert [(p.path, p.event_id) for p in result.problems] == [
+        ("$[0].home_team", "nohome"), ("$[1].sport_key", "nba"), ("$[3].id", "good"), ("$[4]", None)]
+    assert str(result.problems[0]).startswith("odds_soccer_epl.json:$[0].home_team (event nohome)")
+
+
+def test_duplicate_bookmaker_is_a_problem():
+    entry = book("bk", market("h2h", [("Arsenal", D("2")), ("Chelsea", D("2"))]))
+    result = run([event(entry, entry)])
+    assert len(result.quotes) == 2 and "duplicate bookmaker" in result.problems[0].message
+
+
+def test_upcoming_uses_each_events_sport_and_unknown_league_is_upper_cased():
+    payload = [event(book("bk", market("h2h", [("A", D("2")), ("B", D("2"))])), home="A", away="B",
+                     sport="basketball_wnba")]
+    [q, _] = run(payload, sport="upcoming").quotes
+    assert (q.sport_key, q.league) == ("basketball_wnba", "BASKETBALL_WNBA")
+
+
+def test_structurally_wrong_payload_is_an_error_naming_the_source():
+    with pytest.raises(OddsPayloadError, match=r"odds_x\.json: expected a JSON array of events at \$"):
+        run({"message": "error"}, source="odds_x.json")
+    with pytest.raises(ValueError, match="timezone-aware"):
+        normalize_odds_response([], sport_key="soccer_epl", fetched_at=datetime(2026, 1, 1))

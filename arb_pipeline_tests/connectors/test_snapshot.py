@@ -1,0 +1,275 @@
+"""Snapshot directories: write_snapshot → load_snapshot round trip, and every error names its file."""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from arb_pipeline.connectors.kalshi.models import parse_events_response, parse_orderbooks_response
+from arb_pipeline.connectors.snapshot import (
+    SnapshotError,
+    load_snapshot,
+    parse_payloads,
+    read_payloads,
+    read_snapshot,
+    write_snapshot,
+)
+from arb_pipeline.connectors.sportsbooks.jsonio import dumps_exact, loads_exact
+from arb_pipeline.domain import ExchangeStatus, SeriesFees
+
+CAPTURED = datetime(2026, 11, 24, 22, 16, 5, tzinfo=UTC)
+ODDS_FETCHED = datetime(2026, 11, 24, 22, 15, 30, tzinfo=UTC)
+BOOKS_AT = datetime(2026, 11, 24, 22, 16, 1, tzinfo=UTC)
+EVENT = "KXNBAGAME-26NOV24NYKBOS"
+
+
+def kalshi_market(side: str, team: str) -> dict:
+    return {
+        "ticker": f"{EVENT}-{side}", "event_ticker": EVENT, "market_type": "binary", "status": "active",
+        "yes_sub_title": team, "no_sub_title": team, "title": "New York vs Boston Winner?",
+        "rules_primary": f"If {team} wins the New York vs Boston game, then the market resolves to Yes.",
+        "rules_secondary": "", "open_time": "2026-11-20T15:00:00Z", "close_time": "2026-12-09T00:30:00Z",
+        "expected_expiration_time": "2026-11-25T03:30:00Z",
+        "yes_bid_dollars": "0.5400", "yes_ask_dollars": "0.5500", "no_bid_dollars": "0.4500",
+        "no_ask_dollars": "0.4600", "price_level_structure": "linear_cent",
+        "price_ranges": [{"start": "0.0000", "end": "1.0000", "step": "0.0100"}],
+        "custom_strike": {"basketball_team": "00000000-0000-0000-0000-000000000001"}, "exchange_index": 0,
+    }
+
+
+EVENTS = {
+    "events": [{
+        "event_ticker": EVENT, "series_ticker": "KXNBAGAME", "title": "New York at Boston",
+        "sub_title": "NYK at BOS (Nov 24)", "mutually_exclusive": True, "collateral_return_type": "MECNET",
+        "product_metadata": {"competition": "NBA"}, "exchange_index": 0,
+        "markets": [kalshi_market("BOS", "Boston"), kalshi_market("NYK", "New York")],
+    }],
+    "milestones": [{
+        "id": "11111111-2222-3333-4444-555555555555", "type": "basketball_game",
+        "start_date": "2026-11-25T00:30:00Z", "title": "New York at Boston",
+        "related_event_tickers": [EVENT], "primary_event_tickers": [EVENT],
+        "details": {"home_team": "Boston Celtics", "away_team": "New York Knicks"},
+    }],
+    "cursor": "",
+}
+ORDERBOOKS = {"orderbooks": [
+    {"ticker": f"{EVENT}-BOS", "orderbook_fp": {"yes_dollars": [["0.5300", "120.00"], ["0.5400", "1200.00"]],
+                                                "no_dollars": [["0.4500", "800.00"]]}},
+    {"ticker": f"{EVENT}-NYK", "orderbook_fp": {"yes_dollars": [], "no_dollars": [["0.5400", "10.50"]]}},
+]}
+SERIES = {"series": [{"ticker": "KXNBAGAME", "title": "NBA game", "fee_type": "quadratic_with_maker_fees",
+                      "fee_multiplier": 1}]}
+EXCHANGE = {"exchange_active": True, "trading_active": False}
+
+NBA_AMERICAN_UNIX = [{
+    "id": "a" * 32, "sport_key": "basketball_nba", "sport_title": "NBA", "commence_time": 1795998600,
+    "home_team": "Boston Celtics", "away_team": "New York Knicks",
+    "bookmakers": [{"key": "draftkings", "title": "DraftKings", "last_update": 1795990241, "markets": [
+        {"key": "h2h", "last_update": 1795990241, "outcomes": [
+            {"name": "New York Knicks", "price": 150}, {"name": "Boston Celtics", "price": -110}]}]}],
+}]
+EPL_DECIMAL_ISO = [{
+    "id": "b" * 32, "sport_key": "soccer_epl", "sport_title": "EPL", "commence_time": "2026-11-28T15:00:00Z",
+    "home_team": "Arsenal", "away_team": "Chelsea",
+    "bookmakers": [{"key": "pinnacle", "title": "Pinnacle", "last_update": "2026-11-24T22:00:00Z", "markets": [
+        {"key": "h2h", "outcomes": [{"name": "Arsenal", "price": Decimal("1.8049")},
+                                    {"name": "Chelsea", "price": Decimal("4.30")},
+                                    {"name": "Draw", "price": Decimal("3.9")}]}]}],
+}]
+META = {"captured_at": CAPTURED, "source": "simulator", "odds_fetched_at": ODDS_FETCHED,
+        "books_captured_at": BOOKS_AT}
+
+
+def write(directory, **changes):
+    args = dict(events_payload=EVENTS, orderbooks_payload=ORDERBOOKS,
+                odds_payloads={"basketball_nba": NBA_AMERICAN_UNIX, "soccer_epl": EPL_DECIMAL_ISO},
+                meta=META, series_payload=SERIES, exchange_payload=EXCHANGE)
+    return write_snapshot(directory, **(args | changes))
+
+
+def test_round_trip_returns_the_same_data(tmp_path):
+    out = write(tmp_path / "snap")
+    snap = load_snapshot(out)
+
+    events, milestones, _ = parse_events_response(EVENTS)
+    assert snap.events == tuple(events) and snap.milestones == tuple(milestones)
+    assert snap.orderbooks == parse_orderbooks_response(ORDERBOOKS)
+    assert snap.orderbooks[f"{EVENT}-NYK"].no == ((Decimal("0.5400"), Decimal("10.50")),)
+    assert snap.series_fees == {"KXNBAGAME": SeriesFees("KXNBAGAME", "quadratic_with_maker_fees", Decimal(1))}
+    assert snap.exchange == ExchangeStatus(exchange_active=True, trading_active=False)
+    assert (snap.captured_at, snap.books_captured_at, snap.source) == (CAPTURED, BOOKS_AT, "simulator")
+
+    quotes = {(q.league, q.outcome): q for q in snap.quotes}
+    assert len(snap.quotes) == 5
+    assert quotes[("NBA", "home")].american_odds == -110
+    assert quotes[("NBA", "home")].decimal_odds == Decimal("1.909090909090909090909090909")
+    assert quotes[("NBA", "away")].decimal_odds == Decimal("2.5")
+    assert quotes[("NBA", "home")].commence_time == datetime.fromtimestamp(1795998600, UTC)
+    assert quotes[("EPL", "draw")].outcome_name == "Draw"
+    assert quotes[("EPL", "home")].decimal_odds == Decimal("1.8049")
+    assert quotes[("EPL", "away")].decimal_odds == Decimal("4.30")
+    assert {q.fetched_at for q in snap.quotes} == {ODDS_FETCHED}
+
+    # The files hold the payloads as given, and the meta times as RFC 3339.
+    assert loads_exact((out / "odds_soccer_epl.json").read_text()) == EPL_DECIMAL_ISO
+    assert json.loads((out / "kalshi_events.json").read_text()) == EVENTS
+    assert json.loads((out / "meta.json").read_text())["captured_at"] == "2026-11-24T22:16:05Z"
+
+
+def test_without_meta_captured_at_is_the_newest_file_mtime(tmp_path):
+    out = write(tmp_path / "snap", series_payload=None, exchange_payload=None)
+    (out / "meta.json").unlink()
+    for i, path in enumerate(sorted(out.iterdir())):
+        os.utime(path, (1_790_000_000 + i, 1_790_000_000 + i))
+    snap = load_snapshot(out)
+    newest = datetime.fromtimestamp(1_790_000_000 + len(list(out.iterdir())) - 1, UTC)
+    assert snap.captured_at == newest and {q.fetched_at for q in snap.quotes} == {newest}
+    assert snap.source == str(out) and snap.series_fees == {} and snap.exchange == ExchangeStatus()
+
+
+def test_a_bad_bookmaker_is_a_reported_problem_and_the_rest_is_loaded(tmp_path, caplog):
+    epl = copy.deepcopy(EPL_DECIMAL_ISO)
+    epl[0]["bookmakers"].append({"key": "bet365", "title": "Bet365", "last_update": "2026-11-24T22:00:00Z",
+                                 "markets": [{"key": "h2h", "outcomes": [{"name": "Arsenal", "price": "1.8"}]}]})
+    out = write(tmp_path / "snap", odds_payloads={"soccer_epl": epl})
+    loaded = read_snapshot(out)
+    [problem] = loaded.problems
+    assert problem.source == str(out / "odds_soccer_epl.json") and problem.bookmaker == "bet365"
+    assert len(loaded.snapshot.quotes) == 3
+    with caplog.at_level(logging.WARNING):
+        load_snapshot(out)
+    assert "odds_soccer_epl.json:$[0].bookmakers[1].markets[0].outcomes[0]" in caplog.text
+
+
+def test_a_non_empty_cursor_is_reported(tmp_path):
+    out = write(tmp_path / "snap", events_payload=EVENTS | {"cursor": "next-page"})
+    assert "later pages" in read_snapshot(out).problems[0].message
+
+
+@pytest.mark.parametrize(("file", "content", "expected"), [
+    ("kalshi_events.json", None, r"kalshi_events\.json: required file is missing"),
+    ("kalshi_orderbooks.json", None, r"kalshi_orderbooks\.json: required file is missing"),
+    ("odds_soccer_epl.json", '[\n  {"id": ', r"odds_soccer_epl\.json: invalid JSON at line 2 column 10"),
+    ("odds_soccer_epl.json", '{"message": "quota"}', r"odds_soccer_epl\.json: expected a JSON array of events at \$"),
+    ("kalshi_events.json", "[]", r"kalshi_events\.json: expected a JSON object at \$"),
+    ("kalshi_orderbooks.json", '{"orderbooks": [{"ticker": "X", "orderbook_fp": {"yes_dollars": [["0.5", "1"]], '
+     '"no_dollars": [[0.4, "1"]]}}]}', r"kalshi_orderbooks\.json.*no_dollars\[0\]\[0\]"),
+    ("kalshi_series.json", '{"series": {}}', r"kalshi_series\.json: \$\.series must be a list"),
+    ("kalshi_exchange_status.json", '{"exchange_active": true}', r"kalshi_exchange_status\.json.*trading_active"),
+    ("meta.json", '{"source": "x"}', r"meta\.json: \$\.captured_at must be an RFC 3339 timestamp"),
+    ("meta.json", '{"captured_at": "2026-11-24T22:16:05"}', r"meta\.json: \$\.captured_at .*no timezone"),
+    ("meta.json", '{"captured_at": "2026-11-24T22:16:05Z", "odds_format": "fractional"}',
+     r"meta\.json: \$\.odds_format must be"),
+    ("odds_NBA.json", "[]", r"odds_NBA\.json: odds file name must be odds_<sport_key>\.json"),
+    ("odds_soccer_epl.json", b"\xff\xfe[]", r"odds_soccer_epl\.json: cannot be read as UTF-8"),
+])
+def test_each_error_names_the_file(tmp_path, file, content, expected):
+    out = write(tmp_path / "snap")
+    path = out / file
+    if content is None:
+        path.unlink()
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    with pytest.raises(SnapshotError, match=expected):
+        load_snapshot(out)
+
+
+def test_kalshi_dollar_fields_stay_strict_strings(tmp_path):
+    events = copy.deepcopy(EVENTS)
+    events["events"][0]["markets"][0]["yes_bid_dollars"] = 0.54  # a number is the old cents field's signature
+    out = write(tmp_path / "snap", events_payload=events)
+    with pytest.raises(SnapshotError, match=r"kalshi_events\.json.*events\[0\]\.markets\[0\]\.yes_bid_dollars"):
+        load_snapshot(out)
+
+
+def test_missing_directory_and_missing_odds_files_are_errors(tmp_path):
+    with pytest.raises(SnapshotError, match="does not exist"):
+        load_snapshot(tmp_path / "nope")
+    out = write(tmp_path / "snap")
+    for path in out.glob("odds_*.json"):
+        path.unlink()
+    with pytest.raises(SnapshotError, match=r"snap/odds_<sport_key>\.json: required file is missing"):
+        load_snapshot(out)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(SnapshotError, match="no snapshot files found"):
+        load_snapshot(empty)
+
+
+def test_write_refuses_to_mix_with_an_existing_snapshot_unless_overwrite(tmp_path):
+    out = write(tmp_path / "snap")
+    with pytest.raises(FileExistsError, match="already holds a snapshot"):
+        write(out)
+    write(out, odds_payloads={"basketball_nba": NBA_AMERICAN_UNIX}, overwrite=True)
+    assert not (out / "odds_soccer_epl.json").exists()  # no stale sport from the earlier capture
+    assert {q.league for q in load_snapshot(out).quotes} == {"NBA"}
+    assert not list(out.glob(".*"))  # no temporary files left behind
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({"meta": {"source": "x"}}, "captured_at"),
+    ({"meta": {"captured_at": datetime(2026, 11, 24)}}, "timezone-aware"),
+    ({"meta": {"captured_at": "yesterday"}}, "RFC 3339"),
+    ({"meta": META | {"odds_format": {"soccer_epl": "fractional"}}}, "odds_format must be"),
+    ({"odds_payloads": {"NBA": []}}, "invalid sport key"),
+    ({"odds_payloads": {"basketball_nba": {"data": []}}}, "must be the /odds response array"),
+    ({"odds_payloads": {}}, "at least one"),
+    ({"events_payload": {"events": [], "x": Decimal("NaN")}}, "non-finite"),
+])
+def test_write_validates_before_touching_disk(tmp_path, changes, expected):
+    with pytest.raises(ValueError, match=expected):
+        write(tmp_path / "snap", **changes)
+    assert not (tmp_path / "snap").exists()
+
+
+def test_stored_payloads_parse_like_the_directory_without_temporary_files(tmp_path):
+    out = write(tmp_path / "snap")
+    texts = {path.name: path.read_text() for path in out.iterdir()}
+    assert parse_payloads(texts) == load_snapshot(out)
+
+    del texts["meta.json"]
+    snap = parse_payloads(texts, captured_at=CAPTURED, source="db", books_captured_at=BOOKS_AT)
+    assert (snap.captured_at, snap.source, snap.books_captured_at) == (CAPTURED, "db", BOOKS_AT)
+    assert {q.fetched_at for q in snap.quotes} == {CAPTURED}  # no odds_fetched_at without meta.json
+
+    with pytest.raises(SnapshotError, match="snapshot 42/meta.json: missing, and no timezone-aware captured_at"):
+        read_payloads(texts, label="snapshot 42")
+    texts["odds_soccer_epl.json"] = "[1"
+    with pytest.raises(SnapshotError, match=r"^snapshot 42/odds_soccer_epl\.json: invalid JSON at line 1"):
+        read_payloads(texts, captured_at=CAPTURED, label="snapshot 42")
+
+
+def test_the_recorded_odds_format_in_meta_beats_detection(tmp_path):
+    # -110 and 2.5 side by side cannot be told apart by detection; the recorded format decides.
+    nba = copy.deepcopy(NBA_AMERICAN_UNIX)
+    nba[0]["bookmakers"][0]["markets"][0]["outcomes"][0]["price"] = Decimal("2.5")
+    out = write(tmp_path / "snap", odds_payloads={"basketball_nba": nba, "soccer_epl": EPL_DECIMAL_ISO},
+                meta=META | {"odds_format": {"basketball_nba": "american"}})
+    loaded = read_snapshot(out)
+    [problem] = loaded.problems
+    assert problem.source.endswith("odds_basketball_nba.json") and "not an integer" in problem.message
+    assert {q.league for q in loaded.snapshot.quotes} == {"EPL"}  # the NBA market is out, EPL detected
+
+    (out / "meta.json").write_text(dumps_exact(json.loads((out / "meta.json").read_text()) | {"odds_format": "decimal"}))
+    assert "must be greater than 1" in read_snapshot(out).problems[0].message  # -110 as decimal
+
+
+SAMPLE = Path(__file__).resolve().parents[2] / "arb_pipeline" / "data" / "sample_snapshot"
+
+
+@pytest.mark.skipif(not (SAMPLE / "kalshi_events.json").exists(), reason=f"no sample snapshot at {SAMPLE} yet")
+def test_the_shipped_sample_snapshot_loads_cleanly():
+    loaded = read_snapshot(SAMPLE)
+    assert loaded.problems == (), [str(p) for p in loaded.problems]
+    leagues = {q.league for q in loaded.snapshot.quotes}
+    sports = {p.name[len("odds_"):-len(".json")] for p in SAMPLE.glob("odds_*.json")}
+    assert len(leagues) == len(sports) and loaded.snapshot.events and loaded.snapshot.orderbooks
