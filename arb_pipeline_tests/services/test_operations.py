@@ -1,0 +1,34 @@
+"""The operator's kill switch from the command line: state shared through the database."""
+
+import pytest
+
+from arb_pipeline import cli
+from arb_pipeline.services.operations import breaker_for
+from arb_pipeline.settings import Settings, get_settings
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("ARB_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield Settings()
+    get_settings.cache_clear()
+
+
+def test_trip_from_the_cli_blocks_orders_everywhere_until_reset(settings, capsys):
+    assert cli.main(["breaker", "trip", "--reason", "desk says stop", "--who", "ops"]) == 0
+    assert "open" in capsys.readouterr().out
+    other_process_view = breaker_for(Settings())  # a separate breaker object on the same database
+    decision = other_process_view.check_before_order()
+    assert not decision.allowed
+    assert "desk says stop" in decision.reason
+    assert cli.main(["breaker", "reset", "--who", "ops"]) == 0
+    out = capsys.readouterr().out
+    assert "closed" in out and "open -> closed" in out
+    assert breaker_for(Settings()).check_before_order().allowed
+
+
+def test_status_on_a_fresh_database_is_closed(settings, capsys):
+    assert cli.main(["breaker", "status"]) == 0
+    assert "closed" in capsys.readouterr().out
