@@ -1,0 +1,57 @@
+from dataclasses import replace
+from datetime import timedelta
+
+from arb_pipeline.mapping.catalogue import load_catalogue
+from arb_pipeline.mapping.rules import ResolverConfig, TeamLookup
+from arb_pipeline.mapping.sportsbook import GameIndex, group_games
+from arb_pipeline_tests.mapping.factories import h2h, utc
+
+CAT = load_catalogue()
+LOOKUPS = {code: TeamLookup(lg) for code, lg in CAT.leagues.items()}
+
+
+def test_groups_h2h_and_reports_problems() -> None:
+    start = utc(2026, 11, 4)
+    quotes = h2h("ok", "NBA", "New York Knicks", "Boston Celtics", start)
+    quotes += [replace(q, commence_time=start + timedelta(hours=1)) if q.bookmaker == "fanduel" else q
+               for q in h2h("mixed", "NBA", "New York Knicks", "Boston Celtics", start)]
+    quotes += h2h("cfl", "CFL", "A", "B", start, sport_key="americanfootball_cfl")
+    quotes += h2h("same", "NBA", "New York Knicks", "NY Knicks", start)
+    games, problems = group_games(quotes, CAT, LOOKUPS, ResolverConfig())
+    assert [g.event_id for g in games if g.exact] == ["ok", "same"]
+    reasons = {p.id: p.reason for p in problems}
+    assert reasons["mixed"].startswith("inconsistent quotes")
+    assert "not in the catalogue" in reasons["cfl"]
+    assert reasons["same"] == "home and away are the same team NBA-NYK"
+
+
+def test_index_windows() -> None:
+    quotes = [q for day in range(5) for q in
+              h2h(f"g{day}", "NBA", "New York Knicks", "Boston Celtics", utc(2026, 11, 1 + day))]
+    games, _ = group_games(quotes, CAT, LOOKUPS, ResolverConfig())
+    index = GameIndex(games)
+    pair = frozenset({"NBA-NYK", "NBA-BOS"})
+    assert [g.event_id for g in index.pair_window("NBA", pair, utc(2026, 11, 3), timedelta(hours=25))] == ["g1", "g2", "g3"]
+    assert index.pair_window("NHL", pair, utc(2026, 11, 3), timedelta(days=9)) == []
+
+
+def test_commence_time_is_normalised_to_utc() -> None:
+    from datetime import timezone
+
+    paris = timezone(timedelta(hours=1))
+    start = utc(2026, 11, 7, 15).astimezone(paris)
+    games, _ = group_games(h2h("g", "EPL", "Arsenal", "Chelsea", start), CAT, LOOKUPS, ResolverConfig())
+    assert games[0].commence_time == utc(2026, 11, 7, 15) and games[0].commence_time.utcoffset() == timedelta(0)
+
+
+def test_unknown_names_with_and_without_proposals() -> None:
+    start = utc(2026, 11, 4)
+    quotes = h2h("typo", "NBA", "New York Knickz", "Boston Celtics", start)
+    quotes += h2h("alien", "NBA", "Zzyzx Rovers", "Boston Celtics", start)
+    games, problems = group_games(quotes, CAT, LOOKUPS, ResolverConfig())
+    reasons = {p.id: p for p in problems}
+    assert reasons["typo"].reason.endswith("fuzzy proposal(s) need confirmation")
+    (candidate,) = reasons["typo"].candidates
+    assert candidate["proposals"][0]["team_id"] == "NBA-NYK" and candidate["home_id"] == "NBA-NYK"
+    assert reasons["alien"].reason.endswith("no confident proposal; add an alias")
+    assert {g.event_id: g.exact for g in games} == {"typo": False, "alien": False}
