@@ -1,0 +1,48 @@
+"""What an executor returns, paper or live: one IOC order's final state and its fills."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from arb_pipeline.domain import ContractSide
+
+
+@dataclass(frozen=True, slots=True)
+class VenueFill:
+    count: Decimal
+    price: Decimal  # price of the contract side bought
+    fee: Decimal
+    filled_at: datetime
+    venue_fill_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VenueResult:
+    venue_order_id: str
+    fill_count: Decimal
+    remaining_count: Decimal
+    fills: tuple[VenueFill, ...]
+
+    @property
+    def notional(self) -> Decimal:
+        return sum((f.count * f.price for f in self.fills), Decimal(0))
+
+    @property
+    def fees(self) -> Decimal:
+        return sum((f.fee for f in self.fills), Decimal(0))
+
+
+class FillsNotVisible(RuntimeError):
+    """The venue accepted the order but its fills are not readable yet: reconcile later, never resend."""
+
+
+class Executor(Protocol):
+    mode: str
+
+    def place(self, *, ticker: str, side: ContractSide, count: Decimal, limit_price: Decimal, client_order_id: str,
+              submitted_at: datetime) -> VenueResult:
+        """Send one IOC buy of `count` `side` contracts at no worse than `limit_price`."""
+        ...

@@ -1,0 +1,1 @@
+"""Alembic migrations of the application database (run through `storage.migrate.upgrade`)."""

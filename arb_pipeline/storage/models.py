@@ -1,0 +1,282 @@
+"""The application schema: SQLAlchemy 2.x typed models, one class per table.
+
+Every money column is `Money` (NUMERIC(18, 6), exact on SQLite too) and every time is an aware
+UTC `UTCDateTime`. Alembic migrations in `storage/migrations/` create exactly these tables; a test
+checks that the migrated schema and these models agree, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from arb_pipeline.storage.types import Money, Payload, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {Decimal: Money(), datetime: UTCDateTime(), dict[str, Any]: Payload}
+
+
+# --- raw market data (append-only) ---------------------------------------------------------------
+
+
+class Snapshot(Base):
+    """One scan's capture: what was seen, when and from where. Never updated (see repositories)."""
+
+    __tablename__ = "snapshots"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    captured_at: Mapped[datetime] = mapped_column(index=True)
+    source: Mapped[str] = mapped_column(String(200))
+    books_captured_at: Mapped[datetime | None]
+    stored_at: Mapped[datetime]
+    payloads: Mapped[list[SnapshotPayload]] = relationship(
+        back_populates="snapshot", order_by="SnapshotPayload.name", lazy="selectin"
+    )
+
+
+class SnapshotPayload(Base):
+    """One raw wire response of a snapshot (e.g. `kalshi_events.json`), kept verbatim for replay.
+
+    Stored as text, not as a JSON column: a JSON round trip turns odds such as 1.10 into floats and
+    PostgreSQL JSONB reorders keys, and a backfill must replay exactly what the venue sent.
+    """
+
+    __tablename__ = "snapshot_payloads"
+    __table_args__ = (UniqueConstraint("snapshot_id", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)  # the raw JSON text as received: numbers keep every digit
+    snapshot: Mapped[Snapshot] = relationship(back_populates="payloads")
+
+
+# --- mappings ------------------------------------------------------------------------------------
+
+
+class MarketMapping(Base):
+    """The latest resolution of one Kalshi market to a sportsbook game and outcome."""
+
+    __tablename__ = "market_mappings"
+    __table_args__ = (UniqueConstraint("kalshi_ticker", "provider"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kalshi_ticker: Mapped[str] = mapped_column(String(120))
+    kalshi_event_ticker: Mapped[str] = mapped_column(String(120), index=True)
+    provider: Mapped[str] = mapped_column(String(60))
+    sportsbook_event_id: Mapped[str] = mapped_column(String(120))
+    outcome: Mapped[str] = mapped_column(String(20))
+    method: Mapped[str] = mapped_column(String(60))
+    confidence: Mapped[Decimal]
+    resolved_at: Mapped[datetime]
+
+
+class MappingOverride(Base):
+    """A human decision about a mapping (confirm / reject / override), with who, when and why."""
+
+    __tablename__ = "mapping_overrides"
+    __table_args__ = (CheckConstraint("action IN ('confirm', 'reject', 'override')", name="action"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kalshi_ticker: Mapped[str] = mapped_column(String(120), index=True)
+    sportsbook_event_id: Mapped[str | None] = mapped_column(String(120))
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(20))
+    who: Mapped[str] = mapped_column(String(120))
+    why: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(120))
+
+
+# --- opportunities, orders, fills, positions -----------------------------------------------------
+
+
+class OpportunityRecord(Base):
+    """A detected opportunity as executed against (id = the stable opportunity key's uuid5)."""
+
+    __tablename__ = "opportunities"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    opportunity_key: Mapped[str] = mapped_column(Text)
+    event_key: Mapped[str] = mapped_column(String(200), index=True)
+    detected_at: Mapped[datetime] = mapped_column(index=True)
+    cost: Mapped[Decimal]
+    profit: Mapped[Decimal]
+    payload: Mapped[dict[str, Any]]
+    recorded_at: Mapped[datetime]
+
+
+class Order(Base):
+    """One Kalshi order. The row is written as an *intent* before the request is sent (Money rule 3)."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint("book_side IN ('bid', 'ask')", name="book_side"),
+        CheckConstraint("outcome_side IN ('yes', 'no')", name="outcome_side"),
+        CheckConstraint("mode IN ('paper', 'live')", name="mode"),
+        CheckConstraint(
+            "status IN ('intent', 'sent', 'filled', 'partially_filled', 'unfilled', 'failed', 'unknown')",
+            name="status",
+        ),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_order_id: Mapped[str] = mapped_column(String(64), unique=True)
+    opportunity_id: Mapped[str] = mapped_column(String(36), index=True)
+    leg_index: Mapped[int] = mapped_column(Integer)
+    mode: Mapped[str] = mapped_column(String(10))
+    ticker: Mapped[str] = mapped_column(String(120), index=True)
+    book_side: Mapped[str] = mapped_column(String(3))  # what is sent: bid = buy YES, ask = buy NO
+    outcome_side: Mapped[str] = mapped_column(String(3))  # what we end up holding
+    count: Mapped[Decimal]
+    limit_price: Mapped[Decimal]  # YES-leg price sent to Kalshi
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    venue_order_id: Mapped[str | None] = mapped_column(String(120))
+    fill_count: Mapped[Decimal | None]
+    remaining_count: Mapped[Decimal | None]
+    fill_notional: Mapped[Decimal | None]  # Σ contracts × price of the side held (exact)
+    average_fill_price: Mapped[Decimal | None]  # fill_notional / fill_count to 6 decimals (display)
+    fees: Mapped[Decimal | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+    fills: Mapped[list[Fill]] = relationship(back_populates="order", lazy="selectin", order_by="Fill.id")
+
+
+class Fill(Base):
+    """One execution of an order (per price level for paper fills, per venue fill for live)."""
+
+    __tablename__ = "fills"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    venue_fill_id: Mapped[str | None] = mapped_column(String(120), unique=True)
+    ticker: Mapped[str] = mapped_column(String(120), index=True)
+    outcome_side: Mapped[str] = mapped_column(String(3))
+    count: Mapped[Decimal]
+    price: Mapped[Decimal]  # price of the side held (a NO fill at 0.40 has price 0.40)
+    fee: Mapped[Decimal]
+    filled_at: Mapped[datetime] = mapped_column(index=True)
+    order: Mapped[Order] = relationship(back_populates="fills")
+
+
+class Position(Base):
+    """Our net position per market, Kalshi-style: `count` > 0 is YES contracts, < 0 is NO contracts."""
+
+    __tablename__ = "positions"
+    __table_args__ = (UniqueConstraint("mode", "ticker"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    mode: Mapped[str] = mapped_column(String(10))
+    ticker: Mapped[str] = mapped_column(String(120))
+    count: Mapped[Decimal]
+    cost: Mapped[Decimal]  # what the contracts still held cost, fees included
+    fees_paid: Mapped[Decimal]
+    realized_pnl: Mapped[Decimal]
+    settled: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime]
+
+
+class RealizedPnl(Base):
+    """Ledger of realized P&L (settlements, offsetting YES against NO): feeds the daily-loss check."""
+
+    __tablename__ = "realized_pnl"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    mode: Mapped[str] = mapped_column(String(10))
+    ticker: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20))
+    amount: Mapped[Decimal]
+    realized_at: Mapped[datetime] = mapped_column(index=True)
+    detail: Mapped[dict[str, Any]]
+
+
+class HedgeInstruction(Base):
+    """What a human must place at the sportsbook after the Kalshi leg filled."""
+
+    __tablename__ = "hedge_instructions"
+    __table_args__ = (UniqueConstraint("client_order_id", "leg_index"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_order_id: Mapped[str] = mapped_column(String(64), index=True)  # the Kalshi order it hedges
+    opportunity_id: Mapped[str] = mapped_column(String(36), index=True)
+    leg_index: Mapped[int] = mapped_column(Integer)
+    bookmaker: Mapped[str] = mapped_column(String(120))
+    event: Mapped[str] = mapped_column(String(300))
+    selection: Mapped[str] = mapped_column(String(200))
+    odds: Mapped[Decimal]
+    stake: Mapped[Decimal]
+    worst_acceptable_odds: Mapped[Decimal | None]
+    status: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+
+
+# --- circuit breaker and alerts ------------------------------------------------------------------
+
+
+class BreakerStateRow(Base):
+    """The single shared breaker state (one row per breaker name), read and changed under a row lock."""
+
+    __tablename__ = "breaker_state"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    state: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    manual: Mapped[bool] = mapped_column(Boolean, default=False)
+    opened_at: Mapped[datetime | None]
+    probe_started_at: Mapped[datetime | None]
+    consecutive_errors: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime | None]
+    window_calls: Mapped[int] = mapped_column(Integer, default=0)
+    window_errors: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(120), default="")
+
+
+class BreakerEvent(Base):
+    """Every breaker transition, with its reason: the audit trail."""
+
+    __tablename__ = "breaker_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(40), index=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    from_state: Mapped[str] = mapped_column(String(10))
+    to_state: Mapped[str] = mapped_column(String(10))
+    trigger: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text)
+    who: Mapped[str] = mapped_column(String(120))
+
+
+class Alert(Base):
+    """One alert per de-duplication key: re-sent only once its window has passed."""
+
+    __tablename__ = "alerts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
+    severity: Mapped[str] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    first_at: Mapped[datetime]
+    last_sent_at: Mapped[datetime] = mapped_column(index=True)
+    last_seen_at: Mapped[datetime]
+    sent_count: Mapped[int] = mapped_column(Integer, default=1)
+    suppressed_count: Mapped[int] = mapped_column(Integer, default=0)
+    channels: Mapped[str] = mapped_column(String(100), default="")
+

@@ -1,0 +1,47 @@
+"""Opportunities acted upon: stored once per stable id, with the detector's own `to_dict()`."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from arb_pipeline.storage.models import OpportunityRecord
+from arb_pipeline.storage.repositories._time import require_aware, utcnow
+
+
+def json_safe(value: Any) -> Any:
+    """JSON that PostgreSQL accepts too: NaN/Infinity (e.g. an unknown quote age) become null."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, Decimal | datetime):
+        return str(value) if isinstance(value, Decimal) else value.isoformat()
+    return value
+
+
+class OpportunityRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def record(self, *, opportunity_id: str, opportunity_key: str, event_key: str, detected_at: datetime,
+               cost: Decimal, profit: Decimal, payload: dict[str, Any]) -> OpportunityRecord:
+        """Insert the opportunity if new; a repeat (same id) returns the stored row unchanged."""
+        row = self.session.get(OpportunityRecord, opportunity_id)
+        if row is not None:
+            return row
+        row = OpportunityRecord(id=opportunity_id, opportunity_key=opportunity_key, event_key=event_key,
+                                detected_at=require_aware(detected_at, "detected_at"), cost=cost, profit=profit,
+                                payload=json_safe(payload), recorded_at=utcnow())
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def get(self, opportunity_id: str) -> OpportunityRecord | None:
+        return self.session.get(OpportunityRecord, opportunity_id)

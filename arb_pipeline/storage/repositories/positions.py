@@ -1,0 +1,105 @@
+"""Net positions per market and the realized-P&L ledger.
+
+Kalshi nets YES against NO in one market: holding YES and buying NO closes contracts in pairs that
+pay exactly $1 together. Cost is tracked as total cost of the contracts still held, fees included,
+so realized P&L = payout − cost, and every cent of cost is accounted for once (the part removed on
+a partial close is rounded to 6 decimals and the remainder stays in the position).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from arb_pipeline.storage.models import Position, RealizedPnl
+from arb_pipeline.storage.repositories._time import require_aware
+from arb_pipeline.storage.types import to_money
+
+ZERO = Decimal(0)
+_Q = Decimal("0.000001")
+
+
+class PositionRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, mode: str, ticker: str) -> Position | None:
+        return self.session.scalars(select(Position).where(Position.mode == mode, Position.ticker == ticker)).first()
+
+    def open_positions(self, mode: str) -> list[Position]:
+        query = select(Position).where(Position.mode == mode, Position.settled.is_(False))
+        return [p for p in self.session.scalars(query.order_by(Position.ticker)) if p.count != 0]
+
+    def all_settled(self, mode: str) -> list[Position]:
+        return list(self.session.scalars(select(Position).where(Position.mode == mode, Position.settled.is_(True))))
+
+    def apply_fill(self, *, mode: str, ticker: str, outcome_side: str, count: Decimal, price: Decimal,
+                   fee: Decimal, at: datetime) -> Position:
+        """Add a fill of `count` contracts of `outcome_side` at `price` (the held side's price) + `fee`."""
+        if outcome_side not in ("yes", "no"):
+            raise ValueError(f"outcome_side must be 'yes' or 'no', got {outcome_side!r}")
+        count, price, fee = to_money(count), to_money(price), to_money(fee)
+        if count <= 0 or fee < 0 or not ZERO < price < 1:
+            raise ValueError(f"bad fill: count={count} price={price} fee={fee}")
+        at = require_aware(at, "at")
+        pos = self.get(mode, ticker)
+        if pos is None:
+            pos = Position(mode=mode, ticker=ticker, count=ZERO, cost=ZERO, fees_paid=ZERO,
+                           realized_pnl=ZERO, settled=False, updated_at=at)
+            self.session.add(pos)
+        if pos.settled:
+            raise ValueError(f"{ticker} is settled; no further fills can apply")
+        signed = count if outcome_side == "yes" else -count
+        new_cost = count * price + fee
+        if pos.count == 0 or (pos.count > 0) == (signed > 0):
+            pos.count, pos.cost = pos.count + signed, pos.cost + new_cost
+        else:
+            closed = min(count, abs(pos.count))
+            released = (pos.cost * closed / abs(pos.count)).quantize(_Q, rounding=ROUND_HALF_EVEN)
+            incoming = (new_cost * closed / count).quantize(_Q, rounding=ROUND_HALF_EVEN)
+            realized = closed - released - incoming  # each closed YES+NO pair pays exactly $1
+            pos.count += signed
+            pos.cost = pos.cost - released + (new_cost - incoming)
+            pos.realized_pnl += realized
+            self._ledger(mode, ticker, "netting", realized, at, {"contracts": str(closed)})
+        pos.fees_paid += fee
+        pos.updated_at = at
+        self.session.flush()
+        return pos
+
+    def settle(self, *, mode: str, ticker: str, result: str, at: datetime) -> Decimal:
+        """Settle a market on `result` ('yes'/'no'): pay $1 per winning contract, realize P&L."""
+        if result not in ("yes", "no"):
+            raise ValueError(f"result must be 'yes' or 'no', got {result!r}")
+        pos = self.get(mode, ticker)
+        if pos is None or pos.settled:
+            return ZERO
+        at = require_aware(at, "at")
+        holds_yes = pos.count > 0
+        payout = abs(pos.count) if (result == "yes") == holds_yes and pos.count != 0 else ZERO
+        realized = payout - pos.cost
+        self._ledger(mode, ticker, "settlement", realized, at,
+                     {"result": result, "contracts": str(pos.count), "payout": str(payout), "cost": str(pos.cost)})
+        pos.realized_pnl += realized
+        pos.count, pos.cost, pos.settled, pos.updated_at = ZERO, ZERO, True, at
+        self.session.flush()
+        return realized
+
+    def open_exposure(self, mode: str) -> Decimal:
+        """Money at risk in open positions: what they cost (the most we can lose on them)."""
+        return sum((p.cost for p in self.open_positions(mode)), ZERO)
+
+    def realized_between(self, mode: str, start: datetime, end: datetime) -> Decimal:
+        query = select(RealizedPnl.amount).where(
+            RealizedPnl.mode == mode,
+            RealizedPnl.realized_at >= require_aware(start, "start"),
+            RealizedPnl.realized_at < require_aware(end, "end"),
+        )
+        return sum(self.session.scalars(query), ZERO)  # summed in Python: exact on SQLite too
+
+    def _ledger(self, mode: str, ticker: str, kind: str, amount: Decimal, at: datetime, detail: dict) -> None:
+        self.session.add(RealizedPnl(mode=mode, ticker=ticker, kind=kind, amount=amount, realized_at=at,
+                                     detail=detail))

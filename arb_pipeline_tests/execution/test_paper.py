@@ -1,0 +1,103 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from arb_pipeline.arb.fees import kalshi_order_fee
+from arb_pipeline.domain import (
+    ContractSide,
+    KalshiEvent,
+    KalshiMarket,
+    MarketSnapshot,
+    OrderBookLevels,
+    PriceRange,
+    SeriesFees,
+)
+from arb_pipeline.execution.paper import PaperExecutor, PaperMarket
+from arb_pipeline_tests.execution.factories import BOOK, EVENT, T0, TICKER
+
+D = Decimal
+YES = ContractSide.YES
+
+
+def place(executor, count, limit, side=YES):
+    return executor.place(ticker=TICKER, side=side, count=D(count), limit_price=D(limit), client_order_id="c",
+                          submitted_at=T0)
+
+
+def test_walks_depth_and_charges_the_exact_order_fee():
+    result = place(PaperExecutor({TICKER: PaperMarket(BOOK)}), 25, "0.46")
+    assert [(f.count, f.price) for f in result.fills] == [(D(10), D("0.45")), (D(15), D("0.46"))]
+    assert (result.fill_count, result.remaining_count, result.notional) == (D(25), D(0), D("11.40"))
+    # 0.07*10*.45*.55 = 0.17325 -> 0.1733; 0.07*15*.46*.54 = 0.26082 -> 0.2609; 0.4342 -> $0.44
+    assert result.fees == D("0.44") == kalshi_order_fee([(D(10), D("0.45")), (D(15), D("0.46"))])
+    assert [f.fee for f in result.fills] == [D("0.1733"), D("0.2667")]
+
+
+def test_ioc_fills_only_within_the_limit_and_depth():
+    result = place(PaperExecutor({TICKER: PaperMarket(BOOK)}), 25, "0.45")
+    assert (result.fill_count, result.remaining_count) == (D(10), D(15))
+    result = place(PaperExecutor({TICKER: PaperMarket(BOOK)}), 100, "0.99")
+    assert (result.fill_count, result.remaining_count) == (D(30), D(70))
+    result = place(PaperExecutor({TICKER: PaperMarket(BOOK)}), 5, "0.44")
+    assert (result.fill_count, result.fills) == (D(0), ())
+
+
+def test_no_side_lifts_yes_bids():
+    result = place(PaperExecutor({TICKER: PaperMarket(BOOK)}), 5, "0.56", side=ContractSide.NO)
+    assert [(f.count, f.price) for f in result.fills] == [(D(5), D("0.56"))]
+
+
+def test_slippage_moves_price_against_us_and_is_clamped_to_the_book():
+    ex = PaperExecutor({TICKER: PaperMarket(BOOK)}, slippage_ticks=1)
+    result = place(ex, 25, "0.46")
+    # 0.45 slips to 0.46; 0.46 would slip to 0.47 but the worst displayed ask is 0.46: clamped
+    assert [(f.count, f.price) for f in result.fills] == [(D(10), D("0.46")), (D(15), D("0.46"))]
+    result = place(PaperExecutor({TICKER: PaperMarket(BOOK)}, slippage_ticks=1), 25, "0.45")
+    assert result.fill_count == 0  # slipped past the limit: IOC cancels
+    big = place(PaperExecutor({TICKER: PaperMarket(BOOK)}, slippage_ticks=50), 25, "0.99")
+    assert {f.price for f in big.fills} == {D("0.46")}
+
+
+def test_slippage_uses_the_price_grid_step():
+    grid = (PriceRange(D("0"), D("0.10"), D("0.001")), PriceRange(D("0.10"), D("0.90"), D("0.01")))
+    book = OrderBookLevels(TICKER, yes=(), no=((D("0.95"), D(5)), (D("0.90"), D(5))))  # YES asks 0.05, 0.10
+    result = place(PaperExecutor({TICKER: PaperMarket(book, price_ranges=grid)}, slippage_ticks=2), 10, "0.10")
+    assert [(f.count, f.price) for f in result.fills] == [(D(5), D("0.052")), (D(5), D("0.10"))]
+
+
+def test_latency_stamps_the_fills():
+    result = place(PaperExecutor({TICKER: PaperMarket(BOOK)}, latency_ms=150), 1, "0.45")
+    assert result.fills[0].filled_at == T0 + timedelta(milliseconds=150)
+
+
+def test_unknown_ticker_and_bad_model_are_refused():
+    with pytest.raises(KeyError, match="no captured order book"):
+        place(PaperExecutor({}), 1, "0.5")
+    with pytest.raises(ValueError):
+        PaperExecutor({}, slippage_ticks=-1)
+
+
+def _market(**kw):
+    base = dict(ticker=TICKER, event_ticker=EVENT, status="active", market_type="binary", yes_sub_title="",
+                no_sub_title="", rules_primary="", rules_secondary="", open_time=None, close_time=None,
+                expected_expiration_time=None, occurrence_datetime=None, yes_bid=None, yes_ask=None, no_bid=None,
+                no_ask=None, price_level_structure="linear_cent",
+                price_ranges=(PriceRange(D("0"), D("1"), D("0.01")),))
+    base.update(kw)
+    return KalshiMarket(**base)
+
+
+def _snapshot(market, fees=None, **event_kw):
+    event = KalshiEvent(EVENT, "KXNBAGAME", "", "", True, "", (market,), **event_kw)
+    return MarketSnapshot(T0, (event,), (), {TICKER: BOOK}, (), series_fees=fees or {})
+
+
+def test_from_snapshot_uses_series_fees_overrides_and_waivers():
+    half = {"KXNBAGAME": SeriesFees("KXNBAGAME", "quadratic", D("0.5"))}
+    assert place(PaperExecutor.from_snapshot(_snapshot(_market(), half)), 10, "0.45").fees == D("0.09")  # .086625
+    override = _snapshot(_market(), half, fee_multiplier_override=D("1"))
+    assert place(PaperExecutor.from_snapshot(override), 10, "0.45").fees == D("0.18")
+    waived = _snapshot(_market(fee_waiver_expiration_time=T0 + timedelta(days=1)))
+    result = place(PaperExecutor.from_snapshot(waived), 10, "0.45")
+    assert result.fees == 0 and result.fill_count == 10

@@ -1,0 +1,282 @@
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from arb_pipeline.connectors.kalshi.errors import KalshiOrderRejected, KalshiOrderStateUnknown
+from arb_pipeline.domain import Outcome
+from arb_pipeline.execution.breaker import BreakerConfig, BreakerState, CircuitBreaker
+from arb_pipeline.execution.live import LiveExecutor
+from arb_pipeline.execution.paper import PaperExecutor, PaperMarket
+from arb_pipeline.services.execute import ExecutionContext, execute_opportunities
+from arb_pipeline.settings import Settings
+from arb_pipeline.storage.db import session_scope
+from arb_pipeline.storage.models import Fill, HedgeInstruction, Order, Position
+from arb_pipeline.storage.repositories import OrderRepository
+from arb_pipeline_tests.execution.factories import (
+    BOOK,
+    T0,
+    TICKER,
+    FakeKalshi,
+    book_leg,
+    kalshi_leg,
+    opportunity,
+)
+from arb_pipeline_tests.storage.db_fixtures import *  # noqa: F403
+
+D = Decimal
+PAPER = ExecutionContext(mode="paper", allow_orders=True, is_backfill=False, as_of=T0 + timedelta(seconds=2))
+LIVE = replace(PAPER, mode="live")
+LIVE_SETTINGS = dict(ARB_MODE="live", KALSHI_API_KEY_ID="key-id", KALSHI_PRIVATE_KEY_PEM="-----BEGIN PRIVATE KEY-----")
+
+
+class Crash(BaseException):
+    """A process dying mid-flight (not an Exception: nothing in the code path may swallow it)."""
+
+
+class SpyBreaker(CircuitBreaker):
+    checks = 0
+
+    def check_before_order(self, **kw):
+        type(self).checks += 1
+        return super().check_before_order(**kw)
+
+
+@pytest.fixture
+def alerts():
+    return []
+
+
+@pytest.fixture
+def env(session_factory, alerts):
+    settings = Settings(_env_file=None)
+    breaker = SpyBreaker(session_factory, BreakerConfig(cooldown_s=300), alert=lambda *a: alerts.append(a),
+                         clock=lambda: PAPER.as_of)
+    SpyBreaker.checks = 0
+
+    def run(opps, context=PAPER, executor=None, settings=settings):
+        return execute_opportunities(opps, context=context, sessions=session_factory, breaker=breaker,
+                                     settings=settings, alert=lambda *a: alerts.append(a),
+                                     executor=executor or PaperExecutor({TICKER: PaperMarket(BOOK)}))
+
+    run.breaker = breaker
+    return run
+
+
+def count(session_factory, model):
+    with session_scope(session_factory) as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def live_executor(venue, alerts):
+    return LiveExecutor(venue, Settings(_env_file=None, **LIVE_SETTINGS), alert=lambda *a: alerts.append(a),
+                        sleep=lambda _s: None)
+
+
+# --- nothing is placed unless explicitly allowed --------------------------------------------------
+
+
+@pytest.mark.parametrize(("context", "reason"), [
+    (replace(PAPER, is_backfill=True), "backfill"),
+    (replace(PAPER, allow_orders=False), "allow_orders=False"),
+    (replace(LIVE, is_backfill=True), "backfill"),
+])
+def test_backfill_or_not_allowed_places_nothing(env, session_factory, alerts, context, reason):
+    venue = FakeKalshi()
+    executor = live_executor(venue, alerts) if context.mode == "live" else None
+    report = env([opportunity()], context=context, executor=executor,
+                 settings=Settings(_env_file=None, **LIVE_SETTINGS) if executor else Settings(_env_file=None))
+    assert report.refused and reason in report.refused
+    assert report.orders == [] and report.orders_sent == 0 and venue.create_calls == {}
+    assert count(session_factory, Order) == 0 and SpyBreaker.checks == 0
+
+
+def test_live_context_without_live_settings_is_refused(env, alerts):
+    venue = FakeKalshi()
+    with pytest.raises(Exception, match="ARB_MODE=live"):
+        LiveExecutor(venue, Settings(_env_file=None))
+    report = env([opportunity()], context=LIVE, settings=Settings(_env_file=None), executor=PaperExecutor({}))
+    assert "ARB_MODE=live" in report.refused and venue.create_calls == {}
+    creds = Settings(_env_file=None, ARB_MODE="live")
+    assert "KALSHI_API_KEY_ID" in env([opportunity()], context=LIVE, settings=creds).refused
+
+
+def test_stale_opportunity_places_nothing_with_the_reason(env, session_factory):
+    report = env([opportunity(detected_at=T0 - timedelta(seconds=30))])
+    (order,) = report.orders
+    assert order.status == "not_sent" and "stale" in order.reason and "TTL 20s" in order.reason
+    assert report.orders_sent == 0 and count(session_factory, Order) == 0
+
+
+def test_tripped_breaker_places_nothing_with_the_reason(env, session_factory):
+    env.breaker.trip("desk says stop", who="alice")
+    report = env([opportunity()])
+    assert report.orders_sent == 0 and count(session_factory, Order) == 0
+    assert "desk says stop" in report.orders[0].reason and "kill switch" in report.skipped[0][1]
+
+
+def test_value_bets_are_not_executed_unless_asked(env, session_factory):
+    value = opportunity(kind="value", legs=(kalshi_leg(),))
+    report = env([value])
+    assert report.orders == [] and "kind 'value'" in report.skipped[0][1]
+    assert env([value], context=replace(PAPER, kinds=frozenset({"value"}))).orders_sent == 1
+
+
+# --- paper execution records everything -------------------------------------------------------------
+
+
+def test_paper_fill_records_order_fills_position_and_hedge(env, session_factory, alerts):
+    report = env([opportunity()])
+    (order,) = report.orders
+    assert (order.status, order.fill_count, order.cost) == ("filled", D(25), D("11.84"))
+    with session_scope(session_factory) as s:
+        row = s.scalars(select(Order)).one()
+        assert (row.status, row.book_side, row.limit_price, row.fill_notional, row.fees) == (
+            "filled", "bid", D("0.46"), D("11.40"), D("0.44"))
+        assert [(f.count, f.price) for f in row.fills] == [(D(10), D("0.45")), (D(15), D("0.46"))]
+        pos = s.scalars(select(Position)).one()
+        assert (pos.mode, pos.ticker, pos.count, pos.cost) == ("paper", TICKER, D(25), D("11.84"))
+        hedge = s.scalars(select(HedgeInstruction)).one()
+        assert (hedge.bookmaker, hedge.selection, hedge.stake, hedge.worst_acceptable_odds, hedge.status) == (
+            "pinnacle", "Boston Celtics", D("11.11"), D("2.0658"), "pending")
+    assert any(a[1].startswith("hedge to place") and "2.0658" in a[2] for a in alerts)
+    assert SpyBreaker.checks == 1
+
+
+def test_the_same_opportunity_twice_is_executed_once(env, session_factory):
+    env([opportunity()])
+    again = env([opportunity(detected_at=T0 + timedelta(seconds=1))])  # re-detected, same minute bucket
+    assert again.orders_sent == 0 and "already sent" in again.orders[0].reason
+    assert count(session_factory, Order) == 1 and count(session_factory, Fill) == 2
+    with session_scope(session_factory) as s:
+        assert s.scalars(select(Position.count)).one() == D(25)
+
+
+def test_breaker_is_checked_before_every_order(env, session_factory):
+    opps = [opportunity(), opportunity(detected_at=T0 - timedelta(seconds=10))]  # different bucket: 2 orders
+    assert env(opps).orders_sent == 2 and SpyBreaker.checks == 2
+
+
+def test_exposure_cap_blocks_the_order(env, session_factory):
+    tight = Settings(_env_file=None, ARB_BREAKER_MAX_OPEN_EXPOSURE="10")
+    report = env([opportunity()], settings=tight)
+    assert report.orders_sent == 0 and "open exposure" in report.orders[0].reason
+
+
+# --- live executor through a fake venue --------------------------------------------------------------
+
+
+def test_live_buy_yes_is_a_bid_and_buy_no_is_an_ask_at_one_minus_q(env, session_factory, alerts):
+    venue = FakeKalshi()
+    executor = live_executor(venue, alerts)
+    assert any("live trading" in a[1] for a in alerts)
+    settings = Settings(_env_file=None, **LIVE_SETTINGS)
+    no_leg = kalshi_leg(side="no", outcome=Outcome.AWAY, levels=((D("0.40"), D("25")),), ticker=f"{TICKER}X")
+    report = env([opportunity(), opportunity(legs=(no_leg, book_leg()))], context=LIVE, executor=executor,
+                 settings=settings)
+    assert report.orders_sent == 2
+    with session_scope(session_factory) as s:
+        orders = s.scalars(select(Order).order_by(Order.id)).all()
+        assert [(o.book_side, o.outcome_side, o.limit_price) for o in orders] == [
+            ("bid", "yes", D("0.46")), ("ask", "no", D("0.60"))]
+        no_fill = orders[1].fills[0]
+        assert (no_fill.price, no_fill.fee) == (D("0.40"), D("0.50"))  # NO price, fee as the venue charged
+    assert set(venue.create_calls.values()) == {1}
+
+
+def test_crash_after_intent_write_then_restart_sends_exactly_once(env, session_factory, alerts, monkeypatch):
+    venue = FakeKalshi()
+    settings = Settings(_env_file=None, **LIVE_SETTINGS)
+    original = OrderRepository.claim_for_send
+
+    def crash(*a, **kw):
+        raise Crash()
+
+    monkeypatch.setattr(OrderRepository, "claim_for_send", crash)
+    with pytest.raises(Crash):
+        env([opportunity()], context=LIVE, executor=live_executor(venue, alerts), settings=settings)
+    with session_scope(session_factory) as s:
+        assert s.scalars(select(Order.status)).one() == "intent"
+    assert venue.create_calls == {}
+    monkeypatch.setattr(OrderRepository, "claim_for_send", original)
+    report = env([opportunity()], context=LIVE, executor=live_executor(venue, alerts), settings=settings)  # restart
+    assert report.orders_sent == 1 and list(venue.create_calls.values()) == [1]
+    again = env([opportunity()], context=LIVE, executor=live_executor(venue, alerts), settings=settings)
+    assert again.orders_sent == 0 and list(venue.create_calls.values()) == [1]
+
+
+def test_crash_after_send_then_restart_never_sends_again(env, session_factory, alerts):
+    venue = FakeKalshi(raise_after_create=Crash())
+    settings = Settings(_env_file=None, **LIVE_SETTINGS)
+    with pytest.raises(Crash):
+        env([opportunity()], context=LIVE, executor=live_executor(venue, alerts), settings=settings)
+    venue.raise_after_create = None
+    report = env([opportunity()], context=LIVE, executor=live_executor(venue, alerts), settings=settings)
+    assert report.orders_sent == 0 and "reconcile" in report.orders[0].reason
+    assert list(venue.create_calls.values()) == [1]
+    with session_scope(session_factory) as s:
+        assert s.scalars(select(Order.status)).one() == "sent"
+
+
+def test_rejections_count_toward_the_breaker_and_trip_it(env, session_factory, alerts):
+    venue = FakeKalshi(raise_on_create=KalshiOrderRejected("no money", status=400, code="INSUFFICIENT_BALANCE"))
+    settings = Settings(_env_file=None, **LIVE_SETTINGS)
+    opps = [opportunity(legs=(kalshi_leg(count=D(20 + i), levels=((D("0.45"), D(20 + i)),)), book_leg()))
+            for i in range(4)]  # four distinct opportunities (sizes differ)
+    report = env(opps, context=LIVE, executor=live_executor(venue, alerts), settings=settings)
+    assert [o.status for o in report.orders] == ["failed", "failed", "failed", "not_sent"]
+    assert env.breaker.status().state is BreakerState.OPEN and len(venue.create_calls) == 3
+    with session_scope(session_factory) as s:
+        assert "INSUFFICIENT_BALANCE" in s.scalars(select(Order.error)).first()
+
+
+def test_unknown_order_state_is_recorded_and_alerted(env, session_factory, alerts):
+    venue = FakeKalshi(raise_on_create=KalshiOrderStateUnknown("lost response", client_order_id="x"))
+    report = env([opportunity()], context=LIVE, executor=live_executor(venue, alerts),
+                 settings=Settings(_env_file=None, **LIVE_SETTINGS))
+    assert report.orders[0].status == "unknown"
+    assert any(a[0] == "critical" and "order state unknown" in a[1] for a in alerts)
+    with session_scope(session_factory) as s:
+        assert s.scalars(select(Order.status)).one() == "unknown"
+    assert count(session_factory, HedgeInstruction) == 0
+
+
+def test_partial_fill_scales_the_hedge(env, session_factory, alerts):
+    venue = FakeKalshi(fill_ratio=D("0.4"))
+    report = env([opportunity()], context=LIVE, executor=live_executor(venue, alerts),
+                 settings=Settings(_env_file=None, **LIVE_SETTINGS))
+    assert (report.orders[0].status, report.orders[0].fill_count) == ("partially_filled", D(10))
+    (hedge,) = report.hedges
+    assert hedge.stake == D("4.44") and hedge.worst_acceptable_odds is not None
+
+
+def test_an_id_collision_with_other_terms_is_refused_and_alerted(env, session_factory, alerts):
+    from arb_pipeline.execution.plan import plan_opportunity
+    from arb_pipeline.storage.repositories import OrderIntent
+
+    coid = plan_opportunity(opportunity()).kalshi_legs[0].client_order_id
+    with session_scope(session_factory) as s:
+        OrderRepository(s).record_intent(OrderIntent(coid, "other", 0, "paper", TICKER, "bid", D(3), D("0.30")))
+    report = env([opportunity()])
+    assert report.orders_sent == 0 and "other terms" in report.orders[0].reason
+    assert any(a[0] == "critical" and "conflict" in a[1] for a in alerts)
+
+
+def test_stale_market_data_trips_the_breaker_and_places_nothing(session_factory, alerts):
+    from arb_pipeline.domain import MarketSnapshot
+
+    old = MarketSnapshot(PAPER.as_of - timedelta(seconds=121), (), (), {TICKER: BOOK}, ())
+    breaker = CircuitBreaker(session_factory, BreakerConfig(max_data_age_s=120), clock=lambda: PAPER.as_of,
+                             alert=lambda *a: alerts.append(a))
+    report = execute_opportunities([opportunity()], context=PAPER, sessions=session_factory, breaker=breaker,
+                                   settings=Settings(_env_file=None), alert=lambda *a: alerts.append(a),
+                                   snapshot=old, executor=PaperExecutor({TICKER: PaperMarket(BOOK)}))
+    assert report.orders_sent == 0 and "121s old" in report.orders[0].reason
+    assert breaker.status().state is BreakerState.OPEN and count(session_factory, Order) == 0
+
+
+def test_opportunity_from_the_future_is_not_trusted(env):
+    report = env([opportunity(detected_at=PAPER.as_of + timedelta(seconds=5))])
+    assert report.orders_sent == 0 and "clock skew" in report.orders[0].reason

@@ -1,0 +1,153 @@
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+import arb_pipeline.connectors.kalshi as tm
+from arb_pipeline.execution.breaker import BreakerConfig, BreakerState, CircuitBreaker
+from arb_pipeline.execution.live import LiveExecutor
+from arb_pipeline.execution.paper import PaperExecutor, PaperMarket
+from arb_pipeline.services.execute import ExecutionContext, execute_opportunities
+from arb_pipeline.services.reconcile import reconcile
+from arb_pipeline.settings import Settings
+from arb_pipeline.storage.db import session_scope
+from arb_pipeline.storage.models import Order, Position, RealizedPnl
+from arb_pipeline.storage.repositories import OrderIntent, OrderRepository
+from arb_pipeline_tests.execution.factories import BOOK, T0, TICKER, FakeKalshi, opportunity
+from arb_pipeline_tests.storage.db_fixtures import *  # noqa: F403
+
+D = Decimal
+NOW = T0 + timedelta(seconds=2)
+PAPER = ExecutionContext(mode="paper", allow_orders=True, is_backfill=False, as_of=NOW)
+LIVE_SETTINGS = Settings(_env_file=None, ARB_MODE="live", KALSHI_API_KEY_ID="k", KALSHI_PRIVATE_KEY_PEM="pem")
+
+
+class Crash(BaseException):
+    pass
+
+
+@pytest.fixture
+def alerts():
+    return []
+
+
+@pytest.fixture
+def breaker(session_factory, alerts):
+    config = BreakerConfig(max_daily_loss=D("50"), cooldown_s=300)
+    return CircuitBreaker(session_factory, config, alert=lambda *a: alerts.append(a), clock=lambda: NOW)
+
+
+def execute(session_factory, breaker, alerts, context=PAPER, executor=None, settings=None):
+    return execute_opportunities([opportunity()], context=context, sessions=session_factory, breaker=breaker,
+                                 settings=settings or Settings(_env_file=None), alert=lambda *a: alerts.append(a),
+                                 executor=executor or PaperExecutor({TICKER: PaperMarket(BOOK)}))
+
+
+def test_paper_ledger_agrees_and_settlement_realizes_pnl(session_factory, breaker, alerts):
+    execute(session_factory, breaker, alerts)
+    report = reconcile(mode="paper", sessions=session_factory, breaker=breaker, as_of=NOW)
+    assert report.mismatches == [] and report.breaker_state is BreakerState.CLOSED
+    assert report.open_exposure == D("11.84") and report.daily_realized_pnl == 0
+    report = reconcile(mode="paper", sessions=session_factory, breaker=breaker, as_of=NOW,
+                       settlement_results={TICKER: "yes"})
+    assert report.settled == {TICKER: D("13.16")}  # 25 x $1 - (11.40 + 0.44)
+    assert report.daily_realized_pnl == D("13.16") and report.open_exposure == 0 and report.mismatches == []
+    again = reconcile(mode="paper", sessions=session_factory, breaker=breaker, as_of=NOW,
+                      settlement_results={TICKER: "yes"})
+    assert again.settled == {} and again.daily_realized_pnl == D("13.16")  # settled once
+
+
+def test_daily_loss_from_settlements_trips_the_breaker(session_factory, breaker, alerts):
+    execute(session_factory, breaker, alerts)
+    with session_scope(session_factory) as s:  # an earlier loss today
+        s.add(RealizedPnl(mode="paper", ticker="KX-OLD", kind="settlement", amount=D("-40"), realized_at=NOW,
+                          detail={}))
+    report = reconcile(mode="paper", sessions=session_factory, breaker=breaker, as_of=NOW,
+                       settlement_results={TICKER: "no"})
+    assert report.settled == {TICKER: D("-11.84")} and report.daily_realized_pnl == D("-51.84")
+    assert report.breaker_state is BreakerState.OPEN and "daily realized loss 51.84" in breaker.status().reason
+
+
+def test_paper_ledger_mismatch_trips_the_breaker(session_factory, breaker, alerts):
+    execute(session_factory, breaker, alerts)
+    with session_scope(session_factory) as s:
+        s.scalars(select(Position)).one().count = D("30")
+    report = reconcile(mode="paper", sessions=session_factory, breaker=breaker, as_of=NOW)
+    assert report.mismatches == [f"{TICKER}: our position 30, recorded fills 25"]
+    assert report.breaker_state is BreakerState.OPEN and any("reconciliation" in a[1] for a in alerts)
+
+
+def test_paper_in_flight_order_is_closed_unfilled_and_expired_intents_are_closed(session_factory, breaker):
+    with session_scope(session_factory) as s:
+        repo = OrderRepository(s)
+        for coid in ("a", "b"):
+            repo.record_intent(OrderIntent(coid, "opp", 0, "paper", TICKER, "bid", D(5), D("0.45")))
+        repo.claim_for_send("a")
+    report = reconcile(mode="paper", sessions=session_factory, breaker=breaker, as_of=T0 + timedelta(days=1))
+    assert sorted(report.completed) == ["a", "b"]
+    with session_scope(session_factory) as s:
+        assert dict(s.execute(select(Order.client_order_id, Order.status)).all()) == {"a": "unfilled", "b": "failed"}
+
+
+def _live(venue, alerts):
+    return LiveExecutor(venue, LIVE_SETTINGS, alert=lambda *a: alerts.append(a), sleep=lambda _s: None)
+
+
+def test_live_crash_after_send_is_completed_from_the_venue(session_factory, breaker, alerts):
+    venue = FakeKalshi(raise_after_create=Crash())
+    live = replace(PAPER, mode="live")
+    with pytest.raises(Crash):
+        execute(session_factory, breaker, alerts, context=live, executor=_live(venue, alerts), settings=LIVE_SETTINGS)
+    report = reconcile(mode="live", sessions=session_factory, breaker=breaker, as_of=NOW, venue=venue)
+    assert len(report.completed) == 1 and report.mismatches == []
+    with session_scope(session_factory) as s:
+        order = s.scalars(select(Order)).one()
+        assert (order.status, order.fill_count, order.fees, order.fill_notional) == (
+            "filled", D(25), D("0.50"), D("11.50"))  # 25 YES at the 0.46 limit, fee 0.02 each
+        assert s.scalars(select(Position.count)).one() == D(25)
+    again = reconcile(mode="live", sessions=session_factory, breaker=breaker, as_of=NOW, venue=venue)
+    assert again.completed == [] and again.mismatches == []  # fills recorded once
+    assert list(venue.create_calls.values()) == [1]
+
+
+def test_live_order_missing_at_the_venue_waits_then_closes_unfilled(session_factory, breaker):
+    with session_scope(session_factory) as s:
+        repo = OrderRepository(s)
+        repo.record_intent(OrderIntent("lost", "opp", 0, "live", TICKER, "bid", D(5), D("0.45")))
+        repo.claim_for_send("lost", NOW)
+    venue = FakeKalshi()
+    assert reconcile(mode="live", sessions=session_factory, breaker=breaker, as_of=NOW, venue=venue).pending == ["lost"]
+    later = reconcile(mode="live", sessions=session_factory, breaker=breaker, as_of=NOW + timedelta(minutes=2),
+                      venue=venue)
+    assert later.completed == ["lost"]
+
+
+def test_live_position_mismatch_with_the_venue_trips(session_factory, breaker, alerts):
+    venue = FakeKalshi()
+    execute(session_factory, breaker, alerts, context=replace(PAPER, mode="live"), executor=_live(venue, alerts),
+            settings=LIVE_SETTINGS)
+    venue.fills.append(replace(venue.fills[0], fill_id="manual", count=D(3)))  # someone traded by hand
+    report = reconcile(mode="live", sessions=session_factory, breaker=breaker, as_of=NOW, venue=venue)
+    assert report.mismatches == [f"{TICKER}: our position 25, venue 28"]
+    assert breaker.status().state is BreakerState.OPEN
+
+
+def test_live_settlement_realizes_and_checks_revenue(session_factory, breaker, alerts):
+    venue = FakeKalshi()
+    execute(session_factory, breaker, alerts, context=replace(PAPER, mode="live"), executor=_live(venue, alerts),
+            settings=LIVE_SETTINGS)
+    venue.settlements = [tm.Settlement(TICKER, "EV", "yes", D(25), D("11.50"), D(0), D(0), 2400, NOW, D(0))]
+    venue.fills.clear()  # settled positions disappear from the venue's position list
+    report = reconcile(mode="live", sessions=session_factory, breaker=breaker, as_of=NOW, venue=venue)
+    assert report.settled == {TICKER: D("13.00")}  # 25 - (11.50 + 0.50)
+    assert report.mismatches == [f"{TICKER}: settlement revenue 24, we expected 25"]
+    assert breaker.status().state is BreakerState.OPEN
+
+
+def test_bad_arguments_are_refused(session_factory, breaker):
+    with pytest.raises(ValueError, match="venue"):
+        reconcile(mode="live", sessions=session_factory, breaker=breaker, as_of=NOW)
+    with pytest.raises(ValueError, match="mode"):
+        reconcile(mode="demo", sessions=session_factory, breaker=breaker, as_of=NOW)

@@ -1,0 +1,60 @@
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from arb_pipeline.storage.db import session_scope
+from arb_pipeline.storage.repositories import HedgeRepository, MappingRepository, OpportunityRepository
+
+D = Decimal
+T0 = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)
+
+
+def test_mapping_upsert_and_overrides_keep_who_when_why(session_factory):
+    with session_scope(session_factory) as s:
+        repo = MappingRepository(s)
+        repo.upsert(kalshi_ticker="KX-NYK", kalshi_event_ticker="KX", provider="the_odds_api",
+                    sportsbook_event_id="e1", outcome="home", method="exact", confidence=D("0.98"), resolved_at=T0)
+        repo.upsert(kalshi_ticker="KX-NYK", kalshi_event_ticker="KX", provider="the_odds_api",
+                    sportsbook_event_id="e2", outcome="home", method="fuzzy", confidence=D("0.7"), resolved_at=T0)
+        override = repo.add_override(kalshi_ticker="KX-NYK", action="reject", who="alice", why="wrong game",
+                                     sportsbook_event_id="e2")
+    with session_scope(session_factory) as s:
+        repo = MappingRepository(s)
+        (mapping,) = repo.mappings(kalshi_event_ticker="KX")
+        assert (mapping.sportsbook_event_id, mapping.confidence) == ("e2", D("0.7"))
+        (active,) = repo.active_overrides("KX-NYK")
+        assert (active.who, active.why, active.action) == ("alice", "wrong game", "reject")
+        repo.revoke_override(override.id, who="bob")
+        assert repo.active_overrides() == []
+
+
+@pytest.mark.parametrize("kw", [{"action": "delete"}, {"who": " "}, {"action": "override", "outcome": "home"}])
+def test_bad_overrides_are_refused(session_factory, kw):
+    args = dict(kalshi_ticker="KX", action="confirm", who="alice", why="ok")
+    args.update(kw)
+    with session_scope(session_factory) as s, pytest.raises(ValueError):
+        MappingRepository(s).add_override(**args)
+
+
+def test_opportunity_and_hedge_are_recorded_once(session_factory):
+    with session_scope(session_factory) as s:
+        opps = OpportunityRepository(s)
+        opps.record(opportunity_id="o1", opportunity_key="k", event_key="KX", detected_at=T0, cost=D("22.95"),
+                    profit=D("2.04"), payload={"legs": [{"price": "0.456"}], "age": float("nan"), "at": T0,
+                                               "cost": D("22.95")})
+        again = opps.record(opportunity_id="o1", opportunity_key="k", event_key="KX", detected_at=T0 + timedelta(1),
+                            cost=D(1), profit=D(1), payload={})
+        assert again.cost == D("22.95")
+        hedges = HedgeRepository(s)
+        h = hedges.record(client_order_id="c", opportunity_id="o1", leg_index=1, bookmaker="pinnacle", event="KX",
+                          selection="BOS", odds=D("2.25"), stake=D("11.11"), worst_acceptable_odds=D("2.0658"))
+        assert hedges.record(client_order_id="c", opportunity_id="o1", leg_index=1, bookmaker="x", event="x",
+                             selection="x", odds=D(3), stake=D(1), worst_acceptable_odds=None).id == h.id
+    with session_scope(session_factory) as s:
+        hedges = HedgeRepository(s)
+        assert [x.worst_acceptable_odds for x in hedges.pending()] == [D("2.0658")]
+        hedges.set_status(h.id, "placed", note="placed at 2.24")
+        assert hedges.pending() == [] and hedges.for_order("c")[0].note == "placed at 2.24"
+        assert OpportunityRepository(s).get("o1").payload == {
+            "legs": [{"price": "0.456"}], "age": None, "at": T0.isoformat(), "cost": "22.95"}
