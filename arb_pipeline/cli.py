@@ -68,15 +68,22 @@ def _snapshot_arg(args: argparse.Namespace) -> Path:
     return path
 
 
+def scan_config():
+    """Scan settings plus the overrides stored in the database, when there is a database to read."""
+    from arb_pipeline.services.mappings import configured_scan
+    from arb_pipeline.settings import get_settings
+
+    return configured_scan(get_settings())
+
+
 # --- scan / resolve ------------------------------------------------------------------------------
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
     from arb_pipeline.services.report import render_opportunities_table
-    from arb_pipeline.services.scan import ScanConfig, scan_directory
-    from arb_pipeline.settings import get_settings
+    from arb_pipeline.services.scan import scan_directory
 
-    result = scan_directory(_snapshot_arg(args), ScanConfig.from_settings(get_settings()), as_of=args.as_of)
+    result = scan_directory(_snapshot_arg(args), scan_config(), as_of=args.as_of)
     if args.json:
         print(json.dumps([o.to_dict() for o in result.detection.opportunities], indent=2))
     else:
@@ -86,12 +93,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 def cmd_resolve(args: argparse.Namespace) -> int:
     from arb_pipeline.services.report import render_resolution_table
-    from arb_pipeline.services.scan import ScanConfig, resolve_directory
-    from arb_pipeline.settings import get_settings
+    from arb_pipeline.services.scan import resolve_directory
 
-    resolution, as_of = resolve_directory(
-        _snapshot_arg(args), ScanConfig.from_settings(get_settings()), as_of=args.as_of
-    )
+    resolution, as_of = resolve_directory(_snapshot_arg(args), scan_config(), as_of=args.as_of)
     if args.json:
         print(json.dumps(resolution.to_dict(), indent=2, default=str))
     else:
@@ -229,6 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
         m.add_argument("--game", metavar="EVENT_ID", help="sportsbook event id (default: any)")
         m.add_argument("--why", required=True, help="why (kept with the decision)")
         m.add_argument("--who", default=None, help="who decided (default: $USER)")
+        m.add_argument("--store", choices=["file", "db"], default="file",
+                       help="file: mapping_overrides.yaml (reviewable in git, default); db: the database")
     m = msub.add_parser("override", help="force a market onto a sportsbook game and outcome")
     m.add_argument("ticker", help="Kalshi market ticker")
     m.set_defaults(event=False)
@@ -236,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--outcome", required=True, choices=["home", "away", "draw"], help="what YES backs")
     m.add_argument("--why", required=True)
     m.add_argument("--who", default=None)
+    m.add_argument("--store", choices=["file", "db"], default="file")
     p.set_defaults(func=cmd_mapping)
 
     p = sub.add_parser("sim", help="run the local venue simulator (Kalshi + The Odds API)")

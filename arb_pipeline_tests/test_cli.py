@@ -109,3 +109,15 @@ def test_mapping_command_without_why_is_refused(capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main(["mapping", "reject", "KXNBAGAME-26NOV24BOSMEM-BOS"])
     assert exc.value.code == 2
+
+
+def test_a_mapping_fix_stored_in_the_database_takes_effect_on_the_next_scan(capsys):
+    _, out, _ = run(capsys, "scan", "--sample", "--json", "--as-of", AS_OF)
+    market = next(leg["market"] for o in json.loads(out) for leg in o["legs"] if leg["venue"] == "kalshi")
+    code, out, _ = run(capsys, "mapping", "reject", market, "--why", "bad feed", "--who", "ops", "--store", "db")
+    assert code == 0 and "database" in out
+    _, out, _ = run(capsys, "scan", "--sample", "--json", "--as-of", AS_OF)
+    assert all(leg["market"] != market for o in json.loads(out) for leg in o["legs"])
+    code, out, _ = run(capsys, "resolve", "--sample", "--json", "--as-of", AS_OF)
+    unresolved = json.loads(out)["unresolved"]
+    assert any(u["id"] == market and "reject" in u["reason"].lower() for u in unresolved)
