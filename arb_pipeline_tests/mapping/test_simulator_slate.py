@@ -1,0 +1,84 @@
+"""Issue #4 against the simulator: its whole slate resolves with zero inversions, and each trap it
+can inject is caught by the guard meant for it (never silently dropped, never tradable).
+
+The snapshot is recorded over real HTTP from the simulator, then resolved exactly as a scan would.
+"""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from arb_pipeline.connectors.snapshot import load_snapshot
+from arb_pipeline.mapping.resolver import resolve
+from arb_pipeline.sim.clock import SimClock
+from arb_pipeline.sim.record import record_snapshot
+from arb_pipeline.sim.scenario import ScenarioConfig, ScenarioEngine
+
+START = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+
+
+def recorded(tmp_path, **traps):
+    config = ScenarioConfig(seed=3, start=START, games_per_league=4, arb_rate_per_hour=0, value_rate_per_hour=0,
+                            **traps)
+    engine = ScenarioEngine(config, clock=SimClock.fixed(START))
+    snapshot = load_snapshot(record_snapshot(engine, tmp_path / "snap"))
+    return engine, snapshot, resolve(snapshot.events, snapshot.milestones, snapshot.quotes, as_of=START)
+
+
+def test_the_whole_slate_resolves_with_no_inversion(tmp_path):
+    engine, snapshot, resolution = recorded(tmp_path)
+    assert {e.series_ticker for e in snapshot.events} >= {"KXNFLGAME", "KXNBAGAME", "KXNHLGAME", "KXMLBGAME",
+                                                          "KXEPLGAME"}
+    assert not resolution.unresolved, [u.to_dict() for u in resolution.unresolved]
+    assert len(resolution.rows) == len(snapshot.markets)
+    assert all(r.tradable for r in resolution.rows), [r.guards for r in resolution.rows if not r.tradable]
+    # zero inversions: the team each YES backs is the simulator's own truth for that market
+    for row in resolution.rows:
+        state, outcome = engine.market_index[row.kalshi_market]
+        assert row.outcome.value == outcome, row.kalshi_market
+        assert row.kalshi_event == state.game.event_ticker
+        assert row.sportsbook_event_id == state.game.odds_id
+
+
+def test_the_doubleheader_maps_each_game_to_its_own_sportsbook_event(tmp_path):
+    _, snapshot, resolution = recorded(tmp_path)
+    mlb = {r.kalshi_event: r.sportsbook_event_id for r in resolution.rows if r.league == "MLB"}
+    assert len(set(mlb.values())) == len(mlb), "two Kalshi MLB events share one sportsbook game"
+
+
+def test_an_inverted_price_is_flagged_and_not_tradable(tmp_path):
+    engine, _, resolution = recorded(tmp_path, inverted_price_trap=True)
+    trapped = engine.traps["inverted_price"]["event_ticker"]
+    rows = [r for r in resolution.rows if r.kalshi_event == trapped]
+    assert rows and not any(r.tradable for r in rows)
+    assert all(any("inverted" in g for g in r.guards) for r in rows)
+    assert all(r.tradable for r in resolution.rows if r.kalshi_event != trapped)
+
+
+def test_a_postponed_game_is_guarded_with_its_reason(tmp_path):
+    engine, _, resolution = recorded(tmp_path, postponed_game_trap=True)
+    trapped = engine.traps["postponed_game"]["event_ticker"]
+    rows = [r for r in resolution.rows if r.kalshi_event == trapped]
+    misses = resolution.unresolved_for(trapped)
+    assert rows or misses, "the postponed game vanished without a reason"
+    assert not any(r.tradable for r in rows)
+    reasons = " ".join([g for r in rows for g in r.guards] + [u.reason for u in misses]).lower()
+    assert "postpone" in reasons or "start" in reasons
+
+
+def test_an_unknown_sportsbook_alias_is_proposed_not_traded(tmp_path):
+    engine, _, resolution = recorded(tmp_path, unknown_alias_trap=True)
+    trap = engine.traps["unknown_alias"]
+    rows = [r for r in resolution.rows if r.kalshi_event == trap["event_ticker"]]
+    assert not any(r.tradable for r in rows)
+    assert all(r.method.value == "fuzzy-proposed" for r in rows) or resolution.unresolved_for(trap["event_ticker"])
+
+
+@pytest.mark.parametrize("seed", [1, 2, 5])
+def test_other_seeds_resolve_completely_too(tmp_path, seed):
+    config = ScenarioConfig(seed=seed, start=START, games_per_league=3, arb_rate_per_hour=0, value_rate_per_hour=0)
+    engine = ScenarioEngine(config, clock=SimClock.fixed(START))
+    snapshot = load_snapshot(record_snapshot(engine, tmp_path / "snap"))
+    resolution = resolve(snapshot.events, snapshot.milestones, snapshot.quotes, as_of=START)
+    assert not resolution.unresolved
+    assert all(r.outcome.value == engine.market_index[r.kalshi_market][1] for r in resolution.rows)
