@@ -1,0 +1,224 @@
+"""Pure parsers from Kalshi's market-data JSON to the shared `domain` records.
+
+Pure on purpose (no httpx, no I/O): the live client and the snapshot replay both parse with these
+functions, so a recorded response means exactly what it meant when it was captured.
+
+Which fields are *required*: those the spec (3.34, kalshi-api.md §14) requires **and** that we
+map onto a record. A missing one raises `KalshiResponseError` naming the endpoint and the field
+path. Fields we do not map are never required; they are kept verbatim in the record's `extra`,
+together with any field Kalshi adds later. Where the saved 3.15 OpenAPI file and kalshi-api.md
+disagree (e.g. `fee_multiplier` required, `collateral_return_type` values), kalshi-api.md wins.
+
+Trading models live in `orders` (orders, create/cancel) and `portfolio` (fills, positions,
+balance, settlements) and are re-exported here so `models` is the one import for wire parsing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from arb_pipeline.domain import (
+    ExchangeStatus,
+    KalshiEvent,
+    KalshiMarket,
+    Milestone,
+    OrderBookLevels,
+    PriceRange,
+    SeriesFees,
+)
+
+from .errors import KalshiResponseError
+from .orders import (  # noqa: F401  (re-exported: models is the one wire-parsing import)
+    CancelOrderResult,
+    CreateOrderResult,
+    Order,
+    build_create_order_body,
+    parse_cancel_order_response,
+    parse_create_order_response,
+    parse_order,
+    parse_order_response,
+    parse_orders_response,
+    yes_leg_order,
+)
+from .portfolio import (  # noqa: F401  (re-exported)
+    Balance,
+    EventPosition,
+    Fill,
+    MarketPosition,
+    Positions,
+    Settlement,
+    parse_balance,
+    parse_fill,
+    parse_fills_response,
+    parse_positions_response,
+    parse_settlement,
+    parse_settlements_response,
+)
+from .wire import ONE, ZERO, Reader, to_decimal
+
+EVENTS = "GET /events"
+MARKETS = "GET /markets"
+ORDERBOOK = "GET /markets/{ticker}/orderbook"
+ORDERBOOKS = "GET /markets/orderbooks"
+SERIES = "GET /series/{series_ticker}"
+EXCHANGE_STATUS = "GET /exchange/status"
+
+
+def _price_ranges(r: Reader) -> tuple[PriceRange, ...]:
+    bands = []
+    for band in r.children("price_ranges"):
+        start = band.dollars("start", lo=ZERO, hi=ONE)
+        end = band.dollars("end", lo=ZERO, hi=ONE)
+        step = band.dollars("step", lo=ZERO, hi=ONE)
+        if step <= 0 or end < start:
+            raise KalshiResponseError(
+                f"field {band.path!r} is not a valid price band: start={start} end={end} step={step}",
+                endpoint=r.endpoint,
+            )
+        bands.append(PriceRange(start=start, end=end, step=step))
+    return tuple(bands)
+
+
+def _custom_strike(r: Reader) -> Mapping[str, str] | None:
+    raw = r.raw("custom_strike", required=False, nullable=True)
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise KalshiResponseError(f"field {r.field('custom_strike')!r} must be an object", endpoint=r.endpoint)
+    return {str(k): v if isinstance(v, str) else json.dumps(v, sort_keys=True) for k, v in raw.items()}
+
+
+def _market(r: Reader) -> KalshiMarket:
+    price = {"lo": ZERO, "hi": ONE}
+    return KalshiMarket(
+        ticker=r.ident("ticker"),
+        event_ticker=r.ident("event_ticker"),
+        status=r.ident("status"),
+        market_type=r.text("market_type"),
+        yes_sub_title=r.text("yes_sub_title"),
+        no_sub_title=r.text("no_sub_title"),
+        rules_primary=r.text("rules_primary"),
+        rules_secondary=r.text("rules_secondary"),
+        open_time=r.time("open_time"),
+        close_time=r.time("close_time"),
+        expected_expiration_time=r.opt_time("expected_expiration_time"),
+        occurrence_datetime=r.opt_time("occurrence_datetime"),
+        yes_bid=r.nullable_dollars("yes_bid_dollars", **price),
+        yes_ask=r.nullable_dollars("yes_ask_dollars", **price),
+        no_bid=r.nullable_dollars("no_bid_dollars", **price),
+        no_ask=r.nullable_dollars("no_ask_dollars", **price),
+        price_level_structure=r.text("price_level_structure"),
+        price_ranges=_price_ranges(r),
+        custom_strike=_custom_strike(r),
+        exchange_index=r.integer("exchange_index", required=False) or 0,
+        fee_waiver_expiration_time=r.opt_time("fee_waiver_expiration_time"),
+        title=r.text("title", required=False),
+        extra=r.extra(),
+    )
+
+
+def parse_market(obj: Any, endpoint: str = MARKETS, *, path: str = "market") -> KalshiMarket:
+    """One `Market` object (e.g. an item of `GET /markets`' `markets` array)."""
+    return _market(Reader(obj, endpoint=endpoint, path=path))
+
+
+def parse_markets_response(payload: Any, *, endpoint: str = MARKETS) -> tuple[list[KalshiMarket], str]:
+    """`{markets: [Market], cursor}` -> (markets, cursor); cursor "" means last page."""
+    r = Reader(payload, endpoint=endpoint, path="")
+    markets = [_market(m) for m in r.children("markets")]
+    return markets, r.cursor()
+
+
+def _event(r: Reader) -> KalshiEvent:
+    return KalshiEvent(
+        event_ticker=r.ident("event_ticker"),
+        series_ticker=r.ident("series_ticker"),
+        title=r.text("title"),
+        sub_title=r.text("sub_title"),
+        mutually_exclusive=r.flag("mutually_exclusive"),
+        collateral_return_type=r.text("collateral_return_type"),
+        markets=tuple(_market(m) for m in r.children("markets", required=False)),
+        product_metadata=r.mapping("product_metadata", required=False),
+        fee_type_override=r.opt_text("fee_type_override"),
+        fee_multiplier_override=r.opt_number("fee_multiplier_override"),
+        exchange_index=r.integer("exchange_index", required=False) or 0,
+        extra=r.extra(),
+    )
+
+
+def _milestone(r: Reader) -> Milestone:
+    return Milestone(
+        id=r.ident("id"),
+        type=r.text("type"),
+        start_date=r.time("start_date"),
+        title=r.text("title"),
+        related_event_tickers=r.text_list("related_event_tickers"),
+        primary_event_tickers=r.text_list("primary_event_tickers"),
+        details=r.mapping("details"),
+        end_date=r.opt_time("end_date"),
+    )
+
+
+def parse_events_response(
+    payload: Any, *, endpoint: str = EVENTS
+) -> tuple[list[KalshiEvent], list[Milestone], str]:
+    """`{events: [EventData], milestones?: [Milestone], cursor}` -> (events, milestones, cursor)."""
+    r = Reader(payload, endpoint=endpoint, path="")
+    events = [_event(e) for e in r.children("events")]
+    milestones = [_milestone(m) for m in r.children("milestones", required=False)]
+    return events, milestones, r.cursor()
+
+
+def _levels(book: Reader, key: str) -> tuple[tuple, ...]:
+    """Bid levels `[[price_dollars, count_fp], ...]`; a missing or null side is read as empty."""
+    levels = []
+    for i, level in enumerate(book.array(key, required=False)):
+        where = f"{book.field(key)}[{i}]"
+        if not isinstance(level, list) or len(level) != 2:
+            raise KalshiResponseError(f"field {where!r} must be a [price, count] pair, got {level!r}", endpoint=book.endpoint)
+        price = to_decimal(level[0], field=f"{where}[0]", endpoint=book.endpoint)
+        count = to_decimal(level[1], field=f"{where}[1]", endpoint=book.endpoint)
+        if not ZERO < price < ONE:
+            raise KalshiResponseError(f"field {where!r} has a price outside (0, 1): {price}", endpoint=book.endpoint)
+        if count < 0:
+            raise KalshiResponseError(f"field {where!r} has a negative count: {count}", endpoint=book.endpoint)
+        levels.append((price, count))
+    return tuple(levels)
+
+
+def _book(ticker: str, r: Reader) -> OrderBookLevels:
+    book = r.child("orderbook_fp")
+    return OrderBookLevels(ticker=ticker, yes=_levels(book, "yes_dollars"), no=_levels(book, "no_dollars"))
+
+
+def parse_orderbook_response(ticker: str, payload: Any, *, endpoint: str = ORDERBOOK) -> OrderBookLevels:
+    """`{orderbook_fp: {yes_dollars, no_dollars}}` for one market."""
+    return _book(ticker, Reader(payload, endpoint=endpoint, path=""))
+
+
+def parse_orderbooks_response(payload: Any, *, endpoint: str = ORDERBOOKS) -> dict[str, OrderBookLevels]:
+    """`{orderbooks: [{ticker, orderbook_fp}]}` -> {ticker: book}; a repeated ticker is an error."""
+    r = Reader(payload, endpoint=endpoint, path="")
+    books: dict[str, OrderBookLevels] = {}
+    for item in r.children("orderbooks"):
+        ticker = item.ident("ticker")
+        if ticker in books:
+            raise KalshiResponseError(f"ticker {ticker!r} appears twice in {item.path!r}", endpoint=endpoint)
+        books[ticker] = _book(ticker, item)
+    return books
+
+
+def parse_series(payload: Any, *, endpoint: str = SERIES) -> SeriesFees:
+    """`{series: Series}` -> its fee type and multiplier (kalshi-api.md §7.1)."""
+    s = Reader(payload, endpoint=endpoint, path="").child("series")
+    multiplier = s.number("fee_multiplier")
+    if multiplier < 0:
+        raise KalshiResponseError(f"field {s.field('fee_multiplier')!r} is negative: {multiplier}", endpoint=endpoint)
+    return SeriesFees(series_ticker=s.ident("ticker"), fee_type=s.ident("fee_type"), fee_multiplier=multiplier)
+
+
+def parse_exchange_status(payload: Any, *, endpoint: str = EXCHANGE_STATUS) -> ExchangeStatus:
+    r = Reader(payload, endpoint=endpoint, path="")
+    return ExchangeStatus(exchange_active=r.flag("exchange_active"), trading_active=r.flag("trading_active"))

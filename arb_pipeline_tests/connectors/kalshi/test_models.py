@@ -1,0 +1,137 @@
+"""Pure market-data parsers: exact Decimals, aware UTC datetimes, extras kept, clear errors."""
+
+from __future__ import annotations
+
+import ast
+import re
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from arb_pipeline.connectors.kalshi import KalshiResponseError, models
+
+
+def _events_payload(wire, **event_over):
+    event = wire.event("KXNBAGAME-26NOV03BOSNYK", **event_over)
+    return {"events": [event], "milestones": [wire.milestone(event["event_ticker"])], "cursor": "abc"}
+
+
+def test_models_module_is_pure():
+    tree = ast.parse(Path(models.__file__).read_text())
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert not any(name.split(".")[0] in {"httpx", "tenacity", "requests"} for name in imported)
+
+
+def test_parse_events_response_maps_every_record(wire):
+    payload = _events_payload(wire, fee_multiplier_override=0.5, brand_new_field={"x": 1})
+    payload["events"][0]["markets"][0]["occurrence_datetime"] = "2026-11-04T01:30:00.5-05:00"
+    events, milestones, cursor = models.parse_events_response(payload)
+    assert cursor == "abc"
+    (event,) = events
+    assert event.series_ticker == "KXNBAGAME" and event.mutually_exclusive is True
+    assert event.fee_multiplier_override == Decimal("0.5")
+    assert event.extra["brand_new_field"] == {"x": 1}  # unknown fields are kept verbatim
+    assert event.product_metadata == {"competition": "Pro Basketball (M)"}
+    market = event.markets[0]
+    assert (market.yes_bid, market.yes_ask, market.no_bid, market.no_ask) == tuple(
+        Decimal(x) for x in ("0.5400", "0.5500", "0.4500", "0.4600")
+    )
+    assert all(isinstance(p, Decimal) for p in (market.yes_bid, market.yes_ask))
+    assert market.price_ranges[0].step == Decimal("0.0100")
+    assert market.occurrence_datetime == datetime(2026, 11, 4, 6, 30, 0, 500000, tzinfo=UTC)
+    assert market.occurrence_datetime.utcoffset() == timedelta(0)
+    assert market.custom_strike == {"basketball_team": "00000000-0000-0000-0000-000000000001"}
+    assert market.extra["volume_fp"] == "250000.00" and "yes_bid_dollars" not in market.extra
+    (milestone,) = milestones
+    assert milestone.start_date == datetime(2026, 11, 4, 0, 30, tzinfo=UTC) and milestone.end_date is None
+    assert milestone.details["home_team_id"] == "team-nyk"
+
+
+def test_events_without_nested_markets_or_milestones(wire):
+    event = wire.event("E1")
+    del event["markets"]
+    events, milestones, cursor = models.parse_events_response({"events": [event], "cursor": None})
+    assert events[0].markets == () and milestones == [] and cursor == ""
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field", "problem"),
+    [
+        (lambda m: m.pop("close_time"), "events[0].markets[0].close_time", "missing"),
+        (lambda m: m.update(yes_bid_dollars=54), "events[0].markets[0].yes_bid_dollars", "fixed-point string"),
+        (lambda m: m.update(yes_ask_dollars="1.5"), "events[0].markets[0].yes_ask_dollars", "out of range"),
+        (lambda m: m.update(no_bid_dollars="NaN"), "events[0].markets[0].no_bid_dollars", "not finite"),
+        (lambda m: m.update(open_time="2026-11-01T14:00:00"), "events[0].markets[0].open_time", "RFC 3339"),
+        (lambda m: m.update(price_ranges=[{"start": "0", "end": "1"}]), "events[0].markets[0].price_ranges[0].step", "missing"),
+        (lambda m: m.update(price_ranges=[{"start": "0.5", "end": "0.1", "step": "0.01"}]), "price_ranges[0]", "price band"),
+        (lambda m: m.update(status=None), "events[0].markets[0].status", "null"),
+    ],
+)
+def test_bad_market_fields_name_field_and_endpoint(wire, mutate, field, problem):
+    payload = _events_payload(wire)
+    mutate(payload["events"][0]["markets"][0])
+    with pytest.raises(KalshiResponseError) as info:
+        models.parse_events_response(payload, endpoint="GET /events")
+    assert field in str(info.value) and problem in str(info.value) and "GET /events" in str(info.value)
+
+
+def test_missing_cursor_and_bad_top_level_are_errors(wire):
+    with pytest.raises(KalshiResponseError, match="'cursor' is missing"):
+        models.parse_events_response({"events": []})
+    with pytest.raises(KalshiResponseError, match="must be a JSON object"):
+        models.parse_events_response(["not", "an", "object"])
+    with pytest.raises(KalshiResponseError, match="events' is missing"):
+        models.parse_events_response({"cursor": ""})
+
+
+def test_parse_market_and_markets_response(wire):
+    market = models.parse_market(wire.market("A-1", "A", yes_bid_dollars=None), "GET /markets")
+    assert market.yes_bid is None and market.exchange_index == 0
+    markets, cursor = models.parse_markets_response({"markets": [wire.market("A-2", "A")], "cursor": ""})
+    assert [m.ticker for m in markets] == ["A-2"] and cursor == ""
+
+
+def test_orderbook_parsers():
+    book = models.parse_orderbook_response(
+        "T", {"orderbook_fp": {"yes_dollars": [["0.5200", "300.00"], ["0.5400", "1200.00"]], "no_dollars": []}}
+    )
+    assert book.yes == ((Decimal("0.5200"), Decimal("300.00")), (Decimal("0.5400"), Decimal("1200.00")))
+    assert book.no == ()
+    tolerant = models.parse_orderbook_response("T", {"orderbook_fp": {"yes_dollars": [["0.1", "1"]]}})
+    assert tolerant.no == ()  # a missing side reads as empty (§5.3)
+    books = models.parse_orderbooks_response(
+        {"orderbooks": [{"ticker": "A", "orderbook_fp": {"yes_dollars": [], "no_dollars": [["0.4500", "8.50"]]}}]}
+    )
+    assert books["A"].no == ((Decimal("0.4500"), Decimal("8.50")),)
+    for bad, problem in [
+        ([["0.5"]], "pair"),
+        ([[0.5, "1.00"]], "fixed-point string"),
+        ([["1.0000", "1.00"]], "outside (0, 1)"),
+        ([["0.5000", "-1.00"]], "negative"),
+    ]:
+        with pytest.raises(KalshiResponseError, match=re.escape(problem)) as info:
+            models.parse_orderbook_response("T", {"orderbook_fp": {"yes_dollars": bad, "no_dollars": []}})
+        assert "orderbook_fp.yes_dollars[0]" in str(info.value)
+    with pytest.raises(KalshiResponseError, match="twice"):
+        item = {"ticker": "A", "orderbook_fp": {"yes_dollars": [], "no_dollars": []}}
+        models.parse_orderbooks_response({"orderbooks": [item, item]})
+    with pytest.raises(KalshiResponseError, match="orderbook_fp' is missing"):
+        models.parse_orderbook_response("T", {"orderbook": {"yes": [[54, 10]]}})  # the removed legacy shape
+
+
+def test_series_and_exchange_status():
+    base = {"ticker": "KXNBAGAME", "fee_type": "quadratic", "title": "NBA"}
+    for raw, expected in [(1, "1"), (0.5, "0.5"), ("1.25", "1.25"), (0.07, "0.07")]:
+        fees = models.parse_series({"series": {**base, "fee_multiplier": raw}})
+        assert fees.fee_multiplier == Decimal(expected) and fees.fee_type == "quadratic"
+    with pytest.raises(KalshiResponseError, match="series.fee_multiplier' is missing"):
+        models.parse_series({"series": base})
+    with pytest.raises(KalshiResponseError, match="negative"):
+        models.parse_series({"series": {**base, "fee_multiplier": -1}})
+    status = models.parse_exchange_status({"exchange_active": True, "trading_active": False, "x": 1})
+    assert (status.exchange_active, status.trading_active) == (True, False)
+    with pytest.raises(KalshiResponseError, match="trading_active' must be a boolean"):
+        models.parse_exchange_status({"exchange_active": True, "trading_active": "yes"})
