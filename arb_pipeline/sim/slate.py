@@ -1,0 +1,146 @@
+"""Builds the simulated slate of games from the team catalogue, with each venue's own naming.
+
+The same game must look different on each venue the way real ones do: Kalshi event tickers carry
+the US Eastern date (and, for MLB, the Eastern start HHMM that separates doubleheaders) with Kalshi
+team codes in away-home order, markets are labelled with Kalshi's short `kalshi_label`
+("New York Y"), and sportsbooks use the full team name. Slot times are typical local start times,
+so an evening Eastern game commences after 00:00 UTC on the next UTC day (the UTC-midnight case),
+and the first MLB pairing is played twice on one day (the doubleheader case).
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from arb_pipeline.mapping.catalogue import Catalogue, LeagueCatalogue, Team
+
+EASTERN = ZoneInfo("America/New_York")
+LEAGUES = ("NFL", "NBA", "NHL", "MLB", "EPL")
+
+# Typical Eastern start times per league, in the order games are given them.
+SLOTS: dict[str, tuple[time, ...]] = {
+    "NFL": (time(13, 0), time(16, 25), time(20, 20), time(13, 0), time(16, 5), time(20, 15)),
+    "NBA": (time(19, 30), time(19, 0), time(22, 0), time(20, 0), time(19, 30), time(22, 30)),
+    "NHL": (time(19, 0), time(22, 0), time(19, 30), time(20, 0), time(22, 30), time(19, 0)),
+    "MLB": (time(13, 5), time(19, 10), time(19, 5), time(22, 10), time(16, 10), time(20, 10)),
+    "EPL": (time(10, 0), time(12, 30), time(7, 30), time(15, 0), time(10, 0), time(12, 30)),
+}
+DURATION = {"NFL": timedelta(hours=3, minutes=15), "NBA": timedelta(hours=2, minutes=30),
+            "NHL": timedelta(hours=2, minutes=40), "MLB": timedelta(hours=3), "EPL": timedelta(hours=1, minutes=55)}
+COMPETITION = {"NFL": "Pro Football", "NBA": "Pro Basketball (M)", "NHL": "Pro Hockey", "MLB": "Pro Baseball",
+               "EPL": "EPL"}
+RULES_LEAGUE = {"NFL": "Pro Football", "NBA": "Pro Basketball", "NHL": "NHL", "MLB": "professional baseball",
+                "EPL": "English Premier League"}
+EXCHANGE_INDEX = {"MLB": 3}  # baseball events are created on shard 3 since 2026-08-24 (kalshi-api.md §8.5)
+_TARGET_NAMESPACE = uuid.UUID("6b1f0c7e-3f0d-4f57-9a7c-5a3e1d2b9c40")
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+
+
+@dataclass
+class Game:
+    """One game as both venues know it; mutable only in its schedule (postponement trap)."""
+
+    league: LeagueCatalogue
+    home: Team
+    away: Team
+    scheduled: datetime  # original start, UTC: what the ticker and rules_primary say
+    commence: datetime  # actual start, UTC (differs only for a postponed game)
+    event_ticker: str
+    odds_id: str
+    milestone_id: str
+    target_ids: dict[str, str]  # team id -> structured-target uuid
+    book_names: dict[str, str] = field(default_factory=dict)  # team id -> sportsbook name
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def code(self) -> str:
+        return self.league.code
+
+    @property
+    def outcomes(self) -> tuple[str, ...]:
+        return ("home", "draw", "away") if self.league.three_way else ("home", "away")
+
+    @property
+    def duration(self) -> timedelta:
+        return DURATION[self.code]
+
+    @property
+    def ends(self) -> datetime:
+        return self.commence + self.duration
+
+    @property
+    def exchange_index(self) -> int:
+        return EXCHANGE_INDEX.get(self.code, 0)
+
+    def team(self, outcome: str) -> Team | None:
+        return {"home": self.home, "away": self.away}.get(outcome)
+
+    def market_ticker(self, outcome: str) -> str:
+        team = self.team(outcome)
+        return f"{self.event_ticker}-{team.kalshi_code if team else 'TIE'}"
+
+    def book_name(self, outcome: str) -> str:
+        team = self.team(outcome)
+        return self.book_names.get(team.id, team.full_name) if team else "Draw"
+
+
+def event_ticker(series: str, league: str, scheduled: datetime, away: Team, home: Team) -> str:
+    local = scheduled.astimezone(EASTERN)
+    date_part = f"{local:%y}{_MONTHS[local.month - 1]}{local:%d}"
+    hhmm = f"{local:%H%M}" if league == "MLB" else ""
+    return f"{series}-{date_part}{hhmm}{away.kalshi_code}{home.kalshi_code}"
+
+
+def _uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def target_id(team: Team) -> str:
+    """A team's structured-target UUID: stable per team across games and seeds, like Kalshi's."""
+    return str(uuid.uuid5(_TARGET_NAMESPACE, team.id))
+
+
+def _start_for(slot: time, earliest: datetime) -> datetime:
+    """The first occurrence of Eastern wall time `slot` at or after `earliest`."""
+    day = earliest.astimezone(EASTERN).date()
+    for offset in range(3):
+        candidate = datetime.combine(day + timedelta(days=offset), slot, EASTERN)
+        if candidate >= earliest:
+            return candidate.astimezone(earliest.tzinfo)
+    raise AssertionError("unreachable: a slot recurs daily")
+
+
+def build_slate(catalogue: Catalogue, rng: random.Random, start: datetime, games_per_league: dict[str, int],
+                lead: timedelta = timedelta(minutes=45), doubleheader: bool = True) -> list[Game]:
+    """Pick distinct pairings per league and schedule them from `start + lead` onwards."""
+    games: list[Game] = []
+    for code in LEAGUES:
+        count = games_per_league.get(code, 0)
+        if count <= 0:
+            continue
+        league = catalogue.league(code)
+        teams = sorted(league.teams, key=lambda t: t.id)
+        rng.shuffle(teams)
+        slots = SLOTS[code]
+        pairs: list[tuple[Team, Team]] = []
+        for i in range(count):
+            if code == "MLB" and doubleheader and i == 1 and pairs:
+                pairs.append(pairs[0])  # the same two teams again, later the same day
+                continue
+            away, home = teams.pop(), teams.pop()
+            pairs.append((away, home))
+        for i, (away, home) in enumerate(pairs):
+            slot = slots[i % len(slots)]
+            scheduled = _start_for(slot, start + lead)
+            if code == "MLB" and doubleheader and i == 1:
+                first = games[-1].scheduled
+                scheduled = datetime.combine(first.astimezone(EASTERN).date(), slot, EASTERN).astimezone(start.tzinfo)
+            targets = {away.id: target_id(away), home.id: target_id(home)}
+            ticker = event_ticker(league.kalshi_series, code, scheduled, away, home)
+            games.append(Game(league, home, away, scheduled, scheduled, ticker, f"{rng.getrandbits(128):032x}",
+                              _uuid(rng), targets))
+    return games
