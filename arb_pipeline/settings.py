@@ -33,7 +33,7 @@ class Settings(BaseSettings):
 
     # --- Kalshi ----------------------------------------------------------------------------------
     kalshi_base_url: str = Field("http://127.0.0.1:8765/trade-api/v2", alias="KALSHI_BASE_URL")
-    kalshi_key_id: str | None = Field(None, alias="KALSHI_API_KEY_ID")
+    kalshi_key_id: SecretStr | None = Field(None, alias="KALSHI_API_KEY_ID")  # a secret: rule 7
     kalshi_private_key_path: Path | None = Field(None, alias="KALSHI_PRIVATE_KEY_PATH")
     kalshi_private_key_pem: SecretStr | None = Field(None, alias="KALSHI_PRIVATE_KEY_PEM")
     kalshi_tier: str = Field("basic", alias="KALSHI_TIER")

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from openapi_schema_validator import OAS30Validator
 
-SPEC_PATH = Path("/work/shared/reference/kalshi-openapi.yaml")
+SPEC_PATH = Path(__file__).resolve().parents[1] / "data" / "kalshi-openapi.yaml"
 SPEC_SHA256 = "21a2b0c39ffcb61c220c1bc15c0a753c44ac45fb3a3c0c605eead8d45769f78d"  # kalshi-api.md §12
 
 # Fields 3.15 requires that were REMOVED from the API in 2026 (kalshi-api.md §5.2 "Removed in 2026",

@@ -235,6 +235,55 @@ class KalshiClient:
             log.warning("kalshi %s returned no book for %d tickers: %s", m.ORDERBOOKS, len(missing), missing[:10])
         return books
 
+    # --- raw responses, for recording a snapshot exactly as the venue sent it ----------------------
+    # The parsed methods above are what scans use; these keep the venue's own JSON so that a live
+    # scan, a replay and a backfill all parse the very same texts (services/ingest.py).
+
+    def fetch_exchange_status_payload(self) -> Any:
+        payload = self._get("/exchange/status", m.EXCHANGE_STATUS)
+        m.parse_exchange_status(payload)  # validate now: a bad response fails the capture, loudly
+        return payload
+
+    def fetch_events_payload(self, *, series_tickers: Iterable[str] = (), status: str | None = "open",
+                             limit: int = 200) -> dict[str, Any]:
+        """Every page of `GET /events?with_nested_markets=true&with_milestones=true` for each series,
+        merged into one response object (`cursor: ""`), milestones de-duplicated by id."""
+        events: list[Any] = []
+        milestones: dict[str, Any] = {}
+        for series in list(series_tickers) or [None]:
+            params = _params(series_ticker=series, status=status, with_nested_markets=True,
+                             with_milestones=True, limit=limit)
+
+            def parse(payload: Any) -> tuple[Any, str]:
+                m.parse_events_response(payload, endpoint=m.EVENTS)  # validates every field we rely on
+                return payload, payload.get("cursor") or ""
+
+            for page in self._pages("/events", m.EVENTS, params, parse):
+                events.extend(page.get("events") or [])
+                for milestone in page.get("milestones") or []:
+                    milestones.setdefault(milestone.get("id"), milestone)
+        return {"events": events, "milestones": list(milestones.values()), "cursor": ""}
+
+    def fetch_orderbooks_payload(self, tickers: Iterable[str]) -> dict[str, Any]:
+        """`GET /markets/orderbooks` in calls of 100 tickers, merged into one response object."""
+        wanted = list(dict.fromkeys(_path_id(t, "ticker") for t in tickers))
+        books: list[Any] = []
+        for start in range(0, len(wanted), MAX_ORDERBOOK_TICKERS):
+            chunk = wanted[start : start + MAX_ORDERBOOK_TICKERS]
+            payload = self._get("/markets/orderbooks", m.ORDERBOOKS, [("tickers", t) for t in chunk])
+            m.parse_orderbooks_response(payload)
+            books.extend(payload.get("orderbooks") or [])
+        return {"orderbooks": books}
+
+    def fetch_series_payload(self, series_tickers: Iterable[str]) -> dict[str, Any]:
+        """`GET /series/{ticker}` for each series, as one `{"series": [...]}` object."""
+        series: list[Any] = []
+        for ticker in series_tickers:
+            payload = self._get(f"/series/{_path_id(ticker, 'series ticker')}", m.SERIES)
+            m.parse_series(payload)
+            series.append(payload.get("series", payload))
+        return {"series": series}
+
     # --- trading ---------------------------------------------------------------------------------
     def create_order(
         self,

@@ -90,7 +90,7 @@ class KalshiSigner:
         A key id without a key (or the reverse) is a configuration error, not silent public mode.
         The file path wins when both a path and an inline PEM are set.
         """
-        key_id = settings.kalshi_key_id
+        key_id = settings.kalshi_key_id.get_secret_value() if settings.kalshi_key_id else None
         pem = settings.kalshi_private_key_pem
         path = settings.kalshi_private_key_path
         if not key_id and not pem and not path:

@@ -25,6 +25,7 @@ import types
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,7 +40,7 @@ from openapi_schema_validator import OAS30Validator
 
 from arb_pipeline.connectors.kalshi import Backoff, KalshiClient, KalshiSigner, RateLimiter, Timeouts
 
-SPEC_PATH = "/work/shared/reference/kalshi-openapi.yaml"
+SPEC_PATH = str(Path(__file__).resolve().parents[2] / "data" / "kalshi-openapi.yaml")
 PREFIX = "/trade-api/v2"
 KEY_ID = "0f2b6c3e-test-key-id-4a1d"
 SKEW_MS = 30_000

@@ -1,0 +1,138 @@
+"""The ingest use-case: capture one consistent snapshot of both venues.
+
+What is kept is the venues' own responses, unchanged (the same files a snapshot directory holds),
+and the `MarketSnapshot` is parsed from exactly those texts by the same code that replays a
+recorded snapshot. So a live scan, a replay from disk and a backfill from the database can never
+disagree about what was seen.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from arb_pipeline.connectors.snapshot import (
+    EVENTS_FILE,
+    EXCHANGE_FILE,
+    META_FILE,
+    ORDERBOOKS_FILE,
+    SERIES_FILE,
+    read_payloads,
+)
+from arb_pipeline.connectors.sportsbooks.jsonio import dumps_exact
+from arb_pipeline.domain import MarketSnapshot
+from arb_pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Capture:
+    """One capture: the raw files (name → JSON text), the parsed snapshot and what went wrong."""
+
+    snapshot: MarketSnapshot
+    payloads: Mapping[str, str]
+    problems: tuple[str, ...]
+    quota_remaining: int | None  # The Odds API credits left after this capture, when known
+    sports_failed: Mapping[str, str]  # sport key → error, for sports whose odds could not be fetched
+
+
+def split_csv(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def capture(
+    kalshi: Any,
+    odds: Any,
+    *,
+    series: Sequence[str],
+    sports: Sequence[str],
+    source: str,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Capture:
+    """Fetch events (with markets and milestones) of `series`, their order books in batches of 100,
+    series fees, exchange status, and The Odds API h2h odds of `sports`; parse them like a replay.
+
+    A sport whose odds call fails is reported in `sports_failed` and the rest is kept: one bad feed
+    must not blind the scan to every other league. A Kalshi failure raises (no Kalshi, no scan).
+    """
+    from arb_pipeline.connectors.sportsbooks.errors import OddsError
+
+    started = clock()
+    status_payload = kalshi.fetch_exchange_status_payload()
+    events_payload = kalshi.fetch_events_payload(series_tickers=series, status="open")
+    tickers = [m["ticker"] for e in events_payload["events"] for m in e.get("markets", []) if "ticker" in m]
+    books_payload = kalshi.fetch_orderbooks_payload(tickers)
+    books_at = clock()
+    series_payload = kalshi.fetch_series_payload(series)
+
+    odds_payloads: dict[str, list[Any]] = {}
+    formats: dict[str, str] = {}
+    failed: dict[str, str] = {}
+    odds_at: datetime | None = None
+    quota_remaining: int | None = None
+    for sport in sports:
+        try:
+            response = odds.fetch_odds(sport)
+        except OddsError as exc:
+            failed[sport] = f"{type(exc).__name__}: {exc}"
+            log.warning("odds for %s not captured: %s", sport, failed[sport])
+            continue
+        odds_payloads[sport] = response.payload
+        formats[sport] = response.odds_format
+        odds_at = response.fetched_at
+        if response.quota is not None and response.quota.remaining is not None:
+            quota_remaining = int(response.quota.remaining)
+
+    meta = {
+        "captured_at": started.isoformat(),
+        "books_captured_at": books_at.isoformat(),
+        "odds_fetched_at": (odds_at or started).isoformat(),
+        "source": source,
+        "odds_format": formats,
+    }
+    files = {
+        EVENTS_FILE: events_payload,
+        ORDERBOOKS_FILE: books_payload,
+        SERIES_FILE: series_payload,
+        EXCHANGE_FILE: status_payload,
+        META_FILE: meta,
+        **{f"odds_{sport}.json": payload for sport, payload in odds_payloads.items()},
+    }
+    texts = {name: dumps_exact(payload) for name, payload in files.items()}
+    loaded = read_payloads(texts, source=source, label=source)
+    return Capture(
+        snapshot=loaded.snapshot,
+        payloads=texts,
+        problems=tuple(str(p) for p in loaded.problems),
+        quota_remaining=quota_remaining,
+        sports_failed=failed,
+    )
+
+
+def capture_from_settings(settings: Settings, *, source: str | None = None) -> Capture:
+    """A capture with clients built from the settings (the simulator by default, or the live venues)."""
+    from arb_pipeline.connectors.kalshi.client import KalshiClient
+    from arb_pipeline.connectors.sportsbooks.the_odds_api import TheOddsApiProvider
+
+    def quota_alert(severity: str, message: str) -> None:
+        # The odds feed is nearly out of credits (or out): polling stops and a person must know.
+        from arb_pipeline.services.alerts import send_alert
+
+        send_alert(severity, "odds quota", message, dedup_key=f"odds-quota:{severity}")
+
+    with KalshiClient.from_settings(settings) as kalshi:
+        odds = TheOddsApiProvider.from_settings(settings, on_alert=quota_alert)
+        try:
+            return capture(
+                kalshi,
+                odds,
+                series=split_csv(settings.kalshi_series),
+                sports=split_csv(settings.odds_sports),
+                source=source or kalshi.base_url,
+            )
+        finally:
+            odds.close()

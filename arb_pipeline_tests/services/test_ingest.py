@@ -1,0 +1,68 @@
+"""Capturing both venues from the simulator over real HTTP, exactly as a live scan does."""
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from arb_pipeline.connectors.snapshot import load_snapshot
+from arb_pipeline.services.ingest import capture_from_settings
+from arb_pipeline.services.scan import ScanConfig, scan
+from arb_pipeline.settings import Settings
+from arb_pipeline.sim.server import SimConfig, start_simulator
+
+
+@pytest.fixture(scope="module")
+def sim():
+    with start_simulator(SimConfig(seed=5, games_per_league=3, kalshi_tier=None)) as handle:
+        yield handle
+
+
+@pytest.fixture
+def settings(sim, tmp_path, monkeypatch):
+    for name, value in {
+        "ARB_DATA_DIR": str(tmp_path),
+        "KALSHI_BASE_URL": sim.kalshi_base_url,
+        "KALSHI_API_KEY_ID": sim.key_id,
+        "KALSHI_PRIVATE_KEY_PEM": sim.private_key_pem.decode(),
+        "ODDS_API_BASE_URL": sim.odds_base_url,
+        "ODDS_API_KEY": sim.odds_api_key,
+    }.items():
+        monkeypatch.setenv(name, value)
+    return Settings()
+
+
+def test_capture_keeps_the_venues_own_responses_and_parses_them_like_a_replay(settings, tmp_path):
+    capture = capture_from_settings(settings, source="simulator")
+    snap = capture.snapshot
+    assert {e.series_ticker for e in snap.events} == set(settings.kalshi_series.split(","))
+    assert set(snap.orderbooks) == {m.ticker for m in snap.markets}
+    assert snap.quotes and not capture.sports_failed
+    assert capture.quota_remaining is not None
+    # the stored texts are the replay: writing them out and loading them gives the same snapshot
+    for name, text in capture.payloads.items():
+        (tmp_path / name).write_text(text)
+        json.loads(text)
+    replayed = load_snapshot(tmp_path)
+    assert replayed.events == snap.events
+    assert replayed.orderbooks == snap.orderbooks
+    assert replayed.quotes == snap.quotes
+    assert all(isinstance(q.decimal_odds, Decimal) for q in snap.quotes)
+
+
+def test_an_injected_arbitrage_is_found_in_a_live_capture(sim, settings):
+    injected = sim.scenario.inject_arbitrage(edge=Decimal("0.03"))
+    capture = capture_from_settings(settings, source="simulator")
+    result = scan(capture.snapshot, ScanConfig(overrides_path=settings.data_dir / "none.yaml"))
+    arbs = [o for o in result.detection.opportunities if o.kind == "arbitrage"]
+    assert any(o.event == injected["event_ticker"] for o in arbs), (injected, result.detection.rejected)
+
+
+def test_one_failing_odds_feed_does_not_blind_the_scan(sim, settings):
+    sim.faults.set("error_burst", venue="odds", count=1000, status=500, path_prefix="/v4/sports/basketball_nba")
+    try:
+        capture = capture_from_settings(settings, source="simulator")
+    finally:
+        sim.faults.clear()
+    assert "basketball_nba" in capture.sports_failed
+    assert {q.sport_key for q in capture.snapshot.quotes} >= {"americanfootball_nfl", "soccer_epl"}
