@@ -1,0 +1,91 @@
+"""The inputs of detection: one Kalshi contract with its book, and one matched game.
+
+They are built by the services layer from a `MarketSnapshot` after mapping; `arb/` only reads them.
+Validation happens here, at construction, so detection can trust its inputs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from arb_pipeline.arb.book import OrderBook
+from arb_pipeline.arb.fees import UnsupportedFeeType, fee_rate
+from arb_pipeline.domain import Outcome, PriceRange, SeriesFees, SportsbookQuote
+
+OUTCOME_SLOTS: tuple[Outcome, ...] = (Outcome.HOME, Outcome.AWAY, Outcome.DRAW)  # column order of screen arrays
+TWO_WAY = frozenset({Outcome.HOME, Outcome.AWAY})
+THREE_WAY = frozenset({Outcome.HOME, Outcome.AWAY, Outcome.DRAW})
+
+
+def _aware(ts: datetime, where: str) -> datetime:
+    if not isinstance(ts, datetime) or ts.tzinfo is None or ts.utcoffset() is None:
+        raise ValueError(f"{where} must be a timezone-aware datetime, got {ts!r}")
+    return ts
+
+
+@dataclass(frozen=True, slots=True)
+class KalshiContract:
+    """One Kalshi market of a game (YES pays if `outcome` happens) with its current order book."""
+
+    ticker: str
+    outcome: Outcome
+    label: str  # display name of the outcome, e.g. "Pittsburgh" or "Tie"
+    book: OrderBook
+    fees: SeriesFees
+    price_ranges: tuple[PriceRange, ...]
+    status: str
+    quote_time: datetime  # when the book was captured
+    # Taker fee coefficient as a float for the screen; NaN when the fee type is not supported.
+    taker_rate_f: float = field(init=False, repr=False, compare=False)
+    slot: int = field(init=False, repr=False, compare=False)  # column of `outcome` in the screen's arrays
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "outcome", Outcome(self.outcome))
+        _aware(self.quote_time, f"KalshiContract {self.ticker} quote_time")
+        if self.book.ticker != self.ticker:
+            raise ValueError(f"KalshiContract {self.ticker} carries the book of {self.book.ticker}")
+        try:
+            rate = float(fee_rate(maker=False, fee_multiplier=self.fees.fee_multiplier, fee_type=self.fees.fee_type))
+        except UnsupportedFeeType:
+            rate = math.nan
+        object.__setattr__(self, "taker_rate_f", rate)
+        object.__setattr__(self, "slot", OUTCOME_SLOTS.index(self.outcome))
+
+
+@dataclass(frozen=True, slots=True)
+class GameLine:
+    """One game matched between Kalshi and a sportsbook event: its Kalshi contracts and h2h quotes.
+
+    `outcomes` is (home, away) or (home, draw, away) — draw is Kalshi's TIE market. `quotes` may be
+    empty when the quotes are passed column-wise to `detect` as a `QuoteTable` (the fast path).
+    """
+
+    event_ticker: str
+    league: str
+    commence_time: datetime
+    outcomes: tuple[Outcome, ...]
+    labels: Mapping[Outcome, str]
+    kalshi: Mapping[Outcome, KalshiContract]
+    quotes: Sequence[SportsbookQuote] = ()
+    tradable: bool = True
+    blocked_reasons: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        outcomes = tuple(Outcome(o) for o in self.outcomes)
+        object.__setattr__(self, "outcomes", outcomes)
+        _aware(self.commence_time, f"game {self.event_ticker} commence_time")
+        if len(set(outcomes)) != len(outcomes) or frozenset(outcomes) not in (TWO_WAY, THREE_WAY):
+            raise ValueError(f"game {self.event_ticker}: outcomes must be home/away or home/draw/away, got {outcomes}")
+        for o, contract in self.kalshi.items():
+            if o not in outcomes or contract.outcome != o:
+                raise ValueError(f"game {self.event_ticker}: Kalshi contract {contract.ticker} keyed {o!r} "
+                                 f"pays on {contract.outcome!r}; outcomes are {outcomes}")
+        missing = [o for o in outcomes if o not in self.labels]
+        if missing:
+            raise ValueError(f"game {self.event_ticker}: no display label for outcome(s) {missing}")
+
+    def label(self, outcome: Outcome) -> str:
+        return self.labels[outcome]

@@ -1,0 +1,53 @@
+"""Exact money helpers shared by every module of `arb/`: strict Decimal parsing and directed rounding.
+
+Why a module of its own: rounding direction is a money rule (fees round *up*, payouts round *down*),
+so it lives in one place with one spelling instead of ad-hoc `quantize` calls that could drift.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
+
+CENT = Decimal("0.01")
+TEN_THOUSANDTH = Decimal("0.0001")  # Kalshi's sub-penny fee/balance precision (kalshi-api.md §7.2)
+ZERO = Decimal("0")
+ONE = Decimal("1")
+
+
+def to_decimal(value: object, what: str) -> Decimal:
+    """Parse a money-like value exactly; `what` names the field so a bad value is easy to trace.
+
+    Floats go through `str()` (shortest round-trip text), never `Decimal(float)`, so `0.1` is `0.1`
+    and not the binary expansion. bool is rejected because `True` would silently become 1.
+    """
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"{what}: expected a number, got {value!r}")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{what}: expected a finite number, got {value!r}")
+        result = Decimal(str(value))
+    elif isinstance(value, str):
+        try:
+            result = Decimal(value.strip())
+        except InvalidOperation:
+            raise ValueError(f"{what}: not a decimal number: {value!r}") from None
+    else:
+        raise ValueError(f"{what}: expected a number or numeric string, got {type(value).__name__} {value!r}")
+    if not result.is_finite():
+        raise ValueError(f"{what}: expected a finite number, got {value!r}")
+    return result
+
+
+def ceil_to(amount: Decimal, quantum: Decimal) -> Decimal:
+    """Round up to a multiple of `quantum` (fees: Kalshi never rounds a charge in our favour)."""
+    return amount.quantize(quantum, rounding=ROUND_CEILING)
+
+
+def floor_to(amount: Decimal, quantum: Decimal) -> Decimal:
+    """Round down to a multiple of `quantum` (payouts and sizes: never count money we may not get)."""
+    return amount.quantize(quantum, rounding=ROUND_FLOOR)

@@ -1,0 +1,154 @@
+"""`QuoteTable`: every sportsbook h2h quote of a scan as NumPy columns, for the vectorized screen.
+
+Why columns: the screen looks at every quote of every game on every scan; touching a Python object
+per quote costs more than the screen itself. The table keeps, per row, the exact odds (Decimal or
+their text) so that survivors are confirmed exactly; floats are only ever used to screen.
+
+Two ways in: `from_games` (reads the `SportsbookQuote` objects of each `GameLine`) and
+`from_columns` (the ingest appends columns as it parses the provider's JSON, never building objects).
+Rows are grouped by game (sorted by game index); `from_columns` sorts when they are not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import numpy as np
+
+from arb_pipeline.arb.market import OUTCOME_SLOTS, GameLine
+from arb_pipeline.arb.odds import InvalidOdds, parse_decimal_odds
+from arb_pipeline.domain import Outcome
+
+SLOT = {o: i for i, o in enumerate(OUTCOME_SLOTS)}
+SLOT.update({o.value: i for i, o in enumerate(OUTCOME_SLOTS)})  # type: ignore[dict-item]
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteTable:
+    game: np.ndarray  # int64 index into the games passed to detect, non-decreasing
+    outcome: np.ndarray  # int8 slot: 0 home, 1 away, 2 draw
+    book: np.ndarray  # int32 index into `bookmakers`
+    odds: np.ndarray  # float64 decimal odds (screen only)
+    updated: np.ndarray  # float64 Unix seconds of the bookmaker's last_update
+    bookmakers: tuple[str, ...]
+    exact_odds: Sequence[Decimal | str]  # per row: the exact odds, parsed on confirmation
+    max_stake: Sequence[Decimal | None] | None = None  # per row bet limit, None = unknown
+    offsets: np.ndarray = field(init=False, repr=False)  # rows of game g: offsets[g]:offsets[g+1]
+
+    @property
+    def n_games(self) -> int:
+        return len(self.offsets) - 1
+
+    def __len__(self) -> int:
+        return len(self.odds)
+
+    def rows(self, game: int) -> range:
+        return range(int(self.offsets[game]), int(self.offsets[game + 1]))
+
+    def exact(self, row: int) -> Decimal:
+        """Exact odds of a row, cross-checked against the float column so a misaligned table fails loudly."""
+        value = parse_decimal_odds(self.exact_odds[row])
+        if abs(float(value) - float(self.odds[row])) > 1e-9 * float(value):
+            raise ValueError(f"quote row {row}: exact odds {value} disagree with screened odds {self.odds[row]!r}")
+        return value
+
+    def stake_limit(self, row: int) -> Decimal | None:
+        return None if self.max_stake is None else self.max_stake[row]
+
+    @classmethod
+    def from_columns(
+        cls,
+        *,
+        game: Sequence[int] | np.ndarray,
+        outcome: Sequence[int] | np.ndarray,
+        book: Sequence[int] | np.ndarray,
+        odds: Sequence[float] | np.ndarray,
+        updated: Sequence[float] | np.ndarray,
+        bookmakers: Sequence[str],
+        exact_odds: Sequence[Decimal | str],
+        max_stake: Sequence[Decimal | None] | None = None,
+        n_games: int,
+    ) -> QuoteTable:
+        g = np.asarray(game, dtype=np.int64)
+        o = np.asarray(outcome, dtype=np.int8)
+        b = np.asarray(book, dtype=np.int32)
+        d = np.asarray(odds, dtype=np.float64)
+        u = np.asarray(updated, dtype=np.float64)
+        n = len(g)
+        if not (len(o) == len(b) == len(d) == len(u) == len(exact_odds) == n) or (
+            max_stake is not None and len(max_stake) != n
+        ):
+            raise ValueError("QuoteTable columns must all have the same length")
+        _check_range("game", g, 0, n_games - 1)
+        _check_range("outcome", o, 0, len(OUTCOME_SLOTS) - 1)
+        _check_range("book", b, 0, len(bookmakers) - 1)
+        bad = np.flatnonzero(~(np.isfinite(d) & (d > 1.0)) | ~np.isfinite(u))
+        if bad.size:
+            i = int(bad[0])
+            raise InvalidOdds(f"quote row {i}: odds must be finite and > 1 and time finite, got {d[i]!r}, {u[i]!r}")
+        if n and np.any(g[1:] < g[:-1]):
+            order = np.argsort(g, kind="stable")
+            g, o, b, d, u = g[order], o[order], b[order], d[order], u[order]
+            exact_odds = [exact_odds[i] for i in order]
+            if max_stake is not None:
+                max_stake = [max_stake[i] for i in order]
+        table = cls(g, o, b, d, u, tuple(bookmakers), exact_odds, max_stake)
+        object.__setattr__(table, "offsets", np.searchsorted(g, np.arange(n_games + 1), side="left"))
+        return table
+
+    @classmethod
+    def from_games(cls, games: Sequence[GameLine]) -> QuoteTable:
+        """Columns from each game's `SportsbookQuote`s (h2h only; any other market is an input error).
+
+        Column-wise on purpose: one comprehension per field, then C-level maps through dicts, so no
+        Python statement runs per quote. Decimal → float dominates; the ingest can avoid it entirely
+        by appending float columns as it parses (`from_columns`).
+        """
+        flat = [q for g in games for q in g.quotes]
+        per_game = [len(g.quotes) for g in games]
+        if not flat:
+            return cls.from_columns(game=[], outcome=[], book=[], odds=[], updated=[], bookmakers=(),
+                                    exact_odds=[], max_stake=[], n_games=len(games))
+        outcomes = [q.outcome for q in flat]
+        markets = [q.market for q in flat]
+        bookmakers = [q.bookmaker for q in flat]
+        exact = [q.decimal_odds for q in flat]
+        updates = [q.last_update for q in flat]
+        stakes = [q.max_stake for q in flat]
+        game = np.repeat(np.arange(len(games), dtype=np.int64), per_game)
+        slots = np.fromiter(map(_SLOT_OR_BAD.__getitem__, outcomes), dtype=np.int8, count=len(flat))
+        three = np.fromiter([len(g.outcomes) == 3 for g in games], dtype=bool, count=len(games))
+        bad = np.flatnonzero((slots < 0) | ((slots == SLOT[Outcome.DRAW]) & ~three[game]))
+        if set(markets) != {"h2h"}:
+            bad = np.union1d(bad, [i for i, m in enumerate(markets) if m != "h2h"])
+        if bad.size:
+            i = int(bad[0])
+            g = games[int(game[i])]
+            raise ValueError(f"game {g.event_ticker}: quote from {bookmakers[i]} is market {markets[i]!r} "
+                             f"outcome {outcomes[i]!r}; expected h2h {[o.value for o in g.outcomes]}")
+        names = {name: i for i, name in enumerate(dict.fromkeys(bookmakers))}
+        seconds = {t: t.timestamp() for t in set(updates)}
+        return cls.from_columns(
+            game=game,
+            outcome=slots,
+            book=np.fromiter(map(names.__getitem__, bookmakers), dtype=np.int32, count=len(flat)),
+            odds=np.fromiter(map(float, exact), dtype=np.float64, count=len(flat)),  # ~all of the cost
+            updated=np.fromiter(map(seconds.__getitem__, updates), dtype=np.float64, count=len(flat)),
+            bookmakers=tuple(names), exact_odds=exact, max_stake=stakes, n_games=len(games))
+
+
+class _SlotOrBad(dict):
+    def __missing__(self, key: object) -> int:
+        return -1
+
+
+_SLOT_OR_BAD = _SlotOrBad(SLOT)
+
+
+def _check_range(name: str, values: np.ndarray, lo: int, hi: int) -> None:
+    bad = np.flatnonzero((values < lo) | (values > hi))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"QuoteTable column {name!r} row {i}: {values[i]} outside [{lo}, {hi}]")

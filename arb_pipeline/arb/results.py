@@ -1,0 +1,102 @@
+"""What detection reports: opportunities with every number needed to audit them, and rejections
+with their reasons (nothing a screen flagged is ever dropped silently)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from arb_pipeline.domain import Outcome
+
+ARBITRAGE = "arbitrage"
+VALUE = "value"
+KALSHI = "kalshi"
+SPORTSBOOK = "sportsbook"
+BACK = "back"
+
+
+def _json(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Outcome):
+        return value.value
+    if isinstance(value, Mapping):
+        return {str(_json(k)): _json(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_json(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    """One order: a Kalshi buy (price = VWAP $/contract, size = contracts) or a sportsbook back
+    (price = decimal odds, size = stake $). `cost` is exactly what it takes out of the account."""
+
+    venue: str  # "kalshi" | "sportsbook"
+    market: str  # Kalshi market ticker, or the bookmaker key
+    outcome: Outcome  # structural outcome the instrument refers to
+    outcome_label: str  # team name or "draw", for display
+    side: str  # "yes" | "no" | "back"
+    price: Decimal
+    size: Decimal
+    fee: Decimal
+    cost: Decimal  # Kalshi: Σ level price × contracts + fee; sportsbook: the stake
+    payout: Decimal  # paid if the leg wins: contracts × $1, or floor_to_cent(stake × odds)
+    pays_in: tuple[Outcome, ...]
+    quote_age_s: float
+    levels: tuple[tuple[Decimal, Decimal], ...] = ()  # Kalshi fills per level: (price, contracts)
+
+    def to_dict(self) -> dict[str, object]:
+        return {name: _json(getattr(self, name)) for name in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True, slots=True)
+class Opportunity:
+    kind: str  # "arbitrage" | "value"
+    event: str  # Kalshi event ticker
+    league: str
+    legs: tuple[Leg, ...]
+    cost: Decimal  # every leg's notional plus every fee
+    profit: Decimal  # arbitrage: worst case over outcomes; value: expectation
+    roi: Decimal  # profit / cost
+    edge_bps: Decimal  # arbitrage: profit per $ of guaranteed payout; value: (fair − all-in price) per $1
+    payouts: Mapping[Outcome, Decimal]  # arbitrage: what each outcome pays back
+    quote_ages: Mapping[str, float]  # seconds, per input quote (leg or consensus book)
+    reasons: tuple[str, ...]  # why it passed (checks, sizing caps that bound it)
+    detected_at: datetime
+    fair_probability: float | None = None  # value bets: de-vigged consensus for the leg's side
+    consensus_books: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, object]:
+        out = {name: _json(getattr(self, name)) for name in self.__dataclass_fields__ if name != "legs"}
+        out["legs"] = [leg.to_dict() for leg in self.legs]
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    kind: str
+    event: str
+    candidate: str  # e.g. "yes:home + book:away" or "no:draw"
+    reasons: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"kind": self.kind, "event": self.event, "candidate": self.candidate, "reasons": list(self.reasons)}
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionResult:
+    opportunities: tuple[Opportunity, ...]
+    rejected: tuple[Rejection, ...]
+    stats: Mapping[str, float]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "opportunities": [o.to_dict() for o in self.opportunities],
+            "rejected": [r.to_dict() for r in self.rejected],
+            "stats": dict(self.stats),
+        }

@@ -1,0 +1,172 @@
+"""Stake sizing: equal-payout arbitrage splits, Kelly variants (sportsbook-odds.md §5.1, §5.3, §6),
+and the `SizingPolicy` caps that bound every position.
+
+Kelly does not cap a riskless arbitrage (§5.3): limits, depth and execution risk do, which is why
+the policy caps exist and why sizes are rounded (whole contracts, cents) and then recomputed by the
+caller — a trade that rounding kills must be rejected, not reported.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from arb_pipeline.arb.money import ONE, ZERO, to_decimal
+from arb_pipeline.arb.odds import InvalidOdds
+
+
+def _odds(d: float, where: str) -> float:
+    if isinstance(d, bool) or not math.isfinite(float(d)) or float(d) <= 1.0:
+        raise InvalidOdds(f"{where}: decimal odds must be finite and > 1, got {d!r}")
+    return float(d)
+
+
+def _prob(p: float, where: str) -> float:
+    if isinstance(p, bool) or not math.isfinite(float(p)) or not 0.0 <= float(p) <= 1.0:
+        raise ValueError(f"{where}: probability must be in [0, 1], got {p!r}")
+    return float(p)
+
+
+def equal_payout_stakes(decimal_odds: Sequence[float], total: float) -> list[float]:
+    """Split `total` so every outcome returns the same amount: s_i = total·(1/d_i)/Σ(1/d_j) (§5.1)."""
+    if not math.isfinite(total) or total <= 0:
+        raise ValueError(f"total stake must be > 0, got {total!r}")
+    inv = [1.0 / _odds(d, f"odds[{i}]") for i, d in enumerate(decimal_odds)]
+    if not inv:
+        raise ValueError("equal_payout_stakes needs at least one price")
+    s = math.fsum(inv)
+    return [total * x / s for x in inv]
+
+
+def kelly_fraction(prob: float, decimal_odds: float) -> float:
+    """Full-Kelly bankroll fraction for one bet, f* = (p·d − 1)/(d − 1); 0 when there is no edge."""
+    p = _prob(prob, "prob")
+    d = _odds(decimal_odds, "decimal_odds")
+    return max(0.0, (p * d - 1.0) / (d - 1.0))
+
+
+def kelly_binary(prob: float, price: Decimal, fee_per_contract: Decimal) -> float:
+    """Kelly for a $1 binary bought at all-in cost c = price + fee/contract: f* = (p − c)/(1 − c).
+
+    `fee_per_contract` must come from the fee of the whole intended fill divided by its size
+    (fees round per order, so the per-contract fee depends on the size).
+    """
+    p = _prob(prob, "prob")
+    cost = to_decimal(price, "price") + to_decimal(fee_per_contract, "fee_per_contract")
+    if not ZERO < cost < ONE:
+        raise ValueError(f"all-in cost per contract must be in (0, 1), got {cost}")
+    c = float(cost)
+    return max(0.0, (p - c) / (1.0 - c))
+
+
+def fractional_kelly(fraction: float, multiplier: float) -> float:
+    """λ·f* (λ = 0.5 half Kelly, 0.25 quarter Kelly): full Kelly is too aggressive for noisy fair probs."""
+    if not 0.0 < multiplier <= 1.0:
+        raise ValueError(f"Kelly multiplier must be in (0, 1], got {multiplier!r}")
+    if fraction < 0.0:
+        raise ValueError(f"Kelly fraction must be >= 0, got {fraction!r}")
+    return fraction * multiplier
+
+
+def kelly_multi(probs: Sequence[float], odds: Sequence[float]) -> list[float]:
+    """Smoczynski–Tomkins stakes for betting several mutually exclusive outcomes at once (§6)."""
+    if len(probs) != len(odds) or not probs:
+        raise ValueError(f"probs and odds must have the same non-zero length, got {len(probs)} and {len(odds)}")
+    p = [_prob(x, f"probs[{i}]") for i, x in enumerate(probs)]
+    d = [_odds(x, f"odds[{i}]") for i, x in enumerate(odds)]
+    if math.fsum(p) > 1.0 + 1e-9:
+        raise ValueError(f"probabilities sum to {math.fsum(p)} > 1")
+    order = sorted(range(len(p)), key=lambda i: p[i] * d[i], reverse=True)
+    chosen: list[int] = []
+    reserve = 1.0
+    for i in order:
+        if p[i] * d[i] <= reserve:
+            break
+        chosen.append(i)
+        sum_p = math.fsum(p[j] for j in chosen)
+        sum_inv = math.fsum(1.0 / d[j] for j in chosen)
+        reserve = 0.0 if sum_inv >= 1.0 else max(0.0, (1.0 - sum_p) / (1.0 - sum_inv))
+    return [max(0.0, p[i] - reserve / d[i]) if i in chosen else 0.0 for i in range(len(p))]
+
+
+@dataclass(frozen=True, slots=True)
+class SizingPolicy:
+    """Caps on one opportunity's outlay, in dollars unless stated. The smallest cap wins.
+
+    Defaults are deliberately small (a $10k bankroll risking ≤ 2% per event) so a misconfigured
+    scan cannot size anything large. `current_exposure` is what is already deployed; an opportunity
+    may use at most `max_total_exposure − current_exposure`.
+    """
+
+    bankroll: Decimal = Decimal("10000")
+    bankroll_fraction: Decimal = Decimal("0.02")  # of bankroll per opportunity
+    max_per_event: Decimal = Decimal("500")
+    max_per_market: Decimal = Decimal("250")  # outlay on one Kalshi market
+    max_total_exposure: Decimal = Decimal("5000")
+    current_exposure: Decimal = Decimal("0")
+    max_sportsbook_stake: Decimal = Decimal("250")  # per bet, on top of any limit the book reports
+    max_contracts: Decimal = Decimal("1000")  # available depth is checked separately by walking
+    kelly_multiplier: float = 0.25  # value bets: quarter Kelly
+    whole_contracts: bool = True
+    sub_penny: bool = False  # direct members: fees rounded up to $0.0001 instead of the cent
+
+    def __post_init__(self) -> None:
+        for name in ("bankroll", "bankroll_fraction", "max_per_event", "max_per_market", "max_total_exposure",
+                     "max_sportsbook_stake", "max_contracts"):
+            value = getattr(self, name)
+            if not isinstance(value, Decimal) or not value.is_finite() or value <= 0:
+                raise ValueError(f"SizingPolicy.{name} must be a positive Decimal, got {value!r}")
+        if not isinstance(self.current_exposure, Decimal) or self.current_exposure < 0:
+            raise ValueError(f"SizingPolicy.current_exposure must be a Decimal >= 0, got {self.current_exposure!r}")
+        if self.bankroll_fraction > 1:
+            raise ValueError(f"SizingPolicy.bankroll_fraction must be <= 1, got {self.bankroll_fraction}")
+        if not 0.0 < self.kelly_multiplier <= 1.0:
+            raise ValueError(f"SizingPolicy.kelly_multiplier must be in (0, 1], got {self.kelly_multiplier!r}")
+
+    def max_outlay(self) -> Decimal:
+        """Dollars one opportunity may spend in total (all legs, all fees)."""
+        remaining = self.max_total_exposure - self.current_exposure
+        return max(ZERO, min(self.bankroll * self.bankroll_fraction, self.max_per_event, remaining))
+
+
+def largest_fitting(cap: Decimal, step: Decimal, fits: Callable[[Decimal], bool], guess: Decimal | None = None) -> Decimal:
+    """Largest multiple of `step` ≤ cap for which the monotone predicate `fits` holds (0 if none).
+
+    `guess` (e.g. a dollar cap divided by the unit cost) is usually within a step or two of the
+    answer, so the search walks from it a few steps before falling back to bisection.
+    """
+    top = int((cap / step).to_integral_value(rounding="ROUND_FLOOR"))
+    if top <= 0:
+        return ZERO
+    if fits(step * top):
+        return step * top
+    lo, hi = 0, top  # invariant: lo == 0 or fits(lo·step); never fits(hi·step)
+    if guess is not None and top >= 2:
+        g = min(max(int((guess / step).to_integral_value(rounding="ROUND_FLOOR")), 1), top - 1)
+        if fits(step * g):
+            lo = g
+            for _ in range(4):
+                if lo + 1 >= hi:
+                    break
+                if not fits(step * (lo + 1)):
+                    hi = lo + 1
+                    break
+                lo += 1
+        else:
+            hi = g
+            for _ in range(4):
+                if hi - 1 <= lo:
+                    break
+                if fits(step * (hi - 1)):
+                    lo = hi - 1
+                    break
+                hi -= 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if fits(step * mid):
+            lo = mid
+        else:
+            hi = mid
+    return step * lo

@@ -1,0 +1,134 @@
+import math
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from arb_pipeline.arb.book import InsufficientDepth, Level, OffGrid, OrderBook, check_on_grid, joint_max_size
+from arb_pipeline.arb.fees import kalshi_fee
+from arb_pipeline.domain import ContractSide, OrderBookLevels, PriceRange
+
+D = Decimal
+DOC_EXAMPLE = {"yes_dollars": [["0.5200", "300.00"], ["0.5300", "120.00"], ["0.5400", "1200.00"]],
+               "no_dollars": [["0.4400", "500.00"], ["0.4500", "800.00"]]}
+
+
+def test_asks_from_bids_doc_example():
+    book = OrderBook.from_orderbook_fp("KX-A", DOC_EXAMPLE)
+    assert book.yes_asks[0] == Level(D("0.55"), D("800"))
+    assert book.yes_asks[1] == Level(D("0.56"), D("500"))
+    assert book.no_asks[0] == Level(D("0.46"), D("1200"))
+    assert [lv.price for lv in book.no_asks] == [D("0.46"), D("0.47"), D("0.48")]
+    assert book.best_yes_f == 0.55 and book.best_no_f == 0.46
+
+
+def test_sort_order_not_assumed_and_missing_key_is_empty():
+    reversed_payload = {"yes_dollars": list(reversed(DOC_EXAMPLE["yes_dollars"]))}
+    book = OrderBook.from_orderbook_fp("KX-A", reversed_payload)
+    assert book.no_asks[0].price == D("0.46")
+    assert book.yes_asks == () and book.best_ask(ContractSide.YES) is None
+    with pytest.raises(InsufficientDepth, match="KX-A yes: wanted 1"):
+        book.walk(ContractSide.YES, 1)
+
+
+def test_from_levels_matches_fp():
+    levels = OrderBookLevels("KX-A", yes=((D("0.52"), D("300")),), no=((D("0.44"), D("500")),))
+    book = OrderBook.from_levels(levels)
+    assert book.yes_asks == (Level(D("0.56"), D("500")),)
+    assert book.no_asks == (Level(D("0.48"), D("300")),)
+
+
+@pytest.mark.parametrize(("payload", "match"), [
+    ({"yes_dollars": [["0.50", "-1"]]}, "count must be >= 0"),
+    ({"yes_dollars": [["1.00", "5"]]}, "strictly between 0 and 1"),
+    ({"no_dollars": [["0", "5"]]}, "strictly between 0 and 1"),
+    ({"yes_dollars": [["0.50", "5"], ["0.50", "7"]]}, "duplicate price level"),
+    ({"yes_dollars": [["0.50"]]}, r"yes_dollars\[0\]"),
+    ({"yes_dollars": [["abc", "5"]]}, "price"),
+    ({"yes_dollars": "0.5"}, "list"),
+])
+def test_malformed_books(payload, match):
+    with pytest.raises(ValueError, match=match):
+        OrderBook.from_orderbook_fp("KX-A", payload)
+
+
+def test_walk_vwap_fee_and_cost():
+    book = OrderBook.from_orderbook_fp("KX-A", DOC_EXAMPLE)
+    fill = book.walk(ContractSide.YES, D(1000))
+    assert [(lf.price, lf.contracts) for lf in fill.levels] == [(D("0.55"), D(800)), (D("0.56"), D(200))]
+    assert fill.notional == D("440") + D("112")
+    assert fill.vwap == D("0.552")
+    # per-level trade fees 13.86 + 3.4496 = 17.3096 → one order → 17.31
+    assert fill.fee == D("17.31")
+    assert fill.total_cost == D("569.31")
+    one_level = book.walk(ContractSide.YES, 100)
+    assert one_level.fee == kalshi_fee(100, D("0.55"))
+    with pytest.raises(InsufficientDepth):
+        book.walk(ContractSide.YES, 1301)
+    with pytest.raises(ValueError, match="contracts must be > 0"):
+        book.walk(ContractSide.YES, 0)
+
+
+def test_max_size_with_edge():
+    book = OrderBook.from_orderbook_fp("KX-A", DOC_EXAMPLE)
+    # YES asks 0.55 x800, 0.56 x500; marginal cost 0.55+0.07*.55*.45=0.567325, 0.56 → 0.577248
+    assert book.max_size_with_edge(ContractSide.YES, D("0.60"), D("0.03")) == D(800)
+    assert book.max_size_with_edge(ContractSide.YES, D("0.60"), D("0.02")) == D(1300)
+    assert book.max_size_with_edge(ContractSide.YES, D("0.58"), D("0.02")) == D(0)
+    assert book.max_size_with_edge(ContractSide.YES, lambda done: D("0.60") if done < 500 else D("0.5"),
+                                   D("0.0")) == D(800)
+
+
+def test_joint_max_size_merges_level_boundaries_and_budget():
+    a = [Level(D("0.40"), D(100)), Level(D("0.45"), D(100))]
+    b = [Level(D("0.50"), D(150)), Level(D("0.55"), D(100))]
+    # unit costs (rate 0): 0.90 to 100, 0.95 to 150, 1.00 beyond
+    assert joint_max_size([(a, D(0)), (b, D(0))], D(1), D("0.04")) == D(150)
+    assert joint_max_size([(a, D(0)), (b, D(0))], D(1), D("0.06")) == D(100)
+    assert joint_max_size([(a, D(0)), (b, D(0))], D(1), D("-1"), budget=D("99.5")) == D(110)
+
+
+def test_tick_grid():
+    linear = (PriceRange(D("0"), D("1"), D("0.01")),)
+    tapered = (PriceRange(D("0"), D("0.10"), D("0.001")), PriceRange(D("0.10"), D("0.90"), D("0.01")),
+               PriceRange(D("0.90"), D("1"), D("0.001")))
+    assert check_on_grid(D("0.55"), linear) == D("0.55")
+    assert check_on_grid(D("0.055"), tapered) == D("0.055")
+    assert check_on_grid(D("0.50"), tapered) == D("0.50")
+    for price, grid in ((D("0.555"), linear), (D("0.505"), tapered), (D("1.5"), linear)):
+        with pytest.raises(OffGrid, match=str(price)):
+            check_on_grid(price, grid)
+    with pytest.raises(OffGrid, match="no price_ranges"):
+        check_on_grid(D("0.5"), ())
+
+
+levels = st.lists(st.tuples(st.integers(1, 99), st.integers(1, 500)), min_size=1, max_size=8,
+                  unique_by=lambda t: t[0])
+
+
+@given(levels, st.integers(1, 4000))
+def test_walk_properties(no_bids, wanted):
+    book = OrderBook.from_orderbook_fp("KX", {"no_dollars": [[str(D(p) / 100), str(c)] for p, c in no_bids]})
+    depth = sum(c for _, c in no_bids)
+    if wanted > depth:
+        with pytest.raises(InsufficientDepth):
+            book.walk(ContractSide.YES, wanted)
+        return
+    fill = book.walk(ContractSide.YES, wanted)
+    assert sum(lf.contracts for lf in fill.levels) == wanted
+    assert fill.levels[0].price == book.best_ask(ContractSide.YES)
+    assert book.best_ask(ContractSide.YES) <= fill.vwap <= fill.levels[-1].price
+    # independent recomputation in exact rationals: each level's fee up to $0.0001, the order up to the cent
+    ten_thousandths = sum(math.ceil(Fraction(7, 100) * Fraction(lf.contracts) * Fraction(lf.price)
+                                    * (1 - Fraction(lf.price)) * 10_000) for lf in fill.levels)
+    assert fill.fee == Decimal(math.ceil(Fraction(ten_thousandths, 100))) / 100
+    assert fill.total_cost == sum(lf.price * lf.contracts for lf in fill.levels) + fill.fee
+
+
+def test_crossed_book_is_detected():
+    ok = OrderBook.from_orderbook_fp("KX", {"yes_dollars": [["0.40", "5"]], "no_dollars": [["0.55", "5"]]})
+    crossed = OrderBook.from_orderbook_fp("KX", {"yes_dollars": [["0.46", "5"]], "no_dollars": [["0.55", "5"]]})
+    assert not ok.crossed and crossed.crossed
+    assert not OrderBook.from_orderbook_fp("KX", {"yes_dollars": [["0.46", "5"]]}).crossed

@@ -1,0 +1,88 @@
+"""The float screen must never lose a candidate the exact confirmation would accept."""
+
+from decimal import Decimal
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from arb_pipeline.arb.combos import covering_combinations
+from arb_pipeline.arb.confirm import Context, confirm_arbitrage, confirm_value
+from arb_pipeline.arb.constraints import Limits
+from arb_pipeline.arb.implied_prob import METHODS
+from arb_pipeline.arb.quotes import QuoteTable
+from arb_pipeline.arb.results import Opportunity
+from arb_pipeline.arb.screen import screen
+from arb_pipeline.arb.sizing import SizingPolicy
+from arb_pipeline.domain import ContractSide
+from arb_pipeline.domain import Outcome as O
+
+D = Decimal
+def bid_ladder(lo: int, hi: int):
+    prices = st.integers(lo, hi).map(lambda c: D(c) / 100)
+    return st.lists(st.tuples(prices, st.integers(1, 300)), max_size=3, unique_by=lambda t: t[0])
+
+
+@st.composite
+def uncrossed_bids(draw):
+    """YES and NO bids that never cross (best YES bid + best NO bid < $1), like a live book."""
+    mid = draw(st.integers(2, 98))
+    return draw(bid_ladder(1, mid - 1)), draw(bid_ladder(1, 99 - mid))
+odds = st.integers(105, 500).map(lambda c: str(D(c) / 100))
+
+
+def test_screen_flags_a_plain_arb_only(builders):
+    b = builders
+    arb = b.game({O.HOME: b.contract("KX-H", O.HOME, no_bids=[("0.60", 100)])},
+                 [b.quote("fd", O.HOME, "2.30"), b.quote("fd", O.AWAY, "1.80")])
+    fair = b.game({O.HOME: b.contract("KX-H", O.HOME, no_bids=[("0.45", 100)], yes_bids=[("0.53", 100)])},
+                  [b.quote("fd", O.HOME, "1.80"), b.quote("fd", O.AWAY, "2.00")])
+    arbs, values = screen([arb, fair], QuoteTable.from_games([arb, fair]), Limits(min_value_edge_bps=D(5000)))
+    assert [(c.game, [(i.kind, i.outcome) for i in c.combo]) for c in arbs] == [(0, [("yes", O.HOME), ("book", O.AWAY)])]
+    assert arbs[0].cost_bound < 1 and not values
+
+
+def test_duplicate_quotes_make_the_game_a_candidate(builders):
+    b = builders
+    g = b.game({O.HOME: b.contract("KX-H", O.HOME, no_bids=[("0.45", 100)])},
+               [b.quote("fd", O.HOME, "1.80"), b.quote("fd", O.HOME, "1.85"), b.quote("fd", O.AWAY, "2.00")])
+    arbs, _ = screen([g], QuoteTable.from_games([g]), Limits())
+    assert len(arbs) == len(covering_combinations((O.HOME, O.AWAY)))
+
+
+@st.composite
+def games(draw, b):
+    outcomes = draw(st.sampled_from([(O.HOME, O.AWAY), (O.HOME, O.DRAW, O.AWAY)]))
+    kalshi = {}
+    for o in outcomes:
+        if draw(st.booleans()):
+            yes_bids, no_bids = draw(uncrossed_bids())
+            kalshi[o] = b.contract(f"KX-{o.value}", o, yes_bids=yes_bids, no_bids=no_bids,
+                                   multiplier=draw(st.sampled_from(["1", "0.5"])))
+    quotes = [b.quote(f"bk{i}", o, draw(odds)) for i in range(draw(st.integers(1, 4))) for o in outcomes
+              if draw(st.integers(0, 9))]
+    return b.game(kalshi, quotes, outcomes=outcomes)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_screen_never_misses_what_confirmation_accepts(builders, data):
+    b = builders
+    g = data.draw(games(b))
+    method = data.draw(st.sampled_from(METHODS))
+    limits = Limits(devig_method=method, consensus_min_books=1, max_edge_bps=D(10_000))
+    sizing = SizingPolicy(bankroll=D(10**6), max_per_event=D(10**6), max_per_market=D(10**6),
+                          max_total_exposure=D(10**6), max_sportsbook_stake=D(10**6), bankroll_fraction=D(1))
+    table = QuoteTable.from_games([g])
+    arbs, values = screen([g], table, limits)
+    ctx = Context(limits, sizing, b.as_of, True, table)
+    flagged = {c.combo for c in arbs}
+    for combo in covering_combinations(g.outcomes):
+        if any(i.kind != "book" and i.outcome not in g.kalshi for i in combo):
+            continue
+        if isinstance(confirm_arbitrage(0, g, combo, ctx), Opportunity):
+            assert combo in flagged
+    flagged_values = {(v.outcome, v.side) for v in values}
+    for o in g.kalshi:
+        for side in ContractSide:
+            if isinstance(confirm_value(0, g, o, side, ctx), Opportunity):
+                assert (o, side) in flagged_values
