@@ -46,6 +46,11 @@ def test_scan_sample_json_has_the_documented_fields(capsys):
         assert opp["event"].startswith("KX")
         for leg in opp["legs"]:
             assert LEG_KEYS <= leg.keys()
+            if leg["venue"] == "sportsbook":
+                assert leg["bookmaker"] == leg["market"] and leg["side"] == "back"
+                assert leg["outcome"] not in ("home", "away")  # the team (or "draw"), as a trader reads it
+            else:
+                assert leg["side"] in ("yes", "no") and leg["market"].startswith(opp["event"])
             Decimal(leg["price"]), Decimal(leg["size"])  # exact strings, not floats
         # cost is every leg's outlay plus every fee
         assert Decimal(opp["cost"]) == sum(Decimal(leg["cost"]) for leg in opp["legs"])

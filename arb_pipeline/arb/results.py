@@ -51,7 +51,14 @@ class Leg:
     levels: tuple[tuple[Decimal, Decimal], ...] = ()  # Kalshi fills per level: (price, contracts)
 
     def to_dict(self) -> dict[str, object]:
-        return {name: _json(getattr(self, name)) for name in self.__dataclass_fields__}
+        """JSON for people and tools: `outcome` names the team (or "draw") as the trader reads it,
+        `outcome_side` keeps the structural home/away/draw, and a sportsbook leg names its `bookmaker`."""
+        out = {name: _json(getattr(self, name)) for name in self.__dataclass_fields__}
+        out["outcome"] = "draw" if self.outcome is Outcome.DRAW else self.outcome_label
+        out["outcome_side"] = self.outcome.value
+        if self.venue == SPORTSBOOK:
+            out["bookmaker"] = self.market
+        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ def test_to_dict_is_json_ready_with_decimal_strings(builders):
     result = DetectionResult((opp,), (Rejection("arbitrage", "KX", "yes:home + book:away", ("stale",)),), {"games": 1})
     data = json.loads(json.dumps(result.to_dict()))
     o = data["opportunities"][0]
-    assert o["cost"] == "4.17" and o["legs"][0]["levels"] == [["0.40", "10"]] and o["legs"][0]["outcome"] == "home"
+    assert o["cost"] == "4.17" and o["legs"][0]["levels"] == [["0.40", "10"]] and o["legs"][0]["outcome"] == "Boston"
+    assert o["legs"][0]["outcome_side"] == "home"
     assert o["detected_at"] == builders.as_of.isoformat() and o["fair_probability"] == 0.45
     assert data["rejected"][0]["reasons"] == ["stale"]
