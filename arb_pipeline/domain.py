@@ -158,6 +158,15 @@ class SportsbookQuote:
     point: Decimal | None = None
     american_odds: int | None = None
     max_stake: Decimal | None = None  # bet limit when the provider reports one
+    # Derived once here, not on every scan: the float mirror of `decimal_odds` (for the vectorized
+    # screen and de-vigging only — money is always recomputed from `decimal_odds`) and the bookmaker
+    # timestamp in Unix seconds. Converting Decimal → float is the dominant per-quote cost otherwise.
+    odds_f: float = field(init=False, repr=False, compare=False)
+    last_update_ts: float = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "odds_f", float(self.decimal_odds))
+        object.__setattr__(self, "last_update_ts", self.last_update.timestamp())
 
 
 @dataclass(frozen=True, slots=True)

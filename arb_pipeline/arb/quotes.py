@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import attrgetter
 
 import numpy as np
 
@@ -103,22 +104,21 @@ class QuoteTable:
         """Columns from each game's `SportsbookQuote`s (h2h only; any other market is an input error).
 
         Column-wise on purpose: one comprehension per field, then C-level maps through dicts, so no
-        Python statement runs per quote. Decimal → float dominates; the ingest can avoid it entirely
-        by appending float columns as it parses (`from_columns`).
+        Python statement runs per quote. The float mirrors of the odds and timestamps are computed once,
+        when each quote is created, so a scan never converts Decimal → float per quote.
         """
         flat = [q for g in games for q in g.quotes]
         per_game = [len(g.quotes) for g in games]
         if not flat:
             return cls.from_columns(game=[], outcome=[], book=[], odds=[], updated=[], bookmakers=(),
                                     exact_odds=[], max_stake=[], n_games=len(games))
+        # One comprehension per field (~35 ns per quote each); the exact Decimals are not copied at all.
         outcomes = [q.outcome for q in flat]
         markets = [q.market for q in flat]
         bookmakers = [q.bookmaker for q in flat]
-        exact = [q.decimal_odds for q in flat]
-        updates = [q.last_update for q in flat]
-        stakes = [q.max_stake for q in flat]
+        n = len(flat)
         game = np.repeat(np.arange(len(games), dtype=np.int64), per_game)
-        slots = np.fromiter(map(_SLOT_OR_BAD.__getitem__, outcomes), dtype=np.int8, count=len(flat))
+        slots = np.fromiter(map(_SLOT_OR_BAD.__getitem__, outcomes), dtype=np.int8, count=n)
         three = np.fromiter([len(g.outcomes) == 3 for g in games], dtype=bool, count=len(games))
         bad = np.flatnonzero((slots < 0) | ((slots == SLOT[Outcome.DRAW]) & ~three[game]))
         if set(markets) != {"h2h"}:
@@ -129,14 +129,35 @@ class QuoteTable:
             raise ValueError(f"game {g.event_ticker}: quote from {bookmakers[i]} is market {markets[i]!r} "
                              f"outcome {outcomes[i]!r}; expected h2h {[o.value for o in g.outcomes]}")
         names = {name: i for i, name in enumerate(dict.fromkeys(bookmakers))}
-        seconds = {t: t.timestamp() for t in set(updates)}
         return cls.from_columns(
             game=game,
             outcome=slots,
-            book=np.fromiter(map(names.__getitem__, bookmakers), dtype=np.int32, count=len(flat)),
-            odds=np.fromiter(map(float, exact), dtype=np.float64, count=len(flat)),  # ~all of the cost
-            updated=np.fromiter(map(seconds.__getitem__, updates), dtype=np.float64, count=len(flat)),
-            bookmakers=tuple(names), exact_odds=exact, max_stake=stakes, n_games=len(games))
+            book=np.fromiter(map(names.__getitem__, bookmakers), dtype=np.int32, count=n),
+            # float mirrors computed once when each quote was made (domain.SportsbookQuote)
+            odds=np.fromiter([q.odds_f for q in flat], dtype=np.float64, count=n),
+            updated=np.fromiter([q.last_update_ts for q in flat], dtype=np.float64, count=n),
+            bookmakers=tuple(names),
+            # exact values are read from the quote objects only for the rows a screen lets through
+            exact_odds=_FieldView(flat, "decimal_odds"),
+            max_stake=_FieldView(flat, "max_stake"),
+            n_games=len(games))
+
+
+class _FieldView(Sequence):
+    """`items[i].<name>` as a read-only sequence, without building a list of every value."""
+
+    __slots__ = ("_items", "_get")
+
+    def __init__(self, items: Sequence[object], name: str) -> None:
+        self._items, self._get = items, attrgetter(name)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self._get(item) for item in self._items[index]]
+        return self._get(self._items[index])
 
 
 class _SlotOrBad(dict):
