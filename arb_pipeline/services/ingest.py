@@ -87,10 +87,14 @@ def capture(
         if response.quota is not None and response.quota.remaining is not None:
             quota_remaining = int(response.quota.remaining)
 
+    # A snapshot is captured when its last response has arrived: evaluating it at that moment means
+    # no input can look newer than the scan (a start-of-capture stamp makes the books "from the future").
+    finished = clock()
     meta = {
-        "captured_at": started.isoformat(),
+        "captured_at": finished.isoformat(),
         "books_captured_at": books_at.isoformat(),
-        "odds_fetched_at": (odds_at or started).isoformat(),
+        "odds_fetched_at": (odds_at or finished).isoformat(),
+        "capture_started_at": started.isoformat(),
         "source": source,
         "odds_format": formats,
     }

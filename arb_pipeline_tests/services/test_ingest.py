@@ -48,12 +48,17 @@ def test_capture_keeps_the_venues_own_responses_and_parses_them_like_a_replay(se
     assert replayed.orderbooks == snap.orderbooks
     assert replayed.quotes == snap.quotes
     assert all(isinstance(q.decimal_odds, Decimal) for q in snap.quotes)
+    # captured when the last response arrived: nothing in it is newer than the snapshot itself
+    assert snap.books_captured_at <= snap.captured_at
+    assert all(q.fetched_at <= snap.captured_at and q.last_update <= snap.captured_at for q in snap.quotes)
 
 
 def test_an_injected_arbitrage_is_found_in_a_live_capture(sim, settings):
     injected = sim.scenario.inject_arbitrage(edge=Decimal("0.03"))
     capture = capture_from_settings(settings, source="simulator")
-    result = scan(capture.snapshot, ScanConfig(overrides_path=settings.data_dir / "none.yaml"))
+    # evaluated at the capture time, as the Dagster assets do
+    result = scan(capture.snapshot, ScanConfig(overrides_path=settings.data_dir / "none.yaml"),
+                  capture.snapshot.captured_at)
     arbs = [o for o in result.detection.opportunities if o.kind == "arbitrage"]
     assert any(o.event == injected["event_ticker"] for o in arbs), (injected, result.detection.rejected)
 
