@@ -1,0 +1,1 @@
+"""The Dagster layer: one folder per domain, merged by `arb_pipeline/definitions.py` (see CONVENTIONS.md)."""

@@ -1,0 +1,163 @@
+"""Execution: place the Kalshi legs of fresh opportunities (paper by default), behind the breaker.
+
+`executed_orders` is the conditional last step of the scan job. It materializes only when it acted:
+
+* it refuses (and records an observation saying why) in a backfill, a partitioned run, a
+  re-execution, or any run not launched by the live scan (`gate.refusal_reason`);
+* it does nothing when the opportunities frame is empty;
+* otherwise it hands the opportunities to `services.execute.execute_opportunities`, which checks
+  the DB-backed circuit breaker before every order, drops opportunities older than the TTL, and
+  writes each order intent (deterministic client_order_id) before sending it.
+
+It runs in the concurrency pool `EXECUTION_POOL` (limit 1 in deploy/dagster*.yaml), so two scan runs
+never place orders at the same time.
+"""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import dagster as dg
+import pandas as pd
+
+from arb_pipeline.defs.execution import gate
+from arb_pipeline.defs.execution.resources import CircuitBreakerResource, ExecutionResource
+from arb_pipeline.defs.ingest.resources import MarketDataResource
+from arb_pipeline.defs.opportunities.assets import ARB_OPPORTUNITIES
+from arb_pipeline.defs.shared.metadata import frame_metadata, preview, snapshot_id_of
+from arb_pipeline.defs.shared.resources import SnapshotStoreResource, current_settings
+from arb_pipeline.defs.shared.types import column_schema, frame_type
+from arb_pipeline.schemas import ExecutedOrdersFrame
+from arb_pipeline.services import frames
+
+GROUP = "execution"
+EXECUTED_ORDERS = dg.AssetKey("executed_orders")
+RECONCILIATION = dg.AssetKey("reconciliation")
+EXECUTION_POOL = "kalshi_orders"
+
+
+def _observe(context: dg.AssetExecutionContext, **metadata: object) -> None:
+    context.log_event(dg.AssetObservation(asset_key=EXECUTED_ORDERS, metadata=metadata))
+
+
+@dg.asset(
+    key=EXECUTED_ORDERS,
+    group_name=GROUP,
+    kinds={"kalshi", "pandas"},
+    dagster_type=frame_type(ExecutedOrdersFrame),
+    metadata=column_schema(ExecutedOrdersFrame),
+    ins={"arb_opportunities": dg.AssetIn(ARB_OPPORTUNITIES)},
+    pool=EXECUTION_POOL,
+    output_required=False,
+    description="Kalshi orders placed for fresh opportunities (paper by default), each checked against the "
+                "DB-backed circuit breaker. Refuses in backfills, partitioned runs, re-executions and "
+                "any run not launched by the live scan; materializes only when it acted.",
+)
+def executed_orders(
+    context: dg.AssetExecutionContext,
+    arb_opportunities: pd.DataFrame,
+    execution: ExecutionResource,
+    circuit_breaker: CircuitBreakerResource,
+    market_data: MarketDataResource,
+    snapshot_store: SnapshotStoreResource,
+) -> Iterator[dg.Output[pd.DataFrame]]:
+    refusal = gate.refusal_reason(has_partition_key=context.has_partition_key, tags=context.run.tags)
+    if refusal is not None:
+        context.log.warning(f"executed_orders: no order placed: {refusal}")
+        _observe(context, refused=refusal, orders_placed=0)
+        return
+    problems = execution.live_problems()
+    execution.announce(context.log)
+    if execution.mode == "live" and market_data.source != "live":
+        problems.append(f"market data source is {market_data.source!r}; live orders need the live source")
+    if problems:
+        raise dg.Failure(description="execution refused: " + "; ".join(problems))
+
+    opportunities = frames.records(arb_opportunities)
+    if not opportunities:
+        context.log.info("executed_orders: no opportunity to act on")
+        _observe(context, skipped="no opportunities", orders_placed=0)
+        return
+
+    snapshot_id = snapshot_id_of(arb_opportunities)
+    snapshot = snapshot_store.load(snapshot_id) if snapshot_id is not None else None
+    as_of = market_data.execution_clock(snapshot) if snapshot is not None else datetime.now(UTC)
+    # A recorded replay (paper only: live needs the live source) runs on the replay's clock, for the
+    # TTL *and* the breaker's data-age rule; the wall clock would call every recorded book stale.
+    replay_clock = (lambda: as_of) if market_data.source == "recorded" else None
+    breaker = circuit_breaker.breaker(clock=replay_clock)
+
+    from arb_pipeline.services.execute import ExecutionContext, execute_opportunities
+
+    report = execute_opportunities(
+        opportunities,
+        context=ExecutionContext(mode=execution.mode, allow_orders=True, is_backfill=False, as_of=as_of),
+        snapshot=snapshot,
+        sessions=circuit_breaker.sessions(),
+        breaker=breaker,
+        alert=breaker.alert,
+    )
+    status = breaker.status()
+    if report.refused:
+        context.log.warning(f"executed_orders: execution refused: {report.refused}")
+        _observe(context, refused=report.refused, orders_placed=0, breaker=status.describe())
+        return
+    frame = frames.executed_orders_frame(report.orders, mode=execution.mode, created_at=as_of)
+    skipped = [f"{what}: {why}" for what, why in report.skipped]
+    if not len(frame):
+        why = "; ".join(skipped) or "no Kalshi leg to place"
+        context.log.info(f"executed_orders: no order considered ({why})")
+        _observe(context, skipped=why[:2000], orders_placed=0, breaker=status.describe())
+        return
+    sent = report.orders_sent
+    context.log.info(f"executed_orders ({execution.mode}): {sent} order(s) sent, {len(frame) - sent} not sent; "
+                     f"{status.describe()}")
+    yield dg.Output(
+        frame,
+        metadata=frame_metadata(
+            frame,
+            mode=execution.mode,
+            orders_sent=sent,
+            orders_not_sent=len(frame) - sent,
+            hedges_to_place=len(report.hedges),
+            breaker=status.describe(),
+            as_of=as_of.isoformat(),
+            skipped=dg.MetadataValue.json(skipped[:50]),
+            preview=preview(frame, ["client_order_id", "ticker", "side", "status", "fill_count", "cost", "reason"]),
+        ),
+    )
+
+
+@dg.asset(
+    key=RECONCILIATION,
+    group_name=GROUP,
+    kinds={"kalshi", "sqlalchemy"},
+    deps=[EXECUTED_ORDERS],
+    description="Positions, fills and P&L reconciled against the venue (paper ledger in paper mode); a "
+                "mismatch trips the circuit breaker. Materialized by the reconciliation schedule.",
+)
+def reconciliation(
+    context: dg.AssetExecutionContext,
+    execution: ExecutionResource,
+    circuit_breaker: CircuitBreakerResource,
+) -> dg.MaterializeResult:
+    from arb_pipeline.services.reconcile import reconcile
+
+    venue = None
+    if execution.mode == "live":
+        from arb_pipeline.connectors.kalshi.client import KalshiClient
+
+        venue = KalshiClient.from_settings(current_settings())
+    report = reconcile(mode=execution.mode, sessions=circuit_breaker.sessions(), breaker=circuit_breaker.breaker(),
+                       as_of=datetime.now(UTC), venue=venue)
+    context.log.info(f"reconciliation ({execution.mode}): {len(report.completed)} completed, "
+                     f"{len(report.pending)} pending, {len(report.mismatches)} mismatches")
+    return dg.MaterializeResult(metadata={
+        "mode": execution.mode,
+        "completed": len(report.completed),
+        "pending": len(report.pending),
+        "mismatches": dg.MetadataValue.json(list(report.mismatches)),
+        "settled": dg.MetadataValue.json({k: str(v) for k, v in report.settled.items()}),
+        "daily_realized_pnl": str(report.daily_realized_pnl),
+        "open_exposure": str(report.open_exposure),
+        "breaker": circuit_breaker.status().describe(),
+    })

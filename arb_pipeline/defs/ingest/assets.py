@@ -1,0 +1,101 @@
+"""Ingest: capture Kalshi markets and sportsbook odds *together*, store the raw snapshot, show it.
+
+One op produces both assets so a scan never mixes a Kalshi book from one moment with odds from
+another; the raw payloads are appended to the market-history table with their capture time
+before anything is derived from them (that is what the history assets replay).
+"""
+
+from collections.abc import Iterator
+
+import dagster as dg
+
+from arb_pipeline.defs.ingest.resources import MarketDataResource
+from arb_pipeline.defs.shared.metadata import column_stat, frame_metadata, preview
+from arb_pipeline.defs.shared.resources import SnapshotStoreResource
+from arb_pipeline.defs.shared.types import column_schema, frame_type
+from arb_pipeline.schemas import KalshiMarketsFrame, SportsbookOddsFrame
+from arb_pipeline.services import frames
+
+GROUP = "ingest"
+KALSHI_MARKETS = dg.AssetKey("kalshi_markets")
+SPORTSBOOK_ODDS = dg.AssetKey("sportsbook_odds")
+CAPTURE_OP = "capture_market_snapshot"
+
+
+@dg.multi_asset(
+    name=CAPTURE_OP,
+    outs={
+        KALSHI_MARKETS.path[-1]: dg.AssetOut(
+            key=KALSHI_MARKETS,
+            group_name=GROUP,
+            kinds={"kalshi", "pandas"},
+            dagster_type=frame_type(KalshiMarketsFrame),
+            metadata=column_schema(KalshiMarketsFrame),
+            description="Kalshi game markets with top of book and depth (exact Decimal prices + float "
+                        "mirrors), from one captured snapshot. The raw payloads are stored in market history.",
+            is_required=True,
+        ),
+        SPORTSBOOK_ODDS.path[-1]: dg.AssetOut(
+            key=SPORTSBOOK_ODDS,
+            group_name=GROUP,
+            kinds={"sportsbook", "pandas"},
+            dagster_type=frame_type(SportsbookOddsFrame),
+            metadata=column_schema(SportsbookOddsFrame),
+            description="Sportsbook prices per bookmaker/game/outcome (exact Decimal odds + float mirrors), "
+                        "captured with the Kalshi markets.",
+            is_required=True,
+        ),
+    },
+    can_subset=False,
+)
+def capture_market_snapshot(
+    context: dg.AssetExecutionContext,
+    market_data: MarketDataResource,
+    snapshot_store: SnapshotStoreResource,
+) -> Iterator[dg.Output]:
+    capture = market_data.capture()
+    snapshot = capture.snapshot
+    # a recorded directory replayed again is the same capture: stored once
+    snapshot_id = snapshot_store.append(snapshot, capture.payloads, dedupe=market_data.source == "recorded")
+    context.log.info(
+        f"captured snapshot {snapshot_id} from {market_data.describe()} at {snapshot.captured_at.isoformat()}: "
+        f"{len(snapshot.markets)} Kalshi markets, {len(snapshot.quotes)} sportsbook quotes"
+    )
+
+    markets = frames.kalshi_markets_frame(snapshot, snapshot_id)
+    yield dg.Output(
+        markets,
+        output_name=KALSHI_MARKETS.path[-1],
+        metadata=frame_metadata(
+            markets,
+            snapshot_id=snapshot_id,
+            source=market_data.describe(),
+            captured_at=snapshot.captured_at.isoformat(),
+            events=len(snapshot.events),
+            active_markets=int((markets["status"].isin(["active", "open"])).sum()) if len(markets) else 0,
+            exchange_trading_active=bool(snapshot.exchange.trading_active),
+            book_age_s=column_stat(markets, "book_age_s", "max"),
+            preview=preview(markets, ["ticker", "status", "yes_bid", "yes_ask", "no_bid", "no_ask", "yes_depth"]),
+        ),
+    )
+
+    odds = frames.sportsbook_odds_frame(snapshot, snapshot_id)
+    yield dg.Output(
+        odds,
+        output_name=SPORTSBOOK_ODDS.path[-1],
+        metadata=frame_metadata(
+            odds,
+            snapshot_id=snapshot_id,
+            games=int(odds["event_id"].nunique()) if len(odds) else 0,
+            bookmakers=int(odds["bookmaker"].nunique()) if len(odds) else 0,
+            quote_age_s_median=column_stat(odds, "quote_age_s", "median"),
+            quote_age_s_max=column_stat(odds, "quote_age_s", "max"),
+            quota_remaining=capture.quota_remaining,
+            # the error *type* only: an HTTP error text may carry a URL with the odds API key (rule 7)
+            sports_failed=dg.MetadataValue.json({sport: str(error).split(":", 1)[0] for sport, error in
+                                                 capture.notes["sports_failed"].items()})
+            if "sports_failed" in capture.notes else None,
+            problems=dg.MetadataValue.json(capture.notes["problems"]) if "problems" in capture.notes else None,
+            preview=preview(odds, ["league", "home_team", "away_team", "bookmaker", "outcome", "decimal_odds"]),
+        ),
+    )

@@ -1,0 +1,52 @@
+"""Ingest checks: the raw frames' contracts (blocking) and quote staleness (WARN)."""
+
+from typing import Any
+
+import pandas as pd
+
+from arb_pipeline.defs.ingest.assets import KALSHI_MARKETS, SPORTSBOOK_ODDS
+from arb_pipeline.defs.shared.checks import rows_preview, schema_check, warn_check
+from arb_pipeline.defs.shared.resources import current_settings
+from arb_pipeline.schemas import KalshiMarketsFrame, SportsbookOddsFrame
+
+KALSHI_MARKETS_SCHEMA = "kalshi_markets_schema"
+SPORTSBOOK_ODDS_SCHEMA = "sportsbook_odds_schema"
+KALSHI_BOOKS_FRESH = "kalshi_books_fresh"
+SPORTSBOOK_QUOTES_FRESH = "sportsbook_quotes_fresh"
+MAX_STALE_FRACTION = 0.5
+
+
+def kalshi_books_fresh_rule(frame: pd.DataFrame) -> tuple[bool, dict[str, Any]]:
+    limit = current_settings().max_kalshi_quote_age_s
+    stale = frame["book_age_s"].fillna(0) > limit if len(frame) else pd.Series([], dtype=bool)
+    return not bool(stale.any()), {
+        "max_age_s_allowed": float(limit),
+        "stale_books": int(stale.sum()),
+        "stale": rows_preview(frame, stale, ["ticker", "book_age_s"]),
+    }
+
+
+def sportsbook_quotes_fresh_rule(frame: pd.DataFrame) -> tuple[bool, dict[str, Any]]:
+    limit = current_settings().max_book_quote_age_s
+    stale = frame["quote_age_s"] > limit if len(frame) else pd.Series([], dtype=bool)
+    fraction = float(stale.mean()) if len(frame) else 0.0
+    return fraction <= MAX_STALE_FRACTION, {
+        "max_age_s_allowed": float(limit),
+        "stale_quotes": int(stale.sum()),
+        "stale_fraction": fraction,
+        "stale": rows_preview(frame, stale, ["bookmaker", "event_id", "outcome", "quote_age_s"]),
+    }
+
+
+kalshi_markets_schema = schema_check(KALSHI_MARKETS, KalshiMarketsFrame, name=KALSHI_MARKETS_SCHEMA)
+sportsbook_odds_schema = schema_check(SPORTSBOOK_ODDS, SportsbookOddsFrame, name=SPORTSBOOK_ODDS_SCHEMA)
+kalshi_books_fresh = warn_check(
+    KALSHI_MARKETS, name=KALSHI_BOOKS_FRESH, rule=kalshi_books_fresh_rule,
+    description="Order books were fetched within ARB_MAX_KALSHI_QUOTE_AGE_S of the rest of the capture.",
+)
+sportsbook_quotes_fresh = warn_check(
+    SPORTSBOOK_ODDS, name=SPORTSBOOK_QUOTES_FRESH, rule=sportsbook_quotes_fresh_rule,
+    description="At most half of the bookmaker quotes are older than ARB_MAX_BOOK_QUOTE_AGE_S.",
+)
+
+CHECKS = [kalshi_markets_schema, sportsbook_odds_schema, kalshi_books_fresh, sportsbook_quotes_fresh]

@@ -1,0 +1,91 @@
+"""The scan sensor: one scan run every N seconds, each tick's run keyed and tagged deterministically.
+
+* `run_key` = `scan-<tick epoch>` where the tick is the wall clock floored to the interval, so a
+  daemon restart or a duplicate evaluation inside one interval never launches the same scan twice;
+* the cursor is the last requested tick's epoch seconds (as text);
+* a tick is skipped while a previous scan run is still queued or running (no pile-up when a scan
+  is slower than the interval);
+* runs carry `arb/launched_by=scan_sensor`, the tag `executed_orders` requires before it trades.
+"""
+
+import os
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import dagster as dg
+
+from arb_pipeline.defs.execution.gate import LAUNCHED_BY_TAG, SCAN_SENSOR_LAUNCHER, SCAN_TICK_TAG
+
+SCAN_SENSOR = "scan_sensor"
+DEFAULT_SCAN_INTERVAL_S = 10
+IN_FLIGHT = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+             dg.DagsterRunStatus.STARTED]
+
+
+def scan_interval_s() -> int:
+    """ARB_SCAN_INTERVAL_S (default 10), read when the code location loads."""
+    raw = os.environ.get("ARB_SCAN_INTERVAL_S", "")
+    try:
+        value = int(raw) if raw.strip() else DEFAULT_SCAN_INTERVAL_S
+    except ValueError as exc:
+        raise ValueError(f"ARB_SCAN_INTERVAL_S={raw!r} is not a whole number of seconds") from exc
+    if value < 1:
+        raise ValueError(f"ARB_SCAN_INTERVAL_S={value} must be at least 1 second")
+    return value
+
+
+def tick_of(now_s: float, interval_s: int) -> int:
+    return int(now_s // interval_s) * interval_s
+
+
+def scan_run_key(tick: int) -> str:
+    return f"scan-{tick}"
+
+
+def build_scan_sensor(
+    job: Any,
+    *,
+    interval_s: int,
+    name: str = SCAN_SENSOR,
+    clock: Callable[[], float] = time.time,
+    default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.STOPPED,
+) -> dg.SensorDefinition:
+    """A sensor requesting one run of `job` per `interval_s`-second tick of `clock`."""
+
+    @dg.sensor(
+        name=name,
+        job=job,
+        minimum_interval_seconds=interval_s,
+        default_status=default_status,
+        description=f"Requests a scan run every {interval_s}s (ARB_SCAN_INTERVAL_S), run key scan-<tick>, "
+                    "skipping while a scan is still in flight. Its runs are the only ones allowed to trade.",
+    )
+    def _scan_sensor(context: dg.SensorEvaluationContext):
+        tick = tick_of(clock(), interval_s)
+        last = int(context.cursor) if context.cursor else None
+        if last is not None and tick <= last:
+            return dg.SkipReason(f"tick {tick} already requested (cursor {last})")
+        in_flight = context.instance.get_runs(
+            filters=dg.RunsFilter(job_name=job.name, statuses=IN_FLIGHT,
+                                  tags={LAUNCHED_BY_TAG: SCAN_SENSOR_LAUNCHER}),
+            limit=1,
+        )
+        if in_flight:
+            run = in_flight[0]
+            return dg.SkipReason(f"previous scan run {run.run_id} is still {run.status.value}")
+        context.update_cursor(str(tick))
+        tick_iso = datetime.fromtimestamp(tick, UTC).isoformat()
+        return dg.RunRequest(
+            run_key=scan_run_key(tick),
+            tags={LAUNCHED_BY_TAG: SCAN_SENSOR_LAUNCHER, SCAN_TICK_TAG: tick_iso},
+        )
+
+    return _scan_sensor
+
+
+def default_sensor_status() -> dg.DefaultSensorStatus:
+    """STOPPED unless ARB_SENSORS_DEFAULT_ON is truthy: scanning (and so trading) starts on purpose."""
+    flag = os.environ.get("ARB_SENSORS_DEFAULT_ON", "").strip().lower()
+    return dg.DefaultSensorStatus.RUNNING if flag in {"1", "true", "yes", "on"} else dg.DefaultSensorStatus.STOPPED

@@ -1,0 +1,21 @@
+"""The reconciliation schedule."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from arb_pipeline.defs.jobs import reconcile_job
+
+RECONCILE_SCHEDULE = "reconcile_schedule"
+RECONCILE_CRON = "*/5 * * * *"
+
+reconcile_schedule = dg.ScheduleDefinition(
+    name=RECONCILE_SCHEDULE,
+    job=reconcile_job,
+    cron_schedule=RECONCILE_CRON,
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Reconcile positions, fills and P&L every 5 minutes.",
+)
+
+SCHEDULES = [reconcile_schedule]

@@ -1,0 +1,34 @@
+"""Opportunity checks: the contract (blocking: nothing is executed from a bad frame) and edge sanity."""
+
+from typing import Any
+
+import pandas as pd
+
+from arb_pipeline.defs.opportunities.assets import ARB_OPPORTUNITIES
+from arb_pipeline.defs.shared.checks import rows_preview, schema_check, warn_check
+from arb_pipeline.defs.shared.resources import current_settings
+from arb_pipeline.schemas import OpportunitiesFrame
+
+ARB_OPPORTUNITIES_SCHEMA = "arb_opportunities_schema"
+ARB_OPPORTUNITIES_EDGE_SANE = "arb_opportunities_edge_sane"
+
+
+def edge_sane_rule(frame: pd.DataFrame) -> tuple[bool, dict[str, Any]]:
+    limit = float(current_settings().max_edge_bps)
+    if not len(frame):
+        return True, {"max_edge_bps_allowed": limit}
+    too_big = frame["edge_bps"] > limit
+    return not bool(too_big.any()), {
+        "max_edge_bps_allowed": limit,
+        "suspicious": int(too_big.sum()),
+        "rows": rows_preview(frame, too_big, ["opportunity_id", "event_ticker", "kalshi_legs", "edge_bps"]),
+    }
+
+
+arb_opportunities_schema = schema_check(ARB_OPPORTUNITIES, OpportunitiesFrame, name=ARB_OPPORTUNITIES_SCHEMA)
+arb_opportunities_edge_sane = warn_check(
+    ARB_OPPORTUNITIES, name=ARB_OPPORTUNITIES_EDGE_SANE, rule=edge_sane_rule,
+    description="No edge above ARB_MAX_EDGE_BPS: an edge that large is usually a mapping or data error.",
+)
+
+CHECKS = [arb_opportunities_schema, arb_opportunities_edge_sane]

@@ -1,0 +1,36 @@
+"""Pricing checks: the contract (blocking) and a plausible bookmaker overround band (WARN)."""
+
+from typing import Any
+
+import pandas as pd
+
+from arb_pipeline.defs.pricing.assets import IMPLIED_PROBABILITIES
+from arb_pipeline.defs.shared.checks import rows_preview, schema_check, warn_check
+from arb_pipeline.schemas import ImpliedProbabilitiesFrame
+
+IMPLIED_PROBABILITIES_SCHEMA = "implied_probabilities_schema"
+OVERROUND_BAND = "implied_probabilities_overround_band"
+OVERROUND_MIN = -0.01  # a tiny negative margin happens on exchanges; much below is a data error
+OVERROUND_MAX = 0.15  # above 15 % the "consensus" is built from very soft or wrong prices
+
+
+def overround_rule(frame: pd.DataFrame) -> tuple[bool, dict[str, Any]]:
+    if not len(frame):
+        return True, {"rows": 0}
+    low, high = frame["overround_min"], frame["overround_max"]
+    outside = (low.notna() & (low < OVERROUND_MIN)) | (high.notna() & (high > OVERROUND_MAX))
+    return not bool(outside.any()), {
+        "band": f"[{OVERROUND_MIN}, {OVERROUND_MAX}]",
+        "outside_band": int(outside.sum()),
+        "rows_outside": rows_preview(frame, outside, ["ticker", "books_used", "overround_min", "overround_max"]),
+    }
+
+
+implied_probabilities_schema = schema_check(
+    IMPLIED_PROBABILITIES, ImpliedProbabilitiesFrame, name=IMPLIED_PROBABILITIES_SCHEMA)
+implied_probabilities_overround_band = warn_check(
+    IMPLIED_PROBABILITIES, name=OVERROUND_BAND, rule=overround_rule,
+    description=f"Bookmaker overround within [{OVERROUND_MIN}, {OVERROUND_MAX}] for every priced market.",
+)
+
+CHECKS = [implied_probabilities_schema, implied_probabilities_overround_band]

@@ -1,0 +1,132 @@
+"""Run the scan job in process, without the webserver or the daemon (the headless mode and tests).
+
+`services.headless` calls this: it is the same `scan_job` of `arb_pipeline.definitions`, with its
+resources pointed at a chosen market-data source and database, executed with the in-process
+executor on a given (ephemeral by default) Dagster instance. Runs are tagged
+`arb/launched_by=headless`, which `executed_orders` accepts like the scan sensor's tag.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import dagster as dg
+
+from arb_pipeline.defs.execution.gate import HEADLESS_LAUNCHER, LAUNCHED_BY_TAG
+from arb_pipeline.defs.execution.resources import CircuitBreakerResource, ExecutionResource
+from arb_pipeline.defs.ingest.resources import MarketDataResource
+from arb_pipeline.defs.jobs import SCAN_JOB
+from arb_pipeline.defs.monitoring.resources import AlertsResource
+from arb_pipeline.defs.shared.resources import AppDatabaseResource, ScanConfigResource, SnapshotStoreResource
+
+
+@dataclass(frozen=True)
+class ScanRun:
+    """What one in-process scan run did, read from its events."""
+
+    run_id: str
+    success: bool
+    duration_s: float
+    materialized: tuple[str, ...]
+    failed_checks: tuple[str, ...]
+    checks_evaluated: tuple[str, ...]
+    metadata: dict[str, dict[str, Any]] = field(default_factory=dict)  # asset -> plain metadata values
+    observations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    error: str | None = None
+
+
+def build_resources(
+    *,
+    database_url: str,
+    source: str,
+    snapshot_dir: str | None = None,
+    kalshi_base_url: str | None = None,
+    odds_api_base_url: str | None = None,
+    mode: str = "paper",
+    devig_method: str | None = None,
+) -> dict[str, Any]:
+    """The scan job's resources on one database and one market-data source (explicit, no EnvVar)."""
+    database = AppDatabaseResource(url=database_url)
+    return {
+        "database": database,
+        "snapshot_store": SnapshotStoreResource(database=database),
+        "scan_config": ScanConfigResource(devig_method=devig_method),
+        "market_data": MarketDataResource(source=source, snapshot_dir=snapshot_dir, kalshi_base_url=kalshi_base_url,
+                                          odds_api_base_url=odds_api_base_url),
+        "circuit_breaker": CircuitBreakerResource(database=database),
+        "execution": ExecutionResource(mode=mode),
+        "alerts": AlertsResource(database=database),
+    }
+
+
+def ephemeral_instance() -> dg.DagsterInstance:
+    """An in-memory Dagster instance: runs, events and check results vanish with the process."""
+    return dg.DagsterInstance.ephemeral()
+
+
+def _root_cause(error: Any) -> str:
+    while getattr(error, "cause", None) is not None:
+        error = error.cause
+    return str(getattr(error, "message", error)).strip().splitlines()[-1] if error else "step failed"
+
+
+def _plain(value: Any) -> Any:
+    for attr in ("value", "md_str", "text", "data"):
+        if hasattr(value, attr):
+            return getattr(value, attr)
+    return value
+
+
+def run_scan_job(
+    resources: dict[str, Any],
+    *,
+    instance: dg.DagsterInstance | None = None,
+    tags: dict[str, str] | None = None,
+    job_name: str = SCAN_JOB,
+    partition_key: str | None = None,
+    run_config: dict[str, Any] | None = None,
+) -> ScanRun:
+    """Execute `job_name` of the project's definitions once, in process; never raises on a failed run."""
+    from arb_pipeline.definitions import defs
+
+    job = defs.resolve_job_def(job_name)
+    started = time.monotonic()
+    run_tags = {LAUNCHED_BY_TAG: HEADLESS_LAUNCHER, **(tags or {})}
+    result = job.execute_in_process(
+        instance=instance or dg.DagsterInstance.ephemeral(),
+        resources={"io_manager": dg.mem_io_manager, **resources},
+        tags=run_tags,
+        partition_key=partition_key,
+        run_config=run_config,
+        raise_on_error=False,
+    )
+    materialized, failed, evaluated, metadata, observations, errors = [], [], [], {}, {}, []
+    for event in result.all_events:
+        data = event.event_specific_data
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            key = data.materialization.asset_key.to_user_string()
+            materialized.append(key)
+            metadata[key] = {k: _plain(v) for k, v in data.materialization.metadata.items()}
+        elif event.event_type_value == "ASSET_OBSERVATION":
+            key = data.asset_observation.asset_key.to_user_string()
+            observations[key] = {k: _plain(v) for k, v in data.asset_observation.metadata.items()}
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            name = f"{data.asset_key.to_user_string()}:{data.check_name}"
+            evaluated.append(name)
+            if not data.passed:
+                failed.append(name)
+        elif event.event_type_value == "STEP_FAILURE":
+            errors.append(f"{event.step_key}: {_root_cause(data.error)}")
+    return ScanRun(
+        run_id=result.run_id,
+        success=result.success,
+        duration_s=time.monotonic() - started,
+        materialized=tuple(materialized),
+        failed_checks=tuple(failed),
+        checks_evaluated=tuple(evaluated),
+        metadata=metadata,
+        observations=observations,
+        error="; ".join(errors) or None,
+    )

@@ -1,0 +1,57 @@
+"""Asset metadata helpers: the numbers a trader reads in the UI at a glance."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+
+from arb_pipeline.services.frames import markdown_table
+
+
+def number(value: Any) -> float | None:
+    """A finite float for metadata, or None (Dagster metadata rejects NaN/inf)."""
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def frame_metadata(frame: pd.DataFrame, **extra: Any) -> dict[str, Any]:
+    meta: dict[str, Any] = {"dagster/row_count": len(frame)}
+    for key, value in extra.items():
+        if value is None:
+            continue
+        if isinstance(value, float):
+            value = number(value)
+            if value is None:
+                continue
+        meta[key] = value
+    return meta
+
+
+def preview(frame: pd.DataFrame, columns: list[str], limit: int = 10) -> dg.MetadataValue:
+    return dg.MetadataValue.md(markdown_table(frame, columns, limit))
+
+
+def column_stat(frame: pd.DataFrame, column: str, how: str) -> float | None:
+    if frame.empty or column not in frame:
+        return None
+    series = pd.to_numeric(frame[column], errors="coerce").dropna()
+    if series.empty:
+        return None
+    return number(getattr(series, how)())
+
+
+def snapshot_id_of(*stage_frames: pd.DataFrame) -> int | None:
+    """The stored snapshot a stage's input frames came from (None when every input is empty)."""
+    ids: set[int] = set()
+    for frame in stage_frames:
+        if "snapshot_id" in frame.columns and len(frame):
+            ids.update(int(v) for v in frame["snapshot_id"].dropna().unique())
+    if len(ids) > 1:
+        raise dg.Failure(f"input frames come from different snapshots {sorted(ids)}; refusing to mix them")
+    return next(iter(ids), None)

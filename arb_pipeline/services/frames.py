@@ -1,0 +1,365 @@
+"""Domain and service results ⇄ pandas DataFrames shaped by `arb_pipeline.schemas`.
+
+The Dagster layer shows every stage as a frame (the UI's table, the pandera contract, the asset
+check's failing rows); the services keep working on the domain records. This module is the only
+place that knows both shapes.
+
+Money: an exact column holds `Decimal` objects (object dtype) exactly as the domain record has them;
+its float64 mirror `<name>_f` is for display and screening only (see `arb_pipeline.schemas`).
+No arithmetic on money happens here beyond what is needed to *show* a number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+
+from arb_pipeline.domain import MarketSnapshot
+from arb_pipeline.schemas import (
+    ExecutedOrdersFrame,
+    ImpliedProbabilitiesFrame,
+    KalshiMarketsFrame,
+    OpportunitiesFrame,
+    ResolvedEventsFrame,
+    SportsbookOddsFrame,
+    empty_frame,
+)
+
+# --- small conversions -------------------------------------------------------------------------------
+
+
+def to_float(value: object) -> float:
+    """A display/screening mirror of an exact value (NaN for a missing one). Never feed it back."""
+    if value is None:
+        return float("nan")
+    if isinstance(value, Decimal | int | float):
+        return float(value)
+    try:
+        return float(Decimal(str(value)))
+    except Exception:  # noqa: BLE001 - a mirror is best effort; the exact column is the truth
+        return float("nan")
+
+
+def to_decimal(value: object) -> Decimal | None:
+    """An exact value from a domain field: `Decimal` kept, int/str parsed exactly, floats refused."""
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool):
+        raise TypeError(f"not a money value: {value!r}")
+    if isinstance(value, int | str):
+        return Decimal(str(value))
+    raise TypeError(f"refusing to turn {type(value).__name__} {value!r} into an exact money value")
+
+
+def utc(value: datetime | None) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    ts = pd.Timestamp(value)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _utc_column(values: Sequence[datetime | None]) -> pd.Series:
+    return pd.Series(pd.to_datetime(list(values), utc=True), dtype="datetime64[ns, UTC]")
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    return value.value if hasattr(value, "value") and not isinstance(value, str) else str(value)
+
+
+def _finish(rows: list[dict[str, Any]], model: type, datetime_columns: Iterable[str]) -> pd.DataFrame:
+    if not rows:
+        return empty_frame(model)
+    frame = pd.DataFrame(rows)
+    for column in datetime_columns:
+        if column in frame:
+            frame[column] = _utc_column(list(frame[column]))
+    return frame
+
+
+# --- ingest ------------------------------------------------------------------------------------------
+
+
+def kalshi_markets_frame(snapshot: MarketSnapshot, snapshot_id: int = 0) -> pd.DataFrame:
+    """One row per Kalshi market with its top of book and depth (`KalshiMarketsFrame`)."""
+    books_at = snapshot.books_captured_at or snapshot.captured_at
+    book_age = abs((books_at - snapshot.captured_at).total_seconds())  # books vs. the rest of the capture
+    rows: list[dict[str, Any]] = []
+    for event in snapshot.events:
+        for market in event.markets:
+            book = snapshot.orderbooks.get(market.ticker)
+            yes_levels = book.yes if book else ()
+            no_levels = book.no if book else ()
+            rows.append({
+                "captured_at": snapshot.captured_at,
+                "snapshot_id": snapshot_id,
+                "series_ticker": event.series_ticker,
+                "event_ticker": market.event_ticker,
+                "ticker": market.ticker,
+                "status": market.status,
+                "market_type": market.market_type,
+                "yes_sub_title": market.yes_sub_title,
+                "occurrence_datetime": market.occurrence_datetime,
+                "close_time": market.close_time,
+                "yes_bid": market.yes_bid,
+                "yes_ask": market.yes_ask,
+                "no_bid": market.no_bid,
+                "no_ask": market.no_ask,
+                "yes_bid_f": to_float(market.yes_bid),
+                "yes_ask_f": to_float(market.yes_ask),
+                "yes_depth": sum((count for _, count in yes_levels), Decimal("0")),
+                "no_depth": sum((count for _, count in no_levels), Decimal("0")),
+                "book_levels": len(yes_levels) + len(no_levels),
+                "book_age_s": book_age if book else float("nan"),
+            })
+    frame = _finish(rows, KalshiMarketsFrame, ("captured_at", "occurrence_datetime", "close_time"))
+    if rows:
+        frame["book_levels"] = frame["book_levels"].astype("int64")
+    return frame
+
+
+def sportsbook_odds_frame(snapshot: MarketSnapshot, snapshot_id: int = 0) -> pd.DataFrame:
+    """One row per bookmaker price of one outcome of one game (`SportsbookOddsFrame`)."""
+    rows: list[dict[str, Any]] = []
+    for q in snapshot.quotes:
+        odds_f = to_float(q.decimal_odds)
+        rows.append({
+            "captured_at": snapshot.captured_at,
+                "snapshot_id": snapshot_id,
+            "provider": q.provider,
+            "bookmaker": q.bookmaker,
+            "sport_key": q.sport_key,
+            "league": q.league,
+            "event_id": q.event_id,
+            "home_team": q.home_team,
+            "away_team": q.away_team,
+            "commence_time": q.commence_time,
+            "market": q.market,
+            "outcome": q.outcome,
+            "outcome_name": q.outcome_name,
+            "point": q.point,
+            "decimal_odds": q.decimal_odds,
+            "decimal_odds_f": odds_f,
+            "implied_prob_f": (1.0 / odds_f) if odds_f else float("nan"),
+            "last_update": q.last_update,
+            "fetched_at": q.fetched_at,
+            "quote_age_s": (snapshot.captured_at - q.last_update).total_seconds(),
+        })
+    return _finish(rows, SportsbookOddsFrame, ("captured_at", "commence_time", "last_update", "fetched_at"))
+
+
+# --- resolve -----------------------------------------------------------------------------------------
+
+_UNRESOLVED_ROW = {
+    "resolved": False, "tradable": False, "league": None, "event_id": None, "outcome": None, "team_name": None,
+    "home_team": None, "away_team": None, "commence_time": None, "confidence": float("nan"), "method": None,
+    "guards": None,
+}
+
+
+def resolved_events_frame(snapshot: MarketSnapshot, resolution: Any, snapshot_id: int = 0) -> pd.DataFrame:
+    """Every Kalshi market of the snapshot: its match (`mapping.results.ResolvedMarket`) or why not.
+
+    An `Unresolved` names a market (kind `kalshi_market`) or a whole event (kind `kalshi_event`);
+    sportsbook-side misses have no Kalshi market and are left to the resolution's own report.
+    """
+    matched = {row.kalshi_market: row for row in resolution.rows}
+    reasons: dict[str, str] = {}
+    for miss in resolution.unresolved:
+        kind = _text(miss.kind)
+        if kind in ("kalshi_market", "kalshi_event"):
+            reasons.setdefault(miss.id, miss.reason)
+    rows: list[dict[str, Any]] = []
+    for market in snapshot.markets:
+        base = {"captured_at": snapshot.captured_at, "snapshot_id": snapshot_id, "ticker": market.ticker,
+                "event_ticker": market.event_ticker}
+        row = matched.get(market.ticker)
+        if row is None:
+            reason = reasons.get(market.ticker) or reasons.get(market.event_ticker) or "not matched"
+            rows.append({**base, **_UNRESOLVED_ROW, "reason": reason})
+            continue
+        rows.append({
+            **base,
+            "resolved": True,
+            "tradable": bool(row.tradable),
+            "league": row.league,
+            "event_id": row.sportsbook_event_id,
+            "outcome": _text(row.outcome),
+            "team_name": row.team_name,
+            "home_team": row.home_team,
+            "away_team": row.away_team,
+            "commence_time": row.start_time,
+            "confidence": float(row.confidence),
+            "method": _text(row.method),
+            "guards": "; ".join(row.guards) or None,
+            "reason": None,
+        })
+    frame = _finish(rows, ResolvedEventsFrame, ("captured_at", "commence_time"))
+    if rows:
+        frame["resolved"] = frame["resolved"].astype(bool)
+        frame["tradable"] = frame["tradable"].astype(bool)
+        frame["confidence"] = frame["confidence"].astype("float64")
+    return frame
+
+
+# --- pricing -----------------------------------------------------------------------------------------
+
+
+def _overround(booksum: float | None) -> float:
+    return float("nan") if booksum is None else float(booksum) - 1.0
+
+
+def implied_probabilities_frame(snapshot: MarketSnapshot, fair_lines: Iterable[Any], devig_method: str,
+                                snapshot_id: int = 0) -> pd.DataFrame:
+    """One row per `services.scan.FairLine` (`ImpliedProbabilitiesFrame`)."""
+    rows: list[dict[str, Any]] = []
+    for line in fair_lines:
+        fair = line.fair_probability
+        rows.append({
+            "captured_at": snapshot.captured_at,
+            "snapshot_id": snapshot_id,
+            "ticker": line.kalshi_market,
+            "event_ticker": line.event_ticker,
+            "league": line.league,
+            "outcome": _text(line.outcome),
+            "label": line.label,
+            "devig_method": line.method or devig_method,
+            "fair_prob": float("nan") if fair is None else float(fair),
+            "n_books": len(line.books_used),
+            "books_used": ",".join(line.books_used),
+            "overround_min": _overround(line.booksum_min),
+            "overround_max": _overround(line.booksum_max),
+            "kalshi_yes_ask": line.yes_ask,
+            "kalshi_no_ask": line.no_ask,
+            "kalshi_yes_ask_f": to_float(line.yes_ask),
+            "kalshi_no_ask_f": to_float(line.no_ask),
+            "yes_edge_bps": to_float(line.yes_edge_bps),
+            "no_edge_bps": to_float(line.no_edge_bps),
+            "reason": line.reason,
+        })
+    frame = _finish(rows, ImpliedProbabilitiesFrame, ("captured_at",))
+    if rows:
+        frame["n_books"] = frame["n_books"].astype("int64")
+        for column in ("fair_prob", "overround_min", "overround_max", "yes_edge_bps", "no_edge_bps"):
+            frame[column] = frame[column].astype("float64")
+    return frame
+
+
+# --- opportunities -----------------------------------------------------------------------------------
+
+
+def opportunity_id(opp: Any) -> str:
+    """The opportunity's id exactly as execution derives it (`execution.ids`): the frame, the
+    database and the order's client_order_id all name it the same way."""
+    from arb_pipeline.execution.ids import opportunity_id as id_of
+    from arb_pipeline.execution.ids import opportunity_key
+
+    legs = [(leg.venue, leg.market, str(_text(leg.outcome)), leg.side, leg.size) for leg in opp.legs]
+    return id_of(opportunity_key(opp.kind, opp.event, legs, opp.detected_at))
+
+
+def describe_kalshi_leg(leg: Any) -> str:
+    return f"BUY {str(_text(leg.side)).upper()} {leg.market} {leg.size} @ {leg.price}"
+
+
+def describe_hedge_leg(leg: Any) -> str:
+    return f"BACK {leg.outcome_label} at {leg.market} @ {leg.price} stake ${leg.size}"
+
+
+def opportunities_frame(opportunities: Iterable[Any], detected_at: datetime, snapshot_id: int = 0) -> pd.DataFrame:
+    """Sized opportunities (`OpportunitiesFrame`); column `record` keeps the `Opportunity` itself."""
+    rows: list[dict[str, Any]] = []
+    for opp in opportunities:
+        kalshi = [leg for leg in opp.legs if leg.venue == "kalshi"]
+        books = [leg for leg in opp.legs if leg.venue != "kalshi"]
+        ages = [float(a) for a in (opp.quote_ages or {}).values()] + [float(leg.quote_age_s) for leg in opp.legs]
+        rows.append({
+            "detected_at": opp.detected_at or detected_at,
+            "snapshot_id": snapshot_id,
+            "opportunity_id": opportunity_id(opp),
+            "kind": opp.kind,
+            "event_ticker": opp.event,
+            "league": opp.league,
+            "n_legs": len(opp.legs),
+            "kalshi_legs": "; ".join(describe_kalshi_leg(leg) for leg in kalshi),
+            "hedge": "; ".join(describe_hedge_leg(leg) for leg in books) or None,
+            "kalshi_contracts": sum((leg.size for leg in kalshi), Decimal("0")),
+            "kalshi_cost": sum((leg.cost for leg in kalshi), Decimal("0")),
+            "cost": opp.cost,
+            "profit": opp.profit,
+            "edge_bps": to_float(opp.edge_bps),
+            "cost_f": to_float(opp.cost),
+            "profit_f": to_float(opp.profit),
+            "fair_probability": to_float(opp.fair_probability),
+            "max_quote_age_s": max(ages) if ages else float("nan"),
+            "record": opp,
+        })
+    frame = _finish(rows, OpportunitiesFrame, ("detected_at",))
+    if rows:
+        frame["n_legs"] = frame["n_legs"].astype("int64")
+    else:
+        frame["record"] = pd.Series([], dtype=object)
+    return frame
+
+
+def records(frame: pd.DataFrame) -> list[Any]:
+    """The domain objects a frame was built from (its `record` column), in row order."""
+    return list(frame["record"]) if "record" in frame.columns else []
+
+
+# --- execution ---------------------------------------------------------------------------------------
+
+
+def executed_orders_frame(outcomes: Iterable[Any], mode: str, created_at: datetime) -> pd.DataFrame:
+    """One row per `services.execute.OrderOutcome` (`ExecutedOrdersFrame`)."""
+    rows: list[dict[str, Any]] = []
+    for o in outcomes:
+        rows.append({
+            "client_order_id": o.client_order_id,
+            "opportunity_id": o.opportunity_id,
+            "leg_index": int(o.leg_index),
+            "ticker": o.ticker,
+            "side": _text(o.side),
+            "status": o.status,
+            "fill_count": to_decimal(o.fill_count),
+            "cost": to_decimal(o.cost),
+            "cost_f": to_float(o.cost),
+            "mode": mode,
+            "reason": o.reason or None,
+            "created_at": created_at,
+        })
+    frame = _finish(rows, ExecutedOrdersFrame, ("created_at",))
+    if rows:
+        frame["leg_index"] = frame["leg_index"].astype("int64")
+    return frame
+
+
+# --- display -----------------------------------------------------------------------------------------
+
+
+def markdown_table(frame: pd.DataFrame, columns: Sequence[str] | None = None, limit: int = 10) -> str:
+    """A small markdown table for Dagster metadata (no third-party formatter)."""
+    if frame.empty:
+        return "_(no rows)_"
+    cols = [c for c in (columns or list(frame.columns)) if c in frame.columns]
+    head = frame[cols].head(limit)
+
+    def cell(value: object) -> str:
+        if value is None or (isinstance(value, float) and value != value):
+            return ""
+        if isinstance(value, float):
+            return f"{value:.4g}"
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in head.itertuples(index=False)]
+    if len(frame) > limit:
+        lines.append(f"\n_{len(frame) - limit} more rows_")
+    return "\n".join(lines)

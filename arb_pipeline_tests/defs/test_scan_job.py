@@ -1,0 +1,162 @@
+"""End to end: the scan job on the recorded sample snapshot, in process, on a temporary database.
+
+Proves the Money rules at the Dagster layer: a scan run twice never duplicates an order; a tripped
+breaker places none and says why; a backfill, a re-execution or a manual materialization places
+none; a stage that breaks its contract stops everything downstream; a history backfill places none.
+"""
+
+from dataclasses import replace
+from decimal import Decimal
+
+import dagster as dg
+import pytest
+from sqlalchemy import func, select
+
+from arb_pipeline.defs.ingest.resources import Capture, MarketDataResource
+from arb_pipeline.defs.runner import build_resources, run_scan_job
+from arb_pipeline.defs.shared.resources import SnapshotStoreResource
+from arb_pipeline.services.scan import SAMPLE_SNAPSHOT_DIR
+from arb_pipeline.storage.models import Order
+
+SCAN_STAGES = ("kalshi_markets", "sportsbook_odds", "resolved_events", "implied_probabilities", "arb_opportunities")
+
+
+@pytest.fixture
+def resources(tmp_path):
+    return build_resources(database_url=f"sqlite:///{tmp_path / 'app.sqlite3'}", source="recorded",
+                           snapshot_dir=str(SAMPLE_SNAPSHOT_DIR))
+
+
+def orders_in_db(resources) -> int:
+    with resources["database"].session() as session:
+        return session.scalar(select(func.count()).select_from(Order))
+
+
+def sensor_run_request() -> dg.RunRequest:
+    from arb_pipeline.defs.ingest.sensors import build_scan_sensor
+    from arb_pipeline.defs.jobs import scan_job
+
+    with dg.instance_for_test() as instance:
+        request = build_scan_sensor(scan_job, interval_s=10, clock=lambda: 1_795_000_000.0)(
+            dg.build_sensor_context(instance=instance))
+    assert isinstance(request, dg.RunRequest)
+    return request
+
+
+def test_a_scan_places_paper_orders_and_a_second_scan_never_duplicates_them(resources):
+    first = run_scan_job(resources, tags=dict(sensor_run_request().tags))  # exactly what the sensor launches
+    assert first.success, first.error
+    assert set(SCAN_STAGES) | {"executed_orders"} <= set(first.materialized)
+    assert first.failed_checks == ()
+    assert len(first.checks_evaluated) == 11  # every scan-stage check ran (5 blocking + 5 WARN + orders)
+    sent = first.metadata["executed_orders"]["orders_sent"]
+    assert sent > 0 and first.metadata["executed_orders"]["mode"] == "paper"
+    placed = orders_in_db(resources)
+    assert placed == sent
+
+    second = run_scan_job(resources)
+    assert second.success, second.error
+    assert second.metadata["kalshi_markets"]["snapshot_id"] == first.metadata["kalshi_markets"]["snapshot_id"]
+    assert second.metadata["executed_orders"]["orders_sent"] == 0
+    assert second.metadata["executed_orders"]["orders_not_sent"] >= 1
+    assert "already sent" in second.metadata["executed_orders"]["preview"]
+    assert orders_in_db(resources) == placed
+
+
+def test_a_tripped_breaker_places_no_order_and_says_why(resources):
+    resources["circuit_breaker"].breaker().trip("desk closed for the test", "pytest")
+    run = run_scan_job(resources)
+    assert run.success, run.error
+    meta = run.metadata["executed_orders"]
+    assert meta["orders_sent"] == 0 and meta["orders_not_sent"] > 0
+    assert "manual kill switch" in meta["preview"] and "desk closed for the test" in meta["preview"]
+    assert "open" in meta["breaker"]
+    assert orders_in_db(resources) == 0
+
+
+@pytest.mark.parametrize(
+    "tags,why",
+    [
+        ({"arb/launched_by": "scan_sensor", "dagster/backfill": "bf-1"}, "backfill run bf-1"),
+        ({"arb/launched_by": "scan_sensor", "dagster/parent_run_id": "r-0"}, "re-execution of run r-0"),
+        ({"arb/launched_by": "launchpad"}, "not launched by the live scan"),
+    ],
+    ids=["backfill", "re-execution", "manual"],
+)
+def test_backfills_reexecutions_and_manual_runs_place_no_order(resources, tags, why):
+    run = run_scan_job(resources, tags=tags)
+    assert run.success, run.error
+    assert "arb_opportunities" in run.materialized and run.metadata["arb_opportunities"]["opportunities"] > 0
+    assert "executed_orders" not in run.materialized
+    assert why in run.observations["executed_orders"]["refused"]
+    assert orders_in_db(resources) == 0
+
+
+class CorruptOdds(MarketDataResource):
+    """The recorded sample with one sportsbook price below 1.0 (impossible decimal odds)."""
+
+    def capture(self) -> Capture:
+        good = super().capture()
+        quotes = list(good.snapshot.quotes)
+        quotes[0] = replace(quotes[0], decimal_odds=Decimal("0.95"))
+        return replace(good, snapshot=replace(good.snapshot, quotes=tuple(quotes)))
+
+
+def test_a_corrupted_stage_fails_its_blocking_check_and_nothing_downstream_runs(resources):
+    market_data = resources["market_data"]
+    resources["market_data"] = CorruptOdds(source="recorded", snapshot_dir=market_data.snapshot_dir)
+    run = run_scan_job(resources)
+    assert not run.success
+    assert "sportsbook_odds:sportsbook_odds_schema" in run.failed_checks
+    assert {"kalshi_markets", "sportsbook_odds"} <= set(run.materialized)
+    assert not {"resolved_events", "implied_probabilities", "arb_opportunities", "executed_orders"} & set(
+        run.materialized)
+    assert not [c for c in run.checks_evaluated if c.split(":")[0] in {"resolved_events", "arb_opportunities"}]
+    assert orders_in_db(resources) == 0
+
+
+def test_a_history_backfill_replays_stored_snapshots_and_places_no_order(resources):
+    snapshot_store: SnapshotStoreResource = resources["snapshot_store"]
+    capture = resources["market_data"].capture()
+    snapshot_store.append(capture.snapshot, capture.payloads)
+    day = capture.snapshot.captured_at.date().isoformat()
+    with dg.instance_for_test() as instance:
+        run = run_scan_job(
+            {k: resources[k] for k in ("snapshot_store", "scan_config")},
+            instance=instance,
+            job_name="history_replay_job",
+            partition_key=day,
+            tags={"dagster/backfill": "bf-history", "arb/launched_by": "scan_sensor"},
+        )
+    assert run.success, run.error
+    assert set(run.materialized) == {"history_resolved_events", "history_implied_probabilities",
+                                     "history_opportunities"}
+    assert run.failed_checks == ()
+    assert set(run.checks_evaluated) == {"history_resolved_events:history_resolved_events_schema",
+                                         "history_implied_probabilities:history_implied_probabilities_schema",
+                                         "history_opportunities:history_opportunities_schema"}
+    assert run.metadata["history_opportunities"]["snapshots_replayed"] == 1
+    assert run.metadata["history_opportunities"]["dagster/row_count"] > 0
+    assert orders_in_db(resources) == 0
+
+
+def test_reconciliation_after_a_paper_scan_finds_the_ledger_consistent(resources):
+    scan = run_scan_job(resources)
+    assert scan.success, scan.error
+    run = run_scan_job({k: resources[k] for k in ("execution", "circuit_breaker")}, job_name="reconcile_job")
+    assert run.success, run.error
+    meta = run.metadata["reconciliation"]
+    assert meta["mode"] == "paper" and meta["mismatches"] == []
+    assert "closed" in meta["breaker"]
+
+
+def test_live_mode_without_credentials_or_live_data_refuses_loudly(resources):
+    from arb_pipeline.defs.execution.resources import ExecutionResource
+
+    resources["execution"] = ExecutionResource(mode="live")
+    run = run_scan_job(resources)
+    assert not run.success
+    assert "executed_orders" not in run.materialized
+    assert "execution refused" in (run.error or "")
+    assert "live orders need the live source" in run.error
+    assert orders_in_db(resources) == 0

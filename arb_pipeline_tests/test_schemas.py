@@ -1,0 +1,222 @@
+"""The stage contracts: good frames pass; bad ones fail with the failing rows named.
+
+Frames are written out literally here (not built by `services.frames`), so the contract is tested on
+its own; `services/test_frames.py` checks that the converters produce frames these models accept.
+"""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pandas as pd
+import pandera.errors as pa_errors
+import pytest
+
+from arb_pipeline.defs.shared.checks import schema_failure_metadata
+from arb_pipeline.schemas import (
+    STAGE_MODELS,
+    ExecutedOrdersFrame,
+    HistoryOpportunitiesFrame,
+    HistoryResolvedEventsFrame,
+    ImpliedProbabilitiesFrame,
+    KalshiMarketsFrame,
+    OpportunitiesFrame,
+    ResolvedEventsFrame,
+    SportsbookOddsFrame,
+    empty_frame,
+    structural_schema,
+)
+
+T = pd.Timestamp(datetime(2026, 11, 24, 18, 0, tzinfo=UTC))
+D = Decimal
+
+
+def ts(n: int = 1) -> pd.Series:
+    return pd.Series([T] * n, dtype="datetime64[ns, UTC]")
+
+
+def kalshi_markets() -> pd.DataFrame:
+    return pd.DataFrame({
+        "captured_at": ts(2), "snapshot_id": [7, 7], "series_ticker": ["KXNBAGAME"] * 2,
+        "event_ticker": ["KXNBAGAME-26NOV24BOSNYK"] * 2,
+        "ticker": ["KXNBAGAME-26NOV24BOSNYK-BOS", "KXNBAGAME-26NOV24BOSNYK-NYK"],
+        "status": ["active", "active"], "market_type": ["binary"] * 2, "yes_sub_title": ["Boston", "New York"],
+        "occurrence_datetime": ts(2), "close_time": ts(2),
+        "yes_bid": [D("0.44"), D("0.55")], "yes_ask": [D("0.45"), D("0.56")],
+        "no_bid": [D("0.55"), D("0.44")], "no_ask": [D("0.56"), D("0.45")],
+        "yes_bid_f": [0.44, 0.55], "yes_ask_f": [0.45, 0.56],
+        "yes_depth": [D("120"), D("80")], "no_depth": [D("90"), D("100")],
+        "book_levels": [6, 5], "book_age_s": [0.4, 0.4],
+    })
+
+
+def sportsbook_odds() -> pd.DataFrame:
+    return pd.DataFrame({
+        "captured_at": ts(2), "snapshot_id": [7, 7], "provider": ["the-odds-api"] * 2,
+        "bookmaker": ["pinnacle", "betmgm"], "sport_key": ["basketball_nba"] * 2, "league": ["NBA"] * 2,
+        "event_id": ["e1"] * 2, "home_team": ["New York Knicks"] * 2, "away_team": ["Boston Celtics"] * 2,
+        "commence_time": ts(2), "market": ["h2h"] * 2, "outcome": ["home", "away"],
+        "outcome_name": ["New York Knicks", "Boston Celtics"], "point": [None, None],
+        "decimal_odds": [D("1.80"), D("2.10")], "decimal_odds_f": [1.8, 2.1],
+        "implied_prob_f": [1 / 1.8, 1 / 2.1], "last_update": ts(2), "fetched_at": ts(2), "quote_age_s": [12.0, 12.0],
+    })
+
+
+def resolved_events() -> pd.DataFrame:
+    return pd.DataFrame({
+        "captured_at": ts(2), "snapshot_id": [7, 7], "ticker": ["K-BOS", "K-XXX"], "event_ticker": ["K", "K"],
+        "resolved": [True, False], "tradable": [True, False], "league": ["NBA", None], "event_id": ["e1", None],
+        "outcome": ["away", None], "team_name": ["Boston Celtics", None], "home_team": ["New York Knicks", None],
+        "away_team": ["Boston Celtics", None], "commence_time": ts(2), "confidence": [1.0, float("nan")],
+        "method": ["rule", None], "guards": [None, None], "reason": [None, "no such team code"],
+    })
+
+
+def implied_probabilities() -> pd.DataFrame:
+    return pd.DataFrame({
+        "captured_at": ts(2), "snapshot_id": [7, 7], "ticker": ["K-BOS", "K-NYK"], "event_ticker": ["K", "K"],
+        "league": ["NBA", "NBA"], "outcome": ["away", "home"], "label": ["Boston Celtics", "New York Knicks"],
+        "devig_method": ["multiplicative"] * 2, "fair_prob": [0.46, float("nan")], "n_books": [3, 0],
+        "books_used": ["pinnacle,betmgm,fanduel", ""], "overround_min": [0.021, float("nan")],
+        "overround_max": [0.045, float("nan")], "kalshi_yes_ask": [D("0.45"), D("0.56")],
+        "kalshi_no_ask": [D("0.56"), None], "kalshi_yes_ask_f": [0.45, 0.56], "kalshi_no_ask_f": [0.56, float("nan")],
+        "yes_edge_bps": [100.0, float("nan")], "no_edge_bps": [-20.0, float("nan")],
+        "reason": [None, "fewer than 2 books"],
+    })
+
+
+def opportunities() -> pd.DataFrame:
+    return pd.DataFrame({
+        "detected_at": ts(1), "snapshot_id": [7], "opportunity_id": ["abc123"], "kind": ["arbitrage"],
+        "event_ticker": ["K"], "league": ["NBA"], "n_legs": [2], "kalshi_legs": ["BUY YES K-BOS 10 @ 0.45"],
+        "hedge": ["BACK New York Knicks at pinnacle @ 1.80 stake $5.60"], "kalshi_contracts": [D("10")],
+        "kalshi_cost": [D("4.67")], "cost": [D("10.27")], "profit": [D("0.05")], "edge_bps": [48.7],
+        "cost_f": [10.27], "profit_f": [0.05], "fair_probability": [float("nan")], "max_quote_age_s": [12.0],
+    })
+
+
+def executed_orders() -> pd.DataFrame:
+    return pd.DataFrame({
+        "client_order_id": ["coid-0", "coid-1"], "opportunity_id": ["abc123"] * 2, "leg_index": [0, 1],
+        "ticker": ["K-BOS", "K-NYK"], "side": ["yes", "yes"], "status": ["filled", "not_sent"],
+        "fill_count": [D("10"), D("0")], "cost": [D("4.67"), D("0")], "cost_f": [4.67, 0.0],
+        "mode": ["paper", "paper"], "reason": [None, "breaker open: manual kill switch"], "created_at": ts(2),
+    })
+
+
+GOOD = {
+    KalshiMarketsFrame: kalshi_markets,
+    SportsbookOddsFrame: sportsbook_odds,
+    ResolvedEventsFrame: resolved_events,
+    ImpliedProbabilitiesFrame: implied_probabilities,
+    OpportunitiesFrame: opportunities,
+    ExecutedOrdersFrame: executed_orders,
+}
+
+
+@pytest.mark.parametrize("model", list(GOOD), ids=lambda m: m.__name__)
+def test_good_frames_pass(model):
+    model.validate(GOOD[model](), lazy=True)
+    assert schema_failure_metadata(model, GOOD[model]()) is None
+
+
+@pytest.mark.parametrize("model", list(STAGE_MODELS.values()), ids=lambda m: m.__name__)
+def test_empty_frames_pass(model):
+    model.validate(empty_frame(model), lazy=True)
+
+
+def test_every_stage_has_a_model():
+    assert set(STAGE_MODELS) == {"kalshi_markets", "sportsbook_odds", "resolved_events", "implied_probabilities",
+                                 "arb_opportunities", "executed_orders"}
+
+
+ID_COLUMN = {
+    KalshiMarketsFrame: "ticker",
+    SportsbookOddsFrame: "bookmaker",
+    ResolvedEventsFrame: "ticker",
+    ImpliedProbabilitiesFrame: "ticker",
+    OpportunitiesFrame: "opportunity_id",
+    ExecutedOrdersFrame: "client_order_id",
+}
+
+BAD = [
+    # (model, mutation, failing row index, expected failed check fragment)
+    (KalshiMarketsFrame, lambda f: f.__setitem__("yes_ask", [D("0.45"), 0.56]), 1, "exact_decimal"),
+    (KalshiMarketsFrame, lambda f: f.__setitem__("yes_bid", [D("0.44"), D("0.60")]), 1, "yes_bid_not_above_yes_ask"),
+    (KalshiMarketsFrame, lambda f: f.__setitem__("no_ask", [D("1.20"), D("0.45")]), 0, "price_in_[0,1]"),
+    (KalshiMarketsFrame, lambda f: f.__setitem__("ticker", ["T", "T"]), 1, "field_uniqueness"),
+    (SportsbookOddsFrame, lambda f: f.__setitem__("decimal_odds", [D("1.80"), D("0.95")]), 1, "odds_above_1"),
+    (SportsbookOddsFrame, lambda f: f.__setitem__("outcome", ["home", "Boston"]), 1, "isin"),
+    (SportsbookOddsFrame, lambda f: f.__setitem__("quote_age_s", [12.0, -60.0]), 1, "not_from_the_future"),
+    (ResolvedEventsFrame, lambda f: f.__setitem__("event_id", [None, None]), 0, "resolved_rows_name_game_and_outcome"),
+    (ResolvedEventsFrame, lambda f: f.__setitem__("tradable", [True, True]), 1, "only_resolved_rows_are_tradable"),
+    (ResolvedEventsFrame, lambda f: f.__setitem__("confidence", [1.5, float("nan")]), 0, "less_than_or_equal_to"),
+    (ImpliedProbabilitiesFrame, lambda f: f.__setitem__("fair_prob", [1.2, float("nan")]), 0, "less_than"),
+    (ImpliedProbabilitiesFrame, lambda f: f.__setitem__("n_books", [0, 0]), 0, "fair_prob_needs_books"),
+    (ImpliedProbabilitiesFrame, lambda f: f.__setitem__("reason", [None, None]), 1, "fair_prob_or_reason"),
+    (ImpliedProbabilitiesFrame, lambda f: f.__setitem__("kalshi_no_ask", [0.56, None]), 0, "exact_decimal"),
+    (OpportunitiesFrame, lambda f: f.__setitem__("profit", [D("-0.01")]), 0, "arbitrage_profit_not_negative"),
+    (OpportunitiesFrame, lambda f: f.__setitem__("cost", [10.27]), 0, "exact_decimal"),
+    (OpportunitiesFrame, lambda f: f.__setitem__("kind", ["hunch"]), 0, "isin"),
+    (ExecutedOrdersFrame, lambda f: f.__setitem__("reason", [None, None]), 1, "not_sent_has_a_reason_and_no_fill"),
+    (ExecutedOrdersFrame, lambda f: f.__setitem__("fill_count", [D("10"), D("3")]), 1,
+     "not_sent_has_a_reason_and_no_fill"),
+    (ExecutedOrdersFrame, lambda f: f.__setitem__("cost", [D("-1"), D("0")]), 0, "non_negative"),
+    (ExecutedOrdersFrame, lambda f: f.__setitem__("mode", ["yolo", "paper"]), 0, "isin"),
+    (ExecutedOrdersFrame, lambda f: f.__setitem__("client_order_id", ["c", "c"]), 1, "field_uniqueness"),
+]
+
+
+@pytest.mark.parametrize("model,mutate,row,check", BAD, ids=lambda v: getattr(v, "__name__", str(v)))
+def test_bad_frames_fail_with_the_failing_rows(model, mutate, row, check):
+    frame = GOOD[model]()
+    mutate(frame)
+    with pytest.raises(pa_errors.SchemaErrors) as err:
+        model.validate(frame, lazy=True)
+    cases = err.value.failure_cases
+    assert any(check in str(c) for c in cases["check"]), cases[["column", "check"]]
+    assert row in set(cases["index"].dropna())
+
+    metadata = schema_failure_metadata(model, frame)
+    assert metadata is not None
+    assert metadata["failing_row_count"] >= 1
+    assert any(check in item for item in metadata["failed_checks"].data)
+    failing_rows = metadata["failing_rows"].md_str
+    id_column = ID_COLUMN[model]
+    assert str(frame.loc[row, id_column]) in failing_rows
+    passing = [i for i in frame.index if i not in set(cases["index"].dropna())]
+    for i in passing:
+        if frame.loc[i, id_column] != frame.loc[row, id_column]:
+            assert str(frame.loc[i, id_column]) not in failing_rows
+
+
+def test_missing_column_fails():
+    frame = opportunities().drop(columns=["profit"])
+    metadata = schema_failure_metadata(OpportunitiesFrame, frame)
+    assert metadata is not None
+    assert any("profit" in item for item in metadata["failed_checks"].data)
+
+
+def test_not_a_frame_fails():
+    metadata = schema_failure_metadata(OpportunitiesFrame, [1, 2, 3])
+    assert metadata is not None and "expected a pandas DataFrame" in metadata["error"].text
+
+
+def test_structural_schema_keeps_columns_but_not_value_rules():
+    frame = opportunities()
+    frame["profit"] = [D("-5")]  # breaks a value rule only
+    structural_schema(OpportunitiesFrame).validate(frame)  # the Dagster type accepts it...
+    with pytest.raises(pa_errors.SchemaErrors):
+        OpportunitiesFrame.validate(frame, lazy=True)  # ...the blocking check does not
+    with pytest.raises(pa_errors.SchemaError):
+        structural_schema(OpportunitiesFrame).validate(frame.drop(columns=["profit"]))
+
+
+def test_history_models_are_unique_per_snapshot_only():
+    two = pd.concat([resolved_events(), resolved_events().assign(snapshot_id=8)], ignore_index=True)
+    HistoryResolvedEventsFrame.validate(two, lazy=True)
+    with pytest.raises(pa_errors.SchemaErrors):
+        ResolvedEventsFrame.validate(two, lazy=True)
+    dup = pd.concat([opportunities(), opportunities()], ignore_index=True)
+    with pytest.raises(pa_errors.SchemaErrors):
+        HistoryOpportunitiesFrame.validate(dup, lazy=True)
+    HistoryOpportunitiesFrame.validate(dup.assign(snapshot_id=[7, 8]), lazy=True)
