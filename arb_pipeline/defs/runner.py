@@ -92,6 +92,12 @@ def run_scan_job(
     from arb_pipeline.definitions import defs
 
     job = defs.resolve_job_def(job_name)
+    if run_config is None:
+        # Dagster's console logger prints every step event at DEBUG; a person watching the headless
+        # runner wants the INFO story (ARB_LOG_LEVEL=DEBUG brings the step events back).
+        from arb_pipeline.settings import get_settings
+
+        run_config = {"loggers": {"console": {"config": {"log_level": get_settings().log_level.upper()}}}}
     started = time.monotonic()
     run_tags = {LAUNCHED_BY_TAG: HEADLESS_LAUNCHER, **(tags or {})}
     result = job.execute_in_process(
