@@ -82,6 +82,7 @@ class Settings(BaseSettings):
 
     # --- execution -------------------------------------------------------------------------------
     opportunity_ttl_s: float = Field(20.0, alias="ARB_OPPORTUNITY_TTL_S")
+    reentry_cooldown_s: float = Field(600.0, alias="ARB_REENTRY_COOLDOWN_S")
     paper_latency_ms: int = Field(150, alias="ARB_PAPER_LATENCY_MS")
     paper_slippage_ticks: int = Field(0, alias="ARB_PAPER_SLIPPAGE_TICKS")
 

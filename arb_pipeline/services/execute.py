@@ -140,7 +140,8 @@ def execute_opportunities(
             executor = PaperExecutor.from_snapshot(snapshot, latency_ms=settings.paper_latency_ms,
                                                    slippage_ticks=settings.paper_slippage_ticks)
     run = _Run(context, executor, sessions, breaker, alert, clock or (lambda: context.as_of),
-               timedelta(seconds=settings.opportunity_ttl_s), settings.breaker_max_open_exposure,
+               timedelta(seconds=settings.opportunity_ttl_s), timedelta(seconds=settings.reentry_cooldown_s),
+               settings.breaker_max_open_exposure,
                (snapshot.books_captured_at or snapshot.captured_at) if snapshot else None)
     for opportunity in opportunities:
         run.execute(opportunity)
@@ -156,6 +157,7 @@ class _Run:
     alert: AlertSink
     clock: Callable[[], datetime]
     ttl: timedelta
+    reentry_cooldown: timedelta
     max_exposure: Decimal
     data_captured_at: datetime | None
     report: ExecutionReport = field(default_factory=ExecutionReport)
@@ -209,6 +211,13 @@ class _Run:
         if age > self.ttl:
             return done("not_sent", f"stale: detected {age.total_seconds():.1f}s before now, TTL "
                                     f"{self.ttl.total_seconds():.0f}s")
+        with session_scope(self.sessions) as session:
+            last = OrderRepository(session).last_sent_on(leg.ticker, leg.side.value, mode=self.mode,
+                                                         other_than_opportunity=plan.opportunity_id)
+        if last is not None and now - last < self.reentry_cooldown:
+            return done("not_sent", f"re-entry cooldown: {leg.ticker} {leg.side.value} was traded "
+                                    f"{(now - last).total_seconds():.0f}s ago (ARB_REENTRY_COOLDOWN_S="
+                                    f"{self.reentry_cooldown.total_seconds():.0f})")
         with session_scope(self.sessions) as session:
             positions = PositionRepository(session)
             exposure = positions.open_exposure(self.mode)

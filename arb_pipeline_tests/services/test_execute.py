@@ -156,7 +156,19 @@ def test_the_same_opportunity_twice_is_executed_once(env, session_factory):
 
 def test_breaker_is_checked_before_every_order(env, session_factory):
     opps = [opportunity(), opportunity(detected_at=T0 - timedelta(seconds=10))]  # different bucket: 2 orders
-    assert env(opps).orders_sent == 2 and SpyBreaker.checks == 2
+    no_cooldown = Settings(_env_file=None, ARB_REENTRY_COOLDOWN_S="0")
+    assert env(opps, settings=no_cooldown).orders_sent == 2 and SpyBreaker.checks == 2
+
+
+def test_a_persisting_window_is_not_re_entered_within_the_cooldown(env, session_factory):
+    assert env([opportunity()]).orders_sent == 1
+    # the same window seen again a minute later is a new opportunity (new bucket) on the same market/side
+    later = replace(PAPER, as_of=T0 + timedelta(seconds=62))
+    again = env([opportunity(detected_at=T0 + timedelta(seconds=61))], context=later)
+    assert again.orders_sent == 0 and "re-entry cooldown" in again.orders[0].reason
+    assert count(session_factory, Order) == 1  # not even an intent row: nothing left to reconcile
+    after = replace(PAPER, as_of=T0 + timedelta(seconds=700))
+    assert env([opportunity(detected_at=T0 + timedelta(seconds=699))], context=after).orders_sent == 1
 
 
 def test_exposure_cap_blocks_the_order(env, session_factory):

@@ -58,7 +58,7 @@ def arb_opportunities(
         return dg.Output(frame, metadata=opportunities_metadata(frame, rejected=0))
     snapshot = snapshot_store.load(snapshot_id)
     config = scan_config.to_scan_config()
-    detection = stages.detection((context.run_id, snapshot_store.database.effective_url(), snapshot_id), snapshot, config)
+    detection = stages.detection((context.run.run_id, snapshot_store.database.effective_url(), snapshot_id), snapshot, config)
     frame = frames.opportunities_frame(detection.opportunities, snapshot.captured_at, snapshot_id)
     rejected = len(getattr(detection, "rejected", ()) or ())
     context.log.info(f"snapshot {snapshot_id}: {len(frame)} opportunities, {rejected} rejected")

@@ -39,7 +39,7 @@ def implied_probabilities(
         return dg.Output(frame, metadata=frame_metadata(frame, devig_method=settings.devig_method))
     snapshot = snapshot_store.load(snapshot_id)
     config = scan_config.to_scan_config()
-    lines = stages.fair_lines((context.run_id, snapshot_store.database.effective_url(), snapshot_id), snapshot, config)
+    lines = stages.fair_lines((context.run.run_id, snapshot_store.database.effective_url(), snapshot_id), snapshot, config)
     frame = frames.implied_probabilities_frame(snapshot, lines, settings.devig_method, snapshot_id)
     return dg.Output(
         frame,

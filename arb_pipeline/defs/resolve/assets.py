@@ -38,7 +38,7 @@ def resolved_events(
         return dg.Output(frame, metadata=frame_metadata(frame, note="empty capture: nothing to resolve"))
     snapshot = snapshot_store.load(snapshot_id)
     config = scan_config.to_scan_config()
-    resolution = stages.resolution((context.run_id, snapshot_store.database.effective_url(), snapshot_id), snapshot, config)
+    resolution = stages.resolution((context.run.run_id, snapshot_store.database.effective_url(), snapshot_id), snapshot, config)
     frame = frames.resolved_events_frame(snapshot, resolution, snapshot_id)
     matched = int(frame["resolved"].sum()) if len(frame) else 0
     context.log.info(f"snapshot {snapshot_id}: {matched}/{len(frame)} Kalshi markets resolved")

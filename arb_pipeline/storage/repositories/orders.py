@@ -8,10 +8,10 @@ both win. Any other state means the request may have left: reconcile, never send
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -173,6 +173,18 @@ class OrderRepository:
     def for_opportunity(self, opportunity_id: str) -> list[Order]:
         return list(self.session.scalars(
             select(Order).where(Order.opportunity_id == opportunity_id).order_by(Order.leg_index)))
+
+    def last_sent_on(self, ticker: str, outcome_side: str, *, mode: str,
+                     other_than_opportunity: str | None = None) -> datetime | None:
+        """When an order on this market and side that may hold a position (in flight, filled, partly
+        filled or of unknown state) last left for the venue. Rejected or unfilled orders traded nothing."""
+        query = select(func.max(Order.sent_at)).where(
+            Order.ticker == ticker, Order.outcome_side == outcome_side, Order.mode == mode,
+            Order.status.in_(("sent", "filled", "partially_filled", "unknown")), Order.sent_at.is_not(None))
+        if other_than_opportunity is not None:
+            query = query.where(Order.opportunity_id != other_than_opportunity)
+        value = self.session.scalar(query)
+        return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
     def all(self, *, mode: str | None = None) -> list[Order]:
         query = select(Order)
