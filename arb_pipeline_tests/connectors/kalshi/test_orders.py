@@ -134,11 +134,3 @@ def test_off_grid_prices_are_refused_when_the_grid_is_given():
     for bad in ("0.555", "0.0555"):
         with pytest.raises(ValueError, match="off the market's price grid"):
             tm.build_create_order_body("T", "bid", Decimal(1), Decimal(bad), "IOC", "c", price_ranges=tapered)
-
-
-def test_trading_models_facade_exports_the_same_objects():
-    from arb_pipeline.connectors.kalshi import orders, portfolio, trading_models
-
-    for name in trading_models.__all__:
-        source = orders if hasattr(orders, name) else portfolio
-        assert getattr(trading_models, name) is getattr(source, name)
