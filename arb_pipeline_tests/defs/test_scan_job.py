@@ -1,8 +1,13 @@
-"""End to end: the scan job on the recorded sample snapshot, in process, on a temporary database.
+"""End to end: the scan job in process, on the recorded sample snapshot and on the live simulator.
 
-Proves the Money rules at the Dagster layer: a scan run twice never duplicates an order; a tripped
-breaker places none and says why; a backfill, a re-execution or a manual materialization places
-none; a stage that breaks its contract stops everything downstream; a history backfill places none.
+Proves the Money rules at the Dagster layer: an arbitrage injected into the simulator becomes exactly
+one paper order per Kalshi leg and a hedge instruction, launched from the scan sensor's own run
+request; a scan run twice never duplicates an order; a tripped breaker places none and says why; a
+backfill, a re-execution or a manual materialization places none; a stage that breaks its contract
+stops everything downstream; a history backfill places none.
+
+Every test runs twice, with the application database on SQLite and on PostgreSQL (`db_url` from
+`storage/db_fixtures.py`, via this folder's conftest: a fresh schema, emptied before each test).
 """
 
 from dataclasses import replace
@@ -16,15 +21,15 @@ from arb_pipeline.defs.ingest.resources import Capture, MarketDataResource
 from arb_pipeline.defs.runner import build_resources, run_scan_job
 from arb_pipeline.defs.shared.resources import SnapshotStoreResource
 from arb_pipeline.services.scan import SAMPLE_SNAPSHOT_DIR
-from arb_pipeline.storage.models import Order
+from arb_pipeline.settings import get_settings
+from arb_pipeline.storage.models import HedgeInstruction, OpportunityRecord, Order
 
 SCAN_STAGES = ("kalshi_markets", "sportsbook_odds", "resolved_events", "implied_probabilities", "arb_opportunities")
 
 
 @pytest.fixture
-def resources(tmp_path):
-    return build_resources(database_url=f"sqlite:///{tmp_path / 'app.sqlite3'}", source="recorded",
-                           snapshot_dir=str(SAMPLE_SNAPSHOT_DIR))
+def resources(db_url, engine):  # `engine` empties every table first
+    return build_resources(database_url=db_url, source="recorded", snapshot_dir=str(SAMPLE_SNAPSHOT_DIR))
 
 
 def orders_in_db(resources) -> int:
@@ -41,6 +46,75 @@ def sensor_run_request() -> dg.RunRequest:
             dg.build_sensor_context(instance=instance))
     assert isinstance(request, dg.RunRequest)
     return request
+
+
+@pytest.fixture(scope="module")
+def sim():
+    from arb_pipeline.sim.scenario import ScenarioConfig
+    from arb_pipeline.sim.server import SimConfig, start_simulator
+
+    # live clock: a capture is as fresh as the wall clock the execution TTL is measured on;
+    # no random windows: the arbitrage on the injected event is the injected one
+    scenario = ScenarioConfig(seed=13, live_clock=True, games_per_league=2, arb_rate_per_hour=0.0,
+                              value_rate_per_hour=0.0)
+    with start_simulator(SimConfig(scenario=scenario, kalshi_tier=None, odds_calls_per_second=None)) as handle:
+        yield handle
+
+
+@pytest.fixture
+def sim_resources(sim, db_url, engine, tmp_path, monkeypatch):
+    """The scan job's resources on the simulator (its demo credentials, as `services.headless` sets them)."""
+    for name, value in {"ARB_DATA_DIR": str(tmp_path), "ARB_MODE": "paper", "KALSHI_API_KEY_ID": sim.key_id,
+                        "KALSHI_PRIVATE_KEY_PEM": sim.private_key_pem.decode("ascii"),
+                        "ODDS_API_KEY": sim.odds_api_key}.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    yield build_resources(database_url=db_url, source="simulator", kalshi_base_url=sim.kalshi_base_url,
+                          odds_api_base_url=sim.odds_base_url)
+    get_settings.cache_clear()
+
+
+def test_an_injected_arbitrage_becomes_one_paper_order_per_kalshi_leg_and_a_hedge(sim, sim_resources):
+    from arb_pipeline.definitions import defs
+    from arb_pipeline.defs.ingest.sensors import SCAN_SENSOR
+
+    injected = sim.scenario.inject_arbitrage(edge=Decimal("0.03"))
+    with dg.instance_for_test() as instance:
+        # the project's own sensor, evaluated as the daemon does; the run carries its run key and tags
+        tick = defs.get_sensor_def(SCAN_SENSOR).evaluate_tick(dg.build_sensor_context(instance=instance,
+                                                                                      definitions=defs))
+        (request,) = tick.run_requests
+        run = run_scan_job(sim_resources, instance=instance,
+                           tags={**request.tags, "dagster/run_key": request.run_key})
+        assert instance.get_run_by_id(run.run_id).tags["arb/launched_by"] == "scan_sensor"
+    assert run.success, run.error
+    assert not [c for c in run.failed_checks if c.endswith("_schema")]
+    meta = run.metadata["executed_orders"]
+    assert meta["mode"] == "paper" and meta["orders_sent"] >= 1
+
+    with sim_resources["database"].session() as session:
+        on_event = [o for o in session.scalars(select(OpportunityRecord).where(
+            OpportunityRecord.event_key == injected["event_ticker"])) if o.payload["kind"] == "arbitrage"]
+        assert len(on_event) == 1, [o.opportunity_key for o in on_event]
+        (opportunity,) = on_event
+        legs = opportunity.payload["legs"]
+        kalshi_legs = {i: leg["market"] for i, leg in enumerate(legs) if leg["venue"] == "kalshi"}
+        book_legs = {i: leg["bookmaker"] for i, leg in enumerate(legs) if leg["venue"] == "sportsbook"}
+        assert injected["market_ticker"] in kalshi_legs.values() and book_legs
+
+        orders = session.scalars(select(Order).where(Order.opportunity_id == opportunity.id)).all()
+        assert sorted(o.leg_index for o in orders) == sorted(kalshi_legs)  # exactly one order per Kalshi leg
+        assert all(o.ticker == kalshi_legs[o.leg_index] for o in orders)
+        assert {(o.mode, o.status) for o in orders} == {("paper", "filled")}
+        assert all(o.fill_count > 0 and o.fills for o in orders)
+
+        hedges = session.scalars(select(HedgeInstruction).where(
+            HedgeInstruction.opportunity_id == opportunity.id)).all()
+        assert {h.leg_index: h.bookmaker for h in hedges} == book_legs  # one instruction per sportsbook leg
+        assert {h.client_order_id for h in hedges} == {min(orders, key=lambda o: o.leg_index).client_order_id}
+        assert all(h.status == "pending" and h.stake > 0 and h.worst_acceptable_odds for h in hedges)
+        # nothing else was placed behind the asset's back: the DB holds exactly what it reported
+        assert session.scalar(select(func.count()).select_from(Order)) == meta["orders_sent"]
 
 
 def test_a_scan_places_paper_orders_and_a_second_scan_never_duplicates_them(resources):
