@@ -8,6 +8,7 @@ disagree about what was seen.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -69,7 +70,7 @@ def capture(
     books_at = clock()
     series_payload = kalshi.fetch_series_payload(series)
 
-    odds_payloads: dict[str, list[Any]] = {}
+    odds_texts: dict[str, str] = {}
     formats: dict[str, str] = {}
     failed: dict[str, str] = {}
     odds_at: datetime | None = None
@@ -81,7 +82,8 @@ def capture(
             failed[sport] = f"{type(exc).__name__}: {exc}"
             log.warning("odds for %s not captured: %s", sport, failed[sport])
             continue
-        odds_payloads[sport] = response.payload
+        # the body as received: its numbers are the bookmakers' own digits, kept without re-encoding
+        odds_texts[sport] = response.text if response.text is not None else dumps_exact(response.payload)
         formats[sport] = response.odds_format
         odds_at = response.fetched_at
         if response.quota is not None and response.quota.remaining is not None:
@@ -98,15 +100,17 @@ def capture(
         "source": source,
         "odds_format": formats,
     }
-    files = {
+    kalshi = {
         EVENTS_FILE: events_payload,
         ORDERBOOKS_FILE: books_payload,
         SERIES_FILE: series_payload,
         EXCHANGE_FILE: status_payload,
         META_FILE: meta,
-        **{f"odds_{sport}.json": payload for sport, payload in odds_payloads.items()},
     }
-    texts = {name: dumps_exact(payload) for name, payload in files.items()}
+    # Kalshi sends money as strings, so its parsed JSON holds no Decimal and the C encoder is exact;
+    # merged pages have no single body to keep.
+    texts = {name: json.dumps(payload, separators=(",", ":")) for name, payload in kalshi.items()}
+    texts.update({f"odds_{sport}.json": text for sport, text in odds_texts.items()})
     loaded = read_payloads(texts, source=source, label=source)
     return Capture(
         snapshot=loaded.snapshot,

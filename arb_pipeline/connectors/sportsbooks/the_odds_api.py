@@ -101,6 +101,14 @@ class OddsResponse:
     fetched_at: datetime
     odds_format: OddsFormat
     quota: QuotaState | None
+    text: str | None = None  # the body exactly as received: what a recorded snapshot stores
+
+
+@dataclass(frozen=True, slots=True)
+class _Received:
+    payload: Any
+    fetched_at: datetime
+    text: str
 
 
 class TheOddsApiProvider:
@@ -186,7 +194,7 @@ class TheOddsApiProvider:
 
     def list_sports(self, *, all_sports: bool = False) -> list[SportInfo]:
         """`GET /v4/sports` (free). Also refreshes the quota state, e.g. after a monthly reset."""
-        payload, _ = self._get("/v4/sports", {"all": "true"} if all_sports else {}, cost=0)
+        payload = self._get("/v4/sports", {"all": "true"} if all_sports else {}, cost=0).payload
         if not isinstance(payload, list):
             raise OddsPayloadError(f"GET /v4/sports: expected a JSON array, got {type(payload).__name__}")
         sports = []
@@ -234,8 +242,9 @@ class TheOddsApiProvider:
         cost = self.estimate_cost(markets)
         if self.quota.state is None or self.quota.state.remaining is None:
             self.list_sports()  # free: learn the balance first, so even a fresh process honours the floor
-        payload, fetched_at = self._get(f"/v4/sports/{sport_key}/odds", params, cost=cost)
-        return OddsResponse(sport_key, payload, fetched_at, self.odds_format, self.quota.state)
+        received = self._get(f"/v4/sports/{sport_key}/odds", params, cost=cost)
+        return OddsResponse(sport_key, received.payload, received.fetched_at, self.odds_format, self.quota.state,
+                            received.text)
 
     def fetch_quotes(
         self,
@@ -254,7 +263,7 @@ class TheOddsApiProvider:
 
     # --- transport -------------------------------------------------------------------------------
 
-    def _get(self, path: str, params: dict[str, str], *, cost: int) -> tuple[Any, datetime]:
+    def _get(self, path: str, params: dict[str, str], *, cost: int) -> _Received:
         retrying = Retrying(
             stop=stop_after_attempt(self._retry["max_attempts"]),
             wait=wait_exponential_jitter(multiplier=self._retry["initial"], max=self._retry["max"],
@@ -265,7 +274,7 @@ class TheOddsApiProvider:
         )
         return retrying(self._get_once, path, params, cost)
 
-    def _get_once(self, path: str, params: dict[str, str], cost: int) -> tuple[Any, datetime]:
+    def _get_once(self, path: str, params: dict[str, str], cost: int) -> _Received:
         self.quota.check(cost)  # before every attempt: a retry must not spend below the floor either
         url = self.base_url + path
         shown = f"{url}?{httpx.QueryParams(params)}&apiKey=***"  # what an error may show
@@ -279,7 +288,7 @@ class TheOddsApiProvider:
         self.quota.observe(response.headers, fetched_at)
         if response.status_code >= 400:
             raise self._error(response, path, shown)
-        return parse_json_exact(response.text, f"GET {path}"), fetched_at
+        return _Received(parse_json_exact(response.text, f"GET {path}"), fetched_at, response.text)
 
     def _error(self, response: httpx.Response, path: str, shown: str) -> OddsApiError:
         status = response.status_code
