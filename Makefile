@@ -22,6 +22,7 @@ lint: bootstrap
 bench: bootstrap
 	@$(UV) run --frozen python benchmarks/bench_detect.py
 	@$(UV) run --frozen python benchmarks/bench_resolve.py
+	@$(UV) run --frozen python benchmarks/bench_pipeline_latency.py 2>/dev/null
 
 clean:
 	rm -rf .venv .pytest_cache .ruff_cache .hypothesis
