@@ -41,6 +41,9 @@ class KalshiContract:
     # Taker fee coefficient as a float for the screen; NaN when the fee type is not supported.
     taker_rate_f: float = field(init=False, repr=False, compare=False)
     slot: int = field(init=False, repr=False, compare=False)  # column of `outcome` in the screen's arrays
+    # (slot, taker rate or 0, best YES ask, best NO ask) as floats: the screen reads one tuple per
+    # contract instead of four attributes (NaN ask = none; an unsupported fee type screens at rate 0).
+    screen_row: tuple[float, float, float, float] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "outcome", Outcome(self.outcome))
@@ -53,6 +56,8 @@ class KalshiContract:
             rate = math.nan
         object.__setattr__(self, "taker_rate_f", rate)
         object.__setattr__(self, "slot", OUTCOME_SLOTS.index(self.outcome))
+        object.__setattr__(self, "screen_row", (float(self.slot), 0.0 if math.isnan(rate) else rate,
+                                                self.book.best_yes_f, self.book.best_no_f))
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +77,9 @@ class GameLine:
     quotes: Sequence[SportsbookQuote] = ()
     tradable: bool = True
     blocked_reasons: tuple[str, ...] = ()
+    # Derived once for the screen: every contract's `screen_row`, and whether the game is three-way.
+    screen_rows: tuple[tuple[float, float, float, float], ...] = field(init=False, repr=False, compare=False)
+    three_way: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         outcomes = tuple(Outcome(o) for o in self.outcomes)
@@ -86,6 +94,8 @@ class GameLine:
         missing = [o for o in outcomes if o not in self.labels]
         if missing:
             raise ValueError(f"game {self.event_ticker}: no display label for outcome(s) {missing}")
+        object.__setattr__(self, "screen_rows", tuple(c.screen_row for c in self.kalshi.values()))
+        object.__setattr__(self, "three_way", len(outcomes) == 3)
 
     def label(self, outcome: Outcome) -> str:
         return self.labels[outcome]

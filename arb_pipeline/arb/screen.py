@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
@@ -47,18 +48,17 @@ class ValueCandidate:
 
 def _game_arrays(games: Sequence[GameLine]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per game: three-way flag, and lower bounds of one YES / NO contract's all-in cost, shape
-    (games, 3) (inf = no ask). Flat comprehensions over the contracts (no per-row tuples), then arrays."""
+    (games, 3) (inf = no ask). Reads each contract's precomputed `screen_row` in one pass."""
     n = len(games)
-    three = np.fromiter([len(g.outcomes) == 3 for g in games], dtype=bool, count=n)
-    per_game = np.fromiter([len(g.kalshi) for g in games], dtype=np.intp, count=n)
-    contracts = [c for g in games for c in g.kalshi.values()]
-    m = len(contracts)
-    where = np.repeat(np.arange(n, dtype=np.intp) * _K, per_game)
-    where += np.fromiter([c.slot for c in contracts], dtype=np.intp, count=m)
-    rate = np.nan_to_num(np.fromiter([c.taker_rate_f for c in contracts], dtype=np.float64, count=m), nan=0.0)
+    three = np.fromiter([g.three_way for g in games], dtype=bool, count=n)
+    rows_per_game = [g.screen_rows for g in games]
+    per_game = np.fromiter(map(len, rows_per_game), dtype=np.intp, count=n)
+    flat = chain.from_iterable(chain.from_iterable(rows_per_game))
+    data = np.fromiter(flat, dtype=np.float64, count=4 * int(per_game.sum())).reshape(-1, 4)
+    where = np.repeat(np.arange(n, dtype=np.intp) * _K, per_game) + data[:, 0].astype(np.intp)
+    rate = data[:, 1]
     bounds = []
-    for ask in (np.fromiter([c.book.best_yes_f for c in contracts], dtype=np.float64, count=m),
-                np.fromiter([c.book.best_no_f for c in contracts], dtype=np.float64, count=m)):
+    for ask in (data[:, 2], data[:, 3]):
         out = np.full(n * _K, np.inf)
         out[where] = np.where(np.isnan(ask), np.inf, ask + rate * ask * (1.0 - ask))
         bounds.append(out.reshape(n, _K))
@@ -118,10 +118,11 @@ def screen(games: Sequence[GameLine], table: QuoteTable, limits: Limits) -> tupl
         rows = np.flatnonzero(is_kind)
         if not rows.size:
             continue
+        sub = {kind: values[rows] for kind, values in unit.items()}  # index once; legs take column views
         for combo in covering_combinations(structure):
             cost = np.zeros(rows.size)
             for leg in combo:
-                cost += unit[leg.kind][rows, SLOT[leg.outcome]]
+                cost += sub[leg.kind][:, SLOT[leg.outcome]]
             for i in np.flatnonzero((cost < 1.0 + tol) | dup[rows]):
                 arbs.append(ArbCandidate(int(rows[i]), combo, float(cost[i])))
 
