@@ -124,6 +124,10 @@ def build_slate(catalogue: Catalogue, rng: random.Random, start: datetime, games
             continue
         league = catalogue.league(code)
         teams = sorted(league.teams, key=lambda t: t.id)
+        most = len(teams) // 2 + (1 if code == "MLB" and doubleheader else 0)  # one game per team per day
+        if count > most:
+            raise ValueError(f"games_per_league[{code!r}] = {count}: a one-day slate of {league.code} holds at "
+                             f"most {most} games ({len(teams)} teams, each plays once)")
         rng.shuffle(teams)
         slots = SLOTS[code]
         pairs: list[tuple[Team, Team]] = []

@@ -200,3 +200,12 @@ def test_traps_are_off_by_default_and_switchable(quiet):
     alias_game = engine.states[engine.traps["unknown_alias"]["event_ticker"]].game
     name = alias_game.book_name("home")
     assert name != alias_game.home.full_name and alias_game.league.lookup(name) is None
+
+
+def test_asking_for_more_games_than_a_day_holds_is_a_clear_error():
+    from datetime import UTC, datetime
+
+    from arb_pipeline.sim.scenario import ScenarioConfig, ScenarioEngine
+
+    with pytest.raises(ValueError, match=r"games_per_league\['NBA'\] = 40.*at most 15 games"):
+        ScenarioEngine(ScenarioConfig(start=datetime(2026, 11, 24, 15, tzinfo=UTC), games_per_league={"NBA": 40}))
