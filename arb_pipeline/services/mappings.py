@@ -7,24 +7,15 @@ next scan, so it takes effect without a restart. The rules themselves live in `m
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 
 from arb_pipeline.mapping import commands
 from arb_pipeline.mapping.manual_overrides import Override, OverrideAction
+from arb_pipeline.services.operations import operator_name
 from arb_pipeline.settings import Settings
 
 # Database rows say "override" where the mapping layer says "force" (same meaning: map it anyway).
 _DB_ACTIONS = {"confirm": OverrideAction.CONFIRM, "reject": OverrideAction.REJECT, "override": OverrideAction.FORCE}
-
-
-def _who(value: str | None) -> str:
-    if value:
-        return value
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no login name (e.g. a container): still record something honest
-        return "unknown"
 
 
 def _target(args: argparse.Namespace) -> dict[str, str]:
@@ -57,7 +48,7 @@ def _store_in_database(args: argparse.Namespace, settings: Settings) -> str:
     upgrade(engine)
     with session_scope(session_factory(engine)) as session:
         row = MappingRepository(session).add_override(
-            kalshi_ticker=args.ticker, action=args.action, who=_who(args.who), why=args.why,
+            kalshi_ticker=args.ticker, action=args.action, who=operator_name(args.who), why=args.why,
             sportsbook_event_id=args.game, outcome=getattr(args, "outcome", None))
         entry = {"id": row.id, "action": row.action, "kalshi_market": row.kalshi_ticker,
                  "sportsbook_event_id": row.sportsbook_event_id, "outcome": row.outcome, "who": row.who,
@@ -73,13 +64,13 @@ def run_mapping_command(args: argparse.Namespace, settings: Settings) -> str:
         if getattr(args, "store", "file") == "db":
             return _store_in_database(args, settings)
         if args.action == "confirm":
-            entry = commands.confirm(who=_who(args.who), why=args.why, sportsbook_event_id=args.game,
+            entry = commands.confirm(who=operator_name(args.who), why=args.why, sportsbook_event_id=args.game,
                                      path=path, **_target(args))
         elif args.action == "reject":
-            entry = commands.reject(who=_who(args.who), why=args.why, sportsbook_event_id=args.game,
+            entry = commands.reject(who=operator_name(args.who), why=args.why, sportsbook_event_id=args.game,
                                     path=path, **_target(args))
         elif args.action == "override":
-            entry = commands.override(who=_who(args.who), why=args.why, sportsbook_event_id=args.game,
+            entry = commands.override(who=operator_name(args.who), why=args.why, sportsbook_event_id=args.game,
                                       outcome=args.outcome, path=path, **_target(args))
         else:  # argparse restricts the choices; this guards a future addition
             raise ValueError(f"unknown mapping action {args.action!r}")

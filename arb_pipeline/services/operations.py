@@ -11,7 +11,8 @@ import getpass
 from arb_pipeline.settings import Settings
 
 
-def _operator(who: str | None) -> str:
+def operator_name(who: str | None) -> str:
+    """Who an operator action is recorded as: the given name, else the login name."""
     if who:
         return who
     try:
@@ -36,7 +37,7 @@ def breaker_for(settings: Settings):
 
 def breaker_command(action: str, *, reason: str, who: str | None, settings: Settings) -> str:
     breaker = breaker_for(settings)
-    operator = _operator(who)
+    operator = operator_name(who)
     if action == "status":
         status = breaker.status()
     elif action == "trip":

@@ -170,44 +170,20 @@ class SnapshotStoreResource(dg.ConfigurableResource):
             stored = SnapshotRepository(session).get(int(snapshot_id))
         if stored is None:
             raise KeyError(f"no stored snapshot with id {snapshot_id}")
-        snapshot = parse_stored(stored)
+        from arb_pipeline.storage.replay import rebuild
+
+        snapshot = rebuild(stored)
         _SNAPSHOT_CACHE.put(key, snapshot)
         return snapshot
 
     def between(self, start: Any, end: Any, batch: int = 25) -> Iterator[tuple[int, Any]]:
-        """(id, parsed snapshot) for every snapshot captured in [start, end), oldest first.
+        """(id, parsed snapshot) for every snapshot captured in [start, end), oldest first, read in
+        short transactions (`storage.replay.SnapshotSource`) so a backfill never blocks the live scan."""
+        from arb_pipeline.storage.db import session_factory
+        from arb_pipeline.storage.replay import SnapshotSource, rebuild
 
-        Read in short transactions of `batch` rows, so a long backfill neither holds a read lock
-        the live scan's appends would wait on (SQLite) nor loads a whole day into memory.
-        """
-        from itertools import islice
-
-        from arb_pipeline.storage.repositories import SnapshotRepository
-
-        lo, seen, size = start, set(), batch
-        while True:
-            with self.database.session() as session:
-                raw = list(islice(SnapshotRepository(session).iter_between(lo, end, batch=size), size))
-            chunk = [s for s in raw if not (s.captured_at == lo and s.id in seen)]
-            if not chunk:
-                if len(raw) < size:
-                    return
-                size *= 2  # more than `size` snapshots share one capture time: widen the window
-                continue
-            for stored in chunk:
-                yield stored.id, parse_stored(stored)
-            new_lo = chunk[-1].captured_at
-            at_new_lo = {s.id for s in chunk if s.captured_at == new_lo}
-            seen = (seen | at_new_lo) if new_lo == lo else at_new_lo
-            lo = new_lo
-
-
-def parse_stored(stored: Any) -> Any:
-    """Parse a `StoredSnapshot`'s raw payloads with the snapshot connector (today's code)."""
-    from arb_pipeline.connectors.snapshot import parse_payloads
-
-    return parse_payloads(stored.payloads, captured_at=stored.captured_at, source=stored.source,
-                          books_captured_at=stored.books_captured_at)
+        for stored in SnapshotSource(session_factory(self.database.engine()), start, end, batch=batch).stored():
+            yield stored.id, rebuild(stored)
 
 
 class _LruCache:
