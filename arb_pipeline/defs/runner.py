@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import dagster as dg
@@ -87,8 +88,14 @@ def run_scan_job(
     job_name: str = SCAN_JOB,
     partition_key: str | None = None,
     run_config: dict[str, Any] | None = None,
+    partitions_as_of: datetime | None = None,
 ) -> ScanRun:
-    """Execute `job_name` of the project's definitions once, in process; never raises on a failed run."""
+    """Execute `job_name` of the project's definitions once, in process; never raises on a failed run.
+
+    `partitions_as_of` is the time at which time-window partitions are evaluated (default: now), so
+    a caller replaying a known day (a test, a script) does not depend on today's date: a daily
+    partition only exists once its day has started.
+    """
     from arb_pipeline.definitions import defs
 
     job = defs.resolve_job_def(job_name)
@@ -100,14 +107,15 @@ def run_scan_job(
         run_config = {"loggers": {"console": {"config": {"log_level": get_settings().log_level.upper()}}}}
     started = time.monotonic()
     run_tags = {LAUNCHED_BY_TAG: HEADLESS_LAUNCHER, **(tags or {})}
-    result = job.execute_in_process(
-        instance=instance or dg.DagsterInstance.ephemeral(),
-        resources={"io_manager": dg.mem_io_manager, **resources},
-        tags=run_tags,
-        partition_key=partition_key,
-        run_config=run_config,
-        raise_on_error=False,
-    )
+    with dg.partition_loading_context(effective_dt=partitions_as_of):
+        result = job.execute_in_process(
+            instance=instance or dg.DagsterInstance.ephemeral(),
+            resources={"io_manager": dg.mem_io_manager, **resources},
+            tags=run_tags,
+            partition_key=partition_key,
+            run_config=run_config,
+            raise_on_error=False,
+        )
     materialized, failed, evaluated, metadata, observations, errors = [], [], [], {}, {}, []
     for event in result.all_events:
         data = event.event_specific_data

@@ -237,9 +237,9 @@ class _Run:
             OpportunityRepository(session).record(
                 opportunity_id=plan.opportunity_id, opportunity_key=plan.opportunity_key, event_key=plan.event,
                 detected_at=plan.detected_at, cost=plan.cost.quantize(_Q6), profit=plan.profit.quantize(_Q6),
-                payload=plan.payload)
+                payload=plan.payload, at=now)
             try:
-                row, _created = OrderRepository(session).record_intent(intent)
+                row, _created = OrderRepository(session).record_intent(intent, at=now)
                 status = row.status
             except OrderConflict as exc:
                 status, conflict = "conflict", str(exc)
@@ -278,7 +278,7 @@ class _Run:
         reason = f"{type(exc).__name__}: {exc}"
         with session_scope(self.sessions) as session:
             repo = OrderRepository(session)
-            (repo.mark_failed if definite else repo.mark_unknown)(leg.client_order_id, reason)
+            (repo.mark_failed if definite else repo.mark_unknown)(leg.client_order_id, reason, at=self.clock())
         self.breaker.record_order_result(False, reason)
         if self.mode == "live":
             self.breaker.record_api_call(isinstance(exc, FillsNotVisible))
@@ -296,7 +296,7 @@ class _Run:
             row = orders.mark_filled(leg.client_order_id, fill_count=result.fill_count,
                                      remaining_count=result.remaining_count, average_fill_price=average,
                                      fees=result.fees, venue_order_id=result.venue_order_id,
-                                     fill_notional=result.notional)
+                                     fill_notional=result.notional, at=self.clock())
             for fill in result.fills:
                 orders.add_fill(row, count=fill.count, price=fill.price, fee=fill.fee, filled_at=fill.filled_at,
                                 venue_fill_id=fill.venue_fill_id)
@@ -313,7 +313,8 @@ class _Run:
                 repo.record(client_order_id=anchor, opportunity_id=plan.opportunity_id, leg_index=h.leg_index,
                             bookmaker=h.bookmaker, event=h.event, selection=h.selection,
                             odds=h.odds.quantize(_Q6, rounding=ROUND_FLOOR), stake=h.stake,
-                            worst_acceptable_odds=h.worst_acceptable_odds, status=h.status, note=h.note)
+                            worst_acceptable_odds=h.worst_acceptable_odds, status=h.status, note=h.note,
+                            at=self.clock())
         for h in hedges:
             self.report.hedges.append(h)
             body = (f"{h.bookmaker}: {h.event} - back {h.selection} for ${h.stake} at odds >= {h.worst_acceptable_odds}"

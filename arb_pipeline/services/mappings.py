@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import UTC, datetime
 
 from arb_pipeline.mapping import commands
 from arb_pipeline.mapping.manual_overrides import Override, OverrideAction
@@ -49,7 +50,7 @@ def _store_in_database(args: argparse.Namespace, settings: Settings) -> str:
     with session_scope(session_factory(engine)) as session:
         row = MappingRepository(session).add_override(
             kalshi_ticker=args.ticker, action=args.action, who=operator_name(args.who), why=args.why,
-            sportsbook_event_id=args.game, outcome=getattr(args, "outcome", None))
+            sportsbook_event_id=args.game, outcome=getattr(args, "outcome", None), at=datetime.now(UTC))
         entry = {"id": row.id, "action": row.action, "kalshi_market": row.kalshi_ticker,
                  "sportsbook_event_id": row.sportsbook_event_id, "outcome": row.outcome, "who": row.who,
                  "when": row.created_at, "why": row.why}

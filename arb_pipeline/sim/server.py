@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -57,6 +57,9 @@ class SimConfig:
     odds_api_key: str = DEFAULT_ODDS_API_KEY
     odds_quota: int = 20_000
     odds_calls_per_second: int | None = 30
+    # The rate limiters' clock (seconds, monotonic). Real pacing by default; a test that must not
+    # depend on how fast the machine answers freezes it (the buckets then never refill).
+    rate_limit_clock: Callable[[], float] = time.monotonic
     log_level: str = "warning"  # uvicorn's access log stays off: it would print apiKey query strings
 
     def scenario_config(self) -> ScenarioConfig:
@@ -104,9 +107,11 @@ def create_app(config: SimConfig) -> FastAPI:
     app = FastAPI(title="arb_pipeline venue simulator", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.sim = SimState(engine, faults, key, created_dir)
     app.state.kalshi = KalshiContext(engine, SignatureVerifier(key),
-                                     KalshiRateLimiter(config.kalshi_tier) if config.kalshi_tier else None)
+                                     KalshiRateLimiter(config.kalshi_tier, monotonic=config.rate_limit_clock)
+                                     if config.kalshi_tier else None)
     app.state.odds = OddsContext(engine, faults, config.odds_api_key, config.odds_quota,
-                                 CallRateLimiter(config.odds_calls_per_second) if config.odds_calls_per_second else None)
+                                 CallRateLimiter(config.odds_calls_per_second, monotonic=config.rate_limit_clock)
+                                 if config.odds_calls_per_second else None)
     app.include_router(kalshi_api.router)
     app.include_router(odds_api.router)
     app.include_router(admin_api.router)

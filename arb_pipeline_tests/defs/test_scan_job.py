@@ -11,6 +11,7 @@ Every test runs twice, with the application database on SQLite and on PostgreSQL
 """
 
 from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 
 import dagster as dg
@@ -201,6 +202,8 @@ def test_a_history_backfill_replays_stored_snapshots_and_places_no_order(resourc
             job_name="history_replay_job",
             partition_key=day,
             tags={"dagster/backfill": "bf-history", "arb/launched_by": "scan_sensor"},
+            # the day's partition exists from the day after the capture, whatever today's date is
+            partitions_as_of=capture.snapshot.captured_at + timedelta(days=1),
         )
     assert run.success, run.error
     assert set(run.materialized) == {"history_resolved_events", "history_implied_probabilities",

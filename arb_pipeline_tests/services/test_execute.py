@@ -270,7 +270,8 @@ def test_an_id_collision_with_other_terms_is_refused_and_alerted(env, session_fa
 
     coid = plan_opportunity(opportunity()).kalshi_legs[0].client_order_id
     with session_scope(session_factory) as s:
-        OrderRepository(s).record_intent(OrderIntent(coid, "other", 0, "paper", TICKER, "bid", D(3), D("0.30")))
+        OrderRepository(s).record_intent(OrderIntent(coid, "other", 0, "paper", TICKER, "bid", D(3), D("0.30")),
+                                         at=T0)
     report = env([opportunity()])
     assert report.orders_sent == 0 and "other terms" in report.orders[0].reason
     assert any(a[0] == "critical" and "conflict" in a[1] for a in alerts)

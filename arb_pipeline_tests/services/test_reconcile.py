@@ -83,8 +83,8 @@ def test_paper_in_flight_order_is_closed_unfilled_and_expired_intents_are_closed
     with session_scope(session_factory) as s:
         repo = OrderRepository(s)
         for coid in ("a", "b"):
-            repo.record_intent(OrderIntent(coid, "opp", 0, "paper", TICKER, "bid", D(5), D("0.45")))
-        repo.claim_for_send("a")
+            repo.record_intent(OrderIntent(coid, "opp", 0, "paper", TICKER, "bid", D(5), D("0.45")), at=T0)
+        repo.claim_for_send("a", T0)
     report = reconcile(mode="paper", sessions=session_factory, breaker=breaker, as_of=T0 + timedelta(days=1))
     assert sorted(report.completed) == ["a", "b"]
     with session_scope(session_factory) as s:
@@ -115,7 +115,7 @@ def test_live_crash_after_send_is_completed_from_the_venue(session_factory, brea
 def test_live_order_missing_at_the_venue_waits_then_closes_unfilled(session_factory, breaker):
     with session_scope(session_factory) as s:
         repo = OrderRepository(s)
-        repo.record_intent(OrderIntent("lost", "opp", 0, "live", TICKER, "bid", D(5), D("0.45")))
+        repo.record_intent(OrderIntent("lost", "opp", 0, "live", TICKER, "bid", D(5), D("0.45")), at=NOW)
         repo.claim_for_send("lost", NOW)
     venue = FakeKalshi()
     assert reconcile(mode="live", sessions=session_factory, breaker=breaker, as_of=NOW, venue=venue).pending == ["lost"]

@@ -72,7 +72,8 @@ def test_quota_headers_count_down(make_venue):
 
 
 def test_errors_like_the_real_service(make_venue):
-    venue = make_venue(SimConfig(games_per_league={"NBA": 1}, odds_calls_per_second=3))
+    # the per-second cap's clock is frozen, so the 429 below never depends on how fast the machine is
+    venue = make_venue(SimConfig(games_per_league={"NBA": 1}, odds_calls_per_second=3, rate_limit_clock=lambda: 0.0))
     bad_key = venue.http.get("/v4/sports/basketball_nba/odds", params={"apiKey": "0" * 32, "regions": "us"})
     assert bad_key.status_code == 401 and bad_key.json()["error_code"] == "INVALID_KEY"
     assert "x-requests-remaining" not in bad_key.headers

@@ -47,18 +47,14 @@ def test_odds_call_limiter():
 
 
 def test_burst_over_http_gets_429(make_venue):
-    venue = make_venue(SimConfig(games_per_league={"NBA": 1}))  # default: Basic tier limits on
-    responses = []
-    for _ in range(400):
-        responses.append(venue.public("/exchange/status"))
-        if responses[-1].status_code == 429:
-            break
-    limited = responses[-1]
+    # The buckets' clock is frozen: nothing refills between requests however slow the machine is,
+    # so exactly the Basic tier's burst is served (a real clock made this depend on the load).
+    venue = make_venue(SimConfig(games_per_league={"NBA": 1}, rate_limit_clock=FakeClock()))  # Basic tier
+    responses = [venue.public("/exchange/status") for _ in range(41)]
+    assert [r.status_code for r in responses[:40]] == [200] * 40  # the full 400-token read burst
+    limited = responses[40]
     assert limited.status_code == 429 and limited.json() == {"error": "too many requests"}
-    assert len(responses) > 40  # the full 400-token burst was served first
     assert "retry-after" not in limited.headers
     ticker = venue.handle.scenario.games[0].market_ticker("home")
-    orders: list[int] = []
-    while len(orders) < 200 and 429 not in orders:
-        orders.append(venue.order(ticker, "bid", "0.01", "1", tif="good_till_canceled").status_code)
-    assert orders[:10] == [201] * 10 and orders[-1] == 429  # write bucket: 100 tokens, 10 orders
+    orders = [venue.order(ticker, "bid", "0.01", "1", tif="good_till_canceled").status_code for _ in range(11)]
+    assert orders == [201] * 10 + [429]  # write bucket: 100 tokens, 10 orders

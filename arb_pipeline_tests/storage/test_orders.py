@@ -16,13 +16,14 @@ INTENT = OrderIntent("coid-1", "opp-1", 0, "paper", "KX-NYK", "ask", D("10"), D(
 
 def test_intent_is_idempotent_and_conflicting_terms_are_refused(session_factory):
     with session_scope(session_factory) as s:
-        row, created = OrderRepository(s).record_intent(INTENT)
+        row, created = OrderRepository(s).record_intent(INTENT, at=T0)
         assert created and (row.status, row.outcome_side) == ("intent", "no")
     with session_scope(session_factory) as s:
-        row, created = OrderRepository(s).record_intent(INTENT)
+        row, created = OrderRepository(s).record_intent(INTENT, at=T0)
         assert not created and row.client_order_id == "coid-1"
         with pytest.raises(OrderConflict):
-            OrderRepository(s).record_intent(OrderIntent("coid-1", "opp-1", 0, "paper", "KX-NYK", "ask", D(11), D("0.6")))
+            OrderRepository(s).record_intent(OrderIntent("coid-1", "opp-1", 0, "paper", "KX-NYK", "ask", D(11), D("0.6")),
+                                             at=T0)
 
 
 @pytest.mark.parametrize("kw", [{"book_side": "buy"}, {"mode": "demo"}, {"count": D(0)}, {"limit_price": D(1)}])
@@ -36,7 +37,7 @@ def test_bad_intents_are_refused(kw):
 
 def test_only_one_claim_wins_across_processes(session_factory, db_url):
     with session_scope(session_factory) as s:
-        OrderRepository(s).record_intent(INTENT)
+        OrderRepository(s).record_intent(INTENT, at=T0)
     engines = [create_app_engine(db_url) for _ in range(4)]
 
     def claim(engine):
@@ -58,14 +59,16 @@ def test_only_one_claim_wins_across_processes(session_factory, db_url):
 def test_fill_accounting_must_add_up_and_final_states_are_final(session_factory):
     with session_scope(session_factory) as s:
         repo = OrderRepository(s)
-        repo.record_intent(INTENT)
+        repo.record_intent(INTENT, at=T0)
         with pytest.raises(ValueError, match="only a sent order"):
-            repo.mark_filled("coid-1", fill_count=D(10), remaining_count=D(0), average_fill_price=D("0.4"), fees=D(0))
-        repo.claim_for_send("coid-1")
+            repo.mark_filled("coid-1", fill_count=D(10), remaining_count=D(0), average_fill_price=D("0.4"), fees=D(0),
+                            at=T0)
+        repo.claim_for_send("coid-1", T0)
         with pytest.raises(ValueError, match="!= count"):
-            repo.mark_filled("coid-1", fill_count=D(4), remaining_count=D(4), average_fill_price=D("0.4"), fees=D(0))
+            repo.mark_filled("coid-1", fill_count=D(4), remaining_count=D(4), average_fill_price=D("0.4"), fees=D(0),
+                            at=T0)
         row = repo.mark_filled("coid-1", fill_count=D(4), remaining_count=D(6), average_fill_price=D("0.4"),
-                               fees=D("0.07"))
+                               fees=D("0.07"), at=T0)
         assert row.status == "partially_filled"
         with pytest.raises(ValueError, match="already final"):
-            repo.mark_failed("coid-1", "late error")
+            repo.mark_failed("coid-1", "late error", at=T0)

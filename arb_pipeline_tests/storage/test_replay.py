@@ -26,7 +26,7 @@ def test_replay_rebuilds_market_snapshots_exactly_in_time_order(session_factory,
     with session_scope(session_factory) as s:
         repo = SnapshotRepository(s)
         for i in (2, 0, 1, 5):
-            repo.append_directory(_capture(tmp_path / f"s{i}", T0 + timedelta(hours=i)))
+            repo.append_directory(_capture(tmp_path / f"s{i}", T0 + timedelta(hours=i)), stored_at=T0)
     replayed = list(SnapshotSource(session_factory, T0, T0 + timedelta(hours=3), batch=2))
     assert [snap.captured_at for snap in replayed] == [T0 + timedelta(hours=i) for i in range(3)]
     quotes = {q.outcome: q.decimal_odds for q in replayed[0].quotes}
@@ -36,7 +36,7 @@ def test_replay_rebuilds_market_snapshots_exactly_in_time_order(session_factory,
 
 def test_replay_without_meta_uses_the_stored_capture_time(session_factory, tmp_path):
     with session_scope(session_factory) as s:
-        SnapshotRepository(s).append(captured_at=T0, source="sim", books_captured_at=T0 - timedelta(seconds=2),
+        SnapshotRepository(s).append(captured_at=T0, source="sim", stored_at=T0, books_captured_at=T0 - timedelta(seconds=2),
                                      payloads={"kalshi_events.json": '{"events": [], "cursor": ""}',
                                                "kalshi_orderbooks.json": '{"orderbooks": []}',
                                                "odds_basketball_nba.json": ODDS})

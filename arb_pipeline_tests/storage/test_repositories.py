@@ -18,20 +18,20 @@ def test_mapping_upsert_and_overrides_keep_who_when_why(session_factory):
         repo.upsert(kalshi_ticker="KX-NYK", kalshi_event_ticker="KX", provider="the_odds_api",
                     sportsbook_event_id="e2", outcome="home", method="fuzzy", confidence=D("0.7"), resolved_at=T0)
         override = repo.add_override(kalshi_ticker="KX-NYK", action="reject", who="alice", why="wrong game",
-                                     sportsbook_event_id="e2")
+                                     sportsbook_event_id="e2", at=T0)
     with session_scope(session_factory) as s:
         repo = MappingRepository(s)
         (mapping,) = repo.mappings(kalshi_event_ticker="KX")
         assert (mapping.sportsbook_event_id, mapping.confidence) == ("e2", D("0.7"))
         (active,) = repo.active_overrides("KX-NYK")
         assert (active.who, active.why, active.action) == ("alice", "wrong game", "reject")
-        repo.revoke_override(override.id, who="bob")
+        repo.revoke_override(override.id, who="bob", at=T0)
         assert repo.active_overrides() == []
 
 
 @pytest.mark.parametrize("kw", [{"action": "delete"}, {"who": " "}, {"action": "override", "outcome": "home"}])
 def test_bad_overrides_are_refused(session_factory, kw):
-    args = dict(kalshi_ticker="KX", action="confirm", who="alice", why="ok")
+    args = dict(kalshi_ticker="KX", action="confirm", who="alice", why="ok", at=T0)
     args.update(kw)
     with session_scope(session_factory) as s, pytest.raises(ValueError):
         MappingRepository(s).add_override(**args)
@@ -42,15 +42,15 @@ def test_opportunity_and_hedge_are_recorded_once(session_factory):
         opps = OpportunityRepository(s)
         opps.record(opportunity_id="o1", opportunity_key="k", event_key="KX", detected_at=T0, cost=D("22.95"),
                     profit=D("2.04"), payload={"legs": [{"price": "0.456"}], "age": float("nan"), "at": T0,
-                                               "cost": D("22.95")})
+                                               "cost": D("22.95")}, at=T0)
         again = opps.record(opportunity_id="o1", opportunity_key="k", event_key="KX", detected_at=T0 + timedelta(1),
-                            cost=D(1), profit=D(1), payload={})
+                            cost=D(1), profit=D(1), payload={}, at=T0)
         assert again.cost == D("22.95")
         hedges = HedgeRepository(s)
         h = hedges.record(client_order_id="c", opportunity_id="o1", leg_index=1, bookmaker="pinnacle", event="KX",
-                          selection="BOS", odds=D("2.25"), stake=D("11.11"), worst_acceptable_odds=D("2.0658"))
+                          selection="BOS", odds=D("2.25"), stake=D("11.11"), worst_acceptable_odds=D("2.0658"), at=T0)
         assert hedges.record(client_order_id="c", opportunity_id="o1", leg_index=1, bookmaker="x", event="x",
-                             selection="x", odds=D(3), stake=D(1), worst_acceptable_odds=None).id == h.id
+                             selection="x", odds=D(3), stake=D(1), worst_acceptable_odds=None, at=T0).id == h.id
     with session_scope(session_factory) as s:
         hedges = HedgeRepository(s)
         assert [x.worst_acceptable_odds for x in hedges.pending()] == [D("2.0658")]

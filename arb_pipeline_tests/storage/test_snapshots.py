@@ -16,7 +16,7 @@ BOOKS = {"orderbooks": [{"ticker": "X", "orderbook_fp": {"yes_dollars": [["0.450
 def test_append_and_between_return_payloads_verbatim(session_factory):
     with session_scope(session_factory) as s:
         repo = SnapshotRepository(s)
-        ids = [repo.append(captured_at=T0 + timedelta(hours=h), source="sim",
+        ids = [repo.append(captured_at=T0 + timedelta(hours=h), source="sim", stored_at=T0,
                            payloads={"kalshi_events.json": EVENTS, "kalshi_orderbooks.json": BOOKS}) for h in range(5)]
     with session_scope(session_factory) as s:
         window = SnapshotRepository(s).between(T0 + timedelta(hours=1), T0 + timedelta(hours=3))
@@ -29,7 +29,7 @@ def test_append_and_between_return_payloads_verbatim(session_factory):
 def test_iter_between_pages_through_ties_in_order(session_factory):
     with session_scope(session_factory) as s:
         repo = SnapshotRepository(s)
-        ids = [repo.append(captured_at=T0, source="sim", payloads={"a.json": {"i": i}}) for i in range(7)]
+        ids = [repo.append(captured_at=T0, source="sim", stored_at=T0, payloads={"a.json": {"i": i}}) for i in range(7)]
     with session_scope(session_factory) as s:
         got = [snap.id for snap in SnapshotRepository(s).iter_between(T0, T0 + timedelta(seconds=1), batch=3)]
     assert got == ids
@@ -37,7 +37,7 @@ def test_iter_between_pages_through_ties_in_order(session_factory):
 
 def test_snapshots_are_append_only(session_factory):
     with session_scope(session_factory) as s:
-        snap_id = SnapshotRepository(s).append(captured_at=T0, source="sim", payloads={"a.json": {}})
+        snap_id = SnapshotRepository(s).append(captured_at=T0, source="sim", stored_at=T0, payloads={"a.json": {}})
     with pytest.raises(AppendOnlyViolation):
         with session_scope(session_factory) as s:
             s.get(Snapshot, snap_id).source = "rewritten"
@@ -50,7 +50,7 @@ def test_snapshots_are_append_only(session_factory):
                                       {"a.json": {"odds": Decimal("1.10")}}])
 def test_bad_payload_names_are_refused(session_factory, payloads):
     with session_scope(session_factory) as s, pytest.raises(ValueError):
-        SnapshotRepository(s).append(captured_at=T0, source="sim", payloads=payloads)
+        SnapshotRepository(s).append(captured_at=T0, source="sim", stored_at=T0, payloads=payloads)
 
 
 def test_append_directory_keeps_the_raw_text(session_factory, tmp_path):
@@ -60,7 +60,7 @@ def test_append_directory_keeps_the_raw_text(session_factory, tmp_path):
     (src / "kalshi_events.json").write_text('{"events": [], "cursor": ""}')
     (src / "odds_basketball_nba.json").write_text(raw)
     with session_scope(session_factory) as s:
-        snap_id = SnapshotRepository(s).append_directory(src, captured_at=T0)
+        snap_id = SnapshotRepository(s).append_directory(src, captured_at=T0, stored_at=T0)
     with session_scope(session_factory) as s:
         stored = SnapshotRepository(s).get(snap_id)
     assert sorted(stored.payloads) == ["kalshi_events.json", "odds_basketball_nba.json"]
@@ -72,7 +72,7 @@ def test_append_directory_takes_capture_time_from_meta(session_factory, tmp_path
     (tmp_path / "meta.json").write_text('{"captured_at": "2026-11-24T05:00:00Z", "source": "sim"}')
     with session_scope(session_factory) as s:
         repo = SnapshotRepository(s)
-        stored = repo.get(repo.append_directory(tmp_path))
+        stored = repo.get(repo.append_directory(tmp_path, stored_at=T0))
         with pytest.raises(ValueError, match="differs"):
-            repo.append_directory(tmp_path, captured_at=T0)
+            repo.append_directory(tmp_path, captured_at=T0, stored_at=T0)
     assert stored.captured_at == T0 + timedelta(hours=5) and stored.source == "sim"

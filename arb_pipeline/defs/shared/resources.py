@@ -137,9 +137,13 @@ class SnapshotStoreResource(dg.ConfigurableResource):
 
     database: AppDatabaseResource
 
-    def append(self, snapshot: Any, payloads: dict[str, Any], *, dedupe: bool = False) -> int:
+    def append(self, snapshot: Any, payloads: dict[str, Any], *, dedupe: bool = False,
+               stored_at: Any = None) -> int:
         """Store one capture; returns its id. With `dedupe`, a capture identical to the latest stored
-        one of the same source (a recorded directory replayed again) returns that one's id instead."""
+        one of the same source (a recorded directory replayed again) returns that one's id instead.
+        `stored_at` (audit only) defaults to the wall clock: this resource is the process's edge."""
+        from datetime import UTC, datetime
+
         from arb_pipeline.storage.repositories import SnapshotRepository
 
         source = snapshot.source or "unknown"
@@ -154,6 +158,7 @@ class SnapshotStoreResource(dg.ConfigurableResource):
                     source=source,
                     payloads=payloads,
                     books_captured_at=snapshot.books_captured_at,
+                    stored_at=stored_at or datetime.now(UTC),
                 )
         _SNAPSHOT_CACHE.put((self.database.effective_url(), snapshot_id), snapshot)
         return snapshot_id

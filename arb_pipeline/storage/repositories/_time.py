@@ -1,12 +1,12 @@
-"""One clock for the storage layer, so a test can see which timestamps a repository writes."""
+"""Time in the storage layer: the caller's, never the wall clock (Money rule 10).
+
+Repositories stamp rows with the `at` their caller passes, so a service running on a replay's clock
+or a test on a fixed date writes exactly the times it decides by, on any calendar day.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def require_aware(value: datetime, what: str) -> datetime:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from arb_pipeline.storage.models import HedgeInstruction
-from arb_pipeline.storage.repositories._time import utcnow
+from arb_pipeline.storage.repositories._time import require_aware
 
 STATUSES = ("pending", "placed", "skipped", "do_not_place")
 
@@ -19,8 +20,8 @@ class HedgeRepository:
 
     def record(self, *, client_order_id: str, opportunity_id: str, leg_index: int, bookmaker: str, event: str,
                selection: str, odds: Decimal, stake: Decimal, worst_acceptable_odds: Decimal | None,
-               status: str = "pending", note: str = "") -> HedgeInstruction:
-        """Insert once per (Kalshi order, sportsbook leg); a repeat returns the stored instruction."""
+               status: str = "pending", note: str = "", at: datetime) -> HedgeInstruction:
+        """Insert once per (Kalshi order, sportsbook leg), created `at`; a repeat returns the stored one."""
         if status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
         existing = self.session.scalars(select(HedgeInstruction).where(
@@ -30,7 +31,7 @@ class HedgeRepository:
         row = HedgeInstruction(client_order_id=client_order_id, opportunity_id=opportunity_id, leg_index=leg_index,
                                bookmaker=bookmaker, event=event, selection=selection, odds=odds, stake=stake,
                                worst_acceptable_odds=worst_acceptable_odds, status=status, note=note,
-                               created_at=utcnow())
+                               created_at=require_aware(at, "at"))
         self.session.add(row)
         self.session.flush()
         return row

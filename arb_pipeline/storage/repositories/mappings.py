@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from arb_pipeline.storage.models import MappingOverride, MarketMapping
-from arb_pipeline.storage.repositories._time import require_aware, utcnow
+from arb_pipeline.storage.repositories._time import require_aware
 
 ACTIONS = ("confirm", "reject", "override")
 
@@ -41,7 +41,8 @@ class MappingRepository:
         return list(self.session.scalars(query.order_by(MarketMapping.kalshi_ticker)))
 
     def add_override(self, *, kalshi_ticker: str, action: str, who: str, why: str,
-                     sportsbook_event_id: str | None = None, outcome: str | None = None) -> MappingOverride:
+                     at: datetime, sportsbook_event_id: str | None = None,
+                     outcome: str | None = None) -> MappingOverride:
         if action not in ACTIONS:
             raise ValueError(f"action must be one of {ACTIONS}, got {action!r}")
         if not who.strip() or not why.strip():
@@ -49,16 +50,16 @@ class MappingRepository:
         if action == "override" and (not sportsbook_event_id or outcome not in ("home", "away", "draw")):
             raise ValueError("an override needs the sportsbook event id and an outcome (home/away/draw)")
         row = MappingOverride(kalshi_ticker=kalshi_ticker, sportsbook_event_id=sportsbook_event_id, outcome=outcome,
-                              action=action, who=who, why=why, created_at=utcnow(), active=True)
+                              action=action, who=who, why=why, created_at=require_aware(at, "at"), active=True)
         self.session.add(row)
         self.session.flush()
         return row
 
-    def revoke_override(self, override_id: int, *, who: str) -> MappingOverride:
+    def revoke_override(self, override_id: int, *, who: str, at: datetime) -> MappingOverride:
         row = self.session.get(MappingOverride, override_id)
         if row is None:
             raise KeyError(f"no mapping override {override_id}")
-        row.active, row.revoked_at, row.revoked_by = False, utcnow(), who
+        row.active, row.revoked_at, row.revoked_by = False, require_aware(at, "at"), who
         self.session.flush()
         return row
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from arb_pipeline.storage.models import OpportunityRecord
-from arb_pipeline.storage.repositories._time import require_aware, utcnow
+from arb_pipeline.storage.repositories._time import require_aware
 
 
 def json_safe(value: Any) -> Any:
@@ -31,14 +31,14 @@ class OpportunityRepository:
         self.session = session
 
     def record(self, *, opportunity_id: str, opportunity_key: str, event_key: str, detected_at: datetime,
-               cost: Decimal, profit: Decimal, payload: dict[str, Any]) -> OpportunityRecord:
-        """Insert the opportunity if new; a repeat (same id) returns the stored row unchanged."""
+               cost: Decimal, profit: Decimal, payload: dict[str, Any], at: datetime) -> OpportunityRecord:
+        """Insert the opportunity (recorded `at`) if new; a repeat (same id) returns the stored row unchanged."""
         row = self.session.get(OpportunityRecord, opportunity_id)
         if row is not None:
             return row
         row = OpportunityRecord(id=opportunity_id, opportunity_key=opportunity_key, event_key=event_key,
                                 detected_at=require_aware(detected_at, "detected_at"), cost=cost, profit=profit,
-                                payload=json_safe(payload), recorded_at=utcnow())
+                                payload=json_safe(payload), recorded_at=require_aware(at, "at"))
         self.session.add(row)
         self.session.flush()
         return row

@@ -1,5 +1,8 @@
 """Orders and fills. The intent row is written and committed before any request is sent.
 
+Every timestamp is the caller's `at` (Money rule 10): the repository never reads the wall clock, so
+a service running on a replay's clock or a test on a fixed date writes the times it decides by.
+
 Exactly-once sending: an order may be sent only by whoever moves it from `intent` to `sent` with
 `claim_for_send` - one conditional UPDATE, so two processes (or a retry after a restart) cannot
 both win. Any other state means the request may have left: reconcile, never send again.
@@ -16,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from arb_pipeline.storage.models import Fill, Order
-from arb_pipeline.storage.repositories._time import require_aware, utcnow
+from arb_pipeline.storage.repositories._time import require_aware
 from arb_pipeline.storage.types import to_money
 
 SIDES = {"bid": "yes", "ask": "no"}  # book side sent → outcome side held (kalshi-api.md §6.1)
@@ -57,11 +60,12 @@ class OrderRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def record_intent(self, intent: OrderIntent) -> tuple[Order, bool]:
-        """Insert the intent, or return the existing row for that client_order_id (created=False)."""
+    def record_intent(self, intent: OrderIntent, *, at: datetime) -> tuple[Order, bool]:
+        """Insert the intent stamped `at` (the caller's clock), or return the existing row for that
+        client_order_id (created=False)."""
         existing = self.by_client_order_id(intent.client_order_id)
         if existing is None:
-            now = utcnow()
+            now = require_aware(at, "at")
             row = Order(
                 client_order_id=intent.client_order_id, opportunity_id=intent.opportunity_id,
                 leg_index=intent.leg_index, mode=intent.mode, ticker=intent.ticker,
@@ -91,9 +95,10 @@ class OrderRepository:
             raise KeyError(f"no order with client_order_id {client_order_id}")
         return row
 
-    def claim_for_send(self, client_order_id: str, at: datetime | None = None) -> bool:
-        """Atomically move intent → sent. True means the caller, and only the caller, may send it."""
-        now = require_aware(at, "at") if at else utcnow()
+    def claim_for_send(self, client_order_id: str, at: datetime) -> bool:
+        """Atomically move intent → sent, stamping `sent_at` = `at`: call it just before the request
+        leaves. True means the caller, and only the caller, may send it."""
+        now = require_aware(at, "at")
         result = self.session.execute(
             update(Order)
             .where(Order.client_order_id == client_order_id, Order.status == "intent")
@@ -119,6 +124,7 @@ class OrderRepository:
         fees: Decimal,
         venue_order_id: str | None = None,
         fill_notional: Decimal | None = None,
+        at: datetime,
     ) -> Order:
         """Record the venue's final answer for an IOC order (filled, partially filled or unfilled)."""
         row = self.require(client_order_id)
@@ -135,23 +141,23 @@ class OrderRepository:
         row.fill_notional = fill_notional if fill_notional is not None else (Decimal(0) if filled == 0 else None)
         row.fees = to_money(fees)
         row.venue_order_id = venue_order_id or row.venue_order_id
-        row.updated_at = utcnow()
+        row.updated_at = require_aware(at, "at")
         self.session.flush()
         return row
 
-    def mark_failed(self, client_order_id: str, error: str) -> Order:
+    def mark_failed(self, client_order_id: str, error: str, *, at: datetime) -> Order:
         """The venue refused the order (nothing can have been placed)."""
-        return self._set_status(client_order_id, "failed", error)
+        return self._set_status(client_order_id, "failed", error, at)
 
-    def mark_unknown(self, client_order_id: str, error: str) -> Order:
+    def mark_unknown(self, client_order_id: str, error: str, *, at: datetime) -> Order:
         """The request may or may not have reached the venue: reconcile by client_order_id."""
-        return self._set_status(client_order_id, "unknown", error)
+        return self._set_status(client_order_id, "unknown", error, at)
 
-    def _set_status(self, client_order_id: str, status: str, error: str) -> Order:
+    def _set_status(self, client_order_id: str, status: str, error: str, at: datetime) -> Order:
         row = self.require(client_order_id)
         if row.status not in OPEN_STATES:
             raise ValueError(f"order {client_order_id} is already final ({row.status})")
-        row.status, row.error, row.updated_at = status, error[:2000], utcnow()
+        row.status, row.error, row.updated_at = status, error[:2000], require_aware(at, "at")
         self.session.flush()
         return row
 

@@ -20,7 +20,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from arb_pipeline.storage.models import Snapshot, SnapshotPayload
-from arb_pipeline.storage.repositories._time import require_aware, utcnow
+from arb_pipeline.storage.repositories._time import require_aware
 
 META_FILE = "meta.json"  # the name `arb_pipeline.connectors.snapshot` reads the capture time from
 
@@ -95,8 +95,10 @@ class SnapshotRepository:
         source: str,
         payloads: Mapping[str, str | bytes | Any],
         books_captured_at: datetime | None = None,
+        stored_at: datetime,
     ) -> int:
-        """Store one scan's payloads (file name → raw JSON text, or plain JSON data); returns the id."""
+        """Store one scan's payloads (file name → raw JSON text, or plain JSON data); returns the id.
+        `stored_at` is when the caller wrote it (an audit stamp: the caller's clock, never read here)."""
         captured = require_aware(captured_at, "captured_at")
         if not source:
             raise ValueError("source is required (where the snapshot came from)")
@@ -107,15 +109,15 @@ class SnapshotRepository:
             captured_at=captured,
             source=source,
             books_captured_at=require_aware(books_captured_at, "books_captured_at") if books_captured_at else None,
-            stored_at=utcnow(),
+            stored_at=require_aware(stored_at, "stored_at"),
             payloads=[SnapshotPayload(name=name, body=body) for name, body in bodies.items()],
         )
         self.session.add(row)
         self.session.flush()
         return row.id
 
-    def append_directory(self, directory: Path, *, captured_at: datetime | None = None, source: str | None = None,
-                         books_captured_at: datetime | None = None) -> int:
+    def append_directory(self, directory: Path, *, stored_at: datetime, captured_at: datetime | None = None,
+                         source: str | None = None, books_captured_at: datetime | None = None) -> int:
         """Store every `*.json` file of a snapshot directory verbatim (each must be valid JSON).
 
         The capture time defaults to the directory's `meta.json` `captured_at`; a different explicit
@@ -137,7 +139,7 @@ class SnapshotRepository:
         if captured_at is None:
             raise ValueError(f"{directory}: no meta.json captured_at; pass captured_at")
         return self.append(captured_at=captured_at, source=source or str(directory), payloads=payloads,
-                           books_captured_at=books_captured_at)
+                           books_captured_at=books_captured_at, stored_at=stored_at)
 
     def get(self, snapshot_id: int) -> StoredSnapshot | None:
         row = self.session.get(Snapshot, snapshot_id)
