@@ -19,11 +19,54 @@ from enum import StrEnum
 
 
 class Outcome(StrEnum):
-    """The structural outcome of a game a contract or a bet pays on (never a team *name*)."""
+    """The structural outcome of a game a contract or a bet pays on (never a team *name*).
+
+    Game winner: home / away / draw. A line (spread or total) splits the game's result at a point:
+    for a spread the quantity is the home margin, so `HOME` means "home covers" (margin above the
+    point) and `AWAY` "away covers"; for a total `OVER` / `UNDER`. `PUSH` is the result landing
+    exactly on a whole-number point, where sportsbooks refund the stake (see `arb.lines`).
+    """
 
     HOME = "home"
     AWAY = "away"
     DRAW = "draw"
+    OVER = "over"
+    UNDER = "under"
+    PUSH = "push"
+
+
+SPREADS, TOTALS = "spreads", "totals"  # sportsbook market keys of the two line markets
+_LINE_SIDES = {SPREADS: (Outcome.HOME, Outcome.AWAY), TOTALS: (Outcome.OVER, Outcome.UNDER)}
+
+
+def line_position(market: str, outcome: str, point: Decimal) -> tuple[Outcome, Decimal]:
+    """Where a sportsbook spread/total selection sits on its line: (side, point on the line's axis).
+
+    One axis per line so that both venues' instruments compare exactly: a total's axis is the total
+    score; a spread's is the **home margin** (home − away). "Home −3.5" covers when the margin is above
+    3.5 → (HOME, 3.5); "Away +3.5" covers when it is below 3.5 → (AWAY, 3.5): the two sides of one
+    line share its point. Over/Under t → (OVER, t) / (UNDER, t). The side above the point is HOME /
+    OVER, the one below AWAY / UNDER; a result exactly on a whole-number point is a push.
+    """
+    sides = _LINE_SIDES.get(market)
+    if sides is None:
+        raise ValueError(f"market {market!r} is not a line market ({SPREADS} or {TOTALS})")
+    side = Outcome(outcome)
+    if side not in sides:
+        raise ValueError(f"outcome {outcome!r} is not a side of a {market} line ({sides[0].value}/{sides[1].value})")
+    if not isinstance(point, Decimal) or not point.is_finite():
+        raise ValueError(f"{market} {outcome}: point must be a finite Decimal, got {point!r}")
+    if market == SPREADS and side is Outcome.HOME:
+        return side, -point if point else abs(point)  # a pick'em line is 0, never "-0"
+    return side, point
+
+
+def line_sides(market: str) -> tuple[Outcome, Outcome]:
+    """(side above the point, side below it) of a line market: (HOME, AWAY) or (OVER, UNDER)."""
+    try:
+        return _LINE_SIDES[market]
+    except KeyError:
+        raise ValueError(f"market {market!r} is not a line market ({SPREADS} or {TOTALS})") from None
 
 
 class ContractSide(StrEnum):
@@ -101,6 +144,24 @@ class Milestone:
     primary_event_tickers: tuple[str, ...]
     details: Mapping[str, object] = field(default_factory=dict)
     end_date: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StructuredTarget:
+    """A Kalshi structured target (`GET /structured_targets/{id}`): the team or player a market's
+    `custom_strike` and a milestone's `details.home_team_id` / `away_team_id` point to.
+
+    Kalshi's own identity for a participant; resolution maps it to a catalogue team by its confirmed
+    id, its source ids or its exact name, never by similarity.
+    """
+
+    id: str
+    name: str
+    type: str
+    details: Mapping[str, object] = field(default_factory=dict)
+    source_id: str | None = None
+    source_ids: Mapping[str, str] = field(default_factory=dict)
+    last_updated: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +243,7 @@ class MarketSnapshot:
     exchange: ExchangeStatus = field(default_factory=ExchangeStatus)
     books_captured_at: datetime | None = None  # when the order books were fetched (else captured_at)
     source: str = ""  # where it came from: a directory, "simulator", "kalshi+the-odds-api", ...
+    structured_targets: Mapping[str, StructuredTarget] = field(default_factory=dict)  # by target id
 
     @property
     def markets(self) -> tuple[KalshiMarket, ...]:

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     kalshi_series: str = Field(
         "KXNFLGAME,KXNBAGAME,KXNHLGAME,KXMLBGAME,KXEPLGAME", alias="KALSHI_SERIES"
     )  # game-winner series scanned, comma-separated
+    # Structured targets (teams/players) change rarely: cache them per venue this long (seconds).
+    kalshi_targets_ttl_s: float = Field(21600.0, alias="KALSHI_TARGETS_TTL_S", gt=0)
 
     # --- sportsbook odds -------------------------------------------------------------------------
     odds_provider: str = Field("the_odds_api", alias="ODDS_PROVIDER")

@@ -7,6 +7,8 @@ Layout (every file is the venue's response body, byte-for-byte the JSON it sent)
     odds_<sport_key>.json        The Odds API GET /v4/sports/{sport}/odds, decimal or American (>= 1)
     kalshi_series.json           {"series": [Series, ...]}  for fee_type / fee_multiplier    (optional)
     kalshi_exchange_status.json  GET /exchange/status                                        (optional)
+    kalshi_structured_targets.json  GET /structured_targets?ids=... : the teams/players the events'
+                                 custom_strike and milestone ids name (resolution needs them) (optional)
     meta.json                    {"captured_at": RFC 3339, "source": ..., "odds_fetched_at"?,
                                   "books_captured_at"?, "odds_format"?: "decimal" | "american" |
                                   {sport_key: format}}  (else each odds file's format is detected)
@@ -52,9 +54,10 @@ EVENTS_FILE = "kalshi_events.json"
 ORDERBOOKS_FILE = "kalshi_orderbooks.json"
 SERIES_FILE = "kalshi_series.json"
 EXCHANGE_FILE = "kalshi_exchange_status.json"
+TARGETS_FILE = "kalshi_structured_targets.json"
 META_FILE = "meta.json"
 _ODDS_FILE_RE = re.compile(r"^odds_(?P<sport>[a-z0-9_]+)\.json$")
-_FIXED_FILES = (EVENTS_FILE, ORDERBOOKS_FILE, SERIES_FILE, EXCHANGE_FILE, META_FILE)
+_FIXED_FILES = (EVENTS_FILE, ORDERBOOKS_FILE, SERIES_FILE, EXCHANGE_FILE, TARGETS_FILE, META_FILE)
 
 
 class SnapshotError(ValueError):
@@ -233,6 +236,7 @@ def _parse(files: _Files, meta: SnapshotMeta) -> SnapshotLoad:
         parse_orderbooks_response,
         parse_series,
     )
+    from arb_pipeline.connectors.kalshi.targets import parse_structured_targets_response
 
     problems: list[NormalizeProblem] = []
     events, milestones, cursor = _kalshi(files, EVENTS_FILE, parse_events_response, files.object(EVENTS_FILE))
@@ -255,6 +259,9 @@ def _parse(files: _Files, meta: SnapshotMeta) -> SnapshotLoad:
     exchange = ExchangeStatus()
     if files.has(EXCHANGE_FILE):
         exchange = _kalshi(files, EXCHANGE_FILE, parse_exchange_status, files.object(EXCHANGE_FILE))
+    targets = {}
+    if files.has(TARGETS_FILE):
+        targets, _ = _kalshi(files, TARGETS_FILE, parse_structured_targets_response, files.object(TARGETS_FILE))
 
     recorded = _recorded_odds(files, meta)
     if not recorded:
@@ -275,7 +282,7 @@ def _parse(files: _Files, meta: SnapshotMeta) -> SnapshotLoad:
     snapshot = MarketSnapshot(
         captured_at=meta.captured_at, events=tuple(events), milestones=tuple(milestones), orderbooks=orderbooks,
         quotes=tuple(quotes), series_fees=series_fees, exchange=exchange,
-        books_captured_at=meta.books_captured_at, source=meta.source,
+        books_captured_at=meta.books_captured_at, source=meta.source, structured_targets=targets,
     )
     return SnapshotLoad(snapshot=snapshot, problems=tuple(problems), ignored_markets=ignored)
 
@@ -362,6 +369,7 @@ def write_snapshot(
     meta: Mapping[str, Any],
     series_payload: Mapping[str, Any] | None = None,
     exchange_payload: Mapping[str, Any] | None = None,
+    targets_payload: Mapping[str, Any] | None = None,
     overwrite: bool = False,
 ) -> Path:
     """Record one scan's raw responses as a snapshot directory that `load_snapshot` reads back.
@@ -395,6 +403,8 @@ def write_snapshot(
         files[SERIES_FILE] = series_payload
     if exchange_payload is not None:
         files[EXCHANGE_FILE] = exchange_payload
+    if targets_payload is not None:
+        files[TARGETS_FILE] = targets_payload
     texts = {name: dumps_exact(payload) for name, payload in files.items()}  # fail before touching disk
     texts[META_FILE] = dumps_exact(meta_out)
 

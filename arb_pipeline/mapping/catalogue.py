@@ -8,8 +8,13 @@ field names the file and the team, and an alias shared by two teams of one leagu
 both (it would make matching ambiguous).
 
 Kalshi codes and labels in the data files are best knowledge and must be confirmed against live
-markets (see the header of each file). A wrong entry can only make a market *unresolved* (the
-ticker, label and rules cross-checks disagree); it cannot silently map YES to the wrong team.
+markets (see the header of each file). They are cross-checks only: a game is matched on Kalshi's
+own identifiers (milestone and structured targets), so a wrong code or label can only make a market
+*unresolved*; it can never create a match or map YES to the wrong team.
+
+Individual sports (`kind: individual`: tennis, MMA) have an open roster: a player the file does not
+list is still identified by the exact (normalised) full name both venues use, and the file only
+adds aliases for names the venues spell differently.
 """
 
 from __future__ import annotations
@@ -28,10 +33,16 @@ from arb_pipeline.mapping.normalize import normalize_name
 T = TypeVar("T")
 DATA_DIR = Path(__file__).with_name("data")
 _CODE_RE = re.compile(r"^[A-Z0-9]{1,8}$")
+_SERIES_RE = re.compile(r"^[A-Z0-9]{2,40}$")
 _TEAM_REQUIRED = ("id", "full_name", "city", "nickname", "kalshi_code", "kalshi_label", "aliases", "previous_names")
-_TEAM_OPTIONAL = ("note", "kalshi_target_ids")
+_TEAM_OPTIONAL = ("note", "kalshi_target_ids", "target_source_ids")
+_PLAYER_REQUIRED = ("id", "full_name", "aliases")
+_PLAYER_OPTIONAL = ("note", "kalshi_target_ids", "target_source_ids", "kalshi_code", "kalshi_label", "previous_names")
 _LEAGUE_REQUIRED = ("league", "sport_key", "kalshi_series", "three_way", "milestone_type", "teams")
-_LEAGUE_OPTIONAL = ("season",)
+_LEAGUE_OPTIONAL = ("season", "kind", "sport_key_prefixes", "kalshi_spread_series", "kalshi_total_series",
+                    "target_type", "note")
+TEAM, INDIVIDUAL = "team", "individual"
+GAME, SPREAD, TOTAL = "game", "spread", "total"  # what a Kalshi series lists: winners, spreads, totals
 
 
 class CatalogueError(ValueError):
@@ -53,10 +64,11 @@ class Team:
     previous_names: tuple[str, ...]
     note: str = ""
     kalshi_target_ids: tuple[str, ...] = ()  # Kalshi structured-target UUIDs, once confirmed
+    target_source_ids: tuple[str, ...] = ()  # a target's `source_id(s)` values (e.g. Sportradar), once confirmed
 
     def names(self) -> tuple[str, ...]:
         """Every string that identifies this team in its league (the city alone is not one)."""
-        return (
+        return tuple(name for name in (
             self.full_name,
             self.nickname,
             self.kalshi_code,
@@ -64,7 +76,7 @@ class Team:
             self.id,
             *self.aliases,
             *self.previous_names,
-        )
+        ) if name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,25 +91,40 @@ class LeagueCatalogue:
     teams: tuple[Team, ...]
     season: str = ""
     source: str = ""
+    kind: str = TEAM  # "team" or "individual" (open roster of players, no home advantage)
+    sport_key_prefixes: tuple[str, ...] = ()  # e.g. "tennis_atp_": one Odds API key per tournament
+    spread_series: str = ""  # Kalshi spread series of this league's games ("" = none confirmed)
+    total_series: str = ""
+    target_type: str = ""  # structured-target `type` of a participant; default "<sport>_team"
+    note: str = ""
     _by_id: dict[str, Team] = field(init=False, repr=False, compare=False)
     _by_code: dict[str, Team] = field(init=False, repr=False, compare=False)
     _by_alias: dict[str, Team] = field(init=False, repr=False, compare=False)
     _by_target: dict[str, Team] = field(init=False, repr=False, compare=False)
     _by_alt_code: dict[str, Team] = field(init=False, repr=False, compare=False)
+    _by_source: dict[str, Team] = field(init=False, repr=False, compare=False)
     _memo: dict[object, object] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if self.kind not in (TEAM, INDIVIDUAL):
+            raise CatalogueError(f"{self.source or self.code}: kind must be {TEAM!r} or {INDIVIDUAL!r}, got {self.kind!r}")
+        if not self.target_type:
+            object.__setattr__(self, "target_type", f"{self.milestone_type.split('_')[0]}_team")
         by_id: dict[str, Team] = {}
         by_code: dict[str, Team] = {}
         by_alias: dict[str, Team] = {}
         by_target: dict[str, Team] = {}
         by_alt_code: dict[str, Team] = {}
+        by_source: dict[str, Team] = {}
         where = self.source or self.code
         for team in self.teams:
             _claim(by_id, team.id, team, f"{where}: team id {team.id!r}")
-            _claim(by_code, team.kalshi_code, team, f"{where}: kalshi_code {team.kalshi_code!r}")
+            if team.kalshi_code:
+                _claim(by_code, team.kalshi_code, team, f"{where}: kalshi_code {team.kalshi_code!r}")
             for target in team.kalshi_target_ids:
                 _claim(by_target, target, team, f"{where}: kalshi_target_id {target!r}")
+            for source_id in team.target_source_ids:
+                _claim(by_source, source_id, team, f"{where}: target_source_id {source_id!r}")
             for name in (*team.aliases, *team.previous_names):
                 if _CODE_RE.match(name) and len(name) >= 2:
                     _claim(by_alt_code, name, team, f"{where}: code-like alias {name!r}")
@@ -113,7 +140,24 @@ class LeagueCatalogue:
         object.__setattr__(self, "_by_code", by_code)
         object.__setattr__(self, "_by_alias", by_alias)
         object.__setattr__(self, "_by_target", by_target)
+        object.__setattr__(self, "_by_source", by_source)
         object.__setattr__(self, "_memo", {})
+
+    @property
+    def individual(self) -> bool:
+        """Players, not teams: open roster, and home/away is only the books' listing order."""
+        return self.kind == INDIVIDUAL
+
+    def series_kind(self, series_ticker: str) -> str | None:
+        """GAME, SPREAD or TOTAL when `series_ticker` is one of this league's series, else None."""
+        return {self.kalshi_series: GAME, self.spread_series: SPREAD, self.total_series: TOTAL}.get(
+            series_ticker) if series_ticker else None
+
+    def all_series(self) -> tuple[str, ...]:
+        return tuple(s for s in (self.kalshi_series, self.spread_series, self.total_series) if s)
+
+    def matches_sport_key(self, sport_key: str) -> bool:
+        return sport_key == self.sport_key or any(sport_key.startswith(p) for p in self.sport_key_prefixes)
 
     def team(self, team_id: str) -> Team:
         try:
@@ -133,6 +177,29 @@ class LeagueCatalogue:
 
     def by_target_id(self, target_id: str) -> Team | None:
         return self._by_target.get(target_id)
+
+    def by_source_id(self, source_id: str) -> Team | None:
+        return self._by_source.get(source_id)
+
+    def player(self, name: str) -> Team | None:
+        """Individual leagues: the listed player, or one identified by the exact normalised full name.
+
+        Why exact: two spellings of one player that normalisation does not merge ("Felix" vs
+        "Félix" merges; "F. Auger-Aliassime" does not) stay two ids, so the match fails (unresolved)
+        instead of guessing; the fix is an alias in the data file.
+        """
+        if not self.individual:
+            return self.lookup(name)
+        listed = self.lookup(name)
+        if listed is not None:
+            return listed
+        key = normalize_name(name)
+        if not key:
+            return None
+        return self.memo(("player", key), lambda: Team(
+            id=f"{self.code}-{key.replace(' ', '-')}", league=self.code, full_name=name.strip(), city="",
+            nickname="", kalshi_code="", kalshi_label="", aliases=(), previous_names=(),
+            note="not in the catalogue: identified by exact full name"))
 
     def lookup(self, name: str) -> Team | None:
         """Exact lookup of any known spelling (after normalisation); None when unknown. Never fuzzy."""
@@ -167,7 +234,7 @@ class Catalogue:
     _by_sport_key: dict[str, LeagueCatalogue] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_by_series", {lg.kalshi_series: lg for lg in self.leagues.values()})
+        object.__setattr__(self, "_by_series", {s: lg for lg in self.leagues.values() for s in lg.all_series()})
         object.__setattr__(self, "_by_sport_key", {lg.sport_key: lg for lg in self.leagues.values()})
 
     def league(self, code: str) -> LeagueCatalogue:
@@ -178,10 +245,22 @@ class Catalogue:
             raise CatalogueError(f"unknown league {code!r}; the catalogue has: {known}") from None
 
     def by_series(self, series_ticker: str) -> LeagueCatalogue | None:
+        """The league of any of its series (game winner, spread or total)."""
         return self._by_series.get(series_ticker)
 
+    def market_series(self, series_ticker: str) -> tuple[LeagueCatalogue, str] | None:
+        """(league, GAME | SPREAD | TOTAL) of a Kalshi series, or None when the catalogue has no such series."""
+        league = self._by_series.get(series_ticker)
+        kind = league.series_kind(series_ticker) if league else None
+        return (league, kind) if league and kind else None
+
     def by_sport_key(self, sport_key: str) -> LeagueCatalogue | None:
-        return self._by_sport_key.get(sport_key)
+        """The league of an Odds API sport key: exact key first, then a league's key prefix (tennis)."""
+        exact = self._by_sport_key.get(sport_key)
+        if exact is not None:
+            return exact
+        found = [lg for lg in self.leagues.values() if lg.matches_sport_key(sport_key)]
+        return found[0] if len(found) == 1 else None
 
     def team(self, team_id: str) -> Team:
         """A team by its canonical id, in any league (ids are prefixed by league code)."""
@@ -217,8 +296,13 @@ def catalogue_from_leagues(leagues: Iterable[LeagueCatalogue]) -> Catalogue:
     by_code: dict[str, LeagueCatalogue] = {}
     for lg in leagues:
         for other in by_code.values():
-            if other.code == lg.code or other.kalshi_series == lg.kalshi_series or other.sport_key == lg.sport_key:
-                raise CatalogueError(f"{lg.source}: league {lg.code} clashes with {other.source} ({other.code})")
+            shared = set(other.all_series()) & set(lg.all_series())
+            prefixes = [p for p in lg.sport_key_prefixes if other.matches_sport_key(p) or any(
+                q.startswith(p) or p.startswith(q) for q in other.sport_key_prefixes)]
+            if other.code == lg.code or shared or other.sport_key == lg.sport_key or prefixes:
+                what = (f"series {sorted(shared)}" if shared else f"sport key prefixes {prefixes}" if prefixes
+                        else "code or sport key")
+                raise CatalogueError(f"{lg.source}: league {lg.code} clashes with {other.source} ({other.code}): {what}")
         by_code[lg.code] = lg
     return Catalogue(leagues=by_code)
 
@@ -241,44 +325,75 @@ def league_from_dict(raw: object, *, source: str) -> LeagueCatalogue:
     three_way = raw["three_way"]
     if not isinstance(three_way, bool):
         raise CatalogueError(f"{source}: 'three_way' must be true or false, got {three_way!r}")
+    kind = raw.get("kind", TEAM)
+    if kind not in (TEAM, INDIVIDUAL):
+        raise CatalogueError(f"{source}: 'kind' must be {TEAM!r} or {INDIVIDUAL!r}, got {kind!r}")
     teams_raw = raw["teams"]
     if not isinstance(teams_raw, list) or not teams_raw:
         raise CatalogueError(f"{source}: 'teams' must be a non-empty list")
-    teams = tuple(_team(item, code, source, index) for index, item in enumerate(teams_raw, start=1))
+    teams = tuple(_team(item, code, source, index, individual=kind == INDIVIDUAL)
+                  for index, item in enumerate(teams_raw, start=1))
+    series = {key: _series(raw, key, source) for key in ("kalshi_series", "kalshi_spread_series", "kalshi_total_series")}
+    if not series["kalshi_series"]:
+        raise CatalogueError(f"{source}: field 'kalshi_series' must be a non-empty string")
     return LeagueCatalogue(
         code=code,
         sport_key=_text(raw, "sport_key", source),
-        kalshi_series=_text(raw, "kalshi_series", source),
+        kalshi_series=series["kalshi_series"],
         three_way=three_way,
         milestone_type=_text(raw, "milestone_type", source),
         teams=teams,
         season=str(raw.get("season", "")),
         source=source,
+        kind=kind,
+        sport_key_prefixes=_texts(raw, "sport_key_prefixes", source) if "sport_key_prefixes" in raw else (),
+        spread_series=series["kalshi_spread_series"],
+        total_series=series["kalshi_total_series"],
+        target_type=_text(raw, "target_type", source) if "target_type" in raw else "",
+        note=str(raw.get("note", "")),
     )
 
 
-def _team(item: object, league: str, source: str, index: int) -> Team:
-    label = f"{source}: team #{index}"
+def _series(raw: dict, key: str, where: str) -> str:
+    """An optional Kalshi series ticker ("" when absent or empty: not confirmed for this league)."""
+    value = raw.get(key)
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str) or not _SERIES_RE.match(value.strip()):
+        raise CatalogueError(f"{where}: {key} {value!r} must be a Kalshi series ticker (upper-case letters/digits)")
+    return value.strip()
+
+
+def _team(item: object, league: str, source: str, index: int, *, individual: bool = False) -> Team:
+    label = f"{source}: {'player' if individual else 'team'} #{index}"
     if not isinstance(item, dict):
         raise CatalogueError(f"{label}: expected a mapping, got {type(item).__name__}")
     if isinstance(item.get("id"), str):
         label = f"{label} ({item['id']})"
-    _check_keys(item, _TEAM_REQUIRED, _TEAM_OPTIONAL, label)
-    code = _text(item, "kalshi_code", label)
-    if not _CODE_RE.match(code):
+    if individual:
+        _check_keys(item, _PLAYER_REQUIRED, _PLAYER_OPTIONAL, label)
+    else:
+        _check_keys(item, _TEAM_REQUIRED, _TEAM_OPTIONAL, label)
+    code = _text(item, "kalshi_code", label) if not individual or item.get("kalshi_code") else ""
+    if code and not _CODE_RE.match(code):
         raise CatalogueError(f"{label}: kalshi_code {code!r} must be 1-8 upper-case letters or digits")
+
+    def optional(key: str) -> tuple[str, ...]:
+        return _texts(item, key, label) if key in item else ()
+
     return Team(
         id=_text(item, "id", label),
         league=league,
         full_name=_text(item, "full_name", label),
-        city=_text(item, "city", label),
-        nickname=_text(item, "nickname", label),
+        city="" if individual else _text(item, "city", label),
+        nickname="" if individual else _text(item, "nickname", label),
         kalshi_code=code,
-        kalshi_label=_text(item, "kalshi_label", label),
+        kalshi_label=_text(item, "kalshi_label", label) if not individual or item.get("kalshi_label") else "",
         aliases=_texts(item, "aliases", label),
-        previous_names=_texts(item, "previous_names", label),
+        previous_names=optional("previous_names"),
         note=str(item.get("note", "")),
-        kalshi_target_ids=_texts(item, "kalshi_target_ids", label) if "kalshi_target_ids" in item else (),
+        kalshi_target_ids=optional("kalshi_target_ids"),
+        target_source_ids=optional("target_source_ids"),
     )
 
 

@@ -13,8 +13,13 @@ from datetime import datetime
 from decimal import Decimal
 
 from arb_pipeline.domain import KalshiMarket, Outcome
-from arb_pipeline.mapping.orientation import check_orientation, consensus_probabilities, yes_mid
-from arb_pipeline.mapping.results import ResolvedMarket
+from arb_pipeline.mapping.orientation import (
+    check_orientation,
+    consensus_probabilities,
+    line_consensus,
+    yes_mid,
+)
+from arb_pipeline.mapping.results import ResolvedLine, ResolvedMarket
 from arb_pipeline.mapping.rules import ResolverConfig
 from arb_pipeline.mapping.sportsbook import SportsbookGame
 
@@ -27,6 +32,7 @@ class GuardContext:
         self.config = config
         self.prices = prices
         self._consensus: dict[str, dict[Outcome, float]] = {}
+        self._line_consensus: dict[tuple[str, str, Outcome, Decimal], float | None] = {}
 
     def consensus(self, game: SportsbookGame) -> dict[Outcome, float]:
         cached = self._consensus.get(game.event_id)
@@ -38,7 +44,21 @@ class GuardContext:
 
     def check(self, market: KalshiMarket, game: SportsbookGame, outcome: Outcome,
               kalshi_start: datetime | None) -> tuple[list[str], float | None, float | None]:
-        """Guards for one mapped market, plus the YES price and fair probability they used."""
+        """Guards for one mapped winner market, plus the YES price and fair probability they used."""
+        return self._check(market, game, kalshi_start, self.consensus(game).get(outcome), "sportsbook consensus")
+
+    def check_line(self, market: KalshiMarket, game: SportsbookGame, book_market: str, side: Outcome,
+                   point: Decimal, kalshi_start: datetime | None) -> tuple[list[str], float | None, float | None]:
+        """Guards for one mapped spread/total market: the orientation check compares its YES price with
+        the books' consensus of the same side at exactly the same point."""
+        key = (game.event_id, book_market, side, point)
+        if key not in self._line_consensus:
+            self._line_consensus[key] = line_consensus(game.line_quotes, book_market, side, point)
+        return self._check(market, game, kalshi_start, self._line_consensus[key],
+                           f"sportsbook {book_market} line at this point")
+
+    def _check(self, market: KalshiMarket, game: SportsbookGame, kalshi_start: datetime | None,
+               fair: float | None, consensus_name: str) -> tuple[list[str], float | None, float | None]:
         guards: list[str] = []
         if market.status != "active":
             guards.append(f"market status is {market.status!r}, not 'active'")
@@ -49,11 +69,27 @@ class GuardContext:
         price = self.prices.get(market.ticker)
         if price is None:
             price = yes_mid(market)
-        fair = self.consensus(game).get(outcome)
         result = check_orientation(price, fair, self.config.orientation_margin)
         if result.inverted or (result.reason and self.config.require_orientation_check):
-            guards.append(result.reason or "")
+            reason = result.reason or ""
+            guards.append(reason.replace("sportsbook consensus", consensus_name) if fair is None else reason)
         return guards, result.yes_price, result.fair_probability
+
+
+def flag_duplicate_lines(rows: list[ResolvedLine]) -> list[ResolvedLine]:
+    """Several Kalshi markets on one side of one sportsbook line at one point are all excluded."""
+    claims: dict[tuple[str, str, Outcome, Decimal], list[int]] = {}
+    for i, row in enumerate(rows):
+        claims.setdefault((row.sportsbook_event_id, row.book_market, row.yes_outcome, row.point), []).append(i)
+    out = list(rows)
+    for (event_id, market, side, point), indexes in claims.items():
+        if len(indexes) > 1:
+            tickers = sorted(rows[i].kalshi_market for i in indexes)
+            reason = (f"duplicate mapping: sportsbook event {event_id} {market} {side.value} at {point} is mapped "
+                      f"from {len(tickers)} Kalshi markets {tickers}; all excluded")
+            for i in indexes:
+                out[i] = replace(out[i], tradable=False, guards=(*out[i].guards, reason))
+    return out
 
 
 def flag_duplicates(rows: list[ResolvedMarket], weak: Set[int] = frozenset()) -> list[ResolvedMarket]:

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from arb_pipeline.domain import KalshiMarket, Outcome, SportsbookQuote
+from arb_pipeline.domain import KalshiMarket, Outcome, SportsbookQuote, line_position, line_sides
 
 _OUTCOMES = {o.value: o for o in Outcome}
 
@@ -52,6 +52,42 @@ def consensus_probabilities(quotes: Iterable[SportsbookQuote], outcomes: frozens
             sums[o] += (1.0 / d) / total
         books += 1
     return {o: s / books for o, s in sums.items()} if books else {}
+
+
+def line_consensus(quotes: Iterable[SportsbookQuote], market: str, side: Outcome, point: Decimal) -> float | None:
+    """Mean multiplicative de-vigged probability of `side` of the `market` line at exactly `point`
+    (on the line's axis, `domain.line_position`), over books quoting both sides there; None if none.
+
+    For a whole-number point this is the probability *given no push* (books refund a push); the
+    orientation guard only needs to tell the two sides apart, which it still does.
+    """
+    above, below = line_sides(market)
+    wanted = {above, below}
+    per_book: dict[str, dict[Outcome, SportsbookQuote]] = {}
+    for q in quotes:
+        if q.market != market or q.point is None:
+            continue
+        try:
+            at, where = line_position(q.market, q.outcome, q.point)
+        except ValueError:
+            continue
+        if where != point or at not in wanted:
+            continue
+        book = per_book.setdefault(q.bookmaker, {})
+        kept = book.get(at)
+        if kept is None or q.last_update >= kept.last_update:
+            book[at] = q
+    total_p, books = 0.0, 0
+    for prices in per_book.values():
+        if prices.keys() != wanted:
+            continue
+        odds = {o: float(q.decimal_odds) for o, q in prices.items()}
+        if any(d <= 1.0 for d in odds.values()):
+            continue
+        booksum = sum(1.0 / d for d in odds.values())
+        total_p += (1.0 / odds[side]) / booksum
+        books += 1
+    return total_p / books if books else None
 
 
 def yes_mid(market: KalshiMarket) -> Decimal | None:

@@ -1,10 +1,13 @@
-"""Resolve each Kalshi game market to one sportsbook game and the outcome its YES side backs.
+"""Resolve each Kalshi game market to one sportsbook game and what its YES side backs.
 
-Why this shape: every Kalshi market ends up in exactly one place, either a `ResolvedMarket` row or an
-`Unresolved` item with the reason, so nothing is silently dropped. A row is produced only when the
-league, BOTH teams (by catalogue identity) and the start time (UTC, within a tolerance) agree, or a
-human override says so. Markets are mapped to outcomes by their own team (ticker code + yes_sub_title
-+ rules_primary), never by the order they arrive in. Guards then decide tradability.
+Why this shape: every Kalshi market ends up in exactly one place — a `ResolvedMarket` row (winner
+markets), a `ResolvedLine` row (spread and total markets) or an `Unresolved` item with the reason —
+so nothing is silently dropped. A row is produced only when Kalshi's identifiers (the event's
+milestone start and home/away structured targets, each market's `custom_strike` target) establish
+the league, BOTH teams and the start time, and a sportsbook game agrees on all three (UTC, within a
+tolerance), or a human override says so. Ticker codes, `yes_sub_title` and `rules_primary` are
+cross-checks that can only block. Markets are mapped to outcomes by their own team, never by the
+order they arrive in. Guards then decide tradability.
 
 Linear time: sportsbook games are indexed by (league, team pair) and start time, so 10,000 markets
 against 10,000 games resolve in a fraction of a second.
@@ -17,23 +20,41 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime
 from decimal import Decimal
 
-from arb_pipeline.domain import KalshiEvent, KalshiMarket, Milestone, Outcome, SportsbookQuote
-from arb_pipeline.mapping.catalogue import Catalogue, LeagueCatalogue, load_catalogue
-from arb_pipeline.mapping.guards import GuardContext, flag_duplicates
+from arb_pipeline.domain import (
+    SPREADS,
+    TOTALS,
+    KalshiEvent,
+    KalshiMarket,
+    Milestone,
+    Outcome,
+    SportsbookQuote,
+    StructuredTarget,
+)
+from arb_pipeline.mapping.catalogue import GAME, TOTAL, Catalogue, LeagueCatalogue, load_catalogue
+from arb_pipeline.mapping.guards import GuardContext, flag_duplicate_lines, flag_duplicates
+from arb_pipeline.mapping.lines import LineSide, line_market_side
 from arb_pipeline.mapping.manual_overrides import Override, OverrideAction, OverrideSet
-from arb_pipeline.mapping.results import MatchMethod, Resolution, ResolvedMarket, Unresolved, UnresolvedKind
+from arb_pipeline.mapping.results import (
+    MatchMethod,
+    Resolution,
+    ResolvedLine,
+    ResolvedMarket,
+    Unresolved,
+    UnresolvedKind,
+)
 from arb_pipeline.mapping.rules import (
     MarketSide,
+    Participants,
     ResolverConfig,
     RuleError,
     TeamLookup,
     market_side,
-    milestone_for,
-    milestone_home_away,
+    participants,
     require_aware,
+    rules_date,
     ticker_date_matches,
     ticker_start,
     zone,
@@ -41,7 +62,6 @@ from arb_pipeline.mapping.rules import (
 from arb_pipeline.mapping.sportsbook import GameIndex, SportsbookGame, group_games
 from arb_pipeline.mapping.tickers import EventTicker, TickerError, parse_event_ticker, split_team_codes
 
-_HALF_DAY = timedelta(hours=12)
 _TIME_CHANGED = "start time changed/postponed"
 
 
@@ -73,6 +93,7 @@ class _Scan:
     guard: GuardContext
     rows: list[ResolvedMarket] = field(default_factory=list)
     weak_rows: set[int] = field(default_factory=set)
+    lines: list[ResolvedLine] = field(default_factory=list)
     unresolved: list[Unresolved] = field(default_factory=list)
 
     def miss(self, kind: UnresolvedKind, item_id: str, reason: str, candidates: Sequence[Mapping[str, object]] = ()) -> None:
@@ -80,10 +101,15 @@ class _Scan:
 
     # -- events -------------------------------------------------------------------------------------
     def event(self, event: KalshiEvent) -> None:
+        found = self.catalogue.market_series(event.series_ticker)
+        kind = found[1] if found else GAME
         pending: list[KalshiMarket] = []
         for market in event.markets:
             o = self.overrides.by_market.get(market.ticker)
-            if o is not None and o.action is OverrideAction.FORCE:
+            if o is not None and o.action is OverrideAction.FORCE and kind != GAME:
+                self.miss(UnresolvedKind.KALSHI_MARKET, market.ticker, f"override ({o.describe()}) forces an "
+                          "outcome, but this is a spread/total market: only REJECT/CONFIRM apply")
+            elif o is not None and o.action is OverrideAction.FORCE:
                 self.forced(event, market, o)
             elif o is not None and o.action is OverrideAction.REJECT and o.sportsbook_event_id is None:
                 self.miss(UnresolvedKind.KALSHI_MARKET, market.ticker, f"rejected by override ({o.describe()})")
@@ -95,28 +121,39 @@ class _Scan:
         if eo is not None and eo.action is OverrideAction.REJECT and eo.sportsbook_event_id is None:
             self.fail(event, pending, _Unmatched(f"rejected by override ({eo.describe()})"))
             return
+        if found is None:
+            self.fail(event, pending, _Unmatched(
+                f"series {event.series_ticker!r} is not a game-winner, spread or total series in the catalogue"))
+            return
+        league = found[0]
+        lookup = self.lookups[league.code]
         try:
-            league, ticker = self.league_and_ticker(event)
+            parts = participants(event.event_ticker, self.milestones, lookup, self.config)
+            ticker = self.ticker_cross_check(event, league, parts)
         except RuleError as exc:
             self.fail(event, pending, exc)
             return
-        lookup = self.lookups[league.code]
-        sides: list[MarketSide] = []
+        sides: list[MarketSide | LineSide] = []
         for market in pending:
             try:
-                sides.append(market_side(market, ticker, lookup))
+                if kind == GAME:
+                    sides.append(market_side(market, event.event_ticker, ticker, parts, lookup))
+                else:
+                    sides.append(line_market_side(market, kind, parts, lookup, self.config, event.event_ticker))
             except RuleError as exc:
                 self.miss(UnresolvedKind.KALSHI_MARKET, market.ticker, str(exc))
         if not sides:
             return
         try:
-            pair, kalshi_start, milestone_teams = self.event_facts(event, ticker, league, lookup, sides)
-            match = self.match(event, ticker, league, pair, kalshi_start, milestone_teams, eo)
+            match = self.match(ticker, league, parts, [s.market for s in sides], eo)
         except RuleError as exc:
             self.fail(event, [s.market for s in sides], exc)
             return
         for side in sides:
-            self.mapped(event, side, match, pair, kalshi_start)
+            if isinstance(side, LineSide):
+                self.mapped_line(event, side, match, parts)
+            else:
+                self.mapped(event, side, match, parts)
 
     def fail(self, event: KalshiEvent, markets: Sequence[KalshiMarket], exc: RuleError) -> None:
         candidates = getattr(exc, "candidates", ())
@@ -124,53 +161,34 @@ class _Scan:
         for market in markets:
             self.miss(UnresolvedKind.KALSHI_MARKET, market.ticker, f"event {event.event_ticker} unresolved: {exc}")
 
-    def league_and_ticker(self, event: KalshiEvent) -> tuple[LeagueCatalogue, EventTicker]:
-        league = self.catalogue.by_series(event.series_ticker)
-        if league is None:
-            raise _Unmatched(f"series {event.series_ticker!r} is not a game-winner series in the catalogue")
+    def ticker_cross_check(self, event: KalshiEvent, league: LeagueCatalogue,
+                           parts: Participants) -> EventTicker | None:
+        """The parsed event ticker when it follows the observed grammar (else None: it cannot speak).
+
+        It can only block: a ticker of another series, or whose codes split into two known teams
+        other than the milestone's, means Kalshi's own data disagrees with itself.
+        """
         try:
             ticker = parse_event_ticker(event.event_ticker)
-        except TickerError as exc:
-            raise _Unmatched(str(exc)) from None
+        except TickerError:
+            return None
         if ticker.series != event.series_ticker:
             raise _Unmatched(f"event ticker {event.event_ticker} is not in series {event.series_ticker}")
-        return league, ticker
-
-    def event_facts(self, event: KalshiEvent, ticker: EventTicker, league: LeagueCatalogue, lookup: TeamLookup,
-                    sides: Sequence[MarketSide]) -> tuple[frozenset[str], datetime | None, tuple[str, str] | None]:
-        """The event's team pair (ticker codes ⊇ market teams ⊆ milestone teams) and its start."""
         pair = split_team_codes(ticker.team_blob, league)
-        if pair is None:
-            raise _Unmatched(f"ticker teams {ticker.team_blob!r} do not split into two known {league.code} codes")
-        side_ids = {s.team.id for s in sides if s.team is not None}
-        if not side_ids <= pair:
-            raise _Unmatched(f"market teams {sorted(side_ids)} are not the ticker teams {sorted(pair)}")
-        milestone = self.milestone(event.event_ticker)
-        milestone_teams = None
-        kalshi_start = ticker_start(ticker, self.config)
-        if milestone is not None:
-            kalshi_start = require_aware(milestone.start_date, f"milestone {milestone.id} start_date").astimezone(UTC)
-            home, away = milestone_home_away(milestone, lookup)
-            if home is not None and away is not None:
-                if frozenset((home.id, away.id)) != pair:
-                    raise _Unmatched(f"milestone {milestone.id} teams {home.id}/{away.id} are not the ticker teams {sorted(pair)}")
-                milestone_teams = (home.id, away.id)
-        return pair, kalshi_start, milestone_teams
-
-    def milestone(self, event_ticker: str) -> Milestone | None:
-        if event_ticker not in self.milestones:
-            return None
-        return milestone_for(event_ticker, self.milestones)
+        if pair is not None and pair != parts.pair:
+            raise _Unmatched(f"ticker teams {sorted(pair)} are not the milestone's teams "
+                             f"{parts.home.id}/{parts.away.id} ({parts.milestone.id})")
+        return ticker
 
     # -- matching -----------------------------------------------------------------------------------
-    def match(self, event: KalshiEvent, ticker: EventTicker, league: LeagueCatalogue, pair: frozenset[str],
-              kalshi_start: datetime | None, milestone_teams: tuple[str, str] | None, eo: Override | None) -> _Match:
+    def match(self, ticker: EventTicker | None, league: LeagueCatalogue, parts: Participants,
+              markets: Sequence[KalshiMarket], eo: Override | None) -> _Match:
         if eo is not None and eo.action in (OverrideAction.CONFIRM, OverrideAction.FORCE) and eo.sportsbook_event_id:
-            found = self.override_match(eo, league, pair)
+            found = self.override_match(eo, league, parts.pair)
         else:
             rejected = {eo.sportsbook_event_id} if eo is not None and eo.action is OverrideAction.REJECT else set()
-            found = self.rule_match(ticker, league, pair, kalshi_start, rejected)
-        checks = self.cross_checks(ticker, found.game, kalshi_start, milestone_teams)
+            found = self.rule_match(league, parts, rejected)
+        checks = self.cross_checks(ticker, found.game, parts, markets)
         time_changed = found.time_changed or any(g.startswith(_TIME_CHANGED) for g in checks)
         return _Match(found.game, found.method, found.confidence, found.guards + checks, time_changed)
 
@@ -184,76 +202,72 @@ class _Scan:
                              f"{game.home_id}/{game.away_id} are not the Kalshi teams {sorted(pair)}", [game.candidate()])
         return _Match(game, MatchMethod.OVERRIDE, 1.0)
 
-    def rule_match(self, ticker: EventTicker, league: LeagueCatalogue, pair: frozenset[str],
-                   kalshi_start: datetime | None, rejected: set[str | None]) -> _Match:
-        cfg = self.config
-        center = kalshi_start or datetime.combine(ticker.game_date, time(12), zone(cfg.ticker_time_zones[0]))
-        slack = cfg.postponed_window + (timedelta(0) if kalshi_start else _HALF_DAY)
-        nearby = [g for g in self.index.pair_window(league.code, pair, center, slack) if g.event_id not in rejected]
-        if kalshi_start is not None:
-            within = [g for g in nearby if abs(g.commence_time - kalshi_start) <= cfg.start_tolerance]
-            if len(within) > 1:
-                tight = [g for g in within if abs(g.commence_time - kalshi_start) <= cfg.tight_tolerance]
-                within = tight if len(tight) == 1 else within
-        else:
-            within = [g for g in nearby if ticker_date_matches(ticker, g.commence_time, cfg)]
+    def rule_match(self, league: LeagueCatalogue, parts: Participants, rejected: set[str | None]) -> _Match:
+        cfg, start = self.config, parts.start
+        nearby = [g for g in self.index.pair_window(league.code, parts.pair, start, cfg.postponed_window)
+                  if g.event_id not in rejected]
+        within = [g for g in nearby if abs(g.commence_time - start) <= cfg.start_tolerance]
+        if len(within) > 1:  # a doubleheader: each game is the one starting at its own time
+            tight = [g for g in within if abs(g.commence_time - start) <= cfg.tight_tolerance]
+            within = tight if len(tight) == 1 else within
         if len(within) > 1:
-            providers = sorted({g.quotes[0].provider for g in within})
+            providers = sorted({g.provider for g in within})
             hint = f" (from providers {providers}: resolve one provider at a time)" if len(providers) > 1 else ""
             raise _Unmatched(f"duplicate mapping: matches {len(within)} sportsbook events "
                              f"{[g.event_id for g in within]}; all excluded{hint}", [g.candidate() for g in within])
         if within:
-            # The milestone start is Kalshi's documented schedule; the ticker date/time is observed only.
-            confidence = 0.9 if kalshi_start is None else (1.0 if ticker.ticker in self.milestones else 0.95)
-            return _Match(within[0], MatchMethod.RULE, confidence)
+            return _Match(within[0], MatchMethod.RULE, 1.0)
         if len(nearby) == 1:
             game = nearby[0]
-            kalshi_when = kalshi_start.isoformat() if kalshi_start else f"ticker date {ticker.game_date}"
             return _Match(game, MatchMethod.RULE, 0.5, (
-                f"{_TIME_CHANGED}: Kalshi start {kalshi_when} vs sportsbook commence "
+                f"{_TIME_CHANGED}: Kalshi milestone start {start.isoformat()} vs sportsbook commence "
                 f"{game.commence_time.isoformat()}; same teams, outside the {cfg.start_tolerance} tolerance",), True)
         if nearby:
             raise _Unmatched(f"{_TIME_CHANGED}: no game within {cfg.start_tolerance} but "
                              f"{len(nearby)} games of the same teams nearby", [g.candidate() for g in nearby])
-        return self.fuzzy_match(ticker, league, pair, kalshi_start, center, rejected)
+        return self.fuzzy_match(league, parts, rejected)
 
-    def fuzzy_match(self, ticker: EventTicker, league: LeagueCatalogue, pair: frozenset[str],
-                    kalshi_start: datetime | None, center: datetime, rejected: set[str | None]) -> _Match:
-        cfg = self.config
-        width = cfg.start_tolerance if kalshi_start else _HALF_DAY + timedelta(hours=12)
-        window = [g for g in self.index.proposed_window(league.code, center, width) if g.event_id not in rejected
-                  and (kalshi_start is not None or ticker_date_matches(ticker, g.commence_time, cfg))]
-        proposals = [g for g in window if g.pair == pair]
+    def fuzzy_match(self, league: LeagueCatalogue, parts: Participants, rejected: set[str | None]) -> _Match:
+        window = [g for g in self.index.proposed_window(league.code, parts.start, self.config.start_tolerance)
+                  if g.event_id not in rejected]
+        proposals = [g for g in window if g.pair == parts.pair]
         if len(proposals) == 1:
             game = proposals[0]
             names = "; ".join(f"{p.name!r} ~ {p.team_id} (score {p.score})"
                               for p in (game.home_proposal, game.away_proposal) if p)
             return _Match(game, MatchMethod.FUZZY_PROPOSED, round(game.fuzzy_score() / 100.0, 4), (
                 f"unconfirmed fuzzy proposal: {names}; confirm with `arb-pipeline mapping confirm`",))
-        when = kalshi_start.isoformat() if kalshi_start else str(ticker.game_date)
         reason = (f"ambiguous: {len(proposals)} fuzzy proposals" if proposals
-                  else f"no sportsbook event for {sorted(pair)} at {when}")
+                  else f"no sportsbook event for {parts.home.id} (home) v {parts.away.id} (away) at "
+                       f"{parts.start.isoformat()}")
         raise _Unmatched(reason, [g.candidate() for g in (proposals or window)])
 
-    def cross_checks(self, ticker: EventTicker, game: SportsbookGame, kalshi_start: datetime | None,
-                     milestone_teams: tuple[str, str] | None) -> tuple[str, ...]:
+    def cross_checks(self, ticker: EventTicker | None, game: SportsbookGame, parts: Participants,
+                     markets: Sequence[KalshiMarket]) -> tuple[str, ...]:
+        """Disagreements that make a match untradable without undoing it (the date and time Kalshi's
+        texts were written with vs the sportsbook's start; a home/away swap at a non-neutral site)."""
         cfg, guards = self.config, []
-        if kalshi_start is not None and not ticker_date_matches(ticker, game.commence_time, cfg):
+        if ticker is not None and not ticker_date_matches(ticker, game.commence_time, cfg):
             guards.append(f"{_TIME_CHANGED}: ticker date {ticker.game_date} is not the sportsbook "
                           f"start date ({game.commence_time.isoformat()}) in {', '.join(cfg.ticker_time_zones)}")
-        written = ticker_start(ticker, cfg)
+        written = ticker_start(ticker, cfg) if ticker is not None else None
         if written is not None and abs(written - game.commence_time) > cfg.start_tolerance:
             guards.append(f"{_TIME_CHANGED}: ticker start {written.isoformat()} vs sportsbook "
                           f"{game.commence_time.isoformat()}")
-        if milestone_teams is not None and milestone_teams == (game.away_id, game.home_id):
-            guards.append(f"home/away swapped between Kalshi milestone (home {milestone_teams[0]}) and "
-                          f"sportsbook (home {game.home_id})")
+        if ticker is None:
+            local = {game.commence_time.astimezone(zone(z)).date() for z in cfg.ticker_time_zones}
+            for written_date in sorted({d for m in markets if (d := rules_date(m)) is not None}):
+                if written_date not in local:
+                    guards.append(f"{_TIME_CHANGED}: rules_primary date {written_date} is not the sportsbook "
+                                  f"start date ({game.commence_time.isoformat()})")
+        if not parts.neutral and (parts.home.id, parts.away.id) == (game.away_id, game.home_id):
+            guards.append(f"home/away swapped between Kalshi milestone (home {parts.home.id}) and "
+                          f"sportsbook (home {game.home_id}); not a declared neutral site")
         return tuple(guards)
 
     # -- rows ---------------------------------------------------------------------------------------
-    def mapped(self, event: KalshiEvent, side: MarketSide, match: _Match, pair: frozenset[str],
-               kalshi_start: datetime | None) -> None:
-        market = side.market
+    def mapped(self, event: KalshiEvent, side: MarketSide, match: _Match, parts: Participants) -> None:
+        market, pair, kalshi_start = side.market, parts.pair, parts.start
         o = self.overrides.by_market.get(market.ticker)
         if o is not None and o.action is OverrideAction.REJECT and o.sportsbook_event_id == match.game.event_id:
             self.miss(UnresolvedKind.KALSHI_MARKET, market.ticker, f"rejected by override ({o.describe()})")
@@ -275,6 +289,43 @@ class _Scan:
                       f"team {side.team.id} is not in sportsbook event {game.event_id}", [game.candidate()])
             return
         self.emit(event.event_ticker, market, game, outcome, team_id, name, match, kalshi_start)
+
+    def mapped_line(self, event: KalshiEvent, side: LineSide, match: _Match, parts: Participants) -> None:
+        market = side.market
+        o = self.overrides.by_market.get(market.ticker)
+        if o is not None and o.action is OverrideAction.REJECT and o.sportsbook_event_id == match.game.event_id:
+            self.miss(UnresolvedKind.KALSHI_MARKET, market.ticker, f"rejected by override ({o.describe()})")
+            return
+        if o is not None and o.action is OverrideAction.CONFIRM and o.sportsbook_event_id:
+            try:
+                match = self.override_match(o, match.game.league, parts.pair)
+            except _Unmatched as exc:
+                self.miss(UnresolvedKind.KALSHI_MARKET, market.ticker, str(exc), exc.candidates)
+                return
+        game = match.game
+        if side.subject is not None and side.subject.id not in (game.home_id, game.away_id):
+            self.miss(UnresolvedKind.KALSHI_MARKET, market.ticker,
+                      f"team {side.subject.id} is not in sportsbook event {game.event_id}", [game.candidate()])
+            return
+        yes_outcome, point = side.position(game.home_id)
+        book_market = TOTALS if side.kind == TOTAL else SPREADS
+        if book_market == TOTALS:
+            book_outcome, book_point, label = "over", side.strike, f"Over {side.strike}"
+        else:
+            book_outcome = yes_outcome.value
+            book_point = -side.strike if side.strike else side.strike
+            name = game.home_team if yes_outcome is Outcome.HOME else game.away_team
+            label = f"{name} {book_point:+}" if book_point else f"{name} 0"
+        guards, price, fair = self.guard.check_line(market, game, book_market, yes_outcome, point, parts.start)
+        all_guards = (*match.guards, *guards)
+        self.lines.append(ResolvedLine(
+            kalshi_market=market.ticker, kalshi_event=event.event_ticker, league=game.league.code,
+            sportsbook_event_id=game.event_id, sport_key=game.sport_key, kind=side.kind, strike=side.strike,
+            team_id=side.subject.id if side.subject else None, yes_outcome=yes_outcome, point=point,
+            book_market=book_market, yes_book_outcome=book_outcome, yes_book_point=book_point, label=label,
+            home_team=game.home_team, away_team=game.away_team, method=match.method, confidence=match.confidence,
+            start_time=game.commence_time, kalshi_start=parts.start, tradable=not all_guards, guards=all_guards,
+            yes_price=price, fair_probability=fair))
 
     def forced(self, event: KalshiEvent, market: KalshiMarket, o: Override) -> None:
         game = self.index.by_id.get(o.sportsbook_event_id or "")
@@ -315,16 +366,20 @@ def resolve(
     overrides: Sequence[Override] | OverrideSet = (),
     config: ResolverConfig = ResolverConfig(),
     prices: Mapping[str, Decimal] | None = None,
+    targets: Mapping[str, StructuredTarget] | None = None,
 ) -> Resolution:
-    """Map every Kalshi market to (sportsbook event, outcome) or explain why not.
+    """Map every Kalshi market to (sportsbook event, outcome or line) or explain why not.
 
+    `targets` are the structured targets (by id) the events' milestones and `custom_strike`s name —
+    fetched by the connector (`GET /structured_targets`), passed in: this module does no I/O.
     `as_of` (aware) is the scan time for the "started" guard; `prices` optionally supplies the Kalshi
     YES price per market ticker for the orientation guard (default: mid of yes_bid/yes_ask).
-    Only h2h quotes are used. Overrides win over rules.
+    Winner markets use h2h quotes, spread/total markets the books' lines at the same point.
+    Overrides win over rules.
     """
     require_aware(as_of, "as_of")
     with _gc_paused():
-        return _resolve(events, milestones, quotes, as_of, catalogue, overrides, config, prices or {})
+        return _resolve(events, milestones, quotes, as_of, catalogue, overrides, config, prices or {}, targets or {})
 
 
 @contextmanager
@@ -346,10 +401,11 @@ def _gc_paused() -> Iterator[None]:
 
 def _resolve(events: Sequence[KalshiEvent], milestones: Sequence[Milestone], quotes: Sequence[SportsbookQuote],
              as_of: datetime, catalogue: Catalogue | None, overrides: Sequence[Override] | OverrideSet,
-             config: ResolverConfig, prices: Mapping[str, Decimal]) -> Resolution:
+             config: ResolverConfig, prices: Mapping[str, Decimal],
+             targets: Mapping[str, StructuredTarget]) -> Resolution:
     catalogue = catalogue if catalogue is not None else load_catalogue()
     override_set = overrides if isinstance(overrides, OverrideSet) else OverrideSet(overrides)
-    lookups = {code: TeamLookup(lg, override_set.aliases) for code, lg in catalogue.leagues.items()}
+    lookups = {code: TeamLookup(lg, override_set.aliases, targets) for code, lg in catalogue.leagues.items()}
     games, problems = group_games(quotes, catalogue, lookups, config)
     by_event: dict[str, list[Milestone]] = defaultdict(list)
     for m in milestones:
@@ -367,7 +423,8 @@ def _resolve(events: Sequence[KalshiEvent], milestones: Sequence[Milestone], quo
         fresh = tuple(m for m in event.markets if m.ticker not in seen_markets)
         seen_markets.update(m.ticker for m in fresh)
         scan.event(event if len(fresh) == len(event.markets) else _with_markets(event, fresh))
-    return Resolution(tuple(flag_duplicates(scan.rows, scan.weak_rows)), tuple(scan.unresolved))
+    return Resolution(tuple(flag_duplicates(scan.rows, scan.weak_rows)), tuple(scan.unresolved),
+                      tuple(flag_duplicate_lines(scan.lines)))
 
 
 def _with_markets(event: KalshiEvent, markets: tuple[KalshiMarket, ...]) -> KalshiEvent:

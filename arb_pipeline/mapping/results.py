@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from arb_pipeline.domain import Outcome
@@ -77,6 +78,56 @@ class ResolvedMarket:
 
 
 @dataclass(frozen=True, slots=True)
+class ResolvedLine:
+    """One Kalshi spread or total market mapped to one sportsbook game and the line it trades.
+
+    YES pays when the game's result lands on `yes_outcome`'s side of `point` on the line's axis
+    (`domain.line_position`: home margin for a spread, total score for a total). The sportsbook
+    selection paying in exactly the same outcomes is `book_market` / `yes_book_outcome` at
+    `yes_book_point`; NO is the other side at the same point, plus the push on a whole-number point.
+    """
+
+    kalshi_market: str
+    kalshi_event: str
+    league: str
+    sportsbook_event_id: str
+    sport_key: str
+    kind: str  # "spread" | "total"
+    strike: Decimal  # Kalshi floor_strike: YES iff (team's winning margin | total) > strike
+    team_id: str | None  # spread: the team whose margin must exceed the strike
+    yes_outcome: Outcome  # HOME / AWAY (which team covers) or OVER
+    point: Decimal  # the line's point on its axis
+    book_market: str  # "spreads" | "totals"
+    yes_book_outcome: str  # the sportsbook outcome equivalent to YES: "home", "away" or "over"
+    yes_book_point: Decimal  # its point as the sportsbook quotes it (home −3.5 → -3.5)
+    label: str  # e.g. "Boston Celtics -3.5" or "Over 227.5"
+    home_team: str  # sportsbook spelling
+    away_team: str
+    method: MatchMethod
+    confidence: float
+    start_time: datetime
+    kalshi_start: datetime | None
+    tradable: bool
+    guards: tuple[str, ...]
+    yes_price: float | None = None
+    fair_probability: float | None = None  # book consensus of YES's side at the same point
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "kalshi_market": self.kalshi_market, "kalshi_event": self.kalshi_event, "league": self.league,
+            "sportsbook_event_id": self.sportsbook_event_id, "sport_key": self.sport_key, "kind": self.kind,
+            "strike": str(self.strike), "team_id": self.team_id, "yes_outcome": self.yes_outcome.value,
+            "point": str(self.point), "book_market": self.book_market, "yes_book_outcome": self.yes_book_outcome,
+            "yes_book_point": str(self.yes_book_point), "label": self.label, "home_team": self.home_team,
+            "away_team": self.away_team, "method": self.method.value, "confidence": self.confidence,
+            "start_time": self.start_time.isoformat(),
+            "kalshi_start": self.kalshi_start.isoformat() if self.kalshi_start else None,
+            "tradable": self.tradable, "guards": list(self.guards), "yes_price": self.yes_price,
+            "fair_probability": self.fair_probability,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Unresolved:
     """Something not mapped: its kind, id, the reason, and candidates/proposals with their scores."""
 
@@ -92,8 +143,12 @@ class Unresolved:
 
 @dataclass(frozen=True, slots=True)
 class Resolution:
-    rows: tuple[ResolvedMarket, ...]
+    rows: tuple[ResolvedMarket, ...]  # game-winner markets
     unresolved: tuple[Unresolved, ...]
+    lines: tuple[ResolvedLine, ...] = ()  # spread and total markets
+
+    def line_for(self, market_ticker: str) -> ResolvedLine | None:
+        return next((r for r in self.lines if r.kalshi_market == market_ticker), None)
 
     def tradable(self) -> tuple[ResolvedMarket, ...]:
         return tuple(r for r in self.rows if r.tradable)
@@ -105,4 +160,5 @@ class Resolution:
         return tuple(u for u in self.unresolved if u.id == item_id)
 
     def to_dict(self) -> dict[str, object]:
-        return {"rows": [r.to_dict() for r in self.rows], "unresolved": [u.to_dict() for u in self.unresolved]}
+        return {"rows": [r.to_dict() for r in self.rows], "lines": [r.to_dict() for r in self.lines],
+                "unresolved": [u.to_dict() for u in self.unresolved]}

@@ -1,4 +1,4 @@
-"""Sportsbook side of resolution: h2h quotes grouped into games, team names resolved, games indexed.
+"""Sportsbook side of resolution: quotes grouped into games, team names resolved, games indexed.
 
 Why an index: matching 10,000 Kalshi markets against 10,000 sportsbook games must stay linear, so
 games are keyed by (league, unordered team-id pair) and sorted by commence time; a Kalshi event only
@@ -13,16 +13,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from arb_pipeline.domain import SportsbookQuote
+from arb_pipeline.domain import SPREADS, TOTALS, SportsbookQuote
 from arb_pipeline.mapping.catalogue import Catalogue, LeagueCatalogue
 from arb_pipeline.mapping.fuzzy import NameProposal, propose_team
 from arb_pipeline.mapping.results import Unresolved, UnresolvedKind
 from arb_pipeline.mapping.rules import ResolverConfig, TeamLookup
 
+_MARKETS = frozenset({"h2h", SPREADS, TOTALS})
+
 
 @dataclass(frozen=True, slots=True)
 class SportsbookGame:
-    """One sportsbook event (h2h quotes only) with its teams resolved exactly or proposed."""
+    """One sportsbook event with its teams resolved exactly or proposed: its h2h quotes (winner markets
+    and the orientation guard) and its spread/total quotes (line markets) apart."""
 
     event_id: str
     league: LeagueCatalogue
@@ -35,6 +38,7 @@ class SportsbookGame:
     away_id: str | None
     home_proposal: NameProposal | None = None
     away_proposal: NameProposal | None = None
+    line_quotes: tuple[SportsbookQuote, ...] = ()  # spreads and totals
     pair: frozenset[str] | None = field(init=False, compare=False)  # None unless two distinct teams
     exact: bool = field(init=False, compare=False)  # both names are exact catalogue names
 
@@ -44,6 +48,10 @@ class SportsbookGame:
         object.__setattr__(self, "exact", self.home_proposal is None and self.away_proposal is None
                            and None not in (self.home_id, self.away_id))
 
+    @property
+    def provider(self) -> str:
+        return (self.quotes or self.line_quotes)[0].provider
+
     def fuzzy_score(self) -> float:
         """min of the two name scores (100 for an exact name), out of 100."""
         scores = [p.score if p else 100.0 for p in (self.home_proposal, self.away_proposal)]
@@ -51,7 +59,7 @@ class SportsbookGame:
 
     def candidate(self, note: str = "") -> dict[str, object]:
         out: dict[str, object] = {
-            "sportsbook_event_id": self.event_id, "provider": self.quotes[0].provider,
+            "sportsbook_event_id": self.event_id, "provider": self.provider,
             "home_team": self.home_team, "away_team": self.away_team,
             "commence_time": self.commence_time.isoformat(), "home_id": self.home_id, "away_id": self.away_id,
         }
@@ -66,10 +74,10 @@ class SportsbookGame:
 def group_games(
     quotes: Iterable[SportsbookQuote], catalogue: Catalogue, lookups: Mapping[str, TeamLookup], config: ResolverConfig
 ) -> tuple[list[SportsbookGame], list[Unresolved]]:
-    """Group h2h quotes by event id; report events with inconsistent quotes or unknown names."""
+    """Group h2h, spread and total quotes by event id; report events with inconsistent quotes or unknown names."""
     by_event: dict[str, list[SportsbookQuote]] = defaultdict(list)
     for q in quotes:
-        if q.market == "h2h":
+        if q.market in _MARKETS:
             by_event[q.event_id].append(q)
     games: list[SportsbookGame] = []
     problems: list[Unresolved] = []
@@ -100,8 +108,9 @@ def group_games(
             ids.append(team.id if team else (proposal.team_id if proposal else None))
             proposals.append(proposal)
         game = SportsbookGame(event_id, league, first.sport_key, first.home_team, first.away_team,
-                              first.commence_time.astimezone(UTC), tuple(qs), ids[0], ids[1], proposals[0],
-                              proposals[1])
+                              first.commence_time.astimezone(UTC), tuple(q for q in qs if q.market == "h2h"),
+                              ids[0], ids[1], proposals[0], proposals[1],
+                              tuple(q for q in qs if q.market != "h2h"))
         games.append(game)
         if not game.exact:
             unknown = [n for n, t in zip((first.home_team, first.away_team), ids, strict=True)

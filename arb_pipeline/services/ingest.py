@@ -21,6 +21,7 @@ from arb_pipeline.connectors.snapshot import (
     META_FILE,
     ORDERBOOKS_FILE,
     SERIES_FILE,
+    TARGETS_FILE,
     read_payloads,
 )
 from arb_pipeline.connectors.sportsbooks.jsonio import dumps_exact
@@ -53,9 +54,12 @@ def capture(
     sports: Sequence[str],
     source: str,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    targets_cache: Any = None,
 ) -> Capture:
     """Fetch events (with markets and milestones) of `series`, their order books in batches of 100,
-    series fees, exchange status, and The Odds API h2h odds of `sports`; parse them like a replay.
+    the structured targets (teams/players) they name — through `targets_cache` when given, a
+    `StructuredTargetCache` — series fees, exchange status, and The Odds API odds of `sports`;
+    parse them like a replay.
 
     A sport whose odds call fails is reported in `sports_failed` and the rest is kept: one bad feed
     must not blind the scan to every other league. A Kalshi failure raises (no Kalshi, no scan).
@@ -69,6 +73,10 @@ def capture(
     books_payload = kalshi.fetch_orderbooks_payload(tickers)
     books_at = clock()
     series_payload = kalshi.fetch_series_payload(series)
+    from arb_pipeline.connectors.kalshi.targets import target_ids_in_events_payload
+
+    targets_payload = kalshi.fetch_structured_targets_payload(target_ids_in_events_payload(events_payload),
+                                                              cache=targets_cache)
 
     odds_texts: dict[str, str] = {}
     formats: dict[str, str] = {}
@@ -105,6 +113,7 @@ def capture(
         ORDERBOOKS_FILE: books_payload,
         SERIES_FILE: series_payload,
         EXCHANGE_FILE: status_payload,
+        TARGETS_FILE: targets_payload,
         META_FILE: meta,
     }
     # Kalshi sends money as strings, so its parsed JSON holds no Decimal and the C encoder is exact;
@@ -124,6 +133,7 @@ def capture(
 def capture_from_settings(settings: Settings, *, source: str | None = None) -> Capture:
     """A capture with clients built from the settings (the simulator by default, or the live venues)."""
     from arb_pipeline.connectors.kalshi.client import KalshiClient
+    from arb_pipeline.connectors.kalshi.targets import shared_target_cache
     from arb_pipeline.connectors.sportsbooks.the_odds_api import TheOddsApiProvider
 
     def quota_alert(severity: str, message: str) -> None:
@@ -141,6 +151,7 @@ def capture_from_settings(settings: Settings, *, source: str | None = None) -> C
                 series=split_csv(settings.kalshi_series),
                 sports=split_csv(settings.odds_sports),
                 source=source or kalshi.base_url,
+                targets_cache=shared_target_cache(kalshi.base_url, ttl_s=settings.kalshi_targets_ttl_s),
             )
         finally:
             odds.close()

@@ -158,6 +158,7 @@ def resolve_snapshot(snapshot: MarketSnapshot, config: ScanConfig, as_of: dateti
         as_of=as_of_or_now(as_of),
         overrides=overrides_for(config),
         config=config.resolver,
+        targets=snapshot.structured_targets,
     )
 
 

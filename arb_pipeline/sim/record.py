@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from arb_pipeline.connectors.kalshi.targets import MAX_IDS_PER_CALL, target_ids_in_events_payload
 from arb_pipeline.sim.clock import SimClock, parse_rfc3339, rfc3339
 from arb_pipeline.sim.scenario import ScenarioConfig, ScenarioEngine
 from arb_pipeline.sim.server import SimConfig, SimHandle, launch
@@ -71,10 +72,21 @@ def record_snapshot(source: SimHandle | ScenarioEngine, out_dir: Path | str, *,
         events = _fetch_events(client)
         (out / "kalshi_events.json").write_text(json.dumps(events, indent=1) + "\n")
         tickers = [m["ticker"] for e in events["events"] for m in e["markets"]]  # type: ignore[index, union-attr]
-        if len(tickers) > 100:
-            raise ValueError("a snapshot holds at most 100 markets (one GET /markets/orderbooks call)")
-        books = _get(client, "/trade-api/v2/markets/orderbooks", [("tickers", t) for t in tickers])
-        (out / "kalshi_orderbooks.json").write_bytes(books.content)
+        if len(tickers) <= 100:  # one call: the file is the venue's body byte for byte
+            books = _get(client, "/trade-api/v2/markets/orderbooks", [("tickers", t) for t in tickers])
+            (out / "kalshi_orderbooks.json").write_bytes(books.content)
+        else:  # calls of 100 merged into one response object, as a live capture does
+            merged = [book for start in range(0, len(tickers), 100) for book in _get(
+                client, "/trade-api/v2/markets/orderbooks",
+                [("tickers", t) for t in tickers[start:start + 100]]).json()["orderbooks"]]
+            (out / "kalshi_orderbooks.json").write_text(json.dumps({"orderbooks": merged}, indent=1) + "\n")
+        ids = target_ids_in_events_payload(events)
+        targets = [target for start in range(0, len(ids), MAX_IDS_PER_CALL) for target in _get(
+            client, "/trade-api/v2/structured_targets",
+            [("page_size", "2000"), *(("ids", i) for i in ids[start:start + MAX_IDS_PER_CALL])]).json()[
+                "structured_targets"]]
+        (out / "kalshi_structured_targets.json").write_text(
+            json.dumps({"structured_targets": targets, "cursor": ""}, indent=1) + "\n")
         (out / "kalshi_series.json").write_bytes(_get(client, "/trade-api/v2/series").content)
         (out / "kalshi_exchange_status.json").write_bytes(_get(client, "/trade-api/v2/exchange/status").content)
         sports = [s["key"] for s in _get(client, "/v4/sports", {"apiKey": source.odds_api_key}).json()]

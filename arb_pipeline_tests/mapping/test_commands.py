@@ -46,10 +46,11 @@ def test_list_with_a_resolution(tmp_path: Path) -> None:
     from datetime import date
 
     from arb_pipeline.mapping.resolver import resolve
-    from arb_pipeline_tests.mapping.factories import game_event, h2h, utc
+    from arb_pipeline_tests.mapping.factories import TARGETS, game_event, h2h, milestone, utc
 
     ev = game_event("NBA", "KXNBAGAME-26NOV03BOSNYK", [("BOS", "Boston"), ("NYK", "New York")], on=date(2026, 11, 3))
-    res = resolve([ev], [], h2h("g1", "NBA", "New York Knicks", "Boston Celtics", utc(2026, 11, 4, 0, 30)),
+    ms = [milestone(ev.event_ticker, utc(2026, 11, 4, 0, 30), home="NBA-NYK", away="NBA-BOS")]
+    res = resolve([ev], ms, h2h("g1", "NBA", "New York Knicks", "Boston Celtics", utc(2026, 11, 4, 0, 30)), targets=TARGETS,
                   as_of=utc(2026, 6, 1))
     listed = commands.list_mappings(tmp_path / "none.yaml", kalshi=ev.event_ticker, resolution=res)
     assert listed["overrides"] == [] and listed["unresolved"] == []

@@ -1,4 +1,8 @@
-"""Table-driven resolution cases per league, including the traps named in issue #4."""
+"""Table-driven resolution cases per league, including the traps named in issues #4 and #12.
+
+Every case is resolved from Kalshi's identifiers (milestone start and home/away structured targets,
+each market's custom_strike target); tickers and titles only cross-check.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,17 @@ from arb_pipeline.domain import Outcome
 from arb_pipeline.mapping.manual_overrides import Override, OverrideAction
 from arb_pipeline.mapping.resolver import resolve
 from arb_pipeline.mapping.results import MatchMethod
-from arb_pipeline.mapping.tickers import parse_event_ticker
 from arb_pipeline_tests.mapping.conftest import assert_each_market_once
-from arb_pipeline_tests.mapping.factories import game_event, h2h, milestone, utc
+from arb_pipeline_tests.mapping.factories import TARGETS, game_event, h2h, milestone, target, tid, utc
 
 AS_OF = utc(2026, 6, 1, 12)
+
+
+def run(events, milestones, quotes, **kw):
+    """resolve() with every catalogue team's structured target available, as a capture provides them."""
+    kw.setdefault("targets", TARGETS)
+    kw.setdefault("as_of", AS_OF)
+    return resolve(events, milestones, quotes, **kw)
 
 
 def _outcomes(res) -> dict[str, tuple[str, Outcome, str | None]]:
@@ -28,9 +38,6 @@ CASES = [
     ("nba-utc-midnight", "NBA", "KXNBAGAME-26NOV03BOSNYK", [("BOS", "Boston"), ("NYK", "New York")],
      date(2026, 11, 3), utc(2026, 11, 4, 0, 30), ("New York Knicks", "Boston Celtics", utc(2026, 11, 4, 0, 30)),
      False, {"BOS": (Outcome.AWAY, "NBA-BOS"), "NYK": (Outcome.HOME, "NBA-NYK")}),
-    ("nba-utc-midnight-no-milestone", "NBA", "KXNBAGAME-26NOV03BOSNYK", [("BOS", "Boston"), ("NYK", "New York")],
-     date(2026, 11, 3), None, ("New York Knicks", "Boston Celtics", utc(2026, 11, 4, 0, 30)),
-     False, {"BOS": (Outcome.AWAY, "NBA-BOS"), "NYK": (Outcome.HOME, "NBA-NYK")}),
     ("nba-la-same-city", "NBA", "KXNBAGAME-26NOV05LACLAL", [("LAC", "Los Angeles C"), ("LAL", "Los Angeles L")],
      date(2026, 11, 5), utc(2026, 11, 6, 3, 30), ("LA Clippers", "Los Angeles Lakers", utc(2026, 11, 6, 3, 30)),
      False, {"LAC": (Outcome.HOME, "NBA-LAC"), "LAL": (Outcome.AWAY, "NBA-LAL")}),
@@ -41,7 +48,7 @@ CASES = [
      date(2026, 6, 5), utc(2026, 6, 6, 2, 5), ("Seattle Mariners", "Oakland Athletics", utc(2026, 6, 6, 2, 5)),
      False, {"ATH": (Outcome.AWAY, "MLB-ATH"), "SEA": (Outcome.HOME, "MLB-SEA")}),
     ("mlb-chicago", "MLB", "KXMLBGAME-26JUN071410CWSCHC", [("CWS", "Chicago WS"), ("CHC", "Chicago C")],
-     date(2026, 6, 7), None, ("Chicago Cubs", "Chicago White Sox", utc(2026, 6, 7, 18, 10)),
+     date(2026, 6, 7), utc(2026, 6, 7, 18, 10), ("Chicago Cubs", "Chicago White Sox", utc(2026, 6, 7, 18, 10)),
      False, {"CWS": (Outcome.AWAY, "MLB-CWS"), "CHC": (Outcome.HOME, "MLB-CHC")}),
     ("nfl-la-rams-ny-giants", "NFL", "KXNFLGAME-26SEP21NYGLA", [("NYG", "New York G"), ("LA", "Los Angeles R")],
      date(2026, 9, 21), utc(2026, 9, 21, 20, 25), ("Los Angeles Rams", "New York Giants", utc(2026, 9, 21, 20, 25)),
@@ -73,8 +80,10 @@ def test_league_cases(case) -> None:
     if three_way:
         prices.update({teams[0][0]: ("0.36", "0.38"), teams[1][0]: ("0.35", "0.37")})
     event = game_event(league, ticker, teams, on=on, tie=three_way, prices=prices)
-    milestones = [milestone(ticker, start)] if start else []
-    res = resolve([event], milestones, h2h("g1", league, home, away, commence, odds), as_of=AS_OF)
+    home_id = next(tid for o, tid in expected.values() if o is Outcome.HOME)
+    away_id = next(tid for o, tid in expected.values() if o is Outcome.AWAY)
+    milestones = [milestone(ticker, start, home=home_id, away=away_id)]
+    res = run([event], milestones, h2h("g1", league, home, away, commence, odds))
     assert_each_market_once([event], res)
     assert _outcomes(res) == {f"{ticker}-{code}": ("g1", o, tid) for code, (o, tid) in expected.items()}
     assert all(r.tradable and r.method is MatchMethod.RULE for r in res.rows), [r.guards for r in res.rows]
@@ -83,10 +92,38 @@ def test_league_cases(case) -> None:
     from dataclasses import replace
 
     reversed_event = replace(event, markets=tuple(reversed(event.markets)))
-    assert _outcomes(resolve([reversed_event], milestones, h2h("g1", league, home, away, commence, odds),
-                             as_of=AS_OF)) == _outcomes(res)
-    has_time = parse_event_ticker(ticker).start_hhmm is not None
-    assert {r.confidence for r in res.rows} == {1.0 if start else (0.95 if has_time else 0.9)}
+    assert _outcomes(run([reversed_event], milestones, h2h("g1", league, home, away, commence, odds))) == _outcomes(res)
+    assert {r.confidence for r in res.rows} == {1.0}
+    assert {r.kalshi_start for r in res.rows} == {start}
+
+
+def test_no_milestone_leaves_the_event_unresolved_though_the_ticker_would_match() -> None:
+    ev = game_event("NBA", "KXNBAGAME-26NOV03BOSNYK", [("BOS", "Boston"), ("NYK", "New York")], on=date(2026, 11, 3))
+    res = run([ev], [], h2h("g1", "NBA", "New York Knicks", "Boston Celtics", utc(2026, 11, 4, 0, 30)))
+    assert res.rows == ()
+    assert_each_market_once([ev], res)
+    (miss,) = res.unresolved_for(ev.event_ticker)
+    assert "no milestone links to event" in miss.reason and "only a cross-check" in miss.reason
+
+
+def test_the_ticker_can_only_block() -> None:
+    start = utc(2026, 7, 28, 20, 10)
+    quotes = h2h("g2", "MLB", "Cleveland Guardians", "Detroit Tigers", start)
+    # A ticker outside the observed grammar (a game-number suffix) is silent: identifiers decide.
+    odd = game_event("MLB", "KXMLBGAME-26JUL281610DETCLEG2", [("DET", "Detroit"), ("CLE", "Cleveland")],
+                     on=date(2026, 7, 28))
+    ms = [milestone(odd.event_ticker, start, home="MLB-CLE", away="MLB-DET", kind="baseball_game")]
+    res = run([odd], ms, quotes)
+    assert {r.kalshi_market: (r.sportsbook_event_id, r.outcome) for r in res.rows} == {
+        f"{odd.event_ticker}-DET": ("g2", Outcome.AWAY), f"{odd.event_ticker}-CLE": ("g2", Outcome.HOME)}
+    assert all(r.tradable for r in res.rows)
+    # A ticker whose codes are two other known teams contradicts the milestone: blocked.
+    wrong = game_event("MLB", "KXMLBGAME-26JUL281610NYYBOS", [("DET", "Detroit"), ("CLE", "Cleveland")],
+                       on=date(2026, 7, 28))
+    res = run([wrong], [milestone(wrong.event_ticker, start, home="MLB-CLE", away="MLB-DET")], quotes)
+    assert res.rows == ()
+    assert "ticker teams ['MLB-BOS', 'MLB-NYY'] are not the milestone's teams" in res.unresolved_for(
+        wrong.event_ticker)[0].reason
 
 
 def test_doubleheader_each_event_matches_its_own_game() -> None:
@@ -96,19 +133,38 @@ def test_doubleheader_each_event_matches_its_own_game() -> None:
                     on=date(2026, 6, 6))
     quotes = (h2h("dh2", "MLB", "Philadelphia Phillies", "New York Mets", utc(2026, 6, 6, 19, 35))
               + h2h("dh1", "MLB", "Philadelphia Phillies", "New York Mets", utc(2026, 6, 6, 17, 5)))
-    for milestones in ([], [milestone(e1.event_ticker, utc(2026, 6, 6, 17, 5)),
-                            milestone(e2.event_ticker, utc(2026, 6, 6, 19, 35))]):
-        res = resolve([e1, e2], milestones, quotes, as_of=AS_OF)
-        got = {r.kalshi_market: r.sportsbook_event_id for r in res.rows}
-        assert got == {f"{e1.event_ticker}-NYM": "dh1", f"{e1.event_ticker}-PHI": "dh1",
-                       f"{e2.event_ticker}-NYM": "dh2", f"{e2.event_ticker}-PHI": "dh2"}
-        assert all(r.tradable for r in res.rows)
+    teams = {"home": "MLB-PHI", "away": "MLB-NYM", "kind": "baseball_game"}
+    milestones = [milestone(e1.event_ticker, utc(2026, 6, 6, 17, 5), **teams),
+                  milestone(e2.event_ticker, utc(2026, 6, 6, 19, 35), **teams)]
+    res = run([e1, e2], milestones, quotes)
+    got = {r.kalshi_market: r.sportsbook_event_id for r in res.rows}
+    assert got == {f"{e1.event_ticker}-NYM": "dh1", f"{e1.event_ticker}-PHI": "dh1",
+                   f"{e2.event_ticker}-NYM": "dh2", f"{e2.event_ticker}-PHI": "dh2"}
+    assert all(r.tradable for r in res.rows)
+
+
+def test_split_doubleheader_with_game_numbered_tickers_resolves_by_milestone_start() -> None:
+    """Issue #12's case: Detroit at Cleveland twice in one afternoon, tickers carrying start and game
+    number. The games are 3 h apart (inside the 3 h tolerance), so each milestone start picks its own
+    game by the 30 min tight tolerance; game 2 is not missed."""
+    g1 = game_event("MLB", "KXMLBGAME-26SEP191310DETCLEG1", [("DET", "Detroit"), ("CLE", "Cleveland")],
+                    on=date(2026, 9, 19))
+    g2 = game_event("MLB", "KXMLBGAME-26SEP191610DETCLEG2", [("DET", "Detroit"), ("CLE", "Cleveland")],
+                    on=date(2026, 9, 19))
+    quotes = (h2h("late", "MLB", "Cleveland Guardians", "Detroit Tigers", utc(2026, 9, 19, 20, 10))
+              + h2h("early", "MLB", "Cleveland Guardians", "Detroit Tigers", utc(2026, 9, 19, 17, 10)))
+    teams = {"home": "MLB-CLE", "away": "MLB-DET", "kind": "baseball_game"}
+    res = run([g1, g2], [milestone(g1.event_ticker, utc(2026, 9, 19, 17, 10), **teams),
+                         milestone(g2.event_ticker, utc(2026, 9, 19, 20, 10), **teams)], quotes)
+    assert {r.kalshi_event: r.sportsbook_event_id for r in res.rows} == {g1.event_ticker: "early",
+                                                                         g2.event_ticker: "late"}
+    assert len(res.rows) == 4 and all(r.tradable for r in res.rows)
 
 
 def test_midnight_game_does_not_match_previous_days_game() -> None:
     ev = game_event("NBA", "KXNBAGAME-26NOV03BOSNYK", [("BOS", "Boston"), ("NYK", "New York")], on=date(2026, 11, 3))
     # Only the Nov 2 (ET) game exists: same teams, a day earlier: never a silent match.
-    res = resolve([ev], [], h2h("nov2", "NBA", "New York Knicks", "Boston Celtics", utc(2026, 11, 3, 0, 30)), as_of=AS_OF)
+    res = run([ev], [_bos_nyk_milestone(ev)], h2h("nov2", "NBA", "New York Knicks", "Boston Celtics", utc(2026, 11, 3, 0, 30)))
     assert res.rows and not any(r.tradable for r in res.rows)
     assert all(any("start time changed/postponed" in g for g in r.guards) for r in res.rows)
 
@@ -119,7 +175,7 @@ def test_manchester_united_never_matches_manchester_city() -> None:
     quotes = (h2h("city", "EPL", "Manchester City", "Arsenal", utc(2026, 11, 7, 17, 30))
               + h2h("city2", "EPL", "Manchester City FC", "Arsenal FC", utc(2026, 11, 7, 17, 30))
               + h2h("typo", "EPL", "Manchester Cty", "Arsenal", utc(2026, 11, 7, 17, 30)))
-    res = resolve([ev], [milestone(ev.event_ticker, utc(2026, 11, 7, 17, 30))], quotes, as_of=AS_OF)
+    res = run([ev], [milestone(ev.event_ticker, utc(2026, 11, 7, 17, 30), home="EPL-MUN", away="EPL-ARS")], quotes)
     assert res.rows == ()
     assert_each_market_once([ev], res)
     (event_miss,) = res.unresolved_for(ev.event_ticker)
@@ -130,8 +186,8 @@ def test_unknown_alias_is_proposed_not_resolved_until_confirmed() -> None:
     ev = game_event("NBA", "KXNBAGAME-26NOV05LACLAL", [("LAC", "Los Angeles C"), ("LAL", "Los Angeles L")],
                     on=date(2026, 11, 5))
     quotes = h2h("g9", "NBA", "LA Clipperz", "Los Angeles Lakers", utc(2026, 11, 6, 3, 30))
-    ms = [milestone(ev.event_ticker, utc(2026, 11, 6, 3, 30))]
-    res = resolve([ev], ms, quotes, as_of=AS_OF)
+    ms = [milestone(ev.event_ticker, utc(2026, 11, 6, 3, 30), home="NBA-LAC", away="NBA-LAL")]
+    res = run([ev], ms, quotes)
     assert {r.method for r in res.rows} == {MatchMethod.FUZZY_PROPOSED}
     assert not any(r.tradable for r in res.rows)
     assert all(0 < r.confidence < 1 for r in res.rows)
@@ -141,13 +197,13 @@ def test_unknown_alias_is_proposed_not_resolved_until_confirmed() -> None:
     # A human confirms the alias: next scan it is an exact rule match and tradable.
     confirm = Override(OverrideAction.CONFIRM, who="ops", when=utc(2026, 6, 1), why="feed typo",
                        team_aliases={"LA Clipperz": "NBA-LAC"})
-    res2 = resolve([ev], ms, quotes, as_of=AS_OF, overrides=[confirm])
+    res2 = run([ev], ms, quotes, overrides=[confirm])
     assert {r.method for r in res2.rows} == {MatchMethod.RULE} and all(r.tradable for r in res2.rows)
     assert res2.unresolved == ()
     # Or confirms the game itself: override method, tradable.
     game_ok = Override(OverrideAction.CONFIRM, who="ops", when=utc(2026, 6, 1), why="checked",
                        kalshi_event=ev.event_ticker, sportsbook_event_id="g9")
-    res3 = resolve([ev], ms, quotes, as_of=AS_OF, overrides=[game_ok])
+    res3 = run([ev], ms, quotes, overrides=[game_ok])
     assert {r.method for r in res3.rows} == {MatchMethod.OVERRIDE} and all(r.tradable for r in res3.rows)
     assert _outcomes(res3)[f"{ev.event_ticker}-LAC"] == ("g9", Outcome.HOME, "NBA-LAC")
 
@@ -155,7 +211,7 @@ def test_unknown_alias_is_proposed_not_resolved_until_confirmed() -> None:
 def test_only_one_team_matching_is_never_resolved() -> None:
     ev = game_event("NBA", "KXNBAGAME-26NOV03BOSNYK", [("BOS", "Boston"), ("NYK", "New York")], on=date(2026, 11, 3))
     quotes = h2h("bkn", "NBA", "Brooklyn Nets", "Boston Celtics", utc(2026, 11, 4, 0, 30))
-    res = resolve([ev], [milestone(ev.event_ticker, utc(2026, 11, 4, 0, 30))], quotes, as_of=AS_OF)
+    res = run([ev], [milestone(ev.event_ticker, utc(2026, 11, 4, 0, 30), home="NBA-NYK", away="NBA-BOS")], quotes)
     assert res.rows == ()
     assert_each_market_once([ev], res)
 
@@ -164,8 +220,8 @@ def test_inverted_price_fires_orientation_guard() -> None:
     ev = game_event("NBA", "KXNBAGAME-26NOV03BOSNYK", [("BOS", "Boston"), ("NYK", "New York")], on=date(2026, 11, 3),
                     prices={"NYK": ("0.19", "0.21"), "BOS": ("0.79", "0.81")})
     odds = {Outcome.HOME: "1.22", Outcome.AWAY: "4.50"}  # books: NYK (home) ~78%
-    res = resolve([ev], [milestone(ev.event_ticker, utc(2026, 11, 4, 0, 30))],
-                  h2h("g1", "NBA", "New York Knicks", "Boston Celtics", utc(2026, 11, 4, 0, 30), odds), as_of=AS_OF)
+    res = run([ev], [milestone(ev.event_ticker, utc(2026, 11, 4, 0, 30), home="NBA-NYK", away="NBA-BOS")],
+              h2h("g1", "NBA", "New York Knicks", "Boston Celtics", utc(2026, 11, 4, 0, 30), odds))
     for row in res.rows:
         assert not row.tradable
         (guard,) = row.guards
@@ -180,9 +236,9 @@ def test_supplied_price_overrides_mid() -> None:
     ev = game_event("NBA", "KXNBAGAME-26NOV03BOSNYK", [("BOS", "Boston"), ("NYK", "New York")], on=date(2026, 11, 3),
                     prices={"NYK": ("0.19", "0.21"), "BOS": ("0.79", "0.81")})
     odds = {Outcome.HOME: "1.22", Outcome.AWAY: "4.50"}
-    res = resolve([ev], [milestone(ev.event_ticker, utc(2026, 11, 4, 0, 30))],
-                  h2h("g1", "NBA", "New York Knicks", "Boston Celtics", utc(2026, 11, 4, 0, 30), odds), as_of=AS_OF,
-                  prices={f"{ev.event_ticker}-NYK": Decimal("0.78"), f"{ev.event_ticker}-BOS": Decimal("0.22")})
+    res = run([ev], [milestone(ev.event_ticker, utc(2026, 11, 4, 0, 30), home="NBA-NYK", away="NBA-BOS")],
+              h2h("g1", "NBA", "New York Knicks", "Boston Celtics", utc(2026, 11, 4, 0, 30), odds),
+              prices={f"{ev.event_ticker}-NYK": Decimal("0.78"), f"{ev.event_ticker}-BOS": Decimal("0.22")})
     assert all(r.tradable for r in res.rows)
 
 
@@ -190,16 +246,16 @@ def test_started_game_is_not_tradable() -> None:
     ev = game_event("NHL", "KXNHLGAME-26OCT16PITCOL", [("PIT", "Pittsburgh"), ("COL", "Colorado")], on=date(2026, 10, 16))
     start = utc(2026, 10, 17, 1, 0)
     quotes = h2h("g1", "NHL", "Colorado Avalanche", "Pittsburgh Penguins", start)
-    ms = [milestone(ev.event_ticker, start, kind="hockey_match")]
-    assert all(r.tradable for r in resolve([ev], ms, quotes, as_of=start - timedelta(minutes=6)).rows)
-    late = resolve([ev], ms, quotes, as_of=start - timedelta(minutes=4)).rows
+    ms = [milestone(ev.event_ticker, start, home="NHL-COL", away="NHL-PIT", kind="hockey_match")]
+    assert all(r.tradable for r in run([ev], ms, quotes, as_of=start - timedelta(minutes=6)).rows)
+    late = run([ev], ms, quotes, as_of=start - timedelta(minutes=4)).rows
     assert late and all(not r.tradable and any(g.startswith("game started") for g in r.guards) for r in late)
 
 
 def test_postponed_game_is_flagged_not_dropped() -> None:
     ev = game_event("NFL", "KXNFLGAME-26SEP21NYGLA", [("NYG", "New York G"), ("LA", "Los Angeles R")], on=date(2026, 9, 21))
     quotes = h2h("g1", "NFL", "Los Angeles Rams", "New York Giants", utc(2026, 9, 22, 20, 25))  # moved a day
-    res = resolve([ev], [milestone(ev.event_ticker, utc(2026, 9, 21, 20, 25))], quotes, as_of=AS_OF)
+    res = run([ev], [milestone(ev.event_ticker, utc(2026, 9, 21, 20, 25), home="NFL-LAR", away="NFL-NYG")], quotes)
     assert len(res.rows) == 2
     for row in res.rows:
         assert not row.tradable and row.sportsbook_event_id == "g1"
@@ -211,7 +267,9 @@ def test_postponed_game_does_not_block_the_next_days_game() -> None:
     day2 = game_event("MLB", "KXMLBGAME-26JUN061910NYYBOS", [("NYY", "New York Y"), ("BOS", "Boston")], on=date(2026, 6, 6))
     # Day 1 was rained out and dropped by the book; only day 2 is listed.
     quotes = h2h("d2", "MLB", "Boston Red Sox", "New York Yankees", utc(2026, 6, 6, 23, 10))
-    res = resolve([day1, day2], [], quotes, as_of=AS_OF)
+    teams = {"home": "MLB-BOS", "away": "MLB-NYY", "kind": "baseball_game"}
+    res = run([day1, day2], [milestone(day1.event_ticker, utc(2026, 6, 5, 23, 10), **teams),
+                             milestone(day2.event_ticker, utc(2026, 6, 6, 23, 10), **teams)], quotes)
     for m in day2.markets:
         assert res.row_for(m.ticker).tradable
     for m in day1.markets:
@@ -223,7 +281,7 @@ def test_duplicate_sportsbook_games_exclude_both() -> None:
     ev = game_event("NBA", "KXNBAGAME-26NOV03BOSNYK", [("BOS", "Boston"), ("NYK", "New York")], on=date(2026, 11, 3))
     start = utc(2026, 11, 4, 0, 30)
     quotes = h2h("a", "NBA", "New York Knicks", "Boston Celtics", start) + h2h("b", "NBA", "New York Knicks", "Boston Celtics", start)
-    res = resolve([ev], [milestone(ev.event_ticker, start)], quotes, as_of=AS_OF)
+    res = run([ev], [milestone(ev.event_ticker, start, home="NBA-NYK", away="NBA-BOS")], quotes)
     assert res.rows == ()
     (miss,) = res.unresolved_for(ev.event_ticker)
     assert miss.reason.startswith("duplicate mapping") and {c["sportsbook_event_id"] for c in miss.candidates} == {"a", "b"}
@@ -233,7 +291,8 @@ def test_duplicate_kalshi_events_on_one_game_are_excluded() -> None:
     start = utc(2026, 11, 4, 0, 30)
     e1 = game_event("NBA", "KXNBAGAME-26NOV03BOSNYK", [("BOS", "Boston"), ("NYK", "New York")], on=date(2026, 11, 3))
     e2 = game_event("NBA", "KXNBAGAME-26NOV03NYKBOS", [("BOS", "Boston"), ("NYK", "New York")], on=date(2026, 11, 3))
-    res = resolve([e1, e2], [], h2h("g1", "NBA", "New York Knicks", "Boston Celtics", start), as_of=AS_OF)
+    ms = [milestone(e.event_ticker, start, home="NBA-NYK", away="NBA-BOS") for e in (e1, e2)]
+    res = run([e1, e2], ms, h2h("g1", "NBA", "New York Knicks", "Boston Celtics", start))
     assert len(res.rows) == 4 and not any(r.tradable for r in res.rows)
     assert all(any(g.startswith("duplicate mapping") for g in r.guards) for r in res.rows)
 
@@ -241,58 +300,138 @@ def test_duplicate_kalshi_events_on_one_game_are_excluded() -> None:
 def test_inactive_market_is_not_tradable() -> None:
     ev = game_event("NBA", "KXNBAGAME-26NOV03BOSNYK", [("BOS", "Boston"), ("NYK", "New York")], on=date(2026, 11, 3),
                     status="inactive")
-    res = resolve([ev], [], h2h("g1", "NBA", "New York Knicks", "Boston Celtics", utc(2026, 11, 4, 0, 30)), as_of=AS_OF)
-    assert all("market status is 'inactive', not 'active'" in r.guards for r in res.rows)
+    res = run([ev], [_bos_nyk_milestone(ev)], h2h("g1", "NBA", "New York Knicks", "Boston Celtics", utc(2026, 11, 4, 0, 30)))
+    assert res.rows and all("market status is 'inactive', not 'active'" in r.guards for r in res.rows)
+
+
+def _bos_nyk_milestone(ev, start=None):
+    return milestone(ev.event_ticker, start or utc(2026, 11, 4, 0, 30), home="NBA-NYK", away="NBA-BOS")
 
 
 def test_cross_check_disagreement_leaves_market_unresolved() -> None:
     from dataclasses import replace
 
     ev = game_event("NBA", "KXNBAGAME-26NOV03BOSNYK", [("BOS", "Boston"), ("NYK", "New York")], on=date(2026, 11, 3))
-    bad = replace(ev.markets[1], yes_sub_title="Boston", no_sub_title="Boston")  # NYK code, Boston label
+    bad = replace(ev.markets[1], yes_sub_title="Boston", no_sub_title="Boston")  # NYK target, Boston label
     ev = replace(ev, markets=(ev.markets[0], bad))
-    res = resolve([ev], [], h2h("g1", "NBA", "New York Knicks", "Boston Celtics", utc(2026, 11, 4, 0, 30)), as_of=AS_OF)
+    res = run([ev], [_bos_nyk_milestone(ev)], h2h("g1", "NBA", "New York Knicks", "Boston Celtics", utc(2026, 11, 4, 0, 30)))
     assert [r.kalshi_market for r in res.rows] == [ev.markets[0].ticker]
     (miss,) = res.unresolved_for(bad.ticker)
-    assert "ticker code 'NYK'→NBA-NYK, yes_sub_title 'Boston'→NBA-BOS" in miss.reason
+    assert f"cross-checks disagree with its custom_strike target {tid('NBA-NYK')} (NBA-NYK)" in miss.reason
+    assert "yes_sub_title 'Boston'→NBA-BOS" in miss.reason
 
 
-def test_milestone_home_away_swapped_is_guarded() -> None:
+@pytest.mark.parametrize(("change", "reason"), [
+    ({"custom_strike": None}, "no custom_strike structured target, so its YES team cannot be identified"),
+    ({"custom_strike": {"basketball_team": tid("NBA-PHI")}}, "is NBA-PHI, not one of the milestone's teams"),
+    ({"custom_strike": {"basketball_team": "4d1b6f7e-0000-4000-8000-000000000000"}}, "structured target "
+     "4d1b6f7e-0000-4000-8000-000000000000 is unknown: not in this scan's structured targets"),
+    ({"rules_primary": "If Boston wins the Boston vs New York game originally scheduled for Nov 3, 2026, then ..."},
+     "rules_primary 'Boston'→NBA-BOS"),
+    ({"yes_sub_title": "Tie"}, "yes_sub_title 'Tie' is a tie label"),
+    ({"rules_primary": "If New York wins the Boston vs New York game originally scheduled for Nov 4, 2026, then ..."},
+     "rules_primary date Nov 4, 2026 disagrees with ticker date 2026-11-03"),
+])
+def test_market_identity_comes_from_its_target_and_texts_can_only_block(change, reason) -> None:
+    from dataclasses import replace
+
     ev = game_event("NBA", "KXNBAGAME-26NOV03BOSNYK", [("BOS", "Boston"), ("NYK", "New York")], on=date(2026, 11, 3))
-    start = utc(2026, 11, 4, 0, 30)
-    swap = Override(OverrideAction.CONFIRM, who="ops", when=utc(2026, 6, 1), why="structured targets",
-                    team_aliases={"uuid-bos": "NBA-BOS", "uuid-nyk": "NBA-NYK"})
-    ms = [milestone(ev.event_ticker, start, home_id="uuid-bos", away_id="uuid-nyk")]
-    res = resolve([ev], ms, h2h("g1", "NBA", "New York Knicks", "Boston Celtics", start), as_of=AS_OF, overrides=[swap])
-    assert all(any("home/away swapped" in g for g in r.guards) for r in res.rows)
-    ms_ok = [milestone(ev.event_ticker, start, home_id="uuid-nyk", away_id="uuid-bos")]
-    res_ok = resolve([ev], ms_ok, h2h("g1", "NBA", "New York Knicks", "Boston Celtics", start), as_of=AS_OF, overrides=[swap])
-    assert all(r.tradable for r in res_ok.rows)
+    nyk = replace(ev.markets[1], **change)
+    ev = replace(ev, markets=(ev.markets[0], nyk))
+    res = run([ev], [_bos_nyk_milestone(ev)], h2h("g1", "NBA", "New York Knicks", "Boston Celtics", utc(2026, 11, 4, 0, 30)))
+    assert res.row_for(nyk.ticker) is None and res.row_for(ev.markets[0].ticker) is not None
+    (miss,) = res.unresolved_for(nyk.ticker)
+    assert reason in miss.reason
+
+
+def test_texts_naming_nobody_are_silent() -> None:
+    from dataclasses import replace
+
+    ev = game_event("NBA", "KXNBAGAME-26NOV03BOSNYK", [("BOS", "Boston"), ("NYK", "New York")], on=date(2026, 11, 3))
+    nyk = replace(ev.markets[1], yes_sub_title="Knicks (NY)", rules_primary="")
+    res = run([replace(ev, markets=(ev.markets[0], nyk))], [_bos_nyk_milestone(ev)],
+              h2h("g1", "NBA", "New York Knicks", "Boston Celtics", utc(2026, 11, 4, 0, 30)))
+    assert res.row_for(nyk.ticker).outcome is Outcome.HOME and res.row_for(nyk.ticker).tradable
+
+
+@pytest.mark.parametrize(("targets", "reason"), [
+    ({**TARGETS, tid("NBA-NYK"): target("NBA-NYK", name="Gotham Knights")},
+     "name 'Gotham Knights' is not a known NBA team"),
+    ({**TARGETS, tid("NBA-NYK"): target("NBA-NYK", kind="hockey_team")},
+     "is a 'hockey_team', not a NBA 'basketball_team'"),
+    ({**TARGETS, tid("NBA-NYK"): target("NBA-NYK", name="Boston Celtics")}, "home and away are the same team"),
+    ({k: v for k, v in TARGETS.items() if k != tid("NBA-NYK")}, "is unknown: not in this scan's structured targets"),
+])
+def test_the_milestone_teams_must_be_identified(targets, reason) -> None:
+    ev = game_event("NBA", "KXNBAGAME-26NOV03BOSNYK", [("BOS", "Boston"), ("NYK", "New York")], on=date(2026, 11, 3))
+    res = run([ev], [_bos_nyk_milestone(ev)], h2h("g1", "NBA", "New York Knicks", "Boston Celtics",
+                                                  utc(2026, 11, 4, 0, 30)), targets=targets)
+    assert res.rows == ()
+    assert reason in res.unresolved_for(ev.event_ticker)[0].reason
+    assert_each_market_once([ev], res)
+
+
+def test_confirmed_target_ids_and_source_ids_must_agree_with_the_name() -> None:
+    ev = game_event("NBA", "KXNBAGAME-26NOV03BOSNYK", [("BOS", "Boston"), ("NYK", "New York")], on=date(2026, 11, 3))
+    quotes = h2h("g1", "NBA", "New York Knicks", "Boston Celtics", utc(2026, 11, 4, 0, 30))
+    # A human confirmed the NYK target id as the Nets: the target's name says Knicks → ambiguous, blocked.
+    wrong = Override(OverrideAction.CONFIRM, who="ops", when=utc(2026, 6, 1), why="typo",
+                     team_aliases={tid("NBA-NYK"): "NBA-BKN"})
+    res = run([ev], [_bos_nyk_milestone(ev)], quotes, overrides=[wrong])
+    assert res.rows == () and "is ambiguous: confirmed id→NBA-BKN, name→NBA-NYK" in res.unresolved_for(
+        ev.event_ticker)[0].reason
+    # Confirmed ids identify a target the snapshot lacks (e.g. an old recording).
+    right = Override(OverrideAction.CONFIRM, who="ops", when=utc(2026, 6, 1), why="checked",
+                     team_aliases={tid("NBA-NYK"): "NBA-NYK", tid("NBA-BOS"): "NBA-BOS"})
+    res = run([ev], [_bos_nyk_milestone(ev)], quotes, overrides=[right], targets={})
+    assert len(res.rows) == 2 and all(r.tradable for r in res.rows)
+
+
+def test_neutral_site_game_maps_by_identity_and_is_tradable() -> None:
+    """A declared neutral site (e.g. a game abroad): the books list the Kalshi away team as home.
+    Outcomes follow each market's own team; the swap is no warning. Undeclared, it stays a guard."""
+    from dataclasses import replace
+
+    ev = game_event("NFL", "KXNFLGAME-26OCT11JAXBUF", [("JAX", "Jacksonville"), ("BUF", "Buffalo")],
+                    on=date(2026, 10, 11), prices={"JAX": ("0.30", "0.32"), "BUF": ("0.68", "0.70")})
+    start = utc(2026, 10, 11, 13, 30)
+    quotes = h2h("ldn", "NFL", "Jacksonville Jaguars", "Buffalo Bills", start,
+                 {Outcome.HOME: "3.10", Outcome.AWAY: "1.40"})
+    neutral = milestone(ev.event_ticker, start, home="NFL-BUF", away="NFL-JAX", kind="football_game",
+                        details={"neutral_site": True})
+    res = run([ev], [neutral], quotes)
+    assert {r.kalshi_market: (r.outcome, r.team_id) for r in res.rows} == {
+        f"{ev.event_ticker}-JAX": (Outcome.HOME, "NFL-JAX"), f"{ev.event_ticker}-BUF": (Outcome.AWAY, "NFL-BUF")}
+    assert all(r.tradable for r in res.rows), [r.guards for r in res.rows]
+    plain = replace(neutral, details={k: v for k, v in neutral.details.items() if k != "neutral_site"})
+    res = run([ev], [plain], quotes)
+    assert len(res.rows) == 2 and all(any("home/away swapped" in g for g in r.guards) for r in res.rows)
 
 
 def test_overrides_reject_force_and_pairing() -> None:
     ev = game_event("NBA", "KXNBAGAME-26NOV03BOSNYK", [("BOS", "Boston"), ("NYK", "New York")], on=date(2026, 11, 3))
     quotes = h2h("g1", "NBA", "New York Knicks", "Boston Celtics", utc(2026, 11, 4, 0, 30))
     when = utc(2026, 6, 1)
+    ms = [_bos_nyk_milestone(ev)]
     reject_event = Override(OverrideAction.REJECT, who="ops", when=when, why="bad event", kalshi_event=ev.event_ticker)
-    res = resolve([ev], [], quotes, as_of=AS_OF, overrides=[reject_event])
+    res = run([ev], ms, quotes, overrides=[reject_event])
     assert res.rows == () and "rejected by override (reject by ops" in res.unresolved_for(ev.event_ticker)[0].reason
     reject_pair = Override(OverrideAction.REJECT, who="ops", when=when, why="wrong game",
                            kalshi_market=f"{ev.event_ticker}-BOS", sportsbook_event_id="g1")
-    res = resolve([ev], [], quotes, as_of=AS_OF, overrides=[reject_pair])
+    res = run([ev], ms, quotes, overrides=[reject_pair])
     assert [r.kalshi_market for r in res.rows] == [f"{ev.event_ticker}-NYK"]
     force = Override(OverrideAction.FORCE, who="ops", when=when, why="feed mislabels", kalshi_market=f"{ev.event_ticker}-BOS",
                      sportsbook_event_id="g1", outcome=Outcome.HOME)
     later_reject = Override(OverrideAction.REJECT, who="ops2", when=when + timedelta(hours=1), why="undo",
                             kalshi_market=f"{ev.event_ticker}-BOS")
-    res = resolve([ev], [], quotes, as_of=AS_OF, overrides=[force])
+    res = run([ev], ms, quotes, overrides=[force])
     row = res.row_for(f"{ev.event_ticker}-BOS")
     assert (row.method, row.outcome, row.team_id, row.confidence) == (MatchMethod.OVERRIDE, Outcome.HOME, "NBA-NYK", 1.0)
-    res = resolve([ev], [], quotes, as_of=AS_OF, overrides=[later_reject, force])  # latest `when` wins
+    res = run([ev], ms, quotes, overrides=[later_reject, force])  # latest `when` wins
     assert res.row_for(f"{ev.event_ticker}-BOS") is None
     missing = Override(OverrideAction.FORCE, who="ops", when=when, why="x", kalshi_market=f"{ev.event_ticker}-BOS",
                        sportsbook_event_id="nope", outcome=Outcome.AWAY)
-    res = resolve([ev], [], quotes, as_of=AS_OF, overrides=[missing])
+    res = run([ev], ms, quotes, overrides=[missing])
     assert "no h2h quotes" in res.unresolved_for(f"{ev.event_ticker}-BOS")[0].reason
 
 
@@ -301,20 +440,27 @@ def test_unknown_series_and_bad_ticker_are_reported() -> None:
 
     ev = game_event("NBA", "KXNBAGAME-26NOV03BOSNYK", [("BOS", "Boston"), ("NYK", "New York")], on=date(2026, 11, 3))
     other = replace(ev, series_ticker="KXWNBAGAME")
-    res = resolve([other], [], [], as_of=AS_OF)
-    assert "not a game-winner series" in res.unresolved_for(ev.event_ticker)[0].reason
+    res = run([other], [], [])
+    assert "not a game-winner, spread or total series" in res.unresolved_for(ev.event_ticker)[0].reason
     assert_each_market_once([other], res)
 
 
-def test_only_h2h_quotes_are_used_and_to_dict_is_json() -> None:
+def test_winner_markets_use_h2h_quotes_only_and_to_dict_is_json() -> None:
     from dataclasses import replace
+    from decimal import Decimal
 
     ev = game_event("NBA", "KXNBAGAME-26NOV03BOSNYK", [("BOS", "Boston"), ("NYK", "New York")], on=date(2026, 11, 3))
-    spreads = [replace(q, market="spreads") for q in h2h("g1", "NBA", "New York Knicks", "Boston Celtics", utc(2026, 11, 4, 0, 30))]
-    assert resolve([ev], [], spreads, as_of=AS_OF).rows == ()
-    res = resolve([ev], [], h2h("g1", "NBA", "New York Knicks", "Boston Celtics", utc(2026, 11, 4, 0, 30)), as_of=AS_OF)
+    ms = [_bos_nyk_milestone(ev)]
+    start = utc(2026, 11, 4, 0, 30)
+    spreads = [replace(q, market="spreads", point=Decimal("-2.5") if q.outcome == "home" else Decimal("2.5"))
+               for q in h2h("g1", "NBA", "New York Knicks", "Boston Celtics", start)]
+    only_lines = run([ev], ms, spreads)
+    assert len(only_lines.rows) == 2  # the game is found, but there is no h2h consensus to check prices with
+    assert all(r.guards == ("orientation not verifiable: no sportsbook consensus",) for r in only_lines.rows)
+    res = run([ev], ms, h2h("g1", "NBA", "New York Knicks", "Boston Celtics", start))
     doc = json.loads(json.dumps(res.to_dict()))
     assert doc["rows"][0]["outcome"] in ("home", "away") and doc["rows"][0]["method"] == "rule"
+    assert doc["lines"] == []
 
 
 def test_naive_as_of_is_rejected() -> None:
@@ -347,14 +493,14 @@ def _scenario(draw):
         ticker = f"KXNBAGAME-26NOV{et.day:02d}{a.kalshi_code}{b.kalshi_code}"
         events.append(game_event("NBA", ticker, [(a.kalshi_code, a.kalshi_label), (b.kalshi_code, b.kalshi_label)], on=et))
         if draw(st.booleans()):
-            milestones.append(milestone(ticker, when))
+            milestones.append(milestone(ticker, when, home=b.id, away=a.id))
     return events, milestones, quotes
 
 
 @given(_scenario())
 def test_property_one_game_per_market_and_both_teams_always_match(scenario) -> None:
     events, milestones, quotes = scenario
-    res = resolve(events, milestones, quotes, as_of=AS_OF)
+    res = run(events, milestones, quotes)
     tickers = [r.kalshi_market for r in res.rows]
     assert len(tickers) == len(set(tickers)), "a Kalshi market mapped to two sportsbook events"
     kalshi_pairs = {e.event_ticker: {m.ticker.rsplit("-", 1)[1] for m in e.markets} for e in events}
@@ -375,18 +521,20 @@ def test_la_dodgers_and_la_rams_stay_in_their_leagues() -> None:
                       on=date(2026, 9, 21))
     quotes = (h2h("mlb", "MLB", "Los Angeles Dodgers", "San Francisco Giants", start)
               + h2h("nfl", "NFL", "Los Angeles Rams", "San Francisco 49ers", start))
-    res = resolve([dodgers, rams], [], quotes, as_of=AS_OF)
+    ms = [milestone(dodgers.event_ticker, start, home="MLB-LAD", away="MLB-SF", kind="baseball_game"),
+          milestone(rams.event_ticker, start, home="NFL-LAR", away="NFL-SF", kind="football_game")]
+    res = run([dodgers, rams], ms, quotes)
     got = {r.kalshi_market: (r.sportsbook_event_id, r.team_id) for r in res.rows}
     assert got == {
         f"{dodgers.event_ticker}-SF": ("mlb", "MLB-SF"), f"{dodgers.event_ticker}-LAD": ("mlb", "MLB-LAD"),
         f"{rams.event_ticker}-SF": ("nfl", "NFL-SF"), f"{rams.event_ticker}-LA": ("nfl", "NFL-LAR")}
-    # A Dodgers label on an NFL market is not an NFL team: unresolved, never the Rams.
+    # A Dodgers target on an NFL market is not an NFL team: unresolved, never the Rams.
     from dataclasses import replace
 
-    wrong = replace(rams.markets[1], yes_sub_title="Los Angeles D", no_sub_title="Los Angeles D")
-    res = resolve([replace(rams, markets=(rams.markets[0], wrong))], [], quotes, as_of=AS_OF)
+    wrong = replace(rams.markets[1], custom_strike={"football_team": tid("MLB-LAD")})
+    res = run([replace(rams, markets=(rams.markets[0], wrong))], ms, quotes)
     assert res.row_for(wrong.ticker) is None
-    assert "yes_sub_title 'Los Angeles D'→unknown" in res.unresolved_for(wrong.ticker)[0].reason
+    assert "is a 'baseball_team', not a NFL 'football_team'" in res.unresolved_for(wrong.ticker)[0].reason
 
 
 def test_event_level_force_and_market_level_confirm() -> None:
@@ -394,19 +542,20 @@ def test_event_level_force_and_market_level_confirm() -> None:
     quotes = (h2h("far", "NBA", "New York Knicks", "Boston Celtics", utc(2026, 11, 10))
               + h2h("near", "NBA", "New York Knicks", "Boston Celtics", utc(2026, 11, 4, 0, 30)))
     when = utc(2026, 6, 1)
+    ms = [_bos_nyk_milestone(ev)]
     force = Override(OverrideAction.FORCE, who="ops", when=when, why="book lists the makeup game",
                      kalshi_event=ev.event_ticker, sportsbook_event_id="far")
-    res = resolve([ev], [], quotes, as_of=AS_OF, overrides=[force])
+    res = run([ev], ms, quotes, overrides=[force])
     assert {(r.sportsbook_event_id, r.method) for r in res.rows} == {("far", MatchMethod.OVERRIDE)}
     assert _outcomes(res)[f"{ev.event_ticker}-NYK"] == ("far", Outcome.HOME, "NBA-NYK")
     wrong_teams = Override(OverrideAction.FORCE, who="ops", when=when, why="typo",
                            kalshi_event=ev.event_ticker, sportsbook_event_id="other")
     other = h2h("other", "NBA", "Brooklyn Nets", "Boston Celtics", utc(2026, 11, 4, 0, 30))
-    res = resolve([ev], [], quotes + other, as_of=AS_OF, overrides=[wrong_teams])
+    res = run([ev], ms, quotes + other, overrides=[wrong_teams])
     assert res.rows == () and "are not the Kalshi teams" in res.unresolved_for(ev.event_ticker)[0].reason
     confirm_market = Override(OverrideAction.CONFIRM, who="ops", when=when, why="checked",
                               kalshi_market=f"{ev.event_ticker}-BOS", sportsbook_event_id="near")
-    res = resolve([ev], [], quotes, as_of=AS_OF, overrides=[confirm_market])
+    res = run([ev], ms, quotes, overrides=[confirm_market])
     assert res.row_for(f"{ev.event_ticker}-BOS").method is MatchMethod.OVERRIDE
     assert res.row_for(f"{ev.event_ticker}-NYK").method is MatchMethod.RULE
 
@@ -416,11 +565,12 @@ def test_soccer_draw_needs_three_way_book_prices() -> None:
                     tie=True, prices={"ARS": ("0.45", "0.47"), "CFC": ("0.27", "0.29"), "TIE": ("0.25", "0.27")})
     start = utc(2026, 11, 7, 15)
     two_way = h2h("g", "EPL", "Arsenal", "Chelsea", start)  # a feed without the Draw outcome
-    res = resolve([ev], [milestone(ev.event_ticker, start, kind="soccer_match")], two_way, as_of=AS_OF)
+    ms = [milestone(ev.event_ticker, start, home="EPL-ARS", away="EPL-CHE", kind="soccer_match")]
+    res = run([ev], ms, two_way)
     assert len(res.rows) == 3
     assert all(r.guards == ("orientation not verifiable: no sportsbook consensus",) for r in res.rows)
     three = h2h("g", "EPL", "Arsenal", "Chelsea", start, {Outcome.HOME: "2.10", Outcome.AWAY: "3.50", Outcome.DRAW: "3.60"})
-    res = resolve([ev], [milestone(ev.event_ticker, start, kind="soccer_match")], three, as_of=AS_OF)
+    res = run([ev], ms, three)
     assert all(r.tradable for r in res.rows)
     assert res.row_for(f"{ev.event_ticker}-TIE").fair_probability == pytest.approx(
         (1 / 3.6) / (1 / 2.1 + 1 / 3.5 + 1 / 3.6))
@@ -429,16 +579,16 @@ def test_soccer_draw_needs_three_way_book_prices() -> None:
 def test_event_problems_are_reported_per_market() -> None:
     ev = game_event("NBA", "KXNBAGAME-26NOV03BOSNYK", [("BOS", "Boston"), ("NYK", "New York")], on=date(2026, 11, 3))
     start = utc(2026, 11, 4, 0, 30)
-    two = [milestone(ev.event_ticker, start, milestone_id="m1"), milestone(ev.event_ticker, start, milestone_id="m2")]
-    res = resolve([ev, ev], two, h2h("g", "NBA", "New York Knicks", "Boston Celtics", start), as_of=AS_OF)
+    two = [milestone(ev.event_ticker, start, milestone_id=m, home="NBA-NYK", away="NBA-BOS") for m in ("m1", "m2")]
+    res = run([ev, ev], two, h2h("g", "NBA", "New York Knicks", "Boston Celtics", start))
     reasons = [u.reason for u in res.unresolved_for(ev.event_ticker)]
     assert any("2 milestones link to it (m1, m2)" in r for r in reasons)
     assert "duplicate event ticker in input; first kept" in reasons
     assert_each_market_once([ev], res)
-    bad_pair = game_event("NBA", "KXNBAGAME-26NOV03BOSXXX", [("BOS", "Boston"), ("NYK", "New York")], on=date(2026, 11, 3))
-    res = resolve([bad_pair], [], [], as_of=AS_OF)
-    assert "is not 'KXNBAGAME-26NOV03BOSXXX-<CODE>'" not in res.unresolved_for(bad_pair.event_ticker)[0].reason
-    assert "do not split into two known NBA codes" in res.unresolved_for(bad_pair.event_ticker)[0].reason
+    no_teams = milestone(ev.event_ticker, start)
+    res = run([ev], [no_teams], [])
+    assert "details name no participants (home_team_id+away_team_id)" in res.unresolved_for(ev.event_ticker)[0].reason
+    assert_each_market_once([ev], res)
 
 
 def test_gc_is_restored_after_a_scan_even_on_error() -> None:
@@ -446,9 +596,9 @@ def test_gc_is_restored_after_a_scan_even_on_error() -> None:
     from datetime import datetime
 
     assert gc.isenabled()
-    resolve([], [], [], as_of=AS_OF)
+    run([], [], [])
     assert gc.isenabled()
     bad = h2h("g", "NBA", "New York Knicks", "Boston Celtics", datetime(2026, 11, 4))  # naive commence
     with pytest.raises(ValueError, match="commence_time must be timezone-aware"):
-        resolve([], [], bad, as_of=AS_OF)
+        run([], [], bad)
     assert gc.isenabled()

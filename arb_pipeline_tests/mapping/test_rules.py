@@ -10,52 +10,102 @@ from arb_pipeline.mapping.rules import (
     TeamLookup,
     market_side,
     milestone_for,
+    participants,
     ticker_date_matches,
     ticker_start,
 )
 from arb_pipeline.mapping.tickers import parse_event_ticker
-from arb_pipeline_tests.mapping.factories import market, milestone, utc
+from arb_pipeline_tests.mapping.factories import TARGETS, market, milestone, target, tid, utc
 
 CFG = ResolverConfig()
+EVENT = "KXNBAGAME-26NOV03BOSNYK"
 
 
-def _nba() -> TeamLookup:
-    return TeamLookup(load_catalogue().league("NBA"))
+def _nba(**kw) -> TeamLookup:
+    return TeamLookup(load_catalogue().league("NBA"), targets=TARGETS, **kw)
 
 
-def test_market_side_requires_all_three_signals_to_agree() -> None:
-    ev = parse_event_ticker("KXNBAGAME-26NOV03BOSNYK")
-    m = market(ev.ticker, "NYK", "New York", opponents=("Boston", "New York"))
-    assert market_side(m, ev, _nba()).team.id == "NBA-NYK"
+def _parts(lookup: TeamLookup, event: str = EVENT, **details):
+    ms = milestone(event, utc(2026, 11, 4, 0, 30), home="NBA-NYK", away="NBA-BOS", details=details)
+    return participants(event, {event: [ms]}, lookup, CFG)
+
+
+def test_market_side_is_its_target_and_every_text_can_only_block() -> None:
+    ev = parse_event_ticker(EVENT)
+    lookup = _nba()
+    parts = _parts(lookup)
+    m = market(EVENT, "NYK", "New York", opponents=("Boston", "New York"), strike={"basketball_team": tid("NBA-NYK")})
+    assert market_side(m, EVENT, ev, parts, lookup).team.id == "NBA-NYK"
+    assert market_side(replace(m, rules_primary=""), EVENT, None, parts, lookup).team.id == "NBA-NYK"
     wrong_rules = replace(m, rules_primary=m.rules_primary.replace("If New York wins", "If Boston wins"))
     with pytest.raises(RuleError, match=r"rules_primary 'Boston'→NBA-BOS"):
-        market_side(wrong_rules, ev, _nba())
-    no_rules = replace(m, rules_primary="")
-    with pytest.raises(RuleError, match=r"rules_primary None→unknown"):
-        market_side(no_rules, ev, _nba())
-    unknown_code = market(ev.ticker, "XYZ", "New York")
-    with pytest.raises(RuleError, match=r"ticker code 'XYZ'→unknown"):
-        market_side(unknown_code, ev, _nba())
+        market_side(wrong_rules, EVENT, ev, parts, lookup)
+    wrong_code = replace(m, ticker=f"{EVENT}-BOS")
+    with pytest.raises(RuleError, match=r"ticker code 'BOS'→NBA-BOS"):
+        market_side(wrong_code, EVENT, ev, parts, lookup)
+    unknown_code = replace(m, ticker=f"{EVENT}-XYZ")
+    assert market_side(unknown_code, EVENT, ev, parts, lookup).team.id == "NBA-NYK"  # silent
+    with pytest.raises(RuleError, match="no custom_strike structured target"):
+        market_side(replace(m, custom_strike=None), EVENT, ev, parts, lookup)
+    with pytest.raises(RuleError, match="several targets"):
+        market_side(replace(m, custom_strike={"a": tid("NBA-NYK"), "b": tid("NBA-BOS")}), EVENT, ev, parts, lookup)
 
 
 def test_rules_date_must_be_ticker_date() -> None:
-    ev = parse_event_ticker("KXNBAGAME-26NOV03BOSNYK")
-    m = market(ev.ticker, "NYK", "New York", on=date(2026, 11, 4))
-    with pytest.raises(RuleError, match="rules_primary date 'Nov 4, 2026' disagrees with ticker date 2026-11-03"):
-        market_side(m, ev, _nba())
+    ev = parse_event_ticker(EVENT)
+    lookup = _nba()
+    m = market(EVENT, "NYK", "New York", on=date(2026, 11, 4), strike={"basketball_team": tid("NBA-NYK")})
+    with pytest.raises(RuleError, match="rules_primary date Nov 4, 2026 disagrees with ticker date 2026-11-03"):
+        market_side(m, EVENT, ev, _parts(lookup), lookup)
+    assert market_side(m, EVENT, None, _parts(lookup), lookup).team.id == "NBA-NYK"  # no ticker, no check
 
 
 def test_tie_only_in_three_way_leagues_and_labelled_tie() -> None:
-    epl = TeamLookup(load_catalogue().league("EPL"))
-    ev = parse_event_ticker("KXEPLGAME-26NOV07MUNMCI")
-    assert market_side(market(ev.ticker, "TIE", "Tie"), ev, epl).is_draw
+    epl = TeamLookup(load_catalogue().league("EPL"), targets=TARGETS)
+    event = "KXEPLGAME-26NOV07MUNMCI"
+    ev = parse_event_ticker(event)
+    ms = milestone(event, utc(2026, 11, 7, 17, 30), home="EPL-MUN", away="EPL-MCI", kind="soccer_match")
+    parts = participants(event, {event: [ms]}, epl, CFG)
+    assert market_side(market(event, "TIE", "Tie"), event, ev, parts, epl).is_draw
     with pytest.raises(RuleError, match="is not Tie/Draw"):
-        market_side(market(ev.ticker, "TIE", "Manchester City"), ev, epl)
+        market_side(market(event, "TIE", "Manchester City"), event, ev, parts, epl)
     with pytest.raises(RuleError, match="names a winner"):
-        market_side(market(ev.ticker, "TIE", "Tie", rules="If Manchester City wins the match ..."), ev, epl)
-    nba = parse_event_ticker("KXNBAGAME-26NOV03BOSNYK")
-    with pytest.raises(RuleError, match="TIE market in two-way league NBA"):
-        market_side(market(nba.ticker, "TIE", "Tie"), nba, _nba())
+        market_side(market(event, "TIE", "Tie", rules="If Manchester City wins the match ..."), event, ev, parts, epl)
+    with pytest.raises(RuleError, match="ticker code is 'MCI', not TIE"):
+        market_side(market(event, "MCI", "Tie", rules=""), event, ev, parts, epl)
+    lookup = _nba()
+    with pytest.raises(RuleError, match="no custom_strike structured target"):
+        market_side(market(EVENT, "TIE", "Tie"), EVENT, parse_event_ticker(EVENT), _parts(lookup), lookup)
+
+
+def test_participants_come_from_the_milestone_and_its_targets() -> None:
+    lookup = _nba()
+    parts = _parts(lookup)
+    assert (parts.home.id, parts.away.id, parts.neutral) == ("NBA-NYK", "NBA-BOS", False)
+    assert parts.start == utc(2026, 11, 4, 0, 30) and parts.pair == {"NBA-NYK", "NBA-BOS"}
+    assert _parts(lookup, neutral_site=True).neutral
+    assert _parts(lookup, neutral_site="true").neutral and not _parts(lookup, neutral_site=False).neutral
+    with pytest.raises(RuleError, match="no milestone links to event"):
+        participants(EVENT, {}, lookup, CFG)
+    keys = ResolverConfig(participant_keys=(("competitor_a", "competitor_b"), ("home_team_id", "away_team_id")))
+    ms = milestone(EVENT, utc(2026, 11, 4), details={"competitor_a": tid("NBA-BOS"), "competitor_b": tid("NBA-NYK")})
+    assert participants(EVENT, {EVENT: [ms]}, lookup, keys).home.id == "NBA-BOS"
+
+
+def test_identify_a_target_by_confirmed_id_source_id_or_exact_name() -> None:
+    from dataclasses import replace as swap
+
+    league = load_catalogue().league("NBA")
+    sourced = swap(league.team("NBA-NYK"), target_source_ids=("sr:competitor:3421",))
+    league2 = type(league)(**{**{f: getattr(league, f) for f in ("code", "sport_key", "kalshi_series", "three_way",
+                                                                "milestone_type", "season", "source")},
+                              "teams": tuple(sourced if t.id == "NBA-NYK" else t for t in league.teams)})
+    odd_name = target("NBA-NYK", name="NY Knickerbockers", source_id="sr:competitor:3421")
+    lookup = TeamLookup(league2, targets={odd_name.id: odd_name})
+    assert lookup.identify(odd_name.id).id == "NBA-NYK"  # the name alone is unknown; the source id is confirmed
+    clash = target("NBA-NYK", name="Boston Celtics", source_id="sr:competitor:3421")
+    with pytest.raises(RuleError, match="ambiguous: confirmed id|ambiguous: name→NBA-BOS, source id #1→NBA-NYK"):
+        TeamLookup(league2, targets={clash.id: clash}).identify(clash.id)
 
 
 def test_override_aliases_extend_lookup_per_league() -> None:
@@ -90,16 +140,6 @@ def test_config_validation() -> None:
         ResolverConfig(start_tolerance=timedelta(hours=72))
     with pytest.raises(Exception, match="Nowhere/Zone"):
         ResolverConfig(ticker_time_zones=("Nowhere/Zone",))
-
-
-def test_known_custom_strike_target_must_agree() -> None:
-    ev = parse_event_ticker("KXNBAGAME-26NOV03BOSNYK")
-    lookup = TeamLookup(load_catalogue().league("NBA"), {"uuid-nyk": "NBA-NYK", "uuid-bos": "NBA-BOS"})
-    m = market(ev.ticker, "NYK", "New York", opponents=("Boston", "New York"))
-    assert market_side(replace(m, custom_strike={"basketball_team": "uuid-nyk"}), ev, lookup).team.id == "NBA-NYK"
-    assert market_side(replace(m, custom_strike={"basketball_team": "uuid-unknown"}), ev, lookup).team.id == "NBA-NYK"
-    with pytest.raises(RuleError, match="custom_strike target is NBA-BOS"):
-        market_side(replace(m, custom_strike={"basketball_team": "uuid-bos"}), ev, lookup)
 
 
 def test_confirmed_alias_cannot_relabel_a_catalogue_team() -> None:

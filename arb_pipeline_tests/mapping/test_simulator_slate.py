@@ -22,7 +22,8 @@ def recorded(tmp_path, **traps):
                             **traps)
     engine = ScenarioEngine(config, clock=SimClock.fixed(START))
     snapshot = load_snapshot(record_snapshot(engine, tmp_path / "snap"))
-    return engine, snapshot, resolve(snapshot.events, snapshot.milestones, snapshot.quotes, as_of=START)
+    return engine, snapshot, resolve(snapshot.events, snapshot.milestones, snapshot.quotes, as_of=START,
+                                     targets=snapshot.structured_targets)
 
 
 def test_the_whole_slate_resolves_with_no_inversion(tmp_path):
@@ -79,6 +80,7 @@ def test_other_seeds_resolve_completely_too(tmp_path, seed):
     config = ScenarioConfig(seed=seed, start=START, games_per_league=3, arb_rate_per_hour=0, value_rate_per_hour=0)
     engine = ScenarioEngine(config, clock=SimClock.fixed(START))
     snapshot = load_snapshot(record_snapshot(engine, tmp_path / "snap"))
-    resolution = resolve(snapshot.events, snapshot.milestones, snapshot.quotes, as_of=START)
+    resolution = resolve(snapshot.events, snapshot.milestones, snapshot.quotes, as_of=START,
+                                     targets=snapshot.structured_targets)
     assert not resolution.unresolved
     assert all(r.outcome.value == engine.market_index[r.kalshi_market][1] for r in resolution.rows)

@@ -15,7 +15,7 @@ from arb_pipeline.sim.record import SAMPLE_SEED, main, record_snapshot, sample_e
 SAMPLE = Path(__file__).resolve().parents[2] / "arb_pipeline" / "data" / "sample_snapshot"
 FILES = {"kalshi_events.json", "kalshi_orderbooks.json", "kalshi_series.json", "kalshi_exchange_status.json",
          "meta.json", "odds_americanfootball_nfl.json", "odds_basketball_nba.json", "odds_icehockey_nhl.json",
-         "odds_baseball_mlb.json", "odds_soccer_epl.json"}
+         "odds_baseball_mlb.json", "odds_soccer_epl.json", "kalshi_structured_targets.json"}
 
 
 def load(name: str, root: Path = SAMPLE) -> object:
@@ -55,6 +55,11 @@ def test_sample_shapes_and_meta():
     assert all(set(b["orderbook_fp"]) == {"yes_dollars", "no_dollars"} for b in books)
     assert len(load("kalshi_series.json")["series"]) == 5
     assert load("kalshi_exchange_status.json")["trading_active"] is True
+    # every structured target the events name (custom_strike, milestone home/away) is recorded, once
+    targets = load("kalshi_structured_targets.json")
+    named = {v for e in events["events"] for m in e["markets"] for v in (m.get("custom_strike") or {}).values()}
+    named |= {m["details"][k] for m in events["milestones"] for k in ("home_team_id", "away_team_id")}
+    assert targets["cursor"] == "" and sorted(t["id"] for t in targets["structured_targets"]) == sorted(named)
     for sport, fmt in meta["odds_format"].items():
         odds = load(f"odds_{sport}.json")
         prices = [o["price"] for e in odds for b in e["bookmakers"] for m in b["markets"] for o in m["outcomes"]]

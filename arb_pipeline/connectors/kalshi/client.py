@@ -32,14 +32,17 @@ from arb_pipeline.domain import (
     Milestone,
     OrderBookLevels,
     SeriesFees,
+    StructuredTarget,
 )
 
 from . import models as m
 from . import orders as od
 from . import portfolio as pf
+from . import targets as tg
 from .errors import (
     KalshiConnectionError,
     KalshiError,
+    KalshiNotFound,
     KalshiOrderRejected,
     KalshiOrderStateUnknown,
     KalshiResponseError,
@@ -235,6 +238,66 @@ class KalshiClient:
             log.warning("kalshi %s returned no book for %d tickers: %s", m.ORDERBOOKS, len(missing), missing[:10])
         return books
 
+    def get_structured_target(self, target_id: str) -> StructuredTarget:
+        """`GET /structured_targets/{id}`: who a `custom_strike` / milestone team id is."""
+        path = f"/structured_targets/{_path_id(target_id, 'structured target id')}"
+        return tg.parse_structured_target_response(self._get(path, tg.STRUCTURED_TARGET))
+
+    def iter_structured_targets(self, *, ids: Iterable[str] = (), page_size: int = 1000,
+                                **filters: Any) -> Iterator[StructuredTarget]:
+        """`GET /structured_targets` with `ids` (repeated parameter, sent 100 at a time), `type` and
+        `competition` filters, following the cursor."""
+        if not 1 <= page_size <= tg.MAX_PAGE_SIZE:
+            raise ValueError(f"GET /structured_targets accepts page_size 1..{tg.MAX_PAGE_SIZE}")
+        wanted = [_path_id(i, "structured target id") for i in dict.fromkeys(ids)]
+        chunks = [wanted[i:i + tg.MAX_IDS_PER_CALL] for i in range(0, len(wanted), tg.MAX_IDS_PER_CALL)] or [[]]
+        for chunk in chunks:
+            params = [("page_size", page_size), *_params(**filters).items(), *(("ids", i) for i in chunk)]
+            for parsed, _raw in self._target_pages(params):
+                yield from parsed.values()
+
+    def _target_pages(self, params: list[tuple[str, Any]]
+                      ) -> Iterator[tuple[dict[str, StructuredTarget], dict[str, Any]]]:
+        """Pages of (parsed, raw) targets by id; the cursor may be absent on the last page."""
+        cursor = ""
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
+            payload = self._get("/structured_targets", tg.STRUCTURED_TARGETS,
+                                params + ([("cursor", cursor)] if cursor else []))
+            parsed, cursor = tg.parse_structured_targets_response(payload)  # validates every object
+            yield parsed, {item["id"]: item for item in payload["structured_targets"]}
+            if not cursor:
+                return
+            if cursor in seen:
+                raise KalshiResponseError(f"cursor {cursor[:40]!r} repeated: pagination would loop",
+                                          endpoint=tg.STRUCTURED_TARGETS)
+            seen.add(cursor)
+        raise KalshiResponseError(f"more than {MAX_PAGES} pages", endpoint=tg.STRUCTURED_TARGETS)
+
+    def fetch_structured_target_objects(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Raw target objects by id: the list endpoint 100 ids at a time, then
+        `GET /structured_targets/{id}` for any id the list left out. An id the venue answers 404 for
+        is absent from the result (logged); any other error raises."""
+        wanted = [_path_id(i, "structured target id") for i in dict.fromkeys(ids)]
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(wanted), tg.MAX_IDS_PER_CALL):
+            chunk = wanted[start:start + tg.MAX_IDS_PER_CALL]
+            params = [("page_size", len(chunk)), *(("ids", i) for i in chunk)]
+            for _parsed, raw in self._target_pages(params):
+                found.update((i, raw[i]) for i in chunk if i in raw)
+        for target_id in (i for i in wanted if i not in found):
+            try:
+                payload = self._get(f"/structured_targets/{target_id}", tg.STRUCTURED_TARGET)
+            except KalshiNotFound:
+                log.warning("kalshi structured target %s not found", target_id)
+                continue
+            target = tg.parse_structured_target_response(payload)
+            if target.id != target_id:
+                raise KalshiResponseError(f"asked for structured target {target_id!r}, got {target.id!r}",
+                                          endpoint=tg.STRUCTURED_TARGET)
+            found[target_id] = payload["structured_target"]
+        return found
+
     # --- raw responses, for recording a snapshot exactly as the venue sent it ----------------------
     # The parsed methods above are what scans use; these keep the venue's own JSON so that a live
     # scan, a replay and a backfill all parse the very same texts (services/ingest.py).
@@ -263,6 +326,15 @@ class KalshiClient:
                 for milestone in page.get("milestones") or []:
                     milestones.setdefault(milestone.get("id"), milestone)
         return {"events": events, "milestones": list(milestones.values()), "cursor": ""}
+
+    def fetch_structured_targets_payload(self, ids: Iterable[str],
+                                         cache: tg.StructuredTargetCache | None = None) -> dict[str, Any]:
+        """The structured targets `ids` name, as one `GET /structured_targets` response object
+        (`cursor: ""`), served from `cache` where fresh; ids the venue does not know are left out."""
+        wanted = list(dict.fromkeys(ids))
+        objects = (cache.lookup(wanted, self.fetch_structured_target_objects) if cache is not None
+                   else self.fetch_structured_target_objects(wanted))
+        return {"structured_targets": [objects[i] for i in wanted if i in objects], "cursor": ""}
 
     def fetch_orderbooks_payload(self, tickers: Iterable[str]) -> dict[str, Any]:
         """`GET /markets/orderbooks` in calls of 100 tickers, merged into one response object."""
