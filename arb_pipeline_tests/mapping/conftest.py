@@ -18,8 +18,8 @@ def as_of() -> datetime:
 
 
 def assert_each_market_once(events, resolution: Resolution) -> None:
-    """Every input market is either one row or one kalshi_market unresolved item, never both/twice."""
-    placed = [r.kalshi_market for r in resolution.rows]
+    """Every input market is either one row (winner or line) or one kalshi_market unresolved item, never both/twice."""
+    placed = [r.kalshi_market for r in (*resolution.rows, *resolution.lines)]
     placed += [u.id for u in resolution.unresolved if u.kind.value == "kalshi_market"]
     expected = sorted(m.ticker for e in events for m in e.markets)
     assert sorted(placed) == expected

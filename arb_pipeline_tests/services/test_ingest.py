@@ -45,6 +45,10 @@ def test_capture_keeps_the_venues_own_responses_and_parses_them_like_a_replay(se
         json.loads(text)
     replayed = load_snapshot(tmp_path)
     assert replayed.events == snap.events
+    # the teams the events name by structured target were fetched with them and replay identically
+    named = {v for m in snap.markets for v in (m.custom_strike or {}).values()}
+    named |= {m.details[k] for m in snap.milestones for k in ("home_team_id", "away_team_id")}
+    assert set(snap.structured_targets) == named and replayed.structured_targets == snap.structured_targets
     assert replayed.orderbooks == snap.orderbooks
     assert replayed.quotes == snap.quotes
     assert all(isinstance(q.decimal_odds, Decimal) for q in snap.quotes)
