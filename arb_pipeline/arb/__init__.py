@@ -8,8 +8,11 @@ Modules, one job each:
 - `book`: Kalshi order book as asks, walking it at size, the tick grid;
 - `sizing`: equal-payout splits, Kelly variants, `SizingPolicy` caps;
 - `constraints`: `Limits` and the checks that produce rejection reasons;
-- `combos`: instrument sets that pay exactly $1 in every outcome;
+- `combos`: instrument sets that pay exactly $1 in every outcome of a game;
+- `lines`: the same for a spread or total line, the push on a whole-number point included;
 - `market`, `quotes`: detection inputs (`KalshiContract`, `GameLine`, columnar `QuoteTable`);
 - `screen` (vectorized float screen) → `confirm` (exact Decimal confirmation) → `results`;
-- `opportunity`: the `detect` entry point.
+- `cover`: the exact sizing and pricing of a cover or a value bet, shared by games and lines;
+- `opportunity`: the `detect` entry point (game winners);
+- `line_game`, `line_detect`: spread/total inputs and `detect_lines`.
 """

@@ -28,7 +28,9 @@ def _aware(ts: datetime, where: str) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class KalshiContract:
-    """One Kalshi market of a game (YES pays if `outcome` happens) with its current order book."""
+    """One Kalshi market of a game (YES pays if `outcome` happens) with its current order book.
+
+    For a spread or total market `outcome` is the side of the line its YES takes (`arb.line_game`)."""
 
     ticker: str
     outcome: Outcome
@@ -55,7 +57,8 @@ class KalshiContract:
         except UnsupportedFeeType:
             rate = math.nan
         object.__setattr__(self, "taker_rate_f", rate)
-        object.__setattr__(self, "slot", OUTCOME_SLOTS.index(self.outcome))
+        # -1: a line market's side (over/under), which the winner screen's columns never hold
+        object.__setattr__(self, "slot", OUTCOME_SLOTS.index(self.outcome) if self.outcome in OUTCOME_SLOTS else -1)
         object.__setattr__(self, "screen_row", (float(self.slot), 0.0 if math.isnan(rate) else rate,
                                                 self.book.best_yes_f, self.book.best_no_f))
 

@@ -49,6 +49,7 @@ class Leg:
     pays_in: tuple[Outcome, ...]
     quote_age_s: float
     levels: tuple[tuple[Decimal, Decimal], ...] = ()  # Kalshi fills per level: (price, contracts)
+    refunded_in: tuple[Outcome, ...] = ()  # sportsbook: outcomes that refund the stake (a push on a line)
 
     def to_dict(self) -> dict[str, object]:
         """JSON for people and tools: `outcome` names the team (or "draw") as the trader reads it,
