@@ -439,7 +439,7 @@ def test_unknown_series_and_bad_ticker_are_reported() -> None:
     from dataclasses import replace
 
     ev = game_event("NBA", "KXNBAGAME-26NOV03BOSNYK", [("BOS", "Boston"), ("NYK", "New York")], on=date(2026, 11, 3))
-    other = replace(ev, series_ticker="KXWNBAGAME")
+    other = replace(ev, series_ticker="KXCFLGAME")
     res = run([other], [], [])
     assert "not a game-winner, spread or total series" in res.unresolved_for(ev.event_ticker)[0].reason
     assert_each_market_once([other], res)
