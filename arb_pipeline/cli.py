@@ -129,6 +129,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
         kalshi_public_key_path=Path(args.kalshi_public_key) if args.kalshi_public_key else None,
         seed=args.seed,
         data_dir=get_settings().data_dir,
+        extended=args.extended,
     )
     return 0
 
@@ -251,6 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kalshi-key-id", default=None, help="API key id the simulator accepts")
     p.add_argument("--kalshi-public-key", default=None, metavar="PATH", help="PEM public key to verify")
     p.add_argument("--seed", type=int, default=None, help="scenario seed (deterministic slate)")
+    p.add_argument("--extended", action="store_true",
+                   help="every catalogued league, a neutral-site game, Kalshi spread/total markets and book lines")
     p.set_defaults(func=cmd_sim)
 
     p = sub.add_parser("db", help="database migrations")

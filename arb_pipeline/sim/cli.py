@@ -19,14 +19,14 @@ from arb_pipeline.sim.server import SimConfig, create_app
 
 def build_config(host: str, port: int, kalshi_key_id: str | None = None,
                  kalshi_public_key_path: Path | str | None = None, seed: int | None = None,
-                 data_dir: Path | str | None = None) -> SimConfig:
+                 data_dir: Path | str | None = None, extended: bool = False) -> SimConfig:
     public_pem = Path(kalshi_public_key_path).expanduser().read_bytes() if kalshi_public_key_path else None
     if (public_pem is None) != (kalshi_key_id is None):
         raise ValueError("give both --kalshi-key-id and --kalshi-public-key, or neither (demo key)")
     seed = 7 if seed is None else seed
     # a demo should show opportunities within minutes: windows open about every 3 minutes per kind
     scenario = ScenarioConfig(seed=seed, live_clock=True, arb_rate_per_hour=20.0, value_rate_per_hour=20.0,
-                              opening_windows=True)
+                              opening_windows=True, extended=extended)
     return SimConfig(host=host, port=port, seed=seed, live_clock=True, scenario=scenario,
                      kalshi_key_id=kalshi_key_id, kalshi_public_key_pem=public_pem,
                      data_dir=Path(data_dir).expanduser() if data_dir else default_data_dir(), log_level="info")
@@ -52,9 +52,9 @@ def describe(config: SimConfig, created: bool) -> str:
 
 def run_sim(host: str = "127.0.0.1", port: int = 8765, kalshi_key_id: str | None = None,
             kalshi_public_key_path: Path | str | None = None, seed: int | None = None,
-            data_dir: Path | str | None = None) -> None:
-    """Serve until interrupted (blocks)."""
-    config = build_config(host, port, kalshi_key_id, kalshi_public_key_path, seed, data_dir)
+            data_dir: Path | str | None = None, extended: bool = False) -> None:
+    """Serve until interrupted (blocks). `extended`: every catalogued league, spreads and totals."""
+    config = build_config(host, port, kalshi_key_id, kalshi_public_key_path, seed, data_dir, extended)
     app = create_app(config)
     sim = app.state.sim
     print(describe(config, sim.created_key_dir is not None), flush=True)

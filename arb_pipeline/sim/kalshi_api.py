@@ -20,6 +20,8 @@ from arb_pipeline.sim.kalshi_views import (
     STATUS_FILTER,
     event_json,
     event_status,
+    line_events,
+    line_market_json,
     market_close_time,
     market_json,
     market_status,
@@ -119,7 +121,9 @@ def list_series(request: Request) -> dict[str, object]:
     with engine.lock:
         leagues = sorted({s.game.league.code: s.game.league for s in engine.states.values()}.values(),
                          key=lambda lg: lg.kalshi_series)
-        out = [series_json(engine, lg) for lg in leagues]
+        listed = {s.game.league.code: {series for _, series, _ in line_events(s)} for s in engine.states.values()}
+        out = [series_json(engine, lg, t) for lg in leagues
+               for t in (lg.kalshi_series, *sorted(listed.get(lg.code, ())))]
     out = [s for s in out if (not category or s["category"] == category)
            and (not tags or tags & set(s["tags"]))]  # type: ignore[arg-type]
     return {"series": out}
@@ -132,7 +136,7 @@ def get_series(series_ticker: str, request: Request) -> dict[str, object]:
     if league is None:
         raise KalshiError(404, "not_found", f"series {series_ticker} not found")
     with engine.lock:
-        return {"series": series_json(engine, league)}
+        return {"series": series_json(engine, league, series_ticker)}
 
 
 @router.get("/events")
@@ -149,15 +153,21 @@ def list_events(request: Request) -> dict[str, object]:
         tickers = set(list_param(q, "event_ticker")) | set(list_param(q, "tickers"))
         min_close = int_param(q, "min_close_ts", 0, 0, 2**62)
         with engine.lock:
-            states = [s for s in engine.states.values()
-                      if (not series or s.game.league.kalshi_series == series)
-                      and (not tickers or s.game.event_ticker in tickers)
-                      and (not statuses or event_status(s) in statuses)
-                      and (not min_close or market_close_time(s).timestamp() >= min_close)]
-            page, cursor = paginate(states, q, limit)
-            body: dict[str, object] = {"events": [event_json(engine, s, nested) for s in page], "cursor": cursor}
+            # every game's winner event, then its spread and total events (the extended slate's)
+            views = [(s, event, series) for s in engine.states.values()
+                     for event, series in ((s.game.event_ticker, s.game.league.kalshi_series),
+                                           *((t, sr) for t, sr, _ in line_events(s)))]
+            views = [(s, event, sr) for s, event, sr in views
+                     if (not series or sr == series) and (not tickers or event in tickers)
+                     and (not statuses or event_status(s) in statuses)
+                     and (not min_close or market_close_time(s).timestamp() >= min_close)]
+            page, cursor = paginate(views, q, limit)
+            body: dict[str, object] = {
+                "events": [event_json(engine, s, nested, None if event == s.game.event_ticker else event)
+                           for s, event, _ in page], "cursor": cursor}
             if with_milestones:
-                body["milestones"] = [milestone_json(engine, s) for s in page]
+                states = list({id(s): s for s, _, _ in page}.values())
+                body["milestones"] = [milestone_json(engine, s) for s in states]
     except BadParam as exc:
         raise _bad(exc) from None
     return body
@@ -172,10 +182,16 @@ def get_event(event_ticker: str, request: Request) -> dict[str, object]:
         raise _bad(exc) from None
     with engine.lock:
         state = engine.states.get(event_ticker)
+        line = None
+        if state is None:
+            state = next((s for s in engine.states.values() if any(t == event_ticker for t, _, _ in line_events(s))),
+                         None)
+            line = event_ticker
         if state is None:
             raise KalshiError(404, "not_found", f"event {event_ticker} not found")
-        markets = [market_json(engine, state, o) for o in state.game.outcomes]
-        return {"event": event_json(engine, state, nested), "markets": markets}
+        markets = ([line_market_json(engine, state, m) for m in state.line_markets if m.event_ticker == line] if line
+                   else [market_json(engine, state, o) for o in state.game.outcomes])
+        return {"event": event_json(engine, state, nested, line), "markets": markets}
 
 
 @router.get("/markets")
@@ -192,22 +208,22 @@ def list_markets(request: Request) -> dict[str, object]:
         min_close = int_param(q, "min_close_ts", 0, 0, 2**62)
         max_close = int_param(q, "max_close_ts", 0, 0, 2**62)
         with engine.lock:
-            rows = []
+            rows: list[tuple[object, object]] = []
             for state in engine.states.values():
                 game = state.game
-                if (event and game.event_ticker != event) or (series and game.league.kalshi_series != series):
-                    continue
                 if status and market_status(state) not in STATUS_FILTER[status]:
                     continue
                 close = market_close_time(state).timestamp()
                 if (min_close and close < min_close) or (max_close and close > max_close):
                     continue
-                for outcome in game.outcomes:
-                    if tickers and game.market_ticker(outcome) not in tickers:
-                        continue
-                    rows.append((state, outcome))
+                if (not event or game.event_ticker == event) and (not series or game.league.kalshi_series == series):
+                    rows += [(state, o) for o in game.outcomes if not tickers or game.market_ticker(o) in tickers]
+                rows += [(state, m) for m in state.line_markets
+                         if (not event or m.event_ticker == event) and (not tickers or m.ticker in tickers)
+                         and (not series or m.event_ticker.split("-", 1)[0] == series)]
             page, cursor = paginate(rows, q, limit)
-            markets = [market_json(engine, s, o) for s, o in page]
+            markets = [market_json(engine, s, o) if isinstance(o, str) else line_market_json(engine, s, o)
+                       for s, o in page]  # type: ignore[arg-type]
     except BadParam as exc:
         raise _bad(exc) from None
     return {"markets": markets, "cursor": cursor}
@@ -231,9 +247,10 @@ def get_market(ticker: str, request: Request) -> dict[str, object]:
     engine = _synced(request)
     with engine.lock:
         found = engine.market_index.get(ticker)
-        if found is None:
+        line = engine.line_index.get(ticker)
+        if found is None and line is None:
             raise KalshiError(404, "not_found", f"market {ticker} not found")
-        return {"market": market_json(engine, *found)}
+        return {"market": market_json(engine, *found) if found else line_market_json(engine, *line)}  # type: ignore[misc]
 
 
 @router.get("/markets/{ticker}/orderbook")

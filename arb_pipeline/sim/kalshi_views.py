@@ -12,16 +12,22 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from arb_pipeline.mapping.catalogue import LeagueCatalogue
+from arb_pipeline.sim import lines
 from arb_pipeline.sim.clock import rfc3339
 from arb_pipeline.sim.exchange import Order
+from arb_pipeline.sim.lines import LineMarket
 from arb_pipeline.sim.money import ONE, count_fp, dollars
 from arb_pipeline.sim.scenario import GameState, ScenarioEngine
-from arb_pipeline.sim.slate import COMPETITION, EASTERN, RULES_LEAGUE, Game
+from arb_pipeline.sim.slate import COMPETITION, EASTERN, RULES_LEAGUE, Game, kalshi_code, kalshi_label
 
 ZERO = Decimal(0)
-SPORT_TAG = {"NFL": "Football", "NBA": "Basketball", "NHL": "Hockey", "MLB": "Baseball", "EPL": "Soccer"}
+SPORT_TAG = {"NFL": "Football", "NBA": "Basketball", "NHL": "Hockey", "MLB": "Baseball", "EPL": "Soccer",
+             "NCAAF": "Football", "NCAAMB": "Basketball", "WNBA": "Basketball", "MLS": "Soccer", "UCL": "Soccer",
+             "UEL": "Soccer", "LALIGA": "Soccer", "SERIEA": "Soccer", "BUNDESLIGA": "Soccer", "LIGUE1": "Soccer",
+             "ATP": "Tennis", "WTA": "Tennis", "UFC": "MMA"}
 SERIES_TITLE = {"NFL": "Pro Football Game", "NBA": "Pro Basketball Game", "NHL": "Pro Hockey Game",
                 "MLB": "Pro Baseball Game", "EPL": "English Premier League Game"}
+KIND_TITLE = {"spread": "Spread", "total": "Total"}
 SETTLEMENT_SOURCES = [{"name": "ESPN", "url": "https://www.espn.com"}]
 STATUS_FILTER = {"unopened": ("initialized",), "open": ("active",), "paused": ("inactive",),
                  "closed": ("closed", "determined", "disputed", "amended"), "settled": ("finalized",)}
@@ -50,13 +56,27 @@ def _scheduled_text(game: Game) -> str:
     return text
 
 
+def _matchup(game: Game) -> str:
+    return f"{kalshi_label(game.away)} vs {kalshi_label(game.home)} {RULES_LEAGUE[game.code]} game"
+
+
 def rules_primary(game: Game, outcome: str) -> str:
-    matchup = f"{game.away.kalshi_label} vs {game.home.kalshi_label} {RULES_LEAGUE[game.code]} game"
+    matchup = _matchup(game)
     when = f"originally scheduled for {_scheduled_text(game)}"
     team = game.team(outcome)
     if team is None:
         return f"If the {matchup} {when} ends in a tie, then the market resolves to Yes."
-    return f"If {team.kalshi_label} wins the {matchup} {when}, then the market resolves to Yes."
+    return f"If {kalshi_label(team)} wins the {matchup} {when}, then the market resolves to Yes."
+
+
+def line_rules_primary(game: Game, market: LineMarket) -> str:
+    """Kalshi's wording for spreads and totals (kalshi-api.md §8.6): "wins by more than" / "more than"."""
+    unit = lines.unit(game)
+    where = f"in the {_matchup(game)} originally scheduled for {_scheduled_text(game)}"
+    if market.kind == "total":
+        return f"If the teams collectively score more than {market.strike} {unit} {where}, then the market resolves to Yes."
+    team = game.team(market.subject or "home")
+    return f"If {kalshi_label(team)} wins by more than {market.strike} {unit} {where}, then the market resolves to Yes."  # type: ignore[arg-type]
 
 
 def rules_secondary(game: Game) -> str:
@@ -74,6 +94,42 @@ def rules_secondary(game: Game) -> str:
 def market_json(engine: ScenarioEngine, state: GameState, outcome: str) -> dict[str, object]:
     game = state.game
     ticker = game.market_ticker(outcome)
+    team = game.team(outcome)
+    label = kalshi_label(team) if team else "Tie"
+    result = engine.market_result(state, outcome) if state.phase in ("determined", "finalized") else ""
+    market = _market_base(engine, state, ticker, label, result)
+    market.update({"title": f"{label} wins" if team else "Tie", "expiration_value": _winner_label(state),
+                   "rules_primary": rules_primary(game, outcome)})
+    if team is not None:
+        market["strike_type"] = "structured"
+        market["custom_strike"] = {game.league.target_type: game.target_ids[team.id]}
+    return _settled(market, state, result)
+
+
+def line_market_json(engine: ScenarioEngine, state: GameState, line: LineMarket) -> dict[str, object]:
+    """A spread or total market: the line in `floor_strike` with strike_type "greater" (§8.6)."""
+    game = state.game
+    unit = lines.unit(game)
+    if line.kind == "total":
+        label = f"Over {line.strike} {unit} scored"
+        title = f"Full Game: Over {line.strike} {unit} scored"
+    else:
+        label = f"{kalshi_label(game.team(line.subject or 'home'))} wins by over {line.strike} {unit}"  # type: ignore[arg-type]
+        title = label
+    result = engine.line_result(state, line) if state.phase in ("determined", "finalized") else ""
+    market = _market_base(engine, state, line.ticker, label, result)
+    value = str(sum(state.final)) if line.kind == "total" and state.final and result else ""
+    if line.kind == "spread" and state.final and result:
+        home, away = state.final
+        value = str(home - away if line.subject == "home" else away - home)
+    market.update({"event_ticker": line.event_ticker, "title": title, "expiration_value": value,
+                   "rules_primary": line_rules_primary(game, line), "strike_type": "greater",
+                   "floor_strike": float(line.strike)})
+    return _settled(market, state, result)
+
+
+def _market_base(engine: ScenarioEngine, state: GameState, ticker: str, label: str, result: str) -> dict[str, object]:
+    game = state.game
     book = engine.exchange.books[ticker]
     yes, no = book.levels()
     best_bid = yes[-1] if yes else (ZERO, ZERO)
@@ -83,16 +139,13 @@ def market_json(engine: ScenarioEngine, state: GameState, outcome: str) -> dict[
     last = book.last_price if book.last_price is not None else prev_last
     elapsed_ticks = int((engine.now() - engine.start).total_seconds() // engine.config.tick_s)
     volume = state.base_volume[ticker] + book.volume + Decimal(max(elapsed_ticks, 0) * 3)
-    team = game.team(outcome)
-    label = team.kalshi_label if team else "Tie"
     close_time = market_close_time(state)
     status = market_status(state)
-    result = engine.market_result(state, outcome) if state.phase in ("determined", "finalized") else ""
     market: dict[str, object] = {
         "ticker": ticker,
         "event_ticker": game.event_ticker,
         "market_type": "binary",
-        "title": f"{label} wins" if team else "Tie",
+        "title": "",
         "subtitle": "",
         "yes_sub_title": label,
         "no_sub_title": label,
@@ -123,20 +176,21 @@ def market_json(engine: ScenarioEngine, state: GameState, outcome: str) -> dict[
         "previous_yes_ask_dollars": dollars(prev_ask),
         "previous_price_dollars": dollars(prev_last),
         "settlement_bounds_type": "default",
-        "expiration_value": _winner_label(state),
-        "rules_primary": rules_primary(game, outcome),
+        "expiration_value": "",
+        "rules_primary": "",
         "rules_secondary": rules_secondary(game),
         "price_level_structure": "linear_cent",
         "price_ranges": PRICE_RANGES,
         "exchange_index": game.exchange_index,
         "is_provisional": False,
     }
-    if team is not None:
-        market["strike_type"] = "structured"
-        sport = game.league.milestone_type.split("_")[0]
-        market["custom_strike"] = {f"{sport}_team": game.target_ids[team.id]}
+    return market
+
+
+def _settled(market: dict[str, object], state: GameState, result: str) -> dict[str, object]:
+    """The fields a market gains once determined and finalized."""
     if result:
-        market["occurrence_datetime"] = rfc3339(game.ends)
+        market["occurrence_datetime"] = rfc3339(state.game.ends)
         market["settlement_value_dollars"] = "1.0000" if result == "yes" else "0.0000"
     if state.phase == "finalized" and state.finalized_at is not None:
         market["settlement_ts"] = rfc3339(state.finalized_at)
@@ -148,7 +202,7 @@ def _winner_label(state: GameState) -> str:
     if state.result is None or state.phase not in ("determined", "finalized"):
         return ""
     team = state.game.team(state.result)
-    return team.kalshi_label if team else "Tie"
+    return kalshi_label(team) if team else "Tie"
 
 
 def order_json(order: Order, user_id: str, exchange_index: int) -> dict[str, object]:
@@ -186,20 +240,32 @@ def order_json(order: Order, user_id: str, exchange_index: int) -> dict[str, obj
 
 def event_title(game: Game) -> str:
     if game.league.three_way:
-        return f"{game.home.kalshi_label} vs {game.away.kalshi_label}"
-    return f"{game.away.kalshi_label} at {game.home.kalshi_label}"
+        return f"{kalshi_label(game.home)} vs {kalshi_label(game.away)}"
+    return f"{kalshi_label(game.away)} at {kalshi_label(game.home)}"
 
 
-def event_json(engine: ScenarioEngine, state: GameState, nested: bool) -> dict[str, object]:
+def line_events(state: GameState) -> list[tuple[str, str, str]]:
+    """(event ticker, series ticker, kind) of a game's spread and total events, in listing order."""
+    seen: dict[str, tuple[str, str, str]] = {}
+    for m in state.line_markets:
+        series = m.event_ticker.split("-", 1)[0]
+        seen.setdefault(m.event_ticker, (m.event_ticker, series, m.kind))
+    return list(seen.values())
+
+
+def event_json(engine: ScenarioEngine, state: GameState, nested: bool, line_event: str | None = None
+               ) -> dict[str, object]:
+    """A game's winner event, or (`line_event`) one of its spread/total events."""
     game = state.game
     local = game.scheduled.astimezone(EASTERN)
+    kind = next((k for t, _, k in line_events(state) if t == line_event), None) if line_event else None
     event: dict[str, object] = {
-        "event_ticker": game.event_ticker,
-        "series_ticker": game.league.kalshi_series,
-        "sub_title": f"{game.away.kalshi_code} at {game.home.kalshi_code} ({local:%b} {local.day})",
-        "title": event_title(game),
-        "collateral_return_type": "MECNET",
-        "mutually_exclusive": True,
+        "event_ticker": line_event or game.event_ticker,
+        "series_ticker": line_event.split("-", 1)[0] if line_event else game.league.kalshi_series,
+        "sub_title": f"{kalshi_code(game.away)} at {kalshi_code(game.home)} ({local:%b} {local.day})",
+        "title": event_title(game) + (f": {KIND_TITLE[kind]}" if kind else ""),
+        "collateral_return_type": "" if kind else "MECNET",
+        "mutually_exclusive": kind is None,
         "category": "Sports",
         "available_on_brokers": False,
         "product_metadata": {"competition": COMPETITION[game.code], "competition_scope": "Game"},
@@ -208,7 +274,9 @@ def event_json(engine: ScenarioEngine, state: GameState, nested: bool) -> dict[s
         "exchange_index": game.exchange_index,
     }
     if nested:
-        event["markets"] = [market_json(engine, state, o) for o in game.outcomes]
+        event["markets"] = ([line_market_json(engine, state, m) for m in state.line_markets
+                             if m.event_ticker == line_event] if line_event
+                            else [market_json(engine, state, o) for o in game.outcomes])
     return event
 
 
@@ -221,30 +289,34 @@ def milestone_json(engine: ScenarioEngine, state: GameState) -> dict[str, object
         "type": game.league.milestone_type,
         "start_date": rfc3339(game.commence),
         "end_date": rfc3339(game.ends) if state.closed_at else None,
-        "related_event_tickers": [game.event_ticker],
+        "related_event_tickers": [game.event_ticker, *(t for t, _, _ in line_events(state))],
         "primary_event_tickers": [game.event_ticker],
         "title": title,
         "notification_message": f"{title} is starting soon",
         "details": {"home_team_id": game.target_ids[game.home.id], "away_team_id": game.target_ids[game.away.id],
-                    "competition": COMPETITION[game.code]},
+                    "competition": COMPETITION[game.code], **({"neutral_site": True} if game.neutral else {})},
         "source_id": f"sr:match:{int(game.odds_id[:7], 16)}",
         "last_updated_ts": rfc3339(state.updated or engine.created),
     }
     return milestone
 
 
-def series_json(engine: ScenarioEngine, league: LeagueCatalogue) -> dict[str, object]:
+def series_json(engine: ScenarioEngine, league: LeagueCatalogue, ticker: str | None = None) -> dict[str, object]:
+    """A series: the league's game-winner series, or `ticker`, one of its spread/total series."""
+    ticker = ticker or league.kalshi_series
+    kind = league.series_kind(ticker) or "game"
     volume = sum((st.base_volume[t] for st in engine.states.values() if st.game.league.code == league.code
                   for t in st.base_volume), ZERO)
+    title = SERIES_TITLE.get(league.code, f"{league.code} Game")
     return {
-        "ticker": league.kalshi_series,
+        "ticker": ticker,
         "frequency": "custom",
-        "title": SERIES_TITLE.get(league.code, f"{league.code} Game"),
+        "title": title if kind == "game" else f"{league.code} {KIND_TITLE[kind]}",
         "category": "Sports",
         "categories": ["Sports"],
         "tags": [SPORT_TAG.get(league.code, "Sports")],
         "settlement_sources": SETTLEMENT_SOURCES,
-        "contract_url": f"https://kalshi.com/series/{league.kalshi_series.lower()}",
+        "contract_url": f"https://kalshi.com/series/{ticker.lower()}",
         "contract_terms_url": "https://kalshi.com/regulatory/rulebook",
         "fee_type": "quadratic_with_maker_fees",
         "fee_multiplier": 1,
@@ -252,7 +324,7 @@ def series_json(engine: ScenarioEngine, league: LeagueCatalogue) -> dict[str, ob
         "product_metadata": {"competition": COMPETITION.get(league.code, league.code)},
         "volume_fp": count_fp(volume),
         "last_updated_ts": rfc3339(engine.created),
-        "exchange_index": 3 if league.code == "MLB" else 0,
+        "exchange_index": 3 if league.code in ("MLB", "ATP", "WTA") else 0,
     }
 
 
@@ -269,14 +341,13 @@ def structured_targets(engine: ScenarioEngine) -> list[dict[str, object]]:
     seen: dict[str, dict[str, object]] = {}
     for state in engine.states.values():
         game = state.game
-        sport = game.league.milestone_type.split("_")[0]
         for team in (game.away, game.home):
             target = game.target_ids[team.id]
             seen.setdefault(target, {
                 "id": target,
                 "name": team.full_name,
-                "type": f"{sport}_team",
-                "details": {"competition": COMPETITION[game.code], "abbreviation": team.kalshi_code},
+                "type": game.league.target_type,
+                "details": {"competition": COMPETITION[game.code], "abbreviation": kalshi_code(team)},
                 "source_id": f"sr:competitor:{int(target[:6], 16)}",
                 "source_ids": {"sportradar": f"sr:competitor:{int(target[:6], 16)}"},
                 "last_updated_ts": rfc3339(engine.created),

@@ -24,13 +24,21 @@ from arb_pipeline.sim.faults import FaultController
 from arb_pipeline.sim.pricing import BOOKMAKERS, REGIONS, american_from_decimal, display_decimal
 from arb_pipeline.sim.ratelimit import CallRateLimiter
 from arb_pipeline.sim.scenario import BookQuote, GameState, ScenarioEngine
+from arb_pipeline.sim.slate import sim_sport_key
 
 DETAILS_URL = "https://the-odds-api.com/liveapi/guides/v4/api-error-codes.html#"
 FEATURED = ("h2h", "spreads", "totals", "outrights", "h2h_lay", "outrights_lay")
 SERVED = ("h2h", "spreads", "totals")
-GROUPS = {"NFL": "American Football", "NBA": "Basketball", "NHL": "Ice Hockey", "MLB": "Baseball", "EPL": "Soccer"}
+GROUPS = {"NFL": "American Football", "NBA": "Basketball", "NHL": "Ice Hockey", "MLB": "Baseball", "EPL": "Soccer",
+          "NCAAF": "American Football", "NCAAMB": "Basketball", "WNBA": "Basketball", "MLS": "Soccer",
+          "UCL": "Soccer", "UEL": "Soccer", "LALIGA": "Soccer", "SERIEA": "Soccer", "BUNDESLIGA": "Soccer",
+          "LIGUE1": "Soccer", "ATP": "Tennis", "WTA": "Tennis", "UFC": "Mixed Martial Arts"}
 DESCRIPTIONS = {"NFL": "US Football", "NBA": "US Basketball", "NHL": "US Ice Hockey", "MLB": "Major League Baseball",
-                "EPL": "Premier League - England"}
+                "EPL": "Premier League - England", "NCAAF": "US College Football", "NCAAMB": "US College Basketball",
+                "WNBA": "US Basketball", "MLS": "Major League Soccer", "UCL": "European Champions League",
+                "UEL": "European Europa League", "LALIGA": "Spanish Soccer", "SERIEA": "Italian Soccer",
+                "BUNDESLIGA": "German Soccer", "LIGUE1": "French Soccer", "ATP": "Men's Singles",
+                "WTA": "Women's Singles", "UFC": "Mixed Martial Arts"}
 OUT_OF_SEASON = ({"key": "americanfootball_ncaaf", "group": "American Football", "title": "NCAAF",
                   "description": "US College Football", "active": False, "has_outrights": False},
                  {"key": "basketball_wnba", "group": "Basketball", "title": "WNBA",
@@ -85,8 +93,8 @@ def sports(request: Request) -> JSONResponse:
     ctx = _ctx(request)
     _check_key(ctx, request)
     leagues = sorted({s.game.league.code: s.game.league for s in ctx.engine.states.values()}.values(),
-                     key=lambda lg: lg.sport_key)
-    body: list[dict[str, object]] = [{"key": lg.sport_key, "group": GROUPS.get(lg.code, "Other"), "title": lg.code,
+                     key=lambda lg: sim_sport_key(lg))
+    body: list[dict[str, object]] = [{"key": sim_sport_key(lg), "group": GROUPS.get(lg.code, "Other"), "title": lg.code,
                                       "description": DESCRIPTIONS.get(lg.code, lg.code), "active": True,
                                       "has_outrights": False} for lg in leagues]
     if (request.query_params.get("all") or "").lower() == "true":
@@ -176,19 +184,20 @@ def _price(native: int | Decimal, fmt: str) -> int | float:
 def _event(ctx: OddsContext, state: GameState, books: list[str], markets: list[str], fmt: str,
            date_format: str) -> dict[str, object]:
     game = state.game
-    home, away = game.book_name("home"), game.book_name("away")
+    home, away = game.book_name("home"), game.book_name("away")  # each price stays with its own team
+    listed_home, listed_away = (game.book_name(o) for o in game.book_home_away())  # neutral site: swapped
     bookmakers = []
     for key in books:
         quote = state.quotes[key]
-        stale = ctx.faults.stale_since(game.league.sport_key, key)
+        stale = ctx.faults.stale_since(sim_sport_key(game.league), key)
         stamp = _stamp(stale or quote.updated, date_format)
         entries = [{"key": m, "last_update": stamp, "outcomes": _outcomes(game.outcomes, quote, m, home, away, fmt)}
                    for m in markets if m in SERVED]
         if entries:
             bookmakers.append({"key": key, "title": BOOKMAKERS[key][0], "last_update": stamp, "markets": entries})
-    return {"id": game.odds_id, "sport_key": game.league.sport_key, "sport_title": game.league.code,
-            "commence_time": _stamp(game.commence, date_format), "home_team": home, "away_team": away,
-            "bookmakers": bookmakers}
+    return {"id": game.odds_id, "sport_key": sim_sport_key(game.league), "sport_title": game.league.code,
+            "commence_time": _stamp(game.commence, date_format), "home_team": listed_home,
+            "away_team": listed_away, "bookmakers": bookmakers}
 
 
 def _outcomes(outcomes: tuple[str, ...], quote: BookQuote, market: str, home: str, away: str,

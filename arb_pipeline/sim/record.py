@@ -56,7 +56,10 @@ def _fetch_events(client: httpx.Client) -> dict[str, object]:
 def record_snapshot(source: SimHandle | ScenarioEngine, out_dir: Path | str, *,
                     odds_formats: Mapping[str, str] | None = None, regions: str = REGIONS,
                     markets: Mapping[str, str] | None = None, seed: int | None = None) -> Path:
-    """Write one snapshot of `source` (a running simulator, or an engine served just for this) to out_dir."""
+    """Write one snapshot of `source` (a running simulator, or an engine served just for this) to out_dir.
+
+    `markets` maps a sport key (or "*" for every other sport) to the Odds API `markets` to record.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if isinstance(source, ScenarioEngine):
@@ -93,13 +96,13 @@ def record_snapshot(source: SimHandle | ScenarioEngine, out_dir: Path | str, *,
         for sport in sports:
             formats.setdefault(sport, "decimal")
             params = {"apiKey": source.odds_api_key, "regions": regions,
-                      "markets": market_keys.get(sport, "h2h"), "oddsFormat": formats[sport]}
+                      "markets": market_keys.get(sport, market_keys.get("*", "h2h")), "oddsFormat": formats[sport]}
             (out / f"odds_{sport}.json").write_bytes(_get(client, f"/v4/sports/{sport}/odds", params).content)
         captured = parse_rfc3339(_get(client, "/_sim/state").json()["now"])
     meta = {"captured_at": rfc3339(captured), "source": "simulator",
             "seed": engine.config.seed if seed is None else seed,
             "odds_format": {s: formats[s] for s in sports}, "regions": regions,
-            "markets": {s: market_keys.get(s, "h2h") for s in sports},
+            "markets": {s: market_keys.get(s, market_keys.get("*", "h2h")) for s in sports},
             "injected": engine.active_windows(), "traps": engine.traps}
     (out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
     return out

@@ -21,12 +21,14 @@ from decimal import Decimal
 from typing import Protocol
 
 from arb_pipeline.mapping.catalogue import Catalogue, load_catalogue
+from arb_pipeline.sim import lines
 from arb_pipeline.sim.clock import SimClock, rfc3339
 from arb_pipeline.sim.exchange import Exchange, MarketBook
+from arb_pipeline.sim.lines import LineMarket, LineModel
 from arb_pipeline.sim.money import CENT, ONE
 from arb_pipeline.sim.portfolio import Account
 from arb_pipeline.sim.pricing import BOOKMAKERS, book_prices, kalshi_ladder, softmax
-from arb_pipeline.sim.slate import LEAGUES, Game, build_slate
+from arb_pipeline.sim.slate import EXTENDED_LEAGUES, LEAGUES, Game, build_slate, kalshi_code, sim_sport_key
 from arb_pipeline.sim.windows import arbitrage_ask, best_legs, describe, fair_probabilities, value_ask
 
 PREGAME_BUFFER = timedelta(minutes=10)  # windows are only opened on games this far from their start
@@ -59,6 +61,10 @@ class ScenarioConfig:
     unknown_alias_trap: bool = False
     opening_windows: bool = False  # open one arbitrage and one value window at start (demos show them at once)
     opening_window_lifetime_s: float = 900.0
+    # The extended slate: every catalogued league (college, WNBA, MLS, European soccer, tennis, UFC), a
+    # neutral-site game, Kalshi spread/total markets and books' lines priced from one truth model.
+    # Off by default so the demo's and the bundled sample's world stays as recorded.
+    extended: bool = False
 
 
 @dataclass
@@ -101,6 +107,11 @@ class GameState:
     finalized_at: datetime | None = None
     inverted: bool = False
     updated: datetime | None = None
+    line_markets: list[LineMarket] = field(default_factory=list)  # extended slate: spread/total markets
+    final: tuple[int, int] | None = None  # final score (home, away) once the game is closed
+
+    def line_model(self) -> LineModel:
+        return lines.model(self.game, self.probs())
 
     def probs(self) -> list[float]:
         return softmax(self.logits)
@@ -109,8 +120,8 @@ class GameState:
         return self.probs()[self.game.outcomes.index(outcome)]
 
 
-def _games_per_league(value: int | dict[str, int]) -> dict[str, int]:
-    return {code: value for code in LEAGUES} if isinstance(value, int) else dict(value)
+def _games_per_league(value: int | dict[str, int], leagues: tuple[str, ...]) -> dict[str, int]:
+    return {code: value for code in leagues} if isinstance(value, int) else dict(value)
 
 
 class ScenarioEngine:
@@ -130,9 +141,12 @@ class ScenarioEngine:
         self.start = clock.now()
         self.created = (self.start - timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
         self.exchange = Exchange(Account(f"sim-user-{config.seed}", config.starting_balance), clock.now, config.seed)
-        self.games = build_slate(self.catalogue, self.rng, self.start, _games_per_league(config.games_per_league),
-                                 doubleheader=config.doubleheader)
+        leagues = EXTENDED_LEAGUES if config.extended else LEAGUES
+        self.games = build_slate(self.catalogue, self.rng, self.start,
+                                 _games_per_league(config.games_per_league, leagues),
+                                 doubleheader=config.doubleheader, leagues=leagues, neutral_site=config.extended)
         self.states: dict[str, GameState] = {}
+        self.line_index: dict[str, tuple[GameState, LineMarket]] = {}
         self.windows: dict[str, Window] = {}
         self.expired: list[Window] = []
         self.traps: dict[str, dict[str, object]] = {}
@@ -156,12 +170,21 @@ class ScenarioEngine:
             logits = [home, rng.uniform(-0.35, 0.05), 0.0]
         else:
             logits = [rng.uniform(-1.2, 1.4), 0.0]
-        base = {"NFL": 44.5, "NBA": 224.5, "NHL": 6.5, "MLB": 8.5, "EPL": 2.5}[game.code]
-        jitter = {"NFL": 3, "NBA": 8, "NHL": 0, "MLB": 1, "EPL": 0}[game.code]
-        total = Decimal(repr(base + rng.randint(-jitter, jitter)))
+        if self.config.extended:
+            # one truth for winners and lines: the books' main spread and total sit at the model's means
+            m = lines.model(game, softmax(logits)) if not game.league.individual else None
+            spread = lines.book_point(game, m) if m else Decimal("0.5")
+            total = Decimal(repr(m.total_mean)) if m else Decimal("0.5")
+            # the books quote the home side of the spread: home −p covers when the margin exceeds p
+            spread = -spread
+        else:
+            base = {"NFL": 44.5, "NBA": 224.5, "NHL": 6.5, "MLB": 8.5, "EPL": 2.5}[game.code]
+            jitter = {"NFL": 3, "NBA": 8, "NHL": 0, "MLB": 1, "EPL": 0}[game.code]
+            total = Decimal(repr(base + rng.randint(-jitter, jitter)))
+            spread = self._spread_point(game, logits)
         state = GameState(game, logits, {o: 0.0 for o in game.outcomes},
                           {b: [rng.gauss(0, 0.02) for _ in game.outcomes] for b in BOOKMAKERS}, {},
-                          self._spread_point(game, logits), total, {}, {})
+                          spread, total, {}, {})
         for bookmaker in BOOKMAKERS:
             state.quotes[bookmaker] = self._book_quote(state, bookmaker, self.start - timedelta(seconds=rng.randint(5, 90)))
         self.states[game.event_ticker] = state
@@ -174,7 +197,29 @@ class ScenarioEngine:
             prev = min(Decimal("0.97"), max(Decimal("0.02"), fair + drift))
             state.previous[ticker] = (prev - CENT, prev, prev)
             state.base_volume[ticker] = Decimal(rng.randint(2_000, 150_000))
+        if self.config.extended and not game.league.individual:
+            self._add_line_markets(state)
         state.updated = self.created
+
+    def _add_line_markets(self, state: GameState) -> None:
+        """Kalshi's spread and total events of a game (the series its league lists in the catalogue)."""
+        game, rng = state.game, self.rng
+        axis = -state.spread_point  # the books' home point, on the home-margin axis
+        series = {"spread": game.league.spread_series, "total": game.league.total_series}
+        codes = {"home": kalshi_code(game.home), "away": kalshi_code(game.away)}
+        m = state.line_model()
+        for kind, subject, strike in lines.strikes(game, axis, state.total_point):
+            if not series[kind]:
+                continue
+            ticker = lines.market_ticker(series[kind], game, kind, codes[subject] if subject else None, strike)
+            event = f"{series[kind]}-{game.event_ticker.split('-', 1)[1]}"
+            market = LineMarket(ticker, event, kind, subject, strike)
+            state.line_markets.append(market)
+            self.line_index[ticker] = (state, market)
+            self.exchange.add_market(MarketBook(ticker, event, game.exchange_index))
+            prev = min(Decimal("0.97"), max(Decimal("0.02"), Decimal(repr(round(lines.fair(market, m), 2)))))
+            state.previous[ticker] = (prev - CENT, prev, prev)
+            state.base_volume[ticker] = Decimal(rng.randint(1_000, 60_000))
 
     @staticmethod
     def _spread_point(game: Game, logits: list[float]) -> Decimal:
@@ -188,6 +233,7 @@ class ScenarioEngine:
 
     def _book_quote(self, state: GameState, bookmaker: str, when: datetime) -> BookQuote:
         _title, _region, margin, native = BOOKMAKERS[bookmaker]
+        base_margin = margin
         if state.game.league.three_way:
             margin *= 1.6
         noise = state.book_noise[bookmaker]
@@ -195,6 +241,13 @@ class ScenarioEngine:
         r = self.rng
         spread = (state.spread_point, -110 + r.randint(-8, 6), -110 + r.randint(-8, 6))
         total = (state.total_point, -110 + r.randint(-8, 6), -110 + r.randint(-8, 6))
+        if self.config.extended and not state.game.league.individual:
+            # the lines priced from the same truth as the winner market, with this book's margin and error
+            m, pair = state.line_model(), [noise[0], noise[-1]]
+            home_covers = lines.above(float(-state.spread_point), m.mu, m.sigma)
+            over = lines.above(float(state.total_point), m.total_mean, m.total_sigma)
+            spread = (state.spread_point, *book_prices([home_covers, 1 - home_covers], base_margin, native, pair))
+            total = (state.total_point, *book_prices([over, 1 - over], base_margin, native, pair))
         return BookQuote(dict(zip(state.game.outcomes, prices, strict=True)), spread, total, when)
 
     def _set_traps(self) -> None:
@@ -270,7 +323,7 @@ class ScenarioEngine:
             for bookmaker in BOOKMAKERS:
                 if rng.random() >= cfg.odds_update_probability:
                     continue
-                if self.faults is not None and self.faults.book_frozen(bookmaker, state.game.league.sport_key):
+                if self.faults is not None and self.faults.book_frozen(bookmaker, sim_sport_key(state.game.league)):
                     continue
                 state.book_noise[bookmaker] = [0.9 * n + rng.gauss(0, 0.007) for n in state.book_noise[bookmaker]]
                 state.quotes[bookmaker] = self._book_quote(state, bookmaker, t)
@@ -303,6 +356,8 @@ class ScenarioEngine:
                 state.updated = state.finalized_at
                 for outcome in game.outcomes:
                     self.exchange.settle_market(game.market_ticker(outcome), self.market_result(state, outcome))
+                for market in state.line_markets:
+                    self.exchange.settle_market(market.ticker, self.line_result(state, market))
                 changed = True
         return changed
 
@@ -318,8 +373,13 @@ class ScenarioEngine:
                 break
         state.phase = "closed"
         state.closed_at = state.updated = game.ends
+        if state.line_markets:
+            score_rng = random.Random(f"{self.config.seed}:score:{game.event_ticker}")
+            state.final = lines.final_score(score_rng, state.line_model(), state.result, game.league.three_way)
         for outcome in game.outcomes:
             self.exchange.close_market(game.market_ticker(outcome))
+        for market in state.line_markets:
+            self.exchange.close_market(market.ticker)
         for window in [w for w in self.windows.values() if w.event_ticker == game.event_ticker]:
             self.expired.append(self.windows.pop(window.id))
 
@@ -328,6 +388,12 @@ class ScenarioEngine:
         if state.result is None:
             return ""
         return "yes" if state.result == outcome else "no"
+
+    @staticmethod
+    def line_result(state: GameState, market: LineMarket) -> str:
+        if state.final is None:
+            return ""
+        return "yes" if lines.settles_yes(market, *state.final) else "no"
 
     # ------------------------------------------------------------------ Kalshi quotes
 
@@ -342,6 +408,18 @@ class ScenarioEngine:
     def _requote_all(self) -> None:
         for ticker in self.market_index:
             self._requote(ticker)
+        for ticker in self.line_index:
+            self._requote_line(ticker)
+
+    def _requote_line(self, ticker: str) -> None:
+        """A spread/total market quoted around the truth model (its own market maker's ladder)."""
+        state, market = self.line_index[ticker]
+        if not self.exchange.books[ticker].open:
+            return
+        rng = random.Random(f"{self.config.seed}:{self._tick}:{ticker}")
+        p = min(0.985, max(0.015, lines.fair(market, state.line_model())))
+        bids, asks = kalshi_ladder(p, rng)
+        self.exchange.requote(ticker, [(b, s, "") for b, s in bids], [(a, s, "") for a, s in asks])
 
     def _requote(self, ticker: str) -> None:
         state, outcome = self.market_index[ticker]
@@ -470,7 +548,7 @@ class ScenarioEngine:
         team = state.game.team(window.outcome)
         return {"id": window.id, "kind": window.kind, "event_ticker": window.event_ticker,
                 "market_ticker": window.market_ticker, "outcome": window.outcome,
-                "team_id": team.id if team else None, "sport_key": state.game.league.sport_key,
+                "team_id": team.id if team else None, "sport_key": sim_sport_key(state.game.league),
                 "odds_event_id": state.game.odds_id, "edge": str(window.edge), "size": str(window.size),
                 "created_at": rfc3339(window.created), "expires_at": rfc3339(window.expires), **window.details}
 

@@ -84,3 +84,74 @@ def test_other_seeds_resolve_completely_too(tmp_path, seed):
                                      targets=snapshot.structured_targets)
     assert not resolution.unresolved
     assert all(r.outcome.value == engine.market_index[r.kalshi_market][1] for r in resolution.rows)
+
+
+# -- the extended slate (issue #12): every league, a neutral site, spread and total markets --------------
+
+def recorded_extended(tmp_path, seed=3, games=2):
+    config = ScenarioConfig(seed=seed, start=START, games_per_league=games, arb_rate_per_hour=0,
+                            value_rate_per_hour=0, extended=True)
+    engine = ScenarioEngine(config, clock=SimClock.fixed(START))
+    snapshot = load_snapshot(record_snapshot(engine, tmp_path / "snap", markets={"*": "h2h,spreads,totals"}))
+    return engine, snapshot, resolve(snapshot.events, snapshot.milestones, snapshot.quotes, as_of=START,
+                                     targets=snapshot.structured_targets)
+
+
+@pytest.mark.parametrize("seed", [3, 8])
+def test_the_extended_slate_resolves_every_market_with_no_inversion(tmp_path, seed):
+    from arb_pipeline.sim.slate import EXTENDED_LEAGUES
+
+    engine, snapshot, resolution = recorded_extended(tmp_path, seed)
+    assert {r.league for r in resolution.rows} == set(EXTENDED_LEAGUES)
+    assert not resolution.unresolved, [u.to_dict() for u in resolution.unresolved]
+    assert len(resolution.rows) + len(resolution.lines) == len(snapshot.markets)
+    assert all(r.tradable for r in resolution.rows), [(r.kalshi_market, r.guards) for r in resolution.rows if not r.tradable]
+    for row in resolution.rows:  # winners: the team each YES backs is the simulator's own truth
+        state, outcome = engine.market_index[row.kalshi_market]
+        assert row.sportsbook_event_id == state.game.odds_id
+        assert row.team_id == (state.game.team(outcome).id if state.game.team(outcome) else None)
+        assert row.outcome.value == dict(zip(state.game.book_home_away(), ("home", "away"), strict=True)).get(
+            outcome, outcome)
+    kinds = set()
+    for line in resolution.lines:  # lines: the strike, the team and the side on the book's own axis
+        state, market = engine.line_index[line.kalshi_market]
+        game = state.game
+        kinds.add(line.kind)
+        assert (line.kind, line.strike, line.sportsbook_event_id) == (market.kind, market.strike, game.odds_id)
+        book_home = game.team(game.book_home_away()[0])
+        if market.kind == "total":
+            assert (line.team_id, line.yes_outcome.value, line.point) == (None, "over", market.strike)
+        else:
+            subject = game.team(market.subject)
+            on_home = subject.id == book_home.id
+            assert line.team_id == subject.id
+            assert (line.yes_outcome.value, line.point) == (("home", market.strike) if on_home
+                                                           else ("away", -market.strike))
+        # the line the books quote is one of Kalshi's strikes: that market is tradable (prices agree)
+        book_axis = -state.spread_point if line.kind == "spread" else state.total_point
+        if game.neutral and line.kind == "spread":
+            book_axis = -book_axis  # the books' home is Kalshi's away team
+        if line.point == book_axis:
+            assert line.tradable, (line.kalshi_market, line.guards)
+        else:
+            assert line.guards == (f"orientation not verifiable: no sportsbook {line.book_market} line at this point",)
+    assert kinds == {"spread", "total"}
+
+
+def test_the_extended_slate_has_the_special_games(tmp_path):
+    engine, snapshot, resolution = recorded_extended(tmp_path)
+    neutral = [g for g in engine.games if g.neutral]
+    assert len(neutral) == 1
+    game = neutral[0]
+    rows = [r for r in resolution.rows if r.kalshi_event == game.event_ticker]
+    # the books list the Kalshi away team as home; each market still backs its own team, tradable
+    assert {r.team_id: r.outcome.value for r in rows} == {game.away.id: "home", game.home.id: "away"}
+    assert all(r.tradable for r in rows)
+    (milestone,) = [m for m in snapshot.milestones if game.event_ticker in m.primary_event_tickers]
+    assert milestone.details["neutral_site"] is True and len(milestone.related_event_tickers) == 3
+    mlb = {r.kalshi_event: r.sportsbook_event_id for r in resolution.rows if r.league == "MLB"}
+    pairs = [frozenset((g.home.id, g.away.id)) for g in engine.games if g.code == "MLB"]
+    assert len(pairs) > len(set(pairs)), "a doubleheader"
+    assert len(set(mlb.values())) == len(mlb)
+    players = {t.type for t in snapshot.structured_targets.values()}
+    assert {"tennis_player", "mma_fighter", "soccer_team", "football_team"} <= players

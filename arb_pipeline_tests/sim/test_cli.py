@@ -84,3 +84,8 @@ def test_handle_repr_hides_secrets(make_venue):
     text = repr(handle)
     assert handle.key_id not in text and "PRIVATE KEY" not in text and handle.odds_api_key not in text
     assert handle.url in text
+
+
+def test_extended_flag_builds_the_extended_slate(tmp_path):
+    assert not build_config("127.0.0.1", 8765, data_dir=tmp_path).scenario_config().extended
+    assert build_config("127.0.0.1", 8765, data_dir=tmp_path, extended=True).scenario_config().extended

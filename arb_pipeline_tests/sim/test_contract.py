@@ -284,3 +284,52 @@ def test_error_bodies_validate(traded, call):
     validate(body["error"], "ErrorResponse")
     assert body["error"]["code"] and body["error"]["message"]
     assert "service" not in body["error"]  # removed 2026-08-06
+
+
+def test_extended_slate_responses_validate_and_settle_lines_on_the_final_score():
+    """The extended slate (every league, spread/total events, a neutral site) in the same wire shape;
+    after a game with lines is finalized, each line market settled on the drawn final score."""
+    from datetime import UTC, datetime
+
+    import httpx
+
+    from arb_pipeline.sim import lines
+    from arb_pipeline.sim.scenario import ScenarioConfig
+    from arb_pipeline.sim.server import SimConfig, start_simulator
+
+    config = SimConfig(scenario=ScenarioConfig(seed=6, start=datetime(2026, 11, 24, 17, 0, tzinfo=UTC),
+                                               games_per_league=1, tick_s=600.0, arb_rate_per_hour=0,
+                                               value_rate_per_hour=0, extended=True, doubleheader=False),
+                       kalshi_tier=None, odds_calls_per_second=None)
+    with start_simulator(config) as handle, httpx.Client(base_url=handle.url, timeout=30) as http:
+        engine = handle.scenario
+        first = min((s for s in engine.states.values() if s.line_markets), key=lambda s: s.game.commence)
+        engine.advance((first.game.ends - engine.now()).total_seconds() + 3 * 3600)
+        events = http.get("/trade-api/v2/events", params={"with_nested_markets": "true", "with_milestones": "true",
+                                                          "limit": 200}).json()
+        validate(events, "GetEventsResponse")
+        series = {e["series_ticker"] for e in events["events"]}
+        assert {"KXNBASPREAD", "KXNBATOTAL", "KXATPMATCH", "KXUFCFIGHT", "KXNCAAFSPREAD"} <= series
+        for event in events["events"]:
+            has_334(event, "EventData")
+            for market in event["markets"]:
+                has_334(market, "Market")
+        for milestone in events["milestones"]:
+            validate(milestone, "Milestone")
+        listed = http.get("/trade-api/v2/series").json()
+        validate(listed, "GetSeriesListResponse")
+        assert {"KXNBASPREAD", "KXLALIGATOTAL"} <= {s["ticker"] for s in listed["series"]}
+        spread_event = next(e for e in events["events"] if e["series_ticker"] == "KXNBASPREAD")
+        one = http.get(f"/trade-api/v2/events/{spread_event['event_ticker']}",
+                       params={"with_nested_markets": "true"}).json()
+        validate(one, "GetEventResponse")
+        assert [m["ticker"] for m in one["markets"]] == [m["ticker"] for m in spread_event["markets"]]
+        assert all(m["strike_type"] == "greater" and "floor_strike" in m for m in one["markets"])
+        home, away = first.final
+        winner = "home" if home > away else "away" if away > home else "draw"
+        assert winner == first.result
+        for market in first.line_markets:
+            served = http.get(f"/trade-api/v2/markets/{market.ticker}").json()["market"]
+            validate({"market": served}, "GetMarketResponse")
+            assert served["status"] == "finalized"
+            assert served["result"] == ("yes" if lines.settles_yes(market, home, away) else "no")
