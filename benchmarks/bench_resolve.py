@@ -4,8 +4,10 @@ Run: `uv run --frozen python benchmarks/bench_resolve.py [--markets 10000] [--bo
 Prints the wall and CPU time of `resolve()` alone (inputs are built first; best and median of
 `--repeat` runs), its peak traced memory (a separate traced run, since tracemalloc slows Python down),
 the process max RSS, and the load average (the machine may be shared: CPU time is the fairer number).
-Realistic shapes: five leagues, two books per event, milestones for 80% of Kalshi events, soccer
-three-way, many games of the same team pair on different days.
+Realistic shapes: five leagues, two books per event, every Kalshi event with its milestone (start and
+home/away structured targets, as Kalshi sends them) and every team market with its custom_strike
+target, the structured targets passed in as a capture provides them; soccer three-way, many games of
+the same team pair on different days.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from zoneinfo import ZoneInfo
 from arb_pipeline.domain import Outcome
 from arb_pipeline.mapping.catalogue import load_catalogue
 from arb_pipeline.mapping.resolver import resolve
-from arb_pipeline_tests.mapping.factories import game_event, h2h, milestone, utc
+from arb_pipeline_tests.mapping.factories import TARGETS, game_event, h2h, milestone, utc
 
 ET = ZoneInfo("America/New_York")
 
@@ -60,8 +62,7 @@ def build(markets: int, sportsbook_events: int, books: int, seed: int = 7):
                            on=on, tie=league.three_way, prices=prices)
         events.append(event)
         kalshi_markets += len(event.markets)
-        if rng.random() < 0.8:
-            milestones.append(milestone(ticker, start))
+        milestones.append(milestone(ticker, start, home=home.id, away=away.id))
     return events, milestones, quotes
 
 
@@ -80,17 +81,17 @@ def main() -> None:
     walls, cpus = [], []
     for _ in range(max(1, args.repeat)):
         t0, c0 = time.perf_counter(), time.process_time()
-        result = resolve(events, milestones, quotes, as_of=as_of)
+        result = resolve(events, milestones, quotes, as_of=as_of, targets=TARGETS)
         walls.append(time.perf_counter() - t0)
         cpus.append(time.process_time() - c0)
 
     tracemalloc.start()
-    resolve(events, milestones, quotes, as_of=as_of)
+    resolve(events, milestones, quotes, as_of=as_of, targets=TARGETS)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 
     print(f"kalshi events: {len(events)}  kalshi markets: {n_markets}  sportsbook events: {args.sportsbook_events}"
-          f"  h2h quotes: {len(quotes)}  milestones: {len(milestones)}")
+          f"  h2h quotes: {len(quotes)}  milestones: {len(milestones)}  structured targets: {len(TARGETS)}")
     print(f"rows: {len(result.rows)}  tradable: {len(result.tradable())}  unresolved items: {len(result.unresolved)}")
     print(f"resolve() wall time: best {min(walls):.3f} s, median {statistics.median(walls):.3f} s "
           f"({len(walls)} runs)")

@@ -92,6 +92,7 @@ class TeamLookup:
         self.targets: Mapping[str, StructuredTarget] = targets or {}
         self._extra: dict[str, Team] = {}
         self._extra_targets: dict[str, Team] = {}
+        self._identified: dict[str, Team | str] = {}  # per scan: target id -> team, or why not
         for alias, team_id in (extra_aliases or {}).items():
             try:
                 team = league.team(team_id)
@@ -123,8 +124,21 @@ class TeamLookup:
 
         Evidence, all of which must agree: the id confirmed in the catalogue or by a human, the
         target's source ids confirmed in the catalogue, and the target's exact `name`. Its `type`
-        (when sent) must be this league's participant type ("basketball_team", ...).
+        (when sent) must be this league's participant type ("basketball_team", ...). Memoized: one
+        team's target is named by every market and milestone of its games.
         """
+        known = self._identified.get(target_id)
+        if known is None:
+            try:
+                known = self._identify(target_id)
+            except RuleError as exc:
+                known = str(exc)
+            self._identified[target_id] = known
+        if isinstance(known, str):
+            raise RuleError(known)
+        return known
+
+    def _identify(self, target_id: str) -> Team:
         lg = self.league
         confirmed = self.target(target_id)
         target = self.targets.get(target_id)
