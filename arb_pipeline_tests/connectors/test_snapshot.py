@@ -163,6 +163,8 @@ def test_a_non_empty_cursor_is_reported(tmp_path):
      '"no_dollars": [[0.4, "1"]]}}]}', r"kalshi_orderbooks\.json.*no_dollars\[0\]\[0\]"),
     ("kalshi_series.json", '{"series": {}}', r"kalshi_series\.json: \$\.series must be a list"),
     ("kalshi_exchange_status.json", '{"exchange_active": true}', r"kalshi_exchange_status\.json.*trading_active"),
+    ("kalshi_structured_targets.json", '{"structured_targets": [{"id": "t1"}]}',
+     r"kalshi_structured_targets\.json.*structured_targets\[0\]\.name"),
     ("meta.json", '{"source": "x"}', r"meta\.json: \$\.captured_at must be an RFC 3339 timestamp"),
     ("meta.json", '{"captured_at": "2026-11-24T22:16:05"}', r"meta\.json: \$\.captured_at .*no timezone"),
     ("meta.json", '{"captured_at": "2026-11-24T22:16:05Z", "odds_format": "fractional"}',
@@ -273,3 +275,6 @@ def test_the_shipped_sample_snapshot_loads_cleanly():
     leagues = {q.league for q in loaded.snapshot.quotes}
     sports = {p.name[len("odds_"):-len(".json")] for p in SAMPLE.glob("odds_*.json")}
     assert len(leagues) == len(sports) and loaded.snapshot.events and loaded.snapshot.orderbooks
+    # every team the events name by structured target is in the snapshot, so the sample resolves
+    named = {v for m in loaded.snapshot.markets for v in (m.custom_strike or {}).values()}
+    assert named and named <= set(loaded.snapshot.structured_targets)
