@@ -17,11 +17,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from arb_pipeline.domain import KalshiMarket, Outcome
 from arb_pipeline.mapping.catalogue import SPREAD, TOTAL, Team
-from arb_pipeline.mapping.rules import Participants, ResolverConfig, RuleError, TeamLookup, named_participant
+from arb_pipeline.mapping.rules import (
+    Participants,
+    ResolverConfig,
+    RuleError,
+    TeamLookup,
+    named_participant,
+    rules_date,
+)
 
 _NUMBER = r"(?P<x>\d+(?:\.\d+)?)"
 _SPREAD_RULES = re.compile(rf"^\s*If\s+(?P<team>.+?)\s+wins\s+by\s+(?:more\s+than|over)\s+{_NUMBER}\b", re.I)
@@ -76,8 +84,15 @@ def read_strike(market: KalshiMarket, config: ResolverConfig) -> Decimal:
 
 
 def line_market_side(market: KalshiMarket, kind: str, parts: Participants, lookup: TeamLookup,
-                     config: ResolverConfig, event_ticker: str) -> LineSide:
-    """The line and YES side of one spread or total market (RuleError with every reason otherwise)."""
+                     config: ResolverConfig, event_ticker: str, ticker_date: date | None = None) -> LineSide:
+    """The line and YES side of one spread or total market (RuleError with every reason otherwise).
+
+    `ticker_date`, when the event ticker follows the observed grammar: the rules' "originally
+    scheduled for" date must be it (two Kalshi texts of one market must agree)."""
+    written = rules_date(market)
+    if ticker_date is not None and written is not None and written != ticker_date:
+        raise RuleError(f"market {market.ticker}: rules_primary date {written:%b} {written.day}, {written.year} "
+                        f"disagrees with ticker date {ticker_date}")
     strike = read_strike(market, config)
     if kind == TOTAL:
         if strike < 0:

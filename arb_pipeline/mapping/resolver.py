@@ -139,7 +139,8 @@ class _Scan:
                 if kind == GAME:
                     sides.append(market_side(market, event.event_ticker, ticker, parts, lookup))
                 else:
-                    sides.append(line_market_side(market, kind, parts, lookup, self.config, event.event_ticker))
+                    sides.append(line_market_side(market, kind, parts, lookup, self.config, event.event_ticker,
+                                                  ticker.game_date if ticker else None))
             except RuleError as exc:
                 self.miss(UnresolvedKind.KALSHI_MARKET, market.ticker, str(exc))
         if not sides:

@@ -122,6 +122,8 @@ def test_a_spread_without_a_target_takes_its_team_from_rules_primary() -> None:
     (lambda m: replace(m, extra={**m.extra, "cap_strike": 6.5}), "a range, not a line"),
     (lambda m: replace(m, custom_strike={"basketball_team": tid("NBA-PHI")}), "not one of the milestone's teams"),
     (lambda m: replace(m, custom_strike=None, rules_primary=""), "its team is unknown"),
+    (lambda m: replace(m, rules_primary=m.rules_primary.replace("Nov 3", "Nov 4")),
+     "rules_primary date Nov 4, 2026 disagrees with ticker date 2026-11-03"),
 ])
 def test_spread_cross_checks_block(mutate, reason) -> None:
     bad = mutate(spread_market("NBA-NYK", "New York", "3.5", code="NYK"))
