@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     reentry_cooldown_s: float = Field(600.0, alias="ARB_REENTRY_COOLDOWN_S")
     paper_latency_ms: int = Field(150, alias="ARB_PAPER_LATENCY_MS")
     paper_slippage_ticks: int = Field(0, alias="ARB_PAPER_SLIPPAGE_TICKS")
+    # When some legs of an arbitrage filled and others did not: sell the excess back (unwind) within
+    # ARB_UNWIND_MAX_LOSS, or keep it flagged (hold). Either way a hedge instruction covers what is held.
+    one_leg_policy: Literal["unwind", "hold"] = Field("unwind", alias="ARB_ONE_LEG_POLICY")
+    unwind_max_loss: Decimal = Field(Decimal("10"), ge=0, alias="ARB_UNWIND_MAX_LOSS")  # dollars per opportunity
+    unwind_steps: int = Field(3, ge=1, le=20, alias="ARB_UNWIND_STEPS")  # IOC sells from the entry price down
 
     # --- circuit breaker -------------------------------------------------------------------------
     breaker_max_consecutive_errors: int = Field(3, alias="ARB_BREAKER_MAX_CONSECUTIVE_ERRORS")

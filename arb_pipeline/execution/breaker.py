@@ -169,18 +169,24 @@ class CircuitBreaker:
         open_exposure: Decimal | None = None,
         daily_realized_pnl: Decimal | None = None,
         data_captured_at: datetime | None = None,
+        orders_in_flight: int = 0,
     ) -> Decision:
-        """Evaluate the given risk metrics (tripping if one is over its limit), then decide."""
+        """Evaluate the given risk metrics (tripping if one is over its limit), then decide.
+
+        `orders_in_flight`: orders sent whose outcome is not known yet (`sent`/`unknown`). A half-open
+        breaker hands out its probe only when there are none: what those orders did is the first
+        thing to learn after a trip, and reconciliation (every cycle) is what learns it.
+        """
         decision: list[Decision] = []
 
         def apply(tx: _Tx) -> None:
             self._evaluate(tx, open_exposure, daily_realized_pnl, data_captured_at)
-            decision.append(self._decide(tx))
+            decision.append(self._decide(tx, orders_in_flight))
 
         self._change(apply)
         return decision[0]
 
-    def _decide(self, tx: _Tx) -> Decision:
+    def _decide(self, tx: _Tx, orders_in_flight: int = 0) -> Decision:
         row, now = tx.row, tx.now
         state = BreakerState(row.state)
         if state is BreakerState.CLOSED:
@@ -197,6 +203,9 @@ class CircuitBreaker:
                 return Decision(False, "breaker half-open: the probe order is in flight")
             self._open(tx, "probe_lost", "the half-open probe never reported a result", "system")
             return Decision(False, f"breaker open: {row.reason}")
+        if orders_in_flight:
+            return Decision(False, f"breaker half-open: the probe waits until {orders_in_flight} order(s) in flight "
+                                   "are reconciled")
         row.probe_started_at = now
         return Decision(True, "breaker half-open: probe order allowed", probe=True)
 
@@ -234,15 +243,23 @@ class CircuitBreaker:
 
     def record_api_call(self, ok: bool) -> BreakerStatus:
         """Count a venue API call; trips when the rolling window's error rate exceeds the limit."""
+        return self.record_api_calls(1, 0 if ok else 1)
+
+    def record_api_calls(self, calls: int, errors: int) -> BreakerStatus:
+        """Count `calls` venue HTTP attempts of which `errors` failed (5xx, 429, timeouts, dropped
+        connections), e.g. one market-data capture's; trips when the rolling window's rate is over
+        the limit. Market data and orders share the window: a venue failing either is unhealthy."""
+        if calls < 0 or not 0 <= errors <= calls:
+            raise ValueError(f"need 0 <= errors <= calls, got {errors} errors in {calls} calls")
 
         def apply(tx: _Tx) -> None:
             row, now = tx.row, tx.now
             window = timedelta(seconds=self.config.api_window_s)
             if row.window_started_at is None or now - row.window_started_at > window:
                 row.window_started_at, row.window_calls, row.window_errors = now, 0, 0
-            row.window_calls += 1
-            row.window_errors += 0 if ok else 1
-            rate = row.window_errors / row.window_calls
+            row.window_calls += calls
+            row.window_errors += errors
+            rate = row.window_errors / row.window_calls if row.window_calls else 0.0
             if row.window_calls >= self.config.api_min_calls and rate > self.config.max_api_error_rate:
                 self._open(tx, "api_error_rate",
                            f"API error rate {rate:.0%} ({row.window_errors}/{row.window_calls}) over "

@@ -5,8 +5,9 @@ For every game outcome o the position pays
 where a book payout is floor_to_cent(stake × odds) (books pay whole cents) and the total outlay is
 the Kalshi fills' notional + fees plus every book stake.
 
-Stake: the planned stake scaled by the smallest fill ratio of the Kalshi legs, floored to the cent
-(a partial Kalshi fill gets a proportionally smaller hedge).
+Stake: the planned stake scaled by the largest fill ratio of the Kalshi legs, floored to the cent
+(a partial Kalshi fill gets a proportionally smaller hedge); a Kalshi leg that filled less than that
+(its sibling went, it did not: a one-legged position) gets a replacement back on its outcome.
 
 Worst acceptable odds of book leg b (others placed at their quoted odds): the smallest odds d with
 P&L(o) ≥ 0 for every o in which b pays. That needs floor_to_cent(S·d) ≥ R(o) with
@@ -19,13 +20,14 @@ in which b does not pay is already negative, no odds can help: no worst odds, "d
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, Decimal, localcontext
 
 from arb_pipeline.arb.money import CENT, ZERO, ceil_to, floor_to
-from arb_pipeline.execution.plan import BookLegPlan, ExecutionPlan
+from arb_pipeline.execution.plan import BookLegPlan, ExecutionPlan, KalshiLegPlan
 
 ODDS_QUANTUM = Decimal("0.0001")
+ANY_BOOKMAKER = "any"  # a replacement back has no quote: the best bookmaker at the time
 _MIN_ODDS = Decimal("1.0001")
 
 
@@ -70,26 +72,85 @@ def pnl_by_outcome(outcomes: frozenset[str], kalshi: Sequence[KalshiFilled],
     }
 
 
-def _stake_ratio(kalshi: Sequence[KalshiFilled]) -> Decimal:
-    return min((k.filled / k.planned for k in kalshi), default=ZERO)
+def held_ratio(kalshi: Sequence[KalshiFilled]) -> Decimal:
+    """The largest share of its plan any Kalshi leg holds: what the hedges are sized on."""
+    return max((k.filled / k.planned for k in kalshi if k.planned > 0), default=ZERO)
 
 
 def hedge_plans(plan: ExecutionPlan, kalshi: Sequence[KalshiFilled], event_label: str | None = None) -> list[HedgePlan]:
-    """One instruction per sportsbook leg; empty when nothing filled on Kalshi (nothing to hedge)."""
-    ratio = _stake_ratio(kalshi)
-    if ratio <= 0 or not plan.book_legs:
+    """Instructions that make what the Kalshi legs actually hold a covered position.
+
+    Sized on the most-filled Kalshi leg (ratio R, `held_ratio`): every sportsbook leg is staked at
+    R x its planned stake (floored to the cent). A Kalshi leg holding less than R x its plan (its
+    order filled less, or not at all) leaves its outcomes short: a *replacement* instruction backs
+    them at any bookmaker (see `_replacement`). When every leg filled in the same proportion - the
+    normal case - this is exactly the planned hedge scaled by the fill. Empty when nothing is held.
+    """
+    ratio = held_ratio(kalshi)
+    if ratio <= 0:
         return []
+    event = event_label or f"{plan.league} {plan.event}".strip()
     stakes: Mapping[int, Decimal] = {b.leg_index: floor_to(b.stake * ratio, CENT) for b in plan.book_legs}
     quoted = [(stakes[b.leg_index], b.odds, b.pays_in) for b in plan.book_legs]
-    worst_at_quote = min(pnl_by_outcome(plan.outcomes, kalshi, quoted).values())
-    event = event_label or f"{plan.league} {plan.event}".strip()
-    return [_one(plan, kalshi, b, stakes, worst_at_quote, event) for b in plan.book_legs]
+    held = {k.leg_index: k for k in kalshi}
+    replacements: list[HedgePlan] = []
+    extra: list[tuple[Decimal, Decimal, frozenset[str]]] = []  # replacements, at their worst acceptable odds
+    for leg in plan.kalshi_legs:
+        got = held.get(leg.leg_index)
+        short = ratio * leg.count - (got.filled if got else ZERO)
+        if short <= 0:
+            continue
+        replacement = _replacement(plan, kalshi, leg, short, [*quoted, *extra], event)
+        replacements.append(replacement)
+        if replacement.worst_acceptable_odds is not None:
+            extra.append((replacement.stake, replacement.worst_acceptable_odds, leg.pays_in))
+    worst_at_quote = min(pnl_by_outcome(plan.outcomes, kalshi, [*quoted, *extra]).values())
+    book = [_one(plan, kalshi, b, stakes, extra, worst_at_quote, event) for b in plan.book_legs]
+    return book + [replace(r, worst_case_at_quote=worst_at_quote) for r in replacements]
+
+
+def _break_even_odds(required: Decimal, stake: Decimal) -> Decimal:
+    with localcontext() as ctx:  # the division itself rounds up too, so d_min is never understated
+        ctx.rounding = ROUND_CEILING
+        return max((required / stake).quantize(ODDS_QUANTUM), _MIN_ODDS)
+
+
+def _replacement(plan: ExecutionPlan, kalshi: Sequence[KalshiFilled], leg: KalshiLegPlan, short: Decimal,
+                 bets: list[tuple[Decimal, Decimal, frozenset[str]]], event: str) -> HedgePlan:
+    """A sportsbook back on the outcome of a Kalshi leg that holds `short` contracts too few.
+
+    Its stake is the most every *other* outcome can pay for and still end at or above zero (floored
+    to the cent); its worst acceptable odds the least at which its own outcome breaks even too. No
+    quote exists for it (the plan bought that outcome on Kalshi), so `odds` is the Kalshi price as
+    decimal odds (1 / all-in cost per contract): the price the arbitrage was built on.
+    """
+    (outcome, *more) = sorted(leg.pays_in) or [""]
+    per_contract = leg.expected_cost / leg.count if leg.count else ZERO
+    reference = (1 / per_contract).quantize(ODDS_QUANTUM) if per_contract > 0 else ZERO
+    what = f"Kalshi leg {leg.leg_index} ({leg.ticker} {leg.side.value}) holds {short} contracts too few"
+    common = dict(leg_index=leg.leg_index, bookmaker=ANY_BOOKMAKER, event=event, selection=leg.label or outcome,
+                  outcome=outcome, odds=reference, worst_case_at_quote=ZERO)
+    if more:
+        return HedgePlan(**common, stake=ZERO, worst_acceptable_odds=None, status="do_not_place",
+                         note=f"{what}; it pays in {sorted(leg.pays_in)}: no single back replaces it")
+    base = pnl_by_outcome(plan.outcomes, kalshi, bets)
+    others = [v for o, v in base.items() if o not in leg.pays_in]
+    stake = floor_to(min(others), CENT) if others else ZERO
+    if stake <= 0:
+        return HedgePlan(**common, stake=ZERO, worst_acceptable_odds=None, status="do_not_place",
+                         note=f"{what}; the other outcomes have nothing left to pay for a back on {outcome}")
+    without = pnl_by_outcome(plan.outcomes, kalshi, [*bets, (stake, Decimal(1), frozenset())])
+    worst = _break_even_odds(max(ceil_to(-without[o], CENT) for o in leg.pays_in), stake)
+    return HedgePlan(**common, stake=stake, worst_acceptable_odds=worst, status="pending",
+                     note=f"{what}: back {leg.label or outcome} at any bookmaker (the Kalshi price was "
+                          f"odds {reference})")
 
 
 def _one(plan: ExecutionPlan, kalshi: Sequence[KalshiFilled], leg: BookLegPlan, stakes: Mapping[int, Decimal],
-         worst_at_quote: Decimal, event: str) -> HedgePlan:
+         extra: Sequence[tuple[Decimal, Decimal, frozenset[str]]], worst_at_quote: Decimal, event: str) -> HedgePlan:
     stake = stakes[leg.leg_index]
     others = [(stakes[b.leg_index], b.odds, b.pays_in) for b in plan.book_legs if b.leg_index != leg.leg_index]
+    others += extra
     without = pnl_by_outcome(plan.outcomes, kalshi, [*others, (stake, Decimal(1), frozenset())])  # b pays nothing
     common = dict(leg_index=leg.leg_index, bookmaker=leg.bookmaker, event=event, selection=leg.selection,
                   outcome=leg.outcome, odds=leg.odds, stake=stake, worst_case_at_quote=worst_at_quote)
@@ -101,9 +162,6 @@ def _one(plan: ExecutionPlan, kalshi: Sequence[KalshiFilled], leg: BookLegPlan, 
         return HedgePlan(**common, worst_acceptable_odds=None, status="do_not_place",
                          note=f"no odds make this break-even: outcomes {sorted(uncovered)} lose "
                               f"{min(uncovered.values())} whatever this bet pays")
-    required = max(ceil_to(-without[o], CENT) for o in leg.pays_in if o in without)
-    with localcontext() as ctx:  # the division itself rounds up too, so d_min is never understated
-        ctx.rounding = ROUND_CEILING
-        worst = max((required / stake).quantize(ODDS_QUANTUM), _MIN_ODDS)
+    worst = _break_even_odds(max(ceil_to(-without[o], CENT) for o in leg.pays_in if o in without), stake)
     note = "" if leg.odds >= worst else f"quoted odds {leg.odds} are below the worst acceptable {worst}"
     return HedgePlan(**common, worst_acceptable_odds=worst, status="pending", note=note)

@@ -12,6 +12,7 @@ A different size, leg, side or event - or the next minute - is a new opportunity
 
 opportunity_id  = uuid5(NAMESPACE, opportunity key)
 client_order_id = uuid5(NAMESPACE, "<opportunity_id>|leg|<leg index>")  (a UUID, as Kalshi asks: §9.1)
+unwind order id = uuid5(NAMESPACE, "<opportunity_id>|leg|<leg index>|unwind|<step>")
 """
 
 from __future__ import annotations
@@ -55,3 +56,11 @@ def client_order_id(opportunity_id_: str, leg_index: int) -> str:
     if leg_index < 0:
         raise ValueError(f"leg_index must be >= 0, got {leg_index}")
     return str(uuid.uuid5(NAMESPACE, f"{opportunity_id_}|leg|{leg_index}"))
+
+
+def unwind_order_id(opportunity_id_: str, leg_index: int, step: int) -> str:
+    """The client_order_id of step `step` of unwinding leg `leg_index`: as deterministic as the entry's,
+    so a restart re-derives it and can never sell twice."""
+    if leg_index < 0 or step < 0:
+        raise ValueError(f"leg_index and step must be >= 0, got {leg_index}, {step}")
+    return str(uuid.uuid5(NAMESPACE, f"{opportunity_id_}|leg|{leg_index}|unwind|{step}"))

@@ -8,6 +8,12 @@ the existing order; it never places a second one).
 Fills are read back with GET /portfolio/fills?order_id=… (prices per side and the fee actually
 charged). If the venue's fills do not yet add up to the order's fill count (portfolio lag, §9.1),
 `FillsNotVisible` is raised: the caller marks the order `unknown` and reconciliation completes it.
+
+Selling (an unwind) is buying the other side with `reduce_only` (§6.1: "an ask reduces a YES
+position"; reduce-only needs IOC), so the venue never lets it open a new position. Before the first
+leg of an arbitrage goes, `depth_within` reads each leg's book again (GET /markets/{ticker}/orderbook)
+and `available_balance` the account's cash (GET /portfolio/balance), so every leg is known to be
+fillable within its planned worst price before any is sent.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from arb_pipeline.arb.book import OrderBook
 from arb_pipeline.connectors.kalshi.orders import yes_leg_order
 from arb_pipeline.domain import ContractSide
 from arb_pipeline.execution.venue import FillsNotVisible, VenueFill, VenueResult
@@ -59,10 +66,19 @@ class LiveExecutor:
     def __repr__(self) -> str:
         return "LiveExecutor()"
 
+    def depth_within(self, *, ticker: str, side: ContractSide, limit_price: Decimal) -> Decimal | None:
+        book = OrderBook.from_levels(self.client.get_orderbook(ticker))
+        return sum((lv.size for lv in book.asks(ContractSide(side)) if lv.price <= limit_price), Decimal(0))
+
+    def available_balance(self) -> Decimal | None:
+        return self.client.get_balance().balance_dollars
+
     def place(self, *, ticker: str, side: ContractSide, count: Decimal, limit_price: Decimal, client_order_id: str,
-              submitted_at: datetime) -> VenueResult:
+              submitted_at: datetime, reduce_only: bool = False) -> VenueResult:
         book_side, yes_price = yes_leg_order(side, limit_price)
-        result = self.client.create_order(ticker, book_side, count, yes_price, "immediate_or_cancel", client_order_id)
+        extra = {"reduce_only": True} if reduce_only else {}
+        result = self.client.create_order(ticker, book_side, count, yes_price, "immediate_or_cancel", client_order_id,
+                                          **extra)
         if result.fill_count == 0:
             return VenueResult(result.order_id, Decimal(0), result.remaining_count, ())
         for attempt in range(self.fill_attempts):

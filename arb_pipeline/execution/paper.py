@@ -69,25 +69,42 @@ class PaperExecutor:
         return cls(markets, latency_ms=latency_ms, slippage_ticks=slippage_ticks)
 
     def place(self, *, ticker: str, side: ContractSide, count: Decimal, limit_price: Decimal, client_order_id: str,
-              submitted_at: datetime) -> VenueResult:
+              submitted_at: datetime, reduce_only: bool = False) -> VenueResult:
+        """Fill an IOC buy against the captured book. `reduce_only` (an unwind: buying the other side of
+        what we hold) fills the same way: the paper venue has no account, so the caller, which knows the
+        position, never asks for more than it holds."""
+        remaining, levels = Decimal(count), []
+        for price, size in self._levels(ticker, side, limit_price):
+            if remaining <= 0:
+                break
+            take = min(remaining, size)
+            levels.append((take, price))
+            remaining -= take
+        filled = Decimal(count) - remaining
+        fills = self._fills(levels, self.markets[ticker], submitted_at + self.latency, client_order_id)
+        return VenueResult(f"paper-{client_order_id}", filled, remaining, fills)
+
+    def depth_within(self, *, ticker: str, side: ContractSide, limit_price: Decimal) -> Decimal | None:
+        """What `place` could fill at `limit_price` or better on the captured book (slippage included)."""
+        return sum((size for _price, size in self._levels(ticker, side, limit_price)), Decimal(0))
+
+    def available_balance(self) -> Decimal | None:
+        return None  # no account: the exposure limit is what bounds paper orders
+
+    def _levels(self, ticker: str, side: ContractSide, limit_price: Decimal) -> list[tuple[Decimal, Decimal]]:
+        """(fill price, size) of every level an IOC buy at `limit_price` would lift, best first."""
         market = self.markets.get(ticker)
         if market is None:
             raise KeyError(f"paper: no captured order book for {ticker}")
         asks = OrderBook.from_levels(market.book).asks(ContractSide(side))
         worst_displayed = max((lv.price for lv in asks), default=Decimal(0))
-        remaining, levels = Decimal(count), []
+        levels = []
         for level in asks:
-            if remaining <= 0:
-                break
             price = min(level.price + self.slippage_ticks * _tick(level.price, market.price_ranges), worst_displayed)
             if price > limit_price:
                 break
-            take = min(remaining, level.size)
-            levels.append((take, price))
-            remaining -= take
-        filled = Decimal(count) - remaining
-        fills = self._fills(levels, market, submitted_at + self.latency, client_order_id)
-        return VenueResult(f"paper-{client_order_id}", filled, remaining, fills)
+            levels.append((price, level.size))
+        return levels
 
     def _fills(self, levels: list[tuple[Decimal, Decimal]], market: PaperMarket, at: datetime,
                client_order_id: str) -> tuple[VenueFill, ...]:

@@ -29,6 +29,7 @@ class KalshiLegPlan:
     limit_price: Decimal  # worst acceptable price of `side` (not the YES-leg price)
     expected_cost: Decimal  # notional + fee as detected
     pays_in: frozenset[str]
+    label: str = ""  # what the contract backs, as a trader reads it (team name or "draw")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,8 @@ def plan_opportunity(opportunity: Any, *, bucket_s: int = DEFAULT_BUCKET_S) -> E
             if Decimal(leg.size) <= 0:
                 raise ValueError(f"Kalshi leg {leg.market}: size must be > 0, got {leg.size}")
             kalshi.append(KalshiLegPlan(index, client_order_id(opp_id, index), leg.market, ContractSide(leg.side),
-                                        Decimal(leg.size), _limit_price(leg), Decimal(leg.cost), pays_in))
+                                        Decimal(leg.size), _limit_price(leg), Decimal(leg.cost), pays_in,
+                                        str(getattr(leg, "outcome_label", "") or "")))
         elif leg.venue == SPORTSBOOK:
             if Decimal(leg.price) <= 1 or Decimal(leg.size) <= 0:
                 raise ValueError(f"sportsbook leg {leg.market}: bad odds {leg.price} or stake {leg.size}")

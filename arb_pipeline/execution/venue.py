@@ -43,6 +43,18 @@ class Executor(Protocol):
     mode: str
 
     def place(self, *, ticker: str, side: ContractSide, count: Decimal, limit_price: Decimal, client_order_id: str,
-              submitted_at: datetime) -> VenueResult:
-        """Send one IOC buy of `count` `side` contracts at no worse than `limit_price`."""
+              submitted_at: datetime, reduce_only: bool = False) -> VenueResult:
+        """Send one IOC buy of `count` `side` contracts at no worse than `limit_price`.
+
+        `reduce_only`: the order only closes contracts of the other side we hold (an unwind: buying NO
+        at 1 - p is how Kalshi sells YES at p, kalshi-api.md §6.1); the venue never lets it open one.
+        """
+        ...
+
+    def depth_within(self, *, ticker: str, side: ContractSide, limit_price: Decimal) -> Decimal | None:
+        """Contracts of `side` buyable right now at `limit_price` or better (None: cannot tell)."""
+        ...
+
+    def available_balance(self) -> Decimal | None:
+        """Cash available for new orders on the venue (None: the executor has no account to ask)."""
         ...

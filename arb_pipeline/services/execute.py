@@ -2,50 +2,51 @@
 
 Guarantees, each enforced here in code (and proven in `test_execute.py`):
 - Money rule 4: a backfill / rematerialization (`is_backfill`) or a run without `allow_orders`
-  places nothing and says why; only opportunities fresher than ARB_OPPORTUNITY_TTL_S are acted on.
+  places nothing and says why; only opportunities fresher than ARB_OPPORTUNITY_TTL_S are acted on,
+  measured against the clock read immediately before each order is sent.
 - Money rule 5: paper unless the context *and* the settings say live and credentials exist.
-- Money rule 6: the circuit breaker is asked before every single order.
-- Money rule 3: the order intent (deterministic client_order_id) is committed before the request;
-  only whoever atomically moves it intent → sent may send it, so a retry, a restart or a second
-  process never places it twice (an order already sent is left to reconciliation).
-Fills, positions and hedge instructions are recorded; every order outcome is reported to the
-breaker.
+- Money rule 6: the circuit breaker is asked before the first order of an opportunity and its state
+  checked again before every later one.
+- Money rule 8: all legs or none - every check that can refuse a leg runs for every leg before the
+  first order (`execution_checks`); legs that went and then diverged are unwound within a loss
+  limit or held, hedged and alerted (`one_leg`).
+- Money rule 3: each order's intent (deterministic client_order_id) is committed before its request;
+  only whoever atomically moves it intent -> sent may send it (`order_desk`), so a retry, a restart
+  or a second process never places it twice (an order already sent is left to reconciliation).
+Fills, positions and hedge instructions are recorded; every order outcome is reported to the breaker.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from datetime import datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any, Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from arb_pipeline.connectors.kalshi.errors import KalshiError, KalshiOrderStateUnknown
 from arb_pipeline.domain import MarketSnapshot
-from arb_pipeline.execution.breaker import BreakerConfig, CircuitBreaker
-from arb_pipeline.execution.hedge import HedgePlan, KalshiFilled, hedge_plans
+from arb_pipeline.execution.breaker import BreakerConfig, BreakerState, CircuitBreaker
+from arb_pipeline.execution.hedge import HedgePlan
 from arb_pipeline.execution.live import LiveExecutor, LiveModeNotEnabled, require_live
 from arb_pipeline.execution.paper import PaperExecutor
 from arb_pipeline.execution.plan import ExecutionPlan, KalshiLegPlan, plan_opportunity
-from arb_pipeline.execution.venue import Executor, FillsNotVisible, VenueResult
+from arb_pipeline.execution.venue import Executor
 from arb_pipeline.services.alerts import default_alerter
+from arb_pipeline.services.execution_checks import Limits, Preflight, freshness
+from arb_pipeline.services.one_leg import FeeBook, LegOutcome, LegSettler
+from arb_pipeline.services.order_desk import OrderDesk, Sent
 from arb_pipeline.settings import Settings, get_settings
 from arb_pipeline.storage.db import get_engine, session_factory, session_scope
-from arb_pipeline.storage.repositories import (
-    HedgeRepository,
-    OpportunityRepository,
-    OrderIntent,
-    OrderRepository,
-    PositionRepository,
-)
-from arb_pipeline.storage.repositories.orders import OrderConflict
+from arb_pipeline.storage.repositories import OpportunityRepository, OrderIntent
 
 log = logging.getLogger(__name__)
 AlertSink = Callable[[str, str, str, str], object]
 _Q6 = Decimal("0.000001")
+_COUNT = Decimal("0.01")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +83,21 @@ class ExecutionReport:
     orders: list[OrderOutcome] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (event or opportunity id, reason)
     hedges: list[HedgePlan] = field(default_factory=list)
+    one_legged: list[str] = field(default_factory=list)  # what became of each opportunity whose legs diverged
 
     @property
     def orders_sent(self) -> int:
         return sum(1 for o in self.orders if o.status != "not_sent")
+
+
+def running_clock(start: datetime, monotonic: Callable[[], float] = time.monotonic) -> Callable[[], datetime]:
+    """A clock that reads `start` now and advances with real elapsed time from here on: "now" for a
+    step that began at `start` - the wall clock when it began, or a replay's capture time, so a replay
+    behaves the same on any day yet an order's `sent_at` still follows its detection and its intent."""
+    if start.tzinfo is None:
+        raise ValueError("start must be timezone-aware")
+    origin = monotonic()
+    return lambda: start + timedelta(seconds=monotonic() - origin)
 
 
 def _refusal(context: ExecutionContext, executor: Executor | None, settings: Settings) -> str | None:
@@ -118,8 +130,9 @@ def execute_opportunities(
     """Place the Kalshi legs of fresh opportunities (paper by default) and record everything.
 
     Paper runs fill against `snapshot`'s captured books (or a given `executor`); live runs build a
-    `LiveExecutor` on the Kalshi client when no executor is given. `clock` gives "now" for the TTL
-    check of each order (default: `context.as_of`).
+    `LiveExecutor` on the Kalshi client when no executor is given. `clock` is read for every decision
+    and stamp - the TTL immediately before each send, `sent_at` as the request leaves; by default it
+    starts at `context.as_of` and advances with real elapsed time (`running_clock`), never frozen.
     """
     settings = settings or get_settings()
     refused = _refusal(context, executor, settings)
@@ -139,10 +152,15 @@ def execute_opportunities(
         else:
             executor = PaperExecutor.from_snapshot(snapshot, latency_ms=settings.paper_latency_ms,
                                                    slippage_ticks=settings.paper_slippage_ticks)
-    run = _Run(context, executor, sessions, breaker, alert, clock or (lambda: context.as_of),
-               timedelta(seconds=settings.opportunity_ttl_s), timedelta(seconds=settings.reentry_cooldown_s),
-               settings.breaker_max_open_exposure,
-               (snapshot.books_captured_at or snapshot.captured_at) if snapshot else None)
+    now = clock or running_clock(context.as_of)
+    desk = OrderDesk(context.mode, executor, sessions, breaker, alert, now)
+    limits = Limits(timedelta(seconds=settings.opportunity_ttl_s), timedelta(seconds=settings.reentry_cooldown_s),
+                    settings.breaker_max_open_exposure)
+    preflight = Preflight(context.mode, executor, sessions, breaker, limits, snapshot,
+                          (snapshot.books_captured_at or snapshot.captured_at) if snapshot else None, now)
+    settler = LegSettler(desk, sessions, settings.one_leg_policy, settings.unwind_max_loss, settings.unwind_steps,
+                         FeeBook(snapshot), alert, now)
+    run = _Run(context, desk, preflight, settler, limits, now)
     for opportunity in opportunities:
         run.execute(opportunity)
     return run.report
@@ -151,24 +169,24 @@ def execute_opportunities(
 @dataclass
 class _Run:
     context: ExecutionContext
-    executor: Executor
-    sessions: sessionmaker[Session]
-    breaker: CircuitBreaker
-    alert: AlertSink
+    desk: OrderDesk
+    preflight: Preflight
+    settler: LegSettler
+    limits: Limits
     clock: Callable[[], datetime]
-    ttl: timedelta
-    reentry_cooldown: timedelta
-    max_exposure: Decimal
-    data_captured_at: datetime | None
     report: ExecutionReport = field(default_factory=ExecutionReport)
-
-    @property
-    def mode(self) -> str:
-        return self.context.mode
 
     def skip(self, what: str, reason: str) -> None:
         log.info("execution skipped %s: %s", what, reason)
         self.report.skipped.append((what, reason))
+
+    def outcome(self, plan: ExecutionPlan, leg: KalshiLegPlan, sent: Sent, *, client_order_id: str | None = None,
+                side: str | None = None, reason: str | None = None) -> None:
+        self.report.orders.append(OrderOutcome(plan.opportunity_id, client_order_id or leg.client_order_id,
+                                               leg.leg_index, leg.ticker, side or leg.side.value, sent.status,
+                                               sent.fill_count, sent.cost, reason if reason is not None else sent.reason))
+        if sent.status == "not_sent":
+            self.skip(plan.opportunity_id, f"leg {leg.leg_index} {leg.ticker}: {sent.reason}")
 
     def execute(self, opportunity: Any) -> None:
         event = getattr(opportunity, "event", "?")
@@ -178,146 +196,70 @@ class _Run:
             plan = plan_opportunity(opportunity)
         except (ValueError, AttributeError, TypeError) as exc:
             return self.skip(event, f"malformed opportunity: {exc}")
-        filled: list[KalshiFilled] = []
-        for leg in plan.kalshi_legs:
-            count = min([leg.count, *(f.filled for f in filled)])
-            if count <= 0:
-                self.skip(plan.opportunity_id, f"leg {leg.leg_index} not sent: an earlier leg filled nothing")
-                break
-            outcome = self.place_leg(plan, leg, count)
-            if outcome.status not in ("filled", "partially_filled"):
-                if filled:
-                    self.alert("critical", f"partial execution on {plan.event}",
-                               f"leg {leg.leg_index} ({leg.ticker}) is {outcome.status}: {outcome.reason}; "
-                               "earlier legs are filled and unhedged on Kalshi", f"partial:{plan.opportunity_id}")
-                break
-            filled.append(KalshiFilled(leg.leg_index, leg.count, outcome.fill_count, outcome.cost, leg.pays_in))
-        if filled and len(filled) == len(plan.kalshi_legs):
-            self.record_hedges(plan, filled)
-
-    def place_leg(self, plan: ExecutionPlan, leg: KalshiLegPlan, count: Decimal) -> OrderOutcome:
-        def done(status: str, reason: str, fill_count: Decimal = Decimal(0), cost: Decimal = Decimal(0)) -> OrderOutcome:
-            outcome = OrderOutcome(plan.opportunity_id, leg.client_order_id, leg.leg_index, leg.ticker,
-                                   leg.side.value, status, fill_count, cost, reason)
-            self.report.orders.append(outcome)
-            if status == "not_sent":
-                self.skip(plan.opportunity_id, f"leg {leg.leg_index} {leg.ticker}: {reason}")
-            return outcome
-
-        now = self.clock()
-        age = now - plan.detected_at
-        if age < timedelta(0):
-            return done("not_sent", f"detected {-age.total_seconds():.1f}s after now: clock skew, not trusted")
-        if age > self.ttl:
-            return done("not_sent", f"stale: detected {age.total_seconds():.1f}s before now, TTL "
-                                    f"{self.ttl.total_seconds():.0f}s")
-        with session_scope(self.sessions) as session:
-            last = OrderRepository(session).last_sent_on(leg.ticker, leg.side.value, mode=self.mode,
-                                                         other_than_opportunity=plan.opportunity_id)
-        if last is not None and now - last < self.reentry_cooldown:
-            return done("not_sent", f"re-entry cooldown: {leg.ticker} {leg.side.value} was traded "
-                                    f"{(now - last).total_seconds():.0f}s ago (ARB_REENTRY_COOLDOWN_S="
-                                    f"{self.reentry_cooldown.total_seconds():.0f})")
-        with session_scope(self.sessions) as session:
-            positions = PositionRepository(session)
-            exposure = positions.open_exposure(self.mode)
-            day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-            realized = positions.realized_between(self.mode, day, day + timedelta(days=1))
-        if exposure + leg.expected_cost > self.max_exposure:
-            return done("not_sent", f"would raise open exposure to {exposure + leg.expected_cost} over "
-                                    f"{self.max_exposure}")
-        decision = self.breaker.check_before_order(open_exposure=exposure, daily_realized_pnl=realized,
-                                                   data_captured_at=self.data_captured_at)
-        if not decision.allowed:
-            return done("not_sent", decision.reason)
-        intent = OrderIntent(leg.client_order_id, plan.opportunity_id, leg.leg_index, self.mode, leg.ticker,
-                             "bid" if leg.side.value == "yes" else "ask", count,
-                             leg.limit_price if leg.side.value == "yes" else 1 - leg.limit_price)
-        with session_scope(self.sessions) as session:  # committed BEFORE anything is sent
+        refusal, decision = self.preflight.check(plan)
+        if refusal:
+            for leg in plan.kalshi_legs:  # all legs or none: the reason applies to every leg
+                self.outcome(plan, leg, Sent("not_sent", reason=refusal))
+            return None
+        probe = decision is not None and decision.probe
+        with session_scope(self.desk.sessions) as session:  # committed before anything is sent
             OpportunityRepository(session).record(
                 opportunity_id=plan.opportunity_id, opportunity_key=plan.opportunity_key, event_key=plan.event,
                 detected_at=plan.detected_at, cost=plan.cost.quantize(_Q6), profit=plan.profit.quantize(_Q6),
-                payload=plan.payload, at=now)
-            try:
-                row, _created = OrderRepository(session).record_intent(intent, at=now)
-                status = row.status
-            except OrderConflict as exc:
-                status, conflict = "conflict", str(exc)
-        if status == "conflict":
-            self._release_probe(decision.probe)
-            self.alert("critical", f"order id conflict on {leg.ticker}", conflict, f"conflict:{leg.client_order_id}")
-            return done("not_sent", conflict)
-        if status != "intent":
-            self._release_probe(decision.probe)
-            return done("not_sent", f"already sent earlier (status {status}): never resent; reconcile instead")
-        with session_scope(self.sessions) as session:
-            claimed = OrderRepository(session).claim_for_send(leg.client_order_id, now)
-        if not claimed:
-            self._release_probe(decision.probe)
-            return done("not_sent", "claimed by another process: never sent twice")
-        try:
-            result = self.executor.place(ticker=leg.ticker, side=leg.side, count=count, limit_price=leg.limit_price,
-                                         client_order_id=leg.client_order_id, submitted_at=now)
-        except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded below
-            return done(*self._failed(leg, exc))
-        fill_count, cost = self._record(leg, result)
-        self.breaker.record_order_result(True)
-        if self.mode == "live":
-            self.breaker.record_api_call(True)
-        status = "filled" if result.remaining_count == 0 else ("partially_filled" if fill_count else "unfilled")
-        return done(status, "", fill_count, cost)
+                payload=plan.payload, at=self.clock())
+        legs = self._send_legs(plan)
+        if probe and not any(o.sent.went for o in legs):
+            self.desk.breaker.release_probe()
+        if not any(o.sent.went for o in legs):
+            return None
+        settled = self.settler.settle(plan, legs)
+        for unwound in settled.unwinds:
+            leg = next(leg for leg in plan.kalshi_legs if leg.leg_index == unwound.order.leg_index)
+            self.outcome(plan, leg, unwound.sent, client_order_id=unwound.order.client_order_id,
+                         side="no" if unwound.order.book_side == "ask" else "yes",
+                         reason=f"unwind of leg {leg.leg_index}" + (f": {unwound.sent.reason}" if unwound.sent.reason
+                                                                    else ""))
+        self.report.hedges.extend(settled.hedges)
+        if settled.one_legged:
+            self.report.one_legged.append(settled.one_legged)
+        return None
 
-    def _release_probe(self, probe: bool) -> None:
-        if probe:
-            self.breaker.release_probe()
+    def _send_legs(self, plan: ExecutionPlan) -> list[LegOutcome]:
+        """Send the legs in order, each re-checked immediately before it leaves; a later leg is sized to
+        what the earlier ones filled. Stops at the first leg that cannot go or fills nothing."""
+        outcomes: list[LegOutcome] = []
+        ratio = Decimal(1)  # the share of its plan every leg sent so far filled
+        stop: str | None = None
+        for leg in plan.kalshi_legs:
+            count = (leg.count * ratio).quantize(_COUNT, rounding=ROUND_FLOOR)
+            if stop is None and count <= 0:
+                stop = "an earlier leg filled nothing"
+            if stop is None:
+                stop = self._refused_now(plan, leg, first=not outcomes)
+            if stop is not None:
+                sent = Sent("not_sent", reason=stop)
+            else:
+                intent = OrderIntent(leg.client_order_id, plan.opportunity_id, leg.leg_index, self.desk.mode,
+                                     leg.ticker, "bid" if leg.side.value == "yes" else "ask", count,
+                                     leg.limit_price if leg.side.value == "yes" else 1 - leg.limit_price)
+                refused = self.desk.record_intent(intent)
+                sent = Sent("not_sent", reason=refused) if refused else self.desk.send(intent, leg.side, leg.limit_price)
+                if sent.status in ("filled", "partially_filled"):
+                    ratio = min(ratio, sent.fill_count / leg.count)
+                else:
+                    stop = f"leg {leg.leg_index} was {sent.status}" + (f": {sent.reason}" if sent.reason else "")
+            self.outcome(plan, leg, sent)
+            outcomes.append(LegOutcome(leg, sent))
+        return outcomes
 
-    def _failed(self, leg: KalshiLegPlan, exc: Exception) -> tuple[str, str]:
-        definite = isinstance(exc, KalshiError | ValueError | KeyError) and not isinstance(
-            exc, KalshiOrderStateUnknown) and not getattr(exc, "retryable", False)
-        status = "failed" if definite else "unknown"
-        reason = f"{type(exc).__name__}: {exc}"
-        with session_scope(self.sessions) as session:
-            repo = OrderRepository(session)
-            (repo.mark_failed if definite else repo.mark_unknown)(leg.client_order_id, reason, at=self.clock())
-        self.breaker.record_order_result(False, reason)
-        if self.mode == "live":
-            self.breaker.record_api_call(isinstance(exc, FillsNotVisible))
-        if not definite:
-            self.alert("critical", f"order state unknown: {leg.ticker}",
-                       f"{leg.client_order_id}: {reason}. It may be live on the venue; reconcile before anything else.",
-                       f"order-unknown:{leg.client_order_id}")
-        log.error("order %s %s: %s", leg.client_order_id, status, reason)
-        return status, reason
-
-    def _record(self, leg: KalshiLegPlan, result: VenueResult) -> tuple[Decimal, Decimal]:
-        with session_scope(self.sessions) as session:
-            orders, positions = OrderRepository(session), PositionRepository(session)
-            average = (result.notional / result.fill_count).quantize(_Q6, ROUND_HALF_EVEN) if result.fill_count else None
-            row = orders.mark_filled(leg.client_order_id, fill_count=result.fill_count,
-                                     remaining_count=result.remaining_count, average_fill_price=average,
-                                     fees=result.fees, venue_order_id=result.venue_order_id,
-                                     fill_notional=result.notional, at=self.clock())
-            for fill in result.fills:
-                orders.add_fill(row, count=fill.count, price=fill.price, fee=fill.fee, filled_at=fill.filled_at,
-                                venue_fill_id=fill.venue_fill_id)
-                positions.apply_fill(mode=self.mode, ticker=leg.ticker, outcome_side=leg.side.value, count=fill.count,
-                                     price=fill.price, fee=fill.fee, at=fill.filled_at)
-        return result.fill_count, result.notional + result.fees
-
-    def record_hedges(self, plan: ExecutionPlan, filled: list[KalshiFilled]) -> None:
-        hedges = hedge_plans(plan, filled)
-        anchor = plan.kalshi_legs[0].client_order_id
-        with session_scope(self.sessions) as session:
-            repo = HedgeRepository(session)
-            for h in hedges:
-                repo.record(client_order_id=anchor, opportunity_id=plan.opportunity_id, leg_index=h.leg_index,
-                            bookmaker=h.bookmaker, event=h.event, selection=h.selection,
-                            odds=h.odds.quantize(_Q6, rounding=ROUND_FLOOR), stake=h.stake,
-                            worst_acceptable_odds=h.worst_acceptable_odds, status=h.status, note=h.note,
-                            at=self.clock())
-        for h in hedges:
-            self.report.hedges.append(h)
-            body = (f"{h.bookmaker}: {h.event} - back {h.selection} for ${h.stake} at odds >= {h.worst_acceptable_odds}"
-                    f" (quoted {h.odds})" if h.worst_acceptable_odds else f"{h.bookmaker}: {h.event}: {h.note}")
-            self.alert("warning" if h.status == "pending" else "critical", f"hedge to place: {h.selection}", body,
-                       f"hedge:{anchor}:{h.leg_index}")
+    def _refused_now(self, plan: ExecutionPlan, leg: KalshiLegPlan, *, first: bool) -> str | None:
+        """What refuses this leg at the moment it would leave: the TTL against the clock now, and for a
+        later leg the breaker having opened meanwhile (another process, a failure)."""
+        stale = freshness(plan, self.clock(), self.limits.ttl)
+        if stale:
+            return f"{stale} (at send time)"
+        if not first:
+            status = self.desk.breaker.status()
+            if status.state is BreakerState.OPEN:
+                return f"the breaker opened before this leg was sent: {status.reason}"
+        return None

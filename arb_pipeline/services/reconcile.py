@@ -96,8 +96,8 @@ def _close_in_flight(report: ReconcileReport, sessions: sessionmaker[Session], v
                 report.completed.append(order.client_order_id)
         for order in orders.in_state("sent", "unknown", mode=report.mode):
             if venue is None:  # paper: the executor answers synchronously; in flight means nothing filled
-                orders.mark_filled(order.client_order_id, fill_count=ZERO, remaining_count=order.count,
-                                   average_fill_price=None, fees=ZERO, at=as_of)
+                orders.mark_filled(order.client_order_id, fill_count=ZERO, average_fill_price=None, fees=ZERO,
+                                   at=as_of)
                 report.completed.append(order.client_order_id)
                 continue
             if _complete_from_venue(session, order, venue, as_of, grace):
@@ -113,8 +113,7 @@ def _complete_from_venue(session: Session, order: Order, venue: Any, as_of: date
         sent_at = order.sent_at or order.created_at
         if as_of - sent_at < grace:
             return False
-        orders.mark_filled(order.client_order_id, fill_count=ZERO, remaining_count=order.count,
-                           average_fill_price=None, fees=ZERO, at=as_of)
+        orders.mark_filled(order.client_order_id, fill_count=ZERO, average_fill_price=None, fees=ZERO, at=as_of)
         return True
     if found.status == "resting":
         return False
@@ -135,9 +134,8 @@ def _complete_from_venue(session: Session, order: Order, venue: Any, as_of: date
     notional = sum((f.count * f.price for f in order.fills), ZERO)
     fees = sum((f.fee for f in order.fills), ZERO)
     average = (notional / found.fill_count).quantize(Decimal("0.000001")) if found.fill_count else None
-    orders.mark_filled(order.client_order_id, fill_count=found.fill_count, remaining_count=order.count - found.fill_count,
-                       average_fill_price=average, fees=fees, venue_order_id=found.order_id, fill_notional=notional,
-                       at=as_of)
+    orders.mark_filled(order.client_order_id, fill_count=found.fill_count, average_fill_price=average, fees=fees,
+                       venue_order_id=found.order_id, fill_notional=notional, at=as_of)
     return True
 
 

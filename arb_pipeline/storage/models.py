@@ -138,11 +138,14 @@ class Order(Base):
             "status IN ('intent', 'sent', 'filled', 'partially_filled', 'unfilled', 'failed', 'unknown')",
             name="status",
         ),
+        CheckConstraint("purpose IN ('entry', 'unwind')", name="purpose"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     client_order_id: Mapped[str] = mapped_column(String(64), unique=True)
     opportunity_id: Mapped[str] = mapped_column(String(36), index=True)
     leg_index: Mapped[int] = mapped_column(Integer)
+    # entry: a leg of the opportunity; unwind: a reduce-only sale of a leg's excess after its sibling failed
+    purpose: Mapped[str] = mapped_column(String(10), default="entry", server_default="entry")
     mode: Mapped[str] = mapped_column(String(10))
     ticker: Mapped[str] = mapped_column(String(120), index=True)
     book_side: Mapped[str] = mapped_column(String(3))  # what is sent: bid = buy YES, ask = buy NO

@@ -108,6 +108,11 @@ def test_an_injected_arbitrage_becomes_one_paper_order_per_kalshi_leg_and_a_hedg
         assert all(o.ticker == kalshi_legs[o.leg_index] for o in orders)
         assert {(o.mode, o.status) for o in orders} == {("paper", "filled")}
         assert all(o.fill_count > 0 and o.fills for o in orders)
+        # stamped by the clock as each request left, not the step's start: after detection and after the
+        # intent was written, within the TTL (sent_at used to be the step's frozen start, before created_at)
+        ttl = get_settings().opportunity_ttl_s
+        assert all(opportunity.detected_at <= o.created_at <= o.sent_at for o in orders)
+        assert all((o.sent_at - opportunity.detected_at).total_seconds() <= ttl for o in orders)
 
         hedges = session.scalars(select(HedgeInstruction).where(
             HedgeInstruction.opportunity_id == opportunity.id)).all()

@@ -63,4 +63,4 @@ def test_nothing_filled_needs_no_fill_lookup():
     venue = FakeKalshi(fill_ratio=D(0))
     result = LiveExecutor(venue, LIVE).place(ticker=TICKER, side=ContractSide.YES, count=D(5), limit_price=D("0.45"),
                                              client_order_id="c", submitted_at=T0 + timedelta(seconds=1))
-    assert (result.fill_count, result.remaining_count, result.fills) == (D(0), D(5), ())
+    assert (result.fill_count, result.remaining_count, result.fills) == (D(0), D(0), ())  # IOC: rest cancelled

@@ -6,15 +6,12 @@ import pytest
 from arb_pipeline.arb.fees import kalshi_order_fee
 from arb_pipeline.domain import (
     ContractSide,
-    KalshiEvent,
-    KalshiMarket,
-    MarketSnapshot,
     OrderBookLevels,
     PriceRange,
     SeriesFees,
 )
 from arb_pipeline.execution.paper import PaperExecutor, PaperMarket
-from arb_pipeline_tests.execution.factories import BOOK, EVENT, T0, TICKER
+from arb_pipeline_tests.execution.factories import BOOK, T0, TICKER, market, snapshot
 
 D = Decimal
 YES = ContractSide.YES
@@ -79,18 +76,11 @@ def test_unknown_ticker_and_bad_model_are_refused():
 
 
 def _market(**kw):
-    base = dict(ticker=TICKER, event_ticker=EVENT, status="active", market_type="binary", yes_sub_title="",
-                no_sub_title="", rules_primary="", rules_secondary="", open_time=None, close_time=None,
-                expected_expiration_time=None, occurrence_datetime=None, yes_bid=None, yes_ask=None, no_bid=None,
-                no_ask=None, price_level_structure="linear_cent",
-                price_ranges=(PriceRange(D("0"), D("1"), D("0.01")),))
-    base.update(kw)
-    return KalshiMarket(**base)
+    return market(**kw)
 
 
-def _snapshot(market, fees=None, **event_kw):
-    event = KalshiEvent(EVENT, "KXNBAGAME", "", "", True, "", (market,), **event_kw)
-    return MarketSnapshot(T0, (event,), (), {TICKER: BOOK}, (), series_fees=fees or {})
+def _snapshot(market_, fees=None, **event_kw):
+    return snapshot((market_,), fees=fees, **event_kw)
 
 
 def test_from_snapshot_uses_series_fees_overrides_and_waivers():

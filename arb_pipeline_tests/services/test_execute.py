@@ -23,6 +23,7 @@ from arb_pipeline_tests.execution.factories import (
     book_leg,
     kalshi_leg,
     opportunity,
+    snapshot,
 )
 from arb_pipeline_tests.storage.db_fixtures import *  # noqa: F403
 
@@ -278,9 +279,7 @@ def test_an_id_collision_with_other_terms_is_refused_and_alerted(env, session_fa
 
 
 def test_stale_market_data_trips_the_breaker_and_places_nothing(session_factory, alerts):
-    from arb_pipeline.domain import MarketSnapshot
-
-    old = MarketSnapshot(PAPER.as_of - timedelta(seconds=121), (), (), {TICKER: BOOK}, ())
+    old = snapshot(captured_at=PAPER.as_of - timedelta(seconds=121))
     breaker = CircuitBreaker(session_factory, BreakerConfig(max_data_age_s=120), clock=lambda: PAPER.as_of,
                              alert=lambda *a: alerts.append(a))
     report = execute_opportunities([opportunity()], context=PAPER, sessions=session_factory, breaker=breaker,
@@ -293,3 +292,22 @@ def test_stale_market_data_trips_the_breaker_and_places_nothing(session_factory,
 def test_opportunity_from_the_future_is_not_trusted(env):
     report = env([opportunity(detected_at=PAPER.as_of + timedelta(seconds=5))])
     assert report.orders_sent == 0 and "clock skew" in report.orders[0].reason
+
+
+def test_an_ioc_that_fills_nothing_is_a_normal_outcome_and_the_cycle_goes_on(env, session_factory, alerts):
+    """Kalshi answers an IOC that found no liquidity with fill 0, remaining 0. That used to raise in
+    `mark_filled`, leave the order `sent`, skip the breaker and drop the cycle's other opportunities."""
+    venue = FakeKalshi(fill_ratios={TICKER: D(0)})
+    other = kalshi_leg(ticker=f"{TICKER}X", count=D(20), levels=((D("0.45"), D(20)),))
+    report = env([opportunity(), opportunity(legs=(other, book_leg()))], context=LIVE,
+                 executor=live_executor(venue, alerts), settings=Settings(_env_file=None, **LIVE_SETTINGS))
+    assert [(o.ticker, o.status, o.fill_count) for o in report.orders] == [
+        (TICKER, "unfilled", D(0)), (f"{TICKER}X", "filled", D(20))]
+    with session_scope(session_factory) as s:
+        rows = s.scalars(select(Order).order_by(Order.id)).all()
+        assert [(o.status, o.fill_count, o.remaining_count) for o in rows] == [
+            ("unfilled", D(0), D(25)), ("filled", D(20), D(0))]
+        hedges = s.scalars(select(HedgeInstruction)).all()
+        assert [h.client_order_id for h in hedges] == [rows[1].client_order_id]  # nothing to hedge for 0 filled
+    status = env.breaker.status()
+    assert status.state is BreakerState.CLOSED and status.consecutive_errors == 0  # not an error: reported as ok

@@ -61,14 +61,22 @@ def test_fill_accounting_must_add_up_and_final_states_are_final(session_factory)
         repo = OrderRepository(s)
         repo.record_intent(INTENT, at=T0)
         with pytest.raises(ValueError, match="only a sent order"):
-            repo.mark_filled("coid-1", fill_count=D(10), remaining_count=D(0), average_fill_price=D("0.4"), fees=D(0),
-                            at=T0)
+            repo.mark_filled("coid-1", fill_count=D(10), average_fill_price=D("0.4"), fees=D(0), at=T0)
         repo.claim_for_send("coid-1", T0)
-        with pytest.raises(ValueError, match="!= count"):
-            repo.mark_filled("coid-1", fill_count=D(4), remaining_count=D(4), average_fill_price=D("0.4"), fees=D(0),
-                            at=T0)
-        row = repo.mark_filled("coid-1", fill_count=D(4), remaining_count=D(6), average_fill_price=D("0.4"),
-                               fees=D("0.07"), at=T0)
-        assert row.status == "partially_filled"
+        with pytest.raises(ValueError, match="11 filled of 10"):
+            repo.mark_filled("coid-1", fill_count=D(11), average_fill_price=D("0.4"), fees=D(0), at=T0)
+        row = repo.mark_filled("coid-1", fill_count=D(4), average_fill_price=D("0.4"), fees=D("0.07"), at=T0)
+        assert (row.status, row.fill_count, row.remaining_count) == ("partially_filled", D(4), D(6))
         with pytest.raises(ValueError, match="already final"):
             repo.mark_failed("coid-1", "late error", at=T0)
+
+
+def test_an_ioc_that_filled_nothing_is_recorded_unfilled(session_factory):
+    """Kalshi answers an IOC that found no liquidity with fill 0 and remaining 0 (the rest is cancelled):
+    a normal outcome, recorded as unfilled - it used to raise 'fill 0 + remaining 0 != count'."""
+    with session_scope(session_factory) as s:
+        repo = OrderRepository(s)
+        repo.record_intent(INTENT, at=T0)
+        repo.claim_for_send("coid-1", T0)
+        row = repo.mark_filled("coid-1", fill_count=D(0), average_fill_price=None, fees=D(0), at=T0)
+        assert (row.status, row.fill_count, row.remaining_count, row.fill_notional) == ("unfilled", D(0), D(10), D(0))

@@ -81,13 +81,15 @@ def executed_orders(
     snapshot_id = snapshot_id_of(arb_opportunities)
     snapshot = snapshot_store.load(snapshot_id) if snapshot_id is not None else None
     as_of = market_data.execution_clock(snapshot) if snapshot is not None else datetime.now(UTC)
-    # A recorded replay (paper only: live needs the live source) runs on the replay's clock, for the
-    # TTL *and* the breaker's data-age rule; the wall clock would call every recorded book stale.
-    replay_clock = (lambda: as_of) if market_data.source == "recorded" else None
-    breaker = circuit_breaker.breaker(clock=replay_clock)
 
-    from arb_pipeline.services.execute import ExecutionContext, execute_opportunities
+    from arb_pipeline.services.execute import ExecutionContext, execute_opportunities, running_clock
 
+    # "Now" is read afresh for every decision and stamp (the TTL just before each send, sent_at as the
+    # request leaves): the wall clock. A recorded replay (paper only: live needs the live source) runs
+    # on the replay's clock - its capture time, advancing as real time passes - for the TTL *and* the
+    # breaker's data-age rule; the wall clock would call every recorded book stale.
+    clock = running_clock(as_of) if market_data.source == "recorded" else (lambda: datetime.now(UTC))
+    breaker = circuit_breaker.breaker(clock=clock)
     report = execute_opportunities(
         opportunities,
         context=ExecutionContext(mode=execution.mode, allow_orders=True, is_backfill=False, as_of=as_of),
@@ -95,6 +97,7 @@ def executed_orders(
         sessions=circuit_breaker.sessions(),
         breaker=breaker,
         alert=breaker.alert,
+        clock=clock,
     )
     status = breaker.status()
     if report.refused:
@@ -119,6 +122,7 @@ def executed_orders(
             orders_sent=sent,
             orders_not_sent=len(frame) - sent,
             hedges_to_place=len(report.hedges),
+            one_legged=dg.MetadataValue.json(report.one_legged[:20]),
             breaker=status.describe(),
             as_of=as_of.isoformat(),
             skipped=dg.MetadataValue.json(skipped[:50]),

@@ -24,6 +24,7 @@ from arb_pipeline.storage.types import to_money
 
 SIDES = {"bid": "yes", "ask": "no"}  # book side sent → outcome side held (kalshi-api.md §6.1)
 OPEN_STATES = ("intent", "sent", "unknown")
+PURPOSES = ("entry", "unwind")
 
 
 class OrderConflict(ValueError):
@@ -40,8 +41,11 @@ class OrderIntent:
     book_side: str  # "bid" (buy YES) or "ask" (buy NO)
     count: Decimal
     limit_price: Decimal  # the YES-leg price sent
+    purpose: str = "entry"  # "unwind": a reduce-only sale of a leg's excess (the other side, IOC)
 
     def __post_init__(self) -> None:
+        if self.purpose not in PURPOSES:
+            raise ValueError(f"purpose must be one of {PURPOSES}, got {self.purpose!r}")
         if self.book_side not in SIDES:
             raise ValueError(f"book_side must be 'bid' or 'ask', got {self.book_side!r}")
         if self.mode not in ("paper", "live"):
@@ -70,7 +74,8 @@ class OrderRepository:
                 client_order_id=intent.client_order_id, opportunity_id=intent.opportunity_id,
                 leg_index=intent.leg_index, mode=intent.mode, ticker=intent.ticker,
                 book_side=intent.book_side, outcome_side=intent.outcome_side, count=intent.count,
-                limit_price=intent.limit_price, status="intent", created_at=now, updated_at=now,
+                limit_price=intent.limit_price, purpose=intent.purpose, status="intent", created_at=now,
+                updated_at=now,
             )
             try:
                 with self.session.begin_nested():
@@ -80,8 +85,9 @@ class OrderRepository:
                 existing = self.by_client_order_id(intent.client_order_id)
                 if existing is None:
                     raise
-        same = (existing.ticker, existing.book_side, existing.count, existing.limit_price, existing.mode) == (
-            intent.ticker, intent.book_side, to_money(intent.count), to_money(intent.limit_price), intent.mode)
+        same = (existing.ticker, existing.book_side, existing.count, existing.limit_price, existing.mode,
+                existing.purpose) == (intent.ticker, intent.book_side, to_money(intent.count),
+                                      to_money(intent.limit_price), intent.mode, intent.purpose)
         if not same:
             raise OrderConflict(f"client_order_id {intent.client_order_id} already recorded with other terms")
         return existing, False
@@ -119,24 +125,28 @@ class OrderRepository:
         client_order_id: str,
         *,
         fill_count: Decimal,
-        remaining_count: Decimal,
         average_fill_price: Decimal | None,
         fees: Decimal,
         venue_order_id: str | None = None,
         fill_notional: Decimal | None = None,
         at: datetime,
     ) -> Order:
-        """Record the venue's final answer for an IOC order (filled, partially filled or unfilled)."""
+        """Record the venue's final answer for an IOC order: `fill_count` of `count` filled and the
+        rest was cancelled. Filled, partially filled and unfilled are all normal outcomes of an IOC
+        order; Kalshi reports the cancelled rest as `remaining_count` 0 (kalshi-api.md §6.2), so what
+        did not fill is derived here (`remaining_count` = count - filled), never checked against it.
+        """
         row = self.require(client_order_id)
         if row.status not in ("sent", "unknown"):
             raise ValueError(f"order {client_order_id} is {row.status}; only a sent order can fill")
-        filled, remaining = to_money(fill_count), to_money(remaining_count)
-        if filled < 0 or remaining < 0 or filled + remaining != row.count:
-            raise ValueError(f"order {client_order_id}: fill {filled} + remaining {remaining} != count {row.count}")
+        filled = to_money(fill_count)
+        if not Decimal(0) <= filled <= row.count:
+            raise ValueError(f"order {client_order_id}: venue reports {filled.normalize():f} filled of "
+                             f"{row.count.normalize():f} ordered")
         if filled > 0 and average_fill_price is None:
             raise ValueError(f"order {client_order_id}: a fill needs its average price")
-        row.status = "filled" if remaining == 0 else ("partially_filled" if filled > 0 else "unfilled")
-        row.fill_count, row.remaining_count = filled, remaining
+        row.status = "filled" if filled == row.count else ("partially_filled" if filled > 0 else "unfilled")
+        row.fill_count, row.remaining_count = filled, row.count - filled
         row.average_fill_price = average_fill_price
         row.fill_notional = fill_notional if fill_notional is not None else (Decimal(0) if filled == 0 else None)
         row.fees = to_money(fees)
@@ -183,9 +193,10 @@ class OrderRepository:
     def last_sent_on(self, ticker: str, outcome_side: str, *, mode: str,
                      other_than_opportunity: str | None = None) -> datetime | None:
         """When an order on this market and side that may hold a position (in flight, filled, partly
-        filled or of unknown state) last left for the venue. Rejected or unfilled orders traded nothing."""
+        filled or of unknown state) last left for the venue. Rejected or unfilled orders traded nothing;
+        unwind orders close a position, they do not open one."""
         query = select(func.max(Order.sent_at)).where(
-            Order.ticker == ticker, Order.outcome_side == outcome_side, Order.mode == mode,
+            Order.ticker == ticker, Order.outcome_side == outcome_side, Order.mode == mode, Order.purpose == "entry",
             Order.status.in_(("sent", "filled", "partially_filled", "unknown")), Order.sent_at.is_not(None))
         if other_than_opportunity is not None:
             query = query.where(Order.opportunity_id != other_than_opportunity)
