@@ -58,3 +58,42 @@ def test_opportunity_and_hedge_are_recorded_once(session_factory):
         assert hedges.pending() == [] and hedges.for_order("c")[0].note == "placed at 2.24"
         assert OpportunityRepository(s).get("o1").payload == {
             "legs": [{"price": "0.456"}], "age": None, "at": T0.isoformat(), "cost": "22.95"}
+
+
+def test_two_processes_recording_one_opportunity_at_once_both_succeed(session_factory, other_engine):
+    """Two scan processes (separate engines) record the same opportunity at the same moment. The first
+    has inserted but not committed when the second records: a look-up-then-insert sees no row and dies
+    on the primary key (UniqueViolation on PostgreSQL); ON CONFLICT DO NOTHING waits and returns the row."""
+    import threading
+
+    from arb_pipeline.storage.db import session_factory as make_sessions
+
+    inserted, done = threading.Event(), {}
+
+    def first():
+        with session_scope(session_factory) as s:
+            OpportunityRepository(s).record(opportunity_id="o1", opportunity_key="k", event_key="KX", detected_at=T0,
+                                            cost=D("22.95"), profit=D("2.04"), payload={"by": "first"}, at=T0)
+            inserted.set()
+            threading.Event().wait(0.5)  # still uncommitted while the second process records
+        done["first"] = True
+
+    def second():
+        inserted.wait(5)
+        try:
+            with session_scope(make_sessions(other_engine)) as s:
+                row = OpportunityRepository(s).record(opportunity_id="o1", opportunity_key="k", event_key="KX",
+                                                      detected_at=T0, cost=D("22.95"), profit=D("2.04"),
+                                                      payload={"by": "second"}, at=T0)
+                done["second"] = row.payload
+        except Exception as exc:  # noqa: BLE001 - the failure is the finding
+            done["second"] = exc
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert done == {"first": True, "second": {"by": "first"}}
+    with session_scope(session_factory) as s:
+        assert OpportunityRepository(s).get("o1").payload == {"by": "first"}

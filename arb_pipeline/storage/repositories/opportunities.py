@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from arb_pipeline.storage.models import OpportunityRecord
+from arb_pipeline.storage.repositories._insert import insert_if_absent
 from arb_pipeline.storage.repositories._time import require_aware
 
 
@@ -32,15 +33,15 @@ class OpportunityRepository:
 
     def record(self, *, opportunity_id: str, opportunity_key: str, event_key: str, detected_at: datetime,
                cost: Decimal, profit: Decimal, payload: dict[str, Any], at: datetime) -> OpportunityRecord:
-        """Insert the opportunity (recorded `at`) if new; a repeat (same id) returns the stored row unchanged."""
-        row = self.session.get(OpportunityRecord, opportunity_id)
-        if row is not None:
-            return row
-        row = OpportunityRecord(id=opportunity_id, opportunity_key=opportunity_key, event_key=event_key,
-                                detected_at=require_aware(detected_at, "detected_at"), cost=cost, profit=profit,
-                                payload=json_safe(payload), recorded_at=require_aware(at, "at"))
-        self.session.add(row)
-        self.session.flush()
+        """Insert the opportunity (recorded `at`) if new; a repeat (same id) returns the stored row
+        unchanged - also when another process inserts it at the same moment (no look-up-then-insert)."""
+        insert_if_absent(self.session, OpportunityRecord, dict(
+            id=opportunity_id, opportunity_key=opportunity_key, event_key=event_key,
+            detected_at=require_aware(detected_at, "detected_at"), cost=cost, profit=profit,
+            payload=json_safe(payload), recorded_at=require_aware(at, "at")), key=("id",))
+        row = self.session.get(OpportunityRecord, opportunity_id, populate_existing=True)
+        if row is None:  # pragma: no cover - inserted or already there, in this transaction
+            raise RuntimeError(f"opportunity {opportunity_id} neither inserted nor found")
         return row
 
     def get(self, opportunity_id: str) -> OpportunityRecord | None:
