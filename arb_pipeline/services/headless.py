@@ -4,7 +4,8 @@ The same Dagster `scan_job` the sensor launches, executed in process on an ephem
 instance (nothing is written to DAGSTER_HOME), against the application database named by the
 settings. Bounded on purpose: N cycles, then it returns a report per cycle. Orders follow the
 same rules as the live scan (paper unless ARB_MODE=live with credentials; breaker before every
-order; no order is ever placed twice).
+order; no order is ever placed twice). Before every cycle (and after the last) it reconciles, as the
+deployment's reconcile schedule does: orders left in flight are completed or closed.
 
 This module never imports Dagster itself (the services layer does not depend on it); the Dagster
 work is in `arb_pipeline.defs.runner`.
@@ -16,7 +17,7 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ class CycleReport:
     failed_checks: tuple[str, ...]
     execution_note: str | None  # why executed_orders did not act (refused / skipped), when it did not
     error: str | None
+    reconciled: str | None = None  # what reconciliation before this cycle did with orders left in flight
 
     def line(self) -> str:
         status = "ok" if self.success else "FAILED"
@@ -54,6 +56,8 @@ class CycleReport:
             parts.append("failed checks: " + ", ".join(self.failed_checks))
         if self.error:
             parts.append(f"error: {self.error}")
+        if self.reconciled:
+            parts.append(self.reconciled)
         return "; ".join(parts)
 
 
@@ -104,6 +108,23 @@ def _simulator_credentials(sim_handle: Any) -> Iterator[None]:
             else:
                 os.environ[name] = value
         get_settings.cache_clear()
+
+
+def _reconcile(resources: dict[str, Any], instance: Any) -> str:
+    """Run `reconcile_job` once - the reconciliation the Dagster deployment schedules - so orders left in
+    flight (a crash, a lost response, a `kill -9`) are completed from the venue, or closed, and a
+    half-open breaker's probe is not blocked by them forever."""
+    from arb_pipeline.defs.jobs import RECONCILE_JOB
+    from arb_pipeline.defs.runner import run_scan_job
+
+    run = run_scan_job({k: resources[k] for k in ("execution", "circuit_breaker")}, instance=instance,
+                       job_name=RECONCILE_JOB)
+    if not run.success:
+        return f"reconciliation FAILED: {run.error}"
+    meta = run.metadata.get("reconciliation", {})
+    mismatches = meta.get("mismatches") or []
+    return (f"reconciled: {meta.get('completed', 0)} in-flight order(s) completed, {meta.get('pending', 0)} pending"
+            + (f", MISMATCHES {mismatches}" if mismatches else ""))
 
 
 def _report(cycle: int, run: Any) -> CycleReport:
@@ -159,10 +180,12 @@ def run_cycles(
     with _simulator_credentials(sim_handle):
         for cycle in range(1, n + 1):
             started = time.monotonic()
+            reconciled = _reconcile(resources, instance)  # every cycle, like the deployment's schedule
             run = run_scan_job(resources, instance=instance)
-            reports.append(_report(cycle, run))
+            reports.append(replace(_report(cycle, run), reconciled=reconciled))
             if cycle < n and interval_s > 0:
                 time.sleep(max(0.0, interval_s - (time.monotonic() - started)))
+        _reconcile(resources, instance)  # what the last cycle left in flight
     return reports
 
 

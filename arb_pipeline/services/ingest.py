@@ -130,8 +130,14 @@ def capture(
     )
 
 
-def capture_from_settings(settings: Settings, *, source: str | None = None) -> Capture:
-    """A capture with clients built from the settings (the simulator by default, or the live venues)."""
+def capture_from_settings(settings: Settings, *, source: str | None = None,
+                          on_api_calls: Callable[[int, int], object] | None = None) -> Capture:
+    """A capture with clients built from the settings (the simulator by default, or the live venues).
+
+    `on_api_calls(attempts, failed)` receives every HTTP attempt both venues' clients made - retries
+    included, and also when the capture fails - so market-data failures (5xx bursts, 429 storms,
+    timeouts on events, books or odds) count toward the circuit breaker's API error rate.
+    """
     from arb_pipeline.connectors.kalshi.client import KalshiClient
     from arb_pipeline.connectors.kalshi.targets import shared_target_cache
     from arb_pipeline.connectors.sportsbooks.the_odds_api import TheOddsApiProvider
@@ -142,9 +148,10 @@ def capture_from_settings(settings: Settings, *, source: str | None = None) -> C
 
         send_alert(severity, "odds quota", message, dedup_key=f"odds-quota:{severity}")
 
+    odds = None
     with KalshiClient.from_settings(settings) as kalshi:
-        odds = TheOddsApiProvider.from_settings(settings, on_alert=quota_alert)
         try:
+            odds = TheOddsApiProvider.from_settings(settings, on_alert=quota_alert)
             return capture(
                 kalshi,
                 odds,
@@ -154,4 +161,11 @@ def capture_from_settings(settings: Settings, *, source: str | None = None) -> C
                 targets_cache=shared_target_cache(kalshi.base_url, ttl_s=settings.kalshi_targets_ttl_s),
             )
         finally:
-            odds.close()
+            if odds is not None:
+                odds.close()
+            if on_api_calls is not None:
+                used = kalshi.stats.snapshot()
+                attempts = used.requests + (odds.attempts if odds is not None else 0)
+                failed = used.errors + (odds.failed_attempts if odds is not None else 0)
+                if attempts:
+                    on_api_calls(attempts, failed)

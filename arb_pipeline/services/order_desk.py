@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from arb_pipeline.connectors.kalshi.errors import KalshiError, KalshiOrderStateUnknown
@@ -24,7 +25,7 @@ from arb_pipeline.execution.breaker import CircuitBreaker
 from arb_pipeline.execution.venue import Executor, FillsNotVisible, VenueResult
 from arb_pipeline.storage.db import session_scope
 from arb_pipeline.storage.repositories import OrderIntent, OrderRepository, PositionRepository
-from arb_pipeline.storage.repositories.orders import OrderConflict
+from arb_pipeline.storage.repositories.orders import OPEN_STATES, OrderConflict
 
 log = logging.getLogger(__name__)
 AlertSink = Callable[[str, str, str, str], object]
@@ -94,7 +95,11 @@ class OrderDesk:
             return self._failed(intent, exc)
         try:
             self._record(intent, result)
-        except ValueError as exc:  # the venue's numbers do not add up: keep the order open for reconciliation
+        except (ValueError, IntegrityError) as exc:
+            recorded = self._recorded_elsewhere(intent)
+            if recorded is not None:  # reconciliation got there first: its record is the venue's answer
+                return recorded
+            # the venue's numbers do not add up: keep the order open for reconciliation
             return self._failed(intent, KalshiOrderStateUnknown(f"venue answer not recordable: {exc}",
                                                                 client_order_id=intent.client_order_id))
         self.breaker.record_order_result(True)
@@ -119,7 +124,9 @@ class OrderDesk:
         reason = f"{type(exc).__name__}: {exc}"
         with session_scope(self.sessions) as session:
             repo = OrderRepository(session)
-            (repo.mark_failed if definite else repo.mark_unknown)(intent.client_order_id, reason, at=self.clock())
+            if repo.require(intent.client_order_id).status in OPEN_STATES:  # else: already final elsewhere
+                (repo.mark_failed if definite else repo.mark_unknown)(intent.client_order_id, reason,
+                                                                      at=self.clock())
         self.breaker.record_order_result(False, reason)
         if self.mode == "live":
             self.breaker.record_api_call(isinstance(exc, FillsNotVisible))
@@ -129,6 +136,14 @@ class OrderDesk:
                        "anything else.", f"order-unknown:{intent.client_order_id}")
         log.error("order %s %s: %s", intent.client_order_id, status, reason)
         return Sent(status, reason=reason)
+
+    def _recorded_elsewhere(self, intent: OrderIntent) -> Sent | None:
+        with session_scope(self.sessions) as session:
+            row = OrderRepository(session).require(intent.client_order_id)
+            if row.status in OPEN_STATES:
+                return None
+            return Sent(row.status, row.fill_count or ZERO, row.fill_notional or ZERO, row.fees or ZERO,
+                        "recorded by reconciliation")
 
     def _record(self, intent: OrderIntent, result: VenueResult) -> None:
         with session_scope(self.sessions) as session:

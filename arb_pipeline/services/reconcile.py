@@ -2,7 +2,8 @@
 
 Each run:
 1. Orders left in flight (`sent` / `unknown`: a crash, a lost response, fills not yet visible) are
-   completed from the venue - found by client_order_id, fills read back and recorded once each
+   completed from the venue (a `sent` order only once `grace` has passed since it left: until then its
+   sender may still be recording the answer, possibly in another process) - found by client_order_id, fills read back and recorded once each
    (unique venue fill id) - or, when the venue has no such order after a grace period, closed as
    unfilled. Paper orders have no venue memory: an in-flight paper order filled nothing.
    Intents never sent and older than the opportunity TTL are closed: they can never be sent now.
@@ -95,6 +96,10 @@ def _close_in_flight(report: ReconcileReport, sessions: sessionmaker[Session], v
                 orders.mark_failed(order.client_order_id, "intent never sent and now expired (TTL)", at=as_of)
                 report.completed.append(order.client_order_id)
         for order in orders.in_state("sent", "unknown", mode=report.mode):
+            if order.status == "sent" and as_of - (order.sent_at or order.created_at) < grace:
+                # its sender may still be recording the answer: it is the sender's for `grace`
+                report.pending.append(order.client_order_id)
+                continue
             if venue is None:  # paper: the executor answers synchronously; in flight means nothing filled
                 orders.mark_filled(order.client_order_id, fill_count=ZERO, average_fill_price=None, fees=ZERO,
                                    at=as_of)

@@ -142,6 +142,25 @@ def test_half_open_probe_failure_reopens_for_another_cooldown(breaker, alerts, c
     assert breaker.check_before_order().probe
 
 
+def test_the_probe_waits_for_orders_in_flight_to_be_reconciled(breaker, clock):
+    breaker.report_reconciliation_mismatch("x")
+    clock.advance(300)
+    waiting = breaker.check_before_order(orders_in_flight=2)
+    assert not waiting.allowed and "2 order(s) in flight are reconciled" in waiting.reason
+    assert breaker.status().state is BreakerState.HALF_OPEN  # no probe handed out, none to lose
+    assert breaker.check_before_order(orders_in_flight=0).probe
+
+
+def test_market_data_calls_count_toward_the_api_error_rate(breaker, alerts):
+    breaker.record_api_calls(3, 1)  # a capture: 3 HTTP attempts, one 5xx retried
+    assert breaker.status().state is BreakerState.CLOSED
+    breaker.record_api_calls(5, 5)  # a 5xx storm on events/books/odds: 6/8 failed
+    assert breaker.status().state is BreakerState.OPEN and "6/8" in breaker.status().reason
+    assert_logged_and_alerted(breaker, alerts, "api_error_rate")
+    with pytest.raises(ValueError):
+        breaker.record_api_calls(1, 2)
+
+
 def test_lost_probe_reopens(breaker, clock):
     breaker.report_reconciliation_mismatch("x")
     clock.advance(300)

@@ -44,3 +44,27 @@ def test_a_cycle_against_the_simulator(settings):
     assert report.success, report.error
     assert report.markets > 0 and report.snapshot_id is not None
     assert not [c for c in report.failed_checks if c.endswith("_schema")]
+
+
+def test_every_cycle_reconciles_orders_left_in_flight(settings):
+    """An order left `sent` by a process that died (kill -9 mid-order) is closed by the next run's
+    reconciliation instead of blocking a half-open breaker's probe forever."""
+    from datetime import UTC, datetime, timedelta
+    from decimal import Decimal
+
+    from arb_pipeline.storage.db import get_engine, session_factory, session_scope
+    from arb_pipeline.storage.migrate import upgrade
+    from arb_pipeline.storage.repositories import OrderIntent, OrderRepository
+
+    long_ago = datetime(2026, 11, 24, 17, 0, tzinfo=UTC) - timedelta(minutes=5)
+    upgrade(settings.effective_database_url)
+    with session_scope(session_factory(get_engine(settings.effective_database_url))) as s:
+        repo = OrderRepository(s)
+        repo.record_intent(OrderIntent("died", "opp", 0, "paper", "KX-T", "bid", Decimal(5), Decimal("0.45")),
+                           at=long_ago)
+        repo.claim_for_send("died", long_ago)
+    (report,) = run_cycles(1, settings=settings, source="sample")
+    assert report.reconciled == "reconciled: 1 in-flight order(s) completed, 0 pending"
+    assert report.reconciled in report.line()
+    with session_scope(session_factory(get_engine(settings.effective_database_url))) as s:
+        assert OrderRepository(s).require("died").status == "unfilled"

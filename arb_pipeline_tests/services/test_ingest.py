@@ -75,3 +75,22 @@ def test_one_failing_odds_feed_does_not_blind_the_scan(sim, settings):
         sim.faults.clear()
     assert "basketball_nba" in capture.sports_failed
     assert {q.sport_key for q in capture.snapshot.quotes} >= {"americanfootball_nfl", "soccer_epl"}
+
+
+def test_market_data_failures_are_counted_for_the_breaker(sim, settings):
+    """Every HTTP attempt of a capture reaches `on_api_calls` (the breaker's API error rate): retried
+    5xx included, and also when the capture itself fails. They used to be invisible to the breaker."""
+    from arb_pipeline.connectors.kalshi.errors import KalshiError
+
+    calls: list[tuple[int, int]] = []
+    sim.faults.set("error_burst", venue="kalshi", path_prefix="/trade-api/v2/markets/orderbooks", count=2, status=503)
+    capture_from_settings(settings, source="simulator", on_api_calls=lambda *c: calls.append(c))
+    ((attempts, failed),) = calls
+    assert failed == 2 and attempts > 10  # books retried past the burst; events, series, odds all counted
+    sim.faults.set("error_burst", venue="kalshi", path_prefix="/trade-api/v2/events", status=500, count=None)
+    try:
+        with pytest.raises(KalshiError):
+            capture_from_settings(settings, source="simulator", on_api_calls=lambda *c: calls.append(c))
+    finally:
+        sim.faults.clear()
+    assert calls[-1] == (6, 5)  # exchange status, then 5 attempts at the events: all failed

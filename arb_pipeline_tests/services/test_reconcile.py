@@ -100,14 +100,18 @@ def test_live_crash_after_send_is_completed_from_the_venue(session_factory, brea
     live = replace(PAPER, mode="live")
     with pytest.raises(Crash):
         execute(session_factory, breaker, alerts, context=live, executor=_live(venue, alerts), settings=LIVE_SETTINGS)
-    report = reconcile(mode="live", sessions=session_factory, breaker=breaker, as_of=NOW, venue=venue)
+    soon = reconcile(mode="live", sessions=session_factory, breaker=breaker, as_of=NOW, venue=venue)
+    assert len(soon.pending) == 1 and soon.completed == []  # just sent: still its sender's to record
+    report = reconcile(mode="live", sessions=session_factory, breaker=breaker, as_of=NOW + timedelta(seconds=61),
+                       venue=venue)
     assert len(report.completed) == 1 and report.mismatches == []
     with session_scope(session_factory) as s:
         order = s.scalars(select(Order)).one()
         assert (order.status, order.fill_count, order.fees, order.fill_notional) == (
             "filled", D(25), D("0.50"), D("11.50"))  # 25 YES at the 0.46 limit, fee 0.02 each
         assert s.scalars(select(Position.count)).one() == D(25)
-    again = reconcile(mode="live", sessions=session_factory, breaker=breaker, as_of=NOW, venue=venue)
+    again = reconcile(mode="live", sessions=session_factory, breaker=breaker, as_of=NOW + timedelta(seconds=62),
+                      venue=venue)
     assert again.completed == [] and again.mismatches == []  # fills recorded once
     assert list(venue.create_calls.values()) == [1]
 

@@ -153,6 +153,7 @@ class TheOddsApiProvider:
         self._retry = dict(max_attempts=max_attempts, initial=backoff_initial_s, max=backoff_max_s)
         self._clock, self._sleep = clock, sleep
         self._client = httpx.Client(timeout=timeout, headers={"Accept": "application/json"})
+        self.attempts = self.failed_attempts = 0  # HTTP attempts (a retried call is several)
         _install_log_redaction()
 
     @classmethod
@@ -275,7 +276,17 @@ class TheOddsApiProvider:
         return retrying(self._get_once, path, params, cost)
 
     def _get_once(self, path: str, params: dict[str, str], cost: int) -> _Received:
+        """One HTTP attempt, counted: `attempts` / `failed_attempts` feed the circuit breaker's API
+        error rate (a 5xx burst, a 429 storm or timeouts on the odds feed are an unhealthy venue too)."""
         self.quota.check(cost)  # before every attempt: a retry must not spend below the floor either
+        self.attempts += 1
+        try:
+            return self._attempt(path, params)
+        except (OddsApiError, OddsPayloadError):  # a malformed body is a failed attempt too
+            self.failed_attempts += 1
+            raise
+
+    def _attempt(self, path: str, params: dict[str, str]) -> _Received:
         url = self.base_url + path
         shown = f"{url}?{httpx.QueryParams(params)}&apiKey=***"  # what an error may show
         try:

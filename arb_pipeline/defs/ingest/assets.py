@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from arb_pipeline.defs.execution.resources import CircuitBreakerResource
 from arb_pipeline.defs.ingest.resources import MarketDataResource
 from arb_pipeline.defs.shared.metadata import column_stat, frame_metadata, preview
 from arb_pipeline.defs.shared.resources import SnapshotStoreResource
@@ -52,8 +53,11 @@ def capture_market_snapshot(
     context: dg.AssetExecutionContext,
     market_data: MarketDataResource,
     snapshot_store: SnapshotStoreResource,
+    circuit_breaker: CircuitBreakerResource,
 ) -> Iterator[dg.Output]:
-    capture = market_data.capture()
+    # every venue HTTP attempt (retries too, and also when the capture fails) counts toward the
+    # breaker's API error rate: market-data 5xx bursts, 429 storms and timeouts are not invisible
+    capture = market_data.capture(on_api_calls=circuit_breaker.breaker().record_api_calls)
     snapshot = capture.snapshot
     # a recorded directory replayed again is the same capture: stored once
     snapshot_id = snapshot_store.append(snapshot, capture.payloads, dedupe=market_data.source == "recorded")

@@ -73,12 +73,14 @@ class MarketDataResource(dg.ConfigurableResource):
                 update["odds_api_base_url"] = self.odds_api_base_url
         return settings.model_copy(update=update)
 
-    def capture(self) -> Capture:
+    def capture(self, on_api_calls: Any = None) -> Capture:
+        """One capture. `on_api_calls(attempts, failed)` is told every venue HTTP attempt (the breaker's
+        API error rate); a recorded source makes none."""
         if self.source not in SOURCES:
             raise dg.Failure(f"market_data.source must be one of {SOURCES}, got {self.source!r} (ARB_MARKET_SOURCE)")
         if self.source == "recorded":
             return self._capture_recorded()
-        return self._capture_venues()
+        return self._capture_venues(on_api_calls)
 
     def execution_clock(self, snapshot: Any) -> datetime:
         """The "now" execution measures freshness against: a replay's own capture time, else the wall clock."""
@@ -103,10 +105,10 @@ class MarketDataResource(dg.ConfigurableResource):
             snapshot = replace(snapshot, source=str(directory))
         return Capture(snapshot=snapshot, payloads=payloads)
 
-    def _capture_venues(self) -> Capture:
+    def _capture_venues(self, on_api_calls: Any = None) -> Capture:
         from arb_pipeline.services.ingest import capture_from_settings
 
-        result = capture_from_settings(self.connector_settings(), source=self.source)
+        result = capture_from_settings(self.connector_settings(), source=self.source, on_api_calls=on_api_calls)
         notes: dict[str, Any] = {}
         if result.problems:
             notes["problems"] = list(result.problems)[:50]
