@@ -53,7 +53,7 @@ def build_resources(
     return {
         "database": database,
         "snapshot_store": SnapshotStoreResource(database=database),
-        "scan_config": ScanConfigResource(devig_method=devig_method),
+        "scan_config": ScanConfigResource(database=database, devig_method=devig_method),
         "market_data": MarketDataResource(source=source, snapshot_dir=snapshot_dir, kalshi_base_url=kalshi_base_url,
                                           odds_api_base_url=odds_api_base_url),
         "circuit_breaker": CircuitBreakerResource(database=database),

@@ -105,22 +105,28 @@ def _list(args: argparse.Namespace, settings: Settings) -> str:
     return "\n".join(lines)
 
 
-def configured_scan(settings: Settings):
-    """`ScanConfig` from the settings with the database's overrides added — read on every scan, so a
-    decision stored by `arb-pipeline mapping … --store db` (or the API) applies to the next one.
+def configured_scan(settings: Settings, *, engine=None):  # noqa: ANN001 - a SQLAlchemy Engine
+    """THE scan configuration, for every caller - CLI scan/resolve/mapping list, `arb-pipeline run`, the
+    Dagster scan assets and the history replay: `ScanConfig` from the settings with the overrides
+    stored in the database (`mapping … --store db`, the API) added. Read on every scan, so a decision
+    applies to the next one.
 
-    With the default SQLite database and no file yet there is nothing stored: no database is created
-    just to read it (a scan of a snapshot needs no database).
+    `engine`: the application database to read (the Dagster resources pass theirs). Without one, the
+    settings' database - and with the default SQLite database and no file yet there is nothing stored:
+    no database is created just to read it (a scan of a snapshot needs no database).
     """
     from arb_pipeline.services.scan import ScanConfig
 
-    if settings.database_url is None and not settings.sqlite_path.exists():
-        return ScanConfig.from_settings(settings)
+    if engine is None:
+        if settings.database_url is None and not settings.sqlite_path.exists():
+            return ScanConfig.from_settings(settings)
+        from arb_pipeline.storage.db import get_engine
+
+        engine = get_engine(settings.effective_database_url)
     from sqlalchemy import inspect
 
-    from arb_pipeline.storage.db import get_engine, session_factory
+    from arb_pipeline.storage.db import session_factory
 
-    engine = get_engine(settings.effective_database_url)
     if not inspect(engine).has_table("mapping_overrides"):
         return ScanConfig.from_settings(settings)
     return ScanConfig.from_settings(settings, extra_overrides=stored_overrides(session_factory(engine)))

@@ -242,3 +242,37 @@ def test_live_mode_without_credentials_or_live_data_refuses_loudly(resources):
     assert "execution refused" in (run.error or "")
     assert "live orders need the live source" in run.error
     assert orders_in_db(resources) == 0
+
+
+def test_mapping_decisions_stored_in_the_database_reach_the_scan_and_the_history(resources):
+    """`arb-pipeline mapping reject … --store db` changed the CLI scan but not scan_job or the history
+    replay (ScanConfigResource skipped the database): one function now builds every caller's config."""
+    from datetime import UTC, datetime
+
+    from arb_pipeline.services.mappings import configured_scan
+    from arb_pipeline.services.scan import scan_directory
+    from arb_pipeline.storage.repositories import MappingRepository
+
+    manual = {"arb/launched_by": "launchpad"}  # no orders: only the resolution is looked at
+    before = run_scan_job(resources, tags=manual)
+    assert before.success, before.error
+    ticker = scan_directory(SAMPLE_SNAPSHOT_DIR, configured_scan(get_settings())).resolution.rows[0].kalshi_market
+    with resources["database"].session() as session:
+        MappingRepository(session).add_override(kalshi_ticker=ticker, action="reject", who="pytest",
+                                                why="wrong game", at=datetime(2026, 11, 24, tzinfo=UTC))
+    after = run_scan_job(resources, tags=manual)
+    assert after.success, after.error
+    assert after.metadata["resolved_events"]["resolved"] == before.metadata["resolved_events"]["resolved"] - 1
+    assert ticker in after.metadata["resolved_events"]["unresolved_preview"]
+
+    capture = resources["market_data"].capture()
+    day = capture.snapshot.captured_at.date().isoformat()
+    with dg.instance_for_test() as instance:
+        history = run_scan_job({k: resources[k] for k in ("snapshot_store", "scan_config")}, instance=instance,
+                               job_name="history_replay_job", partition_key=day,
+                               partitions_as_of=capture.snapshot.captured_at + timedelta(days=1))
+    assert history.success, history.error
+    replayed = history.metadata["history_resolved_events"]
+    rows, coverage = replayed["dagster/row_count"], replayed["coverage"]
+    resolved_before = before.metadata["resolved_events"]["resolved"]
+    assert round(coverage * rows) == resolved_before - 1  # the stored decision applies to the replay too

@@ -99,9 +99,12 @@ class ScanConfigResource(dg.ConfigurableResource):
     """The knobs of resolution, pricing and detection; empty fields come from the settings.
 
     Changing `devig_method` (or a mapping rule in the database) and rematerializing the history
-    assets for a past window is how a trader replays a week with today's rules.
+    assets for a past window is how a trader replays a week with today's rules. The mapping
+    decisions stored in `database` are part of the configuration (`services.mappings.configured_scan`,
+    the one function every caller uses).
     """
 
+    database: AppDatabaseResource
     devig_method: str | None = Field(default=None, description="ARB_DEVIG_METHOD override")
     min_books: int | None = Field(default=None, description="ARB_MIN_BOOKS override")
     min_edge_bps: int | None = Field(default=None, description="ARB_MIN_EDGE_BPS override")
@@ -113,13 +116,14 @@ class ScanConfigResource(dg.ConfigurableResource):
         return base.model_copy(update=update) if update else base
 
     def to_scan_config(self) -> ScanConfig:
-        from arb_pipeline.services.scan import ScanConfig
+        from arb_pipeline.services.mappings import configured_scan
 
-        return ScanConfig.from_settings(self.settings())
+        return configured_scan(self.settings(), engine=self.database.engine())
 
 
 database = AppDatabaseResource(url=env_or("DATABASE_URL"))
 scan_config = ScanConfigResource(
+    database=database,
     devig_method=env_or("ARB_DEVIG_METHOD"),
     min_books=env_int_or("ARB_MIN_BOOKS"),
     min_edge_bps=env_int_or("ARB_MIN_EDGE_BPS"),
