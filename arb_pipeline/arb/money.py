@@ -43,11 +43,18 @@ def to_decimal(value: object, what: str) -> Decimal:
     return result
 
 
+def _quantize(amount: Decimal, quantum: Decimal, rounding: str) -> Decimal:
+    try:
+        return amount.quantize(quantum, rounding=rounding)
+    except InvalidOperation:  # more digits than Decimal's 28: no real price, stake or fee is that large
+        raise ValueError(f"{amount} cannot be rounded to {quantum}: beyond 28 significant digits") from None
+
+
 def ceil_to(amount: Decimal, quantum: Decimal) -> Decimal:
     """Round up to a multiple of `quantum` (fees: Kalshi never rounds a charge in our favour)."""
-    return amount.quantize(quantum, rounding=ROUND_CEILING)
+    return _quantize(amount, quantum, ROUND_CEILING)
 
 
 def floor_to(amount: Decimal, quantum: Decimal) -> Decimal:
     """Round down to a multiple of `quantum` (payouts and sizes: never count money we may not get)."""
-    return amount.quantize(quantum, rounding=ROUND_FLOOR)
+    return _quantize(amount, quantum, ROUND_FLOOR)

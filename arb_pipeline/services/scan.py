@@ -7,6 +7,7 @@ graph materializes them as separate assets with a contract check between them.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,12 +22,14 @@ from arb_pipeline.arb.market import GameLine, KalshiContract
 from arb_pipeline.arb.opportunity import detect
 from arb_pipeline.arb.results import DetectionResult
 from arb_pipeline.arb.sizing import SizingPolicy
+from arb_pipeline.connectors.snapshot import EVENTS_FILE, ORDERBOOKS_FILE, SERIES_FILE
 from arb_pipeline.domain import ContractSide, KalshiEvent, MarketSnapshot, Outcome, SeriesFees
 from arb_pipeline.mapping.manual_overrides import Override, load_overrides
 from arb_pipeline.mapping.results import Resolution, ResolvedMarket
 from arb_pipeline.mapping.rules import ResolverConfig
 from arb_pipeline.settings import Settings
 
+log = logging.getLogger(__name__)
 SAMPLE_SNAPSHOT_DIR = Path(__file__).resolve().parents[1] / "data" / "sample_snapshot"
 H2H_OUTCOMES = frozenset({Outcome.HOME.value, Outcome.AWAY.value, Outcome.DRAW.value})
 DEFAULT_FEES = SeriesFees(series_ticker="", fee_type="quadratic_with_maker_fees", fee_multiplier=Decimal("1"))
@@ -219,19 +222,30 @@ def build_games(snapshot: MarketSnapshot, resolution: Resolution, config: ScanCo
             continue
         fees = fees_for(event, snapshot, config)
         contracts = {}
-        for o in wanted:
-            row = by_outcome[o]
-            market = markets[row.kalshi_market]
-            contracts[o] = KalshiContract(
-                ticker=market.ticker,
-                outcome=o,
-                label=row.team_name,
-                book=OrderBook.from_levels(snapshot.orderbooks[market.ticker]),
-                fees=fees,
-                price_ranges=market.price_ranges,
-                status=market.status,
-                quote_time=quote_time,
-            )
+        try:
+            for o in wanted:
+                row = by_outcome[o]
+                market = markets[row.kalshi_market]
+                contracts[o] = KalshiContract(
+                    ticker=market.ticker,
+                    outcome=o,
+                    label=row.team_name,
+                    book=_book(snapshot, event, market.ticker),
+                    fees=fees,
+                    price_ranges=market.price_ranges,
+                    status=market.status,
+                    quote_time=quote_time,
+                )
+        except BadMarketInput as exc:  # one bad book or fee schedule skips its game, never the whole scan
+            problems[event_ticker] = str(exc)
+            log.warning("%s", exc)
+            continue
+        except ValueError as exc:  # KalshiContract refused the fee schedule (unknown or unsupported fee_type)
+            source = EVENTS_FILE if event.fee_type_override else SERIES_FILE
+            problems[event_ticker] = (f"{_file(snapshot, source)}: series {event.series_ticker}: fee_type "
+                                      f"{fees.fee_type!r}: {exc}; game skipped")
+            log.warning("%s", problems[event_ticker])
+            continue
         first = by_outcome[wanted[0]]
         guards = tuple(dict.fromkeys(g for o in wanted for g in by_outcome[o].guards))
         games.append(
@@ -248,6 +262,22 @@ def build_games(snapshot: MarketSnapshot, resolution: Resolution, config: ScanCo
             )
         )
     return GameAssembly(tuple(games), problems)
+
+
+class BadMarketInput(ValueError):
+    """A market's captured input cannot be used (e.g. a malformed order book); the message names where."""
+
+
+def _file(snapshot: MarketSnapshot, name: str) -> str:
+    return f"{name} of {snapshot.source or 'the capture'}"
+
+
+def _book(snapshot: MarketSnapshot, event: KalshiEvent, ticker: str) -> OrderBook:
+    try:
+        return OrderBook.from_levels(snapshot.orderbooks[ticker])
+    except ValueError as exc:
+        raise BadMarketInput(f"{_file(snapshot, ORDERBOOKS_FILE)}: series {event.series_ticker}: market {ticker}: "
+                             f"{exc}; game skipped") from None
 
 
 def price_games(games: Sequence[GameLine], config: ScanConfig) -> tuple[FairLine, ...]:

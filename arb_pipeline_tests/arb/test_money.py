@@ -20,3 +20,10 @@ def test_directed_rounding():
     assert ceil_to(Decimal("1.7501"), CENT) == Decimal("1.76")
     assert ceil_to(Decimal("1.75"), CENT) == Decimal("1.75")
     assert floor_to(Decimal("1.759"), CENT) == Decimal("1.75")
+
+
+def test_rounding_beyond_28_digits_is_a_clear_error_not_invalid_operation():
+    with pytest.raises(ValueError, match="beyond 28 significant digits"):
+        floor_to(Decimal("1e30") * Decimal("11.11"), CENT)
+    with pytest.raises(ValueError, match="beyond 28 significant digits"):
+        ceil_to(Decimal("1e28"), CENT)

@@ -171,6 +171,10 @@ def test_a_non_empty_cursor_is_reported(tmp_path):
      r"meta\.json: \$\.odds_format must be"),
     ("odds_NBA.json", "[]", r"odds_NBA\.json: odds file name must be odds_<sport_key>\.json"),
     ("odds_soccer_epl.json", b"\xff\xfe[]", r"odds_soccer_epl\.json: cannot be read as UTF-8"),
+    # nested beyond the recursion limit: used to escape as a bare RecursionError naming nothing
+    ("odds_soccer_epl.json", "[" * 100_000 + "]" * 100_000, r"odds_soccer_epl\.json: invalid JSON: nested too deeply"),
+    ("kalshi_events.json", '{"events": ' + "[" * 100_000 + "]" * 100_000 + "}",
+     r"kalshi_events\.json: invalid JSON: nested too deeply"),
 ])
 def test_each_error_names_the_file(tmp_path, file, content, expected):
     out = write(tmp_path / "snap")

@@ -110,3 +110,59 @@ def test_a_game_that_has_started_is_never_an_opportunity(snapshot, config):
 def test_naive_as_of_is_refused(snapshot, config):
     with pytest.raises(ValueError, match="timezone-aware"):
         scan(snapshot, config, datetime(2026, 11, 24, 17, 0))
+
+
+def _sample_copy(tmp_path, mutate):
+    import json
+    import shutil
+
+    directory = tmp_path / "snap"
+    shutil.copytree(SAMPLE_SNAPSHOT_DIR, directory)
+    for name, change in mutate.items():
+        path = directory / name
+        data = json.loads(path.read_text())
+        change(data)
+        path.write_text(json.dumps(data))
+    return directory
+
+
+def _duplicate_first_level(data):
+    levels = data["orderbooks"][0]["orderbook_fp"]["yes_dollars"]
+    levels.append(list(levels[0]))
+
+
+def test_a_malformed_book_skips_its_game_with_a_reason_and_the_scan_goes_on(tmp_path, config, result):
+    """A duplicate price level used to abort the whole scan with a ValueError naming neither file nor series."""
+    snap = load_snapshot(_sample_copy(tmp_path, {"kalshi_orderbooks.json": _duplicate_first_level}))
+    bad = scan(snap, config, AS_OF)
+    (event, why), = bad.assembly.problems.items()
+    assert why.startswith("kalshi_orderbooks.json of simulator: series KXNFLGAME: market KXNFLGAME-")
+    assert "duplicate price level" in why and why.endswith("game skipped")
+    assert event not in {g.event_ticker for g in bad.games}
+    assert len(bad.games) == len(result.games) - 1 and bad.detection.opportunities  # the rest is scanned
+
+
+def test_an_unknown_fee_type_skips_its_series_games_naming_file_and_series(tmp_path, config, result):
+    def bananas(data):
+        next(s for s in data["series"] if s["ticker"] == "KXEPLGAME")["fee_type"] = "bananas"
+
+    bad = scan(load_snapshot(_sample_copy(tmp_path, {"kalshi_series.json": bananas})), config, AS_OF)
+    epl = [e for e in bad.assembly.problems if e.startswith("KXEPLGAME")]
+    assert epl and all(bad.assembly.problems[e].startswith("kalshi_series.json of simulator: series KXEPLGAME: "
+                                                           "fee_type 'bananas'") for e in epl)
+    assert {g.league for g in bad.games} and not [g for g in bad.games if g.event_ticker.startswith("KXEPLGAME")]
+    assert bad.detection.opportunities
+
+
+def test_absurd_decimal_odds_are_a_problem_naming_the_file_not_a_crash(tmp_path, config):
+    """Odds of 1e30 used to reach detection and die in floor_to with decimal.InvalidOperation."""
+    from arb_pipeline.connectors.snapshot import read_snapshot
+
+    def absurd(data):
+        data[0]["bookmakers"][0]["markets"][0]["outcomes"][0]["price"] = 1e30
+
+    directory = _sample_copy(tmp_path, {"odds_soccer_epl.json": absurd})
+    loaded = read_snapshot(directory)
+    (problem,) = loaded.problems
+    assert "odds_soccer_epl.json" in str(problem) and "implausible" in str(problem)
+    assert scan(loaded.snapshot, config, AS_OF).detection.opportunities

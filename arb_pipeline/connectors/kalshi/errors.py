@@ -130,7 +130,7 @@ def parse_error_body(body: bytes | str | None) -> tuple[str | None, str, str | N
     raw = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     try:
         doc: Any = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None, _clip(raw), None
     if isinstance(doc, dict):
         inner = doc.get("error")

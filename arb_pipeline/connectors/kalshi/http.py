@@ -132,7 +132,7 @@ class KalshiHttp:
             return {}
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested beyond the recursion limit
             error = KalshiResponseError(
                 f"malformed JSON in a {response.status_code} response ({len(response.content)} bytes)",
                 endpoint=endpoint,

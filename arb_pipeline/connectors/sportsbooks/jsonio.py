@@ -17,8 +17,15 @@ def _reject_constant(name: str) -> None:
 
 
 def loads_exact(text: str | bytes, *, exact_numbers: bool = True) -> Any:
-    """`json.loads` with fractional numbers as `Decimal` (unless `exact_numbers=False`) and no NaN."""
-    return json.loads(text, parse_float=Decimal if exact_numbers else None, parse_constant=_reject_constant)
+    """`json.loads` with fractional numbers as `Decimal` (unless `exact_numbers=False`) and no NaN.
+
+    JSON nested deeper than Python's recursion limit is a ValueError (like any other invalid JSON),
+    not a RecursionError escaping every caller's error handling."""
+    try:
+        return json.loads(text, parse_float=Decimal if exact_numbers else None, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ValueError("nested too deeply (arrays/objects inside each other beyond Python's recursion "
+                         "limit): not a venue payload") from None
 
 
 def dumps_exact(value: Any, *, indent: int = 1) -> str:

@@ -16,6 +16,9 @@ from typing import Literal
 from arb_pipeline.arb.odds import american_to_decimal_exact
 
 OddsFormat = Literal["decimal", "american"]
+# No bookmaker prices an outcome above this (exchanges stop at 1000, American +100000 is 1001): a larger
+# price is a units or format error, and beyond ~1e28 it cannot even be rounded to a cent payout exactly.
+MAX_DECIMAL_ODDS = Decimal("10000")
 
 
 
@@ -53,10 +56,14 @@ def to_decimal_odds(price: object, odds_format: OddsFormat) -> tuple[Decimal, in
     if odds_format == "american":
         if number != number.to_integral_value():
             raise ValueError(f"American price {number} is not an integer")
+        if abs(number) > (MAX_DECIMAL_ODDS - 1) * 100:
+            raise ValueError(f"American price {number} is implausible: beyond +/-{(MAX_DECIMAL_ODDS - 1) * 100:f}")
         american = int(number)
         return american_to_decimal(american), american
     if number <= 1:
         raise ValueError(f"decimal price {number} is invalid: must be greater than 1")
+    if number > MAX_DECIMAL_ODDS:
+        raise ValueError(f"decimal price {number} is implausible: above {MAX_DECIMAL_ODDS} (a units or format error)")
     return number, None
 
 

@@ -309,7 +309,7 @@ class TheOddsApiProvider:
             if isinstance(body, dict):
                 code = body.get("error_code") if isinstance(body.get("error_code"), str) else None
                 message = body.get("message") if isinstance(body.get("message"), str) else None
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
         text = f"GET {path}: {(message or response.text or response.reason_phrase)[:300]}"
         kwargs = dict(status=status, error_code=code, url=shown)

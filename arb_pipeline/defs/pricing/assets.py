@@ -39,7 +39,9 @@ def implied_probabilities(
         return dg.Output(frame, metadata=frame_metadata(frame, devig_method=settings.devig_method))
     snapshot = snapshot_store.load(snapshot_id)
     config = scan_config.to_scan_config()
-    lines = stages.fair_lines((context.run.run_id, snapshot_store.database.effective_url(), snapshot_id), snapshot, config)
+    memo_key = (context.run.run_id, snapshot_store.database.effective_url(), snapshot_id)
+    lines = stages.fair_lines(memo_key, snapshot, config)
+    skipped = dict(stages.assembly(memo_key, snapshot, config).problems)  # a bad book skips its game only
     frame = frames.implied_probabilities_frame(snapshot, lines, settings.devig_method, snapshot_id)
     return dg.Output(
         frame,
@@ -52,6 +54,7 @@ def implied_probabilities(
             overround_max=column_stat(frame, "overround_max", "max"),
             best_yes_edge_bps=column_stat(frame, "yes_edge_bps", "max"),
             best_no_edge_bps=column_stat(frame, "no_edge_bps", "max"),
+            games_skipped=dg.MetadataValue.json(dict(list(skipped.items())[:50])),
             preview=preview(frame, ["ticker", "label", "n_books", "fair_prob", "kalshi_yes_ask", "kalshi_no_ask",
                                     "yes_edge_bps", "reason"]),
         ),

@@ -33,15 +33,20 @@ def resolution(snapshot_key: Any, snapshot: Any, config: Any) -> Any:
     return cached
 
 
-def games(snapshot_key: Any, snapshot: Any, config: Any) -> list[Any]:
-    key = _key("games", snapshot_key, config)
+def assembly(snapshot_key: Any, snapshot: Any, config: Any) -> Any:
+    """The games detection can use and, per skipped game, why (`services.scan.GameAssembly`)."""
+    key = _key("assembly", snapshot_key, config)
     cached = _MEMO.get(key)
     if cached is None:
         from arb_pipeline.services.scan import build_games
 
-        cached = build_games(snapshot, resolution(snapshot_key, snapshot, config), config).games
+        cached = build_games(snapshot, resolution(snapshot_key, snapshot, config), config)
         _MEMO.put(key, cached)
     return cached
+
+
+def games(snapshot_key: Any, snapshot: Any, config: Any) -> list[Any]:
+    return assembly(snapshot_key, snapshot, config).games
 
 
 def fair_lines(snapshot_key: Any, snapshot: Any, config: Any) -> list[Any]:

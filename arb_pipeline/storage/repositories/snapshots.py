@@ -66,6 +66,8 @@ def _text(name: str, payload: Any) -> str:
             json.loads(payload)
         except ValueError as exc:
             raise ValueError(f"payload {name!r} is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise ValueError(f"payload {name!r} is not valid JSON: nested too deeply") from None
         return payload
     try:
         return json.dumps(payload, allow_nan=False, separators=(",", ":"))

@@ -100,6 +100,14 @@ def test_malformed_json_raises_response_error(kalshi_server, wire):
     assert len(kalshi_server.state.hits(route)) == 1  # a 200 with garbage is not retried blindly
 
 
+def test_json_nested_beyond_the_recursion_limit_is_a_response_error(kalshi_server, wire):
+    """It used to escape as a bare RecursionError that no caller handles."""
+    route = _book_server(kalshi_server)
+    kalshi_server.state.script(route, wire.Fault(raw=b"[" * 100_000 + b"]" * 100_000))
+    with kalshi_server.client() as client, pytest.raises(KalshiResponseError, match="malformed JSON"):
+        client.get_orderbook("KXT-1")
+
+
 def test_missing_field_names_the_field_and_the_endpoint(kalshi_server, wire):
     event = wire.event("KXNBAGAME-26NOV03BOSNYK")
     del event["markets"][1]["yes_ask_dollars"]

@@ -46,6 +46,17 @@ def test_to_decimal_odds():
         to_decimal_odds(Decimal("0.95"), "decimal")
 
 
+@pytest.mark.parametrize(("price", "fmt"), [(Decimal("1e28"), "decimal"), (10**30, "decimal"), (1e300, "decimal"),
+                                            (Decimal("10000.01"), "decimal"), (10**31, "american"),
+                                            (-1_000_000, "american")])
+def test_implausible_odds_are_refused_before_they_become_payouts(price, fmt):
+    """Odds of 1e28 and up used to reach `floor_to(stake * odds)` and die in decimal.InvalidOperation."""
+    with pytest.raises(ValueError, match="implausible"):
+        to_decimal_odds(price, fmt)
+    assert to_decimal_odds(Decimal("1001"), "decimal")[0] == Decimal("1001")  # an exchange's longest price
+    assert to_decimal_odds(100_000, "american")[0] == Decimal("1001")
+
+
 def test_json_number_refuses_non_numbers_and_non_finite():
     assert json_number(2.05) == Decimal("2.05")
     for bad in ("2.5", None, False, Decimal("NaN"), float("inf")):
