@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -61,6 +63,20 @@ def load_public_key(pem: bytes) -> rsa.RSAPublicKey | ed25519.Ed25519PublicKey:
     return key
 
 
+def _write_private(path: Path, data: bytes) -> None:
+    """Write a private key readable by its owner only *from the start*: a temporary file created 0600
+    (mkstemp) in the same directory, then renamed over `path`. Writing first and chmod-ing after left a
+    moment in which the key was world-readable."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
 def demo_key_material(directory: Path) -> tuple[KeyMaterial, bool]:
     """Load the demo key from `directory`, creating it on first use. Returns (material, created)."""
     key_path, pub_path, id_path = (directory / DEMO_KEY_FILE, directory / DEMO_PUBLIC_KEY_FILE,
@@ -69,10 +85,9 @@ def demo_key_material(directory: Path) -> tuple[KeyMaterial, bool]:
         pem = key_path.read_bytes()
         return KeyMaterial(id_path.read_text().strip(), load_public_key(pem), pem), False
     material = generate_key_material()
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     assert material.private_key_pem is not None
-    key_path.write_bytes(material.private_key_pem)
-    key_path.chmod(0o600)
+    _write_private(key_path, material.private_key_pem)
     pub_path.write_bytes(material.public_key.public_bytes(serialization.Encoding.PEM,
                                                           serialization.PublicFormat.SubjectPublicKeyInfo))
     id_path.write_text(material.key_id + "\n")

@@ -99,6 +99,39 @@ def test_ed25519_keys_sign_the_same_message():
         verifier(material).verify(lower(headers), "GET", "/trade-api/v2/portfolio/fills")
 
 
+def test_the_demo_private_key_is_never_readable_by_others_not_even_for_a_moment(tmp_path, monkeypatch):
+    """It used to be written with the umask's mode (0644, 0666 here) and chmod-ed to 0600 afterwards."""
+    import os
+    import stat
+    from pathlib import Path
+
+    key_file = (tmp_path / "sim" / "demo_kalshi_key.pem").resolve()
+    seen: list[int] = []  # the key file's mode each time it held the key
+    write_bytes, replace = Path.write_bytes, os.replace
+
+    def spy_write(self, data):
+        written = write_bytes(self, data)
+        if self.resolve() == key_file:
+            seen.append(stat.S_IMODE(self.stat().st_mode))
+        return written
+
+    def spy_replace(src, dst, *a, **kw):
+        if Path(dst).resolve() == key_file:
+            seen.append(stat.S_IMODE(os.stat(src).st_mode))
+        return replace(src, dst, *a, **kw)
+
+    monkeypatch.setattr(Path, "write_bytes", spy_write)
+    monkeypatch.setattr(os, "replace", spy_replace)
+    old = os.umask(0)  # the most permissive umask: nothing but the code's own mode protects the key
+    try:
+        demo_key_material(tmp_path / "sim")
+    finally:
+        os.umask(old)
+    assert seen and all(mode == 0o600 for mode in seen), [oct(m) for m in seen]
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert not [p for p in key_file.parent.iterdir() if p.name.startswith(".")]  # no temporary left behind
+
+
 def test_demo_key_is_created_once_and_reused(tmp_path):
     first, created = demo_key_material(tmp_path / "sim")
     second, created_again = demo_key_material(tmp_path / "sim")
