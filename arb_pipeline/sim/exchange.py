@@ -141,14 +141,29 @@ class Exchange:
     def place(self, ticker: str, side: str, price: Decimal, count: Decimal, *, owner: str = USER,
               time_in_force: str = "good_till_canceled", client_order_id: str = "",
               stp: str = "taker_at_cross", post_only: bool = False, tag: str = "",
-              expiration_ts: int | None = None, cancel_on_pause: bool = False) -> tuple[Order, list[dict[str, object]]]:
-        """Validate, match and (GTC) rest one order. Returns the order and the user's fills it caused."""
+              expiration_ts: int | None = None, cancel_on_pause: bool = False, reduce_only: bool = False,
+              liquidity_gone: bool = False) -> tuple[Order, list[dict[str, object]]]:
+        """Validate, match and (GTC) rest one order. Returns the order and the user's fills it caused.
+
+        `reduce_only` (IOC only, checked by the API): the order may only close the user's position -
+        a bid closes NO contracts held, an ask YES contracts - so it is cut to what is held (nothing
+        held: cancelled unfilled) and needs no collateral beyond its fee, because each closing pair is
+        redeemed for $1.00 at once. Whether Kalshi cuts or rejects an oversized reduce-only order is
+        UNVERIFIED (kalshi-api.md §6.1 only says it prevents flipping); cutting is the cautious reading.
+        `liquidity_gone` (the `no_fill` fault): the order meets an empty book.
+        """
         book = self.books.get(ticker)
         if book is None:
             raise ExchangeError(404, "not_found", f"market {ticker} not found")
         now = self._now()
+        if owner == USER and reduce_only:
+            held = self.account.positions.get(ticker)
+            position = held.position if held is not None else ZERO
+            closable = -position if side == "bid" else position  # bid closes NO (< 0), ask closes YES (> 0)
+            count = min(count, max(closable, ZERO))
         if owner == USER:
-            self._check_user_order(book, side, price, count, time_in_force, client_order_id, stp)
+            self._check_user_order(book, side, price, count, time_in_force, client_order_id, stp,
+                                   closing=reduce_only)
         order = Order(self.new_id(), owner, ticker, side, price, count, count, next(self._seq), time_in_force,
                       client_order_id, stp, tag, created=now, updated=now, expiration_ts=expiration_ts,
                       cancel_on_pause=cancel_on_pause)
@@ -156,7 +171,10 @@ class Exchange:
             if client_order_id:
                 self.client_ids.add(client_order_id)
             self.orders[order.order_id] = order
-        crossing = book.crossing(side, price)
+        if count <= 0:  # a reduce-only order with nothing to reduce
+            order.status, order.remaining = "canceled", ZERO
+            return order, []
+        crossing = [] if liquidity_gone else book.crossing(side, price)
         if post_only and crossing:
             order.status, order.remaining = "canceled", ZERO
             return order, []
@@ -177,14 +195,14 @@ class Exchange:
         return order, fills
 
     def _check_user_order(self, book: MarketBook, side: str, price: Decimal, count: Decimal, tif: str,
-                          client_order_id: str, stp: str) -> None:
+                          client_order_id: str, stp: str, closing: bool = False) -> None:
         if side not in ("bid", "ask"):
             raise ExchangeError(400, "invalid_parameters", "side must be bid or ask")
         if tif not in TIME_IN_FORCE:
             raise ExchangeError(400, "invalid_parameters", f"time_in_force must be one of {', '.join(TIME_IN_FORCE)}")
         if stp not in STP_TYPES:
             raise ExchangeError(400, "invalid_parameters", "self_trade_prevention_type must be taker_at_cross or maker")
-        if count <= 0 or count != count.quantize(Decimal("0.01")):
+        if (count <= 0 and not closing) or count < 0 or count != count.quantize(Decimal("0.01")):
             raise ExchangeError(400, "invalid_parameters", "count must be positive with at most 2 decimals")
         if not Decimal("0.01") <= price <= Decimal("0.99") or price != price.quantize(Decimal("0.01")):
             raise ExchangeError(400, "invalid_parameters", "price is off the market's price grid",
@@ -197,7 +215,8 @@ class Exchange:
         if not self.trading_active:
             raise ExchangeError(400, "trading_is_paused", "trading is paused on the exchange")
         paid = price if side == "bid" else ONE - price
-        worst = count * paid + ceil_to_cent(quadratic_fee_raw(count, price, book.fee_multiplier))
+        collateral = ZERO if closing else count * paid  # a closing pair is redeemed for $1.00 at once
+        worst = collateral + ceil_to_cent(quadratic_fee_raw(count, price, book.fee_multiplier))
         if worst > self.account.balance:
             raise ExchangeError(400, "INSUFFICIENT_BALANCE", "insufficient balance for this order",
                                 f"needs {dollars(worst)}, available {dollars(self.account.balance)}")

@@ -4,7 +4,10 @@ Each fault names the requests it hits by venue ("kalshi" for /trade-api/..., "od
 an optional path prefix, and either a number of requests (`count`, consumed as they are hit) or no
 count (active until cleared). HTTP-level faults are applied by `FaultMiddleware` before the venue
 code runs (errors, 429 storms, delays) or to its response (malformed JSON, renamed or missing
-fields); data faults (stale odds, a frozen bookmaker) are read by the scenario and the odds views.
+fields); data faults (stale odds, a frozen bookmaker) are read by the scenario and the odds views;
+order faults are read by the order endpoint: `no_fill` makes immediate-or-cancel (and fill-or-kill)
+orders - on one market (`ticker`) or any - find the book empty, as when the liquidity is taken just
+before the order arrives: the order is accepted and cancelled with nothing filled.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from datetime import datetime, timedelta
 
 HTTP_KINDS = ("error_burst", "slow", "rate_limit_storm", "malformed_json", "rename_field", "missing_field")
 DATA_KINDS = ("stale_odds", "frozen_book")
-KINDS = HTTP_KINDS + DATA_KINDS
+ORDER_KINDS = ("no_fill",)
+KINDS = HTTP_KINDS + DATA_KINDS + ORDER_KINDS
 VENUES = ("kalshi", "odds")
 
 _PARAMS: dict[str, dict[str, object]] = {
@@ -28,6 +32,7 @@ _PARAMS: dict[str, dict[str, object]] = {
     "missing_field": {"field": None, "count": None},
     "stale_odds": {"age_s": 900.0, "sport": None, "bookmaker": None},
     "frozen_book": {"bookmaker": None, "sport": None},
+    "no_fill": {"count": None, "ticker": None},
 }
 
 
@@ -103,6 +108,8 @@ class FaultController:
             raise ValueError("error_burst status must be a 5xx code")
         if kind in DATA_KINDS:
             venue = "odds"
+        if kind in ORDER_KINDS:
+            venue = "kalshi"
         with self._lock:
             self._ids += 1
             fault = Fault(self._ids, kind, venue, path_prefix, merged, self._now())
@@ -143,6 +150,18 @@ class FaultController:
                 if count is not None and fault.hits >= int(count):  # type: ignore[call-overload]
                     self._faults.remove(fault)
         return plan
+
+    def take_no_fill(self, ticker: str) -> bool:
+        """Consume a `no_fill` fault covering an order on `ticker`: True means it must fill nothing."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.kind == "no_fill" and fault.params.get("ticker") in (None, ticker):
+                    fault.hits += 1
+                    count = fault.params.get("count")
+                    if count is not None and fault.hits >= int(count):  # type: ignore[call-overload]
+                        self._faults.remove(fault)
+                    return True
+        return False
 
     def stale_since(self, sport_key: str, bookmaker: str) -> datetime | None:
         """When a stale-odds fault covers this book: the frozen `last_update` it must report."""

@@ -324,12 +324,17 @@ async def create_order(request: Request) -> JSONResponse:
     with engine.lock:
         engine.sync()
         try:
+            tif = str(body["time_in_force"])
+            # the `no_fill` fault: the book is empty for this immediate order (its liquidity was just taken)
+            gone = tif != "good_till_canceled" and engine.faults is not None \
+                and engine.faults.take_no_fill(str(body["ticker"]))
             order, fills = engine.exchange.place(
                 str(body["ticker"]), str(body["side"]), price, count, owner=USER,
-                time_in_force=str(body["time_in_force"]), client_order_id=client_order_id,
+                time_in_force=tif, client_order_id=client_order_id,
                 stp=str(body["self_trade_prevention_type"]), post_only=bool(body.get("post_only")),
                 expiration_ts=body.get("expiration_time") if isinstance(body.get("expiration_time"), int) else None,
-                cancel_on_pause=bool(body.get("cancel_order_on_pause")))
+                cancel_on_pause=bool(body.get("cancel_order_on_pause")), reduce_only=bool(body.get("reduce_only")),
+                liquidity_gone=bool(gone))
         except ExchangeError as exc:
             raise KalshiError(exc.status, exc.code, exc.message, exc.details) from None
         own = [f for f in fills if f["order_id"] == order.order_id]

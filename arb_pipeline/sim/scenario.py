@@ -35,7 +35,11 @@ PREGAME_BUFFER = timedelta(minutes=10)  # windows are only opened on games this 
 
 
 class BookFreezer(Protocol):
+    """What the scenario and the order endpoint ask the fault controller (`sim.faults`)."""
+
     def book_frozen(self, bookmaker: str, sport_key: str) -> bool: ...
+
+    def take_no_fill(self, ticker: str) -> bool: ...
 
 
 @dataclass

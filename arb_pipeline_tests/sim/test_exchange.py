@@ -143,6 +143,25 @@ def test_netting_redeems_pairs_and_realizes_pnl():
     assert pos.realized_pnl == 10 * (D("0.54") - D("0.55"))
 
 
+def test_reduce_only_sells_close_what_is_held_and_never_flip():
+    """Unwinding a one-legged position: selling YES is an ask with reduce_only (kalshi-api.md §6.1)."""
+    ex = exchange(balance="6")
+    ex.place(T, "bid", D("0.55"), D(10), time_in_force="immediate_or_cancel")  # +10 YES, 5.50 + fee paid
+    assert ex.account.balance < D("0.50")  # too little cash to *open* 25 NO at 0.46 - but closing needs none
+    order, fills = ex.place(T, "ask", D("0.53"), D(25), time_in_force="immediate_or_cancel", reduce_only=True)
+    assert order.initial == 10 and order.filled == 10 and ex.account.positions[T].position == 0  # cut to the 10 held
+    assert sum(D(str(f["count_fp"])) for f in fills) == 10
+    nothing, none = ex.place(T, "ask", D("0.53"), D(5), time_in_force="immediate_or_cancel", reduce_only=True)
+    assert none == [] and nothing.status == "canceled" and ex.account.positions[T].position == 0  # never flips
+
+
+def test_the_no_fill_fault_meets_an_empty_book():
+    ex = exchange()
+    order, fills = ex.place(T, "bid", D("0.56"), D(10), time_in_force="immediate_or_cancel", liquidity_gone=True)
+    assert fills == [] and order.status == "canceled" and order.filled == 0 and order.remaining == 0
+    assert ex.books[T].levels()[1][-1] == (D("0.45"), D(40))  # the book itself is untouched
+
+
 def test_settlement_pays_winners():
     ex = exchange()
     ex.place(T, "bid", D("0.55"), D(40), time_in_force="immediate_or_cancel")

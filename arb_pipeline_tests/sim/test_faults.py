@@ -22,6 +22,17 @@ def test_error_burst_hits_the_next_n_matching_requests(make_venue):
     assert venue.odds("basketball_nba").status_code == 200
 
 
+def test_no_fill_makes_immediate_orders_on_a_market_fill_nothing(make_venue):
+    venue = make_venue()
+    ticker, other = (venue.handle.scenario.games[0].market_ticker(o) for o in ("home", "away"))
+    venue.handle.faults.set("no_fill", ticker=ticker, count=1)
+    empty = venue.order(ticker, "bid", "0.99", "5", client_order_id="nf-1")
+    assert empty.status_code == 201 and (empty.json()["fill_count"], empty.json()["remaining_count"]) == ("0.00", "0.00")
+    assert venue.order(other, "bid", "0.99", "5", client_order_id="nf-2").json()["fill_count"] == "5.00"  # other market
+    assert venue.order(ticker, "bid", "0.99", "5", client_order_id="nf-3").json()["fill_count"] == "5.00"  # consumed
+    assert venue.order(ticker, "bid", "0.99", "5", client_order_id="nf-1").status_code == 409  # it did exist
+
+
 def test_slow_responses_and_timeouts(make_venue):
     venue = make_venue()
     venue.handle.faults.set("slow", delay_s=0.4, venue="odds")
