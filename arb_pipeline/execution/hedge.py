@@ -127,7 +127,8 @@ def _replacement(plan: ExecutionPlan, kalshi: Sequence[KalshiFilled], leg: Kalsh
     (outcome, *more) = sorted(leg.pays_in) or [""]
     per_contract = leg.expected_cost / leg.count if leg.count else ZERO
     reference = (1 / per_contract).quantize(ODDS_QUANTUM) if per_contract > 0 else ZERO
-    what = f"Kalshi leg {leg.leg_index} ({leg.ticker} {leg.side.value}) holds {short} contracts too few"
+    shown = format(short.quantize(Decimal("0.000001")).normalize(), "f")
+    what = f"Kalshi leg {leg.leg_index} ({leg.ticker} {leg.side.value}) holds {shown} contracts too few"
     common = dict(leg_index=leg.leg_index, bookmaker=ANY_BOOKMAKER, event=event, selection=leg.label or outcome,
                   outcome=outcome, odds=reference, worst_case_at_quote=ZERO)
     if more:
