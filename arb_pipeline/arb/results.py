@@ -61,6 +61,21 @@ class Leg:
             out["bookmaker"] = self.market
         return out
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> Leg:
+        """The leg `to_dict` wrote (e.g. stored with an executed opportunity), exactly: money from its
+        decimal strings, the structural outcome from `outcome_side`."""
+        age = data.get("quote_age_s")
+        return cls(
+            venue=str(data["venue"]), market=str(data["market"]), outcome=Outcome(str(data["outcome_side"])),
+            outcome_label=str(data.get("outcome_label") or data.get("outcome") or ""), side=str(data["side"]),
+            price=Decimal(str(data["price"])), size=Decimal(str(data["size"])), fee=Decimal(str(data["fee"])),
+            cost=Decimal(str(data["cost"])), payout=Decimal(str(data["payout"])),
+            pays_in=tuple(Outcome(str(o)) for o in data["pays_in"]),  # type: ignore[union-attr]
+            quote_age_s=float(age) if age is not None else float("nan"),  # type: ignore[arg-type]
+            levels=tuple((Decimal(str(p)), Decimal(str(c))) for p, c in data.get("levels") or ()),  # type: ignore[union-attr]
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Opportunity:
@@ -83,6 +98,24 @@ class Opportunity:
         out = {name: _json(getattr(self, name)) for name in self.__dataclass_fields__ if name != "legs"}
         out["legs"] = [leg.to_dict() for leg in self.legs]
         return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> Opportunity:
+        """The opportunity `to_dict` wrote: what execution acted on, rebuilt exactly (reconciliation
+        re-plans an execution a crashed process left unfinished)."""
+        fair = data.get("fair_probability")
+        return cls(
+            kind=str(data["kind"]), event=str(data["event"]), league=str(data.get("league", "")),
+            legs=tuple(Leg.from_dict(leg) for leg in data["legs"]),  # type: ignore[union-attr]
+            cost=Decimal(str(data["cost"])), profit=Decimal(str(data["profit"])), roi=Decimal(str(data["roi"])),
+            edge_bps=Decimal(str(data["edge_bps"])),
+            payouts={Outcome(str(o)): Decimal(str(v)) for o, v in dict(data.get("payouts") or {}).items()},
+            quote_ages={str(k): float(v) for k, v in dict(data.get("quote_ages") or {}).items() if v is not None},
+            reasons=tuple(str(r) for r in data.get("reasons") or ()),  # type: ignore[union-attr]
+            detected_at=datetime.fromisoformat(str(data["detected_at"])),
+            fair_probability=float(fair) if fair is not None else None,  # type: ignore[arg-type]
+            consensus_books=tuple(str(b) for b in data.get("consensus_books") or ()),  # type: ignore[union-attr]
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,7 +123,9 @@ def _reconcile(resources: dict[str, Any], instance: Any) -> str:
         return f"reconciliation FAILED: {run.error}"
     meta = run.metadata.get("reconciliation", {})
     mismatches = meta.get("mismatches") or []
+    unfinished = meta.get("unfinished_executions") or []
     return (f"reconciled: {meta.get('completed', 0)} in-flight order(s) completed, {meta.get('pending', 0)} pending"
+            + (f", {len(unfinished)} unfinished execution(s) hedged/flagged" if unfinished else "")
             + (f", MISMATCHES {mismatches}" if mismatches else ""))
 
 

@@ -65,6 +65,11 @@ class Settlement:
     one_legged: str | None  # the alert's text when the legs diverged
 
 
+def _n(count: Decimal) -> str:
+    """A contract count as a trader writes it: 150, 12.5 (not 150.000000)."""
+    return format(count.quantize(_Q6).normalize(), "f")
+
+
 class FeeBook:
     """Fee schedule and price grid per market, from the captured snapshot (standard taker fee when unknown)."""
 
@@ -96,7 +101,7 @@ class FeeBook:
 
 @dataclass
 class LegSettler:
-    desk: OrderDesk
+    desk: OrderDesk | None  # None: nothing can be sent (reconciliation flags and hedges, never unwinds)
     sessions: sessionmaker[Session]
     policy: str
     max_loss: Decimal
@@ -110,7 +115,9 @@ class LegSettler:
         if self.policy not in POLICIES:
             raise ValueError(f"one-leg policy must be one of {POLICIES} (ARB_ONE_LEG_POLICY), got {self.policy!r}")
 
-    def settle(self, plan: ExecutionPlan, legs: list[LegOutcome]) -> Settlement:
+    def settle(self, plan: ExecutionPlan, legs: list[LegOutcome], *, unwind_blocked: str | None = None) -> Settlement:
+        """Hedge what the legs hold; if they diverged, apply the policy (unless `unwind_blocked` says
+        why not) and alert once. `legs` hold what each leg holds now (entry fills net of unwinds)."""
         held = [KalshiFilled(o.leg.leg_index, o.leg.count, o.sent.fill_count, o.sent.cost, o.leg.pays_in) for o in legs]
         unknown = [o for o in legs if o.sent.status == "unknown"]
         ratios = {k.filled / k.planned for k in held}
@@ -118,7 +125,7 @@ class LegSettler:
             hedges = self._record_hedges(plan, held, unknown_legs=())
             return Settlement(tuple(held), (), tuple(hedges), None)
         unwinds: list[Unwound] = []
-        why_not = self._why_not_unwind(unknown)
+        why_not = unwind_blocked or self._why_not_unwind(unknown)
         if why_not is None:
             held, unwinds = self._unwind_excess(plan, legs, held)
         hedges = self._record_hedges(plan, held, unknown_legs={o.leg.leg_index for o in unknown})
@@ -137,6 +144,8 @@ class LegSettler:
         if unknown:
             return (f"leg {', '.join(str(o.leg.leg_index) for o in unknown)} state unknown (it may have filled): "
                     "nothing is unwound before reconciliation")
+        if self.desk is None:
+            return "no venue to unwind on here: held, flagged"
         status = self.desk.breaker.status()
         if status.state is BreakerState.OPEN and status.manual:
             return "the kill switch is on: no order at all, not even an unwind"
@@ -144,6 +153,7 @@ class LegSettler:
 
     def _unwind_excess(self, plan: ExecutionPlan, legs: list[LegOutcome],
                        held: list[KalshiFilled]) -> tuple[list[KalshiFilled], list[Unwound]]:
+        assert self.desk is not None  # `_why_not_unwind` says why not otherwise
         matched = min(k.filled / k.planned for k in held)
         after: list[KalshiFilled] = []
         unwinds: list[Unwound] = []
@@ -232,10 +242,10 @@ class LegSettler:
         for o in legs:
             extra = f" ({o.sent.reason})" if o.sent.reason else ""
             lines.append(f"  leg {o.leg.leg_index} {o.leg.ticker} {o.leg.side.value}: {o.sent.status}, "
-                         f"{o.sent.fill_count}/{o.leg.count} filled{extra}")
+                         f"{_n(o.sent.fill_count)}/{_n(o.leg.count)} filled{extra}")
         if unwinds:
             sold = sum((u.sent.fill_count for u in unwinds), ZERO)
-            lines.append(f"  unwind: {len(unwinds)} IOC order(s), {sold} contract(s) sold back "
+            lines.append(f"  unwind: {len(unwinds)} IOC order(s), {_n(sold)} contract(s) sold back "
                          f"(loss limit ${self.max_loss}, ARB_UNWIND_MAX_LOSS)")
         if why_not:
             lines.append(f"  not unwound: {why_not}")
@@ -243,7 +253,7 @@ class LegSettler:
         self.log_lines.clear()
         ratios = {k.filled / k.planned for k in held}
         still = len(ratios) > 1 or any(o.sent.status == "unknown" for o in legs)
-        lines.append("  now held: " + ", ".join(f"leg {k.leg_index} {k.filled}/{k.planned}" for k in held)
+        lines.append("  now held: " + ", ".join(f"leg {k.leg_index} {_n(k.filled)}/{_n(k.planned)}" for k in held)
                      + (" - ONE-LEGGED, flagged" if still else " - matched"))
         lines.append(f"  hedge instructions written: {len(hedges)}"
                      + "".join(f"\n    leg {h.leg_index} {h.bookmaker} {h.selection} ${h.stake} "

@@ -7,6 +7,10 @@ Each run:
    (unique venue fill id) - or, when the venue has no such order after a grace period, closed as
    unfilled. Paper orders have no venue memory: an in-flight paper order filled nothing.
    Intents never sent and older than the opportunity TTL are closed: they can never be sent now.
+   Then every recent opportunity whose orders are all final but that its executing process never
+   settled (it died between legs: `kill -9`, a crash) is settled here: what its Kalshi legs hold is
+   hedged and, if the legs diverged, held flagged and alerted (`services.one_leg`; nothing is
+   unwound automatically from here). Never silently one-legged.
 2. Settlements: realized P&L when a market settles (live: GET /portfolio/settlements, whose revenue
    is checked against our payout; paper: results passed in), into the realized-P&L ledger.
 3. Positions: live - our net position per market against GET /portfolio/positions; paper - the
@@ -29,7 +33,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from arb_pipeline.execution.breaker import BreakerState, CircuitBreaker
 from arb_pipeline.storage.db import session_scope
 from arb_pipeline.storage.models import Fill, Order
-from arb_pipeline.storage.repositories import OrderRepository, PositionRepository
+from arb_pipeline.storage.repositories import (
+    HedgeRepository,
+    OpportunityRepository,
+    OrderRepository,
+    PositionRepository,
+)
+from arb_pipeline.storage.repositories.orders import OPEN_STATES
 
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
@@ -45,6 +55,7 @@ class ReconcileReport:
     completed: list[str] = field(default_factory=list)  # client_order_ids brought to a final state
     pending: list[str] = field(default_factory=list)  # still in flight, retried next run
     mismatches: list[str] = field(default_factory=list)
+    unfinished: list[str] = field(default_factory=list)  # opportunity ids a dead process left: now hedged/flagged
     settled: dict[str, Decimal] = field(default_factory=dict)  # ticker -> realized P&L
     daily_realized_pnl: Decimal = ZERO
     open_exposure: Decimal = ZERO
@@ -61,6 +72,7 @@ def reconcile(
     settlement_results: Mapping[str, str] | None = None,
     grace: timedelta = timedelta(seconds=60),
     intent_ttl: timedelta = timedelta(seconds=20),
+    lookback: timedelta = timedelta(days=1),
 ) -> ReconcileReport:
     """Reconcile `mode`'s ledger (live needs `venue`: the Kalshi client or an equivalent)."""
     if mode not in ("paper", "live"):
@@ -69,6 +81,7 @@ def reconcile(
         raise ValueError("live reconciliation needs the venue client")
     report = ReconcileReport(mode)
     _close_in_flight(report, sessions, venue if mode == "live" else None, as_of, grace, intent_ttl)
+    _settle_unfinished(report, sessions, breaker, as_of - lookback, as_of, max(grace, intent_ttl))
     # settle first: a settled market has left the venue's position list
     _settle(report, sessions, venue if mode == "live" else None, settlement_results or {}, as_of)
     _compare_positions(report, sessions, venue if mode == "live" else None)
@@ -81,9 +94,9 @@ def reconcile(
         breaker.report_reconciliation_mismatch(detail)
     report.breaker_state = breaker.evaluate(daily_realized_pnl=report.daily_realized_pnl,
                                             open_exposure=report.open_exposure).state
-    log.info("reconciled %s: %d completed, %d pending, %d mismatches, today's realized P&L %s, exposure %s",
-             mode, len(report.completed), len(report.pending), len(report.mismatches), report.daily_realized_pnl,
-             report.open_exposure)
+    log.info("reconciled %s: %d completed, %d pending, %d mismatches, %d unfinished executions flagged, today's "
+             "realized P&L %s, exposure %s", mode, len(report.completed), len(report.pending), len(report.mismatches),
+             len(report.unfinished), report.daily_realized_pnl, report.open_exposure)
     return report
 
 
@@ -109,6 +122,55 @@ def _close_in_flight(report: ReconcileReport, sessions: sessionmaker[Session], v
                 report.completed.append(order.client_order_id)
             else:
                 report.pending.append(order.client_order_id)
+
+
+def _settle_unfinished(report: ReconcileReport, sessions: sessionmaker[Session], breaker: CircuitBreaker,
+                       since: datetime, as_of: datetime, quiet: timedelta) -> None:
+    """Settle what a dead process left: an opportunity whose orders are all final, that filled on some
+    leg, and that shows no sign of having been settled (no hedge instruction, no unwind order).
+
+    Only once it has been `quiet` (no order changed, and detected longer ago than the TTL): a live
+    process may still be between two legs or writing its hedges, and must not be second-guessed."""
+    from arb_pipeline.arb.results import Opportunity
+    from arb_pipeline.execution.plan import plan_opportunity
+    from arb_pipeline.services.one_leg import FeeBook, LegOutcome, LegSettler
+    from arb_pipeline.services.order_desk import Sent
+
+    unfinished = []
+    with session_scope(sessions) as session:
+        orders, hedges = OrderRepository(session), HedgeRepository(session)
+        for record in OpportunityRepository(session).recorded_since(since):
+            mine = [o for o in orders.for_opportunity(record.id) if o.mode == report.mode]
+            if not mine or any(o.status in OPEN_STATES for o in mine):
+                continue  # nothing of ours, or still in flight: a later run
+            if as_of - record.detected_at < quiet or any(as_of - (o.sent_at or o.created_at) < quiet for o in mine):
+                continue  # its process may still be at work (its last order left less than `quiet` ago)
+            if any(o.purpose == "unwind" for o in mine) or hedges.for_opportunity(record.id):
+                continue  # its process settled it
+            entries = {o.leg_index: Sent(o.status if o.status != "failed" else "not_sent", o.fill_count or ZERO,
+                                         o.fill_notional or ZERO, o.fees or ZERO, o.error or "")
+                       for o in mine if o.purpose == "entry"}
+            if any(sent.fill_count > 0 for sent in entries.values()):
+                unfinished.append((record.id, dict(record.payload), entries))
+    settler = LegSettler(None, sessions, "hold", ZERO, 1, FeeBook(None), breaker.alert, lambda: as_of)
+    for opportunity_id, payload, entries in unfinished:
+        try:
+            plan = plan_opportunity(Opportunity.from_dict(payload))
+        except (KeyError, TypeError, ValueError) as exc:
+            breaker.alert("critical", f"unfinished execution not understood: {opportunity_id}",
+                          f"its stored opportunity cannot be re-planned ({exc}); check its orders by hand",
+                          f"one-leg:{opportunity_id}")
+            report.unfinished.append(opportunity_id)
+            continue
+        if plan.opportunity_id != opportunity_id:  # pragma: no cover - the stored record is not what was planned
+            log.error("opportunity %s re-plans as %s: left alone", opportunity_id, plan.opportunity_id)
+            continue
+        never = Sent("not_sent", reason="never sent: its process stopped before this leg")
+        legs = [LegOutcome(leg, entries.get(leg.leg_index, never)) for leg in plan.kalshi_legs]
+        settled = settler.settle(plan, legs, unwind_blocked="found by reconciliation: its process stopped "
+                                 "mid-execution; the excess is held, flagged - unwind it by hand if wanted")
+        if settled.one_legged or settled.hedges:
+            report.unfinished.append(opportunity_id)
 
 
 def _complete_from_venue(session: Session, order: Order, venue: Any, as_of: datetime, grace: timedelta) -> bool:

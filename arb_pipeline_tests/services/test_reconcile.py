@@ -155,3 +155,37 @@ def test_bad_arguments_are_refused(session_factory, breaker):
         reconcile(mode="live", sessions=session_factory, breaker=breaker, as_of=NOW)
     with pytest.raises(ValueError, match="mode"):
         reconcile(mode="demo", sessions=session_factory, breaker=breaker, as_of=NOW)
+
+
+def test_an_execution_its_process_died_in_is_hedged_flagged_and_alerted_once(session_factory, breaker, alerts):
+    """kill -9 between the legs of an arbitrage: leg 0 filled, leg 1 claimed and never answered. The
+    next reconciliation closes leg 1 and used to leave leg 0 one-legged with no hedge and no alert."""
+    from arb_pipeline.storage.models import HedgeInstruction
+    from arb_pipeline_tests.execution.factories import DRAW_TICKER, three_way_opportunity, three_way_snapshot
+
+    snapshot = three_way_snapshot()
+
+    class DiesOnTheSecondLeg(PaperExecutor):
+        def place(self, *, ticker, **kw):
+            if ticker == DRAW_TICKER:
+                raise Crash()  # the process is killed while this order is on the wire
+            return super().place(ticker=ticker, **kw)
+
+    with pytest.raises(Crash):
+        execute_opportunities([three_way_opportunity()], context=PAPER, sessions=session_factory, breaker=breaker,
+                              settings=Settings(_env_file=None), alert=lambda *a: alerts.append(a),
+                              snapshot=snapshot, executor=DiesOnTheSecondLeg(PaperExecutor.from_snapshot(snapshot).markets),
+                              clock=lambda: NOW)
+    soon = reconcile(mode="paper", sessions=session_factory, breaker=breaker, as_of=NOW + timedelta(seconds=5))
+    assert soon.pending and soon.unfinished == []  # leg 1 may still be its sender's: nothing is decided yet
+    later = NOW + timedelta(seconds=61)
+    report = reconcile(mode="paper", sessions=session_factory, breaker=breaker, as_of=later)
+    assert len(report.completed) == 1 and len(report.unfinished) == 1 and report.mismatches == []
+    (one_leg,) = [a for a in alerts if a[3].startswith("one-leg:")]
+    assert one_leg[0] == "critical" and "ONE-LEGGED" in one_leg[2] and "found by reconciliation" in one_leg[2]
+    with session_scope(session_factory) as s:
+        assert [o.status for o in s.scalars(select(Order).order_by(Order.leg_index))] == ["filled", "unfilled"]
+        hedges = {h.leg_index: h for h in s.scalars(select(HedgeInstruction))}
+        assert set(hedges) == {1, 2} and hedges[1].bookmaker == "any"  # the draw replaced, West Ham sized on leg 0
+    again = reconcile(mode="paper", sessions=session_factory, breaker=breaker, as_of=later + timedelta(seconds=60))
+    assert again.unfinished == [] and len([a for a in alerts if a[3].startswith("one-leg:")]) == 1

@@ -14,7 +14,7 @@ never place orders at the same time.
 """
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pandas as pd
@@ -152,7 +152,8 @@ def reconciliation(
 
         venue = KalshiClient.from_settings(current_settings())
     report = reconcile(mode=execution.mode, sessions=circuit_breaker.sessions(), breaker=circuit_breaker.breaker(),
-                       as_of=datetime.now(UTC), venue=venue)
+                       as_of=datetime.now(UTC), venue=venue,
+                       intent_ttl=timedelta(seconds=current_settings().opportunity_ttl_s))
     context.log.info(f"reconciliation ({execution.mode}): {len(report.completed)} completed, "
                      f"{len(report.pending)} pending, {len(report.mismatches)} mismatches")
     return dg.MaterializeResult(metadata={
@@ -160,6 +161,7 @@ def reconciliation(
         "completed": len(report.completed),
         "pending": len(report.pending),
         "mismatches": dg.MetadataValue.json(list(report.mismatches)),
+        "unfinished_executions": dg.MetadataValue.json(list(report.unfinished)),
         "settled": dg.MetadataValue.json({k: str(v) for k, v in report.settled.items()}),
         "daily_realized_pnl": str(report.daily_realized_pnl),
         "open_exposure": str(report.open_exposure),

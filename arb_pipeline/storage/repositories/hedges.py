@@ -50,6 +50,10 @@ class HedgeRepository:
         return list(self.session.scalars(
             select(HedgeInstruction).where(HedgeInstruction.status == "pending").order_by(HedgeInstruction.id)))
 
+    def for_opportunity(self, opportunity_id: str) -> list[HedgeInstruction]:
+        return list(self.session.scalars(select(HedgeInstruction).where(
+            HedgeInstruction.opportunity_id == opportunity_id).order_by(HedgeInstruction.leg_index)))
+
     def for_order(self, client_order_id: str) -> list[HedgeInstruction]:
         return list(self.session.scalars(select(HedgeInstruction).where(
             HedgeInstruction.client_order_id == client_order_id).order_by(HedgeInstruction.leg_index)))

@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from arb_pipeline.storage.models import OpportunityRecord
@@ -46,3 +47,8 @@ class OpportunityRepository:
 
     def get(self, opportunity_id: str) -> OpportunityRecord | None:
         return self.session.get(OpportunityRecord, opportunity_id)
+
+    def recorded_since(self, start: datetime) -> list[OpportunityRecord]:
+        """Opportunities acted upon since `start`, oldest first."""
+        query = select(OpportunityRecord).where(OpportunityRecord.recorded_at >= require_aware(start, "start"))
+        return list(self.session.scalars(query.order_by(OpportunityRecord.recorded_at, OpportunityRecord.id)))
