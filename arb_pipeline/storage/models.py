@@ -253,6 +253,16 @@ class BreakerStateRow(Base):
     updated_by: Mapped[str] = mapped_column(String(120), default="")
 
 
+class ExecutionLease(Base):
+    """Who may place orders right now: one process at a time, until `expires_at` (a dead one loses it)."""
+
+    __tablename__ = "execution_leases"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
 class BreakerEvent(Base):
     """Every breaker transition, with its reason: the audit trail."""
 

@@ -175,8 +175,8 @@ def test_backfills_reexecutions_and_manual_runs_place_no_order(resources, tags, 
 class CorruptOdds(MarketDataResource):
     """The recorded sample with one sportsbook price below 1.0 (impossible decimal odds)."""
 
-    def capture(self) -> Capture:
-        good = super().capture()
+    def capture(self, on_api_calls=None) -> Capture:
+        good = super().capture(on_api_calls)
         quotes = list(good.snapshot.quotes)
         quotes[0] = replace(quotes[0], decimal_odds=Decimal("0.95"))
         return replace(good, snapshot=replace(good.snapshot, quotes=tuple(quotes)))

@@ -311,3 +311,41 @@ def test_an_ioc_that_fills_nothing_is_a_normal_outcome_and_the_cycle_goes_on(env
         assert [h.client_order_id for h in hedges] == [rows[1].client_order_id]  # nothing to hedge for 0 filled
     status = env.breaker.status()
     assert status.state is BreakerState.CLOSED and status.consecutive_errors == 0  # not an error: reported as ok
+
+
+def test_two_processes_never_place_orders_at_the_same_time(session_factory, other_engine, alerts):
+    """Found by running two `arb-pipeline run` at once: both passed the re-entry cooldown of the same
+    market and both bought it (one arbitrage then diverged). One process at a time holds the lease."""
+    import threading
+
+    from arb_pipeline.storage.db import session_factory as make_sessions
+
+    inside, leave = threading.Event(), threading.Event()
+
+    class Slow(PaperExecutor):
+        def place(self, **kw):
+            inside.set()
+            leave.wait(10)
+            return super().place(**kw)
+
+    def execute(sessions, executor, opportunities, context=PAPER):
+        breaker = CircuitBreaker(sessions, BreakerConfig(), alert=lambda *a: alerts.append(a), clock=lambda: context.as_of)
+        return execute_opportunities(opportunities, context=context, sessions=sessions, breaker=breaker,
+                                     settings=Settings(_env_file=None, ARB_REENTRY_COOLDOWN_S="0"), executor=executor,
+                                     alert=lambda *a: alerts.append(a))
+
+    first: dict = {}
+    worker = threading.Thread(target=lambda: first.setdefault("report", execute(
+        session_factory, Slow({TICKER: PaperMarket(BOOK)}), [opportunity()])))
+    worker.start()
+    assert inside.wait(10)
+    second = execute(make_sessions(other_engine), PaperExecutor({TICKER: PaperMarket(BOOK)}),
+                     [opportunity(detected_at=T0 - timedelta(seconds=10))])
+    leave.set()
+    worker.join(10)
+    assert second.refused and "one process at a time" in second.refused and second.orders == []
+    assert first["report"].orders_sent == 1
+    third = execute(make_sessions(other_engine), PaperExecutor({TICKER: PaperMarket(BOOK)}),
+                    [opportunity(detected_at=T0 + timedelta(seconds=65))],
+                    context=replace(PAPER, as_of=T0 + timedelta(seconds=66)))
+    assert third.refused is None and third.orders_sent == 1  # released when the first finished

@@ -97,3 +97,27 @@ def test_two_processes_recording_one_opportunity_at_once_both_succeed(session_fa
     assert done == {"first": True, "second": {"by": "first"}}
     with session_scope(session_factory) as s:
         assert OpportunityRepository(s).get("o1").payload == {"by": "first"}
+
+
+def test_a_lease_has_one_holder_until_released_or_expired(session_factory, other_engine):
+    from datetime import timedelta as td
+
+    from arb_pipeline.storage.db import session_factory as make_sessions
+    from arb_pipeline.storage.repositories import LeaseRepository
+
+    other = make_sessions(other_engine)
+    with session_scope(session_factory) as s:
+        assert LeaseRepository(s).acquire("orders:paper", "a", at=T0, ttl=td(seconds=300))
+    with session_scope(other) as s:  # a second process
+        assert not LeaseRepository(s).acquire("orders:paper", "b", at=T0 + td(seconds=10), ttl=td(seconds=300))
+        assert LeaseRepository(s).acquire("orders:live", "b", at=T0, ttl=td(seconds=300))  # another name
+    with session_scope(session_factory) as s:
+        assert LeaseRepository(s).acquire("orders:paper", "a", at=T0 + td(seconds=20), ttl=td(seconds=300))  # renew
+        LeaseRepository(s).release("orders:paper", "b")  # not b's to release
+    with session_scope(other) as s:
+        assert not LeaseRepository(s).acquire("orders:paper", "b", at=T0 + td(seconds=319), ttl=td(seconds=300))
+        assert LeaseRepository(s).acquire("orders:paper", "b", at=T0 + td(seconds=320), ttl=td(seconds=300))  # a died
+        assert LeaseRepository(s).holder("orders:paper").owner == "b"
+        LeaseRepository(s).release("orders:paper", "b")
+    with session_scope(session_factory) as s:
+        assert LeaseRepository(s).holder("orders:paper") is None

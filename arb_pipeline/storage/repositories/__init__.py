@@ -3,6 +3,7 @@
 from arb_pipeline.storage.repositories.alerts import AlertRepository
 from arb_pipeline.storage.repositories.breaker import BreakerRepository
 from arb_pipeline.storage.repositories.hedges import HedgeRepository
+from arb_pipeline.storage.repositories.leases import LeaseRepository
 from arb_pipeline.storage.repositories.mappings import MappingRepository
 from arb_pipeline.storage.repositories.opportunities import OpportunityRepository
 from arb_pipeline.storage.repositories.orders import OrderIntent, OrderRepository
@@ -13,6 +14,7 @@ __all__ = [
     "AlertRepository",
     "BreakerRepository",
     "HedgeRepository",
+    "LeaseRepository",
     "MappingRepository",
     "OpportunityRepository",
     "OrderIntent",
