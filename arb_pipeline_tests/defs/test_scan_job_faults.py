@@ -89,15 +89,23 @@ def test_faults_never_leave_a_filled_leg_silent(sim, live, monkeypatch):
     assert faulty.success, faulty.error
     assert faulty.metadata["executed_orders"]["orders_sent"] >= 3
 
-    # 3. the same delay under a 3 s TTL: what would leave after its TTL is never sent
+    # 3. the same delay under a 3 s TTL: three fresh one-leg arbitrages, each order answered 2 s late - the
+    # third cannot leave within 3 s of detection whatever the machine's speed, and is never sent
+    with live["database"].session() as session:
+        before = {o.client_order_id for o in session.scalars(select(Order))}
     monkeypatch.setenv("ARB_OPPORTUNITY_TTL_S", "3")
     get_settings.cache_clear()
-    for game in (scheduled(sim, "MLB")[0], scheduled(sim, "NFL")[0]):
+    for game in (scheduled(sim, "MLB")[0], scheduled(sim, "NFL")[0], scheduled(sim, "NHL")[1]):
         sim.scenario.inject_arbitrage(event_ticker=game.event_ticker, edge=Decimal("0.03"))
     hurried = run_scan_job(live)
     assert hurried.success, hurried.error
     reasons = str(hurried.metadata.get("executed_orders", {}).get("skipped")) + str(hurried.observations)
     assert "stale" in reasons
+    with live["database"].session() as session:
+        late = [(o.sent_at - r.detected_at).total_seconds() for o, r in session.execute(
+            select(Order, OpportunityRecord).join(OpportunityRecord, Order.opportunity_id == OpportunityRecord.id))
+                if o.client_order_id not in before and o.sent_at is not None]
+    assert all(age <= 3 + 1 for age in late), late  # the TTL is read just before the intent and claim are written
     sim.faults.clear()
     reconciled = run_scan_job({k: live[k] for k in ("execution", "circuit_breaker")}, job_name="reconcile_job")
     assert reconciled.success and reconciled.metadata["reconciliation"]["mismatches"] == []  # ledger == venue
