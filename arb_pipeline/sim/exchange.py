@@ -148,8 +148,8 @@ class Exchange:
         `reduce_only` (IOC only, checked by the API): the order may only close the user's position -
         a bid closes NO contracts held, an ask YES contracts - so it is cut to what is held (nothing
         held: cancelled unfilled) and needs no collateral beyond its fee, because each closing pair is
-        redeemed for $1.00 at once. Whether Kalshi cuts or rejects an oversized reduce-only order is
-        UNVERIFIED (kalshi-api.md §6.1 only says it prevents flipping); cutting is the cautious reading.
+        redeemed for $1.00 at once. Cutting follows the OpenAPI description of `reduce_only` ("the order
+        place count should be capped by the member's current position"; kalshi-openapi.yaml).
         `liquidity_gone` (the `no_fill` fault): the order meets an empty book.
         """
         book = self.books.get(ticker)
