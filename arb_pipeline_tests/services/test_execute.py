@@ -319,13 +319,14 @@ def test_two_processes_never_place_orders_at_the_same_time(session_factory, othe
     import threading
 
     from arb_pipeline.storage.db import session_factory as make_sessions
+    from arb_pipeline_tests.waiting import join, wait_until
 
     inside, leave = threading.Event(), threading.Event()
 
     class Slow(PaperExecutor):
         def place(self, **kw):
             inside.set()
-            leave.wait(10)
+            wait_until(leave.is_set)
             return super().place(**kw)
 
     def execute(sessions, executor, opportunities, context=PAPER):
@@ -338,11 +339,11 @@ def test_two_processes_never_place_orders_at_the_same_time(session_factory, othe
     worker = threading.Thread(target=lambda: first.setdefault("report", execute(
         session_factory, Slow({TICKER: PaperMarket(BOOK)}), [opportunity()])))
     worker.start()
-    assert inside.wait(10)
+    assert wait_until(inside.is_set)
     second = execute(make_sessions(other_engine), PaperExecutor({TICKER: PaperMarket(BOOK)}),
                      [opportunity(detected_at=T0 - timedelta(seconds=10))])
     leave.set()
-    worker.join(10)
+    join(worker)
     assert second.refused and "one process at a time" in second.refused and second.orders == []
     assert first["report"].orders_sent == 1
     third = execute(make_sessions(other_engine), PaperExecutor({TICKER: PaperMarket(BOOK)}),

@@ -65,8 +65,10 @@ def test_two_processes_recording_one_opportunity_at_once_both_succeed(session_fa
     has inserted but not committed when the second records: a look-up-then-insert sees no row and dies
     on the primary key (UniqueViolation on PostgreSQL); ON CONFLICT DO NOTHING waits and returns the row."""
     import threading
+    import time
 
     from arb_pipeline.storage.db import session_factory as make_sessions
+    from arb_pipeline_tests.waiting import join, wait_until
 
     inserted, done = threading.Event(), {}
 
@@ -75,11 +77,11 @@ def test_two_processes_recording_one_opportunity_at_once_both_succeed(session_fa
             OpportunityRepository(s).record(opportunity_id="o1", opportunity_key="k", event_key="KX", detected_at=T0,
                                             cost=D("22.95"), profit=D("2.04"), payload={"by": "first"}, at=T0)
             inserted.set()
-            threading.Event().wait(0.5)  # still uncommitted while the second process records
+            time.sleep(0.5)  # still uncommitted while the second process records
         done["first"] = True
 
     def second():
-        inserted.wait(5)
+        wait_until(inserted.is_set)
         try:
             with session_scope(make_sessions(other_engine)) as s:
                 row = OpportunityRepository(s).record(opportunity_id="o1", opportunity_key="k", event_key="KX",
@@ -93,7 +95,7 @@ def test_two_processes_recording_one_opportunity_at_once_both_succeed(session_fa
     for t in threads:
         t.start()
     for t in threads:
-        t.join(30)
+        join(t)
     assert done == {"first": True, "second": {"by": "first"}}
     with session_scope(session_factory) as s:
         assert OpportunityRepository(s).get("o1").payload == {"by": "first"}
