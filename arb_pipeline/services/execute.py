@@ -19,13 +19,10 @@ Fills, positions and hedge instructions are recorded; every order outcome is rep
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any, Literal
 
@@ -42,9 +39,10 @@ from arb_pipeline.services.alerts import default_alerter
 from arb_pipeline.services.execution_checks import Limits, Preflight, freshness
 from arb_pipeline.services.one_leg import FeeBook, LegOutcome, LegSettler
 from arb_pipeline.services.order_desk import OrderDesk, Sent
+from arb_pipeline.services.order_lease import OrderLease
 from arb_pipeline.settings import Settings, get_settings
 from arb_pipeline.storage.db import get_engine, session_factory, session_scope
-from arb_pipeline.storage.repositories import LeaseRepository, OpportunityRepository, OrderIntent
+from arb_pipeline.storage.repositories import OpportunityRepository, OrderIntent
 
 log = logging.getLogger(__name__)
 AlertSink = Callable[[str, str, str, str], object]
@@ -164,7 +162,7 @@ def execute_opportunities(
     settler = LegSettler(desk, sessions, settings.one_leg_policy, settings.unwind_max_loss, settings.unwind_steps,
                          FeeBook(snapshot), alert, now)
     run = _Run(context, desk, preflight, settler, limits, now)
-    lease = _Lease(sessions, f"orders:{context.mode}")
+    lease = OrderLease(sessions, f"orders:{context.mode}")
     held_by = lease.acquire()
     if held_by:
         log.warning("execution refused, no order placed: %s", held_by)
@@ -179,37 +177,6 @@ def execute_opportunities(
     finally:
         lease.release()
     return run.report
-
-
-class _Lease:
-    """One process at a time places orders of a mode (a database lease, `LeaseRepository`): two
-    `arb-pipeline run` processes, or one beside the Dagster daemon, would otherwise both pass the
-    re-entry cooldown for the same market and both buy it. The Dagster pool `kalshi_orders` only
-    serializes runs of one Dagster instance; this holds across every process on the database."""
-
-    TTL = timedelta(seconds=300)
-
-    def __init__(self, sessions: sessionmaker[Session], name: str,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        # real time, whatever clock the trading decisions use (a replay runs on its capture time): a lease
-        # is about which live process may act, and must expire for a process that died
-        self.sessions, self.name, self.clock = sessions, name, clock
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-    def acquire(self) -> str | None:
-        """None when held (taken or renewed); otherwise why not."""
-        with session_scope(self.sessions) as session:
-            repo = LeaseRepository(session)
-            if repo.acquire(self.name, self.owner, at=self.clock(), ttl=self.TTL):
-                return None
-            holder = repo.holder(self.name)
-            who = f"{holder.owner} until {holder.expires_at.isoformat()}" if holder else "another process"
-        return (f"another process is placing orders ({self.name} lease held by {who}): orders are placed by one "
-                "process at a time")
-
-    def release(self) -> None:
-        with session_scope(self.sessions) as session:
-            LeaseRepository(session).release(self.name, self.owner)
 
 
 @dataclass

@@ -61,10 +61,16 @@ class Preflight:
 
     def check(self, plan: ExecutionPlan) -> tuple[str | None, Decision | None]:
         """(refusal, breaker decision). No refusal means every leg may go; the decision says whether
-        it is the half-open probe (report its result; release it if nothing is sent)."""
+        it is the half-open probe (report its result; release it if nothing is sent). A check that
+        cannot be made (the venue's book or balance unreadable) refuses: nothing is sent blind."""
         for rule in (self._fresh, self._not_sent_before, self._markets_open, self._cooldown, self._money,
                      self._book):
-            reason = rule(plan)
+            try:
+                reason = rule(plan)
+            except Exception as exc:  # noqa: BLE001 - e.g. KalshiError reading the book: refuse, say why
+                if self.mode == "live":
+                    self.breaker.record_api_call(False)
+                return f"a pre-send check could not be made ({type(exc).__name__}: {exc}): nothing sent", None
             if reason:
                 return reason, None
         return self._breaker(plan)

@@ -141,3 +141,18 @@ def test_a_stale_opportunity_refuses_every_leg(session_factory, breaker, alerts)
                                    alert=lambda *a: alerts.append(a), executor=PaperExecutor.from_snapshot(snapshot),
                                    clock=lambda: NOW + timedelta(seconds=30))
     assert_nothing_sent(report, session_factory, "stale: detected 32.0s before now, TTL 20s")
+
+
+def test_a_check_that_cannot_be_made_refuses_instead_of_failing_the_step(session_factory, breaker, alerts):
+    from arb_pipeline.connectors.kalshi.errors import KalshiServerError
+
+    class BookDown(FakeKalshi):
+        def get_orderbook(self, ticker, depth=0):
+            raise KalshiServerError("503 on GET /markets/{ticker}/orderbook", status=503)
+
+    venue = BookDown()
+    executor = LiveExecutor(venue, Settings(_env_file=None, **LIVE_ENV), sleep=lambda _s: None)
+    report = run(session_factory, breaker, alerts, context=replace(PAPER, mode="live"), executor=executor,
+                 **LIVE_ENV)
+    assert_nothing_sent(report, session_factory, "a pre-send check could not be made (KalshiServerError")
+    assert venue.create_calls == {}
