@@ -3,6 +3,9 @@
 Every variable is documented in `.env.example`. Defaults run everything on one machine with no
 account and no network: SQLite, the local simulator as venue, paper mode. Secrets are `SecretStr`
 so they never print in a repr, a log line or Dagster metadata.
+
+An empty value (`ARB_MAPPING_OVERRIDES=` as `.env.example` ships it) means "the default", never an
+empty path or string: a user who copies `.env.example` to `.env` gets the defaults it documents.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ def default_data_dir() -> Path:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                      env_ignore_empty=True)
 
     # --- general ---------------------------------------------------------------------------------
     data_dir: Path = Field(default_factory=default_data_dir, alias="ARB_DATA_DIR")

@@ -1,0 +1,60 @@
+"""Settings as a new user meets them: `cp .env.example .env` must give the documented defaults."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from arb_pipeline import cli
+from arb_pipeline.settings import Settings, get_settings
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+ENV_EXAMPLE = REPO_ROOT / ".env.example"
+
+
+def example_variables() -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            name, _, value = line.partition("=")
+            values[name.strip()] = value.strip()
+    return values
+
+
+@pytest.fixture
+def env_example_as_dotenv(tmp_path, monkeypatch):
+    """A working directory holding `.env.example` copied to `.env`, and no variable set outside it
+    except ARB_DATA_DIR (the example's `~/.arb_pipeline` must not be touched by a test)."""
+    shutil.copyfile(ENV_EXAMPLE, tmp_path / ".env")
+    for name in example_variables():
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ARB_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def test_every_empty_value_in_the_example_means_the_default(env_example_as_dotenv):
+    loaded = Settings()
+    defaults = Settings(_env_file=None)
+    fields_by_alias = {field.alias: name for name, field in Settings.model_fields.items()}
+    empty = [name for name, value in example_variables().items() if value == "" and name in fields_by_alias]
+    assert "ARB_MAPPING_OVERRIDES" in empty and "DATABASE_URL" in empty
+    for alias in empty:
+        field = fields_by_alias[alias]
+        assert getattr(loaded, field) == getattr(defaults, field), alias
+    assert loaded.overrides_path is None  # not Path("."), which made every scan raise IsADirectoryError
+
+
+def test_the_example_values_parse_to_what_they_document(env_example_as_dotenv):
+    loaded = Settings()
+    assert loaded.mode == "paper"
+    assert loaded.sharp_book_weights() == {"pinnacle": 3.0, "betfair_ex_eu": 2.0, "betfair_ex_uk": 2.0}
+    assert loaded.effective_database_url.startswith("sqlite:///")
+
+
+@pytest.mark.parametrize("argv", [["scan", "--sample"], ["mapping", "list"], ["breaker", "status"]])
+def test_commands_work_with_the_example_as_dotenv(env_example_as_dotenv, capsys, argv):
+    assert cli.main(argv) == 0, capsys.readouterr().err
