@@ -79,15 +79,27 @@ def scan_config():
 # --- scan / resolve ------------------------------------------------------------------------------
 
 
+def _as_of_note(args: argparse.Namespace) -> str:
+    from arb_pipeline.services.scan import CAPTURE_TIME_NOTE, GIVEN_TIME_NOTE
+
+    return GIVEN_TIME_NOTE if args.as_of else CAPTURE_TIME_NOTE
+
+
 def cmd_scan(args: argparse.Namespace) -> int:
-    from arb_pipeline.services.report import render_opportunities_table
+    from arb_pipeline.services.report import render_opportunities_table, render_rejections, scan_header
     from arb_pipeline.services.scan import scan_directory
 
     result = scan_directory(_snapshot_arg(args), scan_config(), as_of=args.as_of)
     if args.json:
+        # stdout stays the list of opportunities (for jq and scripts); a person still learns from
+        # stderr which moment the snapshot was judged at and, when nothing was found, why not
         print(json.dumps([o.to_dict() for o in result.detection.opportunities], indent=2))
+        print(scan_header(result, _as_of_note(args)), file=sys.stderr)
+        if not result.detection.opportunities:
+            why = render_rejections(result) or "no candidate passed the screen (no priced game had an edge)"
+            print(why, file=sys.stderr)
     else:
-        print(render_opportunities_table(result))
+        print(render_opportunities_table(result, _as_of_note(args)))
     return 0
 
 
@@ -99,7 +111,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(resolution.to_dict(), indent=2, default=str))
     else:
-        print(render_resolution_table(resolution, as_of))
+        print(render_resolution_table(resolution, as_of, _as_of_note(args)))
     return 0
 
 

@@ -70,6 +70,35 @@ def test_scan_after_every_game_started_finds_nothing_tradable(capsys):
     assert json.loads(out) == []
 
 
+def test_scan_json_with_nothing_found_still_says_why_on_stderr(capsys):
+    code, out, err = run(capsys, "scan", "--sample", "--json", "--as-of", "2026-11-26T12:00:00Z")
+    assert code == 0 and json.loads(out) == []
+    assert "0 opportunities, 3 rejected candidates" in err
+    assert "KXNBAGAME-26NOV24BOSMEM" in err and "game started" in err
+
+
+def test_a_recorded_snapshot_is_judged_at_its_capture_time_and_says_so(capsys):
+    """Judged "now", the bundled sample is all stale quotes and started games: 0 opportunities."""
+    code, out, _ = run(capsys, "scan", "--sample")
+    assert code == 0
+    assert "as of 2026-11-24T17:00:00+00:00 (the snapshot's capture time" in out
+    assert "3 opportunities" in out
+    code, out, err = run(capsys, "scan", "--sample", "--json")
+    assert {o["kind"] for o in json.loads(out)} == {"arbitrage", "value"}
+    assert "capture time" in err
+    code, out, _ = run(capsys, "resolve", "--sample")
+    assert "capture time" in out and "33 resolved" in out
+
+
+def test_the_table_shows_money_to_the_cent_and_short_tickers(capsys):
+    _, out, _ = run(capsys, "scan", "--sample", "--as-of", AS_OF)
+    assert "$6.61" in out and "6.6063" not in out  # an expected profit, shown to the cent
+    assert "@ 0.24 fee $1.92" in out and "0.240000" not in out
+    assert "Kalshi YES …-BOS (Boston Celtics)" in out  # the event ticker is in its own column
+    _, out, _ = run(capsys, "scan", "--sample", "--as-of", "2026-11-26T12:00:00Z")
+    assert "pre-game trading closed (+2 more)" in out  # long reason lists are summarized; --json has them all
+
+
 def test_bad_as_of_is_a_clear_error(capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main(["scan", "--sample", "--as-of", "yesterday"])

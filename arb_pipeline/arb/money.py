@@ -58,3 +58,20 @@ def ceil_to(amount: Decimal, quantum: Decimal) -> Decimal:
 def floor_to(amount: Decimal, quantum: Decimal) -> Decimal:
     """Round down to a multiple of `quantum` (payouts and sizes: never count money we may not get)."""
     return _quantize(amount, quantum, ROUND_FLOOR)
+
+
+def decimal_text(value: Decimal) -> str:
+    """The one way a Decimal is written to JSON: exact, no exponent, no trailing zeros.
+
+    Why: values reach JSON from several sources with different scales ("150.00" from a payout,
+    "150" from a count, "0.240000" from a stored NUMERIC(18, 6)); a reader comparing or summing them
+    as text must not see one amount spelled three ways. Nothing is rounded: "6.6063" stays.
+    """
+    if not value.is_finite():
+        raise ValueError(f"not a finite amount: {value!r}")
+    if value == 0:
+        return "0"
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text

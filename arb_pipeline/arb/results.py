@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from arb_pipeline.arb.money import decimal_text
 from arb_pipeline.domain import Outcome
 
 ARBITRAGE = "arbitrage"
@@ -19,7 +20,7 @@ BACK = "back"
 
 def _json(value: object) -> object:
     if isinstance(value, Decimal):
-        return str(value)
+        return decimal_text(value)
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, Outcome):

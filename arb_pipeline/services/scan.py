@@ -339,14 +339,27 @@ def scan(snapshot: MarketSnapshot, config: ScanConfig, as_of: datetime | None = 
     return ScanResult(snapshot, when, resolution, assembly, fair, detection)
 
 
+CAPTURE_TIME_NOTE = "the snapshot's capture time; --as-of TIME judges it at another moment"
+GIVEN_TIME_NOTE = "given by --as-of"
+
+
 def scan_directory(path: Path, config: ScanConfig, as_of: datetime | None = None) -> ScanResult:
+    """Scan a recorded snapshot directory at `as_of`, by default at its own capture time.
+
+    A recording judged "now" is all stale quotes and started games: zero opportunities that say
+    nothing about the recording. Replays (Dagster's history, `run --source sample`) use the capture
+    time too, so the CLI shows what they see.
+    """
     from arb_pipeline.connectors.snapshot import load_snapshot
 
-    return scan(load_snapshot(path), config, as_of)
+    snapshot = load_snapshot(path)
+    return scan(snapshot, config, as_of or snapshot.captured_at)
 
 
 def resolve_directory(path: Path, config: ScanConfig, as_of: datetime | None = None) -> tuple[Resolution, datetime]:
+    """Resolve a recorded snapshot directory at `as_of`, by default at its capture time (see `scan_directory`)."""
     from arb_pipeline.connectors.snapshot import load_snapshot
 
-    when = as_of_or_now(as_of)
-    return resolve_snapshot(load_snapshot(path), config, when), when
+    snapshot = load_snapshot(path)
+    when = as_of_or_now(as_of or snapshot.captured_at)
+    return resolve_snapshot(snapshot, config, when), when
