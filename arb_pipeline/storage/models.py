@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -293,3 +294,75 @@ class Alert(Base):
     suppressed_count: Mapped[int] = mapped_column(Integer, default=0)
     channels: Mapped[str] = mapped_column(String(100), default="")
 
+
+
+# --- the operator's desk: what each scan saw and found, and cross-process metrics ---------------
+
+
+class ScanRecord(Base):
+    """One pipeline scan of one stored snapshot: what was captured, how fresh, and what was found.
+
+    The capture stage writes the row; detection fills in its counts. The dashboard, the API and
+    `/metrics` read it (the latest row is "the latest scan"), so they never need Dagster's storage.
+    """
+
+    __tablename__ = "scan_records"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    snapshot_id: Mapped[int] = mapped_column(Integer, unique=True)
+    source: Mapped[str] = mapped_column(String(200))
+    captured_at: Mapped[datetime] = mapped_column(index=True)
+    recorded_at: Mapped[datetime]
+    kalshi_markets: Mapped[int] = mapped_column(Integer)
+    sportsbook_quotes: Mapped[int] = mapped_column(Integer)
+    odds_quota_remaining: Mapped[int | None] = mapped_column(Integer)
+    kalshi_book_age_s: Mapped[float | None] = mapped_column(Float)
+    book_quote_age_median_s: Mapped[float | None] = mapped_column(Float)
+    book_quote_age_max_s: Mapped[float | None] = mapped_column(Float)
+    sports_failed: Mapped[int] = mapped_column(Integer, default=0)
+    detected_at: Mapped[datetime | None]  # None until the detection stage has run on this snapshot
+    opportunities: Mapped[int | None] = mapped_column(Integer)
+    arbitrage: Mapped[int | None] = mapped_column(Integer)
+    value: Mapped[int | None] = mapped_column(Integer)
+    rejected: Mapped[int | None] = mapped_column(Integer)
+    best_edge_bps: Mapped[float | None] = mapped_column(Float)
+
+
+class DetectedOpportunity(Base):
+    """An opportunity as a scan found it (acted on or not), with the detector's own `to_dict()`.
+
+    Unlike `opportunities` (written only when execution acts), this keeps every scan's findings, so
+    the desk shows the latest scan and the history with filters.
+    """
+
+    __tablename__ = "detected_opportunities"
+    __table_args__ = (UniqueConstraint("snapshot_id", "opportunity_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    snapshot_id: Mapped[int] = mapped_column(Integer, index=True)
+    opportunity_id: Mapped[str] = mapped_column(String(36), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    league: Mapped[str] = mapped_column(String(20))
+    event_ticker: Mapped[str] = mapped_column(String(120))
+    executable: Mapped[bool] = mapped_column(Boolean)
+    detected_at: Mapped[datetime] = mapped_column(index=True)
+    cost: Mapped[Decimal]
+    profit: Mapped[Decimal]
+    edge_bps: Mapped[float] = mapped_column(Float)  # display and filtering; the exact text is in payload
+    max_quote_age_s: Mapped[float | None] = mapped_column(Float)
+    payload: Mapped[dict[str, Any]]
+
+
+class MetricSeries(Base):
+    """One cumulative Prometheus series shared by every process (Dagster runs, the API).
+
+    `value` only ever grows (`value = value + x` in one UPDATE), so counters and histogram buckets
+    stay exact across processes and containers without a shared filesystem. `le` is the bucket's
+    upper bound for a histogram bucket, "sum" / "count" for its totals, "" for a counter.
+    """
+
+    __tablename__ = "metric_series"
+    __table_args__ = (UniqueConstraint("name", "labels", "le"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    labels: Mapped[str] = mapped_column(String(300))  # canonical "key=value,key=value", sorted by key
+    le: Mapped[str] = mapped_column(String(20))
+    value: Mapped[float] = mapped_column(Float)

@@ -24,6 +24,7 @@ from arb_pipeline.defs.execution.resources import CircuitBreakerResource, Execut
 from arb_pipeline.defs.ingest.resources import MarketDataResource
 from arb_pipeline.defs.opportunities.assets import ARB_OPPORTUNITIES
 from arb_pipeline.defs.shared.metadata import frame_metadata, preview, snapshot_id_of
+from arb_pipeline.defs.shared.observe import timed_stage
 from arb_pipeline.defs.shared.resources import SnapshotStoreResource, current_settings
 from arb_pipeline.defs.shared.types import column_schema, frame_type
 from arb_pipeline.schemas import ExecutedOrdersFrame
@@ -90,15 +91,16 @@ def executed_orders(
     # breaker's data-age rule; the wall clock would call every recorded book stale.
     clock = running_clock(as_of) if market_data.source == "recorded" else (lambda: datetime.now(UTC))
     breaker = circuit_breaker.breaker(clock=clock)
-    report = execute_opportunities(
-        opportunities,
-        context=ExecutionContext(mode=execution.mode, allow_orders=True, is_backfill=False, as_of=as_of),
-        snapshot=snapshot,
-        sessions=circuit_breaker.sessions(),
-        breaker=breaker,
-        alert=breaker.alert,
-        clock=clock,
-    )
+    with timed_stage(snapshot_store.database, "execute"):
+        report = execute_opportunities(
+            opportunities,
+            context=ExecutionContext(mode=execution.mode, allow_orders=True, is_backfill=False, as_of=as_of),
+            snapshot=snapshot,
+            sessions=circuit_breaker.sessions(),
+            breaker=breaker,
+            alert=breaker.alert,
+            clock=clock,
+        )
     status = breaker.status()
     if report.refused:
         context.log.warning(f"executed_orders: execution refused: {report.refused}")

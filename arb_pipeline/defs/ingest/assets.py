@@ -12,6 +12,7 @@ import dagster as dg
 from arb_pipeline.defs.execution.resources import CircuitBreakerResource
 from arb_pipeline.defs.ingest.resources import MarketDataResource
 from arb_pipeline.defs.shared.metadata import column_stat, frame_metadata, preview
+from arb_pipeline.defs.shared.observe import record_capture, timed_stage
 from arb_pipeline.defs.shared.resources import SnapshotStoreResource
 from arb_pipeline.defs.shared.types import column_schema, frame_type
 from arb_pipeline.schemas import KalshiMarketsFrame, SportsbookOddsFrame
@@ -55,12 +56,15 @@ def capture_market_snapshot(
     snapshot_store: SnapshotStoreResource,
     circuit_breaker: CircuitBreakerResource,
 ) -> Iterator[dg.Output]:
-    # every venue HTTP attempt (retries too, and also when the capture fails) counts toward the
-    # breaker's API error rate: market-data 5xx bursts, 429 storms and timeouts are not invisible
-    capture = market_data.capture(on_api_calls=circuit_breaker.breaker().record_api_calls)
-    snapshot = capture.snapshot
-    # a recorded directory replayed again is the same capture: stored once
-    snapshot_id = snapshot_store.append(snapshot, capture.payloads, dedupe=market_data.source == "recorded")
+    with timed_stage(snapshot_store.database, "capture"):
+        # every venue HTTP attempt (retries too, and also when the capture fails) counts toward the
+        # breaker's API error rate: market-data 5xx bursts, 429 storms and timeouts are not invisible
+        capture = market_data.capture(on_api_calls=circuit_breaker.breaker().record_api_calls)
+        snapshot = capture.snapshot
+        # a recorded directory replayed again is the same capture: stored once
+        snapshot_id = snapshot_store.append(snapshot, capture.payloads, dedupe=market_data.source == "recorded")
+    record_capture(snapshot_store.database, snapshot, snapshot_id, quota_remaining=capture.quota_remaining,
+                   sports_failed=len(capture.notes.get("sports_failed", {})))
     context.log.info(
         f"captured snapshot {snapshot_id} from {market_data.describe()} at {snapshot.captured_at.isoformat()}: "
         f"{len(snapshot.markets)} Kalshi markets, {len(snapshot.quotes)} sportsbook quotes"

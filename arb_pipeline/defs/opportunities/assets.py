@@ -8,6 +8,7 @@ import pandas as pd
 from arb_pipeline.defs.pricing.assets import IMPLIED_PROBABILITIES
 from arb_pipeline.defs.shared import stages
 from arb_pipeline.defs.shared.metadata import column_stat, frame_metadata, preview, snapshot_id_of
+from arb_pipeline.defs.shared.observe import record_detection, timed_stage
 from arb_pipeline.defs.shared.resources import ScanConfigResource, SnapshotStoreResource
 from arb_pipeline.defs.shared.types import column_schema, frame_type
 from arb_pipeline.schemas import OpportunitiesFrame
@@ -58,7 +59,10 @@ def arb_opportunities(
         return dg.Output(frame, metadata=opportunities_metadata(frame, rejected=0))
     snapshot = snapshot_store.load(snapshot_id)
     config = scan_config.to_scan_config()
-    detection = stages.detection((context.run.run_id, snapshot_store.database.effective_url(), snapshot_id), snapshot, config)
+    with timed_stage(snapshot_store.database, "detect"):
+        detection = stages.detection((context.run.run_id, snapshot_store.database.effective_url(), snapshot_id),
+                                     snapshot, config)
+    record_detection(snapshot_store.database, snapshot_id, detection, snapshot.captured_at)
     frame = frames.opportunities_frame(detection.opportunities, snapshot.captured_at, snapshot_id)
     rejected = len(getattr(detection, "rejected", ()) or ())
     context.log.info(f"snapshot {snapshot_id}: {len(frame)} opportunities, {rejected} rejected")

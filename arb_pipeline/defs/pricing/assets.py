@@ -6,6 +6,7 @@ import pandas as pd
 from arb_pipeline.defs.resolve.assets import RESOLVED_EVENTS
 from arb_pipeline.defs.shared import stages
 from arb_pipeline.defs.shared.metadata import column_stat, frame_metadata, preview, snapshot_id_of
+from arb_pipeline.defs.shared.observe import timed_stage
 from arb_pipeline.defs.shared.resources import ScanConfigResource, SnapshotStoreResource
 from arb_pipeline.defs.shared.types import column_schema, frame_type
 from arb_pipeline.schemas import ImpliedProbabilitiesFrame, empty_frame
@@ -40,7 +41,8 @@ def implied_probabilities(
     snapshot = snapshot_store.load(snapshot_id)
     config = scan_config.to_scan_config()
     memo_key = (context.run.run_id, snapshot_store.database.effective_url(), snapshot_id)
-    lines = stages.fair_lines(memo_key, snapshot, config)
+    with timed_stage(snapshot_store.database, "price"):
+        lines = stages.fair_lines(memo_key, snapshot, config)
     skipped = dict(stages.assembly(memo_key, snapshot, config).problems)  # a bad book skips its game only
     frame = frames.implied_probabilities_frame(snapshot, lines, settings.devig_method, snapshot_id)
     return dg.Output(

@@ -6,6 +6,7 @@ import pandas as pd
 from arb_pipeline.defs.ingest.assets import KALSHI_MARKETS, SPORTSBOOK_ODDS
 from arb_pipeline.defs.shared import stages
 from arb_pipeline.defs.shared.metadata import column_stat, frame_metadata, preview, snapshot_id_of
+from arb_pipeline.defs.shared.observe import timed_stage
 from arb_pipeline.defs.shared.resources import ScanConfigResource, SnapshotStoreResource
 from arb_pipeline.defs.shared.types import column_schema, frame_type
 from arb_pipeline.schemas import ResolvedEventsFrame, empty_frame
@@ -38,7 +39,9 @@ def resolved_events(
         return dg.Output(frame, metadata=frame_metadata(frame, note="empty capture: nothing to resolve"))
     snapshot = snapshot_store.load(snapshot_id)
     config = scan_config.to_scan_config()
-    resolution = stages.resolution((context.run.run_id, snapshot_store.database.effective_url(), snapshot_id), snapshot, config)
+    with timed_stage(snapshot_store.database, "resolve"):
+        resolution = stages.resolution((context.run.run_id, snapshot_store.database.effective_url(), snapshot_id),
+                                       snapshot, config)
     frame = frames.resolved_events_frame(snapshot, resolution, snapshot_id)
     matched = int(frame["resolved"].sum()) if len(frame) else 0
     context.log.info(f"snapshot {snapshot_id}: {matched}/{len(frame)} Kalshi markets resolved")

@@ -1,0 +1,103 @@
+"""Cumulative metric series in the application database: the registry every process shares.
+
+Why the database: under `dagster dev` every scan run is its own short-lived process (8,640 a day at
+a 10 s interval) and in docker-compose the runs, the daemon and the API are separate containers.
+A counter kept in a process dies with it; prometheus-client's multiprocess mode needs one shared
+directory and keeps a file per process that every scrape reads. Here a counter is one row whose
+value only grows through `value = value + x` in a single UPDATE, which both SQLite (database write
+lock) and PostgreSQL (row lock) apply atomically, so concurrent processes never lose an increment.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from arb_pipeline.storage.models import MetricSeries
+
+COUNTER = ""  # the `le` of a plain counter
+SUM = "sum"
+COUNT = "count"
+INF = "+Inf"
+
+
+def label_text(labels: Mapping[str, str] | None) -> str:
+    """Canonical label text: sorted `key=value` pairs joined by commas (values may not hold , or =)."""
+    if not labels:
+        return ""
+    for key, value in labels.items():
+        if not key.isidentifier() or any(ch in str(value) for ch in ",="):
+            raise ValueError(f"metric label {key}={value!r}: keys are identifiers, values hold no ',' or '='")
+    return ",".join(f"{key}={labels[key]}" for key in sorted(labels))
+
+
+def parse_labels(text: str) -> dict[str, str]:
+    return dict(part.split("=", 1) for part in text.split(",")) if text else {}
+
+
+def bucket_text(bound: float) -> str:
+    return INF if math.isinf(bound) else repr(float(bound))
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    name: str
+    labels: dict[str, str]
+    le: str
+    value: float
+
+
+class MetricRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _add(self, name: str, labels: str, les: Sequence[str], amount: float) -> None:
+        """value += amount on every (name, labels, le) row, creating the missing rows at 0 first."""
+        statement = (update(MetricSeries)
+                     .where(MetricSeries.name == name, MetricSeries.labels == labels, MetricSeries.le.in_(les))
+                     .values(value=MetricSeries.value + amount)
+                     .execution_options(synchronize_session=False))
+        if self.session.execute(statement).rowcount == len(les):
+            return
+        existing = set(self.session.scalars(select(MetricSeries.le).where(
+            MetricSeries.name == name, MetricSeries.labels == labels, MetricSeries.le.in_(les))))
+        for le in les:
+            if le in existing:
+                continue
+            try:
+                with self.session.begin_nested():
+                    self.session.add(MetricSeries(name=name, labels=labels, le=le, value=amount))
+            except IntegrityError:  # created by another process since our UPDATE: add to theirs
+                self.session.execute(update(MetricSeries).where(
+                    MetricSeries.name == name, MetricSeries.labels == labels, MetricSeries.le == le)
+                    .values(value=MetricSeries.value + amount).execution_options(synchronize_session=False))
+
+    def inc(self, name: str, amount: float = 1.0, labels: Mapping[str, str] | None = None) -> None:
+        """Add `amount` (>= 0) to a counter."""
+        if amount < 0 or not math.isfinite(amount):
+            raise ValueError(f"counter {name}: increment must be finite and >= 0, got {amount}")
+        if amount:
+            self._add(name, label_text(labels), [COUNTER], float(amount))
+
+    def observe(self, name: str, value: float, buckets: Sequence[float],
+                labels: Mapping[str, str] | None = None) -> None:
+        """Record one observation in a cumulative histogram with the given upper bounds."""
+        if not math.isfinite(value) or value < 0:
+            raise ValueError(f"histogram {name}: observation must be finite and >= 0, got {value}")
+        bounds = sorted({float(b) for b in buckets} | {math.inf})
+        text = label_text(labels)
+        self._add(name, text, [bucket_text(b) for b in bounds if value <= b] + [COUNT], 1.0)
+        if value:
+            self._add(name, text, [SUM], float(value))
+
+    def all(self, name_prefix: str = "") -> list[Series]:
+        query = select(MetricSeries)
+        if name_prefix:
+            query = query.where(MetricSeries.name.startswith(name_prefix))
+        rows = self.session.scalars(query.order_by(MetricSeries.name, MetricSeries.labels, MetricSeries.id))
+        return [Series(r.name, parse_labels(r.labels), r.le, r.value) for r in rows]
