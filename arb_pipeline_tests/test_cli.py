@@ -1,6 +1,7 @@
 """The command line as a person uses it: real arguments in, printed output and exit codes out."""
 
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -155,3 +156,24 @@ def test_a_mapping_fix_stored_in_the_database_takes_effect_on_the_next_scan(caps
     code, out, _ = run(capsys, "resolve", "--sample", "--json", "--as-of", AS_OF)
     unresolved = json.loads(out)["unresolved"]
     assert any(u["id"] == market and "reject" in u["reason"].lower() for u in unresolved)
+
+
+def test_mapping_list_lists_the_mappings_in_force(capsys):
+    code, out, _ = run(capsys, "mapping", "list")
+    assert code == 0 and "no scan stored yet" in out  # a fresh machine says what to do, not nothing
+
+    from arb_pipeline.services.scan import SAMPLE_SNAPSHOT_DIR
+    from arb_pipeline.storage.db import get_engine, session_scope
+    from arb_pipeline.storage.migrate import upgrade
+    from arb_pipeline.storage.repositories import SnapshotRepository
+
+    url = get_settings().effective_database_url
+    upgrade(url)
+    with session_scope(get_engine(url)) as session:  # what a scan stores
+        SnapshotRepository(session).append_directory(SAMPLE_SNAPSHOT_DIR)
+    code, out, _ = run(capsys, "mapping", "list")
+    assert code == 0
+    assert "mappings in force: 33 resolved, 0 unresolved — stored snapshot" in out
+    assert re.search(r"KXNBAGAME-26NOV24BOSMEM-BOS +away: Boston Celtics +Boston Celtics @ Memphis Grizzlies", out)
+    code, out, _ = run(capsys, "mapping", "list", "--json")
+    assert len(json.loads(out)["rows"]) == 33

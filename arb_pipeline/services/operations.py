@@ -7,6 +7,10 @@ process on its next order check.
 from __future__ import annotations
 
 import getpass
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
 from arb_pipeline.settings import Settings
 
@@ -35,24 +39,99 @@ def breaker_for(settings: Settings):
     return CircuitBreaker(session_factory(engine), BreakerConfig.from_settings(settings), alert=alerter.send)
 
 
-def breaker_command(action: str, *, reason: str, who: str | None, settings: Settings) -> str:
-    breaker = breaker_for(settings)
+@dataclass(frozen=True)
+class RiskNow:
+    """The numbers the breaker judges before an order: today's realized P&L and the open exposure."""
+
+    mode: str
+    day_start: datetime  # the UTC day the loss limit counts
+    realized_today: Decimal
+    open_exposure: Decimal
+
+
+def risk_now(sessions, mode: str, at: datetime) -> RiskNow:
+    """Today's (UTC) realized P&L and the open exposure of `mode`, computed as `services.execute` does
+    before each order (one place to change when P&L counts both legs)."""
+    from arb_pipeline.storage.db import session_scope
+    from arb_pipeline.storage.repositories import PositionRepository
+
+    day = at.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    with session_scope(sessions) as session:
+        positions = PositionRepository(session)
+        return RiskNow(mode, day, positions.realized_between(mode, day, day + timedelta(days=1)),
+                       positions.open_exposure(mode))
+
+
+def breaker_overview(breaker, settings: Settings, *, at: datetime | None = None, events: int = 10) -> dict[str, Any]:
+    """Everything a person needs to judge the breaker: its state and why, its limits, today's loss,
+    the open exposure and the recent transitions (the API's `/api/breaker` and `breaker status`)."""
+    from arb_pipeline.arb.money import decimal_text
+
+    now = at or datetime.now(UTC)
+    status = breaker.status()
+    risk = risk_now(breaker.sessions, settings.mode, now)
+    limits = {k: (decimal_text(v) if isinstance(v, Decimal) else v) for k, v in asdict(breaker.config).items()}
+    return {
+        "name": status.name,
+        "state": status.state.value,
+        "reason": status.reason,
+        "manual": status.manual,
+        "opened_at": status.opened_at.isoformat() if status.opened_at else None,
+        "cooldown_remaining_s": status.cooldown_remaining_s,
+        "consecutive_errors": status.consecutive_errors,
+        "updated_at": status.updated_at.isoformat(),
+        "updated_by": status.updated_by,
+        "description": status.describe(),
+        "mode": risk.mode,
+        "day_start": risk.day_start.isoformat(),
+        "realized_pnl_today": decimal_text(risk.realized_today),
+        "loss_today": decimal_text(max(-risk.realized_today, Decimal(0))),
+        "open_exposure": decimal_text(risk.open_exposure),
+        "limits": limits,
+        "recent_transitions": [
+            {**e, "at": e["at"].isoformat() if isinstance(e.get("at"), datetime) else e.get("at")}
+            for e in breaker.events(limit=events)
+        ],
+    }
+
+
+def act_on_breaker(breaker, action: str, *, reason: str, who: str | None):
+    """Trip (the manual kill switch) or reset the breaker; `status` only reads. Returns the status."""
     operator = operator_name(who)
     if action == "status":
-        status = breaker.status()
-    elif action == "trip":
-        status = breaker.trip(reason, operator)
-    elif action == "reset":
-        status = breaker.reset(operator)
-    else:
-        raise ValueError(f"breaker: unknown action {action!r} (status, trip, reset)")
-    lines = [status.describe()]
-    events = breaker.events(limit=5)
+        return breaker.status()
+    if action == "trip":
+        return breaker.trip(reason, operator)
+    if action == "reset":
+        return breaker.reset(operator)
+    raise ValueError(f"breaker: unknown action {action!r} (status, trip, reset)")
+
+
+def render_breaker_overview(overview: dict[str, Any]) -> str:
+    """`arb-pipeline breaker status` for a person: state, limits, today's loss and exposure, history."""
+    from arb_pipeline.services.report import money
+
+    limits = overview["limits"]
+    lines = [
+        overview["description"],
+        f"mode {overview['mode']}: realized today (UTC) {money(Decimal(overview['realized_pnl_today']))} "
+        f"(loss {money(Decimal(overview['loss_today']))} of the {money(Decimal(limits['max_daily_loss']))} limit); "
+        f"open exposure {money(Decimal(overview['open_exposure']))} "
+        f"of the {money(Decimal(limits['max_open_exposure']))} limit",
+        f"limits: {limits['max_consecutive_errors']} consecutive order errors, market data older than "
+        f"{limits['max_data_age_s']:.0f}s, API error rate over {limits['max_api_error_rate']:.0%} "
+        f"(after {limits['api_min_calls']} calls in {limits['api_window_s']:.0f}s); half-open after "
+        f"{limits['cooldown_s']:.0f}s (a manual trip waits for a reset)",
+    ]
+    events = overview["recent_transitions"][:5]
     if events:
         lines.append("recent transitions:")
-        lines += [
-            f"  {e.get('at')}  {e.get('from')} -> {e.get('to')}  {e.get('trigger')}: "
-            f"{e.get('reason')} (by {e.get('who')})"
-            for e in events
-        ]
+        lines += [f"  {e.get('at')}  {e.get('from')} -> {e.get('to')}  {e.get('trigger')}: "
+                  f"{e.get('reason')} (by {e.get('who')})" for e in events]
     return "\n".join(lines)
+
+
+def breaker_command(action: str, *, reason: str, who: str | None, settings: Settings) -> str:
+    breaker = breaker_for(settings)
+    act_on_breaker(breaker, action, reason=reason, who=who)
+    return render_breaker_overview(breaker_overview(breaker, settings))
