@@ -171,6 +171,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_cycles_cli(cycles=args.cycles, interval_s=args.interval, source=args.source)
 
 
+def cmd_api(args: argparse.Namespace) -> int:
+    from arb_pipeline.api.security import TokenConfigError
+    from arb_pipeline.api.server import serve
+    from arb_pipeline.settings import get_settings
+
+    settings = get_settings()
+    try:
+        serve(settings, args.host or settings.api_host, args.port or settings.api_port)
+    except TokenConfigError as exc:
+        raise CliError(str(exc)) from None
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from arb_pipeline.services.demo import run_demo
 
@@ -285,6 +298,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--source", default="simulator", choices=["simulator", "sample", "live"], help="market data source"
     )
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "api",
+        help="serve the REST API, the dashboard (/) and Prometheus metrics (/metrics)",
+        description="The operator's desk over HTTP. Read routes are open; routes that change trading state "
+        "(kill switch, breaker reset, mapping decisions) need `Authorization: Bearer $ARB_API_TOKEN` and are "
+        "disabled while no token is configured.",
+    )
+    p.add_argument("--host", default=None,
+                   help="interface to listen on (default ARB_API_HOST or 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=None, help="port (default ARB_API_PORT or 8000)")
+    p.set_defaults(func=cmd_api)
 
     p = sub.add_parser("demo", help="simulator + database + Dagster UI with sensors on, paper mode")
     p.add_argument("--port", type=int, default=8765, help="simulator port")

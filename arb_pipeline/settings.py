@@ -116,6 +116,15 @@ class Settings(BaseSettings):
     # --- scanning --------------------------------------------------------------------------------
     scan_interval_s: int = Field(10, alias="ARB_SCAN_INTERVAL_S")
 
+    # --- REST API and dashboard (`arb-pipeline api`) ---------------------------------------------
+    api_host: str = Field("127.0.0.1", alias="ARB_API_HOST")
+    api_port: int = Field(8000, alias="ARB_API_PORT")
+    # the operator token for mutating routes (secret); or a file holding it. Neither: read-only API
+    api_token: SecretStr | None = Field(None, alias="ARB_API_TOKEN")
+    api_token_file: Path | None = Field(None, alias="ARB_API_TOKEN_FILE")
+    api_cors_origins: str = Field("", alias="ARB_API_CORS_ORIGINS")  # comma-separated; empty: no CORS
+    api_max_body_bytes: int = Field(16_384, alias="ARB_API_MAX_BODY_BYTES", ge=256)
+
     @field_validator("data_dir", mode="after")
     @classmethod
     def _expand(cls, value: Path) -> Path:

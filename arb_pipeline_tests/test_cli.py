@@ -177,3 +177,12 @@ def test_mapping_list_lists_the_mappings_in_force(capsys):
     assert re.search(r"KXNBAGAME-26NOV24BOSMEM-BOS +away: Boston Celtics +Boston Celtics @ Memphis Grizzlies", out)
     code, out, _ = run(capsys, "mapping", "list", "--json")
     assert len(json.loads(out)["rows"]) == 33
+
+
+def test_a_database_decision_the_resolver_cannot_read_is_refused_not_stored(capsys):
+    """Stored, a confirm without its game made every later scan raise OverrideError."""
+    code, _, err = run(capsys, "mapping", "confirm", "KXNBAGAME-26NOV24BOSMEM-BOS", "--why", "looks right",
+                       "--who", "ops", "--store", "db")
+    assert code == 2 and "sportsbook_event_id" in err
+    code, out, _ = run(capsys, "scan", "--sample", "--json")
+    assert code == 0 and json.loads(out)

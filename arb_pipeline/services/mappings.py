@@ -47,6 +47,7 @@ def _store_in_database(action: str, ticker: str, *, who: str, why: str, game: st
 
     if event:
         raise ValueError("mapping: the database keeps market-level decisions; give a market ticker without --event")
+    _validate(action, ticker, who=who, why=why, game=game, outcome=outcome)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = get_engine(settings.effective_database_url)
     upgrade(engine)
@@ -57,6 +58,20 @@ def _store_in_database(action: str, ticker: str, *, who: str, why: str, game: st
         return {"id": row.id, "action": row.action, "kalshi_market": row.kalshi_ticker,
                 "sportsbook_event_id": row.sportsbook_event_id, "outcome": row.outcome, "who": row.who,
                 "when": row.created_at.isoformat(), "why": row.why}
+
+
+def _validate(action: str, ticker: str, *, who: str, why: str, game: str | None, outcome: str | None) -> None:
+    """Refuse a database decision the resolver could not read back: stored, it would break every scan
+    (`stored_overrides` turns each row into an `Override`, whose rules are checked here first)."""
+    from datetime import UTC
+
+    from arb_pipeline.mapping.manual_overrides import OverrideError
+
+    try:
+        Override(action=_DB_ACTIONS[action], kalshi_market=ticker, sportsbook_event_id=game, outcome=outcome,
+                 who=who, when=datetime.now(UTC), why=why)
+    except (OverrideError, ValueError) as exc:
+        raise ValueError(f"mapping {action}: {exc}") from None
 
 
 def record_decision(action: str, ticker: str, *, why: str, settings: Settings, who: str | None = None,

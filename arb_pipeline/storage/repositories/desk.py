@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -51,11 +52,14 @@ class DeskQueries:
         query = query.order_by(Fill.filled_at.desc(), Fill.id.desc()).limit(limit)
         return [(fill, order) for fill, order in self.session.execute(query)]
 
-    def fill_totals(self) -> list[tuple[str, int, float]]:
-        """(mode, number of fills, contracts filled) per mode."""
-        query = (select(Order.mode, func.count(Fill.id), func.coalesce(func.sum(Fill.count), 0))
-                 .join(Order, Fill.order_id == Order.id).group_by(Order.mode))
-        return [(mode, int(n), float(c)) for mode, n, c in self.session.execute(query)]
+    def fill_totals(self) -> list[tuple[str, int, Decimal]]:
+        """(mode, number of fills, contracts filled) per mode; summed in Python, exact on SQLite too."""
+        totals: dict[str, tuple[int, Decimal]] = {}
+        query = select(Order.mode, Fill.count).join(Order, Fill.order_id == Order.id)
+        for mode, count in self.session.execute(query.execution_options(yield_per=1000)):
+            n, contracts = totals.get(mode, (0, Decimal(0)))
+            totals[mode] = (n + 1, contracts + count)
+        return [(mode, n, contracts) for mode, (n, contracts) in sorted(totals.items())]
 
     def hedges(self, *, statuses: Iterable[str] | None = None, limit: int = 100) -> list[HedgeInstruction]:
         """Hedge instructions, the pending ones first (oldest pending first: it has waited longest)."""

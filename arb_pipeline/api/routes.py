@@ -1,0 +1,167 @@
+"""The routes: read (GET) and act (POST, token-guarded). Each one is a thin call into a service.
+
+Reads go to `services.desk`, the breaker to `services.operations`, mapping decisions to
+`services.mappings` — the same functions `arb-pipeline …` and the Dagster assets use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from sqlalchemy.orm import Session
+
+from arb_pipeline.api import schemas
+from arb_pipeline.api.security import require_operator
+from arb_pipeline.services import desk, mappings, operations
+from arb_pipeline.storage.db import session_scope
+
+read = APIRouter(prefix="/api", tags=["read"])
+act = APIRouter(prefix="/api", tags=["act"], dependencies=[Depends(require_operator)],
+                responses={401: {"description": "missing or wrong operator token"},
+                           403: {"description": "no operator token configured: the API is read-only"},
+                           413: {"description": "request body too large"}})
+
+Limit = Annotated[int, Query(ge=1, le=1000, description="at most this many rows")]
+Since = Annotated[datetime | None, Query(description="only rows at or after this time (ISO 8601; naive = UTC)")]
+MarketPath = Annotated[str, Path(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                                 description="Kalshi market ticker")]
+
+
+def session(request: Request) -> Iterator[Session]:
+    with session_scope(request.app.state.sessions) as db:
+        yield db
+
+
+DB = Annotated[Session, Depends(session)]
+
+
+def now(request: Request) -> datetime:
+    return request.app.state.clock()
+
+
+def utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None or value.utcoffset() is None else value.astimezone(UTC)
+
+
+# --- read ----------------------------------------------------------------------------------------------
+
+
+@read.get("/health", response_model=schemas.HealthOut, summary="Is the API up, and how fresh is the latest scan")
+def health(request: Request, db: DB) -> dict[str, Any]:
+    latest = desk.latest_scan(db, now(request))
+    return {"status": "ok", "mode": request.app.state.settings.mode, "database": "ok",
+            "act_routes_enabled": request.app.state.token.configured,
+            "latest_scan_at": latest["captured_at"] if latest else None,
+            "latest_scan_age_s": latest["age_s"] if latest else None}
+
+
+@read.get("/opportunities", response_model=schemas.OpportunitiesOut,
+          summary="The latest scan's opportunities (executable first) or the history (newest first)")
+def opportunities(request: Request, db: DB,
+                  scope: Annotated[Literal["latest", "history"], Query()] = "latest",
+                  kind: Annotated[list[Literal["arbitrage", "value"]] | None, Query()] = None,
+                  league: Annotated[str | None, Query(min_length=1, max_length=20)] = None,
+                  executable: bool | None = None, since: Since = None, limit: Limit = 100) -> dict[str, Any]:
+    return desk.opportunities(db, now=now(request), scope=scope, kinds=kind, league=league, executable=executable,
+                              since=utc(since), limit=limit)
+
+
+@read.get("/scans", response_model=list[schemas.ScanOut], summary="The last scans, oldest first")
+def scans(request: Request, db: DB, limit: Limit = 100) -> list[dict[str, Any]]:
+    return desk.recent_scans(db, now(request), limit)
+
+
+@read.get("/orders", response_model=list[schemas.OrderOut], summary="Kalshi orders, newest first")
+def orders(db: DB, status_: Annotated[list[str] | None, Query(alias="status", max_length=20)] = None,
+           mode: schemas.Mode | None = None, since: Since = None, limit: Limit = 100) -> list[dict[str, Any]]:
+    return desk.orders(db, statuses=status_, mode=mode, since=utc(since), limit=limit)
+
+
+@read.get("/fills", response_model=list[schemas.FillOut], summary="Fills, newest first")
+def fills(db: DB, since: Since = None, ticker: Annotated[str | None, Query(max_length=120)] = None,
+          mode: schemas.Mode | None = None, limit: Limit = 100) -> list[dict[str, Any]]:
+    return desk.fills(db, since=utc(since), ticker=ticker, mode=mode, limit=limit)
+
+
+@read.get("/positions", response_model=list[schemas.GameOut],
+          summary="Open Kalshi positions grouped by game, the most money at risk first")
+def positions(request: Request, db: DB, mode: schemas.Mode | None = None,
+              include_settled: bool = False) -> list[dict[str, Any]]:
+    return desk.positions_by_game(db, mode or request.app.state.settings.mode, include_settled=include_settled)
+
+
+@read.get("/hedges", response_model=list[schemas.HedgeOut],
+          summary="Sportsbook legs to place by hand: pending first (read-only here)")
+def hedges(db: DB, status_: Annotated[list[str] | None, Query(alias="status", max_length=20)] = None,
+           limit: Limit = 100) -> list[dict[str, Any]]:
+    return desk.hedges(db, statuses=status_, limit=limit)
+
+
+@read.get("/breaker", response_model=schemas.BreakerOut,
+          summary="Circuit breaker: state, reason, limits, today's loss, open exposure, transitions")
+def breaker(request: Request) -> dict[str, Any]:
+    return operations.breaker_overview(request.app.state.breaker, request.app.state.settings, at=now(request))
+
+
+@read.get("/mappings", response_model=schemas.MappingsOut,
+          summary="Mapping decisions and how the latest stored snapshot resolved every Kalshi market")
+def mapping_list(request: Request) -> dict[str, Any]:
+    return request.app.state.mapping_overview()
+
+
+@read.get("/alerts", response_model=list[schemas.AlertOut], summary="Recent alerts, newest first")
+def alerts(db: DB, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict[str, Any]]:
+    return desk.alerts(db, limit=limit)
+
+
+# --- act (token-guarded) ----------------------------------------------------------------------------
+
+
+@act.post("/breaker/trip", response_model=schemas.BreakerOut,
+          summary="Kill switch: open the breaker now; it stays open until a person resets it")
+def trip(request: Request, body: schemas.TripIn) -> dict[str, Any]:
+    state = request.app.state
+    operations.act_on_breaker(state.breaker, "trip", reason=body.reason.strip(), who=body.who.strip())
+    return operations.breaker_overview(state.breaker, state.settings, at=now(request))
+
+
+@act.post("/breaker/reset", response_model=schemas.BreakerOut, summary="Close the breaker (after looking at why)")
+def reset(request: Request, body: schemas.ResetIn) -> dict[str, Any]:
+    state = request.app.state
+    operations.act_on_breaker(state.breaker, "reset", reason="", who=body.who.strip())
+    return operations.breaker_overview(state.breaker, state.settings, at=now(request))
+
+
+def _decide(request: Request, action: str, market: str, body: schemas.MappingDecisionIn,
+            outcome: str | None = None) -> dict[str, Any]:
+    try:
+        entry = mappings.record_decision(action, market, why=body.why.strip(), who=body.who.strip(),
+                                         game=body.game, outcome=outcome, store=body.store,
+                                         settings=request.app.state.settings)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=str(exc)) from None
+    request.app.state.mapping_overview.invalidate()
+    return entry
+
+
+@act.post("/mappings/{market}/confirm", response_model=schemas.MappingDecisionOut,
+          summary="Confirm a proposed mapping so it may trade (next scan)")
+def confirm(request: Request, market: MarketPath, body: schemas.MappingDecisionIn) -> dict[str, Any]:
+    return _decide(request, "confirm", market, body)
+
+
+@act.post("/mappings/{market}/reject", response_model=schemas.MappingDecisionOut,
+          summary="Never map this market (to that game, or at all) from the next scan on")
+def reject(request: Request, market: MarketPath, body: schemas.MappingDecisionIn) -> dict[str, Any]:
+    return _decide(request, "reject", market, body)
+
+
+@act.post("/mappings/{market}/override", response_model=schemas.MappingDecisionOut,
+          summary="Force a market onto a sportsbook game and outcome from the next scan on")
+def override(request: Request, market: MarketPath, body: schemas.MappingOverrideIn) -> dict[str, Any]:
+    return _decide(request, "override", market, body, outcome=body.outcome)

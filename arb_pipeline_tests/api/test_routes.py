@@ -1,0 +1,121 @@
+"""Read routes on a database seeded like a live scan: what a trader sees, exact and in order."""
+
+from decimal import Decimal
+
+from arb_pipeline.services.desk import opportunities as desk_opportunities
+from arb_pipeline.storage.db import session_scope
+from arb_pipeline_tests.api.conftest import CAPTURED, NOW
+
+
+def test_health_says_whether_actions_are_enabled_and_how_fresh_the_scan_is(client, seeded):
+    body = client.get("/api/health").json()
+    assert body == {"status": "ok", "mode": "paper", "database": "ok", "act_routes_enabled": True,
+                    "latest_scan_at": CAPTURED.isoformat().replace("+00:00", "Z"), "latest_scan_age_s": 5.0}
+
+
+def test_latest_opportunities_executable_first_with_legs_profit_age_and_orders(client, seeded):
+    body = client.get("/api/opportunities").json()
+    assert body["scope"] == "latest" and body["scan"]["opportunities"] == 3
+    kinds = [(o["kind"], o["executable"]) for o in body["opportunities"]]
+    assert kinds == [("arbitrage", True), ("value", False), ("value", False)]
+    arb = body["opportunities"][0]
+    assert (arb["event"], arb["cost"], arb["profit"], arb["age_s"]) == ("KXNBAGAME-26NOV24BOSMEM", "146.78", "3.22",
+                                                                        5.0)
+    assert [(leg["venue"], leg["price"], leg["size"]) for leg in arb["legs"]] == [
+        ("kalshi", "0.24", "150"), ("sportsbook", "1.378", "108.86")]
+    assert [(o["status"], o["fill_count"]) for o in arb["orders"]] == [("filled", "150")]
+    values = body["opportunities"][1:]
+    assert Decimal(values[0]["edge_bps"]) > Decimal(values[1]["edge_bps"])  # then by edge
+    assert all(o["orders"] == [] for o in values)  # +EV bets are shown, not executed
+
+
+def test_filters_and_history(client, seeded):
+    get = lambda **params: client.get("/api/opportunities", params=params).json()["opportunities"]  # noqa: E731
+    assert [o["kind"] for o in get(kind="value")] == ["value", "value"]
+    assert [o["kind"] for o in get(executable="true")] == ["arbitrage"]
+    assert {o["league"] for o in get(league="EPL")} == {"EPL"} and len(get(league="EPL")) == 1
+    assert len(get(scope="history")) == 3
+    assert get(scope="history", since=NOW.isoformat()) == []
+    assert len(get(scope="history", since="2026-11-24T16:59:00")) == 3  # a naive time is UTC
+    assert len(get(scope="history", limit=1)) == 1
+
+
+def test_a_later_scan_with_nothing_found_shows_nothing_not_the_old_opportunities(app, client, seeded, sample):
+    from arb_pipeline.services import scans
+
+    snapshot, _ = sample
+    later = CAPTURED.replace(minute=1)
+    from dataclasses import replace
+
+    scans.record_capture(app.state.sessions, replace(scans.capture_stats(snapshot, 99), captured_at=later))
+    scans.record_detection(app.state.sessions, 99, [], detected_at=later, rejected=3)
+    body = client.get("/api/opportunities").json()
+    assert body["scan"]["snapshot_id"] == 99 and body["scan"]["rejected"] == 3 and body["opportunities"] == []
+    assert len(client.get("/api/opportunities", params={"scope": "history"}).json()["opportunities"]) == 3
+
+
+def test_orders_fills_positions_and_hedges(client, seeded):
+    (order,) = client.get("/api/orders").json()
+    assert (order["mode"], order["status"], order["side"], order["fill_count"]) == ("paper", "filled", "yes", "150")
+    assert order["event"] == "KXNBAGAME-26NOV24BOSMEM" and order["limit_price"] == "0.24"
+    assert client.get("/api/orders", params={"status": "failed"}).json() == []
+    fills = client.get("/api/fills").json()
+    assert sum(Decimal(f["count"]) for f in fills) == 150 and {f["client_order_id"] for f in fills} == {
+        order["client_order_id"]}
+    (game,) = client.get("/api/positions").json()
+    assert game["event"] == "KXNBAGAME-26NOV24BOSMEM" and Decimal(game["cost"]) == Decimal("37.92")
+    assert [(p["ticker"], p["side"], p["contracts"]) for p in game["positions"]] == [
+        ("KXNBAGAME-26NOV24BOSMEM-BOS", "yes", "150")]
+    assert client.get("/api/positions", params={"mode": "live"}).json() == []
+    (hedge,) = client.get("/api/hedges").json()
+    assert (hedge["status"], hedge["bookmaker"], hedge["selection"]) == ("pending", "betfair_ex_eu", "Memphis Grizzlies")
+    assert Decimal(hedge["stake"]) == Decimal("108.86") and Decimal(hedge["worst_acceptable_odds"]) > 1
+
+
+def test_hedges_to_place_come_first(app, client, seeded):
+    from arb_pipeline.storage.repositories import HedgeRepository
+
+    with session_scope(app.state.sessions) as session:
+        repo = HedgeRepository(session)
+        first = repo.record(client_order_id="c-old", opportunity_id="o-old", leg_index=1, bookmaker="pinnacle",
+                            event="A @ B", selection="B", odds=Decimal("2.1"), stake=Decimal("10"),
+                            worst_acceptable_odds=Decimal("2.0"))
+        repo.set_status(first.id, "placed")
+    statuses = [h["status"] for h in client.get("/api/hedges").json()]
+    assert statuses == ["pending", "placed"]
+    assert [h["status"] for h in client.get("/api/hedges", params={"status": "placed"}).json()] == ["placed"]
+
+
+def test_breaker_shows_state_limits_loss_and_exposure(client, seeded):
+    body = client.get("/api/breaker").json()
+    assert (body["state"], body["manual"], body["mode"]) == ("closed", False, "paper")
+    assert body["limits"]["max_daily_loss"] == "250" and body["limits"]["max_open_exposure"] == "5000"
+    assert body["realized_pnl_today"] == "0" and body["loss_today"] == "0"
+    assert Decimal(body["open_exposure"]) == Decimal("37.92")
+
+
+def test_scans_mappings_and_alerts(client, seeded):
+    (scan,) = client.get("/api/scans").json()
+    assert scan["odds_quota_remaining"] == 477 and scan["kalshi_markets"] == 33 and scan["detected"]
+    mappings = client.get("/api/mappings").json()
+    assert len(mappings["rows"]) == 33 and mappings["resolved_from"]["snapshot_id"] == seeded[0]
+    assert isinstance(client.get("/api/alerts").json(), list)
+
+
+def test_every_amount_is_canonical_decimal_text(client, seeded):
+    import re
+
+    canonical = re.compile(r"^-?(0|[1-9]\d*)(\.\d*[1-9])?$")
+    arb = client.get("/api/opportunities").json()["opportunities"][0]
+    amounts = [arb["cost"], arb["profit"], arb["roi"]] + [leg[k] for leg in arb["legs"] for k in ("price", "size")]
+    amounts += [v for o in client.get("/api/orders").json() for k, v in o.items()
+                if k in ("count", "limit_price", "fill_notional", "fees") and v is not None]
+    assert amounts and all(canonical.match(a) for a in amounts), amounts
+
+
+def test_the_api_and_the_service_agree(app, client, seeded):
+    with session_scope(app.state.sessions) as session:
+        direct = desk_opportunities(session, now=NOW)
+    served = client.get("/api/opportunities").json()
+    assert [o["opportunity_id"] for o in served["opportunities"]] == [
+        o["opportunity_id"] for o in direct["opportunities"]]
