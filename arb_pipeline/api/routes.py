@@ -17,14 +17,21 @@ from arb_pipeline.api import schemas
 from arb_pipeline.api.security import require_operator
 from arb_pipeline.services import desk, mappings, operations
 from arb_pipeline.storage.db import session_scope
+from arb_pipeline.storage.repositories.desk import ORDER_STATUSES
+from arb_pipeline.storage.repositories.hedges import STATUSES as HEDGE_STATUSES
 
 read = APIRouter(prefix="/api", tags=["read"])
 act = APIRouter(prefix="/api", tags=["act"], dependencies=[Depends(require_operator)],
-                responses={401: {"description": "missing or wrong operator token"},
-                           403: {"description": "no operator token configured: the API is read-only"},
-                           413: {"description": "request body too large"}})
+                responses={401: {"model": schemas.ErrorOut, "description": "missing or wrong operator token"},
+                           403: {"model": schemas.ErrorOut,
+                                 "description": "no operator token configured: the API is read-only"},
+                           413: {"model": schemas.ErrorOut, "description": "request body too large"}})
+REFUSED = {409: {"model": schemas.ErrorOut, "description": "well-formed, but the decision was refused (why)"}}
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="at most this many rows")]
+OrderStatus = Literal[ORDER_STATUSES]  # type: ignore[valid-type]
+HedgeStatus = Literal[HEDGE_STATUSES]  # type: ignore[valid-type]
+Word = Annotated[str, Query(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 Since = Annotated[datetime | None, Query(description="only rows at or after this time (ISO 8601; naive = UTC)")]
 MarketPath = Annotated[str, Path(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
                                  description="Kalshi market ticker")]
@@ -65,7 +72,7 @@ def health(request: Request, db: DB) -> dict[str, Any]:
 def opportunities(request: Request, db: DB,
                   scope: Annotated[Literal["latest", "history"], Query()] = "latest",
                   kind: Annotated[list[Literal["arbitrage", "value"]] | None, Query()] = None,
-                  league: Annotated[str | None, Query(min_length=1, max_length=20)] = None,
+                  league: Word | None = None,
                   executable: bool | None = None, since: Since = None, limit: Limit = 100) -> dict[str, Any]:
     return desk.opportunities(db, now=now(request), scope=scope, kinds=kind, league=league, executable=executable,
                               since=utc(since), limit=limit)
@@ -77,13 +84,13 @@ def scans(request: Request, db: DB, limit: Limit = 100) -> list[dict[str, Any]]:
 
 
 @read.get("/orders", response_model=list[schemas.OrderOut], summary="Kalshi orders, newest first")
-def orders(db: DB, status_: Annotated[list[str] | None, Query(alias="status", max_length=20)] = None,
+def orders(db: DB, status_: Annotated[list[OrderStatus] | None, Query(alias="status")] = None,
            mode: schemas.Mode | None = None, since: Since = None, limit: Limit = 100) -> list[dict[str, Any]]:
     return desk.orders(db, statuses=status_, mode=mode, since=utc(since), limit=limit)
 
 
 @read.get("/fills", response_model=list[schemas.FillOut], summary="Fills, newest first")
-def fills(db: DB, since: Since = None, ticker: Annotated[str | None, Query(max_length=120)] = None,
+def fills(db: DB, since: Since = None, ticker: Word | None = None,
           mode: schemas.Mode | None = None, limit: Limit = 100) -> list[dict[str, Any]]:
     return desk.fills(db, since=utc(since), ticker=ticker, mode=mode, limit=limit)
 
@@ -97,7 +104,7 @@ def positions(request: Request, db: DB, mode: schemas.Mode | None = None,
 
 @read.get("/hedges", response_model=list[schemas.HedgeOut],
           summary="Sportsbook legs to place by hand: pending first (read-only here)")
-def hedges(db: DB, status_: Annotated[list[str] | None, Query(alias="status", max_length=20)] = None,
+def hedges(db: DB, status_: Annotated[list[HedgeStatus] | None, Query(alias="status")] = None,
            limit: Limit = 100) -> list[dict[str, Any]]:
     return desk.hedges(db, statuses=status_, limit=limit)
 
@@ -137,31 +144,31 @@ def reset(request: Request, body: schemas.ResetIn) -> dict[str, Any]:
     return operations.breaker_overview(state.breaker, state.settings, at=now(request))
 
 
-def _decide(request: Request, action: str, market: str, body: schemas.MappingDecisionIn,
+def _decide(request: Request, action: str, market: str, body: schemas.MappingDecisionIn, game: str | None,
             outcome: str | None = None) -> dict[str, Any]:
     try:
         entry = mappings.record_decision(action, market, why=body.why.strip(), who=body.who.strip(),
-                                         game=body.game, outcome=outcome, store=body.store,
+                                         game=game, outcome=outcome, store=body.store,
                                          settings=request.app.state.settings)
     except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=str(exc)) from None
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
     request.app.state.mapping_overview.invalidate()
     return entry
 
 
-@act.post("/mappings/{market}/confirm", response_model=schemas.MappingDecisionOut,
-          summary="Confirm a proposed mapping so it may trade (next scan)")
-def confirm(request: Request, market: MarketPath, body: schemas.MappingDecisionIn) -> dict[str, Any]:
-    return _decide(request, "confirm", market, body)
+@act.post("/mappings/{market}/confirm", response_model=schemas.MappingDecisionOut, responses=REFUSED,
+          summary="Confirm a proposed mapping to a game so it may trade (next scan)")
+def confirm(request: Request, market: MarketPath, body: schemas.ConfirmIn) -> dict[str, Any]:
+    return _decide(request, "confirm", market, body, body.game)
 
 
-@act.post("/mappings/{market}/reject", response_model=schemas.MappingDecisionOut,
+@act.post("/mappings/{market}/reject", response_model=schemas.MappingDecisionOut, responses=REFUSED,
           summary="Never map this market (to that game, or at all) from the next scan on")
-def reject(request: Request, market: MarketPath, body: schemas.MappingDecisionIn) -> dict[str, Any]:
-    return _decide(request, "reject", market, body)
+def reject(request: Request, market: MarketPath, body: schemas.RejectIn) -> dict[str, Any]:
+    return _decide(request, "reject", market, body, body.game)
 
 
-@act.post("/mappings/{market}/override", response_model=schemas.MappingDecisionOut,
+@act.post("/mappings/{market}/override", response_model=schemas.MappingDecisionOut, responses=REFUSED,
           summary="Force a market onto a sportsbook game and outcome from the next scan on")
-def override(request: Request, market: MarketPath, body: schemas.MappingOverrideIn) -> dict[str, Any]:
-    return _decide(request, "override", market, body, outcome=body.outcome)
+def override(request: Request, market: MarketPath, body: schemas.OverrideIn) -> dict[str, Any]:
+    return _decide(request, "override", market, body, body.game, outcome=body.outcome)

@@ -15,8 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 Amount = Annotated[str, Field(pattern=r"^-?\d+(\.\d+)?$", description="exact decimal amount as text",
                               examples=["146.78"])]
 Ticker = Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
-Operator = Annotated[str, Field(min_length=1, max_length=120, pattern=r"\S", description="who acts")]
-Why = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S", description="why (kept with it)")]
+# one printable line with something in it: these end up in logs, alerts and the audit trail
+_LINE = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+Operator = Annotated[str, Field(min_length=1, max_length=120, pattern=_LINE, description="who acts")]
+Why = Annotated[str, Field(min_length=1, max_length=500, pattern=_LINE, description="why (kept with it)")]
 Mode = Literal["paper", "live"]
 
 
@@ -252,20 +254,33 @@ class ResetIn(BaseModel):
 # --- mappings ---------------------------------------------------------------------------------------
 
 
+GameId = Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$",
+                              description="sportsbook event id (The Odds API event id)")]
+
+
 class MappingDecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     why: Why
     who: Operator
-    game: Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")] | None = Field(
-        default=None, description="sportsbook event id (confirm/reject: only that game; default any)")
     store: Literal["file", "db"] = Field(default="file", description="file: mapping_overrides.yaml (read by "
                                          "every scan, reviewable in git); db: the application database")
 
 
-class MappingOverrideIn(MappingDecisionIn):
-    game: Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")] = Field(
-        description="sportsbook event id the market is forced onto")
+class ConfirmIn(MappingDecisionIn):
+    game: GameId = Field(description="the proposed sportsbook game being confirmed")
+
+
+class RejectIn(MappingDecisionIn):
+    game: GameId | None = Field(default=None, description="reject only this game (default: any game)")
+
+
+class OverrideIn(MappingDecisionIn):
+    game: GameId = Field(description="sportsbook event id the market is forced onto")
     outcome: Literal["home", "away", "draw"] = Field(description="what the market's YES backs")
+
+
+class ErrorOut(BaseModel):
+    detail: str
 
 
 class MappingDecisionOut(BaseModel):

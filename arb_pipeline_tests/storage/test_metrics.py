@@ -69,3 +69,4 @@ def test_concurrent_processes_never_lose_an_increment(engine, other_engine):
     assert values(sessions, "race_total") == {((("who", "both"),), ""): 4 * per_worker}
     hist = {le: v for (_, le), v in values(sessions, "race_seconds").items()}
     assert hist["count"] == hist["1.0"] == hist["+Inf"] == 4 * per_worker and "0.1" not in hist
+

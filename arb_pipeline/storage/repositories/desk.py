@@ -16,6 +16,9 @@ from sqlalchemy.orm import Session
 from arb_pipeline.storage.models import Fill, HedgeInstruction, OpportunityRecord, Order, Position
 from arb_pipeline.storage.repositories._time import require_aware
 
+# every state an order row can be in (the `orders.status` check constraint; a test keeps them equal)
+ORDER_STATUSES = ("intent", "sent", "filled", "partially_filled", "unfilled", "failed", "unknown")
+
 
 class DeskQueries:
     def __init__(self, session: Session) -> None:
