@@ -4,16 +4,26 @@ SHELL := /bin/bash
 PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 
-.PHONY: bootstrap demo test lint bench clean
+.PHONY: bootstrap browser-deps demo test lint bench clean
 
 bootstrap:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
 	@$(UV) sync --frozen --quiet
 
+# The dashboard's browser test drives Debian's headless Chromium (never a browser download). Installed
+# here when missing and possible (root + apt-get); elsewhere the test skips and says why.
+browser-deps:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "installing chromium + chromium-driver (Debian packages) for the dashboard's browser test"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) >/dev/null \
+	    || echo "could not install chromium: the browser test will skip"; \
+	else echo "chromium/chromedriver not found and not installable here: the browser test will skip"; fi
+
 demo: bootstrap
 	@$(UV) run --frozen arb-pipeline demo
 
-test: bootstrap
+test: bootstrap browser-deps
 	@$(UV) run --frozen pytest -q
 
 lint: bootstrap
