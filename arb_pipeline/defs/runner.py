@@ -100,11 +100,10 @@ def run_scan_job(
 
     job = defs.resolve_job_def(job_name)
     if run_config is None:
-        # Dagster's console logger prints every step event at DEBUG; a person watching the headless
-        # runner wants the INFO story (ARB_LOG_LEVEL=DEBUG brings the step events back).
-        from arb_pipeline.settings import get_settings
+        # the INFO story by default (ARB_LOG_LEVEL=DEBUG brings the step events back)
+        from arb_pipeline.defs.shared.logging import run_logging_config
 
-        run_config = {"loggers": {"console": {"config": {"log_level": get_settings().log_level.upper()}}}}
+        run_config = run_logging_config()
     started = time.monotonic()
     run_tags = {LAUNCHED_BY_TAG: HEADLESS_LAUNCHER, **(tags or {})}
     with dg.partition_loading_context(effective_dt=partitions_as_of):

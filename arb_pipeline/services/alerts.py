@@ -74,7 +74,8 @@ class Alerter:
         sev = Severity(severity)
         if not title.strip() or not dedup_key.strip():
             raise ValueError("an alert needs a title and a dedup_key")
-        log.log(_LOG_LEVEL[sev], "ALERT [%s] %s: %s (key=%s)", sev.value, title, body, dedup_key)
+        # a banner, so an alert stands out among a run's INFO lines in a terminal or a log file
+        log.log(_LOG_LEVEL[sev], "*** ALERT %s *** %s: %s (key=%s)", sev.value.upper(), title, body, dedup_key)
         if not self._claim(sev, title, body, dedup_key):
             log.info("alert %s suppressed: already sent within %s", dedup_key, self.window)
             return AlertOutcome(dedup_key, False, ())

@@ -158,3 +158,12 @@ def test_sends_even_without_a_database(clock, tmp_path):
 def test_bad_input_is_refused(session_factory, clock, severity, title, key):
     with pytest.raises(ValueError):
         make(session_factory, clock).send(severity, title, "b", key)
+
+
+def test_an_alert_stands_out_in_the_log(session_factory, clock, caplog):
+    caplog.set_level(logging.INFO)
+    Alerter(session_factory, settings(ARB_ALERT_EMAIL_TO="", ARB_ALERT_WEBHOOK_URL=""), clock=clock).send(
+        "warning", "hedge to place: Memphis Grizzlies", "betfair_ex_eu: back for $108.86", "hedge:x:1")
+    (record,) = [r for r in caplog.records if "ALERT" in r.getMessage()]
+    assert record.levelno == logging.WARNING
+    assert record.getMessage().startswith("*** ALERT WARNING *** hedge to place: Memphis Grizzlies")

@@ -17,6 +17,7 @@ from typing import Any
 import dagster as dg
 
 from arb_pipeline.defs.execution.gate import LAUNCHED_BY_TAG, SCAN_SENSOR_LAUNCHER, SCAN_TICK_TAG
+from arb_pipeline.defs.shared.logging import run_logging_config
 
 SCAN_SENSOR = "scan_sensor"
 DEFAULT_SCAN_INTERVAL_S = 10
@@ -79,6 +80,7 @@ def build_scan_sensor(
         tick_iso = datetime.fromtimestamp(tick, UTC).isoformat()
         return dg.RunRequest(
             run_key=scan_run_key(tick),
+            run_config=run_logging_config(),  # INFO, not Dagster's DEBUG default (defs/shared/logging.py)
             tags={LAUNCHED_BY_TAG: SCAN_SENSOR_LAUNCHER, SCAN_TICK_TAG: tick_iso},
         )
 
