@@ -64,6 +64,10 @@ class MarketDataResource(dg.ConfigurableResource):
             "kalshi_max_retries": self.max_retries,
         }
         if self.source == "simulator":
+            from arb_pipeline.services.simulator import simulator_settings
+
+            # zero configuration: unconfigured credentials are the simulator's demo ones
+            settings = simulator_settings(settings)
             update["kalshi_base_url"] = self.kalshi_base_url or SIMULATOR_KALSHI_URL
             update["odds_api_base_url"] = self.odds_api_base_url or SIMULATOR_ODDS_URL
         else:

@@ -13,6 +13,7 @@ from typing import Any
 import dagster as dg
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
+from arb_pipeline.defs.monitoring.interrupted import was_interrupted
 from arb_pipeline.defs.monitoring.resources import AlertsResource
 
 CHECK_FAILURE_SENSOR = "check_failure_alerts"
@@ -106,6 +107,10 @@ def check_failure_alerts(context: dg.SensorEvaluationContext, alerts: AlertsReso
 )
 def run_failure_alerts(context: dg.RunFailureSensorContext, alerts: AlertsResource):
     run = context.dagster_run
+    interrupted = was_interrupted(context.instance, run.run_id)
+    if interrupted:  # stopped on purpose (Ctrl-C on make demo): not a failure anyone must look at
+        context.log.info(f"run {run.run_id} was interrupted on purpose ({interrupted}): no alert")
+        return
     message = context.failure_event.message if context.failure_event else "run failed"
     alerts.send("critical", f"run failed: {run.job_name}", f"run {run.run_id}: {message}", run_dedup_key(run.job_name))
 

@@ -1,0 +1,54 @@
+"""Stopping a demo stops everything it started: children that ignore SIGINT and SIGTERM, and
+grandchildren that left the process group — and nothing else on the machine."""
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from arb_pipeline.services.processes import ChildProcesses, processes_with_marker
+
+pytestmark = pytest.mark.skipif(not os.path.isdir("/proc"), reason="the leftover sweep reads /proc (Linux)")
+
+STUBBORN = textwrap.dedent("""
+    import os, signal, subprocess, sys, time
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # a grandchild that ignores both too and leaves the group (as a run worker might)
+    subprocess.Popen([sys.executable, "-c",
+        "import os, signal, time; os.setsid(); signal.signal(signal.SIGINT, signal.SIG_IGN); "
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN); print('grandchild', flush=True); time.sleep(600)"])
+    print("child", flush=True)
+    time.sleep(600)
+""")
+POLITE = "import time\ntry:\n    time.sleep(600)\nexcept KeyboardInterrupt:\n    pass\n"
+
+
+def wait_for_marker_count(marker, n, timeout=15):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(list(processes_with_marker(marker))) >= n:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"expected {n} processes with the marker")
+
+
+def test_everything_started_is_stopped_even_what_ignores_signals_and_left_the_group():
+    group = ChildProcesses()
+    group.start("polite", [sys.executable, "-c", POLITE], interrupt_grace_s=5)
+    group.start("stubborn", [sys.executable, "-c", STUBBORN], interrupt_grace_s=0.5, stdout=subprocess.DEVNULL)
+    wait_for_marker_count(group.marker, 3)
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # not ours
+    try:
+        forced = group.stop_all(term_grace_s=0.5)
+        assert list(processes_with_marker(group.marker)) == []
+        assert any(f.startswith("stubborn (needed SIGINT then SIGTERM then SIGKILL)") for f in forced)
+        assert any("left its process group" in f for f in forced)
+        assert not any(f.startswith("polite") for f in forced)  # it stopped on SIGINT, cleanly
+        assert bystander.poll() is None  # nothing else on the machine was touched
+    finally:
+        bystander.kill()
+        bystander.wait()
