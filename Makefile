@@ -20,8 +20,11 @@ browser-deps:
 	    || echo "could not install chromium: the browser test will skip"; \
 	else echo "chromium/chromedriver not found and not installable here: the browser test will skip"; fi
 
+# make demo [SIM_PORT=8765] [UI_PORT=3000] [API_PORT=8000]; ARB_DATA_DIR=... chooses where its state lives
+DEMO_ARGS = $(if $(SIM_PORT),--port $(SIM_PORT)) $(if $(UI_PORT),--ui-port $(UI_PORT)) $(if $(API_PORT),--api-port $(API_PORT))
+
 demo: bootstrap
-	@$(UV) run --frozen arb-pipeline demo
+	@$(UV) run --frozen arb-pipeline demo $(DEMO_ARGS)
 
 test: bootstrap browser-deps
 	@$(UV) run --frozen pytest -q

@@ -185,9 +185,12 @@ def cmd_api(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from arb_pipeline.services.demo import run_demo
+    from arb_pipeline.services.demo import DemoError, run_demo
 
-    return run_demo(port=args.port, ui_port=args.ui_port, headless_cycles=args.cycles)
+    try:
+        return run_demo(port=args.port, ui_port=args.ui_port, api_port=args.api_port, headless_cycles=args.cycles)
+    except DemoError as exc:
+        raise CliError(str(exc)) from None
 
 
 def _redact_url(url: str) -> str:
@@ -311,11 +314,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=None, help="port (default ARB_API_PORT or 8000)")
     p.set_defaults(func=cmd_api)
 
-    p = sub.add_parser("demo", help="simulator + database + Dagster UI with sensors on, paper mode")
-    p.add_argument("--port", type=int, default=8765, help="simulator port")
-    p.add_argument("--ui-port", type=int, default=3000, help="Dagster UI port")
+    p = sub.add_parser(
+        "demo",
+        help="simulator + database + dashboard + Dagster UI with sensors on, paper mode",
+        description="The whole pipeline on this machine, paper mode, no account: the local venue simulator, "
+        "the database, the operator's dashboard (REST API) and `dagster dev` with the scan sensor on. "
+        "Everything lives under ARB_DATA_DIR (default ~/.arb_pipeline): give a second demo its own ARB_DATA_DIR "
+        "and ports. Ctrl-C stops every process it started.",
+    )
+    p.add_argument("--port", type=int, default=None, metavar="SIM_PORT",
+                   help="simulator port (default $SIM_PORT or 8765)")
+    p.add_argument("--ui-port", type=int, default=None, metavar="UI_PORT",
+                   help="Dagster UI port (default $UI_PORT or 3000)")
+    p.add_argument("--api-port", type=int, default=None, metavar="API_PORT",
+                   help="dashboard and REST API port (default $API_PORT or 8000)")
     p.add_argument(
-        "--cycles", type=int, default=None, help="run N headless cycles instead of the UI (no browser needed)"
+        "--cycles", type=int, default=None, help="run N headless scan cycles instead of the UI (no browser needed)"
     )
     p.set_defaults(func=cmd_demo)
     return parser
