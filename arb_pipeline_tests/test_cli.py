@@ -2,6 +2,7 @@
 
 import json
 import re
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -170,7 +171,7 @@ def test_mapping_list_lists_the_mappings_in_force(capsys):
     url = get_settings().effective_database_url
     upgrade(url)
     with session_scope(get_engine(url)) as session:  # what a scan stores
-        SnapshotRepository(session).append_directory(SAMPLE_SNAPSHOT_DIR)
+        SnapshotRepository(session).append_directory(SAMPLE_SNAPSHOT_DIR, stored_at=datetime.now(UTC))
     code, out, _ = run(capsys, "mapping", "list")
     assert code == 0
     assert "mappings in force: 33 resolved, 0 unresolved — stored snapshot" in out

@@ -72,9 +72,10 @@ def capture_stats(snapshot: MarketSnapshot, snapshot_id: int, *, quota_remaining
     )
 
 
-def record_capture(sessions: sessionmaker[Session], stats: CaptureStats) -> None:
+def record_capture(sessions: sessionmaker[Session], stats: CaptureStats, *, at: datetime) -> None:
+    """Store a scan's capture stats; `at` is when the scan recorded them (the caller's clock)."""
     with session_scope(sessions) as session:
-        ScanRepository(session).record_capture(stats)
+        ScanRepository(session).record_capture(stats, at=at)
         MetricRepository(session).inc(SCANS_RECORDED, labels={"source": _label(stats.source)})
 
 

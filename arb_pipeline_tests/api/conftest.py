@@ -72,8 +72,8 @@ def seed(sessions, sample, settings):
     """What one live scan of the sample leaves in the database, through the pipeline's services."""
     snapshot, result = sample
     with session_scope(sessions) as session:
-        snapshot_id = SnapshotRepository(session).append_directory(SAMPLE_SNAPSHOT_DIR)
-    scans.record_capture(sessions, scans.capture_stats(snapshot, snapshot_id, quota_remaining=477))
+        snapshot_id = SnapshotRepository(session).append_directory(SAMPLE_SNAPSHOT_DIR, stored_at=CAPTURED)
+    scans.record_capture(sessions, scans.capture_stats(snapshot, snapshot_id, quota_remaining=477), at=CAPTURED)
     scans.record_detection(sessions, snapshot_id, result.detection.opportunities, detected_at=CAPTURED, rejected=0)
     context = ExecutionContext(mode="paper", allow_orders=True, is_backfill=False, as_of=CAPTURED)
     breaker = CircuitBreaker(sessions, BreakerConfig(), alert=lambda *a: None, clock=lambda: CAPTURED)

@@ -47,7 +47,7 @@ def test_a_later_scan_with_nothing_found_shows_nothing_not_the_old_opportunities
     later = CAPTURED.replace(minute=1)
     from dataclasses import replace
 
-    scans.record_capture(app.state.sessions, replace(scans.capture_stats(snapshot, 99), captured_at=later))
+    scans.record_capture(app.state.sessions, replace(scans.capture_stats(snapshot, 99), captured_at=later), at=later)
     scans.record_detection(app.state.sessions, 99, [], detected_at=later, rejected=3)
     body = client.get("/api/opportunities").json()
     assert body["scan"]["snapshot_id"] == 99 and body["scan"]["rejected"] == 3 and body["opportunities"] == []
@@ -79,7 +79,7 @@ def test_hedges_to_place_come_first(app, client, seeded):
         repo = HedgeRepository(session)
         first = repo.record(client_order_id="c-old", opportunity_id="o-old", leg_index=1, bookmaker="pinnacle",
                             event="A @ B", selection="B", odds=Decimal("2.1"), stake=Decimal("10"),
-                            worst_acceptable_odds=Decimal("2.0"))
+                            worst_acceptable_odds=Decimal("2.0"), at=CAPTURED)
         repo.set_status(first.id, "placed")
     statuses = [h["status"] for h in client.get("/api/hedges").json()]
     assert statuses == ["pending", "placed"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from arb_pipeline.defs.shared.resources import AppDatabaseResource
@@ -36,7 +37,8 @@ def record_capture(database: AppDatabaseResource, snapshot: Any, snapshot_id: in
     from arb_pipeline.services import scans
 
     stats = scans.capture_stats(snapshot, snapshot_id, quota_remaining=quota_remaining, sports_failed=sports_failed)
-    scans.record_safely("scan record", lambda: scans.record_capture(_sessions(database), stats))
+    recorded_at = datetime.now(UTC)  # the live scan's own moment: wall clock enters at the Dagster edge
+    scans.record_safely("scan record", lambda: scans.record_capture(_sessions(database), stats, at=recorded_at))
 
 
 def record_detection(database: AppDatabaseResource, snapshot_id: int, detection: Any, detected_at: Any) -> None:

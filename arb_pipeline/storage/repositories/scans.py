@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from arb_pipeline.storage.models import DetectedOpportunity, ScanRecord
-from arb_pipeline.storage.repositories._time import require_aware, utcnow
+from arb_pipeline.storage.repositories._time import require_aware
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,29 +58,30 @@ class ScanRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def record_capture(self, stats: CaptureStats, *, now: datetime | None = None) -> ScanRecord:
-        """Insert the scan row of a snapshot, or refresh the capture fields of an existing one."""
+    def record_capture(self, stats: CaptureStats, *, at: datetime) -> ScanRecord:
+        """Insert the scan row of a snapshot, or refresh the capture fields of an existing one; `at` is when
+        the scan recorded it (its capture time is in `stats`)."""
         row = self.by_snapshot(stats.snapshot_id)
         if row is None:
             row = ScanRecord(snapshot_id=stats.snapshot_id, sports_failed=0)
             try:
                 with self.session.begin_nested():
-                    self._fill(row, stats, now)
+                    self._fill(row, stats, at)
                     self.session.add(row)
                 return row
             except IntegrityError:  # the same snapshot recorded concurrently (a replay run twice)
                 row = self.by_snapshot(stats.snapshot_id)
                 if row is None:
                     raise
-        self._fill(row, stats, now)
+        self._fill(row, stats, at)
         self.session.flush()
         return row
 
     @staticmethod
-    def _fill(row: ScanRecord, stats: CaptureStats, now: datetime | None) -> None:
+    def _fill(row: ScanRecord, stats: CaptureStats, at: datetime) -> None:
         row.source = stats.source[:200]
         row.captured_at = require_aware(stats.captured_at, "captured_at")
-        row.recorded_at = require_aware(now, "now") if now else utcnow()
+        row.recorded_at = require_aware(at, "at")
         row.kalshi_markets, row.sportsbook_quotes = stats.kalshi_markets, stats.sportsbook_quotes
         row.odds_quota_remaining = stats.odds_quota_remaining
         row.kalshi_book_age_s = stats.kalshi_book_age_s
