@@ -61,6 +61,21 @@ def test_lower_layers_never_import_dagster():
     assert not offenders, ", ".join(sorted(offenders))
 
 
+def test_the_api_stays_off_the_dagster_import_path():
+    """The desk calls services; importing it never loads Dagster, and `definitions` never loads the API
+    (import time of the code location is measured)."""
+    offenders = {
+        f"{path.relative_to(PACKAGE)} imports {name}"
+        for path in python_files("api")
+        for name in imported_modules(path)
+        if name.split(".")[0] in {"dagster", "dagster_pandera", "dagster_postgres"} or name.startswith("arb_pipeline.defs")
+    }
+    assert not offenders, ", ".join(sorted(offenders))
+    defs_side = {f"{path.relative_to(PACKAGE)}" for path in [*python_files("defs"), PACKAGE / "definitions.py"]
+                 if any(name.startswith("arb_pipeline.api") for name in imported_modules(path))}
+    assert not defs_side
+
+
 def test_domain_is_standard_library_only():
     third_party = {
         name for name in imported_modules(PACKAGE / "domain.py") if name.split(".")[0] not in {

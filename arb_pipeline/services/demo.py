@@ -246,15 +246,10 @@ def _raise_interrupt(signum, frame):  # noqa: ANN001 - signal handler signature
 
 def _mark_interrupted(home: Path, since: datetime, reason: str) -> list[str]:
     """Cancel/tag the runs a stop interrupted (see `defs.monitoring.interrupted`); never fails the stop."""
-    if not (home / "dagster.yaml").exists():
-        return []
     try:
-        import dagster as dg
+        from arb_pipeline.defs.monitoring.interrupted import mark_interrupted_in_home
 
-        from arb_pipeline.defs.monitoring.interrupted import mark_interrupted_runs
-
-        with dg.DagsterInstance.from_config(str(home)) as instance:
-            return mark_interrupted_runs(instance, since=since, reason=reason)
+        return mark_interrupted_in_home(home, since=since, reason=reason)
     except Exception as exc:  # noqa: BLE001 - the processes are stopped; this is bookkeeping
         print(f"could not mark interrupted runs ({type(exc).__name__}: {exc})", file=sys.stderr)
         return []

@@ -11,6 +11,7 @@ that ended during the shutdown is tagged `arb/interrupted`, which the failure se
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import dagster as dg
 
@@ -41,3 +42,11 @@ def was_interrupted(instance: dg.DagsterInstance, run_id: str) -> str | None:
     """Why the run was interrupted on purpose, or None (read fresh: the tag is added after the fact)."""
     run = instance.get_run_by_id(run_id)
     return run.tags.get(INTERRUPTED_TAG) if run is not None else None
+
+
+def mark_interrupted_in_home(home: Path, *, since: datetime, reason: str) -> list[str]:
+    """`mark_interrupted_runs` on the instance kept in `home` (a DAGSTER_HOME); none there: nothing."""
+    if not (home / "dagster.yaml").exists():
+        return []
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        return mark_interrupted_runs(instance, since=since, reason=reason)
