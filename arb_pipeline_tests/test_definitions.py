@@ -38,6 +38,12 @@ EXPECTED_CHECKS = {
     ("history_resolved_events", "history_resolved_events_schema"): ("ERROR", True),
     ("history_implied_probabilities", "history_implied_probabilities_schema"): ("ERROR", True),
     ("history_opportunities", "history_opportunities_schema"): ("ERROR", True),
+    # Great Expectations data-quality reports over the daily history: WARN, never blocking
+    ("history_resolved_events", "odds_coverage_per_league"): ("WARN", False),
+    ("history_implied_probabilities", "overround_band_per_book"): ("WARN", False),
+    ("history_implied_probabilities", "quote_age_distribution"): ("WARN", False),
+    ("history_implied_probabilities", "yes_no_orientation"): ("WARN", False),
+    ("history_implied_probabilities", "kalshi_consensus_divergence"): ("WARN", False),
 }
 
 EXPECTED_JOBS = {"scan_job", "reconcile_job", "history_replay_job", "prune_runs_job"}

@@ -50,9 +50,16 @@ def now(request: Request) -> datetime:
 
 
 def utc(value: datetime | None) -> datetime | None:
+    """A `since` in UTC: naive means UTC; one that UTC cannot represent (0001-01-01T00:00+18:00) is the
+    earliest (or latest) representable moment rather than an error deep in the date library."""
     if value is None:
         return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None or value.utcoffset() is None else value.astimezone(UTC)
+    if value.tzinfo is None or value.utcoffset() is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return (datetime.min if value.year == datetime.min.year else datetime.max).replace(tzinfo=UTC)
 
 
 # --- read ----------------------------------------------------------------------------------------------

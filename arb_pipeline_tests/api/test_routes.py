@@ -119,3 +119,13 @@ def test_the_api_and_the_service_agree(app, client, seeded):
     served = client.get("/api/opportunities").json()
     assert [o["opportunity_id"] for o in served["opportunities"]] == [
         o["opportunity_id"] for o in direct["opportunities"]]
+
+
+def test_a_since_at_the_edge_of_time_is_clamped_not_a_server_error(client, seeded):
+    """Found by schemathesis: 0001-01-01T00:00:23+18:01 overflowed converting to UTC (HTTP 500)."""
+    for since in ("0001-01-01T00:00:23+18:01", "9999-12-31T23:59:59-18:00"):
+        response = client.get("/api/opportunities", params={"scope": "history", "since": since})
+        assert response.status_code == 200, response.text
+    assert len(client.get("/api/opportunities", params={"scope": "history",
+                                                        "since": "0001-01-01T00:00:23+18:01"}).json()[
+        "opportunities"]) == 3
