@@ -46,7 +46,11 @@ def test_workspace_loads_the_definitions_module():
 def test_docker_compose_is_valid_yaml_with_the_services():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert {"postgres", "migrate", "code", "webserver", "daemon", "simulator"} <= set(services)
+    assert {"postgres", "migrate", "code", "webserver", "daemon", "simulator", "api"} <= set(services)
+    # defaults that work without a profile: the simulator is the default source, so it runs by default
+    assert "profiles" not in services["simulator"]
+    assert services["api"]["command"][:2] == ["arb-pipeline", "api"] and "8000:8000" in services["api"]["ports"]
+    assert services["api"]["environment"]["ARB_DATA_DIR"] == services["code"]["environment"]["ARB_DATA_DIR"]
     assert services["daemon"]["command"][:2] == ["dagster-daemon", "run"]
     assert services["webserver"]["command"][0] == "dagster-webserver"
     assert "arb_pipeline.definitions" in services["code"]["command"]
