@@ -36,6 +36,7 @@ bench: bootstrap
 	@$(UV) run --frozen python benchmarks/bench_detect.py
 	@$(UV) run --frozen python benchmarks/bench_resolve.py
 	@$(UV) run --frozen python benchmarks/bench_pipeline_latency.py 2>/dev/null
+	@$(UV) run --frozen python benchmarks/bench_api.py
 
 clean:
 	rm -rf .venv .pytest_cache .ruff_cache .hypothesis
