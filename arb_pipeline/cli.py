@@ -251,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     msub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     m = msub.add_parser("list", help="list manual overrides (and, with --snapshot, current mappings)")
     m.add_argument("--snapshot", metavar="DIR", help="also resolve this snapshot and list its mappings")
-    m.add_argument("--json", action="store_true")
+    m.add_argument("--json", action="store_true", help="print JSON instead of text")
     for action, text in (
         ("confirm", "confirm a proposed (fuzzy) mapping so it may trade"),
         ("reject", "reject a mapping: the market is never matched to that game"),
@@ -269,14 +269,15 @@ def build_parser() -> argparse.ArgumentParser:
     m.set_defaults(event=False)
     m.add_argument("--game", metavar="EVENT_ID", required=True, help="sportsbook event id")
     m.add_argument("--outcome", required=True, choices=["home", "away", "draw"], help="what YES backs")
-    m.add_argument("--why", required=True)
-    m.add_argument("--who", default=None)
-    m.add_argument("--store", choices=["file", "db"], default="file")
+    m.add_argument("--why", required=True, help="why (kept with the decision)")
+    m.add_argument("--who", default=None, help="who decided (default: $USER)")
+    m.add_argument("--store", choices=["file", "db"], default="file",
+                   help="file: mapping_overrides.yaml (reviewable in git, default); db: the database")
     p.set_defaults(func=cmd_mapping)
 
     p = sub.add_parser("sim", help="run the local venue simulator (Kalshi + The Odds API)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1: this machine)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765, where KALSHI_BASE_URL points)")
     p.add_argument("--kalshi-key-id", default=None, help="API key id the simulator accepts")
     p.add_argument("--kalshi-public-key", default=None, metavar="PATH", help="PEM public key to verify")
     p.add_argument("--seed", type=int, default=None, help="scenario seed (deterministic slate)")
@@ -285,17 +286,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sim)
 
     p = sub.add_parser("db", help="database migrations")
-    p.add_argument("action", choices=["upgrade"])
+    p.add_argument("action", choices=["upgrade"], help="upgrade: bring the database to the latest schema")
     p.set_defaults(func=cmd_db)
 
     p = sub.add_parser("breaker", help="circuit breaker: status, manual trip (kill switch), reset")
-    p.add_argument("action", choices=["status", "trip", "reset"])
+    p.add_argument("action", choices=["status", "trip", "reset"],
+                   help="status: state, limits, today's loss, exposure; trip: the kill switch (stays open "
+                   "until reset); reset: close it again")
     p.add_argument("--reason", default="manual kill switch", help="why (for trip)")
     p.add_argument("--who", default=None, help="who (default: $USER)")
     p.set_defaults(func=cmd_breaker)
 
     p = sub.add_parser("run", help="run the scan pipeline headless for N cycles (no UI)")
-    p.add_argument("--cycles", type=int, default=1)
+    p.add_argument("--cycles", type=int, default=1, help="how many scan cycles to run, then stop (default 1)")
     p.add_argument("--interval", type=float, default=0.0, help="seconds between cycles")
     p.add_argument(
         "--source", default="simulator", choices=["simulator", "sample", "live"], help="market data source"

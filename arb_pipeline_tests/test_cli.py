@@ -187,3 +187,24 @@ def test_a_database_decision_the_resolver_cannot_read_is_refused_not_stored(caps
     assert code == 2 and "sportsbook_event_id" in err
     code, out, _ = run(capsys, "scan", "--sample", "--json")
     assert code == 0 and json.loads(out)
+
+
+def _subparsers(parser):
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield name, sub
+                for inner_name, inner in _subparsers(sub):
+                    yield f"{name} {inner_name}", inner
+
+
+def test_every_subcommand_explains_each_flag():
+    import argparse
+
+    missing = [f"{name}: {'/'.join(action.option_strings) or action.dest}"
+               for name, sub in _subparsers(cli.build_parser()) for action in sub._actions
+               if not isinstance(action, argparse._HelpAction | argparse._SubParsersAction)
+               and not (action.help and action.help.strip())]
+    assert missing == []
