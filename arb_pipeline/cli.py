@@ -301,7 +301,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cycles", type=int, default=1, help="how many scan cycles to run, then stop (default 1)")
     p.add_argument("--interval", type=float, default=0.0, help="seconds between cycles")
     p.add_argument(
-        "--source", default="simulator", choices=["simulator", "sample", "live"], help="market data source"
+        "--source", default="simulator", choices=["simulator", "sample", "live"], help="simulator (default): the local simulator at KALSHI_BASE_URL / ODDS_API_BASE_URL, with its "
+        "demo credentials when none are configured; sample: the bundled recording, at its capture time; "
+        "live: the venues (credentials required)"
     )
     p.set_defaults(func=cmd_run)
 
