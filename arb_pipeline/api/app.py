@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -103,6 +103,18 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
 
     app.include_router(read)
     app.include_router(act)
+
+    from sqlalchemy.exc import DBAPIError
+
+    @app.exception_handler(DBAPIError)
+    async def database_unavailable(request: Request, exc: DBAPIError) -> JSONResponse:
+        # the driver's message can name hosts and users: only its type is said (Money rule 7)
+        import logging
+
+        logging.getLogger(__name__).error("API: database error on %s (%s)", request.url.path,
+                                          type(getattr(exc, "orig", exc)).__name__)
+        return JSONResponse({"detail": "the application database did not answer; try again shortly"},
+                            status_code=503, headers={"Retry-After": "5"})
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:

@@ -136,19 +136,25 @@ def alerts(db: DB, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict
 # --- act (token-guarded) ----------------------------------------------------------------------------
 
 
-@act.post("/breaker/trip", response_model=schemas.BreakerOut,
+def _breaker_action(request: Request, action: str, *, reason: str, who: str) -> dict[str, Any]:
+    state = request.app.state
+    try:
+        operations.act_on_breaker(state.breaker, action, reason=reason.strip(), who=who.strip())
+    except ValueError as exc:  # the breaker's own refusal (e.g. no reason): said, never a 500
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
+    return operations.breaker_overview(state.breaker, state.settings, at=now(request))
+
+
+@act.post("/breaker/trip", response_model=schemas.BreakerOut, responses=REFUSED,
           summary="Kill switch: open the breaker now; it stays open until a person resets it")
 def trip(request: Request, body: schemas.TripIn) -> dict[str, Any]:
-    state = request.app.state
-    operations.act_on_breaker(state.breaker, "trip", reason=body.reason.strip(), who=body.who.strip())
-    return operations.breaker_overview(state.breaker, state.settings, at=now(request))
+    return _breaker_action(request, "trip", reason=body.reason, who=body.who)
 
 
-@act.post("/breaker/reset", response_model=schemas.BreakerOut, summary="Close the breaker (after looking at why)")
+@act.post("/breaker/reset", response_model=schemas.BreakerOut, responses=REFUSED,
+          summary="Close the breaker (after looking at why)")
 def reset(request: Request, body: schemas.ResetIn) -> dict[str, Any]:
-    state = request.app.state
-    operations.act_on_breaker(state.breaker, "reset", reason="", who=body.who.strip())
-    return operations.breaker_overview(state.breaker, state.settings, at=now(request))
+    return _breaker_action(request, "reset", reason="", who=body.who)
 
 
 def _decide(request: Request, action: str, market: str, body: schemas.MappingDecisionIn, game: str | None,

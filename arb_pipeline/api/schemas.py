@@ -15,8 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field
 Amount = Annotated[str, Field(pattern=r"^-?\d+(\.\d+)?$", description="exact decimal amount as text",
                               examples=["146.78"])]
 Ticker = Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
-# one printable line with something in it: these end up in logs, alerts and the audit trail
-_LINE = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+# One printable line with something visible in it: these end up in logs, alerts and the audit trail.
+# Explicit ranges, not \s: JSON Schema (ECMA) and Python disagree on what \s is (U+0085), and the API
+# must accept exactly what its schema promises. The "visible" class excludes every character
+# Python's str.isspace() knows, so a name never strips to nothing.
+_PRINTABLE = "\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029"
+_SPACE = "\\x20\\xa0\\u1680\\u2000-\\u200a\\u202f\\u205f\\u3000"
+_LINE = f"^[^{_PRINTABLE}]*[^{_PRINTABLE}{_SPACE}][^{_PRINTABLE}]*$"
 Operator = Annotated[str, Field(min_length=1, max_length=120, pattern=_LINE, description="who acts")]
 Why = Annotated[str, Field(min_length=1, max_length=500, pattern=_LINE, description="why (kept with it)")]
 Mode = Literal["paper", "live"]

@@ -49,8 +49,10 @@ def test_the_kill_switch_stops_orders_in_every_process_until_reset(client, auth,
 
 
 @pytest.mark.parametrize("body", [{"reason": "", "who": "a"}, {"reason": "x"}, {"reason": "x", "who": "a", "z": 1},
-                                  {"reason": "   ", "who": "a"}])
+                                  {"reason": "   ", "who": "a"}, {"reason": "\u0085", "who": "a"},
+                                  {"reason": "x", "who": "\u00a0"}, {"reason": "two\nlines", "who": "a"}])
 def test_bad_act_bodies_are_refused_with_what_was_wrong(client, auth, body):
+    """U+0085 and U+00A0 were found by schemathesis: whitespace to Python, not to the schema's regex."""
     response = client.post("/api/breaker/trip", json=body, headers=auth)
     assert response.status_code == 422 and response.json()["detail"]
     assert client.get("/api/breaker").json()["state"] == "closed"
@@ -142,3 +144,15 @@ def test_token_sources(make_settings, tmp_path):
         load_token(make_settings(ARB_API_TOKEN_FILE=str(token_file)))
     assert not OperatorToken(None).matches("")
     assert load_token(make_settings(ARB_API_TOKEN="")).configured is False  # empty means "no token"
+
+
+def test_a_database_outage_is_a_clear_503_not_a_traceback(app, client):
+    from sqlalchemy.orm import sessionmaker
+
+    from arb_pipeline.storage.db import create_app_engine
+
+    app.state.sessions = sessionmaker(bind=create_app_engine(
+        "postgresql+psycopg2://nobody:secret-pw@127.0.0.1:9/none", connect_args={"connect_timeout": 1}))
+    response = client.get("/api/orders")
+    assert response.status_code == 503 and response.headers["retry-after"] == "5"
+    assert "did not answer" in response.json()["detail"] and "secret-pw" not in response.text
