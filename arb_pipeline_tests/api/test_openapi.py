@@ -11,6 +11,8 @@ Why a loop instead of `schemathesis.pytest.from_fixture`: with pytest 9 it fails
 strategies and checks through schemathesis' public API, one Hypothesis test per operation.
 """
 
+import os
+
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
@@ -19,7 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from arb_pipeline.api.app import create_app
 from arb_pipeline_tests.api.conftest import NOW, TOKEN
 
-EXAMPLES = 25  # per operation, database and token case
+# per operation, database and token case; ARB_SCHEMATHESIS_EXAMPLES=300 for a deeper search
+EXAMPLES = int(os.environ.get("ARB_SCHEMATHESIS_EXAMPLES") or 25)
 
 
 def fuzz(app, headers: dict[str, str]) -> list[str]:
