@@ -10,6 +10,7 @@ Great Expectations is imported only when a check runs (see `services.quality` fo
 Dagster disagree and the workaround for each).
 """
 
+import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -62,22 +63,19 @@ def _validate(suite: str, frame: pd.DataFrame, partition: str, **extra) -> dg.As
 def frame_check(asset: dg.AssetKey, suite: str, build: Callable[[pd.DataFrame], pd.DataFrame]):
     """A GE suite over a transformation of the history asset's own frame for the partition."""
 
-    @dg.asset_check(asset=asset, name=suite, blocking=False, description=DESCRIPTIONS[suite],
-                    metadata={"severity": WARN.value, "great_expectations_suite": suite},
-                    partitions_def=history_partitions)
     def _check(context: dg.AssetCheckExecutionContext, frame: pd.DataFrame) -> dg.AssetCheckResult:
         return _validate(suite, build(frame), context.partition_key)
 
-    return _check
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.PreviewWarning)  # partitioned checks are "preview" (as in checks.py)
+        return dg.asset_check(asset=asset, name=suite, blocking=False, description=DESCRIPTIONS[suite],
+                              metadata={"severity": WARN.value, "great_expectations_suite": suite},
+                              partitions_def=history_partitions)(_check)
 
 
 def snapshot_check(suite: str, pick: int):
     """A GE suite over the books' quotes in the partition's stored snapshots (`pick`: which frame)."""
 
-    @dg.asset_check(asset=HISTORY_IMPLIED_PROBABILITIES, name=suite, blocking=False,
-                    description=DESCRIPTIONS[suite],
-                    metadata={"severity": WARN.value, "great_expectations_suite": suite},
-                    partitions_def=history_partitions)
     def _check(context: dg.AssetCheckExecutionContext, snapshot_store: SnapshotStoreResource) -> dg.AssetCheckResult:
         from arb_pipeline.services.quality import (
             MAX_SNAPSHOTS_PER_DAY,
@@ -94,7 +92,12 @@ def snapshot_check(suite: str, pick: int):
         return _validate(suite, frame, context.partition_key, snapshots_stored=len(stored),
                          snapshots_read=len(sampled))
 
-    return _check
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        return dg.asset_check(asset=HISTORY_IMPLIED_PROBABILITIES, name=suite, blocking=False,
+                              description=DESCRIPTIONS[suite],
+                              metadata={"severity": WARN.value, "great_expectations_suite": suite},
+                              partitions_def=history_partitions)(_check)
 
 
 def _coverage(frame: pd.DataFrame) -> pd.DataFrame:
