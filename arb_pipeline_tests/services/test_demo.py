@@ -89,6 +89,10 @@ def processes_using(data_dir: Path) -> list[int]:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="counts leftover processes through /proc (Linux)")
+@pytest.mark.skipif(bool(os.environ.get("FAKETIME")),
+                    reason="under libfaketime dagster-daemon's timed waits stall (every daemon heartbeat stops "
+                           "after its first loop, so no queued run is ever launched); the demo's stop logic "
+                           "reads no calendar date")
 def test_ctrl_c_stops_everything_and_marks_the_interrupted_run(tmp_path, monkeypatch):
     import dagster as dg
 
