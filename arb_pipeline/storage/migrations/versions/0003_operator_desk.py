@@ -1,7 +1,7 @@
 """The operator's desk: scan records, every detected opportunity, and cross-process metric series.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-03
 """
 
@@ -13,8 +13,8 @@ from sqlalchemy.dialects import postgresql
 
 import arb_pipeline.storage.types
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
