@@ -121,6 +121,8 @@ class OrderOut(Out):
     client_order_id: str
     opportunity_id: str
     leg_index: int
+    purpose: Literal["entry", "unwind"] = Field(description="entry: a leg of an arbitrage; unwind: selling back "
+                                                "the excess of a leg whose sibling did not fill")
     mode: Mode
     ticker: str
     event: str

@@ -145,6 +145,7 @@ def order_dict(order: Order) -> dict[str, Any]:
         "client_order_id": order.client_order_id,
         "opportunity_id": order.opportunity_id,
         "leg_index": order.leg_index,
+        "purpose": order.purpose,
         "mode": order.mode,
         "ticker": order.ticker,
         "event": event_of_ticker(order.ticker),

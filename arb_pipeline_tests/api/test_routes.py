@@ -58,6 +58,7 @@ def test_orders_fills_positions_and_hedges(client, seeded):
     (order,) = client.get("/api/orders").json()
     assert (order["mode"], order["status"], order["side"], order["fill_count"]) == ("paper", "filled", "yes", "150")
     assert order["event"] == "KXNBAGAME-26NOV24BOSMEM" and order["limit_price"] == "0.24"
+    assert order["purpose"] == "entry"
     assert client.get("/api/orders", params={"status": "failed"}).json() == []
     fills = client.get("/api/fills").json()
     assert sum(Decimal(f["count"]) for f in fills) == 150 and {f["client_order_id"] for f in fills} == {

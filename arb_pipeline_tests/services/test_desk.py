@@ -19,12 +19,13 @@ T0 = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)
 D = Decimal
 
 
-def filled_order(session, coid, opp, ticker, count, price, fee):
+def filled_order(session, coid, opp, ticker, count, price, fee, purpose="entry"):
     orders = OrderRepository(session)
-    row, _ = orders.record_intent(OrderIntent(coid, opp, 0, "paper", ticker, "bid", D(count), D(price)), at=T0)
+    row, _ = orders.record_intent(OrderIntent(coid, opp, 0, "paper", ticker, "bid", D(count), D(price),
+                                              purpose=purpose), at=T0)
     orders.claim_for_send(coid, T0)
-    filled = orders.mark_filled(coid, fill_count=D(count), remaining_count=D(0), average_fill_price=D(price),
-                                fees=D(fee), fill_notional=D(count) * D(price), at=T0)
+    filled = orders.mark_filled(coid, fill_count=D(count), average_fill_price=D(price), fees=D(fee),
+                                fill_notional=D(count) * D(price), at=T0)
     orders.add_fill(filled, count=D(count), price=D(price), fee=D(fee), filled_at=T0)
     PositionRepository(session).apply_fill(mode="paper", ticker=ticker, outcome_side="yes", count=D(count),
                                            price=D(price), fee=D(fee), at=T0)
@@ -45,6 +46,9 @@ def test_positions_group_by_game_and_unhedged_exposure_is_exact(session_factory)
         assert [p["ticker"] for p in games[0]["positions"]] == ["KXNBAGAME-26NOV24BOSMEM-BOS",
                                                                 "KXNBAGAME-26NOV24BOSMEM-MEM"]
         assert desk.unhedged_exposure(session, "paper") == D("37.92")  # only o1 has a hedge to place
+        filled_order(session, "c1-unwind", "o1", "KXNBAGAME-26NOV24BOSMEM-BOS", 10, "0.24", "0.13",
+                     purpose="unwind")
+        assert desk.unhedged_exposure(session, "paper") == D("37.92")  # selling back is not at risk
         assert desk.unhedged_exposure(session, "live") == 0
         (hedge,) = desk.hedges(session)
         assert (hedge["status"], hedge["stake"], hedge["odds"]) == ("pending", "108.86", "1.378")

@@ -90,8 +90,9 @@ class DeskQueries:
         return {ticker: event for ticker, event in self.session.execute(query)}
 
     def unhedged_orders(self, mode: str) -> list[Order]:
-        """Filled Kalshi orders of opportunities whose sportsbook hedge is still to be placed."""
+        """Filled Kalshi entry orders of opportunities whose sportsbook hedge is still to be placed (an
+        unwind order sells exposure back: it is not at risk)."""
         pending = select(HedgeInstruction.opportunity_id).where(HedgeInstruction.status == "pending")
         query = select(Order).where(Order.mode == mode, Order.status.in_(("filled", "partially_filled")),
-                                    Order.opportunity_id.in_(pending))
+                                    Order.purpose == "entry", Order.opportunity_id.in_(pending))
         return list(self.session.scalars(query.order_by(Order.id)))
