@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     max_stake_per_market: Decimal = Field(Decimal("250"), alias="ARB_MAX_STAKE_PER_MARKET")
     max_total_exposure: Decimal = Field(Decimal("5000"), alias="ARB_MAX_TOTAL_EXPOSURE")
     sportsbook_stake_limit: Decimal = Field(Decimal("250"), alias="ARB_SPORTSBOOK_STAKE_LIMIT")
+    # exchange commission on net winnings, book:rate over the UNVERIFIED defaults in arb/commission.py
+    book_commission: str = Field("", alias="ARB_BOOK_COMMISSION")
 
     # --- execution -------------------------------------------------------------------------------
     opportunity_ttl_s: float = Field(20.0, alias="ARB_OPPORTUNITY_TTL_S")
@@ -137,6 +139,11 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.sqlite_path}"
+
+    def book_commission_rates(self) -> dict[str, Decimal]:
+        from arb_pipeline.arb.commission import parse_commission_setting
+
+        return parse_commission_setting(self.book_commission)
 
     def sharp_book_weights(self) -> dict[str, float]:
         weights: dict[str, float] = {}
