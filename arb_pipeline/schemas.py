@@ -285,6 +285,8 @@ class OpportunitiesFrame(pa.DataFrameModel):
     profit_f: Series[float] = pa.Field(description="display mirror")
     fair_probability: Series[float] = pa.Field(nullable=True, ge=0, le=1)
     max_quote_age_s: Series[float] = pa.Field(nullable=True, ge=0)
+    executable: Series[bool] = pa.Field(description="all its sportsbook legs at an account book, kind traded")
+    not_executable: Series[str] = pa.Field(nullable=True, description="why not ('PAPER: no account at ...')")
 
     class Config:
         name = "OpportunitiesFrame"

@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     devig_method: str = Field("multiplicative", alias="ARB_DEVIG_METHOD")
     min_books: int = Field(2, alias="ARB_MIN_BOOKS")
     sharp_books: str = Field("pinnacle:3,betfair_ex_eu:2,betfair_ex_uk:2", alias="ARB_SHARP_BOOK_WEIGHTS")
+    # The books you hold accounts at (hedges can only be placed there; arbitrage needing another book is
+    # reported "PAPER", never executed) and the books whose prices make the fair value. Empty: every book.
+    account_books: str = Field("", alias="ARB_ACCOUNT_BOOKS")
+    consensus_books: str = Field("", alias="ARB_CONSENSUS_BOOKS")
+    # value (+EV) opportunities are executed only when this is true (sized by fractional Kelly, capped)
+    trade_value: bool = Field(False, alias="ARB_TRADE_VALUE")
 
     # --- mapping ---------------------------------------------------------------------------------
     overrides_path: Path | None = Field(None, alias="ARB_MAPPING_OVERRIDES")  # default: repo's mapping_overrides.yaml
@@ -144,6 +150,18 @@ class Settings(BaseSettings):
         from arb_pipeline.arb.commission import parse_commission_setting
 
         return parse_commission_setting(self.book_commission)
+
+    def account_book_set(self) -> frozenset[str] | None:
+        """ARB_ACCOUNT_BOOKS as a set (None: every book)."""
+        from arb_pipeline.arb.accounts import parse_books
+
+        return parse_books(self.account_books, "ARB_ACCOUNT_BOOKS")
+
+    def consensus_book_set(self) -> frozenset[str] | None:
+        """ARB_CONSENSUS_BOOKS as a set (None: every book)."""
+        from arb_pipeline.arb.accounts import parse_books
+
+        return parse_books(self.consensus_books, "ARB_CONSENSUS_BOOKS")
 
     def sharp_book_weights(self) -> dict[str, float]:
         weights: dict[str, float] = {}

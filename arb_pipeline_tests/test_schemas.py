@@ -91,6 +91,7 @@ def opportunities() -> pd.DataFrame:
         "hedge": ["BACK New York Knicks at pinnacle @ 1.80 stake $5.60"], "kalshi_contracts": [D("10")],
         "kalshi_cost": [D("4.67")], "cost": [D("10.27")], "profit": [D("0.05")], "edge_bps": [48.7],
         "cost_f": [10.27], "profit_f": [0.05], "fair_probability": [float("nan")], "max_quote_age_s": [12.0],
+        "executable": [True], "not_executable": [None],
     })
 
 

@@ -7,11 +7,13 @@ trade; otherwise it becomes a `Rejection` listing every reason found.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeVar
 
+from arb_pipeline.arb.accounts import at_account_books_note, in_consensus, is_account_book
 from arb_pipeline.arb.book import OffGrid, check_on_grid
 from arb_pipeline.arb.combos import BOOK, Instrument
 from arb_pipeline.arb.constraints import (
@@ -31,6 +33,8 @@ from arb_pipeline.arb.quotes import OUTCOME_SLOTS, QuoteTable
 from arb_pipeline.arb.results import ARBITRAGE, KALSHI, SPORTSBOOK, VALUE, Leg, Opportunity, Rejection
 from arb_pipeline.arb.sizing import SizingPolicy
 from arb_pipeline.domain import ContractSide, Outcome
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +124,7 @@ def confirm_arbitrage(gi: int, game: GameLine, combo: tuple[Instrument, ...], ct
         else:
             reasons += kalshi_gates(contract, ctx)
     latest, stale = fresh_rows(gi, ctx)
-    book_rows: dict[Outcome, int] = {}
+    offers: dict[Outcome, list[int]] = {}
     for inst in combo:
         if inst.kind == BOOK:
             slot = OUTCOME_SLOTS.index(inst.outcome)
@@ -130,17 +134,49 @@ def confirm_arbitrage(gi: int, game: GameLine, combo: tuple[Instrument, ...], ct
                 reasons.append(f"no fresh sportsbook quote for {inst.outcome.value}"
                                + (f" ({'; '.join(notes)})" if notes else ""))
             else:
-                book_rows[inst.outcome] = max(rows, key=lambda r: (table.exact(r), table.stake_limit(r) or ZERO))
+                offers[inst.outcome] = rows
     if reasons:
         return Rejection(ARBITRAGE, game.event_ticker, describe(combo), tuple(reasons))
     parts = [KalshiPart(c, ContractSide(inst.kind), game.label(c.outcome),
                         tuple(o for o in game.outcomes if o in inst.pays_in(game.outcomes)))
              for inst, c in kalshi if c is not None]
-    books = [BookPart(table.bookmakers[table.book[row]], o, game.label(o), table.exact(row), table.stake_limit(row),
-                      ctx.age(float(table.updated[row])), (o,)) for o, row in book_rows.items()]
     contracts = {p.contract.ticker: p.contract for p in parts}
-    return price_cover(game.event_ticker, game.league, describe(combo), game.outcomes, parts, books, ctx,
-                       lambda legs: grid_reasons(legs, contracts))
+
+    def part(o: Outcome, row: int) -> BookPart:
+        return BookPart(table.bookmakers[table.book[row]], o, game.label(o), table.exact(row), table.stake_limit(row),
+                        ctx.age(float(table.updated[row])), (o,))
+
+    def price(rows: dict[Outcome, int]) -> Opportunity | Rejection:
+        return price_cover(game.event_ticker, game.league, describe(combo), game.outcomes, parts,
+                           [part(o, row) for o, row in rows.items()], ctx, lambda legs: grid_reasons(legs, contracts))
+
+    return at_account_books_first(offers, lambda row: table.bookmakers[table.book[row]],
+                                  lambda row: (table.exact(row), table.stake_limit(row) or ZERO), price, ctx)
+
+
+def at_account_books_first(offers: dict[Outcome, list[T]], book_of: Callable[[T], str],
+                           best: Callable[[T], object], price: Callable[[dict[Outcome, T]], Opportunity | Rejection],
+                           ctx: Context) -> Opportunity | Rejection:
+    """Price a cover at the best quote per backed outcome *among the account books* when each has one;
+    if that is not an arbitrage (or there is none), at the best quote of any book - reported, labelled
+    not executable by `arb.accounts`, with the account books' reasons in its notes."""
+    overall = {o: max(rows, key=best) for o, rows in offers.items()}
+    accounts = ctx.limits.account_books
+    if accounts is None:
+        return price(overall)
+    mine = {o: [r for r in rows if is_account_book(book_of(r), accounts)] for o, rows in offers.items()}
+    at_accounts: Opportunity | Rejection | None = None
+    if all(mine.values()):
+        chosen = {o: max(rows, key=best) for o, rows in mine.items()}
+        at_accounts = price(chosen)
+        if isinstance(at_accounts, Opportunity) or chosen == overall:
+            return at_accounts
+    result = price(overall)
+    if isinstance(result, Opportunity):
+        why = at_accounts.reasons if at_accounts is not None else tuple(
+            f"no fresh quote for {o.value} at an account book" for o, rows in mine.items() if not rows)
+        result = replace(result, reasons=(*result.reasons, at_account_books_note(why)))
+    return result
 
 
 def confirm_value(gi: int, game: GameLine, outcome: Outcome, side: ContractSide, ctx: Context) -> Opportunity | Rejection:
@@ -151,7 +187,7 @@ def confirm_value(gi: int, game: GameLine, outcome: Outcome, side: ContractSide,
     latest, stale = fresh_rows(gi, ctx)
     slots = [OUTCOME_SLOTS.index(o) for o in game.outcomes]
     lines = {table.bookmakers[b]: [float(table.odds[latest[(b, k)]]) if (b, k) in latest else None for k in slots]
-             for b in sorted({b for b, _ in latest})}
+             for b in sorted({b for b, _ in latest}) if in_consensus(table.bookmakers[b], limits.consensus_books)}
     consensus = consensus_fair_probabilities(lines, limits.devig_method, limits.book_weights,
                                              limits.consensus_min_books)
     fair_probs = consensus.fair

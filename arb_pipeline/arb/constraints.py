@@ -39,6 +39,10 @@ class Limits:
     consensus_min_books: int = 2
     book_weights: Mapping[str, float] = field(default_factory=lambda: _DEFAULT_WEIGHTS)
     screen_tolerance: float = 1e-9  # float screen slack so rounding can never hide a true candidate
+    # Which books are which (`arb.accounts`): None means every book.
+    account_books: frozenset[str] | None = None  # where the trader can place a hedge (ARB_ACCOUNT_BOOKS)
+    consensus_books: frozenset[str] | None = None  # whose prices make the fair value (ARB_CONSENSUS_BOOKS)
+    trade_value: bool = False  # value (+EV) opportunities are executable only when opted in (ARB_TRADE_VALUE)
 
     def __post_init__(self) -> None:
         check_method(self.devig_method)
@@ -46,6 +50,10 @@ class Limits:
             raise ValueError("Limits: quote ages must be > 0 and the pre-game buffer >= 0")
         if self.min_contracts <= 0 or self.consensus_min_books < 1 or self.max_edge_bps <= 0:
             raise ValueError("Limits: min_contracts, consensus_min_books and max_edge_bps must be positive")
+        for name in ("account_books", "consensus_books"):
+            books = getattr(self, name)
+            if books is not None and (not isinstance(books, frozenset) or not books):
+                raise ValueError(f"Limits.{name} must be None (every book) or a non-empty frozenset, got {books!r}")
         if not 0 < self.screen_tolerance < 1e-3:
             raise ValueError(f"Limits.screen_tolerance must be in (0, 1e-3), got {self.screen_tolerance!r}")
 

@@ -23,8 +23,16 @@ from datetime import datetime
 from decimal import Decimal
 from time import perf_counter
 
+from arb_pipeline.arb.accounts import in_consensus, labelled
 from arb_pipeline.arb.combos import BOOK, Instrument
-from arb_pipeline.arb.confirm import Context, describe, game_gates, grid_reasons, kalshi_gates
+from arb_pipeline.arb.confirm import (
+    Context,
+    at_account_books_first,
+    describe,
+    game_gates,
+    grid_reasons,
+    kalshi_gates,
+)
 from arb_pipeline.arb.constraints import Limits, check_age
 from arb_pipeline.arb.cover import BookPart, KalshiPart, price_cover, price_value
 from arb_pipeline.arb.implied_prob import ConsensusResult, consensus_fair_probabilities
@@ -69,6 +77,7 @@ def detect_lines(games: Sequence[LineGame], limits: Limits, sizing: SizingPolicy
                 value_candidates += 1
                 result = confirm_line_value(game, side, contract_side, p, fair, fresh, ctx)
                 (found if isinstance(result, Opportunity) else rejected).append(result)  # type: ignore[arg-type]
+    found = [labelled(o, limits.account_books, limits.trade_value) for o in found]
     found.sort(key=lambda o: (o.kind != ARBITRAGE, -o.profit))
     done = perf_counter()
     stats = {"games": len(games), "outcome_quotes": quotes, "arb_candidates": arb_candidates,
@@ -128,21 +137,18 @@ def confirm_line_arbitrage(game: LineGame, combo: tuple[Instrument, ...], fresh:
             reasons.append(f"no Kalshi market for {game.label(inst.outcome)}")
         else:
             reasons += kalshi_gates(contract, ctx)
-    books: list[BookPart] = []
+    offers: dict[Outcome, list[SportsbookQuote]] = {}
+    backed: dict[Outcome, Instrument] = {}
     for inst in combo:
         if inst.kind != BOOK:
             continue
-        offers = list(fresh[inst.outcome].values())
-        if not offers:
+        quoted = list(fresh[inst.outcome].values())
+        if not quoted:
             notes = stale.get(inst.outcome, [])
             reasons.append(f"no fresh sportsbook quote for {game.label(inst.outcome)}"
                            + (f" ({'; '.join(notes)})" if notes else ""))
             continue
-        q = max(offers, key=lambda x: (x.decimal_odds, x.max_stake or Decimal(0)))
-        paid, refund = pays_in(inst, game.sides, game.whole), refunded_in(inst, game.whole)
-        books.append(BookPart(q.bookmaker, inst.outcome, game.label(inst.outcome), q.decimal_odds, q.max_stake,
-                              ctx.age(q.last_update_ts), tuple(o for o in game.outcomes if o in paid),
-                              tuple(o for o in game.outcomes if o in refund)))
+        offers[inst.outcome], backed[inst.outcome] = quoted, inst
     candidate = describe(combo)
     if reasons:
         return Rejection(ARBITRAGE, game.event_ticker, candidate, tuple(reasons))
@@ -150,13 +156,25 @@ def confirm_line_arbitrage(game: LineGame, combo: tuple[Instrument, ...], fresh:
                         tuple(o for o in game.outcomes if o in pays_in(inst, game.sides, game.whole)))
              for inst, c in kalshi if c is not None]
     contracts = {p.contract.ticker: p.contract for p in parts}
-    return price_cover(game.event_ticker, game.league, candidate, game.outcomes, parts, books, ctx,
-                       lambda legs: grid_reasons(legs, contracts))
+
+    def part(side: Outcome, q: SportsbookQuote) -> BookPart:
+        inst = backed[side]
+        paid, refund = pays_in(inst, game.sides, game.whole), refunded_in(inst, game.whole)
+        return BookPart(q.bookmaker, side, game.label(side), q.decimal_odds, q.max_stake, ctx.age(q.last_update_ts),
+                        tuple(o for o in game.outcomes if o in paid), tuple(o for o in game.outcomes if o in refund))
+
+    def price(chosen: dict[Outcome, SportsbookQuote]) -> Opportunity | Rejection:
+        return price_cover(game.event_ticker, game.league, candidate, game.outcomes, parts,
+                           [part(side, q) for side, q in chosen.items()], ctx,
+                           lambda legs: grid_reasons(legs, contracts))
+
+    return at_account_books_first(offers, lambda q: q.bookmaker, lambda q: (q.decimal_odds, q.max_stake or Decimal(0)),
+                                  price, ctx)
 
 
 def _consensus(game: LineGame, fresh: _Fresh, limits: Limits) -> ConsensusResult:
     above, below = game.sides
-    books = sorted(set(fresh[above]) | set(fresh[below]))
+    books = sorted(b for b in set(fresh[above]) | set(fresh[below]) if in_consensus(b, limits.consensus_books))
     lines = {b: [float(fresh[s][b].decimal_odds) if b in fresh[s] else None for s in (above, below)] for b in books}
     return consensus_fair_probabilities(lines, limits.devig_method, limits.book_weights, limits.consensus_min_books)
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from time import perf_counter
 
+from arb_pipeline.arb.accounts import labelled
 from arb_pipeline.arb.confirm import Context, confirm_arbitrage, confirm_value
 from arb_pipeline.arb.constraints import Limits
 from arb_pipeline.arb.market import GameLine, KalshiContract
@@ -76,6 +77,7 @@ def detect(
     for vc in value_candidates:
         result = confirm_value(vc.game, games[vc.game], vc.outcome, vc.side, ctx)
         (found if isinstance(result, Opportunity) else rejected).append(result)  # type: ignore[arg-type]
+    found = [labelled(o, limits.account_books, limits.trade_value) for o in found]
     done = perf_counter()
     found.sort(key=lambda o: (o.kind != ARBITRAGE, -o.profit))
     stats = {

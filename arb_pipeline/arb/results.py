@@ -94,10 +94,17 @@ class Opportunity:
     detected_at: datetime
     fair_probability: float | None = None  # value bets: de-vigged consensus for the leg's side
     consensus_books: tuple[str, ...] = field(default=())
+    # why it cannot be executed ("PAPER: no account at ...", `arb.accounts.not_executable`); empty: it can
+    not_executable: tuple[str, ...] = field(default=())
+
+    @property
+    def executable(self) -> bool:
+        return not self.not_executable
 
     def to_dict(self) -> dict[str, object]:
         out = {name: _json(getattr(self, name)) for name in self.__dataclass_fields__ if name != "legs"}
         out["legs"] = [leg.to_dict() for leg in self.legs]
+        out["executable"] = self.executable
         return out
 
     @classmethod
@@ -116,6 +123,7 @@ class Opportunity:
             detected_at=datetime.fromisoformat(str(data["detected_at"])),
             fair_probability=float(fair) if fair is not None else None,  # type: ignore[arg-type]
             consensus_books=tuple(str(b) for b in data.get("consensus_books") or ()),  # type: ignore[union-attr]
+            not_executable=tuple(str(r) for r in data.get("not_executable") or ()),  # type: ignore[union-attr]
         )
 
 

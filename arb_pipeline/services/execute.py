@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from arb_pipeline.arb.accounts import not_executable
 from arb_pipeline.domain import MarketSnapshot
 from arb_pipeline.execution.breaker import BreakerConfig, BreakerState, CircuitBreaker
 from arb_pipeline.execution.hedge import HedgePlan
@@ -161,7 +162,7 @@ def execute_opportunities(
                           (snapshot.books_captured_at or snapshot.captured_at) if snapshot else None, now)
     settler = LegSettler(desk, sessions, settings.one_leg_policy, settings.unwind_max_loss, settings.unwind_steps,
                          FeeBook(snapshot), alert, now)
-    run = _Run(context, desk, preflight, settler, limits, now)
+    run = _Run(context, desk, preflight, settler, limits, now, settings.account_book_set())
     lease = OrderLease(sessions, f"orders:{context.mode}")
     held_by = lease.acquire()
     if held_by:
@@ -187,6 +188,7 @@ class _Run:
     settler: LegSettler
     limits: Limits
     clock: Callable[[], datetime]
+    account_books: frozenset[str] | None = None  # ARB_ACCOUNT_BOOKS (None: every book)
     report: ExecutionReport = field(default_factory=ExecutionReport)
 
     def skip(self, what: str, reason: str) -> None:
@@ -205,6 +207,12 @@ class _Run:
         event = getattr(opportunity, "event", "?")
         if getattr(opportunity, "kind", None) not in self.context.kinds:
             return self.skip(event, f"kind {getattr(opportunity, 'kind', None)!r} is not executed in this run")
+        # the one rule the desk's "executable" label comes from (arb.accounts), applied again to what is
+        # about to be traded: a hedge can only be placed at a book the trader holds an account at
+        paper = not_executable(opportunity.kind, getattr(opportunity, "legs", ()), kinds=self.context.kinds,
+                               account_books=self.account_books)
+        if paper:
+            return self.skip(event, "not executable: " + "; ".join(paper))
         try:
             plan = plan_opportunity(opportunity)
         except (ValueError, AttributeError, TypeError) as exc:

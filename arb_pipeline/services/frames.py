@@ -299,11 +299,14 @@ def opportunities_frame(opportunities: Iterable[Any], detected_at: datetime, sna
             "profit_f": to_float(opp.profit),
             "fair_probability": to_float(opp.fair_probability),
             "max_quote_age_s": max(ages) if ages else float("nan"),
+            "executable": bool(getattr(opp, "executable", True)),
+            "not_executable": "; ".join(getattr(opp, "not_executable", ())) or None,
             "record": opp,
         })
     frame = _finish(rows, OpportunitiesFrame, ("detected_at",))
     if rows:
         frame["n_legs"] = frame["n_legs"].astype("int64")
+        frame["executable"] = frame["executable"].astype(bool)
     else:
         frame["record"] = pd.Series([], dtype=object)
     return frame

@@ -79,9 +79,10 @@ def render_opportunities(opportunities: Sequence[Opportunity]) -> str:
                 money(opp.profit),
                 f"{opp.roi * 100:.2f}%",
                 f"{opp.edge_bps:.0f}",
+                "yes" if getattr(opp, "executable", True) else "; ".join(opp.not_executable),
             ]
         )
-    return _table(["kind", "event", "legs", "cost", "profit", "roi", "edge bps"], rows)
+    return _table(["kind", "event", "legs", "cost", "profit", "roi", "edge bps", "executable"], rows)
 
 
 def scan_header(result: ScanResult, as_of_note: str = "") -> str:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from arb_pipeline.arb.accounts import in_consensus
 from arb_pipeline.arb.book import OrderBook
 from arb_pipeline.arb.constraints import Limits
 from arb_pipeline.arb.implied_prob import consensus_fair_probabilities
@@ -59,6 +60,9 @@ class ScanConfig:
             devig_method=settings.devig_method,
             consensus_min_books=settings.min_books,
             book_weights=settings.sharp_book_weights(),
+            account_books=settings.account_book_set(),
+            consensus_books=settings.consensus_book_set(),
+            trade_value=settings.trade_value,
         )
         sizing = SizingPolicy(
             bankroll=settings.bankroll,
@@ -287,6 +291,8 @@ def price_games(games: Sequence[GameLine], config: ScanConfig) -> tuple[FairLine
         index = {o: i for i, o in enumerate(game.outcomes)}
         per_book: dict[str, list[float | None]] = {}
         for q in game.quotes:
+            if not in_consensus(q.bookmaker, config.limits.consensus_books):
+                continue
             line = per_book.setdefault(q.bookmaker, [None] * len(game.outcomes))
             slot = index.get(Outcome(q.outcome))
             if slot is not None:

@@ -10,10 +10,9 @@ from __future__ import annotations
 import logging
 import statistics
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import fields
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,6 +20,9 @@ from arb_pipeline.domain import MarketSnapshot
 from arb_pipeline.storage.db import session_scope
 from arb_pipeline.storage.repositories.metrics import MetricRepository
 from arb_pipeline.storage.repositories.scans import CaptureStats, DetectedRow, ScanRepository
+
+if TYPE_CHECKING:
+    from arb_pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -35,13 +37,14 @@ STAGES = ("capture", "resolve", "price", "detect", "execute")
 STAGE_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 
-def executed_kinds() -> frozenset[str]:
-    """The opportunity kinds the live scan executes: `ExecutionContext`'s default, read from there so
-    "executable" on the desk and what `executed_orders` does can never disagree."""
-    from arb_pipeline.services.execute import ExecutionContext
+def executed_kinds(settings: Settings | None = None) -> frozenset[str]:
+    """The opportunity kinds the live scan executes (arbitrage; value too with ARB_TRADE_VALUE): the
+    `executed_orders` asset passes exactly these to execution, so "executable" on the desk and what
+    it does can never disagree."""
+    from arb_pipeline.arb.accounts import executable_kinds
+    from arb_pipeline.settings import get_settings
 
-    default = next(f.default for f in fields(ExecutionContext) if f.name == "kinds")
-    return frozenset(default)  # type: ignore[arg-type]
+    return executable_kinds((settings or get_settings()).trade_value)
 
 
 def record_safely(what: str, action: Callable[[], T]) -> T | None:
@@ -94,7 +97,8 @@ def detected_row(opportunity: Any, kinds: frozenset[str]) -> DetectedRow:
         kind=opportunity.kind,
         league=opportunity.league,
         event_ticker=opportunity.event,
-        executable=opportunity.kind in kinds,
+        # one rule (`arb.accounts.not_executable`): detection's label, within the kinds executed
+        executable=opportunity.kind in kinds and bool(getattr(opportunity, "executable", True)),
         detected_at=opportunity.detected_at,
         cost=opportunity.cost.quantize(_Q6, rounding=ROUND_HALF_EVEN),
         profit=opportunity.profit.quantize(_Q6, rounding=ROUND_HALF_EVEN),

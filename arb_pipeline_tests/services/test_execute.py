@@ -125,6 +125,16 @@ def test_value_bets_are_not_executed_unless_asked(env, session_factory):
     assert env([value], context=replace(PAPER, kinds=frozenset({"value"}))).orders_sent == 1
 
 
+def test_an_arbitrage_hedged_at_a_book_without_an_account_is_never_executed(env, session_factory):
+    """ARB_ACCOUNT_BOOKS: the one rule (`arb.accounts.not_executable`) is applied again before trading."""
+    mine = Settings(_env_file=None, ARB_ACCOUNT_BOOKS="fanduel,draftkings")
+    report = env([opportunity()], settings=mine)  # its hedge is at pinnacle
+    assert report.orders == [] and count(session_factory, Order) == 0
+    assert report.skipped[0][1] == "not executable: PAPER: no account at pinnacle (ARB_ACCOUNT_BOOKS)"
+    at_fanduel = opportunity(legs=(kalshi_leg(), book_leg(bookmaker="fanduel")))
+    assert env([at_fanduel], settings=mine).orders_sent == 1
+
+
 # --- paper execution records everything -------------------------------------------------------------
 
 

@@ -31,11 +31,25 @@ def test_capture_stats_measure_size_and_freshness(sample):
 
 def test_only_the_executed_kinds_are_executable(sample):
     _, result = sample
-    kinds = scans.executed_kinds()
+    kinds = scans.executed_kinds(Settings(_env_file=None))
     assert kinds == frozenset({"arbitrage"})  # +EV bets are not executed unless a run asks for them
     rows = [scans.detected_row(o, kinds) for o in result.detection.opportunities]
     assert {(r.kind, r.executable) for r in rows} == {("arbitrage", True), ("value", False)}
     assert all(r.payload["event"] == r.event_ticker for r in rows)
+
+
+def test_executable_follows_the_account_books_and_the_value_opt_in():
+    """The desk's `executable` is detection's label: PAPER arbitrage (hedge at a book without an account)
+    and value bets without ARB_TRADE_VALUE are stored not executable."""
+    snapshot = load_snapshot(SAMPLE_SNAPSHOT_DIR)
+    settings = Settings(_env_file=None, ARB_ACCOUNT_BOOKS="bet365", ARB_TRADE_VALUE="true")
+    result = scan(snapshot, ScanConfig.from_settings(settings), snapshot.captured_at)
+    kinds = scans.executed_kinds(settings)
+    assert kinds == frozenset({"arbitrage", "value"})
+    rows = [scans.detected_row(o, kinds) for o in result.detection.opportunities]
+    assert {(r.kind, r.executable) for r in rows} == {("arbitrage", False), ("value", True)}
+    [paper] = [r for r in rows if r.kind == "arbitrage"]
+    assert paper.payload["not_executable"] == ["PAPER: no account at betfair_ex_eu (ARB_ACCOUNT_BOOKS)"]
 
 
 def test_detection_needs_its_capture_and_a_failed_record_is_only_logged(engine, sample, caplog):

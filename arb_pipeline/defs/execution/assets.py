@@ -84,6 +84,7 @@ def executed_orders(
     as_of = market_data.execution_clock(snapshot) if snapshot is not None else datetime.now(UTC)
 
     from arb_pipeline.services.execute import ExecutionContext, execute_opportunities, running_clock
+    from arb_pipeline.services.scans import executed_kinds
 
     # "Now" is read afresh for every decision and stamp (the TTL just before each send, sent_at as the
     # request leaves): the wall clock. A recorded replay (paper only: live needs the live source) runs
@@ -94,7 +95,8 @@ def executed_orders(
     with timed_stage(snapshot_store.database, "execute"):
         report = execute_opportunities(
             opportunities,
-            context=ExecutionContext(mode=execution.mode, allow_orders=True, is_backfill=False, as_of=as_of),
+            context=ExecutionContext(mode=execution.mode, allow_orders=True, is_backfill=False, as_of=as_of,
+                                     kinds=executed_kinds()),
             snapshot=snapshot,
             sessions=circuit_breaker.sessions(),
             breaker=breaker,

@@ -16,7 +16,8 @@ from arb_pipeline.services import frames
 
 GROUP = "opportunities"
 ARB_OPPORTUNITIES = dg.AssetKey("arb_opportunities")
-TOP_COLUMNS = ["kind", "event_ticker", "kalshi_legs", "hedge", "cost", "profit", "edge_bps", "max_quote_age_s"]
+TOP_COLUMNS = ["kind", "event_ticker", "executable", "kalshi_legs", "hedge", "cost", "profit", "edge_bps",
+               "max_quote_age_s", "not_executable"]
 
 
 def opportunities_metadata(frame: pd.DataFrame, rejected: int, **extra) -> dict:
@@ -27,6 +28,7 @@ def opportunities_metadata(frame: pd.DataFrame, rejected: int, **extra) -> dict:
         opportunities=len(frame),
         arbitrage=int(kinds.get("arbitrage", 0)),
         value=int(kinds.get("value", 0)),
+        executable=int(frame["executable"].sum()) if len(frame) else 0,
         rejected=rejected,
         best_edge_bps=column_stat(frame, "edge_bps", "max"),
         profit_total=str(sum((v for v in frame["profit"] if isinstance(v, Decimal)), Decimal("0"))),
