@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     sportsbook_stake_limit: Decimal = Field(Decimal("250"), alias="ARB_SPORTSBOOK_STAKE_LIMIT")
     # exchange commission on net winnings, book:rate over the UNVERIFIED defaults in arb/commission.py
     book_commission: str = Field("", alias="ARB_BOOK_COMMISSION")
+    # per-book stake limit per bet, book:dollars (over ARB_SPORTSBOOK_STAKE_LIMIT for the books listed)
+    book_stake_limits: str = Field("", alias="ARB_BOOK_STAKE_LIMITS")
 
     # --- execution -------------------------------------------------------------------------------
     opportunity_ttl_s: float = Field(20.0, alias="ARB_OPPORTUNITY_TTL_S")
@@ -150,6 +152,24 @@ class Settings(BaseSettings):
         from arb_pipeline.arb.commission import parse_commission_setting
 
         return parse_commission_setting(self.book_commission)
+
+    def book_stake_limit_map(self) -> dict[str, Decimal]:
+        """ARB_BOOK_STAKE_LIMITS as {book: dollars}; a malformed item is refused by name."""
+        from arb_pipeline.arb.money import to_decimal
+
+        limits: dict[str, Decimal] = {}
+        for item in filter(None, (part.strip() for part in self.book_stake_limits.split(","))):
+            book, sep, raw = item.partition(":")
+            if not book.strip() or not sep or not raw.strip():
+                raise ValueError(f"ARB_BOOK_STAKE_LIMITS: expected book:amount, got {item!r}")
+            try:
+                amount = to_decimal(raw.strip(), f"ARB_BOOK_STAKE_LIMITS amount for {book.strip()!r}")
+            except ValueError as exc:
+                raise ValueError(str(exc)) from None
+            if not amount.is_finite() or amount <= 0:
+                raise ValueError(f"ARB_BOOK_STAKE_LIMITS: the limit for {book.strip()!r} must be > 0, got {raw!r}")
+            limits[book.strip()] = amount
+        return limits
 
     def account_book_set(self) -> frozenset[str] | None:
         """ARB_ACCOUNT_BOOKS as a set (None: every book)."""

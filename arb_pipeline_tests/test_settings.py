@@ -58,3 +58,20 @@ def test_the_example_values_parse_to_what_they_document(env_example_as_dotenv):
 @pytest.mark.parametrize("argv", [["scan", "--sample"], ["mapping", "list"], ["breaker", "status"]])
 def test_commands_work_with_the_example_as_dotenv(env_example_as_dotenv, capsys, argv):
     assert cli.main(argv) == 0, capsys.readouterr().err
+
+
+def test_book_settings_parse_and_refuse_bad_items_by_name():
+    from decimal import Decimal
+
+    s = Settings(_env_file=None, ARB_BOOK_STAKE_LIMITS="fanduel:100, pinnacle:1000.50",
+                 ARB_ACCOUNT_BOOKS="fanduel,pinnacle", ARB_CONSENSUS_BOOKS="pinnacle", ARB_TRADE_VALUE="true")
+    assert s.book_stake_limit_map() == {"fanduel": Decimal(100), "pinnacle": Decimal("1000.50")}
+    assert s.account_book_set() == frozenset({"fanduel", "pinnacle"}) and s.consensus_book_set() == {"pinnacle"}
+    assert s.trade_value is True
+    defaults = Settings(_env_file=None)
+    assert defaults.book_stake_limit_map() == {} and defaults.account_book_set() is None
+    assert defaults.consensus_book_set() is None and defaults.trade_value is False
+    for bad, message in (("fanduel", "expected book:amount, got 'fanduel'"), ("fanduel:0", "must be > 0"),
+                         ("fanduel:lots", "ARB_BOOK_STAKE_LIMITS amount for 'fanduel'")):
+        with pytest.raises(ValueError, match=message):
+            Settings(_env_file=None, ARB_BOOK_STAKE_LIMITS=bad).book_stake_limit_map()

@@ -16,6 +16,7 @@ from typing import TypeVar
 from arb_pipeline.arb.accounts import at_account_books_note, in_consensus, is_account_book
 from arb_pipeline.arb.book import OffGrid, check_on_grid
 from arb_pipeline.arb.combos import BOOK, Instrument
+from arb_pipeline.arb.commission import effective_decimal_odds
 from arb_pipeline.arb.constraints import (
     Limits,
     check_age,
@@ -150,8 +151,11 @@ def confirm_arbitrage(gi: int, game: GameLine, combo: tuple[Instrument, ...], ct
         return price_cover(game.event_ticker, game.league, describe(combo), game.outcomes, parts,
                            [part(o, row) for o, row in rows.items()], ctx, lambda legs: grid_reasons(legs, contracts))
 
-    return at_account_books_first(offers, lambda row: table.bookmakers[table.book[row]],
-                                  lambda row: (table.exact(row), table.stake_limit(row) or ZERO), price, ctx)
+    def best(row: int) -> tuple[Decimal, Decimal]:  # what a winning back really pays, after commission
+        book = table.bookmakers[table.book[row]]
+        return effective_decimal_odds(table.exact(row), ctx.sizing.commission(book)), table.stake_limit(row) or ZERO
+
+    return at_account_books_first(offers, lambda row: table.bookmakers[table.book[row]], best, price, ctx)
 
 
 def at_account_books_first(offers: dict[Outcome, list[T]], book_of: Callable[[T], str],

@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from arb_pipeline.arb.book import joint_max_size
+from arb_pipeline.arb.commission import book_net_payout, commission_for, effective_decimal_odds
 from arb_pipeline.arb.constraints import (
     Limits,
     check_arb_result,
@@ -93,25 +94,31 @@ def price_cover(event: str, league: str, candidate: str, outcomes: tuple[Outcome
                 books: Sequence[BookPart], ctx: PricingContext, grid: GridCheck) -> Opportunity | Rejection:
     """Size and price one cover exactly (every gate already passed). `grid(legs)` lists off-grid prices."""
     limits, sizing = ctx.limits, ctx.sizing
-    unit_book_cost = sum((ONE / b.odds for b in books), ZERO)
+    # An exchange's commission on net winnings is priced like Kalshi's fee: a back at odds d pays
+    # 1 + (d - 1)(1 - c) per unit staked (`arb.commission`), so each unit of cover needs C / d_eff staked.
+    commission = [sizing.commission(b.bookmaker) for b in books]
+    effective = [effective_decimal_odds(b.odds, c) for b, c in zip(books, commission, strict=True)]
+    unit_book_cost = sum((ONE / d for d in effective), ZERO)
     kalshi_books = [(p.contract.book.asks(p.side), rate(p.contract)) for p in kalshi]
     depth_cap = joint_max_size(kalshi_books, ONE, MIN_UNIT_EDGE, extra_unit_cost=unit_book_cost)
     caps = {"order-book depth with a positive marginal edge": depth_cap, "max_contracts": sizing.max_contracts}
-    stake_limit = [floor_to(min(x for x in (b.stake_limit, sizing.max_sportsbook_stake) if x is not None), CENT)
+    stake_limit = [floor_to(min(x for x in (b.stake_limit, sizing.stake_limit(b.bookmaker)) if x is not None), CENT)
                    for b in books]
-    for b, limit in zip(books, stake_limit, strict=True):
+    for b, limit, d in zip(books, stake_limit, effective, strict=True):
         # C ≤ limit·d ⇔ ceil_to_cent(C/d) ≤ limit (limit on the cent grid): the stake never exceeds it.
-        caps[f"{b.bookmaker} stake limit {limit}"] = limit * b.odds
+        caps[f"{b.bookmaker} stake limit {limit}"] = limit * d
     binding = min(caps, key=lambda k: caps[k])
     step = ONE if sizing.whole_contracts else CENT
 
     def build(contracts: Decimal) -> tuple[Leg, ...]:
-        """Every leg at `contracts` units: Kalshi walked, book stake = C/d rounded up to the cent."""
+        """Every leg at `contracts` units: Kalshi walked, book stake = C/d_eff rounded up to the cent, paid
+        net of commission (gross floored, commission rounded up: `book_net_payout`)."""
         legs = [kalshi_leg(p.contract, p.side, contracts, ctx, p.pays_in, p.label) for p in kalshi]
-        for b, limit in zip(books, stake_limit, strict=True):
-            stake = min(ceil_to(contracts / b.odds, CENT), limit)
+        for b, limit, d, c in zip(books, stake_limit, effective, commission, strict=True):
+            stake = min(ceil_to(contracts / d, CENT), limit)
             legs.append(Leg(SPORTSBOOK, b.bookmaker, b.outcome, b.label, BACK, b.odds, stake, ZERO, stake,
-                            floor_to(stake * b.odds, CENT), b.pays_in, b.age_s, refunded_in=b.refunded_in))
+                            book_net_payout(stake, b.odds, c), b.pays_in, b.age_s, refunded_in=b.refunded_in,
+                            commission=commission_for(stake, b.odds, c)))
         return tuple(legs)
 
     def fits(contracts: Decimal) -> bool:
@@ -138,10 +145,13 @@ def price_cover(event: str, league: str, candidate: str, outcomes: tuple[Outcome
     if failed:
         return Rejection(ARBITRAGE, event, candidate, (*failed, f"sized {size} contracts (bound by {binding})"))
     ages = {f"{leg.venue}:{leg.market}:{leg.outcome.value}": leg.quote_age_s for leg in legs}
+    charged = [f"{b.bookmaker} commission {(c * 100).normalize():f}% on net winnings (effective odds {d.quantize(TEN_THOUSANDTH)})"
+               for b, c, d in zip(books, commission, effective, strict=True) if c > 0]
     return Opportunity(ARBITRAGE, event, league, legs, cost, profit, (profit / cost).quantize(Decimal("0.000001")),
                        edge_bps.quantize(Decimal("0.01")), payouts, ages,
                        (f"{candidate} pays {worst} in every outcome for {cost}",
-                        f"size {size} contracts bound by {binding}", "all quotes fresh, markets active, pre-game"),
+                        f"size {size} contracts bound by {binding}", *charged,
+                        "all quotes fresh, markets active, pre-game"),
                        ctx.as_of)
 
 

@@ -25,6 +25,7 @@ from time import perf_counter
 
 from arb_pipeline.arb.accounts import in_consensus, labelled
 from arb_pipeline.arb.combos import BOOK, Instrument
+from arb_pipeline.arb.commission import effective_decimal_odds
 from arb_pipeline.arb.confirm import (
     Context,
     at_account_books_first,
@@ -58,7 +59,7 @@ def detect_lines(games: Sequence[LineGame], limits: Limits, sizing: SizingPolicy
     for game in games:
         quotes += len(game.quotes)
         fresh, stale = _fresh(game, ctx)
-        best = _best_odds(game)
+        best = _best_odds(game, sizing)
         for combo in line_covers(game.sides, game.whole):
             if _screen_cover(game, combo, best, limits):
                 arb_candidates += 1
@@ -102,12 +103,14 @@ def _fresh(game: LineGame, ctx: Context) -> tuple[_Fresh, dict[Outcome, list[str
     return fresh, stale
 
 
-def _best_odds(game: LineGame) -> dict[Outcome, float]:
-    """Best odds per side over every quote, fresh or not: the screen looks wide, confirmation checks."""
+def _best_odds(game: LineGame, sizing: SizingPolicy) -> dict[Outcome, float]:
+    """Best odds net of commission per side over every quote, fresh or not: the screen looks wide,
+    confirmation checks (float error is far inside `screen_tolerance`)."""
     best: dict[Outcome, float] = {}
     for q in game.quotes:
         side, _ = line_position(q.market, q.outcome, q.point)  # type: ignore[arg-type]
-        best[side] = max(best.get(side, 0.0), q.odds_f)
+        net = 1.0 + (q.odds_f - 1.0) * (1.0 - float(sizing.commission(q.bookmaker)))
+        best[side] = max(best.get(side, 0.0), net)
     return best
 
 
@@ -168,8 +171,10 @@ def confirm_line_arbitrage(game: LineGame, combo: tuple[Instrument, ...], fresh:
                            [part(side, q) for side, q in chosen.items()], ctx,
                            lambda legs: grid_reasons(legs, contracts))
 
-    return at_account_books_first(offers, lambda q: q.bookmaker, lambda q: (q.decimal_odds, q.max_stake or Decimal(0)),
-                                  price, ctx)
+    def best(q: SportsbookQuote) -> tuple[Decimal, Decimal]:  # what a winning back really pays, after commission
+        return effective_decimal_odds(q.decimal_odds, ctx.sizing.commission(q.bookmaker)), q.max_stake or Decimal(0)
+
+    return at_account_books_first(offers, lambda q: q.bookmaker, best, price, ctx)
 
 
 def _consensus(game: LineGame, fresh: _Fresh, limits: Limits) -> ConsensusResult:

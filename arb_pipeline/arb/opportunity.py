@@ -66,7 +66,7 @@ def detect(
             raise ValueError(f"quotes given both as a QuoteTable and on GameLines {with_quotes[:3]}")
         table = quotes
     built = perf_counter()
-    arb_candidates, value_candidates = screen(games, table, limits)
+    arb_candidates, value_candidates = screen(games, table, limits, sizing.book_commission)
     screened = perf_counter()
     ctx = Context(limits, sizing, as_of, exchange_trading_active, table)
     found: list[Opportunity] = []

@@ -51,6 +51,8 @@ class Leg:
     quote_age_s: float
     levels: tuple[tuple[Decimal, Decimal], ...] = ()  # Kalshi fills per level: (price, contracts)
     refunded_in: tuple[Outcome, ...] = ()  # sportsbook: outcomes that refund the stake (a push on a line)
+    # sportsbook: exchange commission on the net winnings if the back wins, already taken out of `payout`
+    commission: Decimal = Decimal(0)
 
     def to_dict(self) -> dict[str, object]:
         """JSON for people and tools: `outcome` names the team (or "draw") as the trader reads it,
@@ -75,6 +77,8 @@ class Leg:
             pays_in=tuple(Outcome(str(o)) for o in data["pays_in"]),  # type: ignore[union-attr]
             quote_age_s=float(age) if age is not None else float("nan"),  # type: ignore[arg-type]
             levels=tuple((Decimal(str(p)), Decimal(str(c))) for p, c in data.get("levels") or ()),  # type: ignore[union-attr]
+            refunded_in=tuple(Outcome(str(o)) for o in data.get("refunded_in") or ()),  # type: ignore[union-attr]
+            commission=Decimal(str(data.get("commission") or 0)),
         )
 
 

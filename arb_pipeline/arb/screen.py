@@ -4,7 +4,7 @@
 Every bound here errs towards keeping a candidate:
 - a Kalshi leg costs at least its best ask plus the unrounded taker fee rate × P(1−P) (deeper levels
   and fee rounding only add cost; an unknown fee type is screened at rate 0);
-- a sportsbook leg costs at least 1/(best odds of any book, stale or not);
+- a sportsbook leg costs at least 1/(best odds net of the book's commission of any book, stale or not);
 - a consensus fair probability lies between the min and max over books of that book's own fair
   probability (exact per-book values for the multiplicative and additive methods; for the iterative
   methods the always-valid bounds r_i and 1 − Σ_{j≠i} r_j, since every method returns p_i ≤ r_i);
@@ -14,13 +14,15 @@ A candidate passes if its bound is within `screen_tolerance` of the threshold.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from itertools import chain
 
 import numpy as np
 
 from arb_pipeline.arb.combos import BOOK, NO, YES, Instrument, covering_combinations
+from arb_pipeline.arb.commission import commission_rate
 from arb_pipeline.arb.constraints import Limits
 from arb_pipeline.arb.market import GameLine
 from arb_pipeline.arb.quotes import OUTCOME_SLOTS, SLOT, QuoteTable
@@ -97,7 +99,10 @@ def _fair_bounds(dense: np.ndarray, three_way: np.ndarray, limits: Limits) -> tu
     return lower, upper, complete.sum(axis=1)
 
 
-def screen(games: Sequence[GameLine], table: QuoteTable, limits: Limits) -> tuple[list[ArbCandidate], list[ValueCandidate]]:
+def screen(games: Sequence[GameLine], table: QuoteTable, limits: Limits,
+           book_commission: Mapping[str, Decimal] | None = None) -> tuple[list[ArbCandidate], list[ValueCandidate]]:
+    """Arbitrage and value candidates. `book_commission`: each exchange's cut on net winnings, so a book
+    leg is screened at its odds net of commission, 1 + (d - 1)(1 - c), as confirmation prices it."""
     n = len(games)
     if table.n_games != n:
         raise ValueError(f"QuoteTable covers {table.n_games} games but {n} GameLines were given")
@@ -107,7 +112,8 @@ def screen(games: Sequence[GameLine], table: QuoteTable, limits: Limits) -> tupl
         row = int(draw_in_two_way[0])
         raise ValueError(f"quote row {row}: a draw price for two-way game {games[int(table.game[row])].event_ticker}")
     dense, dup = _dense_lines(table, n)
-    best = dense.max(axis=2)
+    cut = np.array([float(commission_rate(b, book_commission)) for b in table.bookmakers] or [0.0])
+    best = np.where(dense > 0.0, 1.0 + (dense - 1.0) * (1.0 - cut[: dense.shape[2]]), 0.0).max(axis=2)
     with np.errstate(divide="ignore"):
         book_lb = np.where(best > 0.0, 1.0 / np.where(best > 0.0, best, 1.0), np.inf)
     unit = {YES: yes_lb, NO: no_lb, BOOK: book_lb}

@@ -9,10 +9,11 @@ caller — a trade that rounding kills must be rejected, not reported.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 
+from arb_pipeline.arb.commission import DEFAULT_BOOK_COMMISSION, check_rate, commission_rate
 from arb_pipeline.arb.money import ONE, ZERO, to_decimal
 from arb_pipeline.arb.odds import InvalidOdds
 
@@ -111,6 +112,10 @@ class SizingPolicy:
     kelly_multiplier: float = 0.25  # value bets: quarter Kelly
     whole_contracts: bool = True
     sub_penny: bool = False  # direct members: fees rounded up to $0.0001 instead of the cent
+    # per-book stake limit per bet (ARB_BOOK_STAKE_LIMITS), over `max_sportsbook_stake` for the others
+    book_stake_limits: Mapping[str, Decimal] = field(default_factory=dict)
+    # exchange commission on net winnings per book (ARB_BOOK_COMMISSION; arb.commission's UNVERIFIED defaults)
+    book_commission: Mapping[str, Decimal] = field(default_factory=lambda: DEFAULT_BOOK_COMMISSION)
 
     def __post_init__(self) -> None:
         for name in ("bankroll", "bankroll_fraction", "max_per_event", "max_per_market", "max_total_exposure",
@@ -124,6 +129,19 @@ class SizingPolicy:
             raise ValueError(f"SizingPolicy.bankroll_fraction must be <= 1, got {self.bankroll_fraction}")
         if not 0.0 < self.kelly_multiplier <= 1.0:
             raise ValueError(f"SizingPolicy.kelly_multiplier must be in (0, 1], got {self.kelly_multiplier!r}")
+        for book, limit in self.book_stake_limits.items():
+            if not isinstance(limit, Decimal) or not limit.is_finite() or limit <= 0:
+                raise ValueError(f"SizingPolicy.book_stake_limits[{book!r}] must be a positive Decimal, got {limit!r}")
+        for book, rate in self.book_commission.items():
+            check_rate(rate, book)
+
+    def stake_limit(self, book: str) -> Decimal:
+        """The most one bet at `book` may stake: its own limit, else the global sportsbook limit."""
+        return self.book_stake_limits.get(book, self.max_sportsbook_stake)
+
+    def commission(self, book: str) -> Decimal:
+        """`book`'s commission on net winnings (0 for a traditional sportsbook)."""
+        return commission_rate(book, self.book_commission)
 
     def max_outlay(self) -> Decimal:
         """Dollars one opportunity may spend in total (all legs, all fees)."""

@@ -72,6 +72,8 @@ class ScanConfig:
             max_total_exposure=settings.max_total_exposure,
             max_sportsbook_stake=settings.sportsbook_stake_limit,
             kelly_multiplier=settings.kelly_fraction,
+            book_stake_limits=settings.book_stake_limit_map(),
+            book_commission=settings.book_commission_rates(),
         )
         return cls(
             limits=limits,

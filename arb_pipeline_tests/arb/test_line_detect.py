@@ -6,12 +6,13 @@ independently of the code under test."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from arb_pipeline.arb.constraints import Limits
@@ -55,8 +56,18 @@ def results_near(game: LineGame) -> list[tuple[O, int]]:
     return out
 
 
-def verify(opp, game: LineGame) -> Fraction:
-    """Cost and every result's payout from the legs alone (fees recomputed per level); worst profit."""
+def book_pays(leg, rates) -> Fraction:
+    """A winning back's payout from its stake and odds alone: gross floored to the cent, minus the
+    exchange's commission on the net winnings rounded up to the cent."""
+    stake, odds = Fraction(leg.size), Fraction(leg.price)
+    cut = Fraction(math.ceil((odds - 1) * stake * Fraction(rates.get(leg.market, 0)) * 100), 100)
+    return Fraction(math.floor(stake * odds * 100), 100) - cut
+
+
+def verify(opp, game: LineGame, rates=None) -> Fraction:
+    """Cost and every result's payout from the legs alone (fees recomputed per level, commission from
+    `rates`, none by default); worst profit."""
+    rates = rates or {}
     cost = Fraction(0)
     pay: dict[int, Fraction] = {v: Fraction(0) for _, v in results_near(game)}
     for leg in opp.legs:
@@ -66,7 +77,7 @@ def verify(opp, game: LineGame) -> Fraction:
                 if (leg.side == "yes") == yes_wins:
                     pay[value] += Fraction(leg.size)
             elif region == leg.outcome:
-                pay[value] += Fraction(math.floor(Fraction(leg.size) * Fraction(leg.price) * 100), 100)
+                pay[value] += book_pays(leg, rates)
             elif region == O.PUSH:
                 pay[value] += Fraction(leg.size)  # the book refunds the stake on a push
         if leg.venue == "kalshi":
@@ -219,7 +230,7 @@ def uncrossed_bids(draw):
 
 
 @st.composite
-def random_line(draw, b):
+def random_line(draw, b, books=None):
     market = draw(st.sampled_from([SPREADS, TOTALS]))
     point = draw(st.sampled_from(["3", "3.5", "7", "0.5"] if market == SPREADS else ["6", "6.5", "221.5", "222"]))
     above, below = line_sides(market)
@@ -230,12 +241,34 @@ def random_line(draw, b):
             kalshi[side] = b.contract(f"KX-{side.value.upper()}", side, yes_bids=yes_bids, no_bids=no_bids)
     odds = st.integers(105, 400).map(lambda c: str(D(c) / 100))
     quotes = []
-    for i in range(draw(st.integers(1, 3))):
+    names = (draw(st.lists(st.sampled_from(books), min_size=1, max_size=3, unique=True)) if books
+             else [f"book{i}" for i in range(draw(st.integers(1, 3)))])
+    for name in names:
         for side in (above, below):
             outcome_point = (str(-D(point)) if side is O.HOME else point) if market == SPREADS else point
-            quotes.append(line_quote(b, f"book{i}", market, side.value, outcome_point, draw(odds),
+            quotes.append(line_quote(b, name, market, side.value, outcome_point, draw(odds),
                                      age_s=draw(st.sampled_from([5.0, 100.0, 500.0]))))
     return line_game(b, market, point, kalshi, quotes)
+
+
+@settings(max_examples=120, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_every_line_arbitrage_pays_its_profit_net_of_fees_and_commission(builders, data):
+    """Brute force over every result near the point (the push included), to the cent: with exchanges
+    charging a random commission, every reported cover pays its stated profit in the worst result."""
+    game = data.draw(random_line(builders, books=("fanduel", "betfair_ex_eu", "smarkets")))
+    rates = {ex: D(data.draw(st.integers(0, 1000))) / 10_000 for ex in ("betfair_ex_eu", "smarkets")}
+    limits = {bk: D(data.draw(st.integers(1, 50_000))) / 100 for bk in ("fanduel", "smarkets")
+              if data.draw(st.booleans())}
+    sizing = replace(BIG, book_commission=rates, book_stake_limits=limits)
+    result = detect_lines([game], NO_VALUE, sizing, as_of=builders.as_of)
+    for opp in result.opportunities:
+        assert verify(opp, game, rates) == opp.profit > 0
+        event("a line arbitrage with a commissioned exchange leg" if any(leg.commission > 0 for leg in opp.legs)
+              else "a line arbitrage without commission")
+        assert all(leg.size <= limits.get(leg.market, BIG.max_sportsbook_stake)
+                   for leg in opp.legs if leg.venue == "sportsbook")
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

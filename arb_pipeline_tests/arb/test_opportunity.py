@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from datetime import timedelta
 from decimal import ROUND_FLOOR, Decimal
 from fractions import Fraction
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from arb_pipeline.arb.constraints import Limits
@@ -25,8 +26,19 @@ BIG = SizingPolicy(bankroll=D(1_000_000), bankroll_fraction=D("0.5"), max_per_ev
 NO_VALUE = Limits(min_value_edge_bps=D(10_000))  # isolate arbitrage in tests that are about it
 
 
-def verify_arbitrage(opp, game):
-    """Recompute cost and every outcome's payout from the legs alone; return worst-case profit."""
+def book_pays(leg, rates) -> Fraction:
+    """What a winning back pays, from its stake and odds alone: gross floored to the cent, minus the
+    exchange's commission on the net winnings rounded up to the cent (`rates`: the test's own table)."""
+    stake, odds = Fraction(leg.size), Fraction(leg.price)
+    gross = Fraction(math.floor(stake * odds * 100), 100)
+    cut = Fraction(math.ceil((odds - 1) * stake * Fraction(rates.get(leg.market, 0)) * 100), 100)
+    return gross - cut
+
+
+def verify_arbitrage(opp, game, rates=None):
+    """Recompute cost and every outcome's payout from the legs alone; return worst-case profit.
+    `rates`: exchange commission per book (None: the books of these tests charge none)."""
+    rates = rates or {}
     cost = Fraction(0)
     payout = {o: Fraction(0) for o in game.outcomes}
     for leg in opp.legs:
@@ -44,7 +56,8 @@ def verify_arbitrage(opp, game):
         else:
             assert leg.side == "back" and leg.fee == 0
             cost += Fraction(leg.size)
-            payout[leg.outcome] += Fraction(math.floor(Fraction(leg.size) * Fraction(leg.price) * 100), 100)
+            payout[leg.outcome] += book_pays(leg, rates)
+            assert leg.payout == book_pays(leg, rates)
     assert cost == opp.cost
     worst = min(payout.values()) - cost
     assert worst == opp.profit
@@ -74,6 +87,20 @@ def test_known_arbitrage_end_to_end(builders):
     verify_arbitrage(opp, game)
     as_json = json.loads(json.dumps(opp.to_dict()))
     assert as_json["cost"] == "486.18" and as_json["legs"][1]["size"] == "277.78"
+
+
+def test_a_per_book_stake_limit_binds_the_cover(builders):
+    """ARB_BOOK_STAKE_LIMITS: fanduel takes at most $50 a bet; other books keep the global limit."""
+    b = builders
+    game = b.game({O.HOME: b.contract("KX-HOM", O.HOME, yes_bids=[("0.38", 300)], no_bids=[("0.60", 500)])},
+                  [b.quote("fanduel", O.AWAY, "1.80")])
+    [opp] = detect([game], NO_VALUE, replace(BIG, book_stake_limits={"fanduel": D(50)}), as_of=b.as_of).opportunities
+    kalshi, book = opp.legs
+    assert book.size <= D(50) and kalshi.size == 90  # 90 contracts need $50.00 at 1.80; 91 would need $50.56
+    assert "fanduel stake limit 50" in opp.reasons[1]
+    [free] = detect([game], NO_VALUE, replace(BIG, book_stake_limits={"pinnacle": D(50)}),
+                    as_of=b.as_of).opportunities
+    assert free.legs[1].size == D("277.78")
 
 
 def test_default_sizing_caps_the_outlay(builders):
@@ -244,6 +271,48 @@ def test_every_reported_arbitrage_profits_in_every_outcome(builders, data):
         assert opp.kind == "arbitrage"
         assert verify_arbitrage(opp, game) > 0
         assert all(age <= 180 for age in opp.quote_ages.values())
+
+
+EXCHANGES = ("betfair_ex_eu", "matchbook", "smarkets")
+
+
+@st.composite
+def exchange_game(draw, b):
+    """Like `random_game`, with exchanges among the books: their commission is drawn per example."""
+    outcomes = draw(st.sampled_from([(O.HOME, O.AWAY), (O.HOME, O.DRAW, O.AWAY)]))
+    kalshi = {}
+    for o in outcomes:
+        if draw(st.booleans()) or not kalshi:
+            yes_bids, no_bids = draw(uncrossed_bids())
+            kalshi[o] = b.contract(f"KX-{o.value.upper()}", o, yes_bids=yes_bids, no_bids=no_bids)
+    books = draw(st.lists(st.sampled_from(("fanduel", *EXCHANGES)), min_size=1, max_size=3, unique=True))
+    quotes = [b.quote(bk, o, str(draw(book_odds)), age_s=draw(st.sampled_from([5.0, 100.0])))
+              for bk in books for o in outcomes]
+    rates = {ex: D(draw(st.integers(0, 1000))) / 10_000 for ex in EXCHANGES}  # 0 % .. 10 %
+    limits = {bk: D(draw(st.integers(1, 50_000))) / 100 for bk in books if draw(st.booleans())}
+    return b.game(kalshi, quotes, outcomes=outcomes), rates, limits
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_every_reported_arbitrage_pays_its_profit_net_of_fees_and_commission(builders, data):
+    """Brute force over every outcome, to the cent, with Fractions: each reported cover pays at least its
+    stated profit net of Kalshi fees and exchange commission (and exactly it in the worst outcome), and
+    no stake exceeds its book's limit."""
+    game, rates, limits = data.draw(exchange_game(builders))
+    sizing = replace(BIG, book_commission=rates, book_stake_limits=limits)
+    result = detect([game], NO_VALUE, sizing, as_of=builders.as_of)
+    for opp in result.opportunities:
+        assert verify_arbitrage(opp, game, rates) == opp.profit > 0
+        event("an arbitrage with a commissioned exchange leg" if any(leg.commission > 0 for leg in opp.legs)
+              else "an arbitrage without commission")
+        for leg in opp.legs:
+            if leg.venue == "sportsbook":
+                assert leg.size <= limits.get(leg.market, BIG.max_sportsbook_stake)
+                assert leg.commission == (
+                    Fraction(math.floor(Fraction(leg.size) * Fraction(leg.price) * 100), 100)
+                    - book_pays(leg, rates))
 
 
 @st.composite

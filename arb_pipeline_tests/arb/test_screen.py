@@ -86,3 +86,15 @@ def test_screen_never_misses_what_confirmation_accepts(builders, data):
         for side in ContractSide:
             if isinstance(confirm_value(0, g, o, side, ctx), Opportunity):
                 assert (o, side) in flagged_values
+
+
+def test_the_screen_prices_exchange_commission_like_confirmation(builders):
+    """Kalshi YES home ~0.4168 all-in + back away at 1.75 is a candidate at a commission-free book; at an
+    exchange charging 10 % the back nets 1.675 and the cover costs more than $1: not even screened in."""
+    b = builders
+    kalshi = {O.HOME: b.contract("KX-H", O.HOME, no_bids=[("0.60", 100)])}
+    for book, rates, found in (("fd", None, 1), ("betfair_ex_eu", {"betfair_ex_eu": D("0.10")}, 0),
+                               ("betfair_ex_eu", {"betfair_ex_eu": D("0")}, 1)):
+        g = b.game(kalshi, [b.quote(book, O.AWAY, "1.75")])
+        arbs, _ = screen([g], QuoteTable.from_games([g]), Limits(min_value_edge_bps=D(5000)), rates)
+        assert len(arbs) == found, (book, rates)

@@ -166,3 +166,32 @@ def test_absurd_decimal_odds_are_a_problem_naming_the_file_not_a_crash(tmp_path,
     (problem,) = loaded.problems
     assert "odds_soccer_epl.json" in str(problem) and "implausible" in str(problem)
     assert scan(loaded.snapshot, config, AS_OF).detection.opportunities
+
+
+@pytest.mark.parametrize(("env", "book", "stake", "commission", "profit", "worst_payout"), [
+    ({"ARB_BOOK_COMMISSION": "betfair_ex_eu:0"}, "betfair_ex_eu", "108.86", "0", "3.22", "150.00"),
+    ({"ARB_BOOK_COMMISSION": "betfair_ex_eu:0.02"}, "betfair_ex_eu", "109.46", "0.83", "2.62", "150.00"),
+    # at 5 % Betfair's 1.378 nets 1.3591 < DraftKings' 1.37: the cover moves to DraftKings
+    ({"ARB_BOOK_COMMISSION": "betfair_ex_eu:0.05"}, "draftkings", "109.49", "0", "2.59", "150.00"),
+    # ... and a trader whose only account is Betfair keeps a smaller arbitrage, a cent short in one outcome
+    ({"ARB_BOOK_COMMISSION": "betfair_ex_eu:0.05", "ARB_ACCOUNT_BOOKS": "betfair_ex_eu"}, "betfair_ex_eu",
+     "110.37", "2.09", "1.70", "149.99"),
+])
+def test_the_samples_betfair_arbitrage_at_2_and_5_percent_commission(snapshot, env, book, stake, commission,
+                                                                     profit, worst_payout):
+    """Worked example (issue #9): Kalshi YES Boston 150 @ 0.24 (fee $1.92) + back Memphis. Commission on
+    net winnings is priced like Kalshi's fee: at 2 % the arbitrage shrinks from $3.22 to $2.62, at 5 %
+    Betfair stops being the best hedge (DraftKings, $2.59), and backed at Betfair anyway it is $1.70."""
+    from arb_pipeline.settings import Settings
+
+    settings = Settings(_env_file=None, **env)
+    found = scan(snapshot, ScanConfig.from_settings(settings), AS_OF).detection.opportunities
+    [arb] = [o for o in found if o.kind == "arbitrage"]
+    kalshi, back = arb.legs
+    assert (kalshi.market, kalshi.size, kalshi.cost) == ("KXNBAGAME-26NOV24BOSMEM-BOS", Decimal(150), Decimal("37.92"))
+    assert (back.market, back.size, back.commission) == (book, Decimal(stake), Decimal(commission))
+    gross = (back.size * back.price).quantize(CENT, rounding=ROUND_FLOOR)
+    assert back.payout == gross - back.commission  # commission comes out of the winnings, rounded against us
+    assert arb.profit == Decimal(profit) and min(arb.payouts.values()) == Decimal(worst_payout)
+    assert arb.profit == min(arb.payouts.values()) - kalshi.cost - back.size
+    assert arb.executable

@@ -49,7 +49,7 @@ def test_executable_follows_the_account_books_and_the_value_opt_in():
     rows = [scans.detected_row(o, kinds) for o in result.detection.opportunities]
     assert {(r.kind, r.executable) for r in rows} == {("arbitrage", False), ("value", True)}
     [paper] = [r for r in rows if r.kind == "arbitrage"]
-    assert paper.payload["not_executable"] == ["PAPER: no account at betfair_ex_eu (ARB_ACCOUNT_BOOKS)"]
+    assert paper.payload["not_executable"] == ["PAPER: no account at draftkings (ARB_ACCOUNT_BOOKS)"]
 
 
 def test_detection_needs_its_capture_and_a_failed_record_is_only_logged(engine, sample, caplog):
