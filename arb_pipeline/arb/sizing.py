@@ -1,5 +1,7 @@
-"""Stake sizing: equal-payout arbitrage splits, Kelly variants (sportsbook-odds.md §5.1, §5.3, §6),
-and the `SizingPolicy` caps that bound every position.
+"""Stake sizing: equal-payout arbitrage splits (sportsbook-odds.md §5.1), the binary-contract Kelly that
+sizes value bets (§5.3; fractional and capped, `cover.price_value`), and the `SizingPolicy` caps that
+bound every position. (Single-bet and simultaneous-outcome Kelly variants were removed: nothing called
+them, and a value bet here is always one Kalshi binary.)
 
 Kelly does not cap a riskless arbitrage (§5.3): limits, depth and execution risk do, which is why
 the policy caps exist and why sizes are rounded (whole contracts, cents) and then recomputed by the
@@ -41,13 +43,6 @@ def equal_payout_stakes(decimal_odds: Sequence[float], total: float) -> list[flo
     return [total * x / s for x in inv]
 
 
-def kelly_fraction(prob: float, decimal_odds: float) -> float:
-    """Full-Kelly bankroll fraction for one bet, f* = (p·d − 1)/(d − 1); 0 when there is no edge."""
-    p = _prob(prob, "prob")
-    d = _odds(decimal_odds, "decimal_odds")
-    return max(0.0, (p * d - 1.0) / (d - 1.0))
-
-
 def kelly_binary(prob: float, price: Decimal, fee_per_contract: Decimal) -> float:
     """Kelly for a $1 binary bought at all-in cost c = price + fee/contract: f* = (p − c)/(1 − c).
 
@@ -69,27 +64,6 @@ def fractional_kelly(fraction: float, multiplier: float) -> float:
     if fraction < 0.0:
         raise ValueError(f"Kelly fraction must be >= 0, got {fraction!r}")
     return fraction * multiplier
-
-
-def kelly_multi(probs: Sequence[float], odds: Sequence[float]) -> list[float]:
-    """Smoczynski–Tomkins stakes for betting several mutually exclusive outcomes at once (§6)."""
-    if len(probs) != len(odds) or not probs:
-        raise ValueError(f"probs and odds must have the same non-zero length, got {len(probs)} and {len(odds)}")
-    p = [_prob(x, f"probs[{i}]") for i, x in enumerate(probs)]
-    d = [_odds(x, f"odds[{i}]") for i, x in enumerate(odds)]
-    if math.fsum(p) > 1.0 + 1e-9:
-        raise ValueError(f"probabilities sum to {math.fsum(p)} > 1")
-    order = sorted(range(len(p)), key=lambda i: p[i] * d[i], reverse=True)
-    chosen: list[int] = []
-    reserve = 1.0
-    for i in order:
-        if p[i] * d[i] <= reserve:
-            break
-        chosen.append(i)
-        sum_p = math.fsum(p[j] for j in chosen)
-        sum_inv = math.fsum(1.0 / d[j] for j in chosen)
-        reserve = 0.0 if sum_inv >= 1.0 else max(0.0, (1.0 - sum_p) / (1.0 - sum_inv))
-    return [max(0.0, p[i] - reserve / d[i]) if i in chosen else 0.0 for i in range(len(p))]
 
 
 @dataclass(frozen=True, slots=True)

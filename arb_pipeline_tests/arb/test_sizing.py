@@ -1,4 +1,3 @@
-import math
 from decimal import Decimal
 
 import pytest
@@ -11,8 +10,6 @@ from arb_pipeline.arb.sizing import (
     equal_payout_stakes,
     fractional_kelly,
     kelly_binary,
-    kelly_fraction,
-    kelly_multi,
     largest_fitting,
 )
 
@@ -29,49 +26,19 @@ def test_equal_payout_stakes():
         equal_payout_stakes([2.0, 2.0], 0.0)
 
 
-def test_kelly_single_and_binary():
-    assert kelly_fraction(0.5, 2.5) == pytest.approx((0.5 * 2.5 - 1) / 1.5)
-    assert kelly_fraction(0.3, 2.5) == 0.0  # no edge → no bet
-    # binary at all-in cost c is the same bet as decimal odds 1/c
+def test_kelly_binary():
+    # a binary at all-in cost c is the same bet as decimal odds d = 1/c: f* = (p·d − 1)/(d − 1)
+    d = 1 / 0.52
     assert kelly_binary(0.6, D("0.50"), D("0.02")) == pytest.approx((0.6 - 0.52) / 0.48)
-    assert kelly_binary(0.6, D("0.50"), D("0.02")) == pytest.approx(kelly_fraction(0.6, 1 / 0.52))
-    assert kelly_binary(0.4, D("0.50"), D("0.02")) == 0.0
+    assert kelly_binary(0.6, D("0.50"), D("0.02")) == pytest.approx((0.6 * d - 1) / (d - 1))
+    assert kelly_binary(0.4, D("0.50"), D("0.02")) == 0.0  # no edge → no bet
     assert fractional_kelly(0.2, 0.25) == pytest.approx(0.05)
     with pytest.raises(ValueError, match="probability"):
-        kelly_fraction(1.5, 2.0)
+        kelly_binary(1.5, D("0.50"), D("0.02"))
     with pytest.raises(ValueError, match="all-in cost"):
         kelly_binary(0.5, D("0.99"), D("0.02"))
     with pytest.raises(ValueError, match="multiplier"):
         fractional_kelly(0.2, 0.0)
-
-
-def test_kelly_multi_cno_example():
-    # fair +100/+100, both offered at +150: full Kelly on both, split 50/50 (sportsbook-odds.md §6)
-    assert kelly_multi([0.5, 0.5], [2.5, 2.5]) == pytest.approx([0.5, 0.5])
-    assert kelly_multi([0.5, 0.5], [2.5, 1.5]) == pytest.approx([kelly_fraction(0.5, 2.5), 0.0])
-
-
-def _growth(probs, odds, stakes):
-    cash = 1.0 - sum(stakes)
-    g = sum(p * math.log(cash + f * d) for p, d, f in zip(probs, odds, stakes, strict=True))
-    rest = 1.0 - sum(probs)
-    return g + (rest * math.log(cash) if rest > 0 else 0.0)
-
-
-@given(st.lists(st.floats(0.05, 0.9), min_size=2, max_size=5), st.lists(st.floats(1.05, 10.0), min_size=5, max_size=5))
-def test_kelly_multi_maximises_log_growth(raw_p, odds):
-    total = sum(raw_p) * 1.05
-    probs = [p / total for p in raw_p]
-    odds = odds[: len(probs)]
-    stakes = kelly_multi(probs, odds)
-    assert all(s >= 0 for s in stakes) and sum(stakes) < 1.0
-    best = _growth(probs, odds, stakes)
-    for i in range(len(stakes)):
-        for eps in (1e-4, -1e-4):
-            moved = list(stakes)
-            moved[i] += eps
-            if moved[i] >= 0 and sum(moved) < 1.0:
-                assert _growth(probs, odds, moved) <= best + 1e-12
 
 
 def test_policy_caps_and_validation():
