@@ -101,6 +101,11 @@ class Settings(BaseSettings):
     reentry_cooldown_s: float = Field(600.0, alias="ARB_REENTRY_COOLDOWN_S")
     paper_latency_ms: int = Field(150, alias="ARB_PAPER_LATENCY_MS")
     paper_slippage_ticks: int = Field(0, alias="ARB_PAPER_SLIPPAGE_TICKS")
+    # paper fills on the book ARB_PAPER_LATENCY_MS after submission (the venue's current book, or the next
+    # stored capture: services/paper_books.py), or on the detection book ("detection")
+    paper_fill_book: Literal["after_latency", "detection"] = Field("after_latency", alias="ARB_PAPER_FILL_BOOK")
+    # partial paper fills: each displayed level fills at most this share of its size (1: all of it)
+    paper_fill_ratio: Decimal = Field(Decimal(1), gt=0, le=1, alias="ARB_PAPER_FILL_RATIO")
     # When some legs of an arbitrage filled and others did not: sell the excess back (unwind) within
     # ARB_UNWIND_MAX_LOSS, or keep it flagged (hold). Either way a hedge instruction covers what is held.
     one_leg_policy: Literal["unwind", "hold"] = Field("unwind", alias="ARB_ONE_LEG_POLICY")

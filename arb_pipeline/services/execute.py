@@ -33,7 +33,7 @@ from arb_pipeline.domain import MarketSnapshot
 from arb_pipeline.execution.breaker import BreakerConfig, BreakerState, CircuitBreaker
 from arb_pipeline.execution.hedge import HedgePlan
 from arb_pipeline.execution.live import LiveExecutor, LiveModeNotEnabled, require_live
-from arb_pipeline.execution.paper import PaperExecutor
+from arb_pipeline.execution.paper import BookAfter, PaperExecutor
 from arb_pipeline.execution.plan import ExecutionPlan, KalshiLegPlan, plan_opportunity
 from arb_pipeline.execution.venue import Executor
 from arb_pipeline.services.alerts import default_alerter
@@ -128,10 +128,13 @@ def execute_opportunities(
     settings: Settings | None = None,
     alert: AlertSink | None = None,
     clock: Callable[[], datetime] | None = None,
+    paper_book_after: BookAfter | None = None,
 ) -> ExecutionReport:
     """Place the Kalshi legs of fresh opportunities (paper by default) and record everything.
 
-    Paper runs fill against `snapshot`'s captured books (or a given `executor`); live runs build a
+    Paper runs fill against the book `paper_book_after` gives ARB_PAPER_LATENCY_MS after each order
+    (`services.paper_books`; None: `snapshot`'s captured books), at most ARB_PAPER_FILL_RATIO of each
+    level, or a given `executor`; live runs build a
     `LiveExecutor` on the Kalshi client when no executor is given. `clock` is read for every decision
     and stamp - the TTL immediately before each send, `sent_at` as the request leaves; by default it
     starts at `context.as_of` and advances with real elapsed time (`running_clock`), never frozen.
@@ -153,7 +156,8 @@ def execute_opportunities(
             return ExecutionReport(refused="paper execution needs the captured order books: pass `snapshot`")
         else:
             executor = PaperExecutor.from_snapshot(snapshot, latency_ms=settings.paper_latency_ms,
-                                                   slippage_ticks=settings.paper_slippage_ticks)
+                                                   slippage_ticks=settings.paper_slippage_ticks,
+                                                   fill_ratio=settings.paper_fill_ratio, book_after=paper_book_after)
     now = clock or running_clock(context.as_of)
     desk = OrderDesk(context.mode, executor, sessions, breaker, alert, now)
     limits = Limits(timedelta(seconds=settings.opportunity_ttl_s), timedelta(seconds=settings.reentry_cooldown_s),

@@ -91,3 +91,46 @@ def test_from_snapshot_uses_series_fees_overrides_and_waivers():
     waived = _snapshot(_market(fee_waiver_expiration_time=T0 + timedelta(days=1)))
     result = place(PaperExecutor.from_snapshot(waived), 10, "0.45")
     assert result.fees == 0 and result.fill_count == 10
+
+
+# --- the book after the latency, partial fills -----------------------------------------------------
+
+MOVED_WORSE = OrderBookLevels(TICKER, yes=((D("0.44"), D("50")),), no=((D("0.54"), D("30")),))  # YES ask 0.46
+MOVED_AWAY = OrderBookLevels(TICKER, yes=((D("0.44"), D("50")),), no=((D("0.52"), D("30")),))  # YES ask 0.48
+
+
+def test_a_book_that_moved_after_detection_fills_at_the_moved_price():
+    asked = []
+
+    def book_after(ticker, at):
+        asked.append((ticker, at))
+        return MOVED_WORSE
+
+    ex = PaperExecutor({TICKER: PaperMarket(BOOK)}, latency_ms=150, book_after=book_after)
+    result = place(ex, 10, "0.46")
+    assert [(f.count, f.price) for f in result.fills] == [(D(10), D("0.46"))]  # detected at 0.45
+    assert asked == [(TICKER, T0 + timedelta(milliseconds=150))] and result.fills[0].filled_at == asked[0][1]
+    assert ex.depth_within(ticker=TICKER, side=YES, limit_price=D("0.45")) == 10  # pre-send check: the captured book
+
+
+def test_a_book_that_moved_past_the_limit_gives_no_fill():
+    result = place(PaperExecutor({TICKER: PaperMarket(BOOK)}, book_after=lambda _t, _at: MOVED_AWAY), 10, "0.46")
+    assert (result.fill_count, result.remaining_count, result.fills) == (D(0), D(10), ())
+
+
+def test_no_newer_book_means_the_captured_one():
+    result = place(PaperExecutor({TICKER: PaperMarket(BOOK)}, book_after=lambda _t, _at: None), 10, "0.45")
+    assert [(f.count, f.price) for f in result.fills] == [(D(10), D("0.45"))]
+
+
+def test_partial_fills_take_a_share_of_each_level_in_whole_contracts():
+    ex = PaperExecutor({TICKER: PaperMarket(BOOK)}, fill_ratio=D("0.5"))
+    result = place(ex, 25, "0.46")
+    assert [(f.count, f.price) for f in result.fills] == [(D(5), D("0.45")), (D(10), D("0.46"))]
+    assert (result.fill_count, result.remaining_count) == (D(15), D(10))
+    assert ex.depth_within(ticker=TICKER, side=YES, limit_price=D("0.46")) == 15
+    thin = place(PaperExecutor({TICKER: PaperMarket(BOOK)}, fill_ratio=D("0.05")), 25, "0.46")
+    assert [(f.count, f.price) for f in thin.fills] == [(D(1), D("0.46"))]  # 0.5 of 10 floors to nothing
+    for bad in (D(0), D("1.5"), 0.5):
+        with pytest.raises(ValueError, match="fill ratio"):
+            PaperExecutor({}, fill_ratio=bad)

@@ -92,6 +92,12 @@ def executed_orders(
     # breaker's data-age rule; the wall clock would call every recorded book stale.
     clock = running_clock(as_of) if market_data.source == "recorded" else (lambda: datetime.now(UTC))
     breaker = circuit_breaker.breaker(clock=clock)
+    book_after = None
+    if execution.mode == "paper" and snapshot is not None:  # paper fills on the book after the latency
+        from arb_pipeline.services.paper_books import paper_book_after
+
+        book_after = paper_book_after(market_data.connector_settings(), market_data.source,
+                                      sessions=circuit_breaker.sessions(), snapshot_source=snapshot.source)
     with timed_stage(snapshot_store.database, "execute"):
         report = execute_opportunities(
             opportunities,
@@ -102,6 +108,7 @@ def executed_orders(
             breaker=breaker,
             alert=breaker.alert,
             clock=clock,
+            paper_book_after=book_after,
         )
     status = breaker.status()
     if report.refused:
