@@ -224,6 +224,30 @@ def test_a_history_backfill_replays_stored_snapshots_and_places_no_order(resourc
     assert orders_in_db(resources) == 0
 
 
+def test_the_history_replay_reports_what_if_pnl_side_by_side_and_places_no_order(resources, tmp_path, monkeypatch):
+    monkeypatch.setenv("ARB_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    capture = resources["market_data"].capture()
+    resources["snapshot_store"].append(capture.snapshot, capture.payloads)
+    variants = ["ARB_MIN_PROFIT=3", "shin + value: ARB_DEVIG_METHOD=shin; ARB_TRADE_VALUE=true"]
+    with dg.instance_for_test() as instance:
+        run = run_scan_job(
+            {k: resources[k] for k in ("snapshot_store", "scan_config")}, instance=instance,
+            job_name="history_replay_job", partition_key=capture.snapshot.captured_at.date().isoformat(),
+            tags={"dagster/backfill": "bf-what-if"},
+            run_config={"ops": {"replay_market_history": {"config": {"what_if": variants}}}},
+            partitions_as_of=capture.snapshot.captured_at + timedelta(days=1))
+    assert run.success, run.error
+    meta = run.metadata["history_opportunities"]
+    days = {d["variant"]: d for d in meta["what_if_json"]}
+    assert list(days) == ["as configured", "ARB_MIN_PROFIT=3", "shin + value"]
+    assert Decimal(days["as configured"]["simulated_pnl"]) == Decimal("2.59") == Decimal(meta["simulated_pnl"])
+    assert Decimal(days["ARB_MIN_PROFIT=3"]["simulated_pnl"]) == 0
+    assert days["shin + value"]["taken_value"] == 1 and Decimal(days["shin + value"]["simulated_pnl"]) > Decimal("2.59")
+    assert "| shin + value |" in meta["what_if"]
+    assert orders_in_db(resources) == 0
+
+
 def test_reconciliation_after_a_paper_scan_finds_the_ledger_consistent(resources):
     scan = run_scan_job(resources)
     assert scan.success, scan.error

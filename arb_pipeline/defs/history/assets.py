@@ -44,6 +44,11 @@ class HistoryReplayConfig(dg.Config):
 
     every_nth: int = Field(default=1, ge=1, description="replay every n-th snapshot of the day")
     max_snapshots: int | None = Field(default=None, ge=1, description="stop after this many snapshots")
+    what_if: list[str] = Field(
+        default_factory=list,
+        description="variants whose simulated P&L is reported beside the configured rules', each "
+                    "'[label:] ARB_NAME=value; ARB_NAME=value' (e.g. 'shin: ARB_DEVIG_METHOD=shin', "
+                    "'ARB_MIN_EDGE_BPS=50; ARB_TRADE_VALUE=true'). Simulated only: no order is ever placed.")
 
 
 def _concat(parts: list[pd.DataFrame], model) -> pd.DataFrame:
@@ -90,23 +95,35 @@ def replay_market_history(
     scan_config: ScanConfigResource,
 ) -> Iterator[dg.Output]:
     from arb_pipeline.services.scan import scan
+    from arb_pipeline.services.whatif import render_table, simulate_day
 
     window = context.partition_time_window
     settings = scan_config.settings()
     scan_cfg = scan_config.to_scan_config()
     resolved, implied, opportunities = [], [], []
-    replayed = 0
-    for index, (snapshot_id, snapshot) in enumerate(snapshot_store.between(window.start, window.end)):
-        if index % config.every_nth:
-            continue
-        if config.max_snapshots is not None and replayed >= config.max_snapshots:
-            break
-        result = scan(snapshot, scan_cfg, as_of=snapshot.captured_at)
-        resolved.append(frames.resolved_events_frame(snapshot, result.resolution, snapshot_id))
-        implied.append(frames.implied_probabilities_frame(snapshot, result.fair, settings.devig_method, snapshot_id))
-        opportunities.append(frames.opportunities_frame(result.detection.opportunities, snapshot.captured_at,
-                                                        snapshot_id))
-        replayed += 1
+    found: dict[int, tuple] = {}  # id(snapshot) -> its opportunities under the configured rules
+
+    def replayed_snapshots() -> Iterator:
+        count = 0
+        for index, (snapshot_id, snapshot) in enumerate(snapshot_store.between(window.start, window.end)):
+            if index % config.every_nth:
+                continue
+            if config.max_snapshots is not None and count >= config.max_snapshots:
+                break
+            result = scan(snapshot, scan_cfg, as_of=snapshot.captured_at)
+            resolved.append(frames.resolved_events_frame(snapshot, result.resolution, snapshot_id))
+            implied.append(frames.implied_probabilities_frame(snapshot, result.fair, settings.devig_method,
+                                                              snapshot_id))
+            opportunities.append(frames.opportunities_frame(result.detection.opportunities, snapshot.captured_at,
+                                                            snapshot_id))
+            found[id(snapshot)] = result.detection.opportunities
+            count += 1
+            yield snapshot
+
+    # the what-if variants are scanned snapshot by snapshot beside the configured rules; nothing trades
+    days = simulate_day(replayed_snapshots(), settings, config.what_if, scan_config.scan_config_for,
+                        base_results=lambda snapshot: found.pop(id(snapshot)))
+    replayed = days[0].snapshots
     context.log.info(f"partition {context.partition_key}: replayed {replayed} stored snapshots "
                      f"({window.start.isoformat()} .. {window.end.isoformat()})")
 
@@ -123,6 +140,9 @@ def replay_market_history(
     ordered = opp_frame.sort_values("edge_bps", ascending=False) if len(opp_frame) else opp_frame
     yield dg.Output(opp_frame, output_name=HISTORY_OPPORTUNITIES.path[-1], metadata=frame_metadata(
         opp_frame, **common,
+        simulated_pnl=str(days[0].pnl),
+        what_if=dg.MetadataValue.md(render_table(days)),
+        what_if_json=dg.MetadataValue.json([d.to_dict() for d in days]),
         best_edge_bps=column_stat(opp_frame, "edge_bps", "max"),
         top_opportunities=preview(ordered, ["detected_at", "kind", "event_ticker", "kalshi_legs", "edge_bps",
                                             "profit"])))

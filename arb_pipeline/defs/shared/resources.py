@@ -116,9 +116,14 @@ class ScanConfigResource(dg.ConfigurableResource):
         return base.model_copy(update=update) if update else base
 
     def to_scan_config(self) -> ScanConfig:
+        return self.scan_config_for(self.settings())
+
+    def scan_config_for(self, settings: Settings) -> ScanConfig:
+        """The scan configuration for `settings` (e.g. a history what-if variant), with the stored mapping
+        decisions of this database."""
         from arb_pipeline.services.mappings import configured_scan
 
-        return configured_scan(self.settings(), engine=self.database.engine())
+        return configured_scan(settings, engine=self.database.engine())
 
 
 database = AppDatabaseResource(url=env_or("DATABASE_URL"))
