@@ -66,6 +66,25 @@ def test_scan_sample_table_is_readable(capsys):
     assert "arbitrage" in out and "edge bps" in out and "markets resolved" in out
 
 
+def test_scan_labels_what_cannot_be_executed(capsys, monkeypatch):
+    """ARB_ACCOUNT_BOOKS / ARB_TRADE_VALUE: the table's `executable` column and --json carry the label."""
+    from arb_pipeline.settings import get_settings
+
+    monkeypatch.setenv("ARB_ACCOUNT_BOOKS", "bet365")
+    get_settings.cache_clear()
+    try:
+        code, out, _ = run(capsys, "scan", "--sample", "--as-of", AS_OF)
+        assert code == 0 and "executable" in out.splitlines()[3]
+        [arb_row] = [line for line in out.splitlines() if line.startswith("arbitrage")]
+        assert arb_row.rstrip().endswith("PAPER: no account at draftkings (ARB_ACCOUNT_BOOKS)")
+        code, out, _ = run(capsys, "scan", "--sample", "--json", "--as-of", AS_OF)
+        labels = {(o["kind"], o["executable"], tuple(o["not_executable"])) for o in json.loads(out)}
+        assert ("arbitrage", False, ("PAPER: no account at draftkings (ARB_ACCOUNT_BOOKS)",)) in labels
+        assert {(kind, ok) for kind, ok, _ in labels} == {("arbitrage", False), ("value", False)}
+    finally:
+        get_settings.cache_clear()
+
+
 def test_scan_after_every_game_started_finds_nothing_tradable(capsys):
     code, out, _ = run(capsys, "scan", "--sample", "--json", "--as-of", "2026-11-26T12:00:00Z")
     assert code == 0

@@ -19,10 +19,11 @@ def test_latest_opportunities_executable_first_with_legs_profit_age_and_orders(c
     kinds = [(o["kind"], o["executable"]) for o in body["opportunities"]]
     assert kinds == [("arbitrage", True), ("value", False), ("value", False)]
     arb = body["opportunities"][0]
-    assert (arb["event"], arb["cost"], arb["profit"], arb["age_s"]) == ("KXNBAGAME-26NOV24BOSMEM", "146.78", "3.22",
+    # Betfair's 1.378 nets 1.3591 after its (default) 5 % commission: the hedge is DraftKings' 1.37
+    assert (arb["event"], arb["cost"], arb["profit"], arb["age_s"]) == ("KXNBAGAME-26NOV24BOSMEM", "147.41", "2.59",
                                                                         5.0)
     assert [(leg["venue"], leg["price"], leg["size"]) for leg in arb["legs"]] == [
-        ("kalshi", "0.24", "150"), ("sportsbook", "1.378", "108.86")]
+        ("kalshi", "0.24", "150"), ("sportsbook", "1.37", "109.49")]
     assert [(o["status"], o["fill_count"]) for o in arb["orders"]] == [("filled", "150")]
     values = body["opportunities"][1:]
     assert Decimal(values[0]["edge_bps"]) > Decimal(values[1]["edge_bps"])  # then by edge
@@ -38,6 +39,28 @@ def test_filters_and_history(client, seeded):
     assert get(scope="history", since=NOW.isoformat()) == []
     assert len(get(scope="history", since="2026-11-24T16:59:00")) == 3  # a naive time is UTC
     assert len(get(scope="history", limit=1)) == 1
+
+
+def test_an_arbitrage_hedged_at_a_book_without_an_account_is_not_executable_on_the_desk(app, client, sample):
+    """ARB_ACCOUNT_BOOKS: the desk's `executable` (and its filter) is detection's PAPER label."""
+    from arb_pipeline.services import scans
+    from arb_pipeline.services.scan import SAMPLE_SNAPSHOT_DIR, ScanConfig, scan
+    from arb_pipeline.settings import Settings
+    from arb_pipeline.storage.repositories import SnapshotRepository
+
+    snapshot, _ = sample
+    settings = Settings(_env_file=None, ARB_ACCOUNT_BOOKS="bet365")
+    result = scan(snapshot, ScanConfig.from_settings(settings), snapshot.captured_at)
+    sessions = app.state.sessions
+    with session_scope(sessions) as session:
+        snapshot_id = SnapshotRepository(session).append_directory(SAMPLE_SNAPSHOT_DIR, stored_at=CAPTURED)
+    scans.record_capture(sessions, scans.capture_stats(snapshot, snapshot_id), at=CAPTURED)
+    scans.record_detection(sessions, snapshot_id, result.detection.opportunities, detected_at=CAPTURED, rejected=0)
+    get = lambda **params: client.get("/api/opportunities", params=params).json()["opportunities"]  # noqa: E731
+    assert get(executable="true") == []
+    assert sorted(o["kind"] for o in get(executable="false")) == ["arbitrage", "value", "value"]
+    [arb] = get(executable="false", kind="arbitrage")
+    assert arb["reasons"][-1].startswith("at your account books: no fresh quote")
 
 
 def test_a_later_scan_with_nothing_found_shows_nothing_not_the_old_opportunities(app, client, seeded, sample):
@@ -69,8 +92,8 @@ def test_orders_fills_positions_and_hedges(client, seeded):
         ("KXNBAGAME-26NOV24BOSMEM-BOS", "yes", "150")]
     assert client.get("/api/positions", params={"mode": "live"}).json() == []
     (hedge,) = client.get("/api/hedges").json()
-    assert (hedge["status"], hedge["bookmaker"], hedge["selection"]) == ("pending", "betfair_ex_eu", "Memphis Grizzlies")
-    assert Decimal(hedge["stake"]) == Decimal("108.86") and Decimal(hedge["worst_acceptable_odds"]) > 1
+    assert (hedge["status"], hedge["bookmaker"], hedge["selection"]) == ("pending", "draftkings", "Memphis Grizzlies")
+    assert Decimal(hedge["stake"]) == Decimal("109.49") and Decimal(hedge["worst_acceptable_odds"]) > 1
 
 
 def test_hedges_to_place_come_first(app, client, seeded):

@@ -117,6 +117,24 @@ def test_half_point_spread_arbitrage_priced_to_the_cent(builders):
     assert line_position(SPREADS, "home", D("-3.5")) == (O.HOME, game.point)
 
 
+def test_a_line_cover_at_a_book_without_an_account_is_labelled_paper(builders):
+    b = builders
+    home = b.contract("KXNBASPREAD-HOM35", O.HOME, yes_bids=[("0.38", 300)], no_bids=[("0.60", 500)])
+    game = line_game(b, SPREADS, "3.5", {O.HOME: home},
+                     [line_quote(b, "fanduel", SPREADS, "away", "3.5", "1.75"),
+                      line_quote(b, "pinnacle", SPREADS, "away", "3.5", "1.80")])
+    mine = replace(NO_VALUE, account_books=frozenset({"fanduel"}))
+    [at_fanduel] = detect_lines([game], mine, BIG, as_of=b.as_of).opportunities
+    assert at_fanduel.legs[1].market == "fanduel" and at_fanduel.executable
+    only_pinnacle = line_game(b, SPREADS, "3.5", {O.HOME: home},
+                              [line_quote(b, "fanduel", SPREADS, "away", "3.5", "1.60"),
+                               line_quote(b, "pinnacle", SPREADS, "away", "3.5", "1.80")])
+    [paper] = detect_lines([only_pinnacle], mine, BIG, as_of=b.as_of).opportunities
+    assert paper.legs[1].market == "pinnacle" and paper.not_executable == (
+        "PAPER: no account at pinnacle (ARB_ACCOUNT_BOOKS)",)
+    assert verify(paper, only_pinnacle) == paper.profit > 0
+
+
 def test_whole_number_total_prices_the_push_exactly(builders):
     """NO "over 222" + the book's Over 222: NO wins on exactly 222 and the back is refunded on top.
 
