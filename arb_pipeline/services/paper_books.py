@@ -33,11 +33,15 @@ FILL_BOOKS = ("after_latency", "detection")
 
 
 def venue_book_after(client: Any, latency_ms: int, sleep: Callable[[float], None] = time.sleep) -> BookAfter:
-    """The venue's book `latency_ms` after submission: wait the latency, then read it (`client` is a
-    `KalshiClient`: the simulator's or Kalshi's). `sleep` is injectable so tests never wait."""
+    """The venue's book `latency_ms` after submission: wait the latency, then read it. `client` is a
+    `KalshiClient` (the simulator's or Kalshi's), or a callable making one per read (closed after it).
+    `sleep` is injectable so tests never wait."""
 
     def book(ticker: str, _at: datetime) -> OrderBookLevels:
         sleep(latency_ms / 1000)
+        if callable(client) and not hasattr(client, "get_orderbook"):
+            with client() as fresh:
+                return fresh.get_orderbook(ticker)
         return client.get_orderbook(ticker)
 
     return book
@@ -83,6 +87,8 @@ def paper_book_after(settings: Settings, market_source: str, *, sessions: sessio
         if client is None:
             from arb_pipeline.connectors.kalshi.client import KalshiClient
 
-            client = KalshiClient.from_settings(settings)
+            def client() -> KalshiClient:  # one short-lived client per paper fill, closed after it
+                return KalshiClient.from_settings(settings)
+
         return venue_book_after(client, settings.paper_latency_ms, sleep)
     raise ValueError(f"unknown market data source {market_source!r}")

@@ -118,3 +118,12 @@ def test_which_book_follows_the_settings(engine):
         paper_book_after(Settings(_env_file=None), "recorded")
     with pytest.raises(ValueError, match="ARB_PAPER_FILL_RATIO|less than or equal"):
         Settings(_env_file=None, ARB_PAPER_FILL_RATIO="1.5")
+
+
+def test_the_simulator_source_reads_the_book_with_a_client_of_its_own(sim):
+    client = KalshiClient(sim.kalshi_base_url)
+    ticker = str(sim.scenario.inject_arbitrage(edge=Decimal("0.02"), lifetime_s=60)["market_ticker"])
+    settings = Settings(_env_file=None, KALSHI_BASE_URL=sim.kalshi_base_url, ARB_PAPER_LATENCY_MS="40")
+    slept: list[float] = []
+    book_after = paper_book_after(settings, "simulator", sleep=slept.append)
+    assert book_after(ticker, START) == client.get_orderbook(ticker) and slept == [0.04]
