@@ -99,6 +99,20 @@ def _fair_bounds(dense: np.ndarray, three_way: np.ndarray, limits: Limits) -> tu
     return lower, upper, complete.sum(axis=1)
 
 
+def _best_net_odds(dense: np.ndarray, bookmakers: Sequence[str],
+                   book_commission: Mapping[str, Decimal] | None) -> np.ndarray:
+    """Best odds per (game, slot) net of each book's commission, 1 + (d - 1)(1 - c); only the columns
+    of books that charge one are touched (0 stays 0: no quote)."""
+    cut = np.array([float(commission_rate(b, book_commission)) for b in bookmakers], dtype=np.float64)
+    charged = np.flatnonzero(cut > 0.0)
+    if not charged.size:
+        return dense.max(axis=2)
+    net = dense.copy()
+    sub = net[:, :, charged]
+    net[:, :, charged] = np.where(sub > 0.0, 1.0 + (sub - 1.0) * (1.0 - cut[charged]), 0.0)
+    return net.max(axis=2)
+
+
 def screen(games: Sequence[GameLine], table: QuoteTable, limits: Limits,
            book_commission: Mapping[str, Decimal] | None = None) -> tuple[list[ArbCandidate], list[ValueCandidate]]:
     """Arbitrage and value candidates. `book_commission`: each exchange's cut on net winnings, so a book
@@ -112,8 +126,7 @@ def screen(games: Sequence[GameLine], table: QuoteTable, limits: Limits,
         row = int(draw_in_two_way[0])
         raise ValueError(f"quote row {row}: a draw price for two-way game {games[int(table.game[row])].event_ticker}")
     dense, dup = _dense_lines(table, n)
-    cut = np.array([float(commission_rate(b, book_commission)) for b in table.bookmakers] or [0.0])
-    best = np.where(dense > 0.0, 1.0 + (dense - 1.0) * (1.0 - cut[: dense.shape[2]]), 0.0).max(axis=2)
+    best = _best_net_odds(dense, table.bookmakers, book_commission)
     with np.errstate(divide="ignore"):
         book_lb = np.where(best > 0.0, 1.0 / np.where(best > 0.0, best, 1.0), np.inf)
     unit = {YES: yes_lb, NO: no_lb, BOOK: book_lb}
