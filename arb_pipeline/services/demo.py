@@ -209,6 +209,7 @@ def run_demo(port: int | None = None, ui_port: int | None = None, api_port: int 
                                                                    "cleanly")
             if leftovers:
                 print(f"cancelled {len(leftovers)} run(s) left in flight by an earlier demo", flush=True)
+            _prepare_instance(home)
             token_file = operator_token_file(settings)
             api_env = {**os.environ, **env, **({"ARB_API_TOKEN_FILE": str(token_file)} if token_file else {})}
             api = start_logged(children, "API", [sys.executable, "-m", "arb_pipeline.cli", "api", "--host",
@@ -242,6 +243,13 @@ def run_demo(port: int | None = None, ui_port: int | None = None, api_port: int 
 
 def _raise_interrupt(signum, frame):  # noqa: ANN001 - signal handler signature
     raise KeyboardInterrupt
+
+
+def _prepare_instance(home: Path) -> None:
+    """Create the Dagster instance's storages before its processes race to (`defs.monitoring.interrupted`)."""
+    from arb_pipeline.defs.monitoring.interrupted import prepare_instance_in_home
+
+    prepare_instance_in_home(home)
 
 
 def _mark_interrupted(home: Path, since: datetime, reason: str) -> list[str]:

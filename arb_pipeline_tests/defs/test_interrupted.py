@@ -56,3 +56,26 @@ def test_runs_interrupted_by_the_shutdown_are_cancelled_or_tagged_and_do_not_ale
         (alert,) = alert_for(instance, real.run_id)  # a real failure still alerts
         assert alert[0] == "critical" and alert[1].startswith("run failed")
         assert INTERRUPTED_TAG not in instance.get_run_by_id(real.run_id).tags
+
+
+def test_the_demo_creates_every_dagster_storage_once_before_its_processes_start(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from arb_pipeline.defs.monitoring.interrupted import prepare_instance_in_home
+
+    template = Path(__file__).resolve().parents[2] / "deploy" / "dagster.yaml"
+    (tmp_path / "dagster.yaml").write_text(template.read_text())
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))  # the template's storage reads it, as make demo sets it
+    prepare_instance_in_home(tmp_path)
+    assert (tmp_path / "history" / "runs.db").exists()
+    assert (tmp_path / "schedules" / "schedules.db").exists()
+    prepare_instance_in_home(tmp_path)  # a second start finds them made: nothing to race for, no error
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert instance.get_runs() == []
+
+
+def test_preparing_a_home_without_an_instance_file_does_nothing(tmp_path):
+    from arb_pipeline.defs.monitoring.interrupted import prepare_instance_in_home
+
+    prepare_instance_in_home(tmp_path)
+    assert list(tmp_path.iterdir()) == []

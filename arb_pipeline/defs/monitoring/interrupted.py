@@ -44,6 +44,19 @@ def was_interrupted(instance: dg.DagsterInstance, run_id: str) -> str | None:
     return run.tags.get(INTERRUPTED_TAG) if run is not None else None
 
 
+def prepare_instance_in_home(home: Path) -> None:
+    """Create and stamp every storage of the instance in `home` once, before `dagster dev` starts.
+
+    Why: on a fresh DAGSTER_HOME the webserver and the daemon both create the SQLite storages at the same
+    moment; under load both stamp Alembic's version table and the next open fails with "alembic_version
+    has more than one head". One process creating them first leaves nothing to race for.
+    """
+    if not (home / "dagster.yaml").exists():
+        return
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        instance.upgrade()
+
+
 def mark_interrupted_in_home(home: Path, *, since: datetime, reason: str) -> list[str]:
     """`mark_interrupted_runs` on the instance kept in `home` (a DAGSTER_HOME); none there: nothing."""
     if not (home / "dagster.yaml").exists():
