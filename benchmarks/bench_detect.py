@@ -29,6 +29,9 @@ from array import array
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 from functools import partial
+from pathlib import Path
+
+import numpy as np
 
 from arb_pipeline.arb.book import OrderBook
 from arb_pipeline.arb.constraints import Limits
@@ -120,6 +123,32 @@ def run_baseline(games):
     return hits
 
 
+def run_numpy(games, cols):
+    """NumPy-with-conversion reference: the columnar input and the games' best Kalshi asks converted to
+    arrays (timed), one vectorized arbitrage screen (Kalshi YES home + best book price on away, taker
+    fee at 0.07), then an exact Decimal confirm of the survivors. What a hand-written array screen of the
+    same input costs; detection must be at least as fast while doing every check it does."""
+    g = np.asarray(cols["game"], dtype=np.int64)
+    o = np.asarray(cols["outcome"], dtype=np.int8)
+    d = np.asarray(cols["odds"], dtype=np.float64)
+    ask = np.fromiter((game.kalshi[Outcome.HOME].book.best_yes_f for game in games), dtype=np.float64,
+                      count=len(games))
+    away = o == SLOT[Outcome.AWAY]
+    best = np.zeros(len(games))
+    np.maximum.at(best, g[away], d[away])
+    cost = ask + 0.07 * ask * (1 - ask) + 1 / best
+    rate, cent, one = Decimal("0.07"), Decimal("0.01"), Decimal(1)
+    exact, hits = cols["exact"], 0
+    away_rows = np.flatnonzero(away)
+    for gi in np.flatnonzero(cost < 1 + 1e-9):
+        price = games[gi].kalshi[Outcome.HOME].book.yes_asks[0].price
+        fee = (rate * price * (one - price)).quantize(cent, rounding=ROUND_CEILING)
+        rows = away_rows[g[away_rows] == gi]
+        top = max(Decimal(exact[r]) for r in rows)
+        hits += price + fee + one / top < one
+    return hits
+
+
 def best_of(fn, repeat: int, *, gc_enabled: bool):
     """Best wall time of `repeat` runs. Like `timeit`, the default disables the cyclic GC while
     timing (after a collect): with ~200k live quote objects a full collection landing inside a run
@@ -140,11 +169,43 @@ def best_of(fn, repeat: int, *, gc_enabled: bool):
     return best, result
 
 
+def scan_input(directory: Path):
+    """A scan's own detection input: the snapshot parsed, resolved and assembled as `services.scan` does
+    (untimed), so detection is measured on exactly what a scan hands it."""
+    from arb_pipeline.connectors.snapshot import load_snapshot
+    from arb_pipeline.services.scan import ScanConfig, build_games, resolve_snapshot
+
+    snapshot = load_snapshot(directory)
+    config = ScanConfig()
+    assembly = build_games(snapshot, resolve_snapshot(snapshot, config, snapshot.captured_at), config)
+    return assembly, snapshot.captured_at
+
+
+def run_scan_input(assembly, as_of):
+    return detect(assembly.games, Limits(), SizingPolicy(), as_of=as_of, quotes=getattr(assembly, "quotes", None))
+
+
+def bench_snapshot(directory: Path, repeat: int, gc_enabled: bool) -> None:
+    assembly, as_of = scan_input(directory)
+    wall, result = best_of(partial(run_scan_input, assembly, as_of), repeat, gc_enabled=gc_enabled)
+    quotes = int(result.stats["outcome_quotes"])
+    s = result.stats
+    print(f"{'scan':8} {len(assembly.games):>6} {quotes:>8} {wall * 1e3:>9.1f} {quotes / wall:>12,.0f} "
+          f"{wall / len(assembly.games) * 1e6:>8.2f} {sum(o.kind == 'arbitrage' for o in result.opportunities):>5} "
+          f"{sum(o.kind == 'value' for o in result.opportunities):>5} {len(result.rejected):>4}  "
+          f"(a scan's own input from {directory.name})")
+    print(f"{'':8} phases: build {s['build_s'] * 1e3:.1f} ms, screen {s['screen_s'] * 1e3:.1f} ms, "
+          f"confirm {s['confirm_s'] * 1e3:.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--games", type=int, nargs="+", default=[1000, 3000, 10000])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--gc", action="store_true", help="keep the cyclic GC enabled while timing")
+    parser.add_argument("--snapshot", type=Path, nargs="*", default=[],
+                        help="also time detection on the input a scan of these snapshot directories builds "
+                             "(benchmarks/make_snapshot.py writes them)")
     args = parser.parse_args()
     print(f"{'path':8} {'games':>6} {'quotes':>8} {'wall ms':>9} {'quotes/s':>12} {'us/game':>8} "
           f"{'arbs':>5} {'value':>5} {'rej':>4} {'peak MiB':>9}")
@@ -154,6 +215,11 @@ def main() -> None:
         base_wall, _ = best_of(partial(run_baseline, with_quotes), args.repeat, gc_enabled=args.gc)
         print(f"{'baseline':8} {n:>6} {n * 20:>8} {base_wall * 1e3:>9.1f} {n * 20 / base_wall:>12,.0f} "
               f"{base_wall / n * 1e6:>8.2f}   (plain Python loop + Decimal fee check, same machine)")
+        np_wall, hits = best_of(partial(run_numpy, bare, cols), args.repeat, gc_enabled=args.gc)
+        assert hits >= expected, f"NumPy reference found {hits} of {expected} injected arbitrages"
+        print(f"{'numpy':8} {n:>6} {n * 20:>8} {np_wall * 1e3:>9.1f} {n * 20 / np_wall:>12,.0f} "
+              f"{np_wall / n * 1e6:>8.2f} {hits:>5}   (NumPy screen with conversion + exact confirm, "
+              f"x{base_wall / np_wall:.1f} baseline)")
         paths = (("objects", partial(run_objects, with_quotes)), ("columns", partial(run_columns, bare, cols)))
         for name, fn in paths:
             wall, result = best_of(fn, args.repeat, gc_enabled=args.gc)
@@ -166,11 +232,14 @@ def main() -> None:
             quotes = int(result.stats["outcome_quotes"])
             assert arbs >= expected, f"expected at least {expected} injected arbitrages, found {arbs}"
             print(f"{name:8} {n:>6} {quotes:>8} {wall * 1e3:>9.1f} {quotes / wall:>12,.0f} {wall / n * 1e6:>8.2f} "
-                  f"{arbs:>5} {value:>5} {len(result.rejected):>4} {peak:>9.1f}  x{base_wall / wall:.1f} baseline")
+                  f"{arbs:>5} {value:>5} {len(result.rejected):>4} {peak:>9.1f}  x{base_wall / wall:.1f} baseline, "
+                  f"x{np_wall / wall:.2f} numpy")
             s = result.stats
             print(f"{'':8} phases: build {s['build_s'] * 1e3:.1f} ms, screen {s['screen_s'] * 1e3:.1f} ms, "
                   f"confirm {s['confirm_s'] * 1e3:.1f} ms ({int(s['arb_candidates'])} arb / "
                   f"{int(s['value_candidates'])} value candidates)")
+    for directory in args.snapshot:
+        bench_snapshot(directory, args.repeat, args.gc)
 
 
 if __name__ == "__main__":

@@ -74,16 +74,17 @@ def multi_day_slate(one_day: Callable[..., list[Any]]) -> Callable[..., list[Any
     the following days (distinct event tickers: the date is part of them), from the scenario's own rng."""
 
     def build(catalogue: Any, rng: Any, start: datetime, per_league: dict[str, int],
-              lead: timedelta = timedelta(minutes=45), doubleheader: bool = True) -> list[Any]:
+              lead: timedelta = timedelta(minutes=45), doubleheader: bool = True,
+              leagues: tuple[str, ...] = LEAGUES, neutral_site: bool = False) -> list[Any]:
         games: list[Any] = []
         seen: set[str] = set()
-        for code in LEAGUES:
+        for code in leagues:
             wanted, per_day, day = per_league.get(code, 0), len(catalogue.league(code).teams) // 2, 0
             while wanted > 0:
                 if day > 1000:
                     raise RuntimeError(f"could not schedule {per_league[code]} {code} games")
                 drawn = one_day(catalogue, rng, start + timedelta(days=day), {code: min(wanted, per_day)}, lead,
-                                doubleheader and day == 0)
+                                doubleheader and day == 0, leagues=(code,), neutral_site=neutral_site and day == 0)
                 fresh = [g for g in drawn if g.event_ticker not in seen][:wanted]
                 seen.update(g.event_ticker for g in fresh)
                 games.extend(fresh)
