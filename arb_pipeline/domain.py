@@ -11,7 +11,8 @@ response it came from.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from array import array
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -230,6 +231,100 @@ class SportsbookQuote:
         object.__setattr__(self, "last_update_ts", self.last_update.timestamp())
 
 
+QUOTE_MARKETS: tuple[str, ...] = ("h2h", "spreads", "totals")  # `QuoteColumns.market` codes
+QUOTE_OUTCOMES: tuple[str, ...] = ("home", "away", "draw", "over", "under")  # `QuoteColumns.outcome` codes
+_OUTCOME_CODE = {name: code for code, name in enumerate(QUOTE_OUTCOMES)}
+_MARKET_CODE = {name: code for code, name in enumerate(QUOTE_MARKETS)}
+
+
+@dataclass(slots=True, eq=False)
+class QuoteColumns:
+    """Every sportsbook quote of a snapshot column-wise, as the odds parser returns them.
+
+    Row i is `MarketSnapshot.quotes[i]`. Detection reads these columns (`services.scan` turns the h2h
+    rows of matched games into the screen's `QuoteTable` with array operations), so a scan never walks
+    quote objects to find its input. Line markets keep their market code and `point`, so spreads and
+    totals can be selected the same way. Event ids and bookmaker keys are stored once (`events`,
+    `bookmakers`) and referenced by index. `odds` and `updated` are float mirrors for the screen only;
+    `exact` holds each quote's exact decimal odds, which every decision is confirmed with.
+    """
+
+    events: list[str] = field(default_factory=list)
+    bookmakers: list[str] = field(default_factory=list)
+    event: array = field(default_factory=lambda: array("i"))  # index into `events`
+    book: array = field(default_factory=lambda: array("i"))  # index into `bookmakers`
+    market: array = field(default_factory=lambda: array("b"))  # index into QUOTE_MARKETS
+    outcome: array = field(default_factory=lambda: array("b"))  # index into QUOTE_OUTCOMES
+    point: list[Decimal | None] = field(default_factory=list)
+    odds: array = field(default_factory=lambda: array("d"))  # float mirror of `exact` (screen only)
+    updated: array = field(default_factory=lambda: array("d"))  # bookmaker's last_update, Unix seconds
+    exact: list[Decimal] = field(default_factory=list)
+    max_stake: list[Decimal | None] = field(default_factory=list)
+    event_index: dict[str, int] = field(default_factory=dict, repr=False)
+    book_index: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.exact)
+
+    def append(self, quote: SportsbookQuote) -> None:
+        """Add one quote (its market and outcome must be modelled: QUOTE_MARKETS × QUOTE_OUTCOMES)."""
+        self.extend((quote,))
+
+    def extend(self, quotes: Iterable[SportsbookQuote]) -> None:
+        """Add quotes in order, one comprehension per column (no Python statement per quote)."""
+        quotes = quotes if isinstance(quotes, list | tuple) else list(quotes)
+        event_ids = [q.event_id for q in quotes]
+        bookmakers = [q.bookmaker for q in quotes]
+        for event_id in dict.fromkeys(event_ids):
+            self._index(self.event_index, self.events, event_id)
+        for bookmaker in dict.fromkeys(bookmakers):
+            self._index(self.book_index, self.bookmakers, bookmaker)
+        try:
+            markets = [_MARKET_CODE[q.market] for q in quotes]
+            outcomes = [_OUTCOME_CODE[q.outcome] for q in quotes]
+        except KeyError as exc:
+            raise ValueError(f"QuoteColumns: market/outcome {exc.args[0]!r} is not modelled "
+                             f"({QUOTE_MARKETS} × {QUOTE_OUTCOMES})") from None
+        self.event.extend(map(self.event_index.__getitem__, event_ids))
+        self.book.extend(map(self.book_index.__getitem__, bookmakers))
+        self.market.extend(markets)
+        self.outcome.extend(outcomes)
+        self.point.extend([q.point for q in quotes])
+        self.odds.extend([q.odds_f for q in quotes])
+        self.updated.extend([q.last_update_ts for q in quotes])
+        self.exact.extend([q.decimal_odds for q in quotes])
+        self.max_stake.extend([q.max_stake for q in quotes])
+
+    def extend_columns(self, other: QuoteColumns) -> None:
+        """Append another parse's rows (e.g. the next sport's odds file) after these, re-indexing its
+        events and bookmakers into this table's."""
+        events = array("i", (self._index(self.event_index, self.events, e) for e in other.events))
+        books = array("i", (self._index(self.book_index, self.bookmakers, b) for b in other.bookmakers))
+        self.event.extend(map(events.__getitem__, other.event))
+        self.book.extend(map(books.__getitem__, other.book))
+        self.market.extend(other.market)
+        self.outcome.extend(other.outcome)
+        self.point.extend(other.point)
+        self.odds.extend(other.odds)
+        self.updated.extend(other.updated)
+        self.exact.extend(other.exact)
+        self.max_stake.extend(other.max_stake)
+
+    @staticmethod
+    def _index(index: dict[str, int], names: list[str], name: str) -> int:
+        found = index.get(name)
+        if found is None:
+            found = index[name] = len(names)
+            names.append(name)
+        return found
+
+    @classmethod
+    def from_quotes(cls, quotes: Iterable[SportsbookQuote]) -> QuoteColumns:
+        columns = cls()
+        columns.extend(quotes)
+        return columns
+
+
 @dataclass(frozen=True, slots=True)
 class MarketSnapshot:
     """Everything one scan looks at, captured together: the unit of replay and of backfills."""
@@ -244,6 +339,9 @@ class MarketSnapshot:
     books_captured_at: datetime | None = None  # when the order books were fetched (else captured_at)
     source: str = ""  # where it came from: a directory, "simulator", "kalshi+the-odds-api", ...
     structured_targets: Mapping[str, StructuredTarget] = field(default_factory=dict)  # by target id
+    # `quotes` column-wise as the odds parser emitted them (row i = quotes[i]); None when the snapshot
+    # was built from quote objects alone (then `quote_columns_of` derives them once).
+    quote_columns: QuoteColumns | None = field(default=None, repr=False, compare=False)
 
     @property
     def markets(self) -> tuple[KalshiMarket, ...]:

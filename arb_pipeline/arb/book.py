@@ -75,6 +75,24 @@ def check_on_grid(price: Decimal, price_ranges: Sequence[PriceRange]) -> Decimal
     raise OffGrid(f"price {value} is off the tick grid {[(str(b.start), str(b.end), str(b.step)) for b in price_ranges]}")
 
 
+def _decimal_levels(ticker: str, side: str, rows: Sequence[tuple[Decimal, Decimal]]) -> dict[Decimal, Decimal]:
+    """Bids {price: count} (zero counts dropped) from levels of exact Decimals, checked in one pass."""
+    out: dict[Decimal, Decimal] = {}
+    n = 0
+    for row in rows:
+        if type(row) is not tuple or len(row) != 2 or type(row[0]) is not Decimal or type(row[1]) is not Decimal:
+            return _parse_levels(ticker, side, rows)  # not the parser's record: the full parse names the error
+        price, count = row
+        if not (ZERO < price < ONE and count >= 0 and price.is_finite() and count.is_finite()):
+            return _parse_levels(ticker, side, rows)
+        if count:
+            out[price] = count
+        n += 1
+    if n != len(out) and len({price for price, _ in rows}) != n:
+        return _parse_levels(ticker, side, rows)  # a repeated price: the full parse reports it
+    return out
+
+
 def _parse_levels(ticker: str, side: str, rows: object) -> dict[Decimal, Decimal]:
     if rows is None:
         return {}
@@ -128,11 +146,28 @@ class OrderBook:
 
     @classmethod
     def from_levels(cls, levels: OrderBookLevels) -> OrderBook:
-        return cls.from_bids(
+        """From the Kalshi parser's record (`connectors.kalshi.models`): its prices and counts are
+        already exact `Decimal`s, so they are not parsed a second time. Each side is one pass that still
+        enforces 0 < price < 1, count ≥ 0 and no repeated price; asks come out strictly increasing by
+        construction. Levels that are not Decimals (a record built by hand) take the full parse."""
+        yes = _decimal_levels(levels.ticker, "yes", levels.yes)
+        no = _decimal_levels(levels.ticker, "no", levels.no)
+        return cls._ordered(
             levels.ticker,
-            _parse_levels(levels.ticker, "yes", levels.yes),
-            _parse_levels(levels.ticker, "no", levels.no),
+            tuple(Level(ONE - p, no[p]) for p in sorted(no, reverse=True)),
+            tuple(Level(ONE - p, yes[p]) for p in sorted(yes, reverse=True)),
         )
+
+    @classmethod
+    def _ordered(cls, ticker: str, yes_asks: tuple[Level, ...], no_asks: tuple[Level, ...]) -> OrderBook:
+        """An OrderBook from asks that are strictly increasing, in (0, 1) and of positive size by
+        construction (`from_levels`): `__post_init__`'s re-check of the same facts is skipped."""
+        book = object.__new__(cls)
+        for name, value in (("ticker", ticker), ("yes_asks", yes_asks), ("no_asks", no_asks),
+                            ("best_yes_f", float(yes_asks[0].price) if yes_asks else math.nan),
+                            ("best_no_f", float(no_asks[0].price) if no_asks else math.nan)):
+            object.__setattr__(book, name, value)
+        return book
 
     @classmethod
     def from_orderbook_fp(cls, ticker: str, payload: Mapping[str, object]) -> OrderBook:

@@ -80,6 +80,9 @@ class GameLine:
     quotes: Sequence[SportsbookQuote] = ()
     tradable: bool = True
     blocked_reasons: tuple[str, ...] = ()
+    # True: the game's quotes are rows of the scan's `QuoteTable` (parsed column-wise), `quotes` is
+    # empty, and reading quotes from the GameLine alone is an error, never an empty line.
+    quotes_in_table: bool = False
     # Derived once for the screen: every contract's `screen_row`, and whether the game is three-way.
     screen_rows: tuple[tuple[float, float, float, float], ...] = field(init=False, repr=False, compare=False)
     three_way: bool = field(init=False, repr=False, compare=False)
@@ -94,6 +97,8 @@ class GameLine:
             if o not in outcomes or contract.outcome != o:
                 raise ValueError(f"game {self.event_ticker}: Kalshi contract {contract.ticker} keyed {o!r} "
                                  f"pays on {contract.outcome!r}; outcomes are {outcomes}")
+        if self.quotes_in_table and self.quotes:
+            raise ValueError(f"game {self.event_ticker}: quotes both on the line and in the scan's table")
         missing = [o for o in outcomes if o not in self.labels]
         if missing:
             raise ValueError(f"game {self.event_ticker}: no display label for outcome(s) {missing}")

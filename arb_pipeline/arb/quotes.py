@@ -20,10 +20,13 @@ import numpy as np
 
 from arb_pipeline.arb.market import OUTCOME_SLOTS, GameLine
 from arb_pipeline.arb.odds import InvalidOdds, parse_decimal_odds
-from arb_pipeline.domain import Outcome
+from arb_pipeline.domain import QUOTE_MARKETS, QUOTE_OUTCOMES, Outcome, QuoteColumns
 
 SLOT = {o: i for i, o in enumerate(OUTCOME_SLOTS)}
 SLOT.update({o.value: i for i, o in enumerate(OUTCOME_SLOTS)})  # type: ignore[dict-item]
+# The parser's outcome codes 0..2 are the screen's slots (home, away, draw): h2h rows need no mapping.
+assert QUOTE_OUTCOMES[: len(OUTCOME_SLOTS)] == tuple(o.value for o in OUTCOME_SLOTS)
+_H2H = QUOTE_MARKETS.index("h2h")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +110,10 @@ class QuoteTable:
         Python statement runs per quote. The float mirrors of the odds and timestamps are computed once,
         when each quote is created, so a scan never converts Decimal → float per quote.
         """
+        elsewhere = [g.event_ticker for g in games if g.quotes_in_table]
+        if elsewhere:
+            raise ValueError(f"games {elsewhere[:3]} carry their quotes in the scan's QuoteTable "
+                             "(QuoteTable.for_games), not on the GameLine: pass that table")
         flat = [q for g in games for q in g.quotes]
         per_game = [len(g.quotes) for g in games]
         if not flat:
@@ -141,6 +148,63 @@ class QuoteTable:
             exact_odds=_FieldView(flat, "decimal_odds"),
             max_stake=_FieldView(flat, "max_stake"),
             n_games=len(games))
+
+
+    @classmethod
+    def for_games(cls, columns: QuoteColumns, games: Sequence[GameLine], event_ids: Sequence[str]) -> QuoteTable:
+        """The h2h rows of a parse's `columns` for each game, by array operations only.
+
+        Game i's quotes are the h2h rows of sportsbook event `event_ids[i]` (two games may share an
+        event), in parse order within a game: exactly the table `from_games` builds from quote objects,
+        and the same error for a draw quoted on a two-way game. Exact odds are referenced, not copied.
+        """
+        if len(event_ids) != len(games):
+            raise ValueError(f"for_games: {len(event_ids)} event ids for {len(games)} games")
+        n_games = len(games)
+        event = np.frombuffer(columns.event, dtype=np.int32) if len(columns) else np.zeros(0, np.int32)
+        market = np.frombuffer(columns.market, dtype=np.int8) if len(columns) else np.zeros(0, np.int8)
+        outcome = np.frombuffer(columns.outcome, dtype=np.int8) if len(columns) else np.zeros(0, np.int8)
+        h2h = np.flatnonzero((market == _H2H) & (outcome < len(OUTCOME_SLOTS)))
+        by_event = h2h[np.argsort(event[h2h], kind="stable")]  # h2h rows grouped by event, parse order kept
+        sorted_events = event[by_event]
+        wanted = np.fromiter((columns.event_index.get(e, -1) for e in event_ids), dtype=np.int64, count=n_games)
+        start = np.searchsorted(sorted_events, wanted, side="left")
+        counts = np.searchsorted(sorted_events, wanted, side="right") - start
+        counts[wanted < 0] = 0
+        total = int(counts.sum())
+        game = np.repeat(np.arange(n_games, dtype=np.int64), counts)
+        within = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+        rows = by_event[np.repeat(start, counts) + within]
+        slots = outcome[rows]
+        three = np.fromiter((g.three_way for g in games), dtype=bool, count=n_games)
+        bad = np.flatnonzero((slots == SLOT[Outcome.DRAW]) & ~three[game])
+        if bad.size:
+            i, g = int(bad[0]), games[int(game[bad[0]])]
+            raise ValueError(f"game {g.event_ticker}: quote from {columns.bookmakers[columns.book[rows[i]]]} is "
+                             f"market 'h2h' outcome 'draw'; expected h2h {[o.value for o in g.outcomes]}")
+        odds = np.frombuffer(columns.odds, dtype=np.float64)[rows] if total else np.zeros(0)
+        updated = np.frombuffer(columns.updated, dtype=np.float64)[rows] if total else np.zeros(0)
+        return cls.from_columns(
+            game=game, outcome=slots, book=np.frombuffer(columns.book, dtype=np.int32)[rows] if total else [],
+            odds=odds, updated=updated, bookmakers=tuple(columns.bookmakers),
+            exact_odds=_Take(columns.exact, rows), max_stake=_Take(columns.max_stake, rows), n_games=n_games)
+
+
+class _Take(Sequence):
+    """`items[rows[i]]` as a read-only sequence: the table's rows point into the parse's columns."""
+
+    __slots__ = ("_items", "_rows")
+
+    def __init__(self, items: Sequence[object], rows: np.ndarray) -> None:
+        self._items, self._rows = items, rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self._items[int(r)] for r in self._rows[index]]
+        return self._items[int(self._rows[index])]
 
 
 class _FieldView(Sequence):

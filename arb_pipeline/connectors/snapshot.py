@@ -46,7 +46,7 @@ from arb_pipeline.connectors.sportsbooks.errors import OddsPayloadError
 from arb_pipeline.connectors.sportsbooks.jsonio import dumps_exact, loads_exact
 from arb_pipeline.connectors.sportsbooks.normalize import normalize_odds_response
 from arb_pipeline.connectors.sportsbooks.replay import RecordedOdds
-from arb_pipeline.domain import ExchangeStatus, MarketSnapshot, SeriesFees
+from arb_pipeline.domain import ExchangeStatus, MarketSnapshot, QuoteColumns, SeriesFees
 
 log = logging.getLogger(__name__)
 
@@ -267,6 +267,7 @@ def _parse(files: _Files, meta: SnapshotMeta) -> SnapshotLoad:
     if not recorded:
         raise SnapshotError(f"{files.label('odds_<sport_key>.json')}: required file is missing (none found)")
     quotes, ignored = [], {}
+    columns = QuoteColumns()
     for item in recorded:
         try:
             result = normalize_odds_response(item.payload, sport_key=item.sport_key, fetched_at=item.fetched_at,
@@ -275,6 +276,10 @@ def _parse(files: _Files, meta: SnapshotMeta) -> SnapshotLoad:
         except OddsPayloadError as exc:
             raise SnapshotError(str(exc)) from None
         quotes.extend(result.quotes)
+        if result.columns is None:
+            columns.extend(result.quotes)
+        else:
+            columns.extend_columns(result.columns)
         problems.extend(result.problems)
         for market, count in result.ignored_markets.items():
             ignored[market] = ignored.get(market, 0) + count
@@ -283,6 +288,7 @@ def _parse(files: _Files, meta: SnapshotMeta) -> SnapshotLoad:
         captured_at=meta.captured_at, events=tuple(events), milestones=tuple(milestones), orderbooks=orderbooks,
         quotes=tuple(quotes), series_fees=series_fees, exchange=exchange,
         books_captured_at=meta.books_captured_at, source=meta.source, structured_targets=targets,
+        quote_columns=columns,
     )
     return SnapshotLoad(snapshot=snapshot, problems=tuple(problems), ignored_markets=ignored)
 

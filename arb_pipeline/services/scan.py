@@ -13,18 +13,29 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from operator import attrgetter, is_
 from pathlib import Path
 
 from arb_pipeline.arb.accounts import in_consensus
 from arb_pipeline.arb.book import OrderBook
 from arb_pipeline.arb.constraints import Limits
 from arb_pipeline.arb.implied_prob import consensus_fair_probabilities
-from arb_pipeline.arb.market import GameLine, KalshiContract
+from arb_pipeline.arb.market import OUTCOME_SLOTS, GameLine, KalshiContract
 from arb_pipeline.arb.opportunity import detect
+from arb_pipeline.arb.quotes import QuoteTable
 from arb_pipeline.arb.results import DetectionResult
 from arb_pipeline.arb.sizing import SizingPolicy
 from arb_pipeline.connectors.snapshot import EVENTS_FILE, ORDERBOOKS_FILE, SERIES_FILE
-from arb_pipeline.domain import ContractSide, KalshiEvent, MarketSnapshot, Outcome, SeriesFees
+from arb_pipeline.domain import (
+    QUOTE_MARKETS,
+    QUOTE_OUTCOMES,
+    ContractSide,
+    KalshiEvent,
+    MarketSnapshot,
+    Outcome,
+    QuoteColumns,
+    SeriesFees,
+)
 from arb_pipeline.mapping.manual_overrides import Override, load_overrides
 from arb_pipeline.mapping.results import Resolution, ResolvedMarket
 from arb_pipeline.mapping.rules import ResolverConfig
@@ -118,12 +129,52 @@ class FairLine:
         return ((1 - self.fair_probability) - float(self.no_ask)) * 10_000
 
 
+class ScanGames(tuple):
+    """A scan's `GameLine`s (a tuple) with their h2h quotes as one `QuoteTable` (`quotes`), row game i =
+    position i. Built by `build_games` from the parser's columns; `price_games` and
+    `detect_opportunities` read the table. Each line has `quotes_in_table`, so handing the lines on
+    without the table fails loudly instead of pricing them with no quotes."""
+
+    quotes: QuoteTable
+
+    def __new__(cls, games: Sequence[GameLine], quotes: QuoteTable) -> ScanGames:
+        if quotes.n_games != len(games):
+            raise ValueError(f"QuoteTable covers {quotes.n_games} games, not {len(games)}")
+        self = super().__new__(cls, games)
+        self.quotes = quotes
+        return self
+
+    def __reduce__(self):  # pickled by Dagster's IO managers
+        return (ScanGames, (tuple(self), self.quotes))
+
+
+def _quote_table(games: Sequence[GameLine]) -> QuoteTable | None:
+    return getattr(games, "quotes", None) if isinstance(games, ScanGames) else None
+
+
 @dataclass(frozen=True)
 class GameAssembly:
     """The games detection can look at, and every resolved event that could not become one (why)."""
 
     games: tuple[GameLine, ...]
     problems: Mapping[str, str]  # Kalshi event ticker → reason
+
+    @property
+    def quotes(self) -> QuoteTable | None:
+        """The games' h2h quotes column-wise (`ScanGames.quotes`), None when the lines carry them."""
+        return _quote_table(self.games)
+
+
+def quote_columns_of(snapshot: MarketSnapshot) -> QuoteColumns:
+    """The snapshot's quotes column-wise: the parser's own columns when they still describe exactly
+    `snapshot.quotes` (same rows, same exact odds objects), else derived once from the quote objects
+    (a snapshot built or filtered in code)."""
+    columns = snapshot.quote_columns
+    quotes = snapshot.quotes
+    if columns is not None and len(columns) == len(quotes) and all(
+            map(is_, columns.exact, map(attrgetter("decimal_odds"), quotes))):
+        return columns
+    return QuoteColumns.from_quotes(q for q in quotes if q.market in QUOTE_MARKETS and q.outcome in QUOTE_OUTCOMES)
 
 
 @dataclass(frozen=True)
@@ -191,13 +242,10 @@ def build_games(snapshot: MarketSnapshot, resolution: Resolution, config: ScanCo
     rows_by_event: dict[str, list[ResolvedMarket]] = defaultdict(list)
     for row in resolution.rows:
         rows_by_event[row.kalshi_event].append(row)
-    quotes_by_game: dict[str, list] = defaultdict(list)
-    for q in snapshot.quotes:
-        if q.market == "h2h" and q.outcome in H2H_OUTCOMES:
-            quotes_by_game[q.event_id].append(q)
     quote_time = snapshot.books_captured_at or snapshot.captured_at
 
     games: list[GameLine] = []
+    book_events: list[str] = []  # per game: the sportsbook event whose h2h quotes it uses
     problems: dict[str, str] = {}
     for event_ticker, rows in rows_by_event.items():
         event = events.get(event_ticker)
@@ -262,12 +310,14 @@ def build_games(snapshot: MarketSnapshot, resolution: Resolution, config: ScanCo
                 outcomes=wanted,
                 labels={o: by_outcome[o].team_name for o in wanted},
                 kalshi=contracts,
-                quotes=tuple(quotes_by_game.get(first.sportsbook_event_id, ())),
                 tradable=not guards,
                 blocked_reasons=guards,
+                quotes_in_table=True,
             )
         )
-    return GameAssembly(tuple(games), problems)
+        book_events.append(first.sportsbook_event_id)
+    table = QuoteTable.for_games(quote_columns_of(snapshot), games, book_events)
+    return GameAssembly(ScanGames(games, table), problems)
 
 
 class BadMarketInput(ValueError):
@@ -289,16 +339,25 @@ def _book(snapshot: MarketSnapshot, event: KalshiEvent, ticker: str) -> OrderBoo
 def price_games(games: Sequence[GameLine], config: ScanConfig) -> tuple[FairLine, ...]:
     """De-vig every book's line of every game and take the weighted consensus (the pricing stage)."""
     lines: list[FairLine] = []
-    for game in games:
-        index = {o: i for i, o in enumerate(game.outcomes)}
+    table = _quote_table(games)
+    if table is None:
+        table = QuoteTable.from_games(games)  # raises for lines whose quotes live in a table not given
+    offsets = table.offsets.tolist()
+    slots, books, odds = table.outcome.tolist(), table.book.tolist(), table.odds.tolist()
+    names = table.bookmakers
+    for g, game in enumerate(games):
+        # screen slot (home 0, away 1, draw 2) → position in game.outcomes
+        position = {o: i for i, o in enumerate(game.outcomes)}
+        index = [position.get(o) for o in OUTCOME_SLOTS]
         per_book: dict[str, list[float | None]] = {}
-        for q in game.quotes:
-            if not in_consensus(q.bookmaker, config.limits.consensus_books):
+        for r in range(offsets[g], offsets[g + 1]):
+            name = names[books[r]]
+            if not in_consensus(name, config.limits.consensus_books):
                 continue
-            line = per_book.setdefault(q.bookmaker, [None] * len(game.outcomes))
-            slot = index.get(Outcome(q.outcome))
+            line = per_book.setdefault(name, [None] * len(game.outcomes))
+            slot = index[slots[r]]
             if slot is not None:
-                line[slot] = float(q.decimal_odds)
+                line[slot] = odds[r]
         consensus = consensus_fair_probabilities(
             per_book,
             method=config.limits.devig_method,
@@ -308,7 +367,7 @@ def price_games(games: Sequence[GameLine], config: ScanConfig) -> tuple[FairLine
         booksums = list(consensus.booksums.values()) if consensus else []
         for o in game.outcomes:
             contract = game.kalshi[o]
-            fair = consensus.fair[index[o]] if consensus and consensus.fair else None
+            fair = consensus.fair[position[o]] if consensus and consensus.fair else None
             lines.append(
                 FairLine(
                     event_ticker=game.event_ticker,
@@ -332,8 +391,10 @@ def price_games(games: Sequence[GameLine], config: ScanConfig) -> tuple[FairLine
 def detect_opportunities(
     games: Sequence[GameLine], config: ScanConfig, as_of: datetime | None = None, *, trading_active: bool = True
 ) -> DetectionResult:
+    """Detection over `games`; `build_games`' `ScanGames` hand their parsed quote columns straight in."""
     return detect(
-        games, config.limits, config.sizing, as_of=as_of_or_now(as_of), exchange_trading_active=trading_active
+        games, config.limits, config.sizing, as_of=as_of_or_now(as_of), exchange_trading_active=trading_active,
+        quotes=_quote_table(games),
     )
 
 

@@ -195,3 +195,57 @@ def test_the_samples_betfair_arbitrage_at_2_and_5_percent_commission(snapshot, e
     assert arb.profit == Decimal(profit) and min(arb.payouts.values()) == Decimal(worst_payout)
     assert arb.profit == min(arb.payouts.values()) - kalshi.cost - back.size
     assert arb.executable
+
+# --- parse once, into columns ------------------------------------------------------------------
+
+
+def test_the_parsers_columns_mirror_the_quote_objects_row_for_row(snapshot):
+    from arb_pipeline.domain import QUOTE_MARKETS, QUOTE_OUTCOMES
+
+    cols = snapshot.quote_columns
+    assert cols is not None and len(cols) == len(snapshot.quotes) > 0
+    for i, q in enumerate(snapshot.quotes):
+        assert (cols.events[cols.event[i]], cols.bookmakers[cols.book[i]], QUOTE_MARKETS[cols.market[i]],
+                QUOTE_OUTCOMES[cols.outcome[i]], cols.point[i], cols.odds[i], cols.updated[i]) == (
+            q.event_id, q.bookmaker, q.market, q.outcome, q.point, q.odds_f, q.last_update_ts)
+        assert cols.exact[i] is q.decimal_odds
+    assert {QUOTE_MARKETS[m] for m in cols.market} >= {"h2h", "spreads", "totals"}  # line markets carried too
+
+
+def test_a_scan_from_the_columns_equals_a_scan_from_the_quote_objects(snapshot, config):
+    from dataclasses import replace
+
+    by_columns = scan(snapshot, config, AS_OF)
+    by_objects = scan(replace(snapshot, quote_columns=None), config, AS_OF)
+    assert by_columns.detection.opportunities == by_objects.detection.opportunities
+    assert by_columns.detection.rejected == by_objects.detection.rejected
+    assert by_columns.fair == by_objects.fair
+    assert by_columns.detection.opportunities  # the sample has opportunities to compare
+
+
+def test_columns_that_no_longer_describe_the_quotes_are_not_used(snapshot, config):
+    """A snapshot whose quotes were filtered in code keeps stale parser columns: they are ignored."""
+    from dataclasses import replace
+
+    from arb_pipeline.services.scan import quote_columns_of
+
+    kept = tuple(q for q in snapshot.quotes if q.bookmaker != "pinnacle")
+    filtered = replace(snapshot, quotes=kept)
+    cols = quote_columns_of(filtered)
+    assert cols is not snapshot.quote_columns and len(cols) == len(kept)
+    assert "pinnacle" not in cols.bookmakers
+    assert quote_columns_of(snapshot) is snapshot.quote_columns
+
+
+def test_scan_games_carry_their_quote_table_and_survive_pickling(snapshot, config):
+    import pickle
+
+    assembly = build_games(snapshot, resolve_snapshot(snapshot, config, AS_OF), config)
+    table = assembly.quotes
+    assert table is not None and table.n_games == len(assembly.games) and len(table) > 0
+    assert all(g.quotes == () and g.quotes_in_table for g in assembly.games)
+    again = pickle.loads(pickle.dumps(assembly.games))
+    assert again == assembly.games and len(again.quotes) == len(table)
+    assert price_games(again, config) == price_games(assembly.games, config)
+    with pytest.raises(ValueError, match="QuoteTable"):
+        price_games(tuple(assembly.games), config)  # lines without their table are never priced empty

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from arb_pipeline.domain import (
@@ -172,7 +173,25 @@ def parse_events_response(
 
 
 def _levels(book: Reader, key: str) -> tuple[tuple, ...]:
-    """Bid levels `[[price_dollars, count_fp], ...]`; a missing or null side is read as empty."""
+    """Bid levels `[[price_dollars, count_fp], ...]`; a missing or null side is read as empty.
+
+    One pass over well-formed levels (two number strings, price in (0, 1), count ≥ 0); anything else
+    is read again by `_checked_levels`, which names the offending field."""
+    levels = []
+    for level in book.array(key, required=False):
+        if type(level) is list and len(level) == 2 and type(level[0]) is str and type(level[1]) is str:
+            try:
+                price, count = Decimal(level[0]), Decimal(level[1])
+            except InvalidOperation:
+                return _checked_levels(book, key)
+            if price.is_finite() and count.is_finite() and ZERO < price < ONE and count >= 0:
+                levels.append((price, count))
+                continue
+        return _checked_levels(book, key)
+    return tuple(levels)
+
+
+def _checked_levels(book: Reader, key: str) -> tuple[tuple, ...]:
     levels = []
     for i, level in enumerate(book.array(key, required=False)):
         where = f"{book.field(key)}[{i}]"

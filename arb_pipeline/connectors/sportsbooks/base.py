@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from arb_pipeline.domain import SportsbookQuote
+from arb_pipeline.domain import QuoteColumns, SportsbookQuote
 
 # Provider sport keys → our league codes. A sport key not listed here maps to the key upper-cased
 # (e.g. "basketball_wnba" → "BASKETBALL_WNBA"): visibly not one of ours, yet stable and traceable.
@@ -66,6 +66,7 @@ class NormalizeResult:
     problems: tuple[NormalizeProblem, ...] = ()
     ignored_markets: Mapping[str, int] = field(default_factory=dict)
     odds_format: str | None = None
+    columns: QuoteColumns | None = field(default=None, repr=False, compare=False)  # `quotes` column-wise
 
 
 @runtime_checkable

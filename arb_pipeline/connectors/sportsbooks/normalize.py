@@ -14,18 +14,21 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from arb_pipeline.arb.odds import american_to_decimal_exact
 from arb_pipeline.connectors.sportsbooks.base import NormalizeProblem, NormalizeResult, league_for_sport
 from arb_pipeline.connectors.sportsbooks.errors import OddsPayloadError
 from arb_pipeline.connectors.sportsbooks.prices import (
+    MAX_DECIMAL_ODDS,
     OddsFormat,
     detect_odds_format,
     json_number,
     to_decimal_odds,
 )
-from arb_pipeline.domain import Outcome, SportsbookQuote
+from arb_pipeline.domain import Outcome, QuoteColumns, SportsbookQuote
 
 SUPPORTED_MARKETS = ("h2h", "spreads", "totals")
 _TOTALS_SIDES = {"Over": "over", "Under": "under"}
+_MAX_AMERICAN = int((MAX_DECIMAL_ODDS - 1) * 100)  # `to_decimal_odds`' plausibility bound
 
 
 class _Bad(Exception):
@@ -141,6 +144,7 @@ def normalize_odds_response(
         problems=tuple(state.problems),
         ignored_markets=dict(state.ignored),
         odds_format=odds_format,
+        columns=QuoteColumns.from_quotes(state.quotes),  # the same quotes column-wise, for detection
     )
 
 
@@ -153,6 +157,7 @@ class _State:
         self.quotes: list[SportsbookQuote] = []
         self.problems: list[NormalizeProblem] = []
         self.ignored: Counter[str] = Counter()
+        self.american: dict[int, Decimal] = {}  # American price → its exact decimal odds (prices repeat)
 
     def problem(self, bad: _Bad, event_id: str | None, bookmaker: str | None) -> None:
         self.problems.append(NormalizeProblem(self.source, bad.path, bad.message, event_id, bookmaker))
@@ -169,7 +174,12 @@ class _State:
         if home == away:
             raise _Bad(path, f"home_team and away_team are both {home!r}")
         commence = parse_timestamp(obj.get("commence_time"), f"{path}.commence_time")
-        return {"id": event_id, "sport_key": own_sport, "home": home, "away": away, "commence": commence}
+        # outcome name → side per market, in `_side`'s order of precedence (home, then away, then Draw)
+        h2h = {"Draw": Outcome.DRAW.value, away: Outcome.AWAY.value, home: Outcome.HOME.value}
+        sides = {"h2h": h2h, "spreads": {away: Outcome.AWAY.value, home: Outcome.HOME.value},
+                 "totals": dict(_TOTALS_SIDES)}
+        return {"id": event_id, "sport_key": own_sport, "home": home, "away": away, "commence": commence,
+                "league": league_for_sport(own_sport), "sides": sides}
 
     def bookmaker(self, event: dict[str, Any], raw: object, path: str, seen: set[str]) -> None:
         key = raw.get("key") if isinstance(raw, dict) and isinstance(raw.get("key"), str) else None
@@ -213,6 +223,10 @@ class _State:
         outcomes = _list(obj, "outcomes", path)
         if not outcomes:
             raise _Bad(f"{path}.outcomes", "market has no outcomes")
+        fast = self._well_formed(event, market_key, outcomes)
+        if fast is not None:
+            return [self._quote(event, book_key, book_title, market_key, side, name, odds, american, point,
+                                last_update) for side, name, odds, american, point in fast]
         quotes, sides = [], set()
         for n, raw_outcome in enumerate(outcomes):
             opath = f"{path}.outcomes[{n}]"
@@ -233,6 +247,47 @@ class _State:
                                       american, point, last_update))
         return quotes
 
+    def _well_formed(self, event: dict[str, Any], market_key: str, outcomes: list[Any]) -> list[tuple] | None:
+        """The market's outcomes as (side, name, odds, american, point) when every one is well formed —
+        the common case, read without building a JSON path per outcome; None sends the market through
+        the checked loop of `market`, which names the first problem. Accepts exactly what that loop
+        accepts from a parsed response (exact Decimals and ints); anything else (floats built in memory,
+        "-110.0"-style American prices) takes the checked loop too."""
+        sides_by_name = event["sides"][market_key]
+        american_fmt = self.fmt == "american"
+        out, seen = [], set()
+        for outcome in outcomes:
+            if type(outcome) is not dict:
+                return None
+            name = outcome.get("name")
+            if type(name) is not str or not name.strip():
+                return None
+            side = sides_by_name.get(name)
+            if side is None or side in seen:
+                return None
+            seen.add(side)
+            price = outcome.get("price")
+            if american_fmt:
+                if type(price) is not int or not 100 <= abs(price) <= _MAX_AMERICAN:
+                    return None
+                odds = self.american.get(price)
+                if odds is None:
+                    odds = self.american[price] = american_to_decimal_exact(price)
+                american = price
+            else:
+                if type(price) is not Decimal or not price.is_finite() or not 1 < price <= MAX_DECIMAL_ODDS:
+                    return None
+                odds, american = price, None
+            point = None
+            if market_key != "h2h":
+                point = outcome.get("point")
+                if type(point) is int:
+                    point = Decimal(point)
+                elif type(point) is not Decimal or not point.is_finite():
+                    return None
+            out.append((side, name, odds, american, point))
+        return out
+
     @staticmethod
     def _side(market_key: str, name: str, event: dict[str, Any], path: str) -> str:
         if market_key == "totals":
@@ -250,11 +305,8 @@ class _State:
 
     def _quote(self, event, book_key, book_title, market_key, side, name, odds: Decimal,
                american: int | None, point: Decimal | None, last_update: datetime) -> SportsbookQuote:
-        return SportsbookQuote(
-            provider=self.provider, bookmaker=book_key, bookmaker_title=book_title,
-            sport_key=event["sport_key"], league=league_for_sport(event["sport_key"]),
-            event_id=event["id"], home_team=event["home"], away_team=event["away"],
-            commence_time=event["commence"], market=market_key, outcome=side, outcome_name=name,
-            decimal_odds=odds, last_update=last_update, fetched_at=self.fetched_at,
-            point=point, american_odds=american,
+        return SportsbookQuote(  # positional (the field order of SportsbookQuote): one per outcome
+            self.provider, book_key, book_title, event["sport_key"], event["league"], event["id"], event["home"],
+            event["away"], event["commence"], market_key, side, name, odds, last_update, self.fetched_at,
+            point, american,
         )

@@ -39,17 +39,6 @@ def json_number(value: object, what: str = "value") -> Decimal:
     return number
 
 
-def american_to_decimal(american: int) -> Decimal:
-    """Decimal odds of an integer American price: A>0 → 1 + A/100; A<0 → 1 + 100/|A|; |A| < 100 invalid.
-
-    Delegates to `arb.odds.american_to_decimal_exact` so the whole system shares one conversion
-    (28 significant digits, rounded toward zero so a payout is never overstated).
-    """
-    if isinstance(american, bool) or not isinstance(american, int):
-        raise ValueError(f"American odds must be an integer, got {american!r}")
-    return american_to_decimal_exact(american)
-
-
 def to_decimal_odds(price: object, odds_format: OddsFormat) -> tuple[Decimal, int | None]:
     """`(decimal_odds, american_or_None)` for one provider price in the given format; ValueError if invalid."""
     number = json_number(price, "price")
@@ -59,7 +48,7 @@ def to_decimal_odds(price: object, odds_format: OddsFormat) -> tuple[Decimal, in
         if abs(number) > (MAX_DECIMAL_ODDS - 1) * 100:
             raise ValueError(f"American price {number} is implausible: beyond +/-{(MAX_DECIMAL_ODDS - 1) * 100:f}")
         american = int(number)
-        return american_to_decimal(american), american
+        return american_to_decimal_exact(american), american  # the one American → decimal conversion
     if number <= 1:
         raise ValueError(f"decimal price {number} is invalid: must be greater than 1")
     if number > MAX_DECIMAL_ODDS:

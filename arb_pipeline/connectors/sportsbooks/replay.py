@@ -106,7 +106,7 @@ class ReplayProvider:
             q for q in result.quotes
             if q.market in wanted and _within(q.commence_time, commence_time_from, commence_time_to)
         )
-        return replace(result, quotes=quotes)
+        return replace(result, quotes=quotes, columns=None)  # the parse's columns hold every quote
 
     def close(self) -> None:
         """Nothing to release: recordings are read into memory."""

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from arb_pipeline.arb.odds import american_to_decimal_exact as american_to_decimal
 from arb_pipeline.connectors.sportsbooks.prices import (
-    american_to_decimal,
     detect_odds_format,
     json_number,
     to_decimal_odds,
@@ -32,10 +32,17 @@ def test_conversion_is_exact_to_28_digits_and_never_overstates(magnitude, negati
     assert got <= exact and exact - got < Fraction(1, 10**26)
 
 
-@pytest.mark.parametrize("bad", [99, -99, 0, 1, True, 110.0, "150"])
+@pytest.mark.parametrize("bad", [99, -99, 0, 1, True])
 def test_invalid_american_is_rejected(bad):
     with pytest.raises(ValueError):
         american_to_decimal(bad)
+
+
+@pytest.mark.parametrize("bad", [99, -99, 0, True, "150", 110.5])
+def test_invalid_american_wire_price_is_rejected(bad):
+    """On the wire an American price is a JSON integer (a whole float such as -110.0 is accepted)."""
+    with pytest.raises(ValueError):
+        to_decimal_odds(bad, "american")
 
 
 def test_to_decimal_odds():

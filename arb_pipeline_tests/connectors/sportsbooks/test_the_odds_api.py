@@ -10,6 +10,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from arb_pipeline.arb.odds import american_to_decimal_exact as american_to_decimal
 from arb_pipeline.connectors.sportsbooks.base import OddsProvider
 from arb_pipeline.connectors.sportsbooks.errors import (
     OddsAuthError,
@@ -19,7 +20,6 @@ from arb_pipeline.connectors.sportsbooks.errors import (
     OddsServerError,
     QuotaFloorReached,
 )
-from arb_pipeline.connectors.sportsbooks.prices import american_to_decimal
 from arb_pipeline.connectors.sportsbooks.the_odds_api import TheOddsApiProvider
 from arb_pipeline.settings import Settings
 
