@@ -35,7 +35,7 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,7 +88,7 @@ class SnapshotLoad:
 class _Files:
     """A snapshot's files by name (read from a directory, or stored payloads), labelled for errors."""
 
-    def __init__(self, texts: Mapping[str, str | bytes], label: Callable[[str], str]) -> None:
+    def __init__(self, texts: Mapping[str, str | bytes | Path], label: Callable[[str], str]) -> None:
         self.texts, self.label = texts, label
 
     def has(self, name: str) -> bool:
@@ -100,6 +100,11 @@ class _Files:
         if name not in self.texts:
             raise SnapshotError(f"{where}: required file is missing")
         raw = self.texts[name]
+        if isinstance(raw, Path):  # a directory's file is read when it is parsed, so only one is held at a time
+            try:
+                raw = raw.read_bytes()
+            except OSError as exc:
+                raise SnapshotError(f"{where}: cannot be read: {exc}") from None
         try:
             text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
         except UnicodeDecodeError as exc:
@@ -136,12 +141,11 @@ def _directory_files(directory: Path) -> tuple[_Files, datetime]:
     paths = [p for p in sorted(directory.glob("*.json")) if p.name in _FIXED_FILES or p.name.startswith("odds_")]
     if not paths:
         raise SnapshotError(f"{directory}: no snapshot files found")
-    texts: dict[str, bytes] = {}
+    texts: dict[str, Path] = {}
     for path in paths:
-        try:
-            texts[path.name] = path.read_bytes()
-        except OSError as exc:
-            raise SnapshotError(f"{path}: cannot be read: {exc}") from None
+        if not os.access(path, os.R_OK):
+            raise SnapshotError(f"{path}: cannot be read: permission denied")
+        texts[path.name] = path  # read when parsed (`_Files.json`): the raw texts are never all held at once
     newest = datetime.fromtimestamp(max(p.stat().st_mtime for p in paths), UTC)
     return _Files(texts, lambda name: str(directory / name)), newest
 
@@ -198,11 +202,16 @@ def _odds_formats(value: Any, where: str) -> dict[str, str]:
 
 
 def _recorded_odds(files: _Files, meta: SnapshotMeta) -> list[RecordedOdds]:
+    return list(_each_recorded_odds(files, meta))
+
+
+def _each_recorded_odds(files: _Files, meta: SnapshotMeta) -> Iterator[RecordedOdds]:
+    """The odds files one at a time (a scan normalizes each and lets its parsed JSON go)."""
     fetched_at = meta.odds_fetched_at or meta.captured_at
-    return [RecordedOdds(sport_key=sport, payload=files.json(name, exact_numbers=True), fetched_at=fetched_at,
-                         odds_format=meta.odds_formats.get(sport, meta.odds_formats.get("*")),
-                         source=files.label(name))
-            for sport, name in files.odds().items()]
+    for sport, name in files.odds().items():
+        yield RecordedOdds(sport_key=sport, payload=files.json(name, exact_numbers=True), fetched_at=fetched_at,
+                           odds_format=meta.odds_formats.get(sport, meta.odds_formats.get("*")),
+                           source=files.label(name))
 
 
 class DirectorySnapshotSource:
@@ -263,12 +272,11 @@ def _parse(files: _Files, meta: SnapshotMeta) -> SnapshotLoad:
     if files.has(TARGETS_FILE):
         targets, _ = _kalshi(files, TARGETS_FILE, parse_structured_targets_response, files.object(TARGETS_FILE))
 
-    recorded = _recorded_odds(files, meta)
-    if not recorded:
+    if not files.odds():
         raise SnapshotError(f"{files.label('odds_<sport_key>.json')}: required file is missing (none found)")
     quotes, ignored = [], {}
     columns = QuoteColumns()
-    for item in recorded:
+    for item in _each_recorded_odds(files, meta):
         try:
             result = normalize_odds_response(item.payload, sport_key=item.sport_key, fetched_at=item.fetched_at,
                                              provider=item.provider, odds_format=item.odds_format,
@@ -283,6 +291,7 @@ def _parse(files: _Files, meta: SnapshotMeta) -> SnapshotLoad:
         problems.extend(result.problems)
         for market, count in result.ignored_markets.items():
             ignored[market] = ignored.get(market, 0) + count
+        del item, result  # this file's parsed JSON goes before the next one is read
 
     snapshot = MarketSnapshot(
         captured_at=meta.captured_at, events=tuple(events), milestones=tuple(milestones), orderbooks=orderbooks,
