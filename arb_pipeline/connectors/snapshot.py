@@ -47,6 +47,7 @@ from arb_pipeline.connectors.sportsbooks.jsonio import dumps_exact, loads_exact
 from arb_pipeline.connectors.sportsbooks.normalize import normalize_odds_response
 from arb_pipeline.connectors.sportsbooks.replay import RecordedOdds
 from arb_pipeline.domain import ExchangeStatus, MarketSnapshot, QuoteColumns, SeriesFees
+from arb_pipeline.gcpause import gc_paused
 
 log = logging.getLogger(__name__)
 
@@ -238,6 +239,7 @@ def _kalshi(files: _Files, name: str, parse: Callable[..., Any], payload: Any, e
         raise SnapshotError(message if where in message else f"{where}: {message}") from exc
 
 
+@gc_paused  # hundreds of thousands of acyclic objects: see arb_pipeline.gcpause
 def _parse(files: _Files, meta: SnapshotMeta) -> SnapshotLoad:
     from arb_pipeline.connectors.kalshi.models import (
         parse_events_response,

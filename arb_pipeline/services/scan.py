@@ -36,6 +36,7 @@ from arb_pipeline.domain import (
     QuoteColumns,
     SeriesFees,
 )
+from arb_pipeline.gcpause import gc_paused
 from arb_pipeline.mapping.manual_overrides import Override, load_overrides
 from arb_pipeline.mapping.results import Resolution, ResolvedMarket
 from arb_pipeline.mapping.rules import ResolverConfig
@@ -208,6 +209,7 @@ def overrides_for(config: ScanConfig) -> tuple[Override, ...]:
     return (*load_overrides(config.overrides_path), *config.extra_overrides)
 
 
+@gc_paused  # allocation-heavy stage: see arb_pipeline.gcpause
 def resolve_snapshot(snapshot: MarketSnapshot, config: ScanConfig, as_of: datetime | None = None) -> Resolution:
     from arb_pipeline.mapping.resolver import resolve
 
@@ -234,6 +236,7 @@ def fees_for(event: KalshiEvent, snapshot: MarketSnapshot, config: ScanConfig) -
     )
 
 
+@gc_paused  # allocation-heavy stage: see arb_pipeline.gcpause
 def build_games(snapshot: MarketSnapshot, resolution: Resolution, config: ScanConfig) -> GameAssembly:
     """Turn resolved rows into `GameLine`s: a game needs every outcome's Kalshi market mapped to the
     same sportsbook event and an order book for each. Anything else is reported, never guessed."""
@@ -336,6 +339,7 @@ def _book(snapshot: MarketSnapshot, event: KalshiEvent, ticker: str) -> OrderBoo
                              f"{exc}; game skipped") from None
 
 
+@gc_paused  # allocation-heavy stage: see arb_pipeline.gcpause
 def price_games(games: Sequence[GameLine], config: ScanConfig) -> tuple[FairLine, ...]:
     """De-vig every book's line of every game and take the weighted consensus (the pricing stage)."""
     lines: list[FairLine] = []
@@ -388,6 +392,7 @@ def price_games(games: Sequence[GameLine], config: ScanConfig) -> tuple[FairLine
     return tuple(lines)
 
 
+@gc_paused  # allocation-heavy stage: see arb_pipeline.gcpause
 def detect_opportunities(
     games: Sequence[GameLine], config: ScanConfig, as_of: datetime | None = None, *, trading_active: bool = True
 ) -> DetectionResult:
@@ -398,6 +403,7 @@ def detect_opportunities(
     )
 
 
+@gc_paused  # allocation-heavy stage: see arb_pipeline.gcpause
 def scan(snapshot: MarketSnapshot, config: ScanConfig, as_of: datetime | None = None) -> ScanResult:
     """Run every stage over one snapshot. `as_of` defaults to now (staleness and game start)."""
     when = as_of_or_now(as_of)
@@ -412,6 +418,7 @@ CAPTURE_TIME_NOTE = "the snapshot's capture time; --as-of TIME judges it at anot
 GIVEN_TIME_NOTE = "given by --as-of"
 
 
+@gc_paused  # load and every stage in one pause: see arb_pipeline.gcpause
 def scan_directory(path: Path, config: ScanConfig, as_of: datetime | None = None) -> ScanResult:
     """Scan a recorded snapshot directory at `as_of`, by default at its own capture time.
 
@@ -425,6 +432,7 @@ def scan_directory(path: Path, config: ScanConfig, as_of: datetime | None = None
     return scan(snapshot, config, as_of or snapshot.captured_at)
 
 
+@gc_paused  # load and every stage in one pause: see arb_pipeline.gcpause
 def resolve_directory(path: Path, config: ScanConfig, as_of: datetime | None = None) -> tuple[Resolution, datetime]:
     """Resolve a recorded snapshot directory at `as_of`, by default at its capture time (see `scan_directory`)."""
     from arb_pipeline.connectors.snapshot import load_snapshot
