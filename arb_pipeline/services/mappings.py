@@ -214,9 +214,12 @@ def configured_scan(settings: Settings, *, engine=None):  # noqa: ANN001 - a SQL
     settings' database - and with the default SQLite database and no file yet there is nothing stored:
     no database is created just to read it (a scan of a snapshot needs no database).
     """
+    from arb_pipeline.services.scan import ScanConfig
+
+    if engine is None and settings.database_url is None and not settings.sqlite_path.exists():
+        return ScanConfig.from_settings(settings)  # nothing stored, and no SQLAlchemy import to learn it
     from sqlalchemy import inspect
 
-    from arb_pipeline.services.scan import ScanConfig
     from arb_pipeline.storage.db import get_engine, session_factory
 
     if engine is None:
