@@ -83,7 +83,7 @@ def _decimal_levels(ticker: str, side: str, rows: Sequence[tuple[Decimal, Decima
         if type(row) is not tuple or len(row) != 2 or type(row[0]) is not Decimal or type(row[1]) is not Decimal:
             return _parse_levels(ticker, side, rows)  # not the parser's record: the full parse names the error
         price, count = row
-        if not (ZERO < price < ONE and count >= 0 and price.is_finite() and count.is_finite()):
+        if not (price.is_finite() and count.is_finite() and ZERO < price < ONE and count >= 0):
             return _parse_levels(ticker, side, rows)
         if count:
             out[price] = count

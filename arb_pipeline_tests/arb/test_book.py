@@ -132,3 +132,35 @@ def test_crossed_book_is_detected():
     crossed = OrderBook.from_orderbook_fp("KX", {"yes_dollars": [["0.46", "5"]], "no_dollars": [["0.55", "5"]]})
     assert not ok.crossed and crossed.crossed
     assert not OrderBook.from_orderbook_fp("KX", {"yes_dollars": [["0.46", "5"]]}).crossed
+
+
+# --- from_levels: the parser's exact levels, not parsed again ----------------------------------
+
+_PRICE = st.one_of(st.integers(-5, 105).map(lambda c: Decimal(c) / 100), st.sampled_from([Decimal("NaN"), Decimal("Infinity")]))
+_COUNT = st.one_of(st.integers(-3, 500).map(Decimal), st.just(Decimal("0")), st.just(Decimal("NaN")))
+_LEVELS = st.lists(st.tuples(_PRICE, _COUNT), max_size=6).map(tuple)
+
+
+def _full_parse(levels: OrderBookLevels):
+    from arb_pipeline.arb.book import _parse_levels
+
+    return OrderBook.from_bids(levels.ticker, _parse_levels(levels.ticker, "yes", levels.yes),
+                               _parse_levels(levels.ticker, "no", levels.no))
+
+
+def _outcome(build, levels):
+    try:
+        return build(levels)
+    except ValueError as exc:
+        return ("error", str(exc))
+
+
+@given(_LEVELS, _LEVELS)
+def test_from_levels_equals_the_full_parse_on_any_levels(yes, no):
+    """The one-pass path gives the same book (or the same error) as parsing every level again."""
+    levels = OrderBookLevels("KX-T", yes, no)
+    fast, full = _outcome(OrderBook.from_levels, levels), _outcome(_full_parse, levels)
+    assert fast == full
+    if isinstance(fast, OrderBook):
+        assert (fast.best_yes_f, fast.best_no_f) == (full.best_yes_f, full.best_no_f) or (
+            math.isnan(fast.best_yes_f) or math.isnan(fast.best_no_f))

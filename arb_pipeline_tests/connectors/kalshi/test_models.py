@@ -135,3 +135,29 @@ def test_series_and_exchange_status():
     assert (status.exchange_active, status.trading_active) == (True, False)
     with pytest.raises(KalshiResponseError, match="trading_active' must be a boolean"):
         models.parse_exchange_status({"exchange_active": True, "trading_active": "yes"})
+
+
+# --- order-book levels: the one-pass path against the field-by-field check ---------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_TEXT = st.one_of(st.sampled_from(["0.5400", "0.01", "0.99", "1.00", "0", "-0.2", "12.00", "abc", "", " 0.3 ",
+                                   "NaN", "1e-2", "0.1_5"]), st.integers(0, 100), st.none())
+_LEVEL = st.one_of(st.lists(_TEXT, min_size=0, max_size=3), st.tuples(_TEXT, _TEXT).map(list), st.just("x"))
+
+
+@given(st.lists(_LEVEL, max_size=4), st.lists(_LEVEL, max_size=4))
+def test_orderbook_levels_fast_path_agrees_with_the_checked_path(yes, no):
+    from arb_pipeline.connectors.kalshi.errors import KalshiResponseError
+    from arb_pipeline.connectors.kalshi.models import _checked_levels, _levels
+    from arb_pipeline.connectors.kalshi.wire import Reader
+
+    def read(fn):
+        book = Reader({"yes_dollars": yes, "no_dollars": no}, endpoint="GET /markets/orderbooks", path="orderbook_fp")
+        try:
+            return fn(book, "yes_dollars"), fn(book, "no_dollars")
+        except KalshiResponseError as exc:
+            return "error", str(exc)
+
+    assert read(_levels) == read(_checked_levels)

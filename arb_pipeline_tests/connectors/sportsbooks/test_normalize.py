@@ -190,3 +190,45 @@ def test_structurally_wrong_payload_is_an_error_naming_the_source():
         run({"message": "error"}, source="odds_x.json")
     with pytest.raises(ValueError, match="timezone-aware"):
         normalize_odds_response([], sport_key="soccer_epl", fetched_at=datetime(2026, 1, 1))
+
+
+# --- the well-formed fast path against the checked loop ----------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_NAMES = st.sampled_from(["Home FC", "Away FC", "Draw", "Over", "Under", "Nobody", "", "  ", 7, None])
+_PRICES = st.one_of(st.integers(-1200, 1200), st.sampled_from([Decimal("1.91"), Decimal("2.5"), Decimal("1"),
+                    Decimal("0.5"), Decimal("-110.0"), Decimal("150"), Decimal("10001"), Decimal("NaN"), 1.95,
+                    "2.1", None, True]))
+_POINTS = st.sampled_from([Decimal("-1.5"), Decimal("44.5"), 3, None, "x", Decimal("NaN"), 2.5])
+_OUTCOME = st.one_of(st.fixed_dictionaries({"name": _NAMES, "price": _PRICES, "point": _POINTS}), st.just("nope"))
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(markets=st.lists(st.tuples(st.sampled_from(["h2h", "spreads", "totals"]), st.lists(_OUTCOME, max_size=4)),
+                        min_size=1, max_size=3),
+       fmt=st.sampled_from(["decimal", "american"]))
+def test_the_fast_path_gives_exactly_what_the_checked_loop_gives(markets, fmt):
+    """Every market, well formed or not: the same quotes (odds digit for digit) and the same problems."""
+    from arb_pipeline.connectors.sportsbooks import normalize as nz
+
+    payload = [{"id": "e1", "sport_key": "soccer_epl", "home_team": "Home FC", "away_team": "Away FC",
+                "commence_time": "2026-11-24T20:00:00Z",
+                "bookmakers": [{"key": f"b{i}", "title": f"B{i}", "last_update": "2026-11-24T17:59:00Z",
+                                "markets": [{"key": key, "outcomes": outcomes}]}
+                               for i, (key, outcomes) in enumerate(markets)]}]
+
+    def run():
+        r = normalize_odds_response(payload, sport_key="soccer_epl", fetched_at=datetime(2026, 11, 24, 18, tzinfo=UTC),
+                                    odds_format=fmt)
+        return [(q, str(q.decimal_odds)) for q in r.quotes], r.problems
+
+    fast = run()
+    original = nz._State._well_formed
+    nz._State._well_formed = lambda self, event, key, outcomes: None  # every market through the checked loop
+    try:
+        checked = run()
+    finally:
+        nz._State._well_formed = original
+    assert fast == checked
