@@ -249,7 +249,11 @@ def _prepare_instance(home: Path) -> None:
     """Create the Dagster instance's storages before its processes race to (`defs.monitoring.interrupted`)."""
     from arb_pipeline.defs.monitoring.interrupted import prepare_instance_in_home
 
-    prepare_instance_in_home(home)
+    try:
+        prepare_instance_in_home(home)
+    except Exception as exc:  # noqa: BLE001 - turned into a message a user can act on
+        raise DemoError(f"the demo's Dagster instance in {home} cannot be opened ({type(exc).__name__}: {exc}); "
+                        "stop every demo using it, or remove that directory to start with a fresh one") from exc
 
 
 def _mark_interrupted(home: Path, since: datetime, reason: str) -> list[str]:
