@@ -314,9 +314,10 @@ def unhedged_exposure(session: Session, mode: str) -> Decimal:
     return total
 
 
-def cash(session: Session, mode: str, starting: Decimal) -> Decimal:
-    """Cash from the ledger's flows, both legs (see the module docstring)."""
-    total = starting
+def kalshi_flows(session: Session, mode: str) -> Decimal:
+    """The Kalshi account's cash movements the ledger knows: − fills (notional + fees), + $1 per YES/NO
+    pair netted, + settlement payouts."""
+    total = ZERO
     query = select(Fill.count, Fill.price, Fill.fee).join(Order, Fill.order_id == Order.id).where(Order.mode == mode)
     for count, price, fee in session.execute(query):
         total -= count * price + fee
@@ -325,6 +326,36 @@ def cash(session: Session, mode: str, starting: Decimal) -> Decimal:
             total += Decimal(row.detail["contracts"])
         elif row.kind == "settlement":
             total += Decimal(row.detail["payout"])
+    return total
+
+
+def check_balance(session: Session, mode: str, venue_balance: Decimal, at: datetime,
+                  tolerance: Decimal) -> tuple[bool, str]:
+    """Live balance reconciliation: (matched, what was found). The venue's cash minus the ledger's
+    Kalshi flows is the money from outside the ledger; it must stay where the last check found it
+    (within `tolerance`). The first check only records the baseline."""
+    from arb_pipeline.storage.models import BalanceCheck
+
+    flows = kalshi_flows(session, mode)
+    difference = venue_balance - flows
+    last = session.scalars(select(BalanceCheck).where(BalanceCheck.mode == mode)
+                           .order_by(BalanceCheck.at.desc(), BalanceCheck.id.desc())).first()
+    matched = last is None or abs(difference - last.difference) <= tolerance
+    session.add(BalanceCheck(mode=mode, at=at, venue_balance=venue_balance, ledger_flows=flows,
+                             difference=difference, matched=matched))
+    session.flush()
+    if last is None:
+        return True, f"baseline: venue cash {venue_balance}, ledger flows {flows}"
+    if matched:
+        return True, f"venue cash {venue_balance} agrees with the ledger (outside money {difference})"
+    return False, (f"venue cash {venue_balance} moved {difference - last.difference:+} more than the ledger's Kalshi "
+                   f"flows since {last.at.isoformat()} (tolerance {tolerance}): a fill, fee or settlement the "
+                   "ledger does not know, or a deposit/withdrawal")
+
+
+def cash(session: Session, mode: str, starting: Decimal) -> Decimal:
+    """Cash from the ledger's flows, both legs (see the module docstring)."""
+    total = starting + kalshi_flows(session, mode)
     for h in HedgeRepository(session).in_mode(mode, ("placed",)):
         total -= h.placed_stake or ZERO
         total += h.payout or ZERO
@@ -508,3 +539,40 @@ def open_exposure_by_game(session: Session, mode: str) -> list[dict[str, Any]]:
            for e, v in games.items() if v["kalshi"] + v["book"] > 0]
     return sorted(out, key=lambda g: (-Decimal(g["open_exposure"]), g["event"]))
 
+
+
+def unreconciled(session: Session, mode: str, at: datetime, grace: timedelta = timedelta(minutes=5)) -> list[str]:
+    """Exposure the ledger cannot vouch for: orders still in flight (sent/unknown) longer than `grace`,
+    and (paper) positions that differ from the sum of their recorded fills."""
+    problems = []
+    for order in session.scalars(select(Order).where(Order.mode == mode, Order.status.in_(("sent", "unknown")))):
+        since = order.sent_at or order.created_at
+        if at - since > grace:
+            problems.append(f"order {order.client_order_id} on {order.ticker} is {order.status} since "
+                            f"{since.isoformat()}: what it holds is unknown")
+    if mode == "paper":
+        fills: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        settled = {p.ticker for p in PositionRepository(session).all_settled(mode)}
+        query = select(Fill.ticker, Fill.outcome_side, Fill.count).join(Order).where(Order.mode == mode)
+        for ticker, side, count in session.execute(query):
+            if ticker not in settled:
+                fills[ticker] += count if side == "yes" else -count
+        held = {p.ticker: p.count for p in PositionRepository(session).open_positions(mode)}
+        for ticker in sorted(set(held) | {t for t, c in fills.items() if c}):
+            if held.get(ticker, ZERO) != fills.get(ticker, ZERO):
+                problems.append(f"{ticker}: position {held.get(ticker, ZERO)} but recorded fills net "
+                                f"{fills.get(ticker, ZERO)}")
+    return problems
+
+
+def expired_unhedged(session: Session, mode: str) -> list[dict[str, Any]]:
+    """Hedges that expired or were abandoned while their arbitrage's Kalshi leg is still open."""
+    open_tickers = {p.ticker for p in PositionRepository(session).open_positions(mode)}
+    out = []
+    for h in HedgeRepository(session).in_mode(mode, ("expired", "abandoned")):
+        tickers = set(session.scalars(select(Order.ticker).where(Order.opportunity_id == h.opportunity_id,
+                                                                 Order.mode == mode)))
+        if tickers & open_tickers:
+            out.append({"hedge_id": h.id, "status": h.status, "bookmaker": h.bookmaker, "event": h.event,
+                        "selection": h.selection, "stake": _text(h.stake), "kalshi_tickers": sorted(tickers)})
+    return out

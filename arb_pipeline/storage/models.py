@@ -277,6 +277,22 @@ class GameMark(Base):
     result_at: Mapped[datetime | None]
 
 
+class BalanceCheck(Base):
+    """Live balance reconciliation: the Kalshi cash `GET /portfolio/balance` reported next to the
+    ledger's Kalshi cash flows (fills, fees, netting, settlements) at the same moment. Their difference
+    is the account's money from outside the ledger (deposits, the starting balance); it must not move
+    between checks by more than ARB_BALANCE_TOLERANCE."""
+
+    __tablename__ = "balance_checks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    mode: Mapped[str] = mapped_column(String(10))
+    at: Mapped[datetime] = mapped_column(index=True)
+    venue_balance: Mapped[Decimal]
+    ledger_flows: Mapped[Decimal]
+    difference: Mapped[Decimal]
+    matched: Mapped[bool] = mapped_column(Boolean)
+
+
 # --- circuit breaker and alerts ------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@
   start and the instruction's expiry; what was actually placed (odds, stake, when, by whom); when it
   was abandoned/expired; and its settlement (result, payout net of commission, commission).
 - `realized_pnl.opportunity_id`: a sportsbook leg's realized P&L names the arbitrage it hedged.
+- `balance_checks`: live balance reconciliation (the venue's cash beside the ledger's Kalshi flows).
 - `game_marks`: per matched game outcome, its Kalshi market, the start time and the last de-vigged
   consensus seen before the start (closing-line value), and the market's result once known.
 
@@ -68,9 +69,25 @@ def upgrade() -> None:
     with op.batch_alter_table("game_marks") as batch:
         batch.create_index(batch.f("ix_game_marks_event_ticker"), ["event_ticker"], unique=False)
         batch.create_index(batch.f("ix_game_marks_kalshi_ticker"), ["kalshi_ticker"], unique=False)
+    op.create_table(
+        "balance_checks",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("mode", sa.String(length=10), nullable=False),
+        sa.Column("at", TIME, nullable=False),
+        sa.Column("venue_balance", MONEY, nullable=False),
+        sa.Column("ledger_flows", MONEY, nullable=False),
+        sa.Column("difference", MONEY, nullable=False),
+        sa.Column("matched", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_balance_checks")),
+    )
+    with op.batch_alter_table("balance_checks") as batch:
+        batch.create_index(batch.f("ix_balance_checks_at"), ["at"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("balance_checks") as batch:
+        batch.drop_index(batch.f("ix_balance_checks_at"))
+    op.drop_table("balance_checks")
     with op.batch_alter_table("game_marks") as batch:
         batch.drop_index(batch.f("ix_game_marks_kalshi_ticker"))
         batch.drop_index(batch.f("ix_game_marks_event_ticker"))
