@@ -34,7 +34,14 @@ from sqlalchemy.orm import Session
 
 from arb_pipeline.arb.commission import book_net_payout, commission_for, effective_decimal_odds
 from arb_pipeline.arb.money import ZERO, decimal_text
-from arb_pipeline.storage.models import Fill, HedgeInstruction, OpportunityRecord, Order, Position
+from arb_pipeline.storage.models import (
+    Fill,
+    HedgeInstruction,
+    OpportunityRecord,
+    Order,
+    Position,
+    RealizedPnl,
+)
 from arb_pipeline.storage.repositories.hedges import HedgeRepository
 from arb_pipeline.storage.repositories.marks import GameMarkRepository
 from arb_pipeline.storage.repositories.positions import PositionRepository
@@ -146,12 +153,18 @@ def load_arbitrage(session: Session, record: OpportunityRecord, mode: str) -> Ar
                     record.detected_at, outcomes, labels=labels)
     orders = session.scalars(select(Order).where(Order.opportunity_id == record.id, Order.mode == mode)
                              .order_by(Order.id))
+    legs = list((record.payload or {}).get("legs") or [])
+    orders = list(orders)
+    entry_sides = {o.leg_index: o.outcome_side for o in orders if o.purpose == "entry"}
     for order in orders:
         filled = order.fill_count or ZERO
         if filled <= 0:
             continue
         leg = pays.get(order.leg_index, frozenset())
-        held = leg if order.purpose == "entry" else outcomes - leg  # an unwind buys the other side
+        leg_side = (legs[order.leg_index].get("side") if order.leg_index < len(legs) else None) \
+            or entry_sides.get(order.leg_index, order.outcome_side)
+        # the leg's own side pays where the leg pays; the other side (an unwind buys it) everywhere else
+        held = leg if order.outcome_side == leg_side else outcomes - leg
         arb.kalshi.append(KalshiBet(order.leg_index, order.ticker, order.outcome_side, order.purpose, filled,
                                     (order.fill_notional or ZERO) + (order.fees or ZERO), held))
     for h in HedgeRepository(session).for_opportunity(record.id):
@@ -199,6 +212,12 @@ def game_winner(session: Session, arb: Arbitrage, known: Mapping[str, str] | Non
     for k in arb.kalshi:
         if k.purpose == "entry":
             markets.setdefault(k.ticker, k.pays_in if k.side == "yes" else arb.outcomes - k.pays_in)
+    settled = select(RealizedPnl.ticker, RealizedPnl.detail).where(
+        RealizedPnl.mode == arb.mode, RealizedPnl.kind == "settlement", RealizedPnl.ticker.in_(list(markets)))
+    for ticker, detail in session.execute(settled):  # our own positions' settlements name the result too
+        result = (detail or {}).get("result")
+        if result:
+            known.setdefault(ticker, str(result))
     seen = False
     for ticker, yes_in in markets.items():
         result = known.get(ticker)
