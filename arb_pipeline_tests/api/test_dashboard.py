@@ -148,6 +148,25 @@ def test_the_page_shows_the_injected_arbitrage_and_its_kill_switch_stops_trading
 
     browser.find_element(By.ID, "token").send_keys(TOKEN)
     browser.find_element(By.ID, "who").send_keys("dashboard-test")
+
+    # mark the hedge placed in the page, at the quoted odds and stake it pre-fills: the ledger changes
+    hedge_id = browser.execute_script("return document.querySelector('#hedges tr.pending').dataset.hedgeId")
+    assert browser.find_element(By.ID, "pnl-total").text == "$0.00"
+    # the table refreshes every second: click the row's button as found now (never a stale reference)
+    browser.execute_script(f"document.querySelector('#hedges tr[data-hedge-id=\"{hedge_id}\"] "
+                           "button.hedge-placed').click()")
+    wait_for(browser, f"const r = document.querySelector('#hedges tr[data-hedge-id=\"{hedge_id}\"]');"
+                      " return r !== null && r.className === 'placed'", what="the hedge to show placed")
+    from arb_pipeline.services.ledger import risk
+    from arb_pipeline.storage.db import get_engine, session_factory, session_scope
+    from arb_pipeline.storage.models import HedgeInstruction
+
+    with session_scope(session_factory(get_engine(settings.effective_database_url))) as session:
+        row = session.get(HedgeInstruction, int(hedge_id))
+        assert (row.status, row.acted_by, row.placed_stake) == ("placed", "dashboard-test", row.stake)
+        assert risk(session, "paper", row.placed_at).book_exposure == row.stake  # both legs on the books
+    assert browser.find_element(By.CSS_SELECTOR, "#arbitrages tbody tr")  # the arbitrage as a unit, with CLV
+
     browser.find_element(By.ID, "kill-switch").click()
     browser.find_element(By.ID, "kill-switch-confirm").click()
     wait_for(browser, "return document.body.dataset.breaker === 'open'", what="the breaker to open")
