@@ -390,18 +390,18 @@ def paper_bankroll(session: Session, starting: Decimal) -> Decimal:
     return starting + realized_total(session, "paper")
 
 
-def bankroll(settings: Any, sessions: Any, *, venue: Any | None = None) -> Decimal:
-    """The bankroll sizing uses: the paper ledger (ARB_BANKROLL + realized P&L of both legs) or, live,
-    the Kalshi account's cash (`GET /portfolio/balance`). Falls back to ARB_BANKROLL when neither can
-    be read (no database yet)."""
-    from arb_pipeline.storage.db import session_scope
+def sizing_bankroll(session: Session, mode: str, configured: Decimal) -> Decimal:
+    """The bankroll sizing uses, from the ledger rather than a constant: paper - ARB_BANKROLL (the paper
+    account's starting cash) plus everything realized since, both legs; live - the Kalshi cash the last
+    reconciliation read from `GET /portfolio/balance` (no venue call on the scan path), or ARB_BANKROLL
+    until one has. Never below zero."""
+    from arb_pipeline.storage.models import BalanceCheck
 
-    if settings.mode == "live":
-        if venue is None:
-            return settings.bankroll
-        return venue.get_balance().balance_dollars
-    with session_scope(sessions) as session:
-        return paper_bankroll(session, settings.bankroll)
+    if mode == "live":
+        last = session.scalars(select(BalanceCheck).where(BalanceCheck.mode == "live")
+                               .order_by(BalanceCheck.at.desc(), BalanceCheck.id.desc())).first()
+        return max(last.venue_balance, ZERO) if last is not None else configured
+    return max(paper_bankroll(session, configured), ZERO)
 
 
 # --- P&L report and CLV ---------------------------------------------------------------------------------

@@ -229,3 +229,18 @@ def test_at_exactly_the_worst_acceptable_odds_no_outcome_loses(session_factory, 
         worst = hedge(session_factory, hedge_id).worst_acceptable_odds
         placed = hedges.mark_placed(session_factory, hedge_id, odds=str(worst), stake="11.11", who="a", at=NOW)
         assert placed.locked_after >= 0 and not placed.forced
+
+
+def test_sizing_takes_its_bankroll_from_the_two_leg_ledger(session_factory, engine, breaker, alerts, tmp_path):
+    from arb_pipeline.services.ledger import sizing_bankroll
+    from arb_pipeline.services.mappings import configured_scan
+
+    hedge_id = trade(session_factory, breaker, alerts)
+    hedges.mark_placed(session_factory, hedge_id, odds="2.25", stake="11.11", who="alice", at=NOW)
+    reconcile(mode="paper", sessions=session_factory, breaker=breaker, as_of=START + timedelta(hours=3),
+              settlement_results={TICKER: "no"})  # +2.04, both legs
+    settings = Settings(_env_file=None, ARB_BANKROLL="1000", ARB_MAPPING_OVERRIDES=str(tmp_path / "o.yaml"))
+    with session_scope(session_factory) as s:
+        assert sizing_bankroll(s, "paper", D("1000")) == D("1002.04")
+        assert sizing_bankroll(s, "live", D("1000")) == D("1000")  # no balance read yet: the setting
+    assert configured_scan(settings, engine=engine).sizing.bankroll == D("1002.04")
