@@ -6,7 +6,7 @@ from the simulator's GET /markets by the stored tickers) -> both legs settled, t
 the cent with CLV -> visible in the `pnl` asset of the reconcile job.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 import pytest
@@ -88,7 +88,7 @@ def test_an_injected_arbitrage_goes_to_a_settled_two_leg_pnl(sim, paper, db_url,
     with session_scope(sessions) as s:
         from arb_pipeline.services.ledger import pnl_report
 
-        report = pnl_report(s, "paper", datetime.now(UTC) + timedelta(days=1))
+        report = pnl_report(s, "paper", sim.scenario.now())  # the venue's clock, after the game
     (arb,) = report["arbitrages"]
     assert arb["status"] == "settled" and D(arb["realized"]) == expected and arb["winner"] == won
     assert D(report["total_realized"]) == expected

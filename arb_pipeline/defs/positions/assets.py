@@ -60,7 +60,11 @@ def positions(
         latest = ScanRepository(session).latest()
         snapshot_id = latest.snapshot_id if latest is not None else None
     if snapshot_id is not None:
-        mark_games(context.run.run_id, snapshot_store, scan_config, snapshot_id, snapshot_store.load(snapshot_id))
+        from arb_pipeline.services.scans import record_safely
+
+        snapshot = record_safely("latest snapshot for game marks", lambda: snapshot_store.load(snapshot_id))
+        if snapshot is not None:
+            mark_games(context.run.run_id, snapshot_store, scan_config, snapshot_id, snapshot)
     now = datetime.now(UTC)
     mode = execution.mode
     with session_scope(sessions) as session:
