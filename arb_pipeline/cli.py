@@ -30,6 +30,10 @@ examples:
   arb-pipeline sim --port 8765                    run the local venue simulator
   arb-pipeline db upgrade                         create/upgrade the database
   arb-pipeline breaker status|trip|reset          inspect or operate the circuit breaker
+  arb-pipeline hedge list                         sportsbook legs to place by hand (pending first)
+  arb-pipeline hedge placed 7 --odds 2.20 --stake 11.11   mark hedge 7 placed as actually taken
+  arb-pipeline reconcile                          expire hedges, settle both legs, feed the breaker
+  arb-pipeline pnl                                realized P&L per day and per arbitrage, CLV
   arb-pipeline run --cycles 3                     run the scan pipeline headless, 3 times
   arb-pipeline demo                               simulator + database + Dagster UI (make demo)
 
@@ -165,6 +169,33 @@ def cmd_breaker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_hedge(args: argparse.Namespace) -> int:
+    from arb_pipeline.services.positions import hedge_command
+    from arb_pipeline.settings import get_settings
+
+    try:
+        print(hedge_command(args, get_settings()))
+    except KeyError as exc:  # no such hedge
+        raise CliError(str(exc.args[0]) if exc.args else str(exc)) from None
+    return 0
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from arb_pipeline.services.positions import reconcile_command
+    from arb_pipeline.settings import get_settings
+
+    print(reconcile_command(get_settings(), results=args.result, ask_venue=not args.no_venue, as_of=args.as_of))
+    return 0
+
+
+def cmd_pnl(args: argparse.Namespace) -> int:
+    from arb_pipeline.services.positions import pnl_command
+    from arb_pipeline.settings import get_settings
+
+    print(pnl_command(get_settings(), as_json=args.json, as_of=args.as_of))
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from arb_pipeline.services.headless import run_cycles_cli
 
@@ -296,6 +327,64 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", default="manual kill switch", help="why (for trip)")
     p.add_argument("--who", default=None, help="who (default: $USER)")
     p.set_defaults(func=cmd_breaker)
+
+    p = sub.add_parser(
+        "hedge",
+        help="the sportsbook legs to place by hand: list them, mark one placed or abandoned",
+        description="Hedge instructions are written when a Kalshi leg fills: back SELECTION at BOOK for STAKE at "
+        "odds at least WORST. Place it at the sportsbook, then record what was actually taken with `placed` "
+        "(the arbitrage's locked profit is recomputed from it, commission included). A pending hedge expires "
+        "ARB_HEDGE_EXPIRY_BEFORE_START_S before its game starts; an expired or abandoned one leaves the Kalshi "
+        "leg open and one-sided (counted by the breaker, alerted). Money is shown to the cent.",
+    )
+    hsub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    h = hsub.add_parser("list", help="hedge instructions, pending first (id, status, book, stake, odds, expiry)")
+    h.add_argument("--status", action="append", default=None,
+                   choices=["pending", "placed", "abandoned", "expired", "skipped", "do_not_place"],
+                   help="only these states (repeat the flag for several; default: all)")
+    h.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    h.add_argument("--json", action="store_true", help="print JSON (exact amounts) instead of a table")
+    h = hsub.add_parser("placed", help="record that a pending hedge was placed, at the odds and stake taken")
+    h.add_argument("id", type=int, help="the hedge instruction id (from `hedge list`)")
+    h.add_argument("--odds", required=True, help="decimal odds the book actually gave, e.g. 2.20 (at most 4 decimals)")
+    h.add_argument("--stake", required=True, help="stake actually placed in dollars, e.g. 11.11 (cents)")
+    h.add_argument("--who", default=None, help="who placed it (default: $USER)")
+    h.add_argument("--force", action="store_true",
+                   help="record it even when the odds are below the worst acceptable or it locks a loss (without "
+                   "it that is refused with the numbers); a forced placement is noted and alerted")
+    h = hsub.add_parser("abandon", help="give up on a pending hedge (the Kalshi leg stays open, one-sided)")
+    h.add_argument("id", type=int, help="the hedge instruction id (from `hedge list`)")
+    h.add_argument("--why", required=True, help="why it cannot be placed (kept with it, named in the alert)")
+    h.add_argument("--who", default=None, help="who decided (default: $USER)")
+    p.set_defaults(func=cmd_hedge)
+
+    p = sub.add_parser(
+        "reconcile",
+        help="one reconciliation now: expire hedges, settle both legs from game results, feed the breaker",
+        description="What the reconcile schedule does every 5 minutes, once: close orders left in flight, expire "
+        "pending hedges past their expiry, settle Kalshi positions and placed sportsbook bets from the games' "
+        "results (asked from the venue's market data: the simulator or Kalshi), compare positions, and give the "
+        "breaker today's two-leg realized P&L and the open exposure.",
+    )
+    p.add_argument("--result", action="append", default=[], metavar="TICKER=yes|no|void",
+                   help="a Kalshi market's result given by hand (repeatable); the venue is asked for the others")
+    p.add_argument("--no-venue", action="store_true",
+                   help="do not ask the venue's market data for results (only --result ones settle)")
+    p.add_argument("--as-of", type=parse_time, default=None, metavar="TIME",
+                   help="reconcile as at TIME (ISO 8601) instead of now: decides which hedges have expired")
+    p.set_defaults(func=cmd_reconcile)
+
+    p = sub.add_parser(
+        "pnl",
+        help="realized P&L per day and in total (both legs), each arbitrage as a unit, closing-line value",
+        description="From the ledger of both legs: Kalshi fills and fees, sportsbook stakes as placed, exchange "
+        "commission. Per arbitrage: locked profit, realized once the game settled (else unrealized, marked to the "
+        "current de-vigged consensus) and CLV against the last consensus before the start.",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON (exact amounts) instead of text")
+    p.add_argument("--as-of", type=parse_time, default=None, metavar="TIME",
+                   help="judge 'today' and CLV finality at TIME (ISO 8601) instead of now")
+    p.set_defaults(func=cmd_pnl)
 
     p = sub.add_parser("run", help="run the scan pipeline headless for N cycles (no UI)")
     p.add_argument("--cycles", type=int, default=1, help="how many scan cycles to run, then stop (default 1)")

@@ -13,6 +13,7 @@ from arb_pipeline.defs.history import definitions as history
 from arb_pipeline.defs.ingest import definitions as ingest
 from arb_pipeline.defs.monitoring import definitions as monitoring
 from arb_pipeline.defs.opportunities import definitions as opportunities
+from arb_pipeline.defs.positions import definitions as positions
 from arb_pipeline.defs.pricing import definitions as pricing
 from arb_pipeline.defs.resolve import definitions as resolve
 
@@ -22,6 +23,7 @@ defs = dg.Definitions.merge(
     pricing.defs,
     opportunities.defs,
     execution.defs,
+    positions.defs,
     history.defs,
     monitoring.defs,
 )

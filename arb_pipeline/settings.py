@@ -111,6 +111,10 @@ class Settings(BaseSettings):
     one_leg_policy: Literal["unwind", "hold"] = Field("unwind", alias="ARB_ONE_LEG_POLICY")
     unwind_max_loss: Decimal = Field(Decimal("10"), ge=0, alias="ARB_UNWIND_MAX_LOSS")  # dollars per opportunity
     unwind_steps: int = Field(3, ge=1, le=20, alias="ARB_UNWIND_STEPS")  # IOC sells from the entry price down
+    # a hedge instruction not placed this long before its game starts expires (open exposure, alerted)
+    hedge_expiry_before_start_s: float = Field(60.0, ge=0, alias="ARB_HEDGE_EXPIRY_BEFORE_START_S")
+    # live: the Kalshi cash (GET /portfolio/balance) may differ from the ledger's by at most this much
+    balance_tolerance: Decimal = Field(Decimal("0.01"), ge=0, alias="ARB_BALANCE_TOLERANCE")
 
     # --- circuit breaker -------------------------------------------------------------------------
     breaker_max_consecutive_errors: int = Field(3, alias="ARB_BREAKER_MAX_CONSECUTIVE_ERRORS")

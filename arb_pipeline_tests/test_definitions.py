@@ -17,6 +17,8 @@ EXPECTED_ASSETS = {
     "arb_opportunities": ("opportunities", {"implied_probabilities"}),
     "executed_orders": ("execution", {"arb_opportunities"}),
     "reconciliation": ("execution", {"executed_orders"}),
+    "positions": ("positions", {"reconciliation"}),
+    "pnl": ("positions", {"positions"}),
     "history_resolved_events": ("history", set()),
     "history_implied_probabilities": ("history", {"history_resolved_events"}),
     "history_opportunities": ("history", {"history_implied_probabilities"}),
@@ -35,6 +37,9 @@ EXPECTED_CHECKS = {
     ("arb_opportunities", "arb_opportunities_schema"): ("ERROR", True),
     ("arb_opportunities", "arb_opportunities_edge_sane"): ("WARN", False),
     ("executed_orders", "executed_orders_schema"): ("ERROR", True),
+    # both legs: exposure the ledger cannot vouch for, a leg left one-sided after its hedge expired
+    ("positions", "positions_reconciled"): ("ERROR", False),
+    ("positions", "no_expired_unhedged_leg"): ("ERROR", False),
     ("history_resolved_events", "history_resolved_events_schema"): ("ERROR", True),
     ("history_implied_probabilities", "history_implied_probabilities_schema"): ("ERROR", True),
     ("history_opportunities", "history_opportunities_schema"): ("ERROR", True),
@@ -101,7 +106,8 @@ def test_checks_severity_and_blocking(repo):
 
 def test_every_stage_has_a_blocking_error_contract(repo):
     blocking = {asset for (asset, _), (sev, block) in EXPECTED_CHECKS.items() if sev == "ERROR" and block}
-    assert blocking == set(EXPECTED_ASSETS) - {"reconciliation"}
+    # reconciliation, positions and pnl read the database, not a frame: no pandera contract to enforce
+    assert blocking == set(EXPECTED_ASSETS) - {"reconciliation", "positions", "pnl"}
 
 
 def test_jobs(repo):
@@ -111,7 +117,7 @@ def test_jobs(repo):
     assert scan.executor_def.name == "in_process"
     assert {_user(k) for k in scan.asset_layer.selected_asset_keys} == EXPECTED_SCAN_JOB_ASSETS
     reconcile = repo.get_job("reconcile_job")
-    assert {_user(k) for k in reconcile.asset_layer.selected_asset_keys} == {"reconciliation"}
+    assert {_user(k) for k in reconcile.asset_layer.selected_asset_keys} == {"reconciliation", "positions", "pnl"}
     history = repo.get_job("history_replay_job")
     assert {_user(k) for k in history.asset_layer.selected_asset_keys} == HISTORY_ASSETS
 

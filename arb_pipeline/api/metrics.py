@@ -28,7 +28,6 @@ from arb_pipeline.storage.db import session_scope
 from arb_pipeline.storage.repositories.breaker import BreakerRepository
 from arb_pipeline.storage.repositories.desk import DeskQueries
 from arb_pipeline.storage.repositories.metrics import COUNTER, INF, SUM, MetricRepository, bucket_text
-from arb_pipeline.storage.repositories.positions import PositionRepository
 from arb_pipeline.storage.repositories.scans import ScanRepository
 
 log = logging.getLogger(__name__)
@@ -110,13 +109,15 @@ class DatabaseCollector(Collector):
             contracts.add_metric([mode], float(filled))
         yield fills
         yield contracts
-        exposure = GaugeMetricFamily("arb_open_exposure_dollars", "Cost of open Kalshi positions (display "
-                                     "float of an exact sum)", labels=["mode"])
+        exposure = GaugeMetricFamily("arb_open_exposure_dollars", "Open exposure, both legs: open Kalshi positions "
+                                     "at cost + placed sportsbook stakes not settled (display float of an exact "
+                                     "sum)", labels=["mode"])
         unhedged = GaugeMetricFamily("arb_unhedged_exposure_dollars", "Cost of filled Kalshi legs whose "
                                      "sportsbook hedge is still to place", labels=["mode"])
-        positions = PositionRepository(session)
+        from arb_pipeline.services.ledger import risk
+
         for mode in MODES:
-            exposure.add_metric([mode], float(positions.open_exposure(mode)))
+            exposure.add_metric([mode], float(risk(session, mode, self.clock()).open_exposure))
             unhedged.add_metric([mode], float(desk.unhedged_exposure(session, mode)))
         yield exposure
         yield unhedged

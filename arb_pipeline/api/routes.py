@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from arb_pipeline.api import schemas
 from arb_pipeline.api.security import require_operator
-from arb_pipeline.services import desk, mappings, operations
+from arb_pipeline.services import desk, ledger, mappings, operations
+from arb_pipeline.services import hedges as hedge_service
 from arb_pipeline.storage.db import session_scope
 from arb_pipeline.storage.repositories.desk import ORDER_STATUSES
 from arb_pipeline.storage.repositories.hedges import STATUSES as HEDGE_STATUSES
@@ -110,10 +111,24 @@ def positions(request: Request, db: DB, mode: schemas.Mode | None = None,
 
 
 @read.get("/hedges", response_model=list[schemas.HedgeOut],
-          summary="Sportsbook legs to place by hand: pending first (read-only here)")
+          summary="Sportsbook legs to place by hand: pending first (mark them with POST .../placed|abandon)")
 def hedges(db: DB, status_: Annotated[list[HedgeStatus] | None, Query(alias="status")] = None,
            limit: Limit = 100) -> list[dict[str, Any]]:
     return desk.hedges(db, statuses=status_, limit=limit)
+
+
+@read.get("/pnl", response_model=schemas.PnlOut,
+          summary="Realized P&L per day and in total (both legs), every arbitrage as a unit, CLV")
+def pnl(request: Request, db: DB, mode: schemas.Mode | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000, description="at most this many arbitrages")] = 200
+        ) -> dict[str, Any]:
+    return ledger.pnl_report(db, mode or request.app.state.settings.mode, now(request), limit=limit)
+
+
+@read.get("/exposure", response_model=list[schemas.GameExposureOut],
+          summary="Open exposure by game, both legs (Kalshi at cost + placed stakes), and what is unhedged")
+def exposure(request: Request, db: DB, mode: schemas.Mode | None = None) -> list[dict[str, Any]]:
+    return ledger.open_exposure_by_game(db, mode or request.app.state.settings.mode)
 
 
 @read.get("/breaker", response_model=schemas.BreakerOut,
@@ -155,6 +170,39 @@ def trip(request: Request, body: schemas.TripIn) -> dict[str, Any]:
           summary="Close the breaker (after looking at why)")
 def reset(request: Request, body: schemas.ResetIn) -> dict[str, Any]:
     return _breaker_action(request, "reset", reason="", who=body.who)
+
+
+NOT_FOUND = {404: {"model": schemas.ErrorOut, "description": "no hedge instruction with that id"}}
+HedgeId = Annotated[int, Path(ge=1, le=2_147_483_647, description="hedge instruction id")]
+
+
+def _hedge_action(request: Request, action: Any) -> Any:
+    try:
+        return action()
+    except hedge_service.HedgeNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
+    except ValueError as exc:  # refused (state, odds beyond the worst acceptable) or a bad value: said
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
+
+
+@act.post("/hedges/{hedge_id}/placed", response_model=schemas.HedgePlacedOut, responses={**REFUSED, **NOT_FOUND},
+          summary="Mark a pending hedge placed at the odds and stake actually taken (recomputes the locked profit)")
+def hedge_placed(request: Request, hedge_id: HedgeId, body: schemas.HedgePlacedIn) -> dict[str, Any]:
+    state = request.app.state
+    placed = _hedge_action(request, lambda: hedge_service.mark_placed(
+        state.sessions, hedge_id, odds=body.odds, stake=body.stake, who=body.who.strip(), at=now(request),
+        force=body.force, alert=state.breaker.alert))
+    return {"hedge": placed.hedge, "locked_profit_before": desk.money(placed.locked_before),
+            "locked_profit_after": desk.money(placed.locked_after), "forced": placed.forced}
+
+
+@act.post("/hedges/{hedge_id}/abandon", response_model=schemas.HedgeOut, responses={**REFUSED, **NOT_FOUND},
+          summary="Give up on a pending hedge: its Kalshi leg stays open, one-sided (counted and alerted)")
+def hedge_abandon(request: Request, hedge_id: HedgeId, body: schemas.HedgeAbandonIn) -> dict[str, Any]:
+    state = request.app.state
+    return _hedge_action(request, lambda: hedge_service.abandon(
+        state.sessions, hedge_id, who=body.who.strip(), why=body.why.strip(), at=now(request),
+        alert=state.breaker.alert))
 
 
 def _decide(request: Request, action: str, market: str, body: schemas.MappingDecisionIn, game: str | None,

@@ -188,6 +188,127 @@ class HedgeOut(Out):
     status: str
     note: str
     created_at: datetime
+    mode: Mode
+    outcome: str
+    commission_rate: Amount | None = Field(description="the book's commission on net winnings (0.05 = 5 %)")
+    game_start: datetime | None
+    expires_at: datetime | None = Field(description="pending past this moment: expired (before the start)")
+    placed_odds: Amount | None
+    placed_stake: Amount | None
+    placed_at: datetime | None
+    closed_at: datetime | None
+    acted_by: str
+    result: Literal["won", "lost", "void"] | None
+    payout: Amount | None = Field(description="returned by the book, stake included, net of commission")
+    commission: Amount | None
+    settled_at: datetime | None
+
+
+HedgeOdds = Annotated[str, Field(pattern=r"^\d{1,4}(\.\d{1,4})?$", description="decimal odds actually taken",
+                                 examples=["2.25"])]
+HedgeStake = Annotated[str, Field(pattern=r"^\d{1,7}(\.\d{1,2})?$", description="stake actually placed, dollars",
+                                  examples=["11.11"])]
+
+
+class HedgePlacedIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    odds: HedgeOdds
+    stake: HedgeStake
+    who: Operator
+    force: bool = Field(default=False, description="record it even beyond the worst acceptable odds (alerted)")
+
+
+class HedgeAbandonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    why: Why
+    who: Operator
+
+
+class HedgePlacedOut(Out):
+    hedge: HedgeOut
+    locked_profit_before: Amount = Field(description="the arbitrage's worst case as planned")
+    locked_profit_after: Amount = Field(description="its worst case with this bet as placed")
+    forced: bool
+
+
+class PnlDayOut(Out):
+    day: str = Field(description="UTC day (YYYY-MM-DD)")
+    realized: Amount
+    cumulative: Amount
+
+
+class ClvLegOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    venue: Literal["kalshi", "sportsbook"]
+    leg_index: int
+    p_entry: float
+    p_close: float
+    clv_bps: float
+    clv_dollars: Amount
+
+
+class ClvOut(Out):
+    available: bool = Field(description="false: no consensus was recorded for this game")
+    final: bool = Field(description="true once the game started: the closing line cannot move any more")
+    legs: list[ClvLegOut]
+    clv_dollars: Amount | None = Field(description="expected value of the position at the closing line")
+    clv_bps: float | None = Field(description="cost-weighted (p_close - p_entry) over the legs, in bps")
+
+
+class ArbHedgeOut(Out):
+    id: int
+    bookmaker: str
+    selection: str
+    status: str
+    stake: Amount
+    odds: Amount
+    commission_rate: Amount
+    result: str | None
+    payout: Amount | None
+
+
+class ArbitragePnlOut(Out):
+    opportunity_id: str
+    mode: Mode
+    event: str
+    league: str
+    kind: str
+    detected_at: datetime
+    status: Literal["open", "unhedged", "settled"]
+    kalshi_cost: Amount
+    book_stakes: Amount
+    commission: Amount
+    locked_profit: Amount = Field(description="worst case over the game's outcomes with the bets placed so far")
+    planned_profit: Amount = Field(description="worst case counting pending hedges at their quoted terms")
+    pnl_by_outcome: dict[str, Amount]
+    realized: Amount | None
+    realized_at: datetime | None
+    winner: str | None
+    waiting_for: str | None
+    unrealized: Amount | None = Field(description="open: P&L marked to the current de-vigged consensus")
+    hedges: list[ArbHedgeOut]
+    clv: ClvOut
+
+
+class PnlOut(Out):
+    mode: Mode
+    as_of: datetime
+    total_realized: Amount
+    today_realized: Amount
+    unrealized: Amount
+    open_exposure: Amount
+    unhedged_exposure: Amount
+    clv_bps_average: float | None
+    days: list[PnlDayOut]
+    arbitrages: list[ArbitragePnlOut]
+
+
+class GameExposureOut(Out):
+    event: str
+    kalshi_exposure: Amount
+    book_exposure: Amount
+    open_exposure: Amount
+    unhedged_exposure: Amount
 
 
 class AlertOut(Out):
@@ -242,7 +363,12 @@ class BreakerOut(Out):
     day_start: datetime
     realized_pnl_today: Amount
     loss_today: Amount
-    open_exposure: Amount
+    open_exposure: Amount = Field(description="both legs: open Kalshi positions at cost + placed sportsbook "
+                                  "stakes not settled")
+    kalshi_exposure: Amount
+    book_exposure: Amount
+    unhedged_exposure: Amount = Field(description="Kalshi cost of arbitrages whose hedge is pending, abandoned "
+                                      "or expired")
     limits: BreakerLimitsOut
     recent_transitions: list[BreakerTransitionOut]
 

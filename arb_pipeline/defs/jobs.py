@@ -12,6 +12,7 @@ from arb_pipeline.defs.history.assets import (
 )
 from arb_pipeline.defs.ingest.assets import KALSHI_MARKETS, SPORTSBOOK_ODDS
 from arb_pipeline.defs.opportunities.assets import ARB_OPPORTUNITIES
+from arb_pipeline.defs.positions.assets import PNL, POSITIONS
 from arb_pipeline.defs.pricing.assets import IMPLIED_PROBABILITIES
 from arb_pipeline.defs.resolve.assets import RESOLVED_EVENTS
 
@@ -34,10 +35,11 @@ scan_job = dg.define_asset_job(
 
 reconcile_job = dg.define_asset_job(
     RECONCILE_JOB,
-    selection=dg.AssetSelection.assets(RECONCILIATION),
+    selection=dg.AssetSelection.assets(RECONCILIATION, POSITIONS, PNL),
     executor_def=dg.in_process_executor,
     tags={"arb/job": "reconcile"},
-    description="Reconcile positions, fills and P&L; a mismatch trips the circuit breaker.",
+    description="Reconcile positions, fills and P&L (both legs: hedges expire, bets settle); then the positions "
+                "and pnl assets; a mismatch trips the circuit breaker.",
 )
 
 history_job = dg.define_asset_job(

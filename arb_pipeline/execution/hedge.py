@@ -15,6 +15,12 @@ R(o) = outlay − (everything else paying in o), i.e. S·d ≥ ceil_to_cent(R(o)
     d_min = max_o ceil_to_cent(R(o)) / S, rounded UP to 0.0001.
 Odds ≥ d_min keep the worst case ≥ 0; anything below fails at least one outcome. When an outcome
 in which b does not pay is already negative, no odds can help: no worst odds, "do_not_place".
+
+Exchange commission (`arb.commission`, rate c on net winnings): a winning back pays
+`book_net_payout` = floor_to_cent(S·d) − ceil_to_cent((d−1)·S·c). With c > 0 the rounding of the two
+terms is not monotone in d, so d_min is taken where the exact payout S·(1 + (d−1)(1−c)) covers R(o)
+plus two cents (each rounding costs < 1 cent): every odds ≥ d_min then pays ≥ R(o), at most 2 cents
+more demanding than the exact break-even. With c = 0 this is the formula above, unchanged.
 """
 
 from __future__ import annotations
@@ -23,7 +29,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, Decimal, localcontext
 
-from arb_pipeline.arb.money import CENT, ZERO, ceil_to, floor_to
+from arb_pipeline.arb.commission import book_net_payout
+from arb_pipeline.arb.money import CENT, ONE, ZERO, ceil_to, floor_to
 from arb_pipeline.execution.plan import BookLegPlan, ExecutionPlan, KalshiLegPlan
 
 ODDS_QUANTUM = Decimal("0.0001")
@@ -57,17 +64,24 @@ class HedgePlan:
     note: str
 
 
-def book_payout(stake: Decimal, odds: Decimal) -> Decimal:
-    return floor_to(stake * odds, CENT)
+def book_payout(stake: Decimal, odds: Decimal, rate: Decimal = ZERO) -> Decimal:
+    """What a winning back returns, stake included, net of the book's commission `rate`."""
+    return book_net_payout(stake, odds, rate) if rate else floor_to(stake * odds, CENT)
 
 
-def pnl_by_outcome(outcomes: frozenset[str], kalshi: Sequence[KalshiFilled],
-                   books: Sequence[tuple[Decimal, Decimal, frozenset[str]]]) -> dict[str, Decimal]:
-    """P&L per outcome of Kalshi fills plus book bets given as (stake, odds, pays_in)."""
-    outlay = sum((k.cost for k in kalshi), ZERO) + sum((stake for stake, _, _ in books), ZERO)
+Bet = tuple  # (stake, odds, pays_in) or (stake, odds, pays_in, commission rate)
+
+
+def _rate(bet: Bet) -> Decimal:
+    return bet[3] if len(bet) > 3 else ZERO
+
+
+def pnl_by_outcome(outcomes: frozenset[str], kalshi: Sequence[KalshiFilled], books: Sequence[Bet]) -> dict[str, Decimal]:
+    """P&L per outcome of Kalshi fills plus book bets given as (stake, odds, pays_in[, commission rate])."""
+    outlay = sum((k.cost for k in kalshi), ZERO) + sum((bet[0] for bet in books), ZERO)
     return {
         o: sum((k.filled for k in kalshi if o in k.pays_in), ZERO)
-        + sum((book_payout(stake, odds) for stake, odds, pays in books if o in pays), ZERO) - outlay
+        + sum((book_payout(bet[0], bet[1], _rate(bet)) for bet in books if o in bet[2]), ZERO) - outlay
         for o in outcomes
     }
 
@@ -77,7 +91,8 @@ def held_ratio(kalshi: Sequence[KalshiFilled]) -> Decimal:
     return max((k.filled / k.planned for k in kalshi if k.planned > 0), default=ZERO)
 
 
-def hedge_plans(plan: ExecutionPlan, kalshi: Sequence[KalshiFilled], event_label: str | None = None) -> list[HedgePlan]:
+def hedge_plans(plan: ExecutionPlan, kalshi: Sequence[KalshiFilled], event_label: str | None = None,
+                rates: Mapping[str, Decimal] | None = None) -> list[HedgePlan]:
     """Instructions that make what the Kalshi legs actually hold a covered position.
 
     Sized on the most-filled Kalshi leg (ratio R, `held_ratio`): every sportsbook leg is staked at
@@ -89,9 +104,10 @@ def hedge_plans(plan: ExecutionPlan, kalshi: Sequence[KalshiFilled], event_label
     ratio = held_ratio(kalshi)
     if ratio <= 0:
         return []
+    rates = rates or {}
     event = event_label or f"{plan.league} {plan.event}".strip()
     stakes: Mapping[int, Decimal] = {b.leg_index: floor_to(b.stake * ratio, CENT) for b in plan.book_legs}
-    quoted = [(stakes[b.leg_index], b.odds, b.pays_in) for b in plan.book_legs]
+    quoted = [(stakes[b.leg_index], b.odds, b.pays_in, rates.get(b.bookmaker, ZERO)) for b in plan.book_legs]
     held = {k.leg_index: k for k in kalshi}
     replacements: list[HedgePlan] = []
     extra: list[tuple[Decimal, Decimal, frozenset[str]]] = []  # replacements, at their worst acceptable odds
@@ -105,14 +121,22 @@ def hedge_plans(plan: ExecutionPlan, kalshi: Sequence[KalshiFilled], event_label
         if replacement.worst_acceptable_odds is not None:
             extra.append((replacement.stake, replacement.worst_acceptable_odds, leg.pays_in))
     worst_at_quote = min(pnl_by_outcome(plan.outcomes, kalshi, [*quoted, *extra]).values())
-    book = [_one(plan, kalshi, b, stakes, extra, worst_at_quote, event) for b in plan.book_legs]
+    book = [_one(plan, kalshi, b, stakes, extra, worst_at_quote, event, rates) for b in plan.book_legs]
     return book + [replace(r, worst_case_at_quote=worst_at_quote) for r in replacements]
 
 
-def _break_even_odds(required: Decimal, stake: Decimal) -> Decimal:
+def _break_even_odds(required: Decimal, stake: Decimal, rate: Decimal = ZERO) -> Decimal:
     with localcontext() as ctx:  # the division itself rounds up too, so d_min is never understated
         ctx.rounding = ROUND_CEILING
-        return max((required / stake).quantize(ODDS_QUANTUM), _MIN_ODDS)
+        if not rate:
+            return max((required / stake).quantize(ODDS_QUANTUM), _MIN_ODDS)
+        net = ((required + 2 * CENT) / stake - ONE) / (ONE - rate)  # see the module docstring
+        return max((ONE + net).quantize(ODDS_QUANTUM), _MIN_ODDS)
+
+
+def break_even_odds(required: Decimal, stake: Decimal, rate: Decimal = ZERO) -> Decimal:
+    """The least odds (0.0001 grid) at which a back of `stake` returns at least `required` net of `rate`."""
+    return _break_even_odds(required, stake, rate)
 
 
 def _replacement(plan: ExecutionPlan, kalshi: Sequence[KalshiFilled], leg: KalshiLegPlan, short: Decimal,
@@ -148,9 +172,11 @@ def _replacement(plan: ExecutionPlan, kalshi: Sequence[KalshiFilled], leg: Kalsh
 
 
 def _one(plan: ExecutionPlan, kalshi: Sequence[KalshiFilled], leg: BookLegPlan, stakes: Mapping[int, Decimal],
-         extra: Sequence[tuple[Decimal, Decimal, frozenset[str]]], worst_at_quote: Decimal, event: str) -> HedgePlan:
+         extra: Sequence[tuple[Decimal, Decimal, frozenset[str]]], worst_at_quote: Decimal, event: str,
+         rates: Mapping[str, Decimal]) -> HedgePlan:
     stake = stakes[leg.leg_index]
-    others = [(stakes[b.leg_index], b.odds, b.pays_in) for b in plan.book_legs if b.leg_index != leg.leg_index]
+    others = [(stakes[b.leg_index], b.odds, b.pays_in, rates.get(b.bookmaker, ZERO))
+              for b in plan.book_legs if b.leg_index != leg.leg_index]
     others += extra
     without = pnl_by_outcome(plan.outcomes, kalshi, [*others, (stake, Decimal(1), frozenset())])  # b pays nothing
     common = dict(leg_index=leg.leg_index, bookmaker=leg.bookmaker, event=event, selection=leg.selection,
@@ -163,6 +189,7 @@ def _one(plan: ExecutionPlan, kalshi: Sequence[KalshiFilled], leg: BookLegPlan, 
         return HedgePlan(**common, worst_acceptable_odds=None, status="do_not_place",
                          note=f"no odds make this break-even: outcomes {sorted(uncovered)} lose "
                               f"{min(uncovered.values())} whatever this bet pays")
-    worst = _break_even_odds(max(ceil_to(-without[o], CENT) for o in leg.pays_in if o in without), stake)
+    worst = _break_even_odds(max(ceil_to(-without[o], CENT) for o in leg.pays_in if o in without), stake,
+                             rates.get(leg.bookmaker, ZERO))
     note = "" if leg.odds >= worst else f"quoted odds {leg.odds} are below the worst acceptable {worst}"
     return HedgePlan(**common, worst_acceptable_odds=worst, status="pending", note=note)

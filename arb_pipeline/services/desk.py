@@ -221,6 +221,20 @@ def hedge_dict(row: HedgeInstruction) -> dict[str, Any]:
         "status": row.status,
         "note": row.note,
         "created_at": when(row.created_at),
+        "mode": row.mode,
+        "outcome": row.outcome,
+        "commission_rate": money(row.commission_rate),
+        "game_start": when(row.game_start),
+        "expires_at": when(row.expires_at),
+        "placed_odds": money(row.placed_odds),
+        "placed_stake": money(row.placed_stake),
+        "placed_at": when(row.placed_at),
+        "closed_at": when(row.closed_at),
+        "acted_by": row.acted_by,
+        "result": row.result,
+        "payout": money(row.payout),
+        "commission": money(row.commission),
+        "settled_at": when(row.settled_at),
     }
 
 

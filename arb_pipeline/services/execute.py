@@ -165,7 +165,8 @@ def execute_opportunities(
     preflight = Preflight(context.mode, executor, sessions, breaker, limits, snapshot,
                           (snapshot.books_captured_at or snapshot.captured_at) if snapshot else None, now)
     settler = LegSettler(desk, sessions, settings.one_leg_policy, settings.unwind_max_loss, settings.unwind_steps,
-                         FeeBook(snapshot), alert, now)
+                         FeeBook(snapshot), alert, now, mode=context.mode, rates=settings.book_commission_rates(),
+                         hedge_expiry_before_start=timedelta(seconds=settings.hedge_expiry_before_start_s))
     run = _Run(context, desk, preflight, settler, limits, now, settings.account_book_set())
     lease = OrderLease(sessions, f"orders:{context.mode}")
     held_by = lease.acquire()

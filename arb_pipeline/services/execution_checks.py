@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,8 +25,9 @@ from arb_pipeline.domain import MarketSnapshot
 from arb_pipeline.execution.breaker import CircuitBreaker, Decision
 from arb_pipeline.execution.plan import ExecutionPlan
 from arb_pipeline.execution.venue import Executor
+from arb_pipeline.services.ledger import risk
 from arb_pipeline.storage.db import session_scope
-from arb_pipeline.storage.repositories import OrderRepository, PositionRepository
+from arb_pipeline.storage.repositories import OrderRepository
 
 ZERO = Decimal(0)
 
@@ -119,7 +120,7 @@ class Preflight:
     def _money(self, plan: ExecutionPlan) -> str | None:
         total = self._total_cost(plan)
         with session_scope(self.sessions) as session:
-            exposure = PositionRepository(session).open_exposure(self.mode)
+            exposure = risk(session, self.mode, self.clock()).open_exposure  # both legs
         if exposure + total > self.limits.max_exposure:
             return (f"all {len(plan.kalshi_legs)} Kalshi leg(s) cost {total}: would raise open exposure to "
                     f"{exposure + total} over {self.limits.max_exposure}")
@@ -139,10 +140,8 @@ class Preflight:
     def _breaker(self, plan: ExecutionPlan) -> tuple[str | None, Decision | None]:
         now = self.clock()
         with session_scope(self.sessions) as session:
-            positions = PositionRepository(session)
-            exposure = positions.open_exposure(self.mode)
-            day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-            realized = positions.realized_between(self.mode, day, day + timedelta(days=1))
+            both_legs = risk(session, self.mode, now)  # Money rule 9: the breaker judges both legs
+            exposure, realized = both_legs.open_exposure, both_legs.realized_today
             in_flight = len(OrderRepository(session).in_state("sent", "unknown", mode=self.mode))
         decision = self.breaker.check_before_order(open_exposure=exposure, daily_realized_pnl=realized,
                                                    data_captured_at=self.data_captured_at,

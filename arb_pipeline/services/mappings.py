@@ -228,7 +228,15 @@ def configured_scan(settings: Settings, *, engine=None):  # noqa: ANN001 - a SQL
         engine = get_engine(settings.effective_database_url)
     elif not inspect(engine).has_table("mapping_overrides"):
         return ScanConfig.from_settings(settings)
-    return ScanConfig.from_settings(settings, extra_overrides=stored_overrides(session_factory(engine)))
+    sessions = session_factory(engine)
+    if inspect(engine).has_table("balance_checks"):  # the bankroll sizing uses comes from the ledger
+        from arb_pipeline.services.ledger import sizing_bankroll
+        from arb_pipeline.storage.db import session_scope
+
+        with session_scope(sessions) as session:
+            settings = settings.model_copy(update={"bankroll": sizing_bankroll(session, settings.mode,
+                                                                               settings.bankroll)})
+    return ScanConfig.from_settings(settings, extra_overrides=stored_overrides(sessions))
 
 
 def run_mapping_command(args, settings: Settings) -> str:

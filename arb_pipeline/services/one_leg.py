@@ -17,9 +17,9 @@ recorded (orders, fills, instructions) and alerted once per opportunity: never s
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,7 +33,7 @@ from arb_pipeline.execution.plan import ExecutionPlan, KalshiLegPlan
 from arb_pipeline.execution.unwind import floor_price, ladder, sale_loss
 from arb_pipeline.services.order_desk import OrderDesk, Sent
 from arb_pipeline.storage.db import session_scope
-from arb_pipeline.storage.repositories import HedgeRepository, OrderIntent
+from arb_pipeline.storage.repositories import GameMarkRepository, HedgeRepository, OrderIntent
 
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
@@ -76,8 +76,12 @@ class FeeBook:
     def __init__(self, snapshot: MarketSnapshot | None) -> None:
         self.fees: dict[str, SeriesFees] = {}
         self.ticks: dict[str, tuple] = {}
+        self.starts: dict[str, datetime] = {}  # Kalshi event ticker -> the game's scheduled start
         if snapshot is None:
             return
+        for milestone in snapshot.milestones:
+            for event_ticker in (*milestone.primary_event_tickers, *milestone.related_event_tickers):
+                self.starts.setdefault(event_ticker, milestone.start_date)
         for event in snapshot.events:
             fees = snapshot.series_fees.get(event.series_ticker, SeriesFees(event.series_ticker))
             fees = SeriesFees(event.series_ticker, event.fee_type_override or fees.fee_type,
@@ -91,6 +95,9 @@ class FeeBook:
         fees = self.fees.get(ticker, SeriesFees(ticker))
         return lambda count, price: kalshi_order_fee([(count, price)], fee_type=fees.fee_type,
                                                      fee_multiplier=fees.fee_multiplier)
+
+    def start_of(self, event_ticker: str) -> datetime | None:
+        return self.starts.get(event_ticker)
 
     def tick(self, ticker: str, price: Decimal) -> Decimal:
         for band in self.ticks.get(ticker, ()):
@@ -110,6 +117,9 @@ class LegSettler:
     alert: Callable[[str, str, str, str], object]
     clock: Callable[[], datetime]
     log_lines: list[str] = field(default_factory=list)
+    mode: str = "paper"  # the ledger the hedges belong to when there is no desk (reconciliation)
+    rates: Mapping[str, Decimal] = field(default_factory=dict)  # exchange commission per book
+    hedge_expiry_before_start: timedelta = timedelta(seconds=60)  # ARB_HEDGE_EXPIRY_BEFORE_START_S
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
@@ -211,21 +221,30 @@ class LegSettler:
     # --- records and words -------------------------------------------------------------------------
 
     def _record_hedges(self, plan: ExecutionPlan, held: list[KalshiFilled], *, unknown_legs) -> list[HedgePlan]:
-        hedges = hedge_plans(plan, held)
+        hedges = hedge_plans(plan, held, rates=self.rates)
         hedges = [replace(h, stake=h.stake, status="do_not_place",
                           note=f"{h.note}; leg {h.leg_index} state is unknown: reconcile before placing this")
                   if h.leg_index in unknown_legs and h.status == "pending" else h for h in hedges]
         if not hedges:
             return []
         anchor = plan.kalshi_legs[0].client_order_id
+        mode = self.desk.mode if self.desk is not None else self.mode
+        pays = {**{b.leg_index: b.pays_in for b in plan.book_legs}, **{k.leg_index: k.pays_in for k in plan.kalshi_legs}}
         with session_scope(self.sessions) as session:
             repo = HedgeRepository(session)
+            start = self.fee_book.start_of(plan.event) or GameMarkRepository(session).start_of(plan.event)
+            expires = start - self.hedge_expiry_before_start if start is not None else None
             for h in hedges:
+                note = h.note if start is not None or h.status != "pending" else (
+                    f"{h.note}; " if h.note else "") + "the game's start is unknown: this instruction never expires " \
+                    "by itself - abandon it by hand if it cannot be placed before the start"
                 repo.record(client_order_id=anchor, opportunity_id=plan.opportunity_id, leg_index=h.leg_index,
                             bookmaker=h.bookmaker, event=h.event, selection=h.selection,
                             odds=h.odds.quantize(_Q6, rounding=ROUND_FLOOR), stake=h.stake,
-                            worst_acceptable_odds=h.worst_acceptable_odds, status=h.status, note=h.note,
-                            at=self.clock())
+                            worst_acceptable_odds=h.worst_acceptable_odds, status=h.status, note=note,
+                            at=self.clock(), mode=mode, outcome=h.outcome, pays_in=pays.get(h.leg_index, ()),
+                            commission_rate=self.rates.get(h.bookmaker, ZERO) if h.bookmaker != "any" else None,
+                            game_start=start, expires_at=expires)
         for h in hedges:
             where = "any bookmaker" if h.bookmaker == "any" else h.bookmaker
             body = (f"{where}: {h.event} - back {h.selection} for ${h.stake} at odds >= {h.worst_acceptable_odds}"

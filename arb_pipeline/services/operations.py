@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import getpass
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -41,25 +41,29 @@ def breaker_for(settings: Settings):
 
 @dataclass(frozen=True)
 class RiskNow:
-    """The numbers the breaker judges before an order: today's realized P&L and the open exposure."""
+    """The numbers the breaker judges before an order, both legs (Money rule 9): today's realized P&L
+    (Kalshi settlements and netting + sportsbook bets settled) and the open exposure (open Kalshi
+    positions at cost + placed sportsbook stakes not settled), with the Kalshi cost still unhedged."""
 
     mode: str
     day_start: datetime  # the UTC day the loss limit counts
     realized_today: Decimal
     open_exposure: Decimal
+    kalshi_exposure: Decimal = Decimal(0)
+    book_exposure: Decimal = Decimal(0)
+    unhedged_exposure: Decimal = Decimal(0)
 
 
 def risk_now(sessions, mode: str, at: datetime) -> RiskNow:
-    """Today's (UTC) realized P&L and the open exposure of `mode`, computed as `services.execute` does
-    before each order (one place to change when P&L counts both legs)."""
+    """Today's (UTC) two-leg realized P&L and open exposure of `mode` (`services.ledger.risk`), the
+    one computation `services.execute` (before each order), reconciliation and the desk use."""
+    from arb_pipeline.services.ledger import risk
     from arb_pipeline.storage.db import session_scope
-    from arb_pipeline.storage.repositories import PositionRepository
 
-    day = at.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     with session_scope(sessions) as session:
-        positions = PositionRepository(session)
-        return RiskNow(mode, day, positions.realized_between(mode, day, day + timedelta(days=1)),
-                       positions.open_exposure(mode))
+        r = risk(session, mode, at)
+    return RiskNow(mode, r.day_start, r.realized_today, r.open_exposure, r.kalshi_exposure, r.book_exposure,
+                   r.unhedged_exposure)
 
 
 def breaker_overview(breaker, settings: Settings, *, at: datetime | None = None, events: int = 10) -> dict[str, Any]:
@@ -87,6 +91,9 @@ def breaker_overview(breaker, settings: Settings, *, at: datetime | None = None,
         "realized_pnl_today": decimal_text(risk.realized_today),
         "loss_today": decimal_text(max(-risk.realized_today, Decimal(0))),
         "open_exposure": decimal_text(risk.open_exposure),
+        "kalshi_exposure": decimal_text(risk.kalshi_exposure),
+        "book_exposure": decimal_text(risk.book_exposure),
+        "unhedged_exposure": decimal_text(risk.unhedged_exposure),
         "limits": limits,
         "recent_transitions": [
             {**e, "at": e["at"].isoformat() if isinstance(e.get("at"), datetime) else e.get("at")}

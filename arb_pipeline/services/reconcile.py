@@ -11,19 +11,28 @@ Each run:
    settled (it died between legs: `kill -9`, a crash) is settled here: what its Kalshi legs hold is
    hedged and, if the legs diverged, held flagged and alerted (`services.one_leg`; nothing is
    unwound automatically from here). Never silently one-legged.
-2. Settlements: realized P&L when a market settles (live: GET /portfolio/settlements, whose revenue
-   is checked against our payout; paper: results passed in), into the realized-P&L ledger.
-3. Positions: live - our net position per market against GET /portfolio/positions; paper - the
+2. Hedges: pending instructions past their expiry (before the game starts) expire at `as_of`:
+   open one-sided exposure, alerted once (`services.hedges.expire_due`).
+3. Settlements, both legs: the Kalshi leg when its market settles (live: GET /portfolio/settlements,
+   whose revenue is checked against our payout; paper: the market's result - `settlement_results`
+   and/or `market_results`, which asks the venue's market data, e.g. the simulator's GET /markets -
+   by the stored ticker), and every placed sportsbook leg from the same game result
+   (`services.ledger.settle_book_legs`: win -> payout net of commission, loss -> -stake, void ->
+   stake back), all into the one realized-P&L ledger.
+4. Positions: live - our net position per market against GET /portfolio/positions; paper - the
    positions table against the sum of our own recorded fills. Any difference trips the breaker.
-4. Today's realized P&L and the open exposure are fed to the breaker (daily loss / exposure limits).
+   Live: the Kalshi cash (GET /portfolio/balance) against the ledger's Kalshi flows; a mismatch is
+   alerted (`services.ledger.check_balance`).
+5. Today's two-leg realized P&L and the two-leg open exposure are fed to the breaker (daily loss /
+   exposure limits): a winning arbitrage whose Kalshi leg lost is a gain, not a loss.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -57,8 +66,14 @@ class ReconcileReport:
     mismatches: list[str] = field(default_factory=list)
     unfinished: list[str] = field(default_factory=list)  # opportunity ids a dead process left: now hedged/flagged
     settled: dict[str, Decimal] = field(default_factory=dict)  # ticker -> realized P&L
-    daily_realized_pnl: Decimal = ZERO
-    open_exposure: Decimal = ZERO
+    books_settled: dict[int, Decimal] = field(default_factory=dict)  # hedge id -> realized P&L of the bet
+    books_waiting: list[str] = field(default_factory=list)  # placed bets whose game result is not known
+    hedges_expired: list[int] = field(default_factory=list)
+    results: dict[str, str] = field(default_factory=dict)  # Kalshi market results learned this pass
+    balance: str = ""  # live balance reconciliation: what was found
+    daily_realized_pnl: Decimal = ZERO  # both legs
+    open_exposure: Decimal = ZERO  # both legs
+    unhedged_exposure: Decimal = ZERO
     breaker_state: BreakerState = BreakerState.CLOSED
 
 
@@ -70,11 +85,21 @@ def reconcile(
     as_of: datetime,
     venue: Any | None = None,
     settlement_results: Mapping[str, str] | None = None,
+    market_results: Callable[[list[str]], Mapping[str, str]] | None = None,
     grace: timedelta = timedelta(seconds=60),
     intent_ttl: timedelta = timedelta(seconds=20),
     lookback: timedelta = timedelta(days=1),
+    balance_tolerance: Decimal = Decimal("0.01"),
 ) -> ReconcileReport:
-    """Reconcile `mode`'s ledger (live needs `venue`: the Kalshi client or an equivalent)."""
+    """Reconcile `mode`'s ledger (live needs `venue`: the Kalshi client or an equivalent).
+
+    `market_results(tickers)` answers the settled result (yes/no/void) of those Kalshi markets that
+    have one (`kalshi_market_results` on a client); it is asked for every market we hold or whose game
+    a placed sportsbook bet depends on."""
+    from arb_pipeline.services.hedges import expire_due
+    from arb_pipeline.services.ledger import risk, settle_book_legs
+    from arb_pipeline.storage.repositories.marks import GameMarkRepository
+
     if mode not in ("paper", "live"):
         raise ValueError(f"mode must be 'paper' or 'live', got {mode!r}")
     if mode == "live" and venue is None:
@@ -82,22 +107,87 @@ def reconcile(
     report = ReconcileReport(mode)
     _close_in_flight(report, sessions, venue if mode == "live" else None, as_of, grace, intent_ttl)
     _settle_unfinished(report, sessions, breaker, as_of - lookback, as_of, max(grace, intent_ttl))
+    report.hedges_expired = expire_due(sessions, mode, as_of, alert=breaker.alert)
+    results = dict(settlement_results or {})
+    if market_results is not None:
+        wanted = [t for t in _tickers_to_settle(sessions, mode) if t not in results]
+        if wanted:
+            try:
+                results.update(market_results(wanted))
+            except Exception as exc:  # noqa: BLE001 - the venue unreachable: settle next run, say why
+                log.warning("reconcile %s: market results unreadable (%s: %s): settlement waits", mode,
+                            type(exc).__name__, exc)
     # settle first: a settled market has left the venue's position list
-    _settle(report, sessions, venue if mode == "live" else None, settlement_results or {}, as_of)
-    _compare_positions(report, sessions, venue if mode == "live" else None)
+    _settle(report, sessions, venue if mode == "live" else None, results, as_of)
+    report.results.update({t: r for t, r in results.items() if r in ("yes", "no", "void")})
     with session_scope(sessions) as session:
-        positions = PositionRepository(session)
-        day = as_of.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        report.daily_realized_pnl = positions.realized_between(mode, day, day + timedelta(days=1))
-        report.open_exposure = positions.open_exposure(mode)
+        marks = GameMarkRepository(session)
+        for ticker, result in report.results.items():
+            marks.set_result(ticker, result, as_of)
+        settled, report.books_waiting = settle_book_legs(session, mode, as_of, report.results)
+        report.books_settled = {s.hedge_id: s.pnl for s in settled}
+    _compare_positions(report, sessions, venue if mode == "live" else None)
+    if mode == "live":
+        _check_balance(report, sessions, venue, as_of, balance_tolerance, breaker)
+    with session_scope(sessions) as session:
+        now = risk(session, mode, as_of)
+        report.daily_realized_pnl, report.open_exposure = now.realized_today, now.open_exposure
+        report.unhedged_exposure = now.unhedged_exposure
     for detail in report.mismatches:
         breaker.report_reconciliation_mismatch(detail)
     report.breaker_state = breaker.evaluate(daily_realized_pnl=report.daily_realized_pnl,
                                             open_exposure=report.open_exposure).state
-    log.info("reconciled %s: %d completed, %d pending, %d mismatches, %d unfinished executions flagged, today's "
-             "realized P&L %s, exposure %s", mode, len(report.completed), len(report.pending), len(report.mismatches),
-             len(report.unfinished), report.daily_realized_pnl, report.open_exposure)
+    log.info("reconciled %s: %d completed, %d pending, %d mismatches, %d unfinished executions flagged, %d hedges "
+             "expired, %d sportsbook bets settled; today's realized P&L (both legs) %s, exposure %s", mode,
+             len(report.completed), len(report.pending), len(report.mismatches), len(report.unfinished),
+             len(report.hedges_expired), len(report.books_settled), report.daily_realized_pnl, report.open_exposure)
     return report
+
+
+def _tickers_to_settle(sessions: sessionmaker[Session], mode: str) -> list[str]:
+    """Markets whose result settles something of ours: open positions, and every market of a game on
+    which a placed sportsbook bet waits (its result may decide the bet's)."""
+    from arb_pipeline.services.ledger import arbitrages
+    from arb_pipeline.storage.repositories.marks import GameMarkRepository
+
+    with session_scope(sessions) as session:
+        tickers = {p.ticker for p in PositionRepository(session).open_positions(mode)}
+        waiting = {h.opportunity_id for h in HedgeRepository(session).placed_unsettled(mode)}
+        marks = GameMarkRepository(session)
+        for arb in arbitrages(session, mode, ids=waiting) if waiting else []:
+            tickers |= {k.ticker for k in arb.kalshi}
+            tickers |= {m.kalshi_ticker for m in marks.for_event(arb.event) if m.result is None}
+    return sorted(tickers)
+
+
+def kalshi_market_results(client: Any, tickers: Iterable[str], *, batch: int = 100) -> dict[str, str]:
+    """The settled result of each market that has one: `GET /markets?tickers=...` (the simulator serves
+    it like Kalshi); only a `finalized` market's `result` counts (kalshi-api.md §7.4: determined results
+    may still be disputed)."""
+    wanted = sorted(set(tickers))
+    out: dict[str, str] = {}
+    for i in range(0, len(wanted), batch):
+        for market in client.iter_markets(tickers=",".join(wanted[i:i + batch])):
+            result = str(market.extra.get("result") or "")
+            if market.status == "finalized" and result in ("yes", "no", "void"):
+                out[market.ticker] = result
+    return out
+
+
+def _check_balance(report: ReconcileReport, sessions: sessionmaker[Session], venue: Any, as_of: datetime,
+                   tolerance: Decimal, breaker: CircuitBreaker) -> None:
+    from arb_pipeline.services.ledger import check_balance
+
+    try:
+        balance = venue.get_balance().balance_dollars
+    except Exception as exc:  # noqa: BLE001 - unreadable now: said, tried next run
+        report.balance = f"balance unreadable: {type(exc).__name__}"
+        return
+    with session_scope(sessions) as session:
+        matched, report.balance = check_balance(session, report.mode, balance, as_of, tolerance)
+    if not matched:
+        breaker.alert("critical", "balance mismatch: Kalshi cash vs the ledger", report.balance,
+                      f"balance:{report.mode}:{as_of.date().isoformat()}")
 
 
 def _close_in_flight(report: ReconcileReport, sessions: sessionmaker[Session], venue: Any | None, as_of: datetime,
@@ -245,5 +335,5 @@ def _settle(report: ReconcileReport, sessions: sessionmaker[Session], venue: Any
                                                             result=s.market_result, at=s.settled_time)
         else:
             for ticker, result in results.items():
-                if ticker in held:
+                if ticker in held and result in ("yes", "no"):  # a voided market: settled by hand (alerted)
                     report.settled[ticker] = positions.settle(mode=report.mode, ticker=ticker, result=result, at=as_of)

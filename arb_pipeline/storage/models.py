@@ -200,7 +200,9 @@ class Position(Base):
 
 
 class RealizedPnl(Base):
-    """Ledger of realized P&L (settlements, offsetting YES against NO): feeds the daily-loss check."""
+    """Ledger of realized P&L of both legs: Kalshi settlements and YES/NO netting (`ticker` = the
+    market), sportsbook bets settled (`kind` "sportsbook", `ticker` = "book:<bookmaker>", with the
+    `opportunity_id` it hedged). Feeds the daily-loss check: its sum is two-leg realized P&L."""
 
     __tablename__ = "realized_pnl"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -210,10 +212,17 @@ class RealizedPnl(Base):
     amount: Mapped[Decimal]
     realized_at: Mapped[datetime] = mapped_column(index=True)
     detail: Mapped[dict[str, Any]]
+    opportunity_id: Mapped[str | None] = mapped_column(String(36), index=True)
 
 
 class HedgeInstruction(Base):
-    """What a human must place at the sportsbook after the Kalshi leg filled."""
+    """What a human must place at the sportsbook after the Kalshi leg filled, and what became of it.
+
+    Lifecycle (`services.hedges`): pending -> placed (the odds and stake actually taken) | abandoned
+    (by a person) | expired (not placed `expires_at`, before the game starts); a placed bet is
+    settled from the game's result (`result`, `payout` net of `commission`). `do_not_place` and
+    `skipped` are instructions that were never placeable.
+    """
 
     __tablename__ = "hedge_instructions"
     __table_args__ = (UniqueConstraint("client_order_id", "leg_index"),)
@@ -230,6 +239,58 @@ class HedgeInstruction(Base):
     status: Mapped[str] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
+    mode: Mapped[str] = mapped_column(String(10), default="paper", server_default="paper")
+    outcome: Mapped[str] = mapped_column(String(20), default="", server_default="")  # structural: home/away/draw
+    pays_in: Mapped[str] = mapped_column(String(60), default="", server_default="")  # outcomes it wins in, a,b
+    commission_rate: Mapped[Decimal | None]  # the book's rate on net winnings when it was written
+    game_start: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None] = mapped_column(index=True)
+    placed_odds: Mapped[Decimal | None]
+    placed_stake: Mapped[Decimal | None]
+    placed_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]  # abandoned or expired at
+    acted_by: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    result: Mapped[str | None] = mapped_column(String(10))  # won / lost / void once the game settled
+    payout: Mapped[Decimal | None]  # returned by the book (stake included, net of commission); 0 when lost
+    commission: Mapped[Decimal | None]
+    settled_at: Mapped[datetime | None]
+
+
+class GameMark(Base):
+    """What a scan knew about one outcome of a matched game: its Kalshi market, the game's start, and
+    the de-vigged sportsbook consensus. Overwritten by each scan *before* the start only, so after the
+    start it holds the closing line (CLV); `result` is the outcome's Kalshi market result once known
+    (the sportsbook legs settle from it)."""
+
+    __tablename__ = "game_marks"
+    __table_args__ = (UniqueConstraint("event_ticker", "outcome"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_ticker: Mapped[str] = mapped_column(String(120), index=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    kalshi_ticker: Mapped[str] = mapped_column(String(120), index=True)
+    league: Mapped[str] = mapped_column(String(20), default="")
+    commence_time: Mapped[datetime]
+    fair_probability: Mapped[float | None] = mapped_column(Float)
+    method: Mapped[str] = mapped_column(String(40), default="")
+    marked_at: Mapped[datetime]
+    result: Mapped[str | None] = mapped_column(String(10))  # yes / no / void
+    result_at: Mapped[datetime | None]
+
+
+class BalanceCheck(Base):
+    """Live balance reconciliation: the Kalshi cash `GET /portfolio/balance` reported next to the
+    ledger's Kalshi cash flows (fills, fees, netting, settlements) at the same moment. Their difference
+    is the account's money from outside the ledger (deposits, the starting balance); it must not move
+    between checks by more than ARB_BALANCE_TOLERANCE."""
+
+    __tablename__ = "balance_checks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    mode: Mapped[str] = mapped_column(String(10))
+    at: Mapped[datetime] = mapped_column(index=True)
+    venue_balance: Mapped[Decimal]
+    ledger_flows: Mapped[Decimal]
+    difference: Mapped[Decimal]
+    matched: Mapped[bool] = mapped_column(Boolean)
 
 
 # --- circuit breaker and alerts ------------------------------------------------------------------

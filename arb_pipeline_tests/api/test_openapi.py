@@ -43,8 +43,9 @@ def fuzz(app, headers: dict[str, str]) -> list[str]:
 
 def test_with_the_token_nothing_fails_and_everything_conforms(app, seeded):
     tested = fuzz(app, {"Authorization": f"Bearer {TOKEN}"})
-    assert {"GET /api/opportunities", "POST /api/breaker/trip", "POST /api/mappings/{market}/override"} <= set(tested)
-    assert len(tested) == 15  # 10 read + 5 act routes
+    assert {"GET /api/opportunities", "POST /api/breaker/trip", "POST /api/mappings/{market}/override",
+            "GET /api/pnl", "POST /api/hedges/{hedge_id}/placed", "POST /api/hedges/{hedge_id}/abandon"} <= set(tested)
+    assert len(tested) == 19  # 12 read + 7 act routes
 
 
 def test_without_a_token_configured_nothing_fails_either(make_settings, engine, seeded):

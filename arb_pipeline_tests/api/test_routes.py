@@ -153,3 +153,49 @@ def test_a_since_at_the_edge_of_time_is_clamped_not_a_server_error(client, seede
     assert len(client.get("/api/opportunities", params={"scope": "history",
                                                         "since": "0001-01-01T00:00:23+18:01"}).json()[
         "opportunities"]) == 3
+
+
+def test_marking_a_hedge_placed_and_abandoned_through_the_api(client, seeded, auth):
+    (hedge,) = client.get("/api/hedges").json()
+    url = f"/api/hedges/{hedge['id']}"
+    body = {"odds": hedge["odds"], "stake": hedge["stake"], "who": "alice"}
+    assert client.post(f"{url}/placed", json=body).status_code == 401  # the token guards it
+    refused = client.post(f"{url}/placed", headers=auth, json={**body, "odds": "1.01"})
+    assert refused.status_code == 409 and "below the worst acceptable" in refused.json()["detail"]
+    placed = client.post(f"{url}/placed", headers=auth, json=body)
+    assert placed.status_code == 200, placed.text
+    out = placed.json()
+    assert out["hedge"]["status"] == "placed" and out["hedge"]["placed_odds"] == hedge["odds"]
+    assert out["hedge"]["acted_by"] == "alice" and not out["forced"]
+    assert Decimal(out["locked_profit_after"]) == Decimal(out["locked_profit_before"]) > 0
+    again = client.post(f"{url}/placed", headers=auth, json=body)
+    assert again.status_code == 409 and "is placed, not pending" in again.json()["detail"]
+    assert client.post(f"{url}/abandon", headers=auth, json={"who": "bob", "why": "x"}).status_code == 409
+    missing = client.post("/api/hedges/999999/abandon", headers=auth, json={"who": "bob", "why": "x"})
+    assert missing.status_code == 404 and "no hedge instruction 999999" in missing.json()["detail"]
+    # the ledger sees both legs now: the breaker's exposure counts the stake
+    breaker = client.get("/api/breaker").json()
+    assert Decimal(breaker["book_exposure"]) == Decimal(hedge["stake"])
+    assert Decimal(breaker["open_exposure"]) == Decimal("37.92") + Decimal(hedge["stake"])
+    (arb,) = client.get("/api/pnl").json()["arbitrages"]
+    assert arb["status"] == "open" and arb["hedges"][0]["status"] == "placed"
+
+
+def test_abandoning_leaves_the_kalshi_leg_unhedged(client, seeded, auth):
+    (hedge,) = client.get("/api/hedges").json()
+    response = client.post(f"/api/hedges/{hedge['id']}/abandon", headers=auth,
+                           json={"who": "bob", "why": "book suspended the market"})
+    assert response.status_code == 200 and response.json()["status"] == "abandoned"
+    assert Decimal(client.get("/api/breaker").json()["unhedged_exposure"]) == Decimal("37.92")
+    (game,) = client.get("/api/exposure").json()
+    assert (game["event"], Decimal(game["unhedged_exposure"])) == ("KXNBAGAME-26NOV24BOSMEM", Decimal("37.92"))
+    alerts = client.get("/api/alerts").json()
+    assert any(a["dedup_key"] == f"hedge-unhedged:{hedge['id']}" for a in alerts)
+
+
+def test_pnl_per_day_per_arbitrage_with_clv(client, seeded):
+    body = client.get("/api/pnl").json()
+    assert (body["mode"], body["total_realized"], body["days"]) == ("paper", "0", [])
+    (arb,) = body["arbitrages"]
+    assert arb["event"] == "KXNBAGAME-26NOV24BOSMEM" and arb["status"] == "unhedged"
+    assert Decimal(arb["kalshi_cost"]) == Decimal("37.92") and arb["realized"] is None

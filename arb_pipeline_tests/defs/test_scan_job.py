@@ -251,11 +251,15 @@ def test_the_history_replay_reports_what_if_pnl_side_by_side_and_places_no_order
 def test_reconciliation_after_a_paper_scan_finds_the_ledger_consistent(resources):
     scan = run_scan_job(resources)
     assert scan.success, scan.error
-    run = run_scan_job({k: resources[k] for k in ("execution", "circuit_breaker")}, job_name="reconcile_job")
+    # reconcile_job also materializes positions and pnl (both legs), which read the stored scan
+    keys = ("execution", "circuit_breaker", "market_data", "snapshot_store", "scan_config", "database")
+    run = run_scan_job({k: resources[k] for k in keys if k in resources}, job_name="reconcile_job")
     assert run.success, run.error
     meta = run.metadata["reconciliation"]
     assert meta["mode"] == "paper" and meta["mismatches"] == []
     assert "closed" in meta["breaker"]
+    assert {"positions", "pnl"} <= set(run.materialized) and run.metadata["pnl"]["mode"] == "paper"
+    assert run.metadata["positions"]["games_open"] == 1  # the sample's arbitrage: its Kalshi leg is open
 
 
 def test_live_mode_without_credentials_or_live_data_refuses_loudly(resources):

@@ -189,3 +189,19 @@ def test_an_execution_its_process_died_in_is_hedged_flagged_and_alerted_once(ses
         assert set(hedges) == {1, 2} and hedges[1].bookmaker == "any"  # the draw replaced, West Ham sized on leg 0
     again = reconcile(mode="paper", sessions=session_factory, breaker=breaker, as_of=later + timedelta(seconds=60))
     assert again.unfinished == [] and len([a for a in alerts if a[3].startswith("one-leg:")]) == 1
+
+
+def test_live_balance_is_reconciled_against_the_ledger_and_a_mismatch_is_alerted(session_factory, breaker, alerts):
+    venue = FakeKalshi()
+    execute(session_factory, breaker, alerts, context=replace(PAPER, mode="live"), executor=_live(venue, alerts),
+            settings=LIVE_SETTINGS)
+    first = reconcile(mode="live", sessions=session_factory, breaker=breaker, as_of=NOW, venue=venue)
+    assert first.balance.startswith("baseline: venue cash 100000")
+    same = reconcile(mode="live", sessions=session_factory, breaker=breaker, as_of=NOW + timedelta(minutes=5),
+                     venue=venue)
+    assert "agrees with the ledger" in same.balance and not [a for a in alerts if "balance" in a[1]]
+    venue.balance -= D("5")  # money left the account that no fill, fee or settlement explains
+    off = reconcile(mode="live", sessions=session_factory, breaker=breaker, as_of=NOW + timedelta(minutes=10),
+                    venue=venue)
+    assert "moved -5" in off.balance
+    assert [a for a in alerts if a[1] == "balance mismatch: Kalshi cash vs the ledger" and a[0] == "critical"]

@@ -139,7 +139,45 @@
     }, scan ? "the latest scan found no opportunity" : "no scan yet");
   }
 
+  // Rows a person is typing into are not rebuilt by the refresh (their inputs would be lost).
+  let editingHedge = null;
+
+  function hedgeActions(row, h) {
+    const td = cell(row, "");
+    if (h.status !== "pending") {
+      const taken = h.placed_odds ? `placed ${cents(h.placed_stake)} @ ${price(h.placed_odds)} by ${h.acted_by}` : "";
+      td.textContent = h.result ? `${taken}; ${h.result} ${cents(h.payout)}` : (taken || h.note || "");
+      return;
+    }
+    const odds = document.createElement("input");
+    odds.className = "hedge-odds"; odds.size = 7; odds.value = h.odds; odds.setAttribute("aria-label", "odds taken");
+    const stake = document.createElement("input");
+    stake.className = "hedge-stake"; stake.size = 9; stake.value = h.stake; stake.setAttribute("aria-label", "stake");
+    for (const input of [odds, stake]) {
+      input.addEventListener("focus", () => { editingHedge = h.id; });
+      input.addEventListener("blur", () => { editingHedge = null; });
+    }
+    const placed = document.createElement("button");
+    placed.type = "button"; placed.className = "hedge-placed"; placed.textContent = "placed";
+    placed.addEventListener("click", async () => {
+      const { who } = operator();
+      if (!who) { $("act-status").textContent = "say who you are first (your name)"; return; }
+      editingHedge = null;
+      await act(`/api/hedges/${h.id}/placed`, { odds: odds.value.trim(), stake: stake.value.trim(), who });
+    });
+    const abandon = document.createElement("button");
+    abandon.type = "button"; abandon.className = "hedge-abandon"; abandon.textContent = "abandon";
+    abandon.addEventListener("click", async () => {
+      const { who } = operator();
+      if (!who) { $("act-status").textContent = "say who you are first (your name)"; return; }
+      editingHedge = null;
+      await act(`/api/hedges/${h.id}/abandon`, { who, why: "abandoned from the dashboard" });
+    });
+    td.append(odds, " ", stake, " ", placed, " ", abandon);
+  }
+
   function renderHedges(hedges) {
+    if (editingHedge !== null) return;
     fill("hedges", "hedges-empty", hedges, (h) => {
       const row = document.createElement("tr");
       row.className = h.status;
@@ -152,8 +190,48 @@
       cell(row, h.odds, "num");
       cell(row, h.worst_acceptable_odds || "–", "num");
       cell(row, age(ageSince(h.created_at)), "num");
+      cell(row, h.expires_at ? new Date(h.expires_at).toLocaleString() : "–");
+      hedgeActions(row, h);
       return row;
     });
+  }
+
+  let pnlChart = null;
+
+  function renderPnl(pnl) {
+    $("pnl-today").textContent = cents(pnl.today_realized);
+    $("pnl-total").textContent = cents(pnl.total_realized);
+    $("pnl-unrealized").textContent = cents(pnl.unrealized);
+    $("pnl-clv").textContent = pnl.clv_bps_average === null ? "–" : `${pnl.clv_bps_average.toFixed(0)} bps`;
+    document.body.dataset.pnlTotal = pnl.total_realized;
+    fill("arbitrages", "arbitrages-empty", pnl.arbitrages.slice(0, 30), (a) => {
+      const row = document.createElement("tr");
+      row.className = a.status;
+      row.dataset.opportunityId = a.opportunity_id;
+      cell(row, a.event);
+      cell(row, a.status);
+      cell(row, cents(a.kalshi_cost), "num");
+      cell(row, cents(a.book_stakes), "num");
+      cell(row, cents(a.locked_profit), "num profit");
+      cell(row, cents(a.realized), "num");
+      cell(row, cents(a.unrealized), "num");
+      cell(row, cents(a.clv.clv_dollars), "num");
+      cell(row, a.clv.clv_bps === null ? "–" : `${a.clv.clv_bps.toFixed(0)}${a.clv.final ? "" : "*"}`, "num");
+      return row;
+    });
+    if (!pnl.days.length || typeof uPlot === "undefined") return;
+    // cumulative realized and each day's realized, by UTC day (display only: floats of cent amounts)
+    const x = pnl.days.map((d) => Date.parse(`${d.day}T00:00:00Z`) / 1000);
+    const data = [x, pnl.days.map((d) => Number(d.cumulative)), pnl.days.map((d) => Number(d.realized))];
+    const width = Math.max(300, $("pnl-chart").clientWidth - 10);
+    if (pnlChart) { pnlChart.setSize({ width, height: 180 }); pnlChart.setData(data); return; }
+    pnlChart = new uPlot({
+      width, height: 180,
+      scales: { x: { time: true, range: (u, min, max) => (max - min < 86400 ? [min - 86400, max + 86400] : [min, max]) } },
+      axes: [{ stroke: "#8b96a3" }, { stroke: "#8b96a3", label: "$" }],
+      series: [{}, { label: "cumulative realized ($)", stroke: "#3fb950", points: { show: true } },
+        { label: "realized that day ($)", stroke: "#58a6ff", points: { show: true } }],
+    }, data, $("pnl-chart"));
   }
 
   function renderPositions(games) {
@@ -233,9 +311,9 @@
 
   async function refresh() {
     try {
-      const [health, opportunities, hedges, positions, breaker, alerts, scans] = await Promise.all([
+      const [health, opportunities, hedges, positions, breaker, alerts, scans, pnl] = await Promise.all([
         api("/api/health"), api("/api/opportunities"), api("/api/hedges"), api("/api/positions"),
-        api("/api/breaker"), api("/api/alerts?limit=20"), api("/api/scans?limit=120"),
+        api("/api/breaker"), api("/api/alerts?limit=20"), api("/api/scans?limit=120"), api("/api/pnl?limit=100"),
       ]);
       renderHealth(health);
       renderOpportunities(opportunities);
@@ -245,6 +323,7 @@
       renderBreaker(breaker, pending ? `${pending} hedge(s) to place` : "nothing waiting");
       renderAlerts(alerts);
       renderScans(scans);
+      renderPnl(pnl);
       $("error").hidden = true;
       refreshes += 1;
       document.body.dataset.refreshes = String(refreshes);

@@ -14,7 +14,7 @@ never place orders at the same time.
 """
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import dagster as dg
 import pandas as pd
@@ -23,9 +23,10 @@ from arb_pipeline.defs.execution import gate
 from arb_pipeline.defs.execution.resources import CircuitBreakerResource, ExecutionResource
 from arb_pipeline.defs.ingest.resources import MarketDataResource
 from arb_pipeline.defs.opportunities.assets import ARB_OPPORTUNITIES
+from arb_pipeline.defs.shared import stages
 from arb_pipeline.defs.shared.metadata import frame_metadata, preview, snapshot_id_of
 from arb_pipeline.defs.shared.observe import timed_stage
-from arb_pipeline.defs.shared.resources import SnapshotStoreResource, current_settings
+from arb_pipeline.defs.shared.resources import ScanConfigResource, SnapshotStoreResource, current_settings
 from arb_pipeline.defs.shared.types import column_schema, frame_type
 from arb_pipeline.schemas import ExecutedOrdersFrame
 from arb_pipeline.services import frames
@@ -38,6 +39,23 @@ EXECUTION_POOL = "kalshi_orders"
 
 def _observe(context: dg.AssetExecutionContext, **metadata: object) -> None:
     context.log_event(dg.AssetObservation(asset_key=EXECUTED_ORDERS, metadata=metadata))
+
+
+def mark_games(run_id: str, snapshot_store: SnapshotStoreResource, scan_config: ScanConfigResource,
+               snapshot_id: int, snapshot: object) -> None:
+    """Record the scan's games (Kalshi market per outcome, start, de-vigged consensus) for hedge expiry,
+    settlement of the sportsbook legs and closing-line value. Bookkeeping: never fails the scan."""
+    from arb_pipeline.services.positions import record_marks
+    from arb_pipeline.services.scans import record_safely
+    from arb_pipeline.storage.db import session_factory
+
+    def mark() -> int:
+        config = scan_config.to_scan_config()
+        key = (run_id, snapshot_store.database.effective_url(), snapshot_id)
+        return record_marks(session_factory(snapshot_store.database.engine()), stages.games(key, snapshot, config),
+                            stages.fair_lines(key, snapshot, config), at=snapshot.captured_at)  # type: ignore[attr-defined]
+
+    record_safely("game marks", mark)
 
 
 @dg.asset(
@@ -60,6 +78,7 @@ def executed_orders(
     circuit_breaker: CircuitBreakerResource,
     market_data: MarketDataResource,
     snapshot_store: SnapshotStoreResource,
+    scan_config: ScanConfigResource,
 ) -> Iterator[dg.Output[pd.DataFrame]]:
     refusal = gate.refusal_reason(has_partition_key=context.has_partition_key, tags=context.run.tags)
     if refusal is not None:
@@ -81,6 +100,8 @@ def executed_orders(
 
     snapshot_id = snapshot_id_of(arb_opportunities)
     snapshot = snapshot_store.load(snapshot_id) if snapshot_id is not None else None
+    if snapshot is not None:
+        mark_games(context.run.run_id, snapshot_store, scan_config, snapshot_id, snapshot)
     as_of = market_data.execution_clock(snapshot) if snapshot is not None else datetime.now(UTC)
 
     from arb_pipeline.services.execute import ExecutionContext, execute_opportunities, running_clock
@@ -148,25 +169,24 @@ def executed_orders(
     kinds={"kalshi", "sqlalchemy"},
     deps=[EXECUTED_ORDERS],
     description="Positions, fills and P&L reconciled against the venue (paper ledger in paper mode); a "
-                "mismatch trips the circuit breaker. Materialized by the reconciliation schedule.",
+                "mismatch trips the circuit breaker. Expires hedges past their expiry and settles both legs "
+                "from the games' results. Materialized by the reconciliation schedule.",
 )
 def reconciliation(
     context: dg.AssetExecutionContext,
     execution: ExecutionResource,
     circuit_breaker: CircuitBreakerResource,
+    market_data: MarketDataResource,
 ) -> dg.MaterializeResult:
-    from arb_pipeline.services.reconcile import reconcile
+    from arb_pipeline.services.positions import run_reconcile
 
-    venue = None
-    if execution.mode == "live":
-        from arb_pipeline.connectors.kalshi.client import KalshiClient
-
-        venue = KalshiClient.from_settings(current_settings())
-    report = reconcile(mode=execution.mode, sessions=circuit_breaker.sessions(), breaker=circuit_breaker.breaker(),
-                       as_of=datetime.now(UTC), venue=venue,
-                       intent_ttl=timedelta(seconds=current_settings().opportunity_ttl_s))
+    settings = current_settings().model_copy(update={"mode": execution.mode}) if execution.mode in (
+        "paper", "live") else current_settings()
+    report = run_reconcile(settings, as_of=datetime.now(UTC), sessions=circuit_breaker.sessions(),
+                           breaker=circuit_breaker.breaker(), source=market_data.source)
     context.log.info(f"reconciliation ({execution.mode}): {len(report.completed)} completed, "
-                     f"{len(report.pending)} pending, {len(report.mismatches)} mismatches")
+                     f"{len(report.pending)} pending, {len(report.mismatches)} mismatches, "
+                     f"{len(report.hedges_expired)} hedges expired, {len(report.books_settled)} bets settled")
     return dg.MaterializeResult(metadata={
         "mode": execution.mode,
         "completed": len(report.completed),
@@ -174,7 +194,11 @@ def reconciliation(
         "mismatches": dg.MetadataValue.json(list(report.mismatches)),
         "unfinished_executions": dg.MetadataValue.json(list(report.unfinished)),
         "settled": dg.MetadataValue.json({k: str(v) for k, v in report.settled.items()}),
+        "sportsbook_settled": dg.MetadataValue.json({str(k): str(v) for k, v in report.books_settled.items()}),
+        "hedges_expired": dg.MetadataValue.json(list(report.hedges_expired)),
+        "balance": report.balance or "n/a (paper)",
         "daily_realized_pnl": str(report.daily_realized_pnl),
         "open_exposure": str(report.open_exposure),
+        "unhedged_exposure": str(report.unhedged_exposure),
         "breaker": circuit_breaker.status().describe(),
     })

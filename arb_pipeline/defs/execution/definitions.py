@@ -14,7 +14,13 @@ from arb_pipeline.defs.execution.resources import (
     execution,
 )
 from arb_pipeline.defs.ingest.resources import MARKET_DATA_KEY, market_data
-from arb_pipeline.defs.shared.resources import DATABASE_KEY, database, snapshot_store
+from arb_pipeline.defs.shared.resources import (
+    DATABASE_KEY,
+    SCAN_CONFIG_KEY,
+    database,
+    scan_config,
+    snapshot_store,
+)
 
 if os.environ.get("ARB_MODE", "paper").strip().lower() == "live":
     logging.getLogger("arb_pipeline").warning(
@@ -28,6 +34,7 @@ defs = dg.Definitions(
         CIRCUIT_BREAKER_KEY: circuit_breaker,
         MARKET_DATA_KEY: market_data,
         "snapshot_store": snapshot_store,
+        SCAN_CONFIG_KEY: scan_config,
         DATABASE_KEY: database,
     },
 )

@@ -5,6 +5,7 @@ from arb_pipeline.storage.repositories.breaker import BreakerRepository
 from arb_pipeline.storage.repositories.hedges import HedgeRepository
 from arb_pipeline.storage.repositories.leases import LeaseRepository
 from arb_pipeline.storage.repositories.mappings import MappingRepository
+from arb_pipeline.storage.repositories.marks import GameMarkRepository
 from arb_pipeline.storage.repositories.opportunities import OpportunityRepository
 from arb_pipeline.storage.repositories.orders import OrderIntent, OrderRepository
 from arb_pipeline.storage.repositories.positions import PositionRepository
@@ -13,6 +14,7 @@ from arb_pipeline.storage.repositories.snapshots import SnapshotRepository, Stor
 __all__ = [
     "AlertRepository",
     "BreakerRepository",
+    "GameMarkRepository",
     "HedgeRepository",
     "LeaseRepository",
     "MappingRepository",

@@ -100,6 +100,19 @@ class PositionRepository:
         )
         return sum(self.session.scalars(query), ZERO)  # summed in Python: exact on SQLite too
 
-    def _ledger(self, mode: str, ticker: str, kind: str, amount: Decimal, at: datetime, detail: dict) -> None:
+    def realized_rows(self, mode: str) -> list[RealizedPnl]:
+        """Every realized-P&L entry of `mode`, both legs, oldest first."""
+        query = select(RealizedPnl).where(RealizedPnl.mode == mode).order_by(RealizedPnl.realized_at, RealizedPnl.id)
+        return list(self.session.scalars(query))
+
+    def record_book_settlement(self, *, mode: str, bookmaker: str, opportunity_id: str, amount: Decimal,
+                               at: datetime, detail: dict) -> None:
+        """A sportsbook leg's realized P&L (payout net of commission − stake) into the same ledger as the
+        Kalshi legs, so the daily-loss check sums both legs of an arbitrage."""
+        self._ledger(mode, f"book:{bookmaker}", "sportsbook", amount, require_aware(at, "at"), detail,
+                     opportunity_id=opportunity_id)
+
+    def _ledger(self, mode: str, ticker: str, kind: str, amount: Decimal, at: datetime, detail: dict,
+                opportunity_id: str | None = None) -> None:
         self.session.add(RealizedPnl(mode=mode, ticker=ticker, kind=kind, amount=amount, realized_at=at,
-                                     detail=detail))
+                                     detail=detail, opportunity_id=opportunity_id))
