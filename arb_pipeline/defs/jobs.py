@@ -14,6 +14,7 @@ from arb_pipeline.defs.ingest.assets import KALSHI_MARKETS, SPORTSBOOK_ODDS
 from arb_pipeline.defs.opportunities.assets import ARB_OPPORTUNITIES
 from arb_pipeline.defs.pricing.assets import IMPLIED_PROBABILITIES
 from arb_pipeline.defs.resolve.assets import RESOLVED_EVENTS
+from arb_pipeline.defs.shared.io import IN_MEMORY, IO_MANAGER_TAG
 
 SCAN_JOB = "scan_job"
 RECONCILE_JOB = "reconcile_job"
@@ -27,7 +28,7 @@ scan_job = dg.define_asset_job(
     SCAN_JOB,
     selection=dg.AssetSelection.assets(*SCAN_ASSETS),
     executor_def=dg.in_process_executor,
-    tags={"arb/job": "scan"},
+    tags={"arb/job": "scan", IO_MANAGER_TAG: IN_MEMORY},  # one process: values stay in memory
     description="Capture -> resolve -> price -> detect -> (conditionally) execute, in one process. "
                 "Launched by scan_sensor every ARB_SCAN_INTERVAL_S seconds.",
 )
@@ -36,14 +37,14 @@ reconcile_job = dg.define_asset_job(
     RECONCILE_JOB,
     selection=dg.AssetSelection.assets(RECONCILIATION),
     executor_def=dg.in_process_executor,
-    tags={"arb/job": "reconcile"},
+    tags={"arb/job": "reconcile", IO_MANAGER_TAG: IN_MEMORY},
     description="Reconcile positions, fills and P&L; a mismatch trips the circuit breaker.",
 )
 
 history_job = dg.define_asset_job(
     HISTORY_JOB,
     selection=dg.AssetSelection.assets(*HISTORY_ASSETS),
-    tags={"arb/job": "history"},
+    tags={"arb/job": "history"},  # multiprocess: values pickled under ARB_IO_DIR (defs/shared/io.py)
     description="Replay a day of stored snapshots with today's rules. Never places orders.",
 )
 

@@ -14,7 +14,7 @@ from arb_pipeline.defs.execution.resources import (
     execution,
 )
 from arb_pipeline.defs.ingest.resources import MARKET_DATA_KEY, market_data
-from arb_pipeline.defs.shared.resources import DATABASE_KEY, database, snapshot_store
+from arb_pipeline.defs.shared.resources import DATABASE_KEY, database
 
 if os.environ.get("ARB_MODE", "paper").strip().lower() == "live":
     logging.getLogger("arb_pipeline").warning(
@@ -27,7 +27,6 @@ defs = dg.Definitions(
         EXECUTION_KEY: execution,
         CIRCUIT_BREAKER_KEY: circuit_breaker,
         MARKET_DATA_KEY: market_data,
-        "snapshot_store": snapshot_store,
         DATABASE_KEY: database,
     },
 )

@@ -14,9 +14,10 @@ from arb_pipeline.defs.ingest.resources import MarketDataResource
 from arb_pipeline.defs.shared.metadata import column_stat, frame_metadata, preview
 from arb_pipeline.defs.shared.observe import record_capture, timed_stage
 from arb_pipeline.defs.shared.resources import SnapshotStoreResource
-from arb_pipeline.defs.shared.types import column_schema, frame_type
+from arb_pipeline.defs.shared.types import column_schema, stage_type
 from arb_pipeline.schemas import KalshiMarketsFrame, SportsbookOddsFrame
-from arb_pipeline.services import frames
+from arb_pipeline.services import stages
+from arb_pipeline.services.stages import CapturedMarkets, CapturedOdds
 
 GROUP = "ingest"
 KALSHI_MARKETS = dg.AssetKey("kalshi_markets")
@@ -31,7 +32,7 @@ CAPTURE_OP = "capture_market_snapshot"
             key=KALSHI_MARKETS,
             group_name=GROUP,
             kinds={"kalshi", "pandas"},
-            dagster_type=frame_type(KalshiMarketsFrame),
+            dagster_type=stage_type(KalshiMarketsFrame, CapturedMarkets),
             metadata=column_schema(KalshiMarketsFrame),
             description="Kalshi game markets with top of book and depth (exact Decimal prices + float "
                         "mirrors), from one captured snapshot. The raw payloads are stored in market history.",
@@ -41,7 +42,7 @@ CAPTURE_OP = "capture_market_snapshot"
             key=SPORTSBOOK_ODDS,
             group_name=GROUP,
             kinds={"sportsbook", "pandas"},
-            dagster_type=frame_type(SportsbookOddsFrame),
+            dagster_type=stage_type(SportsbookOddsFrame, CapturedOdds),
             metadata=column_schema(SportsbookOddsFrame),
             description="Sportsbook prices per bookmaker/game/outcome (exact Decimal odds + float mirrors), "
                         "captured with the Kalshi markets.",
@@ -62,7 +63,7 @@ def capture_market_snapshot(
         capture = market_data.capture(on_api_calls=circuit_breaker.breaker().record_api_calls)
         snapshot = capture.snapshot
         # a recorded directory replayed again is the same capture: stored once
-        snapshot_id = snapshot_store.append(snapshot, capture.payloads, dedupe=market_data.source == "recorded")
+        snapshot_id = snapshot_store.append(snapshot, capture.payloads, dedupe=market_data.dedupe)
     record_capture(snapshot_store.database, snapshot, snapshot_id, quota_remaining=capture.quota_remaining,
                    sports_failed=len(capture.notes.get("sports_failed", {})))
     context.log.info(
@@ -70,9 +71,10 @@ def capture_market_snapshot(
         f"{len(snapshot.markets)} Kalshi markets, {len(snapshot.quotes)} sportsbook quotes"
     )
 
-    markets = frames.kalshi_markets_frame(snapshot, snapshot_id)
+    markets_value, odds_value = stages.captured(snapshot, snapshot_id)
+    markets = markets_value.frame
     yield dg.Output(
-        markets,
+        markets_value,
         output_name=KALSHI_MARKETS.path[-1],
         metadata=frame_metadata(
             markets,
@@ -87,9 +89,9 @@ def capture_market_snapshot(
         ),
     )
 
-    odds = frames.sportsbook_odds_frame(snapshot, snapshot_id)
+    odds = odds_value.frame
     yield dg.Output(
-        odds,
+        odds_value,
         output_name=SPORTSBOOK_ODDS.path[-1],
         metadata=frame_metadata(
             odds,
