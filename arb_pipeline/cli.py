@@ -166,7 +166,7 @@ def cmd_breaker(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from arb_pipeline.services.headless import run_cycles_cli
+    from arb_pipeline.launch.headless import run_cycles_cli
 
     return run_cycles_cli(cycles=args.cycles, interval_s=args.interval, source=args.source)
 
@@ -185,7 +185,7 @@ def cmd_api(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from arb_pipeline.services.demo import DemoError, run_demo
+    from arb_pipeline.launch.demo import DemoError, run_demo
 
     try:
         return run_demo(port=args.port, ui_port=args.ui_port, api_port=args.api_port, headless_cycles=args.cycles)
