@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -165,6 +166,21 @@ def cmd_breaker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_odds_credits(args: argparse.Namespace) -> int:
+    from arb_pipeline.services.odds_credits import project_monthly_credits
+    from arb_pipeline.settings import get_settings
+
+    projection = project_monthly_credits(get_settings(), scan_interval_s=args.scan_interval)
+    if args.json:
+        print(json.dumps(projection.as_dict(), indent=2))
+    else:
+        print(projection.describe())
+        for sport in projection.sports:
+            print(f"  {sport.sport}: every {sport.poll_every_s:g}s x {sport.credits_per_call} credit(s) = "
+                  f"{sport.credits_per_month:,}/month")
+    return 0 if projection.within_quota else 1
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from arb_pipeline.launch.headless import run_cycles_cli
 
@@ -296,6 +312,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", default="manual kill switch", help="why (for trip)")
     p.add_argument("--who", default=None, help="who (default: $USER)")
     p.set_defaults(func=cmd_breaker)
+
+    p = sub.add_parser("odds-credits", help="projected monthly Odds API credits next to the plan's quota "
+                       "(exit 1 when over it)")
+    p.add_argument("--scan-interval", type=float, default=float(os.environ.get("ARB_SCAN_INTERVAL_S") or 10),
+                   help="seconds between scans (default: ARB_SCAN_INTERVAL_S or 10)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_odds_credits)
 
     p = sub.add_parser("run", help="run the scan pipeline headless for N cycles (no UI)")
     p.add_argument("--cycles", type=int, default=1, help="how many scan cycles to run, then stop (default 1)")

@@ -55,7 +55,8 @@ class MarketData(Protocol):
 
     def describe(self) -> str: ...
 
-    def capture(self, on_api_calls: ApiCallObserver | None = None) -> Capture: ...
+    def capture(self, on_api_calls: ApiCallObserver | None = None,
+                previous: Mapping[str, str] | None = None) -> Capture: ...
 
     def clock(self, snapshot: MarketSnapshot) -> Clock: ...
 
@@ -96,11 +97,17 @@ class VenueMarketData:
     def describe(self) -> str:
         return self.source
 
-    def capture(self, on_api_calls: ApiCallObserver | None = None) -> Capture:
+    def capture(self, on_api_calls: ApiCallObserver | None = None,
+                previous: Mapping[str, str] | None = None) -> Capture:
+        """`previous`: the payloads of this source's latest stored capture; its odds still within their
+        refresh interval are reused instead of fetched (`services.odds_credits`)."""
         from arb_pipeline.services.ingest import capture_from_settings
+        from arb_pipeline.services.odds_credits import reusable_odds
 
-        result = capture_from_settings(self.settings, source=self.source, on_api_calls=on_api_calls)
-        notes: dict[str, object] = {}
+        reuse = reusable_odds(previous, datetime.now(UTC), self.settings) if previous else {}
+        result = capture_from_settings(self.settings, source=self.source, on_api_calls=on_api_calls,
+                                       reuse_odds=reuse)
+        notes: dict[str, object] = {"odds_reused": sorted(reuse)} if reuse else {}
         if result.problems:
             notes["problems"] = list(result.problems)[:50]
         if result.sports_failed:
@@ -126,7 +133,8 @@ class RecordedMarketData:
     def describe(self) -> str:
         return f"{RECORDED}:{self.directory}"
 
-    def capture(self, on_api_calls: ApiCallObserver | None = None) -> Capture:
+    def capture(self, on_api_calls: ApiCallObserver | None = None,
+                previous: Mapping[str, str] | None = None) -> Capture:
         from arb_pipeline.connectors.snapshot import load_snapshot
 
         if not self.directory.is_dir():

@@ -176,7 +176,7 @@ def test_backfills_reexecutions_and_manual_runs_place_no_order(resources, tags, 
 class CorruptOdds(MarketDataResource):
     """The recorded sample with one sportsbook price below 1.0 (impossible decimal odds)."""
 
-    def capture(self, on_api_calls=None) -> Capture:
+    def capture(self, on_api_calls=None, previous=None) -> Capture:
         good = super().capture(on_api_calls)
         quotes = list(good.snapshot.quotes)
         quotes[0] = replace(quotes[0], decimal_odds=Decimal("0.95"))

@@ -8,8 +8,8 @@ from decimal import Decimal as D
 from hypothesis import given
 from hypothesis import strategies as st
 
-from arb_pipeline.sim.exchange import Exchange, ExchangeError, MarketBook
 from arb_pipeline.arb.fees import kalshi_fee, kalshi_order_fee
+from arb_pipeline.sim.exchange import Exchange, ExchangeError, MarketBook
 from arb_pipeline.sim.money import ceil_to_cent
 from arb_pipeline.sim.portfolio import Account
 

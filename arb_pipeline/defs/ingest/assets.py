@@ -20,6 +20,16 @@ from arb_pipeline.services import stages
 from arb_pipeline.services.stages import CapturedMarkets, CapturedOdds
 
 GROUP = "ingest"
+
+
+def odds_credit_projection() -> dg.MetadataValue:
+    """Projected monthly Odds API credits next to the plan's quota (`services.odds_credits`)."""
+    from arb_pipeline.defs.ingest.sensors import scan_interval_s
+    from arb_pipeline.defs.shared.resources import current_settings
+    from arb_pipeline.services.odds_credits import project_monthly_credits
+
+    projection = project_monthly_credits(current_settings(), scan_interval_s=scan_interval_s())
+    return dg.MetadataValue.json({"summary": projection.describe(), **projection.as_dict()})
 KALSHI_MARKETS = dg.AssetKey("kalshi_markets")
 SPORTSBOOK_ODDS = dg.AssetKey("sportsbook_odds")
 CAPTURE_OP = "capture_market_snapshot"
@@ -60,7 +70,9 @@ def capture_market_snapshot(
     with timed_stage(snapshot_store.database, "capture"):
         # every venue HTTP attempt (retries too, and also when the capture fails) counts toward the
         # breaker's API error rate: market-data 5xx bursts, 429 storms and timeouts are not invisible
-        capture = market_data.capture(on_api_calls=circuit_breaker.breaker().record_api_calls)
+        # odds still within their refresh interval are reused from the latest stored capture (credits)
+        previous = None if market_data.dedupe else snapshot_store.latest_payloads(market_data.source)
+        capture = market_data.capture(on_api_calls=circuit_breaker.breaker().record_api_calls, previous=previous)
         snapshot = capture.snapshot
         # a recorded directory replayed again is the same capture: stored once
         snapshot_id = snapshot_store.append(snapshot, capture.payloads, dedupe=market_data.dedupe)
@@ -101,6 +113,9 @@ def capture_market_snapshot(
             quote_age_s_median=column_stat(odds, "quote_age_s", "median"),
             quote_age_s_max=column_stat(odds, "quote_age_s", "max"),
             quota_remaining=capture.quota_remaining,
+            odds_reused=dg.MetadataValue.json(list(capture.notes["odds_reused"]))
+            if "odds_reused" in capture.notes else None,
+            odds_credits=odds_credit_projection(),
             # the error *type* only: an HTTP error text may carry a URL with the odds API key (rule 7)
             sports_failed=dg.MetadataValue.json({sport: str(error).split(":", 1)[0] for sport, error in
                                                  capture.notes["sports_failed"].items()})

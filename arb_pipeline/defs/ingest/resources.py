@@ -8,6 +8,8 @@ limits and pagination); this resource only carries the configuration.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import dagster as dg
 from pydantic import Field
 
@@ -55,12 +57,14 @@ class MarketDataResource(dg.ConfigurableResource):
     def describe(self) -> str:
         return self.config().describe()
 
-    def capture(self, on_api_calls: ApiCallObserver | None = None) -> Capture:
+    def capture(self, on_api_calls: ApiCallObserver | None = None,
+                previous: Mapping[str, str] | None = None) -> Capture:
         """One capture. `on_api_calls(attempts, failed)` is told every venue HTTP attempt (the breaker's
-        API error rate); a recorded source makes none."""
+        API error rate); a recorded source makes none. `previous`: the latest stored capture's payloads
+        (odds within their refresh interval are reused, not fetched)."""
         port = self.port()
         try:
-            return port.capture(on_api_calls)
+            return port.capture(on_api_calls, previous)
         except MarketDataError as error:
             raise dg.Failure(str(error)) from error
 

@@ -170,6 +170,14 @@ class SnapshotStoreResource(dg.ConfigurableResource):
                 )
         return snapshot_id
 
+    def latest_payloads(self, source: str) -> dict[str, str] | None:
+        """The raw payloads of the latest snapshot captured from `source` (None: none stored yet)."""
+        from arb_pipeline.storage.repositories import SnapshotRepository
+
+        with self.database.session() as session:
+            latest = SnapshotRepository(session).latest(source=source)
+        return dict(latest.payloads) if latest is not None else None
+
     def load(self, snapshot_id: int) -> Any:
         """The parsed `MarketSnapshot` stored under `snapshot_id` (KeyError when there is none)."""
         from arb_pipeline.storage.repositories import SnapshotRepository
