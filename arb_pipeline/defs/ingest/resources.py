@@ -22,8 +22,10 @@ from arb_pipeline.services.market_data import (
     MarketData,
     MarketDataConfig,
     MarketDataError,
+    connector_settings,
     open_market_data,
 )
+from arb_pipeline.settings import Settings
 
 __all__ = ["MARKET_DATA_KEY", "SOURCES", "Capture", "MarketDataResource", "market_data"]
 
@@ -47,6 +49,10 @@ class MarketDataResource(dg.ConfigurableResource):
                                 kalshi_base_url=self.kalshi_base_url, odds_api_base_url=self.odds_api_base_url,
                                 connect_timeout_s=self.connect_timeout_s, read_timeout_s=self.read_timeout_s,
                                 max_retries=self.max_retries)
+
+    def connector_settings(self) -> Settings:
+        """The settings the connectors get: URLs and timeouts from this resource, secrets untouched."""
+        return connector_settings(self.config(), current_settings())
 
     def port(self) -> MarketData:
         try:
