@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -196,8 +197,23 @@ def cmd_pnl(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_odds_credits(args: argparse.Namespace) -> int:
+    from arb_pipeline.services.odds_credits import project_monthly_credits
+    from arb_pipeline.settings import get_settings
+
+    projection = project_monthly_credits(get_settings(), scan_interval_s=args.scan_interval)
+    if args.json:
+        print(json.dumps(projection.as_dict(), indent=2))
+    else:
+        print(projection.describe())
+        for sport in projection.sports:
+            print(f"  {sport.sport}: every {sport.poll_every_s:g}s x {sport.credits_per_call} credit(s) = "
+                  f"{sport.credits_per_month:,}/month")
+    return 0 if projection.within_quota else 1
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from arb_pipeline.services.headless import run_cycles_cli
+    from arb_pipeline.launch.headless import run_cycles_cli
 
     return run_cycles_cli(cycles=args.cycles, interval_s=args.interval, source=args.source)
 
@@ -216,7 +232,7 @@ def cmd_api(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from arb_pipeline.services.demo import DemoError, run_demo
+    from arb_pipeline.launch.demo import DemoError, run_demo
 
     try:
         return run_demo(port=args.port, ui_port=args.ui_port, api_port=args.api_port, headless_cycles=args.cycles)
@@ -385,6 +401,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=parse_time, default=None, metavar="TIME",
                    help="judge 'today' and CLV finality at TIME (ISO 8601) instead of now")
     p.set_defaults(func=cmd_pnl)
+
+
+    p = sub.add_parser("odds-credits", help="projected monthly Odds API credits next to the plan's quota "
+                       "(exit 1 when over it)")
+    p.add_argument("--scan-interval", type=float, default=float(os.environ.get("ARB_SCAN_INTERVAL_S") or 10),
+                   help="seconds between scans (default: ARB_SCAN_INTERVAL_S or 10)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_odds_credits)
 
     p = sub.add_parser("run", help="run the scan pipeline headless for N cycles (no UI)")
     p.add_argument("--cycles", type=int, default=1, help="how many scan cycles to run, then stop (default 1)")

@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     odds_api_bookmakers: str = Field("", alias="ODDS_API_BOOKMAKERS")  # overrides regions when set
     odds_api_format: Literal["decimal", "american"] = Field("decimal", alias="ODDS_API_FORMAT")
     odds_api_quota_floor: int = Field(50, alias="ODDS_API_QUOTA_FLOOR")
+    # the plan's monthly credits: UNVERIFIED default (The Odds API's 20K plan); set yours
+    odds_api_monthly_quota: int = Field(20_000, ge=1, alias="ODDS_API_MONTHLY_QUOTA")
+    # odds are re-fetched when older than this (pre-match lines move about once a minute); Kalshi books
+    # are fetched every scan. ARB_ODDS_REFRESH_BY_SPORT overrides it per sport: "basketball_nba:30,..."
+    odds_refresh_s: float = Field(60.0, ge=0, alias="ARB_ODDS_REFRESH_S")
+    odds_refresh_by_sport: str = Field("", alias="ARB_ODDS_REFRESH_BY_SPORT")
     odds_sports: str = Field(
         "americanfootball_nfl,basketball_nba,icehockey_nhl,baseball_mlb,soccer_epl", alias="ODDS_SPORTS"
     )
@@ -191,6 +197,22 @@ class Settings(BaseSettings):
         from arb_pipeline.arb.accounts import parse_books
 
         return parse_books(self.consensus_books, "ARB_CONSENSUS_BOOKS")
+
+    def odds_refresh_for(self, sport: str) -> float:
+        """Seconds a sport's fetched odds are reused before the next fetch (0: every scan)."""
+        for item in filter(None, (part.strip() for part in self.odds_refresh_by_sport.split(","))):
+            name, _, seconds = item.partition(":")
+            if name.strip() != sport:
+                continue
+            try:
+                value = float(seconds)
+            except ValueError:
+                value = -1.0
+            if not value >= 0:
+                raise ValueError(f"ARB_ODDS_REFRESH_BY_SPORT: {seconds!r} for {name.strip()!r} is not a number of "
+                                 "seconds >= 0")
+            return value
+        return self.odds_refresh_s
 
     def sharp_book_weights(self) -> dict[str, float]:
         weights: dict[str, float] = {}

@@ -82,3 +82,73 @@ def test_domain_is_standard_library_only():
             "__future__", "array", "collections", "dataclasses", "datetime", "decimal", "enum", "typing"}
     }
     assert not third_party
+
+
+# --- imports between the project's own layers -------------------------------------------------------
+# Each package (or top-level module) of arb_pipeline may import only the layers listed here; a new
+# import between layers is a decision, made in this table. Lazy imports inside functions count.
+LAYERS_BELOW: dict[str, set[str]] = {
+    "domain": set(),
+    "gcpause": set(),  # a context manager pausing the cyclic GC (standard library only)
+    "arb": {"domain"},
+    "mapping": {"domain", "arb"},
+    "settings": {"arb"},  # parses ARB_BOOK_COMMISSION with the commission rule itself
+    "schemas": {"domain"},
+    "storage": {"domain", "settings"},
+    "connectors": {"domain", "arb", "settings", "gcpause"},
+    "execution": {"domain", "arb", "settings", "connectors", "storage"},
+    "sim": {"domain", "arb", "mapping", "settings", "connectors"},
+    "services": {"domain", "arb", "mapping", "settings", "schemas", "storage", "connectors", "execution", "sim",
+                 "gcpause"},
+    "api": {"domain", "arb", "settings", "schemas", "storage", "services"},
+    "defs": {"domain", "arb", "settings", "schemas", "storage", "execution", "services"},
+    "definitions": {"defs"},
+    "launch": {"domain", "settings", "storage", "services", "sim", "defs", "definitions"},
+    "cli": {"domain", "arb", "mapping", "settings", "schemas", "storage", "connectors", "execution", "sim",
+            "services", "api", "launch", "gcpause"},
+}
+# Single files allowed one more direction, each with its reason. Keep this list short.
+FILE_EXCEPTIONS: dict[str, set[str]] = {
+    # executes the assembled Definitions' jobs (the headless runner and tests use it)
+    "defs/runner.py": {"definitions"},
+    # reconciliation in live mode builds the Kalshi client (issue 9 owns that asset; not moved here)
+    "defs/execution/assets.py": {"connectors"},
+}
+
+
+def _layer(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if parts[0] == "arb_pipeline" and len(parts) > 1 else None
+
+
+def test_every_layer_imports_only_the_layers_its_table_row_allows():
+    assert {(p.stem if p.is_file() else p.name) for p in PACKAGE.iterdir()
+            if (p.suffix == ".py" and p.stem != "__init__") or (p.is_dir() and (p / "__init__.py").exists())
+            } == set(LAYERS_BELOW), "a new package needs its row in LAYERS_BELOW"
+    offenders = set()
+    for path in PACKAGE.rglob("*.py"):
+        relative = path.relative_to(PACKAGE)
+        source = _layer("arb_pipeline." + ".".join(relative.with_suffix("").parts))
+        if source is None or source == "__init__":
+            continue
+        allowed = LAYERS_BELOW[source] | {source} | FILE_EXCEPTIONS.get(relative.as_posix(), set())
+        for name in imported_modules(path):
+            target = _layer(name)
+            if target is not None and target not in allowed:
+                offenders.add(f"{relative} ({source}) imports {name} ({target})")
+    assert not offenders, "import against the layer table: " + ", ".join(sorted(offenders))
+
+
+def test_the_layer_table_has_no_cycle():
+    def reaches(start: str, goal: str, seen: frozenset = frozenset()) -> bool:
+        return any(nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt}))
+                   for nxt in LAYERS_BELOW[start])
+
+    assert not [layer for layer in LAYERS_BELOW if reaches(layer, layer)]
+
+
+def test_the_snapshot_and_replay_modules_do_not_import_each_other_both_ways():
+    snapshot = imported_modules(PACKAGE / "connectors" / "snapshot.py")
+    replay = imported_modules(PACKAGE / "connectors" / "sportsbooks" / "replay.py")
+    assert "arb_pipeline.connectors.sportsbooks.replay" in snapshot
+    assert "arb_pipeline.connectors.snapshot" not in replay

@@ -62,6 +62,7 @@ EXPECTED_RESOURCES = {
     "circuit_breaker": "CircuitBreakerResource",
     "database": "AppDatabaseResource",
     "execution": "ExecutionResource",
+    "io_manager": "StageIOManager",
     "market_data": "MarketDataResource",
     "scan_config": "ScanConfigResource",
     "snapshot_store": "SnapshotStoreResource",
@@ -122,6 +123,15 @@ def test_jobs(repo):
     assert {_user(k) for k in history.asset_layer.selected_asset_keys} == HISTORY_ASSETS
 
 
+def test_in_process_jobs_keep_values_in_memory_and_the_others_pickle_them(repo):
+    # defs/shared/io.py chooses the IO manager from this tag: the one place that decides
+    assert repo.get_job("scan_job").tags["arb/io_manager"] == "memory"
+    assert repo.get_job("reconcile_job").tags["arb/io_manager"] == "memory"
+    assert repo.get_job("reconcile_job").executor_def.name == "in_process"
+    assert "arb/io_manager" not in repo.get_job("history_replay_job").tags
+    assert repo.get_job("history_replay_job").executor_def.name == "multi_or_in_process_executor"
+
+
 def test_scan_job_runs_the_stage_checks(repo):
     scan = repo.get_job("scan_job")
     checks = {(_user(k.asset_key), k.name) for k in scan.asset_layer.asset_graph.asset_check_keys
@@ -174,11 +184,12 @@ def test_history_is_daily_partitioned_and_never_touches_execution(repo):
 
 def test_stage_outputs_carry_pandera_dagster_types(repo):
     expected = {
-        "kalshi_markets": "KalshiMarketsFrame",
-        "sportsbook_odds": "SportsbookOddsFrame",
-        "resolved_events": "ResolvedEventsFrame",
-        "implied_probabilities": "ImpliedProbabilitiesFrame",
-        "arb_opportunities": "OpportunitiesFrame",
+        # the scan stages hand typed values downstream (services/stages.py): frame + domain records
+        "kalshi_markets": "CapturedMarkets[KalshiMarketsFrame]",
+        "sportsbook_odds": "CapturedOdds[SportsbookOddsFrame]",
+        "resolved_events": "ResolvedStage[ResolvedEventsFrame]",
+        "implied_probabilities": "PricedStage[ImpliedProbabilitiesFrame]",
+        "arb_opportunities": "DetectedStage[OpportunitiesFrame]",
         "executed_orders": "ExecutedOrdersFrame",
         "history_resolved_events": "HistoryResolvedEventsFrame",
         "history_implied_probabilities": "HistoryImpliedProbabilitiesFrame",

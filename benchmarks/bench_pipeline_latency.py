@@ -12,7 +12,7 @@ What is measured, per repetition (nothing is stubbed):
   lists games days ahead (`multi_day_slate`). By default the simulator is a uvicorn thread of this
   process (it then shares the GIL with the pipeline); `--sim process` runs it in a child process;
 * the environment points the project's own `arb_pipeline.definitions.defs` at it, in paper mode
-  (`ARB_MARKET_SOURCE=simulator`, as `services.demo.demo_environment` does), with a temporary migrated
+  (`ARB_MARKET_SOURCE=simulator`, as `launch.demo.demo_environment` does), with a temporary migrated
   SQLite application database and a temporary DAGSTER_HOME holding the project's instance template
   (`deploy/dagster.yaml`: SQLite run/event storage, pool `kalshi_orders` limit 1); `--instance
   ephemeral` uses an in-memory instance instead;
@@ -108,7 +108,7 @@ class Sample:
 
 
 def environment(handle: Any, tmp: Path, database_url: str, dagster_home: Path) -> dict[str, str]:
-    """What `services.demo.demo_environment` sets, for an in-process simulator (its in-memory demo key)."""
+    """What `launch.demo.demo_environment` sets, for an in-process simulator (its in-memory demo key)."""
     return {
         "ARB_MODE": "paper",
         "ARB_DATA_DIR": str(tmp),

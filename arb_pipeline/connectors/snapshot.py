@@ -72,6 +72,8 @@ class SnapshotMeta:
     odds_fetched_at: datetime | None = None
     books_captured_at: datetime | None = None
     odds_formats: Mapping[str, str] = field(default_factory=dict)  # sport key (or "*") → decimal/american
+    # sport key → when that sport's odds were fetched, when they differ (odds polled at their own rate)
+    odds_fetched_by_sport: Mapping[str, datetime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +187,20 @@ def _meta(files: _Files, *, captured_at: datetime | None, source: str,
         odds_fetched_at=_timestamp(meta, "odds_fetched_at", where),
         books_captured_at=_timestamp(meta, "books_captured_at", where),
         odds_formats=_odds_formats(meta.get("odds_format"), where),
+        odds_fetched_by_sport=_fetched_by_sport(meta.get(ODDS_FETCHED_BY_SPORT), where),
     )
+
+
+ODDS_FETCHED_BY_SPORT = "odds_fetched_at_by_sport"
+
+
+def _fetched_by_sport(value: Any, where: str) -> dict[str, datetime]:
+    """Optional `{sport_key: RFC 3339}` in meta.json: each sport's own fetch time."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise SnapshotError(f"{where}: $.{ODDS_FETCHED_BY_SPORT} must be {{sport_key: timestamp}}, got {value!r}")
+    return {sport: _timestamp(value, sport, f"{where} {ODDS_FETCHED_BY_SPORT}", required=True) for sport in value}
 
 
 def _odds_formats(value: Any, where: str) -> dict[str, str]:
@@ -210,7 +225,8 @@ def _each_recorded_odds(files: _Files, meta: SnapshotMeta) -> Iterator[RecordedO
     """The odds files one at a time (a scan normalizes each and lets its parsed JSON go)."""
     fetched_at = meta.odds_fetched_at or meta.captured_at
     for sport, name in files.odds().items():
-        yield RecordedOdds(sport_key=sport, payload=files.json(name, exact_numbers=True), fetched_at=fetched_at,
+        yield RecordedOdds(sport_key=sport, payload=files.json(name, exact_numbers=True),
+                           fetched_at=meta.odds_fetched_by_sport.get(sport, fetched_at),
                            odds_format=meta.odds_formats.get(sport, meta.odds_formats.get("*")),
                            source=files.label(name))
 

@@ -1,6 +1,6 @@
 """Run the scan job in process, without the webserver or the daemon (the headless mode and tests).
 
-`services.headless` calls this: it is the same `scan_job` of `arb_pipeline.definitions`, with its
+`launch.headless` calls this: it is the same `scan_job` of `arb_pipeline.definitions`, with its
 resources pointed at a chosen market-data source and database, executed with the in-process
 executor on a given (ephemeral by default) Dagster instance. Runs are tagged
 `arb/launched_by=headless`, which `executed_orders` accepts like the scan sensor's tag.
@@ -9,6 +9,7 @@ executor on a given (ephemeral by default) Dagster instance. Runs are tagged
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -109,14 +110,18 @@ def run_scan_job(
     with dg.partition_loading_context(effective_dt=partitions_as_of):
         result = job.execute_in_process(
             instance=instance or dg.DagsterInstance.ephemeral(),
-            resources={"io_manager": dg.mem_io_manager, **resources},
+            resources=resources,  # the IO manager is the definitions' own (defs/shared/io.py)
             tags=run_tags,
             partition_key=partition_key,
             run_config=run_config,
             raise_on_error=False,
         )
+    return _scan_run(result.run_id, result.success, result.all_events, started)
+
+
+def _scan_run(run_id: str, success: bool, events: Sequence[dg.DagsterEvent], started: float) -> ScanRun:
     materialized, failed, evaluated, metadata, observations, errors = [], [], [], {}, {}, []
-    for event in result.all_events:
+    for event in events:
         data = event.event_specific_data
         if event.event_type_value == "ASSET_MATERIALIZATION":
             key = data.materialization.asset_key.to_user_string()
@@ -133,8 +138,8 @@ def run_scan_job(
         elif event.event_type_value == "STEP_FAILURE":
             errors.append(f"{event.step_key}: {_root_cause(data.error)}")
     return ScanRun(
-        run_id=result.run_id,
-        success=result.success,
+        run_id=run_id,
+        success=success,
         duration_s=time.monotonic() - started,
         materialized=tuple(materialized),
         failed_checks=tuple(failed),
@@ -143,3 +148,34 @@ def run_scan_job(
         observations=observations,
         error="; ".join(errors) or None,
     )
+
+
+MULTIPROCESS_SCAN_JOB = "scan_job_multiprocess"
+
+
+def multiprocess_scan_job() -> dg.JobDefinition:
+    """`scan_job`'s graph on the multiprocess executor: every step in its own process, stage values
+    pickled between them by the definitions' IO manager (no `arb/io_manager=memory` tag). The
+    reconstructable target of `run_scan_graph_multiprocess`; resources are the definitions' own
+    (from the environment), since each step process loads the code location afresh."""
+    from arb_pipeline.definitions import defs
+    from arb_pipeline.defs.jobs import SCAN_ASSETS
+
+    # forkserver with the code location preloaded: each step process is forked from one that has already
+    # imported the definitions, instead of paying that import once per step (17 steps with the checks)
+    executor = dg.multiprocess_executor.configured(
+        {"start_method": {"forkserver": {"preload_modules": ["arb_pipeline.definitions"]}}})
+    job = dg.define_asset_job(MULTIPROCESS_SCAN_JOB, selection=dg.AssetSelection.assets(*SCAN_ASSETS),
+                              executor_def=executor, tags={"arb/job": "scan"})
+    return dg.Definitions.merge(defs, dg.Definitions(jobs=[job])).resolve_job_def(MULTIPROCESS_SCAN_JOB)
+
+
+def run_scan_graph_multiprocess(instance: dg.DagsterInstance, *, tags: dict[str, str] | None = None) -> ScanRun:
+    """Execute the scan graph once with one process per step on a persistent `instance`."""
+    from arb_pipeline.defs.shared.logging import run_logging_config
+
+    started = time.monotonic()
+    run_tags = {LAUNCHED_BY_TAG: HEADLESS_LAUNCHER, **(tags or {})}
+    with dg.execute_job(dg.reconstructable(multiprocess_scan_job), instance=instance, tags=run_tags,
+                        run_config=run_logging_config(), raise_on_error=False) as result:
+        return _scan_run(result.run_id, result.success, result.all_events, started)

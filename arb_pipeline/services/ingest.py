@@ -19,6 +19,7 @@ from arb_pipeline.connectors.snapshot import (
     EVENTS_FILE,
     EXCHANGE_FILE,
     META_FILE,
+    ODDS_FETCHED_BY_SPORT,
     ORDERBOOKS_FILE,
     SERIES_FILE,
     TARGETS_FILE,
@@ -26,6 +27,7 @@ from arb_pipeline.connectors.snapshot import (
 )
 from arb_pipeline.connectors.sportsbooks.jsonio import dumps_exact
 from arb_pipeline.domain import MarketSnapshot
+from arb_pipeline.services.odds_credits import ReusedOdds
 from arb_pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,7 @@ def capture(
     source: str,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     targets_cache: Any = None,
+    reuse_odds: Mapping[str, ReusedOdds] | None = None,
 ) -> Capture:
     """Fetch events (with markets and milestones) of `series`, their order books in batches of 100,
     the structured targets (teams/players) they name — through `targets_cache` when given, a
@@ -63,6 +66,10 @@ def capture(
 
     A sport whose odds call fails is reported in `sports_failed` and the rest is kept: one bad feed
     must not blind the scan to every other league. A Kalshi failure raises (no Kalshi, no scan).
+
+    A sport in `reuse_odds` (odds still within their refresh interval, `services.odds_credits`) is not
+    fetched: its earlier response is kept verbatim with its own fetch time (meta.json
+    `odds_fetched_at_by_sport`), so its quotes age honestly and cost no credit.
     """
     from arb_pipeline.connectors.sportsbooks.errors import OddsError
 
@@ -83,7 +90,15 @@ def capture(
     failed: dict[str, str] = {}
     odds_at: datetime | None = None
     quota_remaining: int | None = None
+    fetched_by_sport: dict[str, datetime] = {}
     for sport in sports:
+        reused = (reuse_odds or {}).get(sport)
+        if reused is not None:
+            odds_texts[sport] = reused.text
+            if reused.odds_format:
+                formats[sport] = reused.odds_format
+            fetched_by_sport[sport] = reused.fetched_at
+            continue
         try:
             response = odds.fetch_odds(sport)
         except OddsError as exc:
@@ -94,6 +109,7 @@ def capture(
         odds_texts[sport] = response.text if response.text is not None else dumps_exact(response.payload)
         formats[sport] = response.odds_format
         odds_at = response.fetched_at
+        fetched_by_sport[sport] = response.fetched_at
         if response.quota is not None and response.quota.remaining is not None:
             quota_remaining = int(response.quota.remaining)
 
@@ -103,7 +119,8 @@ def capture(
     meta = {
         "captured_at": finished.isoformat(),
         "books_captured_at": books_at.isoformat(),
-        "odds_fetched_at": (odds_at or finished).isoformat(),
+        "odds_fetched_at": (odds_at or max(fetched_by_sport.values(), default=finished)).isoformat(),
+        ODDS_FETCHED_BY_SPORT: {sport: at.isoformat() for sport, at in fetched_by_sport.items()},
         "capture_started_at": started.isoformat(),
         "source": source,
         "odds_format": formats,
@@ -131,7 +148,8 @@ def capture(
 
 
 def capture_from_settings(settings: Settings, *, source: str | None = None,
-                          on_api_calls: Callable[[int, int], object] | None = None) -> Capture:
+                          on_api_calls: Callable[[int, int], object] | None = None,
+                          reuse_odds: Mapping[str, ReusedOdds] | None = None) -> Capture:
     """A capture with clients built from the settings (the simulator by default, or the live venues).
 
     `on_api_calls(attempts, failed)` receives every HTTP attempt both venues' clients made - retries
@@ -159,6 +177,7 @@ def capture_from_settings(settings: Settings, *, source: str | None = None,
                 sports=split_csv(settings.odds_sports),
                 source=source or kalshi.base_url,
                 targets_cache=shared_target_cache(kalshi.base_url, ttl_s=settings.kalshi_targets_ttl_s),
+                reuse_odds=reuse_odds,
             )
         finally:
             if odds is not None:

@@ -123,8 +123,8 @@ def _jsonable(value: Any) -> Any:
 
 def _latest_stored_resolution(settings: Settings):
     """(resolution, where) of the latest stored snapshot at its capture time, or (None, reason)."""
+    from arb_pipeline.services.market_history import rebuild
     from arb_pipeline.storage.db import get_engine, session_factory, session_scope
-    from arb_pipeline.storage.replay import rebuild
     from arb_pipeline.storage.repositories import SnapshotRepository
 
     if not _database_has(settings, "snapshots"):

@@ -54,7 +54,7 @@ def next_capture_book_after(sessions: sessionmaker[Session], source: str | None,
     None when there is none (the detection book is then used); a market missing from that later
     capture has an empty book there (it was gone: no fill).
     """
-    from arb_pipeline.storage.replay import rebuild
+    from arb_pipeline.services.market_history import rebuild
 
     parsed: dict[int, Any] = {}
 

@@ -180,6 +180,19 @@ def render_pnl(report: dict[str, Any]) -> str:
 # --- game marks (each scan) ----------------------------------------------------------------------------
 
 
+def mark_snapshot_games(sessions: Any, snapshot: Any, config: Any) -> int:
+    """Resolve, assemble and price a stored capture's games, then `record_marks` them as of its capture time.
+
+    For the reconcile job, which has no scan stages upstream: the same service functions the scan's stages
+    call (`services.scan`), so the marks are what the scan would have computed.
+    """
+    from arb_pipeline.services.scan import build_games, price_games, resolve_snapshot
+
+    resolution = resolve_snapshot(snapshot, config, snapshot.captured_at)
+    assembly = build_games(snapshot, resolution, config)
+    return record_marks(sessions, assembly.games, price_games(assembly.games, config), at=snapshot.captured_at)
+
+
 def record_marks(sessions: Any, games: Iterable[Any], fair: Iterable[Any], *, at: datetime) -> int:
     """Record each matched game outcome's Kalshi market, start time and de-vigged consensus as seen `at`
     (`GameMarkRepository.mark`: only before the start does it move, so it ends as the closing line).

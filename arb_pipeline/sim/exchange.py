@@ -3,9 +3,9 @@
 Direction follows the V2 API (kalshi-api.md §6.1): `bid` buys YES at `price`, `ask` sells YES at
 `price`, i.e. buys NO at 1 - price. Incoming orders trade at the resting order's price; IOC cancels
 what does not fill, FOK fills completely or not at all, GTC rests and joins the book. Fees follow the
-real formula per order: the taker (maker) fee charged after each fill is ceil_to_cent of the
-order's accumulated 0.07 * C * P * (1 - P) (x 0.25 for makers on quadratic_with_maker_fees), minus
-what the order was already charged, so one order never pays more than one equivalent fill would.
+real formula per order (`arb.fees`): the taker (maker) fee charged after each fill is ceil_to_cent of
+the order's accumulated per-fill trade fees (0.07 * M * C * P * (1 - P), x 0.25 for makers on
+quadratic_with_maker_fees, each rounded up to $0.0001), minus what the order was already charged, so one order never pays more than one equivalent fill would.
 The scenario's market maker ("mm") quotes through the same book, so a user's resting order is
 filled as maker when the market moves through it.
 """
@@ -22,12 +22,11 @@ from decimal import Decimal
 
 from arb_pipeline.sim.clock import rfc3339
 from arb_pipeline.sim.money import (
-    MAKER_SHARE,
     ONE,
     ceil_to_cent,
     count_fp,
     dollars,
-    quadratic_fee_raw,
+    fill_fee_raw,
 )
 from arb_pipeline.sim.portfolio import ZERO, Account
 
@@ -216,7 +215,7 @@ class Exchange:
             raise ExchangeError(400, "trading_is_paused", "trading is paused on the exchange")
         paid = price if side == "bid" else ONE - price
         collateral = ZERO if closing else count * paid  # a closing pair is redeemed for $1.00 at once
-        worst = collateral + ceil_to_cent(quadratic_fee_raw(count, price, book.fee_multiplier))
+        worst = collateral + ceil_to_cent(fill_fee_raw(count, price, book.fee_multiplier))
         if worst > self.account.balance:
             raise ExchangeError(400, "INSUFFICIENT_BALANCE", "insufficient balance for this order",
                                 f"needs {dollars(worst)}, available {dollars(self.account.balance)}")
@@ -266,17 +265,17 @@ class Exchange:
             if order.tag:
                 self.mm_fills[order.tag] = self.mm_fills.get(order.tag, ZERO) + qty
             return []
-        raw = quadratic_fee_raw(qty, yes_price, book.fee_multiplier)
         if is_taker:
-            order.taker_raw += raw
+            order.taker_raw += fill_fee_raw(qty, yes_price, book.fee_multiplier, fee_type=book.fee_type)
             fee = ceil_to_cent(order.taker_raw) - order.taker_fees
             order.taker_fees += fee
             order.taker_cost += qty * paid
         else:
             fee = ZERO
             if book.fee_type == "quadratic_with_maker_fees":
-                order.maker_raw += raw
-                fee = ceil_to_cent(MAKER_SHARE * order.maker_raw) - order.maker_fees
+                order.maker_raw += fill_fee_raw(qty, yes_price, book.fee_multiplier, maker=True,
+                                                fee_type=book.fee_type)
+                fee = ceil_to_cent(order.maker_raw) - order.maker_fees
                 order.maker_fees += fee
             order.maker_cost += qty * paid
             # a resting order reserved its limit price; refund any difference to the trade price

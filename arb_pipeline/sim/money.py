@@ -2,19 +2,21 @@
 
 Kalshi prices are dollar strings with 4 decimals ("0.5600") and counts are strings with 2 decimals
 ("10.00"); both are parsed and computed with `Decimal` so that a simulated fee or balance is exactly
-what the real exchange would charge, never a float approximation.
+what the real exchange would charge, never a float approximation. Fees are the project's own rule
+(`arb.fees`: each fill's trade fee rounded up to $0.0001, the order's sum rounded up to the cent), so
+the simulator can never charge differently from what detection and sizing assumed.
 """
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 
-CENT = Decimal("0.01")
+from arb_pipeline.arb.fees import fee_rate, raw_trade_fee
+from arb_pipeline.arb.money import CENT, ONE, ceil_to, floor_to
+
 PRICE_QUANTUM = Decimal("0.0001")
 COUNT_QUANTUM = Decimal("0.01")
-ONE = Decimal("1")
-TAKER_COEFFICIENT = Decimal("0.07")
-MAKER_SHARE = Decimal("0.25")  # maker fee = 0.25 x taker formula on quadratic_with_maker_fees
+FEE_TYPE = "quadratic_with_maker_fees"
 
 
 def dollars(value: Decimal) -> str:
@@ -28,11 +30,11 @@ def count_fp(value: Decimal) -> str:
 
 
 def ceil_to_cent(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_CEILING)
+    return ceil_to(value, CENT)
 
 
 def floor_to_cent(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_FLOOR)
+    return floor_to(value, CENT)
 
 
 def to_cents(value: Decimal) -> int:
@@ -51,16 +53,18 @@ def parse_decimal(text: object) -> Decimal | None:
     return value if value.is_finite() else None
 
 
-def quadratic_fee_raw(count: Decimal, price: Decimal, multiplier: Decimal = ONE) -> Decimal:
-    """The unrounded taker formula 0.07 * M * C * P * (1 - P)."""
-    return TAKER_COEFFICIENT * multiplier * count * price * (ONE - price)
+def fill_fee_raw(count: Decimal, price: Decimal, multiplier: Decimal = ONE, *, maker: bool = False,
+                 fee_type: str = FEE_TYPE) -> Decimal:
+    """One fill's trade fee before the order's cent rounding: `arb.fees.raw_trade_fee` (k·C·P·(1−P) up
+    to $0.0001, k = 0.07·M for takers, scaled by the fee type's maker share for makers)."""
+    return raw_trade_fee(count, price, fee_rate(maker=maker, fee_multiplier=multiplier, fee_type=fee_type))
 
 
 def taker_fee(count: Decimal, price: Decimal, multiplier: Decimal = ONE) -> Decimal:
-    """Taker fee of one fill: ceil_to_cent(0.07 * M * C * P * (1 - P))."""
-    return ceil_to_cent(quadratic_fee_raw(count, price, multiplier))
+    """Taker fee of one fill: the fill's trade fee rounded up to the cent."""
+    return ceil_to_cent(fill_fee_raw(count, price, multiplier))
 
 
-def maker_fee(count: Decimal, price: Decimal, multiplier: Decimal = ONE) -> Decimal:
-    """Maker fee of one fill on a `quadratic_with_maker_fees` series: 0.25 x the taker formula."""
-    return ceil_to_cent(MAKER_SHARE * quadratic_fee_raw(count, price, multiplier))
+def maker_fee(count: Decimal, price: Decimal, multiplier: Decimal = ONE, fee_type: str = FEE_TYPE) -> Decimal:
+    """Maker fee of one fill (0.25 x the taker formula on `quadratic_with_maker_fees`)."""
+    return ceil_to_cent(fill_fee_raw(count, price, multiplier, maker=True, fee_type=fee_type))

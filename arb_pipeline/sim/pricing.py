@@ -12,6 +12,7 @@ import math
 import random
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
+from arb_pipeline.arb.odds import american_to_decimal_exact
 from arb_pipeline.sim.money import CENT, ONE
 
 # bookmaker key -> (title, region, margin on a two-way market, native format)
@@ -41,10 +42,9 @@ def american_from_decimal(decimal_odds: Decimal) -> int:
 
 
 def decimal_from_american(american: int) -> Decimal:
-    """Exact decimal odds of an American price (e.g. -110 -> 1.90909...)."""
-    if american > 0:
-        return ONE + Decimal(american) / 100
-    return ONE + Decimal(100) / Decimal(-american)
+    """Decimal odds of an American price (e.g. -110 -> 1.90909...): the project's one conversion,
+    `arb.odds.american_to_decimal_exact`."""
+    return american_to_decimal_exact(american)
 
 
 def display_decimal(american: int) -> Decimal:

@@ -17,7 +17,13 @@ from decimal import Decimal
 from arb_pipeline.sim.money import CENT, ONE, taker_fee
 from arb_pipeline.sim.pricing import as_decimal, worst_implied
 
-SHARP_WEIGHTS = {"pinnacle": Decimal(3), "betfair_ex_eu": Decimal(2)}
+
+def sharp_book_weights() -> dict[str, Decimal]:
+    """The consensus's own book weights (ARB_SHARP_BOOK_WEIGHTS, `Settings.sharp_book_weights`), exact."""
+    from arb_pipeline.settings import get_settings
+
+    return {book: Decimal(str(weight)) for book, weight in get_settings().sharp_book_weights().items()}
+
 NO_ARB_MARGIN = Decimal("0.002")
 
 
@@ -43,8 +49,11 @@ def best_legs(quotes: Mapping[str, Mapping[str, int | Decimal]], outcomes: Seque
     return best
 
 
-def fair_probabilities(quotes: Mapping[str, Mapping[str, int | Decimal]], outcomes: Sequence[str]) -> dict[str, Decimal]:
-    """Weighted mean of each book's multiplicative de-vig (sharp books weigh more)."""
+def fair_probabilities(quotes: Mapping[str, Mapping[str, int | Decimal]], outcomes: Sequence[str],
+                       weights: Mapping[str, Decimal] | None = None) -> dict[str, Decimal]:
+    """Weighted mean of each book's multiplicative de-vig, sharp books weighted as the scan's consensus
+    weighs them (`weights`, default the settings' ARB_SHARP_BOOK_WEIGHTS)."""
+    weights = sharp_book_weights() if weights is None else weights
     totals = {o: Decimal(0) for o in outcomes}
     weight_sum = Decimal(0)
     for bookmaker, prices in quotes.items():
@@ -52,7 +61,7 @@ def fair_probabilities(quotes: Mapping[str, Mapping[str, int | Decimal]], outcom
             continue
         raw = {o: ONE / as_decimal(prices[o]) for o in outcomes}
         book_sum = sum(raw.values(), Decimal(0))
-        weight = SHARP_WEIGHTS.get(bookmaker, ONE)
+        weight = weights.get(bookmaker, ONE)
         weight_sum += weight
         for o in outcomes:
             totals[o] += weight * raw[o] / book_sum

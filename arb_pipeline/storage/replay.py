@@ -1,8 +1,8 @@
 """Replay stored snapshots as `MarketSnapshot`s: the market-data source of backfills.
 
-Each stored snapshot's raw payloads are parsed by `arb_pipeline.connectors.snapshot.parse_payloads`
-- the same parser as live captures, today's code - so a backfill replays exactly what was seen with
-today's rules. The stored capture time, source and book time stand in for a missing `meta.json`.
+The caller hands in the parser (`services.market_history.rebuild`: the connectors' own parser of live
+captures, today's code), so a backfill replays exactly what was seen with today's rules and storage
+never imports the connectors above it.
 """
 
 from __future__ import annotations
@@ -19,14 +19,6 @@ from arb_pipeline.storage.repositories import SnapshotRepository, StoredSnapshot
 Parser = Callable[[StoredSnapshot], MarketSnapshot]
 
 
-def rebuild(stored: StoredSnapshot) -> MarketSnapshot:
-    """One stored snapshot as a `MarketSnapshot`, parsed from its raw payloads."""
-    from arb_pipeline.connectors.snapshot import parse_payloads  # late: storage sits below connectors
-
-    return parse_payloads(stored.payloads, captured_at=stored.captured_at, source=stored.source,
-                          books_captured_at=stored.books_captured_at)
-
-
 class SnapshotSource:
     """Iterate the snapshots captured in [start, end), oldest first, rebuilt as `MarketSnapshot`s.
 
@@ -35,7 +27,7 @@ class SnapshotSource:
     """
 
     def __init__(self, sessions: sessionmaker[Session], start: datetime, end: datetime, *,
-                 source: str | None = None, parser: Parser = rebuild, batch: int = 25) -> None:
+                 parser: Parser, source: str | None = None, batch: int = 25) -> None:
         self.sessions, self.start, self.end, self.source = sessions, start, end, source
         self.parser, self.batch = parser, batch
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import dagster as dg
+import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
@@ -64,7 +65,7 @@ def sim():
 
 @pytest.fixture
 def sim_resources(sim, db_url, engine, tmp_path, monkeypatch):
-    """The scan job's resources on the simulator (its demo credentials, as `services.headless` sets them)."""
+    """The scan job's resources on the simulator (its demo credentials, as `launch.headless` sets them)."""
     for name, value in {"ARB_DATA_DIR": str(tmp_path), "ARB_MODE": "paper", "KALSHI_API_KEY_ID": sim.key_id,
                         "KALSHI_PRIVATE_KEY_PEM": sim.private_key_pem.decode("ascii"),
                         "ODDS_API_KEY": sim.odds_api_key}.items():
@@ -175,7 +176,7 @@ def test_backfills_reexecutions_and_manual_runs_place_no_order(resources, tags, 
 class CorruptOdds(MarketDataResource):
     """The recorded sample with one sportsbook price below 1.0 (impossible decimal odds)."""
 
-    def capture(self, on_api_calls=None) -> Capture:
+    def capture(self, on_api_calls=None, previous=None) -> Capture:
         good = super().capture(on_api_calls)
         quotes = list(good.snapshot.quotes)
         quotes[0] = replace(quotes[0], decimal_odds=Decimal("0.95"))
@@ -222,6 +223,9 @@ def test_a_history_backfill_replays_stored_snapshots_and_places_no_order(resourc
     assert run.metadata["history_opportunities"]["snapshots_replayed"] == 1
     assert run.metadata["history_opportunities"]["dagster/row_count"] > 0
     assert orders_in_db(resources) == 0
+    # the production IO manager path: each day's values pickled per asset and partition (defs/shared/io.py)
+    stored = tmp_path / "data" / "dagster_io" / "history_opportunities" / f"{day}.pkl"
+    assert len(pd.read_pickle(stored)) == run.metadata["history_opportunities"]["dagster/row_count"]
 
 
 def test_the_history_replay_reports_what_if_pnl_side_by_side_and_places_no_order(resources, tmp_path, monkeypatch):

@@ -45,7 +45,7 @@ def sim():
 
 @pytest.fixture
 def live(sim, db_url, engine, tmp_path, monkeypatch):
-    """Live mode pointed at the simulator (its demo credentials, as `services.headless` sets them)."""
+    """Live mode pointed at the simulator (its demo credentials, as `launch.headless` sets them)."""
     for name, value in {"ARB_DATA_DIR": str(tmp_path), "ARB_MODE": "live", "KALSHI_API_KEY_ID": sim.key_id,
                         "KALSHI_PRIVATE_KEY_PEM": sim.private_key_pem.decode("ascii"),
                         "KALSHI_BASE_URL": sim.kalshi_base_url, "ODDS_API_BASE_URL": sim.odds_base_url,

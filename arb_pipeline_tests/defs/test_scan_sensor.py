@@ -55,14 +55,52 @@ def test_next_interval_requests_the_next_run_key(instance):
     assert cursor == "1795000010"
 
 
-def test_a_scan_still_in_flight_skips_the_tick(instance):
-    instance.add_run(dg.DagsterRun(job_name="scan_job", run_id="inflight-run", status=dg.DagsterRunStatus.STARTED,
+def test_one_scan_still_in_flight_does_not_hold_back_the_next_tick(instance):
+    """Under the default run launcher a run is STARTING for seconds: the next tick must not wait for it."""
+    instance.add_run(dg.DagsterRun(job_name="scan_job", run_id="starting-run", status=dg.DagsterRunStatus.STARTING,
                                    tags={LAUNCHED_BY_TAG: "scan_sensor"}))
     sensor = build_scan_sensor(scan_job, interval_s=10, clock=Clock(T0 + 10))
     result, cursor = evaluate(sensor, instance, cursor="1795000000")
+    assert isinstance(result, dg.RunRequest) and result.run_key == "scan-1795000010"
+    assert cursor == "1795000010"
+
+
+def test_at_the_in_flight_limit_the_tick_is_skipped_saying_why_and_the_cursor_stays(instance):
+    for run_id, status in (("run-a", dg.DagsterRunStatus.STARTED), ("run-b", dg.DagsterRunStatus.STARTING)):
+        instance.add_run(dg.DagsterRun(job_name="scan_job", run_id=run_id, status=status,
+                                       tags={LAUNCHED_BY_TAG: "scan_sensor"}))
+    sensor = build_scan_sensor(scan_job, interval_s=10, clock=Clock(T0 + 10))
+    result, cursor = evaluate(sensor, instance, cursor="1795000000")
     assert isinstance(result, dg.SkipReason)
-    assert result.skip_message == "previous scan run inflight-run is still STARTED"
-    assert cursor == "1795000000"  # not advanced: the next evaluation tries again
+    assert result.skip_message.startswith("2 scan run(s) already in flight (limit 2): ")
+    assert {"run-a STARTED", "run-b STARTING"} == set(result.skip_message.split(": ", 1)[1].split(", "))
+    assert cursor == "1795000000"  # not advanced: the next evaluation requests the then-current tick
+    # a limit of 1 is the old behaviour: never overlap
+    single = build_scan_sensor(scan_job, interval_s=10, clock=Clock(T0 + 10), in_flight_limit=1)
+    assert isinstance(evaluate(single, instance, cursor="1795000000")[0], dg.SkipReason)
+
+
+def test_the_tick_after_a_skip_is_requested_with_the_exact_cursor(instance):
+    instance.add_run(dg.DagsterRun(job_name="scan_job", run_id="run-a", status=dg.DagsterRunStatus.STARTED,
+                                   tags={LAUNCHED_BY_TAG: "scan_sensor"}))
+    sensor = build_scan_sensor(scan_job, interval_s=10, clock=Clock(T0 + 20), in_flight_limit=1)
+    assert isinstance(evaluate(sensor, instance, cursor="1795000000")[0], dg.SkipReason)
+    instance.report_run_canceled(instance.get_run_by_id("run-a"))  # the run ended
+    result, cursor = evaluate(sensor, instance, cursor="1795000000")
+    assert result.run_key == "scan-1795000020" and cursor == "1795000020"
+
+
+def test_the_in_flight_limit_is_configurable(monkeypatch):
+    from arb_pipeline.defs.ingest.sensors import max_in_flight
+
+    monkeypatch.delenv("ARB_SCAN_MAX_IN_FLIGHT", raising=False)
+    assert max_in_flight() == 2
+    monkeypatch.setenv("ARB_SCAN_MAX_IN_FLIGHT", "1")
+    assert max_in_flight() == 1
+    for bad in ("0", "two"):
+        monkeypatch.setenv("ARB_SCAN_MAX_IN_FLIGHT", bad)
+        with pytest.raises(ValueError, match="ARB_SCAN_MAX_IN_FLIGHT"):
+            max_in_flight()
 
 
 def test_a_finished_scan_does_not_block(instance):

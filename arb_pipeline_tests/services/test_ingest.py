@@ -94,3 +94,24 @@ def test_market_data_failures_are_counted_for_the_breaker(sim, settings):
     finally:
         sim.faults.clear()
     assert calls[-1] == (6, 5)  # exchange status, then 5 attempts at the events: all failed
+
+
+def test_odds_within_their_refresh_interval_are_reused_not_fetched(settings):
+    from arb_pipeline.services.odds_credits import reusable_odds
+
+    first = capture_from_settings(settings, source="simulator")
+    first_at = first.snapshot.captured_at
+    nba = "basketball_nba"
+    reuse = reusable_odds(first.payloads, first_at, settings)  # every sport is fresh at its capture time
+    assert set(reuse) == set(settings.odds_sports.split(","))
+    second = capture_from_settings(settings, source="simulator", reuse_odds={nba: reuse[nba]})
+    assert second.payloads[f"odds_{nba}.json"] == first.payloads[f"odds_{nba}.json"]
+    old = {q.fetched_at for q in first.snapshot.quotes if q.sport_key == nba}
+    assert {q.fetched_at for q in second.snapshot.quotes if q.sport_key == nba} == old  # they age honestly
+    others = {q.fetched_at for q in second.snapshot.quotes if q.sport_key != nba}
+    assert others and min(others) > max(old)  # the other sports were fetched again
+    # stored and replayed, the reused sport keeps its own fetch time
+    meta = json.loads(second.payloads["meta.json"])
+    assert meta["odds_fetched_at_by_sport"][nba] == max(old).isoformat()
+    everything = capture_from_settings(settings, source="simulator", reuse_odds=reuse)
+    assert everything.quota_remaining is None  # no odds call at all: no credit spent

@@ -8,8 +8,9 @@ from decimal import Decimal as D
 from hypothesis import given
 from hypothesis import strategies as st
 
+from arb_pipeline.arb.fees import kalshi_fee, kalshi_order_fee
 from arb_pipeline.sim.exchange import Exchange, ExchangeError, MarketBook
-from arb_pipeline.sim.money import ceil_to_cent, quadratic_fee_raw
+from arb_pipeline.sim.money import ceil_to_cent
 from arb_pipeline.sim.portfolio import Account
 
 NOW = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)
@@ -76,4 +77,33 @@ def test_taker_fee_is_the_formula_rounded_up(count, cents):
     ex.requote(T, [], [(price, D(count), "")])
     order, fills = ex.place(T, "bid", price, D(count), time_in_force="immediate_or_cancel")
     assert order.filled == count
-    assert D(str(fills[0]["fee_cost"])) == ceil_to_cent(quadratic_fee_raw(D(count), price))
+    assert D(str(fills[0]["fee_cost"])) == kalshi_fee(D(count), price)  # the project's one fee rule
+
+
+def _order_fee(fills) -> D:
+    return sum((D(str(f["fee_cost"])) for f in fills), D(0))
+
+
+@given(st.lists(st.tuples(st.integers(1, 98), st.integers(1, 50)), min_size=1, max_size=5, unique_by=lambda q: q[0]))
+def test_an_order_sweeping_several_levels_pays_arb_fees_order_fee(levels):
+    """Each fill's trade fee rounded up to $0.0001, the order's sum rounded up to the cent: `arb.fees`."""
+    ex = Exchange(Account("u", D("10000000")), lambda: NOW)
+    ex.add_market(MarketBook(T, "E"))
+    ex.requote(T, [], [(D(c) / 100, D(n), "") for c, n in sorted(levels)])
+    total = sum(n for _, n in levels)
+    order, fills = ex.place(T, "bid", D(max(c for c, _ in levels)) / 100, D(total),
+                            time_in_force="immediate_or_cancel")
+    assert order.filled == total
+    expected = kalshi_order_fee([(D(str(f["count_fp"])), D(str(f["yes_price_dollars"]))) for f in fills])
+    assert _order_fee(fills) == expected
+
+
+def test_the_per_fill_round_up_is_charged_where_it_crosses_a_cent():
+    """3 @ $0.01 then 1 @ $0.13: unrounded 0.002079 + 0.007917 = 0.009996 (one cent), but each fill's
+    fee rounds up to $0.0001 first (0.0021 + 0.0080 = 0.0101): Kalshi, and now the simulator, charge 2c."""
+    ex = Exchange(Account("u", D("1000")), lambda: NOW)
+    ex.add_market(MarketBook(T, "E"))
+    ex.requote(T, [], [(D("0.01"), D(3), ""), (D("0.13"), D(1), "")])
+    order, fills = ex.place(T, "bid", D("0.13"), D(4), time_in_force="immediate_or_cancel")
+    assert order.filled == 4 and len(fills) == 2
+    assert _order_fee(fills) == D("0.02")

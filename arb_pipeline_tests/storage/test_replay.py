@@ -3,6 +3,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from arb_pipeline.connectors.snapshot import write_snapshot
+from arb_pipeline.services.market_history import rebuild
 from arb_pipeline.storage.db import session_scope
 from arb_pipeline.storage.replay import SnapshotSource
 from arb_pipeline.storage.repositories import SnapshotRepository
@@ -27,7 +28,7 @@ def test_replay_rebuilds_market_snapshots_exactly_in_time_order(session_factory,
         repo = SnapshotRepository(s)
         for i in (2, 0, 1, 5):
             repo.append_directory(_capture(tmp_path / f"s{i}", T0 + timedelta(hours=i)), stored_at=T0)
-    replayed = list(SnapshotSource(session_factory, T0, T0 + timedelta(hours=3), batch=2))
+    replayed = list(SnapshotSource(session_factory, T0, T0 + timedelta(hours=3), parser=rebuild, batch=2))
     assert [snap.captured_at for snap in replayed] == [T0 + timedelta(hours=i) for i in range(3)]
     quotes = {q.outcome: q.decimal_odds for q in replayed[0].quotes}
     assert quotes == {"home": Decimal("1.10"), "away": Decimal("7.123456789012345678")}
@@ -40,6 +41,6 @@ def test_replay_without_meta_uses_the_stored_capture_time(session_factory, tmp_p
                                      payloads={"kalshi_events.json": '{"events": [], "cursor": ""}',
                                                "kalshi_orderbooks.json": '{"orderbooks": []}',
                                                "odds_basketball_nba.json": ODDS})
-    (snap,) = SnapshotSource(session_factory, T0, T0 + timedelta(seconds=1))
+    (snap,) = SnapshotSource(session_factory, T0, T0 + timedelta(seconds=1), parser=rebuild)
     assert snap.captured_at == T0 and snap.books_captured_at == T0 - timedelta(seconds=2)
     assert len(snap.quotes) == 2

@@ -51,11 +51,12 @@ def _the_odds_api(settings: Settings, **options: Any) -> OddsProvider:
 
 def _replay(settings: Settings, *, snapshot_dir: str | Path | None = None, source: Any = None) -> OddsProvider:
     """Needs `snapshot_dir=` (a snapshot directory) or `source=` (a `SnapshotSource`, e.g. the database)."""
+    from arb_pipeline.connectors.snapshot import DirectorySnapshotSource
     from arb_pipeline.connectors.sportsbooks.replay import ReplayProvider
 
     if (snapshot_dir is None) == (source is None):
         raise ValueError("the replay odds provider needs exactly one of snapshot_dir= or source=")
-    return ReplayProvider.from_directory(snapshot_dir) if source is None else ReplayProvider(source)
+    return ReplayProvider(DirectorySnapshotSource(Path(snapshot_dir)) if source is None else source)
 
 
 register_provider("the_odds_api", _the_odds_api)

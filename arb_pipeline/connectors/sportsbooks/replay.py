@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Protocol
 
 from arb_pipeline.connectors.sportsbooks.base import NormalizeResult, split_names
@@ -56,13 +55,6 @@ class ReplayProvider:
         self._source = source
         self._recorded: dict[str, RecordedOdds] | None = None
         self._normalized: dict[str, NormalizeResult] = {}
-
-    @classmethod
-    def from_directory(cls, path: str | Path) -> ReplayProvider:
-        """A replay of the `odds_<sport_key>.json` files of a snapshot directory."""
-        from arb_pipeline.connectors.snapshot import DirectorySnapshotSource  # snapshot imports this module
-
-        return cls(DirectorySnapshotSource(Path(path)))
 
     def _load(self) -> dict[str, RecordedOdds]:
         if self._recorded is None:

@@ -23,13 +23,13 @@ from arb_pipeline.defs.execution import gate
 from arb_pipeline.defs.execution.resources import CircuitBreakerResource, ExecutionResource
 from arb_pipeline.defs.ingest.resources import MarketDataResource
 from arb_pipeline.defs.opportunities.assets import ARB_OPPORTUNITIES
-from arb_pipeline.defs.shared import stages
-from arb_pipeline.defs.shared.metadata import frame_metadata, preview, snapshot_id_of
+from arb_pipeline.defs.shared.metadata import frame_metadata, preview
 from arb_pipeline.defs.shared.observe import timed_stage
-from arb_pipeline.defs.shared.resources import ScanConfigResource, SnapshotStoreResource, current_settings
+from arb_pipeline.defs.shared.resources import AppDatabaseResource, current_settings
 from arb_pipeline.defs.shared.types import column_schema, frame_type
 from arb_pipeline.schemas import ExecutedOrdersFrame
 from arb_pipeline.services import frames
+from arb_pipeline.services.stages import DetectedStage
 
 GROUP = "execution"
 EXECUTED_ORDERS = dg.AssetKey("executed_orders")
@@ -41,8 +41,7 @@ def _observe(context: dg.AssetExecutionContext, **metadata: object) -> None:
     context.log_event(dg.AssetObservation(asset_key=EXECUTED_ORDERS, metadata=metadata))
 
 
-def mark_games(run_id: str, snapshot_store: SnapshotStoreResource, scan_config: ScanConfigResource,
-               snapshot_id: int, snapshot: object) -> None:
+def mark_games(database: AppDatabaseResource, detected: DetectedStage) -> None:
     """Record the scan's games (Kalshi market per outcome, start, de-vigged consensus) for hedge expiry,
     settlement of the sportsbook legs and closing-line value. Bookkeeping: never fails the scan."""
     from arb_pipeline.services.positions import record_marks
@@ -50,10 +49,9 @@ def mark_games(run_id: str, snapshot_store: SnapshotStoreResource, scan_config: 
     from arb_pipeline.storage.db import session_factory
 
     def mark() -> int:
-        config = scan_config.to_scan_config()
-        key = (run_id, snapshot_store.database.effective_url(), snapshot_id)
-        return record_marks(session_factory(snapshot_store.database.engine()), stages.games(key, snapshot, config),
-                            stages.fair_lines(key, snapshot, config), at=snapshot.captured_at)  # type: ignore[attr-defined]
+        assert detected.assembly is not None
+        return record_marks(session_factory(database.engine()), detected.assembly.games, detected.fair,
+                            at=detected.snapshot.captured_at)
 
     record_safely("game marks", mark)
 
@@ -73,12 +71,11 @@ def mark_games(run_id: str, snapshot_store: SnapshotStoreResource, scan_config: 
 )
 def executed_orders(
     context: dg.AssetExecutionContext,
-    arb_opportunities: pd.DataFrame,
+    arb_opportunities: DetectedStage,
     execution: ExecutionResource,
     circuit_breaker: CircuitBreakerResource,
     market_data: MarketDataResource,
-    snapshot_store: SnapshotStoreResource,
-    scan_config: ScanConfigResource,
+    database: AppDatabaseResource,
 ) -> Iterator[dg.Output[pd.DataFrame]]:
     refusal = gate.refusal_reason(has_partition_key=context.has_partition_key, tags=context.run.tags)
     if refusal is not None:
@@ -92,34 +89,33 @@ def executed_orders(
     if problems:
         raise dg.Failure(description="execution refused: " + "; ".join(problems))
 
-    opportunities = frames.records(arb_opportunities)
+    opportunities = list(arb_opportunities.detection.opportunities)
     if not opportunities:
         context.log.info("executed_orders: no opportunity to act on")
         _observe(context, skipped="no opportunities", orders_placed=0)
         return
 
-    snapshot_id = snapshot_id_of(arb_opportunities)
-    snapshot = snapshot_store.load(snapshot_id) if snapshot_id is not None else None
-    if snapshot is not None:
-        mark_games(context.run.run_id, snapshot_store, scan_config, snapshot_id, snapshot)
-    as_of = market_data.execution_clock(snapshot) if snapshot is not None else datetime.now(UTC)
-
-    from arb_pipeline.services.execute import ExecutionContext, execute_opportunities, running_clock
-    from arb_pipeline.services.scans import executed_kinds
-
+    snapshot = arb_opportunities.snapshot
+    if arb_opportunities.assembly is not None:
+        mark_games(database, arb_opportunities)
     # "Now" is read afresh for every decision and stamp (the TTL just before each send, sent_at as the
     # request leaves): the wall clock. A recorded replay (paper only: live needs the live source) runs
     # on the replay's clock - its capture time, advancing as real time passes - for the TTL *and* the
     # breaker's data-age rule; the wall clock would call every recorded book stale.
-    clock = running_clock(as_of) if market_data.source == "recorded" else (lambda: datetime.now(UTC))
+    clock = market_data.clock(snapshot)
+    as_of = clock()
+
+    from arb_pipeline.services.execute import ExecutionContext, execute_opportunities
+    from arb_pipeline.services.scans import executed_kinds
+
     breaker = circuit_breaker.breaker(clock=clock)
     book_after = None
-    if execution.mode == "paper" and snapshot is not None:  # paper fills on the book after the latency
+    if execution.mode == "paper":  # paper fills on the book after the latency
         from arb_pipeline.services.paper_books import paper_book_after
 
         book_after = paper_book_after(market_data.connector_settings(), market_data.source,
                                       sessions=circuit_breaker.sessions(), snapshot_source=snapshot.source)
-    with timed_stage(snapshot_store.database, "execute"):
+    with timed_stage(database, "execute"):
         report = execute_opportunities(
             opportunities,
             context=ExecutionContext(mode=execution.mode, allow_orders=True, is_backfill=False, as_of=as_of,

@@ -14,13 +14,7 @@ from arb_pipeline.defs.execution.resources import (
     execution,
 )
 from arb_pipeline.defs.ingest.resources import MARKET_DATA_KEY, market_data
-from arb_pipeline.defs.shared.resources import (
-    DATABASE_KEY,
-    SCAN_CONFIG_KEY,
-    database,
-    scan_config,
-    snapshot_store,
-)
+from arb_pipeline.defs.shared.resources import DATABASE_KEY, database
 
 if os.environ.get("ARB_MODE", "paper").strip().lower() == "live":
     logging.getLogger("arb_pipeline").warning(
@@ -33,8 +27,6 @@ defs = dg.Definitions(
         EXECUTION_KEY: execution,
         CIRCUIT_BREAKER_KEY: circuit_breaker,
         MARKET_DATA_KEY: market_data,
-        "snapshot_store": snapshot_store,
-        SCAN_CONFIG_KEY: scan_config,
         DATABASE_KEY: database,
     },
 )

@@ -14,11 +14,22 @@ from arb_pipeline.defs.ingest.resources import MarketDataResource
 from arb_pipeline.defs.shared.metadata import column_stat, frame_metadata, preview
 from arb_pipeline.defs.shared.observe import record_capture, timed_stage
 from arb_pipeline.defs.shared.resources import SnapshotStoreResource
-from arb_pipeline.defs.shared.types import column_schema, frame_type
+from arb_pipeline.defs.shared.types import column_schema, stage_type
 from arb_pipeline.schemas import KalshiMarketsFrame, SportsbookOddsFrame
-from arb_pipeline.services import frames
+from arb_pipeline.services import stages
+from arb_pipeline.services.stages import CapturedMarkets, CapturedOdds
 
 GROUP = "ingest"
+
+
+def odds_credit_projection() -> dg.MetadataValue:
+    """Projected monthly Odds API credits next to the plan's quota (`services.odds_credits`)."""
+    from arb_pipeline.defs.ingest.sensors import scan_interval_s
+    from arb_pipeline.defs.shared.resources import current_settings
+    from arb_pipeline.services.odds_credits import project_monthly_credits
+
+    projection = project_monthly_credits(current_settings(), scan_interval_s=scan_interval_s())
+    return dg.MetadataValue.json({"summary": projection.describe(), **projection.as_dict()})
 KALSHI_MARKETS = dg.AssetKey("kalshi_markets")
 SPORTSBOOK_ODDS = dg.AssetKey("sportsbook_odds")
 CAPTURE_OP = "capture_market_snapshot"
@@ -31,7 +42,7 @@ CAPTURE_OP = "capture_market_snapshot"
             key=KALSHI_MARKETS,
             group_name=GROUP,
             kinds={"kalshi", "pandas"},
-            dagster_type=frame_type(KalshiMarketsFrame),
+            dagster_type=stage_type(KalshiMarketsFrame, CapturedMarkets),
             metadata=column_schema(KalshiMarketsFrame),
             description="Kalshi game markets with top of book and depth (exact Decimal prices + float "
                         "mirrors), from one captured snapshot. The raw payloads are stored in market history.",
@@ -41,7 +52,7 @@ CAPTURE_OP = "capture_market_snapshot"
             key=SPORTSBOOK_ODDS,
             group_name=GROUP,
             kinds={"sportsbook", "pandas"},
-            dagster_type=frame_type(SportsbookOddsFrame),
+            dagster_type=stage_type(SportsbookOddsFrame, CapturedOdds),
             metadata=column_schema(SportsbookOddsFrame),
             description="Sportsbook prices per bookmaker/game/outcome (exact Decimal odds + float mirrors), "
                         "captured with the Kalshi markets.",
@@ -59,10 +70,12 @@ def capture_market_snapshot(
     with timed_stage(snapshot_store.database, "capture"):
         # every venue HTTP attempt (retries too, and also when the capture fails) counts toward the
         # breaker's API error rate: market-data 5xx bursts, 429 storms and timeouts are not invisible
-        capture = market_data.capture(on_api_calls=circuit_breaker.breaker().record_api_calls)
+        # odds still within their refresh interval are reused from the latest stored capture (credits)
+        previous = None if market_data.dedupe else snapshot_store.latest_payloads(market_data.source)
+        capture = market_data.capture(on_api_calls=circuit_breaker.breaker().record_api_calls, previous=previous)
         snapshot = capture.snapshot
         # a recorded directory replayed again is the same capture: stored once
-        snapshot_id = snapshot_store.append(snapshot, capture.payloads, dedupe=market_data.source == "recorded")
+        snapshot_id = snapshot_store.append(snapshot, capture.payloads, dedupe=market_data.dedupe)
     record_capture(snapshot_store.database, snapshot, snapshot_id, quota_remaining=capture.quota_remaining,
                    sports_failed=len(capture.notes.get("sports_failed", {})))
     context.log.info(
@@ -70,9 +83,10 @@ def capture_market_snapshot(
         f"{len(snapshot.markets)} Kalshi markets, {len(snapshot.quotes)} sportsbook quotes"
     )
 
-    markets = frames.kalshi_markets_frame(snapshot, snapshot_id)
+    markets_value, odds_value = stages.captured(snapshot, snapshot_id)
+    markets = markets_value.frame
     yield dg.Output(
-        markets,
+        markets_value,
         output_name=KALSHI_MARKETS.path[-1],
         metadata=frame_metadata(
             markets,
@@ -87,9 +101,9 @@ def capture_market_snapshot(
         ),
     )
 
-    odds = frames.sportsbook_odds_frame(snapshot, snapshot_id)
+    odds = odds_value.frame
     yield dg.Output(
-        odds,
+        odds_value,
         output_name=SPORTSBOOK_ODDS.path[-1],
         metadata=frame_metadata(
             odds,
@@ -99,6 +113,9 @@ def capture_market_snapshot(
             quote_age_s_median=column_stat(odds, "quote_age_s", "median"),
             quote_age_s_max=column_stat(odds, "quote_age_s", "max"),
             quota_remaining=capture.quota_remaining,
+            odds_reused=dg.MetadataValue.json(list(capture.notes["odds_reused"]))
+            if "odds_reused" in capture.notes else None,
+            odds_credits=odds_credit_projection(),
             # the error *type* only: an HTTP error text may carry a URL with the odds API key (rule 7)
             sports_failed=dg.MetadataValue.json({sport: str(error).split(":", 1)[0] for sport, error in
                                                  capture.notes["sports_failed"].items()})

@@ -9,6 +9,7 @@ import dagster as dg
 from pydantic import Field
 
 from arb_pipeline.defs.jobs import SCAN_JOB
+from arb_pipeline.defs.shared.io import io_manager, prune_run_outputs
 
 PRUNE_JOB = "prune_runs_job"
 PRUNE_SCHEDULE = "prune_runs_schedule"
@@ -37,7 +38,10 @@ def prune(instance: dg.DagsterInstance, config: PruneConfig, now: datetime) -> d
 
 @dg.op(description="Delete old scan_job runs (successful after 2 days, failed after 30 by default).")
 def prune_old_scan_runs(context: dg.OpExecutionContext, config: PruneConfig) -> dg.Nothing:
-    deleted = prune(context.instance, config, datetime.now(UTC))
+    now = datetime.now(UTC)
+    deleted = prune(context.instance, config, now)
+    # stage values pickled by multiprocess runs (defs/shared/io.py) age out with the successful runs
+    deleted["run_output_dirs"] = prune_run_outputs(io_manager.base_dir, now - timedelta(days=config.keep_successful_days))
     context.log.info(f"pruned scan runs: {deleted}")
 
 

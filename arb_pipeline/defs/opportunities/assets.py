@@ -6,13 +6,13 @@ import dagster as dg
 import pandas as pd
 
 from arb_pipeline.defs.pricing.assets import IMPLIED_PROBABILITIES
-from arb_pipeline.defs.shared import stages
-from arb_pipeline.defs.shared.metadata import column_stat, frame_metadata, preview, snapshot_id_of
+from arb_pipeline.defs.shared.metadata import column_stat, frame_metadata, preview
 from arb_pipeline.defs.shared.observe import record_detection, timed_stage
-from arb_pipeline.defs.shared.resources import ScanConfigResource, SnapshotStoreResource
-from arb_pipeline.defs.shared.types import column_schema, frame_type
+from arb_pipeline.defs.shared.resources import AppDatabaseResource, ScanConfigResource
+from arb_pipeline.defs.shared.types import column_schema, stage_type
 from arb_pipeline.schemas import OpportunitiesFrame
-from arb_pipeline.services import frames
+from arb_pipeline.services import stages
+from arb_pipeline.services.stages import DetectedStage, PricedStage
 
 GROUP = "opportunities"
 ARB_OPPORTUNITIES = dg.AssetKey("arb_opportunities")
@@ -42,7 +42,7 @@ def opportunities_metadata(frame: pd.DataFrame, rejected: int, **extra) -> dict:
     key=ARB_OPPORTUNITIES,
     group_name=GROUP,
     kinds={"pandas", "pandera"},
-    dagster_type=frame_type(OpportunitiesFrame),
+    dagster_type=stage_type(OpportunitiesFrame, DetectedStage),
     metadata=column_schema(OpportunitiesFrame),
     ins={"implied_probabilities": dg.AssetIn(IMPLIED_PROBABILITIES)},
     description="Arbitrage and +EV opportunities: edge net of Kalshi fees (rounded up to the cent), "
@@ -51,25 +51,19 @@ def opportunities_metadata(frame: pd.DataFrame, rejected: int, **extra) -> dict:
 )
 def arb_opportunities(
     context: dg.AssetExecutionContext,
-    implied_probabilities: pd.DataFrame,
-    snapshot_store: SnapshotStoreResource,
+    implied_probabilities: PricedStage,
+    database: AppDatabaseResource,
     scan_config: ScanConfigResource,
-) -> dg.Output[pd.DataFrame]:
-    snapshot_id = snapshot_id_of(implied_probabilities)
-    if snapshot_id is None:
-        frame = frames.opportunities_frame([], detected_at=pd.Timestamp.now(tz="UTC").to_pydatetime())
-        return dg.Output(frame, metadata=opportunities_metadata(frame, rejected=0))
-    snapshot = snapshot_store.load(snapshot_id)
-    config = scan_config.to_scan_config()
-    with timed_stage(snapshot_store.database, "detect"):
-        detection = stages.detection((context.run.run_id, snapshot_store.database.effective_url(), snapshot_id),
-                                     snapshot, config)
-    record_detection(snapshot_store.database, snapshot_id, detection, snapshot.captured_at)
-    frame = frames.opportunities_frame(detection.opportunities, snapshot.captured_at, snapshot_id)
-    rejected = len(getattr(detection, "rejected", ()) or ())
-    context.log.info(f"snapshot {snapshot_id}: {len(frame)} opportunities, {rejected} rejected")
+) -> dg.Output[DetectedStage]:
+    with timed_stage(database, "detect"):
+        value = stages.detect_stage(implied_probabilities, scan_config.to_scan_config())
+    captured_at = value.snapshot.captured_at
+    record_detection(database, value.snapshot_id, value.detection, captured_at)
+    frame = value.frame
+    rejected = len(value.detection.rejected)
+    context.log.info(f"snapshot {value.snapshot_id}: {len(frame)} opportunities, {rejected} rejected")
     return dg.Output(
-        frame,
+        value,
         metadata=opportunities_metadata(
-            frame, rejected, snapshot_id=snapshot_id, detected_at=snapshot.captured_at.isoformat()),
+            frame, rejected, snapshot_id=value.snapshot_id, detected_at=captured_at.isoformat()),
     )

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from arb_pipeline.defs.execution.assets import RECONCILIATION, mark_games
+from arb_pipeline.defs.execution.assets import RECONCILIATION
 from arb_pipeline.defs.execution.resources import CircuitBreakerResource, ExecutionResource
 from arb_pipeline.defs.shared.resources import ScanConfigResource, SnapshotStoreResource
 
@@ -64,7 +64,9 @@ def positions(
 
         snapshot = record_safely("latest snapshot for game marks", lambda: snapshot_store.load(snapshot_id))
         if snapshot is not None:
-            mark_games(context.run.run_id, snapshot_store, scan_config, snapshot_id, snapshot)
+            from arb_pipeline.services.positions import mark_snapshot_games
+
+            record_safely("game marks", lambda: mark_snapshot_games(sessions, snapshot, scan_config.to_scan_config()))
     now = datetime.now(UTC)
     mode = execution.mode
     with session_scope(sessions) as session:

@@ -1,16 +1,15 @@
 """Pricing: de-vigged consensus probabilities next to Kalshi's prices (`services.scan`)."""
 
 import dagster as dg
-import pandas as pd
 
 from arb_pipeline.defs.resolve.assets import RESOLVED_EVENTS
-from arb_pipeline.defs.shared import stages
-from arb_pipeline.defs.shared.metadata import column_stat, frame_metadata, preview, snapshot_id_of
+from arb_pipeline.defs.shared.metadata import column_stat, frame_metadata, preview
 from arb_pipeline.defs.shared.observe import timed_stage
-from arb_pipeline.defs.shared.resources import ScanConfigResource, SnapshotStoreResource
-from arb_pipeline.defs.shared.types import column_schema, frame_type
-from arb_pipeline.schemas import ImpliedProbabilitiesFrame, empty_frame
-from arb_pipeline.services import frames
+from arb_pipeline.defs.shared.resources import AppDatabaseResource, ScanConfigResource
+from arb_pipeline.defs.shared.types import column_schema, stage_type
+from arb_pipeline.schemas import ImpliedProbabilitiesFrame
+from arb_pipeline.services import stages
+from arb_pipeline.services.stages import PricedStage, ResolvedStage
 
 GROUP = "pricing"
 IMPLIED_PROBABILITIES = dg.AssetKey("implied_probabilities")
@@ -20,7 +19,7 @@ IMPLIED_PROBABILITIES = dg.AssetKey("implied_probabilities")
     key=IMPLIED_PROBABILITIES,
     group_name=GROUP,
     kinds={"pandas", "pandera"},
-    dagster_type=frame_type(ImpliedProbabilitiesFrame),
+    dagster_type=stage_type(ImpliedProbabilitiesFrame, PricedStage),
     metadata=column_schema(ImpliedProbabilitiesFrame),
     ins={"resolved_events": dg.AssetIn(RESOLVED_EVENTS)},
     description="Per Kalshi market of every assembled game: the de-vigged sportsbook consensus probability "
@@ -29,27 +28,20 @@ IMPLIED_PROBABILITIES = dg.AssetKey("implied_probabilities")
 )
 def implied_probabilities(
     context: dg.AssetExecutionContext,
-    resolved_events: pd.DataFrame,
-    snapshot_store: SnapshotStoreResource,
+    resolved_events: ResolvedStage,
+    database: AppDatabaseResource,
     scan_config: ScanConfigResource,
-) -> dg.Output[pd.DataFrame]:
-    snapshot_id = snapshot_id_of(resolved_events)
+) -> dg.Output[PricedStage]:
     settings = scan_config.settings()
-    if snapshot_id is None:
-        frame = empty_frame(ImpliedProbabilitiesFrame)
-        return dg.Output(frame, metadata=frame_metadata(frame, devig_method=settings.devig_method))
-    snapshot = snapshot_store.load(snapshot_id)
-    config = scan_config.to_scan_config()
-    memo_key = (context.run.run_id, snapshot_store.database.effective_url(), snapshot_id)
-    with timed_stage(snapshot_store.database, "price"):
-        lines = stages.fair_lines(memo_key, snapshot, config)
-    skipped = dict(stages.assembly(memo_key, snapshot, config).problems)  # a bad book skips its game only
-    frame = frames.implied_probabilities_frame(snapshot, lines, settings.devig_method, snapshot_id)
+    with timed_stage(database, "price"):
+        value = stages.price_stage(resolved_events, scan_config.to_scan_config(), settings.devig_method)
+    frame = value.frame
+    skipped = dict(value.assembly.problems)  # a bad book skips its game only
     return dg.Output(
-        frame,
+        value,
         metadata=frame_metadata(
             frame,
-            snapshot_id=snapshot_id,
+            snapshot_id=value.snapshot_id,
             devig_method=settings.devig_method,
             games=int(frame["event_ticker"].nunique()) if len(frame) else 0,
             priced=int(frame["fair_prob"].notna().sum()) if len(frame) else 0,

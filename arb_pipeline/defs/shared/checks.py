@@ -13,6 +13,7 @@ import pandas as pd
 import pandera.errors as pa_errors
 import pandera.pandas as pa
 
+from arb_pipeline.defs.shared.types import frame_of
 from arb_pipeline.services.frames import markdown_table
 
 ERROR = dg.AssetCheckSeverity.ERROR
@@ -63,7 +64,8 @@ def schema_check(
 ) -> dg.AssetChecksDefinition:
     """The stage's whole pandera contract as a **blocking**, severity ERROR check."""
 
-    def _schema_check(frame: pd.DataFrame) -> dg.AssetCheckResult:
+    def _schema_check(value: object) -> dg.AssetCheckResult:
+        frame = frame_of(value)
         failure = schema_failure_metadata(model, frame)
         if failure is None:
             return dg.AssetCheckResult(passed=True, severity=ERROR, metadata={"rows": len(frame)})
@@ -97,8 +99,8 @@ def warn_check(
 
     @dg.asset_check(asset=asset, name=name, blocking=False, description=description,
                     metadata={"severity": WARN.value}, partitions_def=partitions_def)
-    def _warn_check(frame: pd.DataFrame) -> dg.AssetCheckResult:
-        passed, metadata = rule(frame)
+    def _warn_check(value: object) -> dg.AssetCheckResult:
+        passed, metadata = rule(frame_of(value))
         return dg.AssetCheckResult(passed=passed, severity=WARN, metadata=dict(metadata))
 
     return _warn_check

@@ -44,14 +44,3 @@ def column_stat(frame: pd.DataFrame, column: str, how: str) -> float | None:
     if series.empty:
         return None
     return number(getattr(series, how)())
-
-
-def snapshot_id_of(*stage_frames: pd.DataFrame) -> int | None:
-    """The stored snapshot a stage's input frames came from (None when every input is empty)."""
-    ids: set[int] = set()
-    for frame in stage_frames:
-        if "snapshot_id" in frame.columns and len(frame):
-            ids.update(int(v) for v in frame["snapshot_id"].dropna().unique())
-    if len(ids) > 1:
-        raise dg.Failure(f"input frames come from different snapshots {sorted(ids)}; refusing to mix them")
-    return next(iter(ids), None)

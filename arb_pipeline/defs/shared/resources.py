@@ -140,8 +140,7 @@ class SnapshotStoreResource(dg.ConfigurableResource):
 
     The raw venue payloads are stored verbatim (append-only, `storage.repositories.snapshots`) and
     parsed again with today's connector code on read, so a backfill replays exactly what was seen.
-    A small per-process cache keeps the snapshots this process captured or parsed, so the stages of
-    one in-process scan run parse a snapshot once.
+    The scan's stages never read it back: the captured snapshot travels with the stage values.
     """
 
     database: AppDatabaseResource
@@ -169,62 +168,35 @@ class SnapshotStoreResource(dg.ConfigurableResource):
                     books_captured_at=snapshot.books_captured_at,
                     stored_at=stored_at or datetime.now(UTC),
                 )
-        _SNAPSHOT_CACHE.put((self.database.effective_url(), snapshot_id), snapshot)
         return snapshot_id
+
+    def latest_payloads(self, source: str) -> dict[str, str] | None:
+        """The raw payloads of the latest snapshot captured from `source` (None: none stored yet)."""
+        from arb_pipeline.storage.repositories import SnapshotRepository
+
+        with self.database.session() as session:
+            latest = SnapshotRepository(session).latest(source=source)
+        return dict(latest.payloads) if latest is not None else None
 
     def load(self, snapshot_id: int) -> Any:
         """The parsed `MarketSnapshot` stored under `snapshot_id` (KeyError when there is none)."""
-        key = (self.database.effective_url(), int(snapshot_id))
-        cached = _SNAPSHOT_CACHE.get(key)
-        if cached is not None:
-            return cached
         from arb_pipeline.storage.repositories import SnapshotRepository
 
         with self.database.session() as session:
             stored = SnapshotRepository(session).get(int(snapshot_id))
         if stored is None:
             raise KeyError(f"no stored snapshot with id {snapshot_id}")
-        from arb_pipeline.storage.replay import rebuild
+        from arb_pipeline.services.market_history import rebuild
 
-        snapshot = rebuild(stored)
-        _SNAPSHOT_CACHE.put(key, snapshot)
-        return snapshot
+        return rebuild(stored)
 
     def between(self, start: Any, end: Any, batch: int = 25) -> Iterator[tuple[int, Any]]:
         """(id, parsed snapshot) for every snapshot captured in [start, end), oldest first, read in
         short transactions (`storage.replay.SnapshotSource`) so a backfill never blocks the live scan."""
+        from arb_pipeline.services.market_history import snapshots_between
         from arb_pipeline.storage.db import session_factory
-        from arb_pipeline.storage.replay import SnapshotSource, rebuild
 
-        for stored in SnapshotSource(session_factory(self.database.engine()), start, end, batch=batch).stored():
-            yield stored.id, rebuild(stored)
+        yield from snapshots_between(session_factory(self.database.engine()), start, end, batch=batch)
 
-
-class _LruCache:
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._data: dict[Any, Any] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: Any) -> Any:
-        with self._lock:
-            value = self._data.pop(key, None)
-            if value is not None:
-                self._data[key] = value
-            return value
-
-    def put(self, key: Any, value: Any) -> None:
-        with self._lock:
-            self._data.pop(key, None)
-            self._data[key] = value
-            while len(self._data) > self.size:
-                self._data.pop(next(iter(self._data)))
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
-
-_SNAPSHOT_CACHE = _LruCache(8)
 
 snapshot_store = SnapshotStoreResource(database=database)

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from arb_pipeline.connectors.snapshot import DirectorySnapshotSource
 from arb_pipeline.connectors.sportsbooks.base import OddsProvider
 from arb_pipeline.connectors.sportsbooks.errors import OddsReplayError
 from arb_pipeline.connectors.sportsbooks.jsonio import dumps_exact
@@ -76,7 +77,7 @@ def test_from_directory_reads_odds_files_with_the_recorded_fetch_time(tmp_path):
                                                     "odds_fetched_at": "2026-11-24T22:15:00+00:00"}))
     payload = [nba_event("e1", "2026-11-25T00:30:00Z")]
     (tmp_path / "odds_basketball_nba.json").write_text(dumps_exact(payload))
-    provider = ReplayProvider.from_directory(tmp_path)
+    provider = ReplayProvider(DirectorySnapshotSource(tmp_path))
     quotes = provider.fetch_quotes("basketball_nba", markets=("totals",)).quotes
     assert {q.fetched_at for q in quotes} == {FETCHED}
     assert {q.point for q in quotes} == {Decimal("221.5")}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from arb_pipeline.services import demo
+from arb_pipeline.launch import demo
 from arb_pipeline.settings import Settings
 
 

@@ -201,7 +201,7 @@ def run_demo(port: int | None = None, ui_port: int | None = None, api_port: int 
                   "database migrated", flush=True)
             print_first_scan(settings)
             if headless_cycles is not None:
-                from arb_pipeline.services.headless import run_cycles_cli
+                from arb_pipeline.launch.headless import run_cycles_cli
 
                 return run_cycles_cli(cycles=headless_cycles, interval_s=0.0, source="simulator")
             home = Path(env["DAGSTER_HOME"])

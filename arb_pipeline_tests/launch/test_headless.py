@@ -2,7 +2,7 @@
 
 import pytest
 
-from arb_pipeline.services.headless import run_cycles
+from arb_pipeline.launch.headless import run_cycles
 from arb_pipeline.settings import Settings
 
 

@@ -7,8 +7,8 @@ same rules as the live scan (paper unless ARB_MODE=live with credentials; breake
 order; no order is ever placed twice). Before every cycle (and after the last) it reconciles, as the
 deployment's reconcile schedule does: orders left in flight are completed or closed.
 
-This module never imports Dagster itself (the services layer does not depend on it); the Dagster
-work is in `arb_pipeline.defs.runner`.
+This module never imports Dagster itself; the Dagster work is in `arb_pipeline.defs.runner`. It is a
+launcher (above `defs/`), not a service: nothing in `services/` imports it.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from arb_pipeline.services import market_data
 from arb_pipeline.settings import Settings, get_settings
 
 SOURCES = ("simulator", "sample", "recorded", "live")
@@ -64,10 +65,8 @@ class CycleReport:
 def _source_args(source: str, settings: Settings, sim_handle: Any, snapshot_dir: Path | str | None) -> dict[str, Any]:
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
-    if source == "sample":
-        from arb_pipeline.services.scan import SAMPLE_SNAPSHOT_DIR
-
-        return {"source": "recorded", "snapshot_dir": str(SAMPLE_SNAPSHOT_DIR)}
+    if source == market_data.SAMPLE:
+        return {"source": market_data.RECORDED, "snapshot_dir": market_data.sample_config().snapshot_dir}
     if source == "recorded":
         if snapshot_dir is None:
             raise ValueError("source 'recorded' needs snapshot_dir")

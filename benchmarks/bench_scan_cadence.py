@@ -1,0 +1,123 @@
+"""Realized scan cadence under `dagster dev`: how often the scan sensor really gets a scan run going.
+
+Issue #11: with `ARB_SCAN_INTERVAL_S=10` a scan should start at least every 15 s (1.5 x the interval).
+What is measured (nothing stubbed): `dagster dev -w workspace.yaml` (webserver + daemon: the default run
+launcher, one new process per run, the QueuedRunCoordinator of `deploy/dagster.yaml`) on a temporary
+DAGSTER_HOME holding the project's instance template, a temporary migrated SQLite application
+database, `ARB_SENSORS_DEFAULT_ON=1`, paper mode, and the market data source given by `--source`
+(`recorded` = the shipped sample snapshot, no simulator process; `simulator` starts `arb-pipeline sim`).
+After `--warmup` seconds the clock starts; after `--duration` more seconds the scan_job runs created in
+that window are read from the instance: the gaps between consecutive run creations (what the sensor
+requested), between consecutive run starts, and each run's launch -> start and start -> end times.
+Every process started is killed (its process group) at the end.
+
+    uv run --frozen python benchmarks/bench_scan_cadence.py --duration 180 --port 19210
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def summary(values: list[float]) -> str:
+    if not values:
+        return "n/a"
+    ordered = sorted(values)
+    p90 = ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
+    return (f"n={len(values)} median {statistics.median(values):.1f}s p90 {p90:.1f}s "
+            f"max {max(values):.1f}s mean {statistics.fmean(values):.1f}s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=180.0, help="measured seconds")
+    parser.add_argument("--warmup", type=float, default=60.0, help="seconds before measuring (start-up)")
+    parser.add_argument("--interval", type=int, default=10, help="ARB_SCAN_INTERVAL_S")
+    parser.add_argument("--port", type=int, default=19210, help="webserver port")
+    parser.add_argument("--source", choices=["recorded", "simulator"], default="recorded")
+    parser.add_argument("--sim-port", type=int, default=19211)
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="arb-cadence-"))
+    home, data = tmp / "dagster_home", tmp / "data"
+    home.mkdir()
+    data.mkdir()
+    shutil.copy(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
+    database_url = f"sqlite:///{data / 'arb.sqlite3'}"
+    env = {**os.environ, "DAGSTER_HOME": str(home), "ARB_DATA_DIR": str(data), "DATABASE_URL": database_url,
+           "ARB_SCAN_INTERVAL_S": str(args.interval), "ARB_SENSORS_DEFAULT_ON": "1", "ARB_MODE": "paper",
+           "ARB_MARKET_SOURCE": args.source, "ARB_LOG_LEVEL": "WARNING"}
+    children: list[subprocess.Popen] = []
+    try:
+        from arb_pipeline.storage.migrate import upgrade
+
+        upgrade(database_url)
+        if args.source == "recorded":
+            env["ARB_SNAPSHOT_DIR"] = str(REPO / "arb_pipeline" / "data" / "sample_snapshot")
+        else:
+            env["KALSHI_BASE_URL"] = f"http://127.0.0.1:{args.sim_port}/trade-api/v2"
+            env["ODDS_API_BASE_URL"] = f"http://127.0.0.1:{args.sim_port}"
+            children.append(subprocess.Popen(
+                [sys.executable, "-m", "arb_pipeline.cli", "sim", "--host", "127.0.0.1", "--port", str(args.sim_port)],
+                env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+        dagster = str(Path(sys.executable).with_name("dagster"))
+        children.append(subprocess.Popen(
+            [dagster, "dev", "-w", str(REPO / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(args.port)],
+            env=env, cwd=REPO, stdout=(tmp / "dagster.log").open("w"), stderr=subprocess.STDOUT,
+            start_new_session=True))
+        time.sleep(args.warmup)
+        window_start = time.time()
+        time.sleep(args.duration)
+        window_end = time.time()
+    finally:
+        for child in reversed(children):
+            try:
+                os.killpg(child.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for child in children:
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+
+    os.environ["DAGSTER_HOME"] = str(home)
+    import dagster as dg
+
+    with dg.DagsterInstance.get() as instance:
+        records = instance.get_run_records(filters=dg.RunsFilter(job_name="scan_job"), ascending=True)
+    created = [r.create_timestamp.timestamp() for r in records
+               if window_start <= r.create_timestamp.timestamp() < window_end]
+    started = sorted(r.start_time for r in records if r.start_time and window_start <= r.start_time < window_end)
+    launch_to_start = [r.start_time - r.create_timestamp.timestamp() for r in records
+                       if r.start_time and window_start <= r.create_timestamp.timestamp() < window_end]
+    start_to_end = [r.end_time - r.start_time for r in records
+                    if r.start_time and r.end_time and window_start <= r.start_time < window_end]
+    statuses: dict[str, int] = {}
+    for r in records:
+        if window_start <= r.create_timestamp.timestamp() < window_end:
+            statuses[r.dagster_run.status.value] = statuses.get(r.dagster_run.status.value, 0) + 1
+    print(f"scan cadence under dagster dev: interval {args.interval}s, source {args.source}, "
+          f"{args.duration:.0f}s measured after {args.warmup:.0f}s warm-up; load {os.getloadavg()}")
+    print(f"  runs created in window: {len(created)} ({statuses})")
+    print(f"  gap between run requests: {summary([b - a for a, b in zip(created, created[1:], strict=False)])}")
+    print(f"  gap between run starts:   {summary([b - a for a, b in zip(started, started[1:], strict=False)])}")
+    print(f"  request -> run start:     {summary(launch_to_start)}")
+    print(f"  run start -> end:         {summary(start_to_end)}")
+    print(f"  (instance and logs kept in {tmp})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
