@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     odds_sports: str = Field(
         "americanfootball_nfl,basketball_nba,icehockey_nhl,baseball_mlb,soccer_epl", alias="ODDS_SPORTS"
     )
+    # Featured markets asked for on every odds call: each one costs a credit per region (markets x
+    # regions, see connectors/sportsbooks/quota.py). Winner-only scanning: ODDS_API_MARKETS=h2h.
+    odds_api_markets: str = Field("h2h,spreads,totals", alias="ODDS_API_MARKETS")
 
     # --- detection (see arb/constraints.py for what each limit means and why its default) ---------
     min_edge_bps: int = Field(0, alias="ARB_MIN_EDGE_BPS")
@@ -152,6 +155,18 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.sqlite_path}"
+
+    def odds_markets(self) -> tuple[str, ...]:
+        """ODDS_API_MARKETS as a tuple; a market key the pipeline does not model is a clear error."""
+        from arb_pipeline.connectors.sportsbooks.normalize import SUPPORTED_MARKETS
+
+        markets = tuple(dict.fromkeys(m.strip() for m in self.odds_api_markets.split(",") if m.strip()))
+        unknown = [m for m in markets if m not in SUPPORTED_MARKETS]
+        if unknown or not markets:
+            raise ValueError(f"ODDS_API_MARKETS={self.odds_api_markets!r}: "
+                             + (f"unknown market(s) {unknown}; " if unknown else "no market given; ")
+                             + f"choose from {', '.join(SUPPORTED_MARKETS)}")
+        return markets
 
     def book_commission_rates(self) -> dict[str, Decimal]:
         from arb_pipeline.arb.commission import parse_commission_setting

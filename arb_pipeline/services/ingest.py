@@ -40,6 +40,10 @@ class Capture:
     problems: tuple[str, ...]
     quota_remaining: int | None  # The Odds API credits left after this capture, when known
     sports_failed: Mapping[str, str]  # sport key → error, for sports whose odds could not be fetched
+    markets: tuple[str, ...] = ("h2h",)  # the odds markets asked for
+    # credits this capture's odds calls cost: the provider's own x-requests-last where it sent one,
+    # else the markets x regions estimate (an upper bound: an empty answer is free)
+    credits_used: int = 0
 
 
 def split_csv(value: str) -> tuple[str, ...]:
@@ -55,11 +59,13 @@ def capture(
     source: str,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     targets_cache: Any = None,
+    markets: Sequence[str] = ("h2h",),
 ) -> Capture:
     """Fetch events (with markets and milestones) of `series`, their order books in batches of 100,
     the structured targets (teams/players) they name — through `targets_cache` when given, a
     `StructuredTargetCache` — series fees, exchange status, and The Odds API odds of `sports`;
-    parse them like a replay.
+    parse them like a replay. `markets` are the odds markets asked for (ODDS_API_MARKETS: h2h,
+    spreads, totals); each costs a credit per region per sport (`credits_used` adds them up).
 
     A sport whose odds call fails is reported in `sports_failed` and the rest is kept: one bad feed
     must not blind the scan to every other league. A Kalshi failure raises (no Kalshi, no scan).
@@ -83,9 +89,12 @@ def capture(
     failed: dict[str, str] = {}
     odds_at: datetime | None = None
     quota_remaining: int | None = None
+    markets = tuple(dict.fromkeys(markets))
+    estimate = getattr(odds, "estimate_cost", None)
+    credits = 0
     for sport in sports:
         try:
-            response = odds.fetch_odds(sport)
+            response = odds.fetch_odds(sport, markets=markets)
         except OddsError as exc:
             failed[sport] = f"{type(exc).__name__}: {exc}"
             log.warning("odds for %s not captured: %s", sport, failed[sport])
@@ -96,6 +105,10 @@ def capture(
         odds_at = response.fetched_at
         if response.quota is not None and response.quota.remaining is not None:
             quota_remaining = int(response.quota.remaining)
+        if response.quota is not None and response.quota.last is not None:
+            credits += int(response.quota.last)
+        elif estimate is not None:
+            credits += int(estimate(markets))
 
     # A snapshot is captured when its last response has arrived: evaluating it at that moment means
     # no input can look newer than the scan (a start-of-capture stamp makes the books "from the future").
@@ -107,6 +120,8 @@ def capture(
         "capture_started_at": started.isoformat(),
         "source": source,
         "odds_format": formats,
+        "odds_markets": list(markets),
+        "odds_credits_used": credits,
     }
     kalshi = {
         EVENTS_FILE: events_payload,
@@ -127,6 +142,8 @@ def capture(
         problems=tuple(str(p) for p in loaded.problems),
         quota_remaining=quota_remaining,
         sports_failed=failed,
+        markets=markets,
+        credits_used=credits,
     )
 
 
@@ -158,6 +175,7 @@ def capture_from_settings(settings: Settings, *, source: str | None = None,
                 series=split_csv(settings.kalshi_series),
                 sports=split_csv(settings.odds_sports),
                 source=source or kalshi.base_url,
+                markets=settings.odds_markets(),
                 targets_cache=shared_target_cache(kalshi.base_url, ttl_s=settings.kalshi_targets_ttl_s),
             )
         finally:

@@ -94,3 +94,44 @@ def test_market_data_failures_are_counted_for_the_breaker(sim, settings):
     finally:
         sim.faults.clear()
     assert calls[-1] == (6, 5)  # exchange status, then 5 attempts at the events: all failed
+
+
+def test_capture_asks_for_spreads_and_totals_and_accounts_their_credits(sim, settings):
+    from arb_pipeline.connectors.sportsbooks.normalize import SUPPORTED_MARKETS
+
+    assert settings.odds_markets() == SUPPORTED_MARKETS  # the default: h2h,spreads,totals
+    capture = capture_from_settings(settings, source="simulator")
+    assert capture.markets == ("h2h", "spreads", "totals")
+    by_market = {m: [q for q in capture.snapshot.quotes if q.market == m] for m in capture.markets}
+    assert all(by_market.values()), {m: len(q) for m, q in by_market.items()}
+    assert all(q.point is None for q in by_market["h2h"])
+    # a line's point is the provider's own number, exactly, on both sides of one line
+    for market in ("spreads", "totals"):
+        assert all(isinstance(q.point, Decimal) and (q.point * 2) % 1 == 0 for q in by_market[market])
+    for q in by_market["totals"]:
+        twin = next(o for o in by_market["totals"] if (o.event_id, o.bookmaker) == (q.event_id, q.bookmaker)
+                    and o.outcome != q.outcome)
+        assert twin.point == q.point
+    for q in by_market["spreads"]:
+        twin = next(o for o in by_market["spreads"] if (o.event_id, o.bookmaker) == (q.event_id, q.bookmaker)
+                    and o.outcome != q.outcome)
+        assert twin.point == -q.point
+    # billed markets x regions per sport, as the provider reports it (x-requests-last)
+    regions = len(settings.odds_api_regions.split(","))
+    sports = len(settings.odds_sports.split(","))
+    assert capture.credits_used == 3 * regions * sports
+    assert json.loads(capture.payloads["meta.json"])["odds_credits_used"] == capture.credits_used
+
+
+def test_winner_only_scanning_asks_for_h2h_alone_and_costs_a_third(sim, settings, monkeypatch):
+    monkeypatch.setenv("ODDS_API_MARKETS", "h2h")
+    capture = capture_from_settings(Settings(), source="simulator")
+    assert {q.market for q in capture.snapshot.quotes} == {"h2h"}
+    assert capture.credits_used == len(settings.odds_api_regions.split(",")) * len(settings.odds_sports.split(","))
+
+
+@pytest.mark.parametrize("value", ["h2h,outrights", " , "])
+def test_an_unknown_odds_market_is_a_clear_error(monkeypatch, value):
+    monkeypatch.setenv("ODDS_API_MARKETS", value)
+    with pytest.raises(ValueError, match="ODDS_API_MARKETS"):
+        Settings().odds_markets()
