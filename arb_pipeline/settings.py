@@ -19,6 +19,30 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+# Leagues on by default: (game series, spread series, total series, Odds API sport key), each confirmed by
+# the references (kalshi-api.md §8.2/§8.6 for the series, sportsbook-odds.md §1.7 for the sport keys).
+# The mapping catalogue (mapping/data/*.yaml) lists the same series; a test keeps the two in step.
+DEFAULT_LEAGUES: tuple[tuple[str, str, str, str], ...] = (
+    ("KXNFLGAME", "KXNFLSPREAD", "KXNFLTOTAL", "americanfootball_nfl"),
+    ("KXNBAGAME", "KXNBASPREAD", "KXNBATOTAL", "basketball_nba"),
+    ("KXNHLGAME", "KXNHLSPREAD", "KXNHLTOTAL", "icehockey_nhl"),
+    ("KXMLBGAME", "KXMLBSPREAD", "KXMLBTOTAL", "baseball_mlb"),
+    ("KXEPLGAME", "KXEPLSPREAD", "KXEPLTOTAL", "soccer_epl"),
+    ("KXNCAAFGAME", "KXNCAAFSPREAD", "", "americanfootball_ncaaf"),
+    ("KXNCAAMBGAME", "", "", "basketball_ncaab"),
+    ("KXWNBAGAME", "KXWNBASPREAD", "KXWNBATOTAL", "basketball_wnba"),
+    ("KXMLSGAME", "", "", "soccer_usa_mls"),
+    ("KXUCLGAME", "KXUCLSPREAD", "KXUCLTOTAL", "soccer_uefa_champs_league"),
+    ("KXLALIGAGAME", "", "KXLALIGATOTAL", "soccer_spain_la_liga"),
+    ("KXSERIEAGAME", "", "", "soccer_italy_serie_a"),
+    ("KXBUNDESLIGAGAME", "", "", "soccer_germany_bundesliga"),
+    ("KXLIGUE1GAME", "", "", "soccer_france_ligue_one"),
+    ("KXUFCFIGHT", "", "", "mma_mixed_martial_arts"),
+)
+DEFAULT_KALSHI_SERIES = ",".join(s for league in DEFAULT_LEAGUES for s in league[:3] if s)
+DEFAULT_ODDS_SPORTS = ",".join(league[3] for league in DEFAULT_LEAGUES)
+
+
 def default_data_dir() -> Path:
     return Path.home() / ".arb_pipeline"
 
@@ -44,9 +68,11 @@ class Settings(BaseSettings):
     kalshi_connect_timeout_s: float = Field(3.0, alias="KALSHI_CONNECT_TIMEOUT_S")
     kalshi_read_timeout_s: float = Field(10.0, alias="KALSHI_READ_TIMEOUT_S")
     kalshi_max_retries: int = Field(4, alias="KALSHI_MAX_RETRIES")
-    kalshi_series: str = Field(
-        "KXNFLGAME,KXNBAGAME,KXNHLGAME,KXMLBGAME,KXEPLGAME", alias="KALSHI_SERIES"
-    )  # game-winner series scanned, comma-separated
+    # Series scanned, comma-separated: every catalogued league whose game series kalshi-api.md §8.2
+    # confirms, with the spread/total series §8.2/§8.6 confirm (README "Covered series"). Opt-in only:
+    # KXUELGAME (its Odds API key is UNVERIFIED) and KXATPMATCH/KXWTAMATCH (the Odds API keys tennis
+    # per tournament): add them here and their sport keys to ODDS_SPORTS.
+    kalshi_series: str = Field(DEFAULT_KALSHI_SERIES, alias="KALSHI_SERIES")
     # Structured targets (teams/players) change rarely: cache them per venue this long (seconds).
     kalshi_targets_ttl_s: float = Field(21600.0, alias="KALSHI_TARGETS_TTL_S", gt=0)
 
@@ -58,9 +84,8 @@ class Settings(BaseSettings):
     odds_api_bookmakers: str = Field("", alias="ODDS_API_BOOKMAKERS")  # overrides regions when set
     odds_api_format: Literal["decimal", "american"] = Field("decimal", alias="ODDS_API_FORMAT")
     odds_api_quota_floor: int = Field(50, alias="ODDS_API_QUOTA_FLOOR")
-    odds_sports: str = Field(
-        "americanfootball_nfl,basketball_nba,icehockey_nhl,baseball_mlb,soccer_epl", alias="ODDS_SPORTS"
-    )
+    # The Odds API sport keys of the same leagues (sportsbook-odds.md §1.7); see KALSHI_SERIES for opt-ins
+    odds_sports: str = Field(DEFAULT_ODDS_SPORTS, alias="ODDS_SPORTS")
     # Featured markets asked for on every odds call: each one costs a credit per region (markets x
     # regions, see connectors/sportsbooks/quota.py). Winner-only scanning: ODDS_API_MARKETS=h2h.
     odds_api_markets: str = Field("h2h,spreads,totals", alias="ODDS_API_MARKETS")

@@ -35,7 +35,9 @@ def settings(sim, tmp_path, monkeypatch):
 def test_capture_keeps_the_venues_own_responses_and_parses_them_like_a_replay(settings, tmp_path):
     capture = capture_from_settings(settings, source="simulator")
     snap = capture.snapshot
-    assert {e.series_ticker for e in snap.events} == set(settings.kalshi_series.split(","))
+    # every configured series was asked for; this slate lists the five winner series (no line events)
+    assert {e.series_ticker for e in snap.events} == {"KXNFLGAME", "KXNBAGAME", "KXNHLGAME", "KXMLBGAME", "KXEPLGAME"}
+    assert {e.series_ticker for e in snap.events} <= set(settings.kalshi_series.split(","))
     assert set(snap.orderbooks) == {m.ticker for m in snap.markets}
     assert snap.quotes and not capture.sports_failed
     assert capture.quota_remaining is not None
@@ -116,10 +118,11 @@ def test_capture_asks_for_spreads_and_totals_and_accounts_their_credits(sim, set
         twin = next(o for o in by_market["spreads"] if (o.event_id, o.bookmaker) == (q.event_id, q.bookmaker)
                     and o.outcome != q.outcome)
         assert twin.point == -q.point
-    # billed markets x regions per sport, as the provider reports it (x-requests-last)
+    # billed markets x regions per sport with games, as the provider reports it (x-requests-last; an
+    # empty answer is free: the default leagues this slate does not play cost nothing)
     regions = len(settings.odds_api_regions.split(","))
-    sports = len(settings.odds_sports.split(","))
-    assert capture.credits_used == 3 * regions * sports
+    played = [n for n, text in capture.payloads.items() if n.startswith("odds_") and json.loads(text)]
+    assert len(played) == 5 and capture.credits_used == 3 * regions * len(played)
     assert json.loads(capture.payloads["meta.json"])["odds_credits_used"] == capture.credits_used
 
 
@@ -127,7 +130,7 @@ def test_winner_only_scanning_asks_for_h2h_alone_and_costs_a_third(sim, settings
     monkeypatch.setenv("ODDS_API_MARKETS", "h2h")
     capture = capture_from_settings(Settings(), source="simulator")
     assert {q.market for q in capture.snapshot.quotes} == {"h2h"}
-    assert capture.credits_used == len(settings.odds_api_regions.split(",")) * len(settings.odds_sports.split(","))
+    assert capture.credits_used == len(settings.odds_api_regions.split(",")) * 5  # five sports with games
 
 
 @pytest.mark.parametrize("value", ["h2h,outrights", " , "])
