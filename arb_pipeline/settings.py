@@ -18,7 +18,6 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
 # Leagues on by default: (game series, spread series, total series, Odds API sport key), each confirmed by
 # the references (kalshi-api.md §8.2/§8.6 for the series, sportsbook-odds.md §1.7 for the sport keys).
 # The mapping catalogue (mapping/data/*.yaml) lists the same series; a test keeps the two in step.
