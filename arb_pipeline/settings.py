@@ -76,6 +76,7 @@ class Settings(BaseSettings):
     kalshi_targets_ttl_s: float = Field(21600.0, alias="KALSHI_TARGETS_TTL_S", gt=0)
 
     # --- sportsbook odds -------------------------------------------------------------------------
+    # which live odds provider a capture uses: the_odds_api or pinnacle (connectors/sportsbooks/registry.py)
     odds_provider: str = Field("the_odds_api", alias="ODDS_PROVIDER")
     odds_api_base_url: str = Field("http://127.0.0.1:8765", alias="ODDS_API_BASE_URL")
     odds_api_key: SecretStr | None = Field(None, alias="ODDS_API_KEY")
@@ -88,6 +89,12 @@ class Settings(BaseSettings):
     # Featured markets asked for on every odds call: each one costs a credit per region (markets x
     # regions, see connectors/sportsbooks/quota.py). Winner-only scanning: ODDS_API_MARKETS=h2h.
     odds_api_markets: str = Field("h2h,spreads,totals", alias="ODDS_API_MARKETS")
+    # Pinnacle Lines API (ODDS_PROVIDER=pinnacle; sportsbook-odds.md §2.1): HTTP Basic credentials
+    # (secrets) and, per ODDS_SPORTS key, its sportId:leagueId (UNVERIFIED ids: no default).
+    pinnacle_base_url: str = Field("http://127.0.0.1:8765", alias="PINNACLE_BASE_URL")
+    pinnacle_username: SecretStr | None = Field(None, alias="PINNACLE_USERNAME")
+    pinnacle_password: SecretStr | None = Field(None, alias="PINNACLE_PASSWORD")
+    pinnacle_leagues: str = Field("", alias="PINNACLE_LEAGUES")  # sport_key:sportId:leagueId,...
 
     # --- detection (see arb/constraints.py for what each limit means and why its default) ---------
     min_edge_bps: int = Field(0, alias="ARB_MIN_EDGE_BPS")

@@ -99,8 +99,10 @@ def capture(
             failed[sport] = f"{type(exc).__name__}: {exc}"
             log.warning("odds for %s not captured: %s", sport, failed[sport])
             continue
-        # the body as received: its numbers are the bookmakers' own digits, kept without re-encoding
-        odds_texts[sport] = response.text if response.text is not None else dumps_exact(response.payload)
+        # the body as received: its numbers are the bookmakers' own digits, kept without re-encoding;
+        # a provider with its own wire format names its file (pinnacle_<sport>.json), else odds_<sport>.json
+        name = getattr(response, "file_name", None) or f"odds_{sport}.json"
+        odds_texts[name] = response.text if response.text is not None else dumps_exact(response.payload)
         formats[sport] = response.odds_format
         odds_at = response.fetched_at
         if response.quota is not None and response.quota.remaining is not None:
@@ -134,7 +136,7 @@ def capture(
     # Kalshi sends money as strings, so its parsed JSON holds no Decimal and the C encoder is exact;
     # merged pages have no single body to keep.
     texts = {name: json.dumps(payload, separators=(",", ":")) for name, payload in kalshi.items()}
-    texts.update({f"odds_{sport}.json": text for sport, text in odds_texts.items()})
+    texts.update(odds_texts)
     loaded = read_payloads(texts, source=source, label=source)
     return Capture(
         snapshot=loaded.snapshot,
@@ -149,7 +151,8 @@ def capture(
 
 def capture_from_settings(settings: Settings, *, source: str | None = None,
                           on_api_calls: Callable[[int, int], object] | None = None) -> Capture:
-    """A capture with clients built from the settings (the simulator by default, or the live venues).
+    """A capture with clients built from the settings (the simulator by default, or the live venues);
+    the odds come from the provider ODDS_PROVIDER names (the_odds_api or pinnacle).
 
     `on_api_calls(attempts, failed)` receives every HTTP attempt both venues' clients made - retries
     included, and also when the capture fails - so market-data failures (5xx bursts, 429 storms,
@@ -157,7 +160,7 @@ def capture_from_settings(settings: Settings, *, source: str | None = None,
     """
     from arb_pipeline.connectors.kalshi.client import KalshiClient
     from arb_pipeline.connectors.kalshi.targets import shared_target_cache
-    from arb_pipeline.connectors.sportsbooks.the_odds_api import TheOddsApiProvider
+    from arb_pipeline.connectors.sportsbooks.registry import live_provider
 
     def quota_alert(severity: str, message: str) -> None:
         # The odds feed is nearly out of credits (or out): polling stops and a person must know.
@@ -168,7 +171,7 @@ def capture_from_settings(settings: Settings, *, source: str | None = None,
     odds = None
     with KalshiClient.from_settings(settings) as kalshi:
         try:
-            odds = TheOddsApiProvider.from_settings(settings, on_alert=quota_alert)
+            odds = live_provider(settings, on_alert=quota_alert)  # ODDS_PROVIDER
             return capture(
                 kalshi,
                 odds,

@@ -138,3 +138,38 @@ def test_an_unknown_odds_market_is_a_clear_error(monkeypatch, value):
     monkeypatch.setenv("ODDS_API_MARKETS", value)
     with pytest.raises(ValueError, match="ODDS_API_MARKETS"):
         Settings().odds_markets()
+
+
+def test_odds_provider_pinnacle_captures_records_and_replays_the_second_providers_wire(sim, settings, monkeypatch,
+                                                                                       tmp_path):
+    """ODDS_PROVIDER is read: Pinnacle's fixtures+odds over HTTP, recorded as pinnacle_<sport>.json, replayed
+    identically, and resolved with the Kalshi side (zero inversions against the simulator's truth)."""
+    from arb_pipeline.services.scan import ScanConfig, resolve_snapshot
+    from arb_pipeline.services.simulator import simulator_settings
+    from arb_pipeline.sim.pinnacle_api import event_id
+
+    monkeypatch.setenv("ODDS_PROVIDER", "pinnacle")
+    monkeypatch.setenv("PINNACLE_BASE_URL", sim.pinnacle_base_url)
+    pinnacle = simulator_settings(Settings())  # the simulator's demo login and league ids fill in
+    capture = capture_from_settings(pinnacle, source="simulator")
+    assert not capture.sports_failed and not capture.problems and capture.credits_used == 0
+    quotes = capture.snapshot.quotes
+    assert quotes and {q.provider for q in quotes} == {"pinnacle"} == {q.bookmaker for q in quotes}
+    assert {q.market for q in quotes} == {"h2h", "spreads", "totals"}
+    files = {n for n in capture.payloads if n.startswith(("odds_", "pinnacle_"))}
+    assert files and all(n.startswith("pinnacle_") for n in files)
+    for name, text in capture.payloads.items():
+        (tmp_path / name).write_text(text)
+    assert load_snapshot(tmp_path).quotes == quotes
+    resolution = resolve_snapshot(capture.snapshot, ScanConfig(overrides_path=tmp_path / "none.yaml"),
+                                  capture.snapshot.captured_at)
+    assert len(resolution.rows) == len(capture.snapshot.markets) and not resolution.unresolved
+    for row in resolution.rows:
+        state, outcome = sim.scenario.market_index[row.kalshi_market]
+        assert row.outcome.value == outcome and row.sportsbook_event_id == str(event_id(state))
+
+
+def test_an_unknown_odds_provider_is_a_clear_error(sim, settings, monkeypatch):
+    monkeypatch.setenv("ODDS_PROVIDER", "betfair")
+    with pytest.raises(ValueError, match="ODDS_PROVIDER='betfair' is not a live odds provider"):
+        capture_from_settings(Settings(), source="simulator")

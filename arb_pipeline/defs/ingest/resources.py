@@ -70,6 +70,7 @@ class MarketDataResource(dg.ConfigurableResource):
             settings = simulator_settings(settings)
             update["kalshi_base_url"] = self.kalshi_base_url or SIMULATOR_KALSHI_URL
             update["odds_api_base_url"] = self.odds_api_base_url or SIMULATOR_ODDS_URL
+            update["pinnacle_base_url"] = self.odds_api_base_url or SIMULATOR_ODDS_URL  # the same server
         else:
             if self.kalshi_base_url:
                 update["kalshi_base_url"] = self.kalshi_base_url
