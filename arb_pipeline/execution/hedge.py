@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, Decimal, localcontext
 
 from arb_pipeline.arb.money import CENT, ZERO, ceil_to, floor_to
+from arb_pipeline.domain import ContractSide
 from arb_pipeline.execution.plan import BookLegPlan, ExecutionPlan, KalshiLegPlan
 
 ODDS_QUANTUM = Decimal("0.0001")
@@ -144,7 +145,11 @@ def _replacement(plan: ExecutionPlan, kalshi: Sequence[KalshiFilled], leg: Kalsh
     reference = (1 / per_contract).quantize(ODDS_QUANTUM) if per_contract > 0 else ZERO
     shown = format(short.quantize(Decimal("0.000001")).normalize(), "f")
     what = f"Kalshi leg {leg.leg_index} ({leg.ticker} {leg.side.value}) holds {shown} contracts too few"
-    common = dict(leg_index=leg.leg_index, bookmaker=ANY_BOOKMAKER, event=event, selection=leg.label or outcome,
+    # a YES leg pays on the outcome it names; a NO leg on the other side of it (`outcome`), so its label
+    # (the contract's own YES side: a team, "Over 221.5") must not be read as the selection to back
+    selection = (leg.label or outcome) if leg.side is ContractSide.YES or not leg.label else \
+        f"{outcome} (the side against {leg.label})"
+    common = dict(leg_index=leg.leg_index, bookmaker=ANY_BOOKMAKER, event=event, selection=selection,
                   outcome=outcome, odds=reference, worst_case_at_quote=ZERO)
     if more:
         return HedgePlan(**common, stake=ZERO, worst_acceptable_odds=None, status="do_not_place",
@@ -159,7 +164,7 @@ def _replacement(plan: ExecutionPlan, kalshi: Sequence[KalshiFilled], leg: Kalsh
     without = pnl_by_outcome(plan.outcomes, kalshi, [*bets, (stake, Decimal(1), frozenset(), refund)])
     worst = _break_even_odds(max(ceil_to(-without[o], CENT) for o in leg.pays_in), stake)
     return HedgePlan(**common, stake=stake, worst_acceptable_odds=worst, status="pending",
-                     note=f"{what}: back {leg.label or outcome} at any bookmaker (the Kalshi price was "
+                     note=f"{what}: back {selection} at any bookmaker (the Kalshi price was "
                           f"odds {reference})")
 
 

@@ -176,3 +176,25 @@ def test_a_line_opportunity_round_trips_its_line_and_refunds():
     assert (again.market, again.point) == ("totals", D(222))
     assert [leg.refunded_in for leg in again.legs] == [leg.refunded_in for leg in opp.legs] == [(), (Outcome.PUSH,)]
     assert plan_opportunity(again).book_legs == plan_opportunity(opp).book_legs
+
+
+def test_a_replacement_for_a_no_leg_names_the_side_it_pays_on_not_the_contracts_own():
+    """Two Kalshi legs, one filled: the replacement for an unfilled NO "over 221.5" backs the under."""
+    from dataclasses import replace as dc_replace
+    from datetime import UTC, datetime
+
+    from arb_pipeline.domain import ContractSide
+    from arb_pipeline.execution.plan import ExecutionPlan, KalshiLegPlan
+
+    under_no = KalshiLegPlan(0, "c0", "KXNBATOTAL-X-222", ContractSide.NO, D(10), D("0.45"), D("4.70"),
+                             frozenset({"under"}), "Over 221.5")
+    over_yes = dc_replace(under_no, leg_index=1, client_order_id="c1", ticker="KXNBATOTAL-Y-222",
+                          side=ContractSide.YES, pays_in=frozenset({"over"}), label="Over 221.5")
+    plan = ExecutionPlan("o", "k", "arbitrage", "KXNBATOTAL-X", "NBA", datetime(2026, 1, 1, tzinfo=UTC),
+                         frozenset({"over", "under"}), (under_no, over_yes), (), D("9.40"), D("0.60"), {},
+                         "totals", D("221.5"))
+    held = [KalshiFilled(0, D(10), D(0), D(0), frozenset({"under"})),
+            KalshiFilled(1, D(10), D(10), D("4.70"), frozenset({"over"}))]
+    (replacement,) = hedge_plans(plan, held)
+    assert replacement.outcome == "under" and replacement.selection == "under (the side against Over 221.5)"
+    assert "back under (the side against Over 221.5)" in replacement.note
