@@ -78,7 +78,10 @@ def capture(
     tickers = [m["ticker"] for e in events_payload["events"] for m in e.get("markets", []) if "ticker" in m]
     books_payload = kalshi.fetch_orderbooks_payload(tickers)
     books_at = clock()
-    series_payload = kalshi.fetch_series_payload(series)
+    # fees are read per event's series: ask for the series that listed events (of the many configured,
+    # out-of-season leagues list none, and one GET /series/{ticker} each would only spend rate budget)
+    listed = {e.get("series_ticker") for e in events_payload["events"]}
+    series_payload = kalshi.fetch_series_payload([t for t in series if t in listed])
     from arb_pipeline.connectors.kalshi.targets import target_ids_in_events_payload
 
     targets_payload = kalshi.fetch_structured_targets_payload(target_ids_in_events_payload(events_payload),

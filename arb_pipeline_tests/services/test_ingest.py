@@ -38,6 +38,9 @@ def test_capture_keeps_the_venues_own_responses_and_parses_them_like_a_replay(se
     # every configured series was asked for; this slate lists the five winner series (no line events)
     assert {e.series_ticker for e in snap.events} == {"KXNFLGAME", "KXNBAGAME", "KXNHLGAME", "KXMLBGAME", "KXEPLGAME"}
     assert {e.series_ticker for e in snap.events} <= set(settings.kalshi_series.split(","))
+    # fees are fetched for the series that listed events, not for every configured one
+    fetched = {item["ticker"] for item in json.loads(capture.payloads["kalshi_series.json"])["series"]}
+    assert fetched == {e.series_ticker for e in snap.events} == set(snap.series_fees)
     assert set(snap.orderbooks) == {m.ticker for m in snap.markets}
     assert snap.quotes and not capture.sports_failed
     assert capture.quota_remaining is not None
