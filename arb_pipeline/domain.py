@@ -37,6 +37,7 @@ class Outcome(StrEnum):
 
 
 SPREADS, TOTALS = "spreads", "totals"  # sportsbook market keys of the two line markets
+SUPPORTED_MARKETS = ("h2h", SPREADS, TOTALS)  # the odds markets the pipeline models (ODDS_API_MARKETS)
 _LINE_SIDES = {SPREADS: (Outcome.HOME, Outcome.AWAY), TOTALS: (Outcome.OVER, Outcome.UNDER)}
 
 

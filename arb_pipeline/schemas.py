@@ -33,6 +33,9 @@ from pandera.typing import Series
 UTC_TS = Annotated[pd.DatetimeTZDtype, "ns", "UTC"]
 
 STRUCTURAL_OUTCOMES = ("home", "away", "draw", "over", "under")
+YES_OUTCOMES = ("home", "away", "draw", "over")  # what a Kalshi market's YES can back (a total's YES is over)
+MARKETS = ("h2h", "spreads", "totals")
+LINE_MARKETS = ("spreads", "totals")
 OPPORTUNITY_KINDS = ("arbitrage", "value")
 CONTRACT_SIDES = ("yes", "no")
 ORDER_STATUSES = ("filled", "partially_filled", "unfilled", "failed", "unknown", "not_sent")
@@ -40,6 +43,15 @@ EXECUTION_MODES = ("paper", "live")
 
 
 # --- element checks shared by the models ------------------------------------------------------------
+
+
+def line_point_consistent(df: pd.DataFrame) -> pd.Series:
+    """A spread/total row has a point; an h2h row (or a row with no market: unresolved) has none."""
+    return pd.Series(
+        [(m in LINE_MARKETS) == (p is not None and not (isinstance(p, float) and p != p)) if isinstance(m, str)
+         else True for m, p in zip(df["market"], df["point"], strict=True)],
+        index=df.index,
+    )
 
 
 def _is_decimal_or_null(value: object) -> bool:
@@ -186,7 +198,9 @@ class ResolvedEventsFrame(pa.DataFrameModel):
     tradable: Series[bool]
     league: Series[str] = pa.Field(nullable=True)
     event_id: Series[str] = pa.Field(nullable=True, description="sportsbook game id")
-    outcome: Series[str] = pa.Field(nullable=True, isin=("home", "away", "draw"))
+    outcome: Series[str] = pa.Field(nullable=True, isin=YES_OUTCOMES)
+    market: Series[str] = pa.Field(nullable=True, isin=MARKETS, description="sportsbook market the YES matches")
+    point: Series[object] = pa.Field(nullable=True, description="a line's point on its axis (Decimal); h2h: none")
     team_name: Series[str] = pa.Field(nullable=True)
     home_team: Series[str] = pa.Field(nullable=True)
     away_team: Series[str] = pa.Field(nullable=True)
@@ -211,6 +225,14 @@ class ResolvedEventsFrame(pa.DataFrameModel):
     def _tradable(cls, df: pd.DataFrame) -> pd.Series:
         return df["resolved"].astype(bool) | ~df["tradable"].astype(bool)
 
+    @pa.check("point", name="exact_decimal")
+    def _exact_point(cls, series: pd.Series) -> pd.Series:
+        return exact_decimal(series)
+
+    @pa.dataframe_check(name="a_line_has_a_point_and_h2h_none")
+    def _line_point(cls, df: pd.DataFrame) -> pd.Series:
+        return line_point_consistent(df)
+
 
 class ImpliedProbabilitiesFrame(pa.DataFrameModel):
     """`implied_probabilities`: per outcome of every assembled game, the de-vigged book consensus
@@ -221,7 +243,9 @@ class ImpliedProbabilitiesFrame(pa.DataFrameModel):
     ticker: Series[str] = pa.Field(unique=True, description="Kalshi market")
     event_ticker: Series[str]
     league: Series[str]
-    outcome: Series[str] = pa.Field(isin=("home", "away", "draw"))
+    outcome: Series[str] = pa.Field(isin=YES_OUTCOMES)
+    market: Series[str] = pa.Field(isin=MARKETS)
+    point: Series[object] = pa.Field(nullable=True, description="a line's point on its axis (Decimal); h2h: none")
     label: Series[str]
     devig_method: Series[str]
     fair_prob: Series[float] = pa.Field(nullable=True, gt=0, lt=1, description="de-vigged consensus")
@@ -259,6 +283,14 @@ class ImpliedProbabilitiesFrame(pa.DataFrameModel):
     def _books(cls, df: pd.DataFrame) -> pd.Series:
         return df["fair_prob"].isna() | (df["n_books"] >= 1)
 
+    @pa.check("point", name="exact_decimal")
+    def _exact_point(cls, series: pd.Series) -> pd.Series:
+        return exact_decimal(series)
+
+    @pa.dataframe_check(name="a_line_has_a_point_and_h2h_none")
+    def _line_point(cls, df: pd.DataFrame) -> pd.Series:
+        return line_point_consistent(df)
+
 
 class OpportunitiesFrame(pa.DataFrameModel):
     """`arb_opportunities`: detected, sized opportunities net of fees, one row per opportunity.
@@ -287,6 +319,10 @@ class OpportunitiesFrame(pa.DataFrameModel):
     max_quote_age_s: Series[float] = pa.Field(nullable=True, ge=0)
     executable: Series[bool] = pa.Field(description="all its sportsbook legs at an account book, kind traded")
     not_executable: Series[str] = pa.Field(nullable=True, description="why not ('PAPER: no account at ...')")
+    market: Series[str] = pa.Field(isin=MARKETS, description="h2h, or the line (spreads/totals) traded")
+    point: Series[object] = pa.Field(nullable=True, description="the line's point on its axis (Decimal)")
+    outcomes: Series[str] = pa.Field(nullable=True, description="arbitrage: the outcomes its payouts cover, "
+                                                                "e.g. 'over,push,under'")
 
     class Config:
         name = "OpportunitiesFrame"
@@ -305,6 +341,25 @@ class OpportunitiesFrame(pa.DataFrameModel):
     @pa.check("kalshi_contracts", "kalshi_cost", name="non_negative")
     def _kalshi(cls, series: pd.Series) -> pd.Series:
         return decimal_non_negative(series)
+
+    @pa.check("point", name="exact_decimal")
+    def _exact_point(cls, series: pd.Series) -> pd.Series:
+        return exact_decimal(series)
+
+    @pa.dataframe_check(name="a_line_has_a_point_and_h2h_none")
+    def _line_point(cls, df: pd.DataFrame) -> pd.Series:
+        return line_point_consistent(df)
+
+    @pa.dataframe_check(name="line_arbitrage_covers_the_push_exactly_when_the_point_is_whole")
+    def _push(cls, df: pd.DataFrame) -> pd.Series:
+        """A whole-number line can push: an arbitrage on it is reported only with the push among the
+        outcomes it pays in; a half-point line has no push outcome."""
+        return pd.Series(
+            [k != "arbitrage" or m not in LINE_MARKETS or not isinstance(p, Decimal)
+             or (("push" in str(o).split(",")) == (p == p.to_integral_value()))
+             for k, m, p, o in zip(df["kind"], df["market"], df["point"], df["outcomes"], strict=True)],
+            index=df.index,
+        )
 
     @pa.dataframe_check(name="arbitrage_profit_not_negative")
     def _arb_profit(cls, df: pd.DataFrame) -> pd.Series:

@@ -18,6 +18,29 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Leagues on by default: (game series, spread series, total series, Odds API sport key), each confirmed by
+# the references (kalshi-api.md §8.2/§8.6 for the series, sportsbook-odds.md §1.7 for the sport keys).
+# The mapping catalogue (mapping/data/*.yaml) lists the same series; a test keeps the two in step.
+DEFAULT_LEAGUES: tuple[tuple[str, str, str, str], ...] = (
+    ("KXNFLGAME", "KXNFLSPREAD", "KXNFLTOTAL", "americanfootball_nfl"),
+    ("KXNBAGAME", "KXNBASPREAD", "KXNBATOTAL", "basketball_nba"),
+    ("KXNHLGAME", "KXNHLSPREAD", "KXNHLTOTAL", "icehockey_nhl"),
+    ("KXMLBGAME", "KXMLBSPREAD", "KXMLBTOTAL", "baseball_mlb"),
+    ("KXEPLGAME", "KXEPLSPREAD", "KXEPLTOTAL", "soccer_epl"),
+    ("KXNCAAFGAME", "KXNCAAFSPREAD", "", "americanfootball_ncaaf"),
+    ("KXNCAAMBGAME", "", "", "basketball_ncaab"),
+    ("KXWNBAGAME", "KXWNBASPREAD", "KXWNBATOTAL", "basketball_wnba"),
+    ("KXMLSGAME", "", "", "soccer_usa_mls"),
+    ("KXUCLGAME", "KXUCLSPREAD", "KXUCLTOTAL", "soccer_uefa_champs_league"),
+    ("KXLALIGAGAME", "", "KXLALIGATOTAL", "soccer_spain_la_liga"),
+    ("KXSERIEAGAME", "", "", "soccer_italy_serie_a"),
+    ("KXBUNDESLIGAGAME", "", "", "soccer_germany_bundesliga"),
+    ("KXLIGUE1GAME", "", "", "soccer_france_ligue_one"),
+    ("KXUFCFIGHT", "", "", "mma_mixed_martial_arts"),
+)
+DEFAULT_KALSHI_SERIES = ",".join(s for league in DEFAULT_LEAGUES for s in league[:3] if s)
+DEFAULT_ODDS_SPORTS = ",".join(league[3] for league in DEFAULT_LEAGUES)
+
 
 def default_data_dir() -> Path:
     return Path.home() / ".arb_pipeline"
@@ -44,13 +67,16 @@ class Settings(BaseSettings):
     kalshi_connect_timeout_s: float = Field(3.0, alias="KALSHI_CONNECT_TIMEOUT_S")
     kalshi_read_timeout_s: float = Field(10.0, alias="KALSHI_READ_TIMEOUT_S")
     kalshi_max_retries: int = Field(4, alias="KALSHI_MAX_RETRIES")
-    kalshi_series: str = Field(
-        "KXNFLGAME,KXNBAGAME,KXNHLGAME,KXMLBGAME,KXEPLGAME", alias="KALSHI_SERIES"
-    )  # game-winner series scanned, comma-separated
+    # Series scanned, comma-separated: every catalogued league whose game series kalshi-api.md §8.2
+    # confirms, with the spread/total series §8.2/§8.6 confirm (README "Covered series"). Opt-in only:
+    # KXUELGAME (its Odds API key is UNVERIFIED) and KXATPMATCH/KXWTAMATCH (the Odds API keys tennis
+    # per tournament): add them here and their sport keys to ODDS_SPORTS.
+    kalshi_series: str = Field(DEFAULT_KALSHI_SERIES, alias="KALSHI_SERIES")
     # Structured targets (teams/players) change rarely: cache them per venue this long (seconds).
     kalshi_targets_ttl_s: float = Field(21600.0, alias="KALSHI_TARGETS_TTL_S", gt=0)
 
     # --- sportsbook odds -------------------------------------------------------------------------
+    # which live odds provider a capture uses: the_odds_api or pinnacle (connectors/sportsbooks/registry.py)
     odds_provider: str = Field("the_odds_api", alias="ODDS_PROVIDER")
     odds_api_base_url: str = Field("http://127.0.0.1:8765", alias="ODDS_API_BASE_URL")
     odds_api_key: SecretStr | None = Field(None, alias="ODDS_API_KEY")
@@ -64,9 +90,17 @@ class Settings(BaseSettings):
     # are fetched every scan. ARB_ODDS_REFRESH_BY_SPORT overrides it per sport: "basketball_nba:30,..."
     odds_refresh_s: float = Field(60.0, ge=0, alias="ARB_ODDS_REFRESH_S")
     odds_refresh_by_sport: str = Field("", alias="ARB_ODDS_REFRESH_BY_SPORT")
-    odds_sports: str = Field(
-        "americanfootball_nfl,basketball_nba,icehockey_nhl,baseball_mlb,soccer_epl", alias="ODDS_SPORTS"
-    )
+    # The Odds API sport keys of the same leagues (sportsbook-odds.md §1.7); see KALSHI_SERIES for opt-ins
+    odds_sports: str = Field(DEFAULT_ODDS_SPORTS, alias="ODDS_SPORTS")
+    # Featured markets asked for on every odds call: each one costs a credit per region (markets x
+    # regions, see connectors/sportsbooks/quota.py). Winner-only scanning: ODDS_API_MARKETS=h2h.
+    odds_api_markets: str = Field("h2h,spreads,totals", alias="ODDS_API_MARKETS")
+    # Pinnacle Lines API (ODDS_PROVIDER=pinnacle; sportsbook-odds.md §2.1): HTTP Basic credentials
+    # (secrets) and, per ODDS_SPORTS key, its sportId:leagueId (UNVERIFIED ids: no default).
+    pinnacle_base_url: str = Field("http://127.0.0.1:8765", alias="PINNACLE_BASE_URL")
+    pinnacle_username: SecretStr | None = Field(None, alias="PINNACLE_USERNAME")
+    pinnacle_password: SecretStr | None = Field(None, alias="PINNACLE_PASSWORD")
+    pinnacle_leagues: str = Field("", alias="PINNACLE_LEAGUES")  # sport_key:sportId:leagueId,...
 
     # --- detection (see arb/constraints.py for what each limit means and why its default) ---------
     min_edge_bps: int = Field(0, alias="ARB_MIN_EDGE_BPS")
@@ -162,6 +196,18 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.sqlite_path}"
+
+    def odds_markets(self) -> tuple[str, ...]:
+        """ODDS_API_MARKETS as a tuple; a market key the pipeline does not model is a clear error."""
+        from arb_pipeline.domain import SUPPORTED_MARKETS
+
+        markets = tuple(dict.fromkeys(m.strip() for m in self.odds_api_markets.split(",") if m.strip()))
+        unknown = [m for m in markets if m not in SUPPORTED_MARKETS]
+        if unknown or not markets:
+            raise ValueError(f"ODDS_API_MARKETS={self.odds_api_markets!r}: "
+                             + (f"unknown market(s) {unknown}; " if unknown else "no market given; ")
+                             + f"choose from {', '.join(SUPPORTED_MARKETS)}")
+        return markets
 
     def book_commission_rates(self) -> dict[str, Decimal]:
         from arb_pipeline.arb.commission import parse_commission_setting

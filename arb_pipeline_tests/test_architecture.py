@@ -92,7 +92,7 @@ LAYERS_BELOW: dict[str, set[str]] = {
     "gcpause": set(),  # a context manager pausing the cyclic GC (standard library only)
     "arb": {"domain"},
     "mapping": {"domain", "arb"},
-    "settings": {"arb"},  # parses ARB_BOOK_COMMISSION with the commission rule itself
+    "settings": {"domain", "arb"},  # parses ARB_BOOK_COMMISSION with the commission rule; the odds markets
     "schemas": {"domain"},
     "storage": {"domain", "settings"},
     "connectors": {"domain", "arb", "settings", "gcpause"},

@@ -63,11 +63,14 @@ def sportsbook_odds() -> pd.DataFrame:
 
 def resolved_events() -> pd.DataFrame:
     return pd.DataFrame({
-        "captured_at": ts(2), "snapshot_id": [7, 7], "ticker": ["K-BOS", "K-XXX"], "event_ticker": ["K", "K"],
-        "resolved": [True, False], "tradable": [True, False], "league": ["NBA", None], "event_id": ["e1", None],
-        "outcome": ["away", None], "team_name": ["Boston Celtics", None], "home_team": ["New York Knicks", None],
-        "away_team": ["Boston Celtics", None], "commence_time": ts(2), "confidence": [1.0, float("nan")],
-        "method": ["rule", None], "guards": [None, None], "reason": [None, "no such team code"],
+        "captured_at": ts(3), "snapshot_id": [7, 7, 7], "ticker": ["K-BOS", "K-XXX", "KT-227"],
+        "event_ticker": ["K", "K", "KT"], "resolved": [True, False, True], "tradable": [True, False, True],
+        "league": ["NBA", None, "NBA"], "event_id": ["e1", None, "e1"], "outcome": ["away", None, "over"],
+        "market": ["h2h", None, "totals"], "point": [None, None, D("226.5")],
+        "team_name": ["Boston Celtics", None, "Over 226.5"], "home_team": ["New York Knicks", None, "New York Knicks"],
+        "away_team": ["Boston Celtics", None, "Boston Celtics"], "commence_time": ts(3),
+        "confidence": [1.0, float("nan"), 1.0], "method": ["rule", None, "rule"], "guards": [None, None, None],
+        "reason": [None, "no such team code", None],
     })
 
 
@@ -75,6 +78,7 @@ def implied_probabilities() -> pd.DataFrame:
     return pd.DataFrame({
         "captured_at": ts(2), "snapshot_id": [7, 7], "ticker": ["K-BOS", "K-NYK"], "event_ticker": ["K", "K"],
         "league": ["NBA", "NBA"], "outcome": ["away", "home"], "label": ["Boston Celtics", "New York Knicks"],
+        "market": ["h2h", "spreads"], "point": [None, D("3.5")],
         "devig_method": ["multiplicative"] * 2, "fair_prob": [0.46, float("nan")], "n_books": [3, 0],
         "books_used": ["pinnacle,betmgm,fanduel", ""], "overround_min": [0.021, float("nan")],
         "overround_max": [0.045, float("nan")], "kalshi_yes_ask": [D("0.45"), D("0.56")],
@@ -92,6 +96,22 @@ def opportunities() -> pd.DataFrame:
         "kalshi_cost": [D("4.67")], "cost": [D("10.27")], "profit": [D("0.05")], "edge_bps": [48.7],
         "cost_f": [10.27], "profit_f": [0.05], "fair_probability": [float("nan")], "max_quote_age_s": [12.0],
         "executable": [True], "not_executable": [None],
+        "market": ["h2h"], "point": [None], "outcomes": ["home,away"],
+    })
+
+
+def line_opportunities() -> pd.DataFrame:
+    """A half-point total (no push) and a whole-number spread whose payouts include the push."""
+    return pd.DataFrame({
+        "detected_at": ts(2), "snapshot_id": [7, 7], "opportunity_id": ["tot", "spr"], "kind": ["arbitrage"] * 2,
+        "event_ticker": ["KT", "KS"], "league": ["NBA"] * 2, "n_legs": [2, 2],
+        "kalshi_legs": ["BUY YES KT-227 10 @ 0.45", "BUY NO KS-BOS4 10 @ 0.50"],
+        "hedge": ["BACK Under 226.5 at pinnacle @ 1.95 stake $5.13", "BACK Boston Celtics -4 at pinnacle @ 2.10"],
+        "kalshi_contracts": [D("10"), D("10")], "kalshi_cost": [D("4.67"), D("5.17")], "cost": [D("9.80"), D("9.94")],
+        "profit": [D("0.20"), D("0.06")], "edge_bps": [200.0, 60.0], "cost_f": [9.8, 9.94], "profit_f": [0.2, 0.06],
+        "fair_probability": [float("nan")] * 2, "max_quote_age_s": [12.0, 12.0],
+        "market": ["totals", "spreads"], "point": [D("226.5"), D("4")], "outcomes": ["over,under", "home,push,away"],
+        "executable": [True, True], "not_executable": [None, None],
     })
 
 
@@ -148,9 +168,9 @@ BAD = [
     (SportsbookOddsFrame, lambda f: f.__setitem__("decimal_odds", [D("1.80"), D("0.95")]), 1, "odds_above_1"),
     (SportsbookOddsFrame, lambda f: f.__setitem__("outcome", ["home", "Boston"]), 1, "isin"),
     (SportsbookOddsFrame, lambda f: f.__setitem__("quote_age_s", [12.0, -60.0]), 1, "not_from_the_future"),
-    (ResolvedEventsFrame, lambda f: f.__setitem__("event_id", [None, None]), 0, "resolved_rows_name_game_and_outcome"),
-    (ResolvedEventsFrame, lambda f: f.__setitem__("tradable", [True, True]), 1, "only_resolved_rows_are_tradable"),
-    (ResolvedEventsFrame, lambda f: f.__setitem__("confidence", [1.5, float("nan")]), 0, "less_than_or_equal_to"),
+    (ResolvedEventsFrame, lambda f: f.__setitem__("event_id", [None, None, "e1"]), 0, "resolved_rows_name_game_and_outcome"),
+    (ResolvedEventsFrame, lambda f: f.__setitem__("tradable", [True, True, True]), 1, "only_resolved_rows_are_tradable"),
+    (ResolvedEventsFrame, lambda f: f.__setitem__("confidence", [1.5, float("nan"), 1.0]), 0, "less_than_or_equal_to"),
     (ImpliedProbabilitiesFrame, lambda f: f.__setitem__("fair_prob", [1.2, float("nan")]), 0, "less_than"),
     (ImpliedProbabilitiesFrame, lambda f: f.__setitem__("n_books", [0, 0]), 0, "fair_prob_needs_books"),
     (ImpliedProbabilitiesFrame, lambda f: f.__setitem__("reason", [None, None]), 1, "fair_prob_or_reason"),
@@ -158,6 +178,11 @@ BAD = [
     (OpportunitiesFrame, lambda f: f.__setitem__("profit", [D("-0.01")]), 0, "arbitrage_profit_not_negative"),
     (OpportunitiesFrame, lambda f: f.__setitem__("cost", [10.27]), 0, "exact_decimal"),
     (OpportunitiesFrame, lambda f: f.__setitem__("kind", ["hunch"]), 0, "isin"),
+    (OpportunitiesFrame, lambda f: f.__setitem__("point", [D("3.5")]), 0, "a_line_has_a_point_and_h2h_none"),
+    (ResolvedEventsFrame, lambda f: f.__setitem__("point", [None, None, None]), 2, "a_line_has_a_point_and_h2h_none"),
+    (ResolvedEventsFrame, lambda f: f.__setitem__("point", [None, None, 226.5]), 2, "exact_decimal"),
+    (ResolvedEventsFrame, lambda f: f.__setitem__("outcome", ["away", None, "under"]), 2, "isin"),
+    (ImpliedProbabilitiesFrame, lambda f: f.__setitem__("market", ["h2h", "moneyline"]), 1, "isin"),
     (ExecutedOrdersFrame, lambda f: f.__setitem__("reason", [None, None]), 1, "not_sent_has_a_reason_and_no_fill"),
     (ExecutedOrdersFrame, lambda f: f.__setitem__("fill_count", [D("10"), D("3")]), 1,
      "not_sent_has_a_reason_and_no_fill"),
@@ -188,6 +213,16 @@ def test_bad_frames_fail_with_the_failing_rows(model, mutate, row, check):
     for i in passing:
         if frame.loc[i, id_column] != frame.loc[row, id_column]:
             assert str(frame.loc[i, id_column]) not in failing_rows
+
+
+def test_line_opportunities_pass_and_a_whole_line_arbitrage_must_cover_the_push():
+    OpportunitiesFrame.validate(line_opportunities(), lazy=True)
+    frame = line_opportunities()
+    frame["outcomes"] = ["over,push,under", "home,away"]  # a push on a half point; none on a whole one
+    with pytest.raises(pa_errors.SchemaErrors) as err:
+        OpportunitiesFrame.validate(frame, lazy=True)
+    cases = err.value.failure_cases
+    assert set(cases[cases["check"].astype(str).str.contains("covers_the_push")]["index"]) == {0, 1}
 
 
 def test_missing_column_fails():

@@ -75,3 +75,27 @@ def test_book_settings_parse_and_refuse_bad_items_by_name():
                          ("fanduel:lots", "ARB_BOOK_STAKE_LIMITS amount for 'fanduel'")):
         with pytest.raises(ValueError, match=message):
             Settings(_env_file=None, ARB_BOOK_STAKE_LIMITS=bad).book_stake_limit_map()
+
+
+def test_the_default_leagues_are_the_catalogues_confirmed_series_and_sport_keys():
+    """KALSHI_SERIES / ODDS_SPORTS defaults (issue #12): every catalogued league whose series the
+    references confirm, each series the catalogue's own for the league its sport key names."""
+    from arb_pipeline.connectors.sportsbooks.base import LEAGUE_BY_SPORT_KEY, league_for_sport
+    from arb_pipeline.mapping.catalogue import load_catalogue
+    from arb_pipeline.settings import DEFAULT_LEAGUES
+
+    catalogue = load_catalogue()
+    settings = Settings(_env_file=None)
+    assert settings.kalshi_series.split(",") == [s for lg in DEFAULT_LEAGUES for s in lg[:3] if s]
+    assert settings.odds_sports.split(",") == [lg[3] for lg in DEFAULT_LEAGUES]
+    for game, spread, total, sport in DEFAULT_LEAGUES:
+        league = catalogue.leagues[league_for_sport(sport)]
+        assert (league.sport_key, league.kalshi_series, league.spread_series, league.total_series) == (
+            sport, game, spread, total)
+    # every catalogued league's sport key names it; the opt-in ones are exactly those left out
+    for code, league in catalogue.leagues.items():
+        assert league_for_sport(league.sport_key) == code or league.sport_key_prefixes
+        assert all(league_for_sport(p + "some_open") == code for p in league.sport_key_prefixes)
+    assert set(LEAGUE_BY_SPORT_KEY.values()) | {"ATP", "WTA"} == set(catalogue.leagues)
+    opt_in = set(catalogue.leagues) - {league_for_sport(lg[3]) for lg in DEFAULT_LEAGUES}
+    assert opt_in == {"UEL", "ATP", "WTA"}

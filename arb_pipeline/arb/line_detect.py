@@ -19,6 +19,7 @@ or a rejection with every reason.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from time import perf_counter
@@ -174,7 +175,12 @@ def confirm_line_arbitrage(game: LineGame, combo: tuple[Instrument, ...], fresh:
     def best(q: SportsbookQuote) -> tuple[Decimal, Decimal]:  # what a winning back really pays, after commission
         return effective_decimal_odds(q.decimal_odds, ctx.sizing.commission(q.bookmaker)), q.max_stake or Decimal(0)
 
-    return at_account_books_first(offers, lambda q: q.bookmaker, best, price, ctx)
+    return _on_line(game, at_account_books_first(offers, lambda q: q.bookmaker, best, price, ctx))
+
+
+def _on_line(game: LineGame, result: Opportunity | Rejection) -> Opportunity | Rejection:
+    """An opportunity names the line it trades (market and point); a rejection is left as it is."""
+    return replace(result, market=game.market, point=game.point) if isinstance(result, Opportunity) else result
 
 
 def _consensus(game: LineGame, fresh: _Fresh, limits: Limits) -> ConsensusResult:
@@ -205,6 +211,7 @@ def confirm_line_value(game: LineGame, side: Outcome, contract_side: ContractSid
     wins = {side} if contract_side is ContractSide.YES else set(game.outcomes) - {side}
     ages = {f"{SPORTSBOOK}:{b}:{s.value}": ctx.age(q.last_update_ts)
             for s, by_book in fresh.items() for b, q in by_book.items() if b in consensus.books_used}
-    return price_value(game.event_ticker, game.league, candidate, contract, contract_side, game.label(side), fair_f,
-                       tuple(o for o in game.outcomes if o in wins), ctx,
-                       lambda legs: grid_reasons(legs, {contract.ticker: contract}), ages, consensus.books_used)
+    return _on_line(game, price_value(
+        game.event_ticker, game.league, candidate, contract, contract_side, game.label(side), fair_f,
+        tuple(o for o in game.outcomes if o in wins), ctx, lambda legs: grid_reasons(legs, {contract.ticker: contract}),
+        ages, consensus.books_used))

@@ -100,6 +100,10 @@ class Opportunity:
     consensus_books: tuple[str, ...] = field(default=())
     # why it cannot be executed ("PAPER: no account at ...", `arb.accounts.not_executable`); empty: it can
     not_executable: tuple[str, ...] = field(default=())
+    # the sportsbook market the opportunity trades: "h2h" (game winner), or a line ("spreads" /
+    # "totals") at `point` on its axis (`domain.line_position`: the home margin for a spread)
+    market: str = "h2h"
+    point: Decimal | None = None
 
     @property
     def executable(self) -> bool:
@@ -128,6 +132,8 @@ class Opportunity:
             fair_probability=float(fair) if fair is not None else None,  # type: ignore[arg-type]
             consensus_books=tuple(str(b) for b in data.get("consensus_books") or ()),  # type: ignore[union-attr]
             not_executable=tuple(str(r) for r in data.get("not_executable") or ()),  # type: ignore[union-attr]
+            market=str(data.get("market") or "h2h"),
+            point=Decimal(str(data["point"])) if data.get("point") is not None else None,
         )
 
 

@@ -4,7 +4,10 @@ Layout (every file is the venue's response body, byte-for-byte the JSON it sent)
 
     kalshi_events.json           GET /events?with_nested_markets=true&with_milestones=true   (required)
     kalshi_orderbooks.json       GET /markets/orderbooks                                     (required)
-    odds_<sport_key>.json        The Odds API GET /v4/sports/{sport}/odds, decimal or American (>= 1)
+    odds_<sport_key>.json        The Odds API GET /v4/sports/{sport}/odds, decimal or American (>= 1
+                                 of these or of the next)
+    pinnacle_<sport_key>.json    ODDS_PROVIDER=pinnacle: {"fixtures": GET /v1/fixtures, "odds": GET /v2/odds}
+                                 (both bodies byte-for-byte inside one object; connectors/sportsbooks/pinnacle.py)
     kalshi_series.json           {"series": [Series, ...]}  for fee_type / fee_multiplier    (optional)
     kalshi_exchange_status.json  GET /exchange/status                                        (optional)
     kalshi_structured_targets.json  GET /structured_targets?ids=... : the teams/players the events'
@@ -58,6 +61,7 @@ EXCHANGE_FILE = "kalshi_exchange_status.json"
 TARGETS_FILE = "kalshi_structured_targets.json"
 META_FILE = "meta.json"
 _ODDS_FILE_RE = re.compile(r"^odds_(?P<sport>[a-z0-9_]+)\.json$")
+_PINNACLE_FILE_RE = re.compile(r"^pinnacle_(?P<sport>[a-z0-9_]+)\.json$")  # {"fixtures": ..., "odds": ...}
 _FIXED_FILES = (EVENTS_FILE, ORDERBOOKS_FILE, SERIES_FILE, EXCHANGE_FILE, TARGETS_FILE, META_FILE)
 
 
@@ -125,6 +129,17 @@ class _Files:
             raise SnapshotError(f"{self.label(name)}: expected a JSON object at $, got {type(payload).__name__}")
         return payload
 
+    def pinnacle(self) -> dict[str, str]:
+        """`{sport_key: file name}` of the `pinnacle_<sport_key>.json` files (the second odds provider)."""
+        found: dict[str, str] = {}
+        for name in sorted(n for n in self.texts if n.startswith("pinnacle_") and n.endswith(".json")):
+            match = _PINNACLE_FILE_RE.match(name)
+            if not match:
+                raise SnapshotError(f"{self.label(name)}: Pinnacle file name must be pinnacle_<sport_key>.json "
+                                    "with a lowercase sport key")
+            found[match["sport"]] = name
+        return found
+
     def odds(self) -> dict[str, str]:
         """`{sport_key: file name}` of the `odds_<sport_key>.json` files, sorted by sport key."""
         found: dict[str, str] = {}
@@ -141,7 +156,8 @@ def _directory_files(directory: Path) -> tuple[_Files, datetime]:
     """The snapshot files of `directory` and the newest modification time among them."""
     if not directory.is_dir():
         raise SnapshotError(f"{directory}: snapshot directory does not exist")
-    paths = [p for p in sorted(directory.glob("*.json")) if p.name in _FIXED_FILES or p.name.startswith("odds_")]
+    paths = [p for p in sorted(directory.glob("*.json"))
+             if p.name in _FIXED_FILES or p.name.startswith(("odds_", "pinnacle_"))]
     if not paths:
         raise SnapshotError(f"{directory}: no snapshot files found")
     texts: dict[str, Path] = {}
@@ -290,10 +306,25 @@ def _parse(files: _Files, meta: SnapshotMeta) -> SnapshotLoad:
     if files.has(TARGETS_FILE):
         targets, _ = _kalshi(files, TARGETS_FILE, parse_structured_targets_response, files.object(TARGETS_FILE))
 
-    if not files.odds():
-        raise SnapshotError(f"{files.label('odds_<sport_key>.json')}: required file is missing (none found)")
+    pinnacle = files.pinnacle()
+    if not files.odds() and not pinnacle:
+        raise SnapshotError(f"{files.label('odds_<sport_key>.json')}: required file is missing (none found, "
+                            "nor a pinnacle_<sport_key>.json)")
     quotes, ignored = [], {}
     columns = QuoteColumns()
+    if pinnacle:  # the second odds provider's recordings (connectors/sportsbooks/pinnacle.py)
+        from arb_pipeline.connectors.sportsbooks.pinnacle import normalize_pinnacle_response
+
+        for sport, name in pinnacle.items():
+            try:
+                result = normalize_pinnacle_response(files.json(name, exact_numbers=True), sport_key=sport,
+                                                     fetched_at=meta.odds_fetched_at or meta.captured_at,
+                                                     source=files.label(name))
+            except OddsPayloadError as exc:
+                raise SnapshotError(str(exc)) from None
+            quotes.extend(result.quotes)
+            columns.extend(result.quotes)
+            problems.extend(result.problems)
     for item in _each_recorded_odds(files, meta):
         try:
             result = normalize_odds_response(item.payload, sport_key=item.sport_key, fetched_at=item.fetched_at,

@@ -1,9 +1,11 @@
 """Hedge instructions for the sportsbook legs, recomputed from what the Kalshi legs actually filled.
 
 For every game outcome o the position pays
-    P&L(o) = Σ Kalshi contracts filled that pay in o × $1 + Σ book payouts in o − total outlay,
-where a book payout is floor_to_cent(stake × odds) (books pay whole cents) and the total outlay is
-the Kalshi fills' notional + fees plus every book stake.
+    P&L(o) = Σ Kalshi contracts filled that pay in o × $1 + Σ book payouts in o
+             + Σ book stakes refunded in o − total outlay,
+where a book payout is floor_to_cent(stake × odds) (books pay whole cents), a stake is refunded in
+a push of a whole-number spread/total line (`arb.lines.refunded_in`), and the total outlay is the
+Kalshi fills' notional + fees plus every book stake.
 
 Stake: the planned stake scaled by the largest fill ratio of the Kalshi legs, floored to the cent
 (a partial Kalshi fill gets a proportionally smaller hedge); a Kalshi leg that filled less than that
@@ -31,6 +33,7 @@ from decimal import ROUND_CEILING, Decimal, localcontext
 
 from arb_pipeline.arb.commission import book_net_payout
 from arb_pipeline.arb.money import CENT, ONE, ZERO, ceil_to, floor_to
+from arb_pipeline.domain import ContractSide
 from arb_pipeline.execution.plan import BookLegPlan, ExecutionPlan, KalshiLegPlan
 
 ODDS_QUANTUM = Decimal("0.0001")
@@ -69,19 +72,25 @@ def book_payout(stake: Decimal, odds: Decimal, rate: Decimal = ZERO) -> Decimal:
     return book_net_payout(stake, odds, rate) if rate else floor_to(stake * odds, CENT)
 
 
-Bet = tuple  # (stake, odds, pays_in) or (stake, odds, pays_in, commission rate)
+Bet = tuple
+"""A sportsbook back: (stake, odds, pays_in[, refunded_in[, commission rate]])."""
+
+
+def _refunded(bet: Bet) -> frozenset[str]:
+    return bet[3] if len(bet) > 3 else frozenset()
 
 
 def _rate(bet: Bet) -> Decimal:
-    return bet[3] if len(bet) > 3 else ZERO
+    return bet[4] if len(bet) > 4 else ZERO
 
 
 def pnl_by_outcome(outcomes: frozenset[str], kalshi: Sequence[KalshiFilled], books: Sequence[Bet]) -> dict[str, Decimal]:
-    """P&L per outcome of Kalshi fills plus book bets given as (stake, odds, pays_in[, commission rate])."""
+    """P&L per outcome of Kalshi fills plus book bets given as (stake, odds, pays_in[, refunded_in[, rate]])."""
     outlay = sum((k.cost for k in kalshi), ZERO) + sum((bet[0] for bet in books), ZERO)
     return {
         o: sum((k.filled for k in kalshi if o in k.pays_in), ZERO)
-        + sum((book_payout(bet[0], bet[1], _rate(bet)) for bet in books if o in bet[2]), ZERO) - outlay
+        + sum((book_payout(bet[0], bet[1], _rate(bet)) for bet in books if o in bet[2]), ZERO)
+        + sum((bet[0] for bet in books if o in _refunded(bet)), ZERO) - outlay
         for o in outcomes
     }
 
@@ -107,10 +116,11 @@ def hedge_plans(plan: ExecutionPlan, kalshi: Sequence[KalshiFilled], event_label
     rates = rates or {}
     event = event_label or f"{plan.league} {plan.event}".strip()
     stakes: Mapping[int, Decimal] = {b.leg_index: floor_to(b.stake * ratio, CENT) for b in plan.book_legs}
-    quoted = [(stakes[b.leg_index], b.odds, b.pays_in, rates.get(b.bookmaker, ZERO)) for b in plan.book_legs]
+    quoted: list[Bet] = [(stakes[b.leg_index], b.odds, b.pays_in, b.refunded_in, rates.get(b.bookmaker, ZERO))
+                         for b in plan.book_legs]
     held = {k.leg_index: k for k in kalshi}
     replacements: list[HedgePlan] = []
-    extra: list[tuple[Decimal, Decimal, frozenset[str]]] = []  # replacements, at their worst acceptable odds
+    extra: list[Bet] = []  # replacements, at their worst acceptable odds
     for leg in plan.kalshi_legs:
         got = held.get(leg.leg_index)
         short = ratio * leg.count - (got.filled if got else ZERO)
@@ -119,10 +129,15 @@ def hedge_plans(plan: ExecutionPlan, kalshi: Sequence[KalshiFilled], event_label
         replacement = _replacement(plan, kalshi, leg, short, [*quoted, *extra], event)
         replacements.append(replacement)
         if replacement.worst_acceptable_odds is not None:
-            extra.append((replacement.stake, replacement.worst_acceptable_odds, leg.pays_in))
+            extra.append((replacement.stake, replacement.worst_acceptable_odds, leg.pays_in, _push(plan)))
     worst_at_quote = min(pnl_by_outcome(plan.outcomes, kalshi, [*quoted, *extra]).values())
     book = [_one(plan, kalshi, b, stakes, extra, worst_at_quote, event, rates) for b in plan.book_legs]
     return book + [replace(r, worst_case_at_quote=worst_at_quote) for r in replacements]
+
+
+def _push(plan: ExecutionPlan) -> frozenset[str]:
+    """Where a back on a side of this plan's line is refunded: its push, when the line has one."""
+    return frozenset({"push"}) & plan.outcomes
 
 
 def _break_even_odds(required: Decimal, stake: Decimal, rate: Decimal = ZERO) -> Decimal:
@@ -140,7 +155,7 @@ def break_even_odds(required: Decimal, stake: Decimal, rate: Decimal = ZERO) -> 
 
 
 def _replacement(plan: ExecutionPlan, kalshi: Sequence[KalshiFilled], leg: KalshiLegPlan, short: Decimal,
-                 bets: list[tuple[Decimal, Decimal, frozenset[str]]], event: str) -> HedgePlan:
+                 bets: list[Bet], event: str) -> HedgePlan:
     """A sportsbook back on the outcome of a Kalshi leg that holds `short` contracts too few.
 
     Its stake is the most every *other* outcome can pay for and still end at or above zero (floored
@@ -153,32 +168,37 @@ def _replacement(plan: ExecutionPlan, kalshi: Sequence[KalshiFilled], leg: Kalsh
     reference = (1 / per_contract).quantize(ODDS_QUANTUM) if per_contract > 0 else ZERO
     shown = format(short.quantize(Decimal("0.000001")).normalize(), "f")
     what = f"Kalshi leg {leg.leg_index} ({leg.ticker} {leg.side.value}) holds {shown} contracts too few"
-    common = dict(leg_index=leg.leg_index, bookmaker=ANY_BOOKMAKER, event=event, selection=leg.label or outcome,
+    # a YES leg pays on the outcome it names; a NO leg on the other side of it (`outcome`), so its label
+    # (the contract's own YES side: a team, "Over 221.5") must not be read as the selection to back
+    selection = (leg.label or outcome) if leg.side is ContractSide.YES or not leg.label else \
+        f"{outcome} (the side against {leg.label})"
+    common = dict(leg_index=leg.leg_index, bookmaker=ANY_BOOKMAKER, event=event, selection=selection,
                   outcome=outcome, odds=reference, worst_case_at_quote=ZERO)
     if more:
         return HedgePlan(**common, stake=ZERO, worst_acceptable_odds=None, status="do_not_place",
                          note=f"{what}; it pays in {sorted(leg.pays_in)}: no single back replaces it")
+    refund = _push(plan)  # a back on a line is refunded in its push: that outcome does not pay for it
     base = pnl_by_outcome(plan.outcomes, kalshi, bets)
-    others = [v for o, v in base.items() if o not in leg.pays_in]
+    others = [v for o, v in base.items() if o not in leg.pays_in and o not in refund]
     stake = floor_to(min(others), CENT) if others else ZERO
     if stake <= 0:
         return HedgePlan(**common, stake=ZERO, worst_acceptable_odds=None, status="do_not_place",
                          note=f"{what}; the other outcomes have nothing left to pay for a back on {outcome}")
-    without = pnl_by_outcome(plan.outcomes, kalshi, [*bets, (stake, Decimal(1), frozenset())])
+    without = pnl_by_outcome(plan.outcomes, kalshi, [*bets, (stake, Decimal(1), frozenset(), refund)])
     worst = _break_even_odds(max(ceil_to(-without[o], CENT) for o in leg.pays_in), stake)
     return HedgePlan(**common, stake=stake, worst_acceptable_odds=worst, status="pending",
-                     note=f"{what}: back {leg.label or outcome} at any bookmaker (the Kalshi price was "
+                     note=f"{what}: back {selection} at any bookmaker (the Kalshi price was "
                           f"odds {reference})")
 
 
 def _one(plan: ExecutionPlan, kalshi: Sequence[KalshiFilled], leg: BookLegPlan, stakes: Mapping[int, Decimal],
-         extra: Sequence[tuple[Decimal, Decimal, frozenset[str]]], worst_at_quote: Decimal, event: str,
-         rates: Mapping[str, Decimal]) -> HedgePlan:
+         extra: Sequence[Bet], worst_at_quote: Decimal, event: str, rates: Mapping[str, Decimal]) -> HedgePlan:
     stake = stakes[leg.leg_index]
-    others = [(stakes[b.leg_index], b.odds, b.pays_in, rates.get(b.bookmaker, ZERO))
-              for b in plan.book_legs if b.leg_index != leg.leg_index]
+    others: list[Bet] = [(stakes[b.leg_index], b.odds, b.pays_in, b.refunded_in, rates.get(b.bookmaker, ZERO))
+                         for b in plan.book_legs if b.leg_index != leg.leg_index]
     others += extra
-    without = pnl_by_outcome(plan.outcomes, kalshi, [*others, (stake, Decimal(1), frozenset())])  # b pays nothing
+    # b pays nothing at these odds, but is still refunded in a push
+    without = pnl_by_outcome(plan.outcomes, kalshi, [*others, (stake, Decimal(1), frozenset(), leg.refunded_in)])
     common = dict(leg_index=leg.leg_index, bookmaker=leg.bookmaker, event=event, selection=leg.selection,
                   outcome=leg.outcome, odds=leg.odds, stake=stake, worst_case_at_quote=worst_at_quote)
     if stake <= 0:

@@ -41,6 +41,7 @@ class BookLegPlan:
     odds: Decimal  # decimal odds quoted
     stake: Decimal
     pays_in: frozenset[str]
+    refunded_in: frozenset[str] = frozenset()  # a line's push: the book gives the stake back there
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,18 @@ class ExecutionPlan:
     cost: Decimal
     profit: Decimal
     payload: dict[str, Any]
+    market: str = "h2h"  # or the line traded: "spreads" / "totals" at `point` (on the line's axis)
+    point: Decimal | None = None
+
+
+def book_selection(label: str, market: str, point: Decimal | None, refunded_in: frozenset[str]) -> str:
+    """What a person backs at the sportsbook: the outcome as the book names it and, on a line, the
+    market and the point (in the label: "Boston Celtics -3.5", "Under 221.5") and whether a push
+    refunds the stake (a whole-number line)."""
+    if market == "h2h" or point is None:
+        return label
+    push = "; a push refunds the stake" if refunded_in else "; half point, no push"
+    return f"{label} ({market}{push})"
 
 
 def _limit_price(leg: Any) -> Decimal:
@@ -75,6 +88,8 @@ def plan_opportunity(opportunity: Any, *, bucket_s: int = DEFAULT_BUCKET_S) -> E
         [(leg.venue, leg.market, str(getattr(leg.outcome, "value", leg.outcome)), leg.side, leg.size) for leg in legs],
         opportunity.detected_at, bucket_s)
     opp_id = opportunity_id(key)
+    market = str(getattr(opportunity, "market", "h2h") or "h2h")
+    point = getattr(opportunity, "point", None)
     kalshi, books = [], []
     for index, leg in enumerate(legs):
         pays_in = frozenset(str(getattr(o, "value", o)) for o in leg.pays_in)
@@ -87,8 +102,10 @@ def plan_opportunity(opportunity: Any, *, bucket_s: int = DEFAULT_BUCKET_S) -> E
         elif leg.venue == SPORTSBOOK:
             if Decimal(leg.price) <= 1 or Decimal(leg.size) <= 0:
                 raise ValueError(f"sportsbook leg {leg.market}: bad odds {leg.price} or stake {leg.size}")
+            refunded = frozenset(str(getattr(o, "value", o)) for o in getattr(leg, "refunded_in", ()))
             books.append(BookLegPlan(index, leg.market, str(getattr(leg.outcome, "value", leg.outcome)),
-                                     leg.outcome_label, Decimal(leg.price), Decimal(leg.size), pays_in))
+                                     book_selection(leg.outcome_label, market, point, refunded), Decimal(leg.price),
+                                     Decimal(leg.size), pays_in, refunded))
         else:
             raise ValueError(f"unknown venue {leg.venue!r} in opportunity on {opportunity.event}")
     if not kalshi:
@@ -97,4 +114,5 @@ def plan_opportunity(opportunity: Any, *, bucket_s: int = DEFAULT_BUCKET_S) -> E
         *(leg.pays_in for leg in kalshi + books))
     return ExecutionPlan(opp_id, key, opportunity.kind, opportunity.event, opportunity.league,
                          opportunity.detected_at, outcomes, tuple(kalshi), tuple(books), Decimal(opportunity.cost),
-                         Decimal(opportunity.profit), opportunity.to_dict())
+                         Decimal(opportunity.profit), opportunity.to_dict(), market,
+                         Decimal(point) if point is not None else None)

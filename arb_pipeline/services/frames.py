@@ -158,7 +158,8 @@ def sportsbook_odds_frame(snapshot: MarketSnapshot, snapshot_id: int = 0) -> pd.
 # --- resolve -----------------------------------------------------------------------------------------
 
 _UNRESOLVED_ROW = {
-    "resolved": False, "tradable": False, "league": None, "event_id": None, "outcome": None, "team_name": None,
+    "resolved": False, "tradable": False, "league": None, "event_id": None, "outcome": None, "market": None,
+    "point": None, "team_name": None,
     "home_team": None, "away_team": None, "commence_time": None, "confidence": float("nan"), "method": None,
     "guards": None,
 }
@@ -171,6 +172,7 @@ def resolved_events_frame(snapshot: MarketSnapshot, resolution: Any, snapshot_id
     sportsbook-side misses have no Kalshi market and are left to the resolution's own report.
     """
     matched = {row.kalshi_market: row for row in resolution.rows}
+    lines = {line.kalshi_market: line for line in getattr(resolution, "lines", ())}
     reasons: dict[str, str] = {}
     for miss in resolution.unresolved:
         kind = _text(miss.kind)
@@ -180,6 +182,17 @@ def resolved_events_frame(snapshot: MarketSnapshot, resolution: Any, snapshot_id
     for market in snapshot.markets:
         base = {"captured_at": snapshot.captured_at, "snapshot_id": snapshot_id, "ticker": market.ticker,
                 "event_ticker": market.event_ticker}
+        line = lines.get(market.ticker)
+        if line is not None:  # a spread/total market: the side of the book's line at this point
+            rows.append({
+                **base, "resolved": True, "tradable": bool(line.tradable), "league": line.league,
+                "event_id": line.sportsbook_event_id, "outcome": _text(line.yes_outcome),
+                "market": line.book_market, "point": line.point, "team_name": line.label,
+                "home_team": line.home_team, "away_team": line.away_team, "commence_time": line.start_time,
+                "confidence": float(line.confidence), "method": _text(line.method),
+                "guards": "; ".join(line.guards) or None, "reason": None,
+            })
+            continue
         row = matched.get(market.ticker)
         if row is None:
             reason = reasons.get(market.ticker) or reasons.get(market.event_ticker) or "not matched"
@@ -192,6 +205,8 @@ def resolved_events_frame(snapshot: MarketSnapshot, resolution: Any, snapshot_id
             "league": row.league,
             "event_id": row.sportsbook_event_id,
             "outcome": _text(row.outcome),
+            "market": "h2h",
+            "point": None,
             "team_name": row.team_name,
             "home_team": row.home_team,
             "away_team": row.away_team,
@@ -229,6 +244,8 @@ def implied_probabilities_frame(snapshot: MarketSnapshot, fair_lines: Iterable[A
             "event_ticker": line.event_ticker,
             "league": line.league,
             "outcome": _text(line.outcome),
+            "market": getattr(line, "market", "h2h"),
+            "point": getattr(line, "point", None),
             "label": line.label,
             "devig_method": line.method or devig_method,
             "fair_prob": float("nan") if fair is None else float(fair),
@@ -301,6 +318,9 @@ def opportunities_frame(opportunities: Iterable[Any], detected_at: datetime, sna
             "max_quote_age_s": max(ages) if ages else float("nan"),
             "executable": bool(getattr(opp, "executable", True)),
             "not_executable": "; ".join(getattr(opp, "not_executable", ())) or None,
+            "market": getattr(opp, "market", "h2h"),
+            "point": getattr(opp, "point", None),
+            "outcomes": ",".join(_text(o) or "" for o in opp.payouts) if opp.kind == "arbitrage" else None,
             "record": opp,
         })
     frame = _finish(rows, OpportunitiesFrame, ("detected_at",))

@@ -42,6 +42,10 @@ class Capture:
     problems: tuple[str, ...]
     quota_remaining: int | None  # The Odds API credits left after this capture, when known
     sports_failed: Mapping[str, str]  # sport key → error, for sports whose odds could not be fetched
+    markets: tuple[str, ...] = ("h2h",)  # the odds markets asked for
+    # credits this capture's odds calls cost: the provider's own x-requests-last where it sent one,
+    # else the markets x regions estimate (an upper bound: an empty answer is free)
+    credits_used: int = 0
 
 
 def split_csv(value: str) -> tuple[str, ...]:
@@ -58,11 +62,13 @@ def capture(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     targets_cache: Any = None,
     reuse_odds: Mapping[str, ReusedOdds] | None = None,
+    markets: Sequence[str] = ("h2h",),
 ) -> Capture:
     """Fetch events (with markets and milestones) of `series`, their order books in batches of 100,
     the structured targets (teams/players) they name — through `targets_cache` when given, a
     `StructuredTargetCache` — series fees, exchange status, and The Odds API odds of `sports`;
-    parse them like a replay.
+    parse them like a replay. `markets` are the odds markets asked for (ODDS_API_MARKETS: h2h,
+    spreads, totals); each costs a credit per region per sport (`credits_used` adds them up).
 
     A sport whose odds call fails is reported in `sports_failed` and the rest is kept: one bad feed
     must not blind the scan to every other league. A Kalshi failure raises (no Kalshi, no scan).
@@ -79,7 +85,10 @@ def capture(
     tickers = [m["ticker"] for e in events_payload["events"] for m in e.get("markets", []) if "ticker" in m]
     books_payload = kalshi.fetch_orderbooks_payload(tickers)
     books_at = clock()
-    series_payload = kalshi.fetch_series_payload(series)
+    # fees are read per event's series: ask for the series that listed events (of the many configured,
+    # out-of-season leagues list none, and one GET /series/{ticker} each would only spend rate budget)
+    listed = {e.get("series_ticker") for e in events_payload["events"]}
+    series_payload = kalshi.fetch_series_payload([t for t in series if t in listed])
     from arb_pipeline.connectors.kalshi.targets import target_ids_in_events_payload
 
     targets_payload = kalshi.fetch_structured_targets_payload(target_ids_in_events_payload(events_payload),
@@ -91,27 +100,38 @@ def capture(
     odds_at: datetime | None = None
     quota_remaining: int | None = None
     fetched_by_sport: dict[str, datetime] = {}
+    markets = tuple(dict.fromkeys(markets))
+    estimate = getattr(odds, "estimate_cost", None)
+    credits = 0
     for sport in sports:
         reused = (reuse_odds or {}).get(sport)
         if reused is not None:
-            odds_texts[sport] = reused.text
+            # only The Odds API's files are reused (`services.odds_credits.reusable_odds` reads odds_<sport>.json):
+            # another provider's sports are fetched every scan
+            odds_texts[f"odds_{sport}.json"] = reused.text
             if reused.odds_format:
                 formats[sport] = reused.odds_format
             fetched_by_sport[sport] = reused.fetched_at
             continue
         try:
-            response = odds.fetch_odds(sport)
+            response = odds.fetch_odds(sport, markets=markets)
         except OddsError as exc:
             failed[sport] = f"{type(exc).__name__}: {exc}"
             log.warning("odds for %s not captured: %s", sport, failed[sport])
             continue
-        # the body as received: its numbers are the bookmakers' own digits, kept without re-encoding
-        odds_texts[sport] = response.text if response.text is not None else dumps_exact(response.payload)
+        # the body as received: its numbers are the bookmakers' own digits, kept without re-encoding;
+        # a provider with its own wire format names its file (pinnacle_<sport>.json), else odds_<sport>.json
+        name = getattr(response, "file_name", None) or f"odds_{sport}.json"
+        odds_texts[name] = response.text if response.text is not None else dumps_exact(response.payload)
         formats[sport] = response.odds_format
         odds_at = response.fetched_at
         fetched_by_sport[sport] = response.fetched_at
         if response.quota is not None and response.quota.remaining is not None:
             quota_remaining = int(response.quota.remaining)
+        if response.quota is not None and response.quota.last is not None:
+            credits += int(response.quota.last)
+        elif estimate is not None:
+            credits += int(estimate(markets))
 
     # A snapshot is captured when its last response has arrived: evaluating it at that moment means
     # no input can look newer than the scan (a start-of-capture stamp makes the books "from the future").
@@ -124,6 +144,8 @@ def capture(
         "capture_started_at": started.isoformat(),
         "source": source,
         "odds_format": formats,
+        "odds_markets": list(markets),
+        "odds_credits_used": credits,
     }
     kalshi = {
         EVENTS_FILE: events_payload,
@@ -136,7 +158,7 @@ def capture(
     # Kalshi sends money as strings, so its parsed JSON holds no Decimal and the C encoder is exact;
     # merged pages have no single body to keep.
     texts = {name: json.dumps(payload, separators=(",", ":")) for name, payload in kalshi.items()}
-    texts.update({f"odds_{sport}.json": text for sport, text in odds_texts.items()})
+    texts.update(odds_texts)
     loaded = read_payloads(texts, source=source, label=source)
     return Capture(
         snapshot=loaded.snapshot,
@@ -144,13 +166,16 @@ def capture(
         problems=tuple(str(p) for p in loaded.problems),
         quota_remaining=quota_remaining,
         sports_failed=failed,
+        markets=markets,
+        credits_used=credits,
     )
 
 
 def capture_from_settings(settings: Settings, *, source: str | None = None,
                           on_api_calls: Callable[[int, int], object] | None = None,
                           reuse_odds: Mapping[str, ReusedOdds] | None = None) -> Capture:
-    """A capture with clients built from the settings (the simulator by default, or the live venues).
+    """A capture with clients built from the settings (the simulator by default, or the live venues);
+    the odds come from the provider ODDS_PROVIDER names (the_odds_api or pinnacle).
 
     `on_api_calls(attempts, failed)` receives every HTTP attempt both venues' clients made - retries
     included, and also when the capture fails - so market-data failures (5xx bursts, 429 storms,
@@ -158,7 +183,7 @@ def capture_from_settings(settings: Settings, *, source: str | None = None,
     """
     from arb_pipeline.connectors.kalshi.client import KalshiClient
     from arb_pipeline.connectors.kalshi.targets import shared_target_cache
-    from arb_pipeline.connectors.sportsbooks.the_odds_api import TheOddsApiProvider
+    from arb_pipeline.connectors.sportsbooks.registry import live_provider
 
     def quota_alert(severity: str, message: str) -> None:
         # The odds feed is nearly out of credits (or out): polling stops and a person must know.
@@ -169,13 +194,14 @@ def capture_from_settings(settings: Settings, *, source: str | None = None,
     odds = None
     with KalshiClient.from_settings(settings) as kalshi:
         try:
-            odds = TheOddsApiProvider.from_settings(settings, on_alert=quota_alert)
+            odds = live_provider(settings, on_alert=quota_alert)  # ODDS_PROVIDER
             return capture(
                 kalshi,
                 odds,
                 series=split_csv(settings.kalshi_series),
                 sports=split_csv(settings.odds_sports),
                 source=source or kalshi.base_url,
+                markets=settings.odds_markets(),
                 targets_cache=shared_target_cache(kalshi.base_url, ttl_s=settings.kalshi_targets_ttl_s),
                 reuse_odds=reuse_odds,
             )

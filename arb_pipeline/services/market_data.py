@@ -167,6 +167,7 @@ def connector_settings(config: MarketDataConfig, settings: Settings) -> Settings
         settings = simulator_settings(settings)
         update["kalshi_base_url"] = config.kalshi_base_url or SIMULATOR_KALSHI_URL
         update["odds_api_base_url"] = config.odds_api_base_url or SIMULATOR_ODDS_URL
+        update["pinnacle_base_url"] = config.odds_api_base_url or SIMULATOR_ODDS_URL  # the same server
     else:
         if config.kalshi_base_url:
             update["kalshi_base_url"] = config.kalshi_base_url

@@ -22,7 +22,6 @@ from datetime import datetime
 from arb_pipeline.settings import Settings
 
 SECONDS_PER_MONTH = 30 * 24 * 3600  # a 30-day month
-ODDS_MARKETS = ("h2h",)  # what the capture asks The Odds API for (`TheOddsApiProvider.fetch_odds` default)
 
 
 @dataclass(frozen=True)
@@ -107,7 +106,7 @@ def project_monthly_credits(settings: Settings, *, scan_interval_s: float) -> Cr
 
     if scan_interval_s <= 0:
         raise ValueError(f"scan_interval_s must be > 0, got {scan_interval_s!r}")
-    per_call = estimate_cost(ODDS_MARKETS, regions=_split(settings.odds_api_regions),
+    per_call = estimate_cost(settings.odds_markets(), regions=_split(settings.odds_api_regions),
                              bookmakers=_split(settings.odds_api_bookmakers))
     sports = []
     for sport in _split(settings.odds_sports):

@@ -20,25 +20,32 @@ from arb_pipeline.arb.accounts import in_consensus
 from arb_pipeline.arb.book import OrderBook
 from arb_pipeline.arb.constraints import Limits
 from arb_pipeline.arb.implied_prob import consensus_fair_probabilities
+from arb_pipeline.arb.line_detect import detect_lines
+from arb_pipeline.arb.line_game import LineGame
 from arb_pipeline.arb.market import OUTCOME_SLOTS, GameLine, KalshiContract
 from arb_pipeline.arb.opportunity import detect
 from arb_pipeline.arb.quotes import QuoteTable
-from arb_pipeline.arb.results import DetectionResult
+from arb_pipeline.arb.results import ARBITRAGE, DetectionResult
 from arb_pipeline.arb.sizing import SizingPolicy
 from arb_pipeline.connectors.snapshot import EVENTS_FILE, ORDERBOOKS_FILE, SERIES_FILE
 from arb_pipeline.domain import (
     QUOTE_MARKETS,
     QUOTE_OUTCOMES,
+    SPREADS,
+    TOTALS,
     ContractSide,
     KalshiEvent,
     MarketSnapshot,
     Outcome,
     QuoteColumns,
     SeriesFees,
+    SportsbookQuote,
+    line_position,
+    line_sides,
 )
 from arb_pipeline.gcpause import gc_paused
 from arb_pipeline.mapping.manual_overrides import Override, load_overrides
-from arb_pipeline.mapping.results import Resolution, ResolvedMarket
+from arb_pipeline.mapping.results import Resolution, ResolvedLine, ResolvedMarket
 from arb_pipeline.mapping.rules import ResolverConfig
 from arb_pipeline.settings import Settings
 
@@ -100,7 +107,10 @@ class FairLine:
     """One outcome of one matched game: the books' de-vigged consensus next to Kalshi's prices.
 
     This is the `implied_probabilities` stage. Edges are floats for display and screening only;
-    detection recomputes everything exactly.
+    detection recomputes everything exactly. A spread/total market's row has its `market`
+    ("spreads"/"totals") and `point` (on the line's axis, `domain.line_position`); its fair
+    probability is the consensus of its YES side at exactly that point (on a whole-number line the
+    books' numbers exclude the push: see `arb.line_detect`).
     """
 
     event_ticker: str
@@ -116,6 +126,8 @@ class FairLine:
     yes_ask: Decimal | None
     no_ask: Decimal | None
     reason: str | None  # why there is no fair probability (too few books, ...)
+    market: str = "h2h"  # "h2h" | "spreads" | "totals"
+    point: Decimal | None = None  # a line's point on its axis; None for h2h
 
     @property
     def yes_edge_bps(self) -> float | None:
@@ -137,16 +149,21 @@ class ScanGames(tuple):
     without the table fails loudly instead of pricing them with no quotes."""
 
     quotes: QuoteTable
+    # the spread/total lines (`LineGame`, one per Kalshi event, line market and point) ride along:
+    # `price_games` and `detect_opportunities` take them with the winners, so every caller (the
+    # Dagster stages, the CLI, the headless runner) trades lines with no code of its own
+    lines: tuple[LineGame, ...]
 
-    def __new__(cls, games: Sequence[GameLine], quotes: QuoteTable) -> ScanGames:
+    def __new__(cls, games: Sequence[GameLine], quotes: QuoteTable, lines: Sequence[LineGame] = ()) -> ScanGames:
         if quotes.n_games != len(games):
             raise ValueError(f"QuoteTable covers {quotes.n_games} games, not {len(games)}")
         self = super().__new__(cls, games)
         self.quotes = quotes
+        self.lines = tuple(lines)
         return self
 
     def __reduce__(self):  # pickled by Dagster's IO managers
-        return (ScanGames, (tuple(self), self.quotes))
+        return (ScanGames, (tuple(self), self.quotes, self.lines))
 
 
 def _quote_table(games: Sequence[GameLine]) -> QuoteTable | None:
@@ -155,10 +172,21 @@ def _quote_table(games: Sequence[GameLine]) -> QuoteTable | None:
 
 @dataclass(frozen=True)
 class GameAssembly:
-    """The games detection can look at, and every resolved event that could not become one (why)."""
+    """The games detection can look at, and every resolved event that could not become one (why).
+
+    `games` are the winner games (`GameLine`); from `build_games` a `ScanGames` that also carries the
+    spread/total lines (`lines`, `ScanGames.lines`)."""
 
     games: tuple[GameLine, ...]
-    problems: Mapping[str, str]  # Kalshi event ticker → reason
+    problems: Mapping[str, str]  # Kalshi event ticker (a line: its market tickers) → reason
+
+    @property
+    def winners(self) -> tuple[GameLine, ...]:
+        return tuple(self.games)
+
+    @property
+    def lines(self) -> tuple[LineGame, ...]:
+        return tuple(getattr(self.games, "lines", ()))
 
     @property
     def quotes(self) -> QuoteTable | None:
@@ -238,6 +266,15 @@ def fees_for(event: KalshiEvent, snapshot: MarketSnapshot, config: ScanConfig) -
 
 @gc_paused  # allocation-heavy stage: see arb_pipeline.gcpause
 def build_games(snapshot: MarketSnapshot, resolution: Resolution, config: ScanConfig) -> GameAssembly:
+    """Winner games (`GameLine`) from the resolved rows, with the spread/total lines (`LineGame`) from the
+    resolved lines riding along (`ScanGames.lines`). Anything that cannot become one is reported."""
+    winners = _build_winner_games(snapshot, resolution, config)
+    lines, line_problems = build_line_games(snapshot, resolution.lines, config)
+    games = winners.games
+    return GameAssembly(ScanGames(tuple(games), games.quotes, lines), {**winners.problems, **line_problems})
+
+
+def _build_winner_games(snapshot: MarketSnapshot, resolution: Resolution, config: ScanConfig) -> GameAssembly:
     """Turn resolved rows into `GameLine`s: a game needs every outcome's Kalshi market mapped to the
     same sportsbook event and an order book for each. Anything else is reported, never guessed."""
     events = {e.event_ticker: e for e in snapshot.events}
@@ -323,6 +360,97 @@ def build_games(snapshot: MarketSnapshot, resolution: Resolution, config: ScanCo
     return GameAssembly(ScanGames(games, table), problems)
 
 
+def side_label(line: ResolvedLine, side: Outcome, point: Decimal) -> str:
+    """How a trader (and a sportsbook) names one side of a line: "Boston Celtics -3.5", "Under 221.5".
+
+    `point` is on the line's axis (the home margin for a spread): the home side is quoted at −point,
+    the away side at +point, both of a total at the point itself."""
+    if line.book_market == TOTALS:
+        return f"{side.value.capitalize()} {point}"
+    team, quoted = (line.home_team, -point) if side is Outcome.HOME else (line.away_team, point)
+    return f"{team} {quoted:+}" if quoted else f"{team} 0"
+
+
+def line_quotes_at(quotes: Sequence[SportsbookQuote], market: str, point: Decimal) -> tuple[SportsbookQuote, ...]:
+    """The books' quotes of `market` at exactly `point` on the line's axis (another point is another bet)."""
+    out = []
+    for q in quotes:
+        if q.market != market or q.point is None:
+            continue
+        try:
+            _, at = line_position(q.market, q.outcome, q.point)
+        except ValueError:
+            continue  # not a side of this line (normalization reports malformed outcomes itself)
+        if at == point:
+            out.append(q)
+    return tuple(out)
+
+
+def build_line_games(snapshot: MarketSnapshot, lines: Sequence[ResolvedLine],
+                     config: ScanConfig) -> tuple[tuple[LineGame, ...], dict[str, str]]:
+    """One `LineGame` per (Kalshi event, line market, point) of the resolved spread/total markets,
+    with the books' quotes of the same sportsbook game at exactly that point.
+
+    A line whose markets name different sportsbook games, two markets on one side of it, a missing
+    order book or an unusable fee schedule skips that line (keyed by its Kalshi market tickers) and
+    nothing else. A line no book quotes at this point is kept (untradable, as resolution flagged it:
+    the implied-probabilities stage shows it without a fair probability).
+    """
+    events = {e.event_ticker: e for e in snapshot.events}
+    markets = {m.ticker: m for m in snapshot.markets}
+    quotes_by_game: dict[str, list[SportsbookQuote]] = defaultdict(list)
+    for q in snapshot.quotes:
+        if q.market in (SPREADS, TOTALS):
+            quotes_by_game[q.event_id].append(q)
+    quote_time = snapshot.books_captured_at or snapshot.captured_at
+    groups: dict[tuple[str, str, Decimal], list[ResolvedLine]] = defaultdict(list)
+    for line in lines:
+        groups[(line.kalshi_event, line.book_market, line.point)].append(line)
+    games: list[LineGame] = []
+    problems: dict[str, str] = {}
+    for (event_ticker, book_market, point), rows in groups.items():
+        key = ",".join(sorted(r.kalshi_market for r in rows))
+        where = f"{event_ticker} {book_market} at {point}"
+        event = events.get(event_ticker)
+        if event is None:
+            problems[key] = f"{where}: resolved lines name an event that is not in the snapshot"
+            continue
+        game_ids = {r.sportsbook_event_id for r in rows}
+        if len(game_ids) != 1:
+            problems[key] = f"{where}: markets resolved to different sportsbook games {sorted(game_ids)}"
+            continue
+        sides = [r.yes_outcome for r in rows]
+        if len(set(sides)) != len(sides):
+            problems[key] = f"{where}: two markets back the same side ({sorted(s.value for s in sides)})"
+            continue
+        no_book = [r.kalshi_market for r in rows if r.kalshi_market not in snapshot.orderbooks]
+        if no_book:
+            problems[key] = f"{where}: no order book captured for {no_book}"
+            continue
+        fees = fees_for(event, snapshot, config)
+        first = rows[0]
+        labels = {side: side_label(first, side, point) for side in line_sides(book_market)}
+        try:
+            contracts = {r.yes_outcome: KalshiContract(
+                ticker=r.kalshi_market, outcome=r.yes_outcome, label=labels[r.yes_outcome],
+                book=_book(snapshot, event, r.kalshi_market), fees=fees,
+                price_ranges=markets[r.kalshi_market].price_ranges, status=markets[r.kalshi_market].status,
+                quote_time=quote_time) for r in rows}
+            guards = tuple(dict.fromkeys(g for r in rows for g in r.guards))
+            games.append(LineGame(
+                event_ticker=event_ticker, league=first.league, commence_time=first.start_time,
+                market=book_market, point=point, labels=labels, kalshi=contracts,
+                quotes=line_quotes_at(quotes_by_game.get(first.sportsbook_event_id, ()), book_market, point),
+                tradable=not guards, blocked_reasons=guards))
+        except BadMarketInput as exc:
+            problems[key] = str(exc)
+            log.warning("%s", exc)
+        except ValueError as exc:  # an unusable fee schedule, or a line the maths refuses (quarter point)
+            problems[key] = f"{where}: {exc}; line skipped"
+            log.warning("%s", problems[key])
+    return tuple(games), problems
+
+
 class BadMarketInput(ValueError):
     """A market's captured input cannot be used (e.g. a malformed order book); the message names where."""
 
@@ -389,18 +517,68 @@ def price_games(games: Sequence[GameLine], config: ScanConfig) -> tuple[FairLine
                     reason=None if fair is not None else (consensus.insufficient if consensus else "no quotes"),
                 )
             )
+    for line_game in getattr(games, "lines", ()):
+        lines.extend(_price_line(line_game, config))
     return tuple(lines)
+
+
+def _price_line(game: LineGame, config: ScanConfig) -> list[FairLine]:
+    """The consensus of a line at its point: each book's latest price of both sides, de-vigged.
+
+    On a whole-number line the books refund the push, so the de-vigged numbers are probabilities
+    given no push; the method says so (detection prices only the bets that bound is safe for)."""
+    latest: dict[tuple[str, Outcome], SportsbookQuote] = {}
+    for q in game.quotes:
+        if not in_consensus(q.bookmaker, config.limits.consensus_books):
+            continue
+        side, _ = line_position(q.market, q.outcome, q.point)  # type: ignore[arg-type]
+        kept = latest.get((q.bookmaker, side))
+        if kept is None or q.last_update > kept.last_update:
+            latest[(q.bookmaker, side)] = q
+    books = sorted({b for b, _ in latest})
+    per_book = {b: [float(latest[(b, s)].decimal_odds) if (b, s) in latest else None for s in game.sides]
+                for b in books}
+    consensus = consensus_fair_probabilities(
+        per_book, method=config.limits.devig_method, weights=config.limits.book_weights,
+        min_books=config.limits.consensus_min_books) if per_book else None
+    booksums = list(consensus.booksums.values()) if consensus else []
+    method = config.limits.devig_method + (" (given no push)" if game.whole else "")
+    out = []
+    for side, contract in game.kalshi.items():
+        fair = consensus.fair[game.sides.index(side)] if consensus and consensus.fair else None
+        out.append(FairLine(
+            event_ticker=game.event_ticker, league=game.league, outcome=side, label=game.label(side),
+            kalshi_market=contract.ticker, method=method, fair_probability=fair,
+            books_used=consensus.books_used if consensus else (),
+            booksum_min=min(booksums) if booksums else None, booksum_max=max(booksums) if booksums else None,
+            yes_ask=contract.book.best_ask(ContractSide.YES), no_ask=contract.book.best_ask(ContractSide.NO),
+            reason=None if fair is not None else (
+                consensus.insufficient if consensus else f"no sportsbook {game.market} quote at {game.point}"),
+            market=game.market, point=game.point))
+    return out
 
 
 @gc_paused  # allocation-heavy stage: see arb_pipeline.gcpause
 def detect_opportunities(
     games: Sequence[GameLine], config: ScanConfig, as_of: datetime | None = None, *, trading_active: bool = True
 ) -> DetectionResult:
-    """Detection over `games`; `build_games`' `ScanGames` hand their parsed quote columns straight in."""
-    return detect(
-        games, config.limits, config.sizing, as_of=as_of_or_now(as_of), exchange_trading_active=trading_active,
+    """Detection over `games`; `build_games`' `ScanGames` hand their parsed quote columns straight in, and
+    their spread/total lines (`ScanGames.lines`) go through `arb.line_detect.detect_lines`: one result,
+    arbitrage first, then by profit; line statistics under `line_*` keys."""
+    when = as_of_or_now(as_of)
+    result = detect(
+        games, config.limits, config.sizing, as_of=when, exchange_trading_active=trading_active,
         quotes=_quote_table(games),
     )
+    lines = getattr(games, "lines", ())
+    if not lines:
+        return result
+    found = detect_lines(lines, config.limits, config.sizing, as_of=when, exchange_trading_active=trading_active)
+    opportunities = sorted((*result.opportunities, *found.opportunities),
+                           key=lambda o: (o.kind != ARBITRAGE, -o.profit))
+    stats = {**result.stats, **{f"line_{k}": v for k, v in found.stats.items()},
+             "opportunities": len(opportunities), "rejected": len(result.rejected) + len(found.rejected)}
+    return DetectionResult(tuple(opportunities), (*result.rejected, *found.rejected), stats)
 
 
 @gc_paused  # allocation-heavy stage: see arb_pipeline.gcpause

@@ -28,6 +28,15 @@ def simulator_settings(settings: Settings) -> Settings:
     update: dict[str, object] = {}
     if settings.odds_api_key is None or not settings.odds_api_key.get_secret_value():
         update["odds_api_key"] = SecretStr(DEFAULT_ODDS_API_KEY)
+    if settings.odds_provider.strip() == "pinnacle":  # the simulator's Pinnacle routes: demo login, its own ids
+        from arb_pipeline.sim import pinnacle_api
+
+        if settings.pinnacle_username is None or not settings.pinnacle_username.get_secret_value():
+            update["pinnacle_username"] = SecretStr(pinnacle_api.DEFAULT_USERNAME)
+        if settings.pinnacle_password is None or not settings.pinnacle_password.get_secret_value():
+            update["pinnacle_password"] = SecretStr(pinnacle_api.DEFAULT_PASSWORD)
+        if not settings.pinnacle_leagues.strip():
+            update["pinnacle_leagues"] = ",".join(f"{k}:{s}:{lg}" for k, (s, lg) in pinnacle_api.SIM_LEAGUES.items())
     has_key = settings.kalshi_private_key_path is not None or (
         settings.kalshi_private_key_pem is not None and settings.kalshi_private_key_pem.get_secret_value())
     has_id = settings.kalshi_key_id is not None and settings.kalshi_key_id.get_secret_value()

@@ -87,7 +87,10 @@ async def inject(request: Request) -> JSONResponse:
         edge = Decimal(str(body["edge"])) if "edge" in body else None
         args = {"event_ticker": body.get("event_ticker"), "outcome": body.get("outcome"),
                 "lifetime_s": float(body["lifetime_s"]) if "lifetime_s" in body else None}  # type: ignore[arg-type]
-        if kind == "arbitrage":
+        if kind == "arbitrage" and body.get("line") is not None:  # a spread/total window (extended slate)
+            record = engine.inject_line_arbitrage(str(body["line"]), event_ticker=body.get("event_ticker"),
+                                                  edge=edge or Decimal("0.02"), lifetime_s=args["lifetime_s"])
+        elif kind == "arbitrage":
             record = engine.inject_arbitrage(edge=edge or Decimal("0.02"), **args)
         elif kind == "value":
             record = engine.inject_value(edge=edge or Decimal("0.02"), **args)

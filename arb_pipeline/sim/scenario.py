@@ -29,7 +29,17 @@ from arb_pipeline.sim.money import CENT, ONE
 from arb_pipeline.sim.portfolio import Account
 from arb_pipeline.sim.pricing import BOOKMAKERS, book_prices, kalshi_ladder, softmax
 from arb_pipeline.sim.slate import EXTENDED_LEAGUES, LEAGUES, Game, build_slate, kalshi_code, sim_sport_key
-from arb_pipeline.sim.windows import arbitrage_ask, best_legs, describe, fair_probabilities, value_ask
+from arb_pipeline.sim.windows import (
+    BookLeg,
+    arbitrage_ask,
+    best_legs,
+    describe,
+    describe_line,
+    fair_probabilities,
+    line_book_legs,
+    line_complement_side,
+    value_ask,
+)
 
 PREGAME_BUFFER = timedelta(minutes=10)  # windows are only opened on games this far from their start
 
@@ -91,6 +101,7 @@ class Window:
     created: datetime
     expires: datetime
     details: dict[str, object] = field(default_factory=dict)
+    line: str | None = None  # "spread" / "total": a window on a Kalshi line market (extended slate)
 
 
 @dataclass
@@ -423,7 +434,52 @@ class ScenarioEngine:
         rng = random.Random(f"{self.config.seed}:{self._tick}:{ticker}")
         p = min(0.985, max(0.015, lines.fair(market, state.line_model())))
         bids, asks = kalshi_ladder(p, rng)
+        window = next((w for w in self.windows.values() if w.market_ticker == ticker), None)
+        if window is not None:
+            ask = self._line_window_ask(window, state, market)
+            if ask is None:
+                self.expired.append(self.windows.pop(window.id))
+            else:  # the window's ask first, the market maker's ladder above it, its bids below
+                remaining = window.size - self.exchange.mm_fills.get(window.id, Decimal(0))
+                bids = [(b, s) for b, s in bids if b < ask]
+                if not bids and ask - CENT >= CENT:  # a two-sided market, as the winner windows keep it
+                    bids = [(ask - CENT, Decimal(100))]
+                asks = [(a, s) for a, s in asks if a > ask]
+                self.exchange.requote(ticker, [(b, s, "") for b, s in bids],
+                                      [(ask, remaining, window.id)] + [(a, s, "") for a, s in asks])
+                return
         self.exchange.requote(ticker, [(b, s, "") for b, s in bids], [(a, s, "") for a, s in asks])
+
+    def book_line_point(self, state: GameState, market: LineMarket) -> Decimal | None:
+        """The point (as the books quote the complement side) when `market` is at the books' line,
+        else None: a total at the books' total; "home by more than s" when the books' home point is −s;
+        "away by more than s" when it is +s (the spread is quoted in the Kalshi home team's terms)."""
+        if market.kind == "total":
+            return state.total_point if market.strike == state.total_point else None
+        if market.subject == "home":
+            return -state.spread_point if market.strike == -state.spread_point else None
+        return state.spread_point if market.strike == state.spread_point else None
+
+    def line_book_leg(self, state: GameState, market: LineMarket) -> BookLeg | None:
+        """The best sportsbook back of the other side of `market`'s line, at the same point."""
+        if self.book_line_point(state, market) is None:
+            return None
+        if market.kind == "total":
+            quotes = {b: (q.total[1], q.total[2]) for b, q in state.quotes.items()}
+        else:
+            quotes = {b: (q.spread[1], q.spread[2]) for b, q in state.quotes.items()}  # (Kalshi home, away)
+        return line_book_legs(quotes, line_complement_side(market.kind, market.subject))
+
+    def _line_window_ask(self, window: Window, state: GameState, market: LineMarket) -> Decimal | None:
+        remaining = window.size - self.exchange.mm_fills.get(window.id, Decimal(0))
+        leg = self.line_book_leg(state, market) if remaining > 0 else None
+        if leg is None:
+            return None
+        ask = arbitrage_ask(leg.implied, window.edge, remaining)
+        if ask is not None:
+            window.details = describe_line(ask, remaining, leg, market.kind, market.strike,
+                                           self.book_line_point(state, market))  # type: ignore[arg-type]
+        return ask
 
     def _requote(self, ticker: str) -> None:
         state, outcome = self.market_index[ticker]
@@ -458,8 +514,8 @@ class ScenarioEngine:
         window is an arbitrage against the sportsbooks only, never a Kalshi-only one (YES asks summing
         below 1), and its size stays what was injected.
         """
-        window = next((w for w in self.windows.values()
-                       if w.event_ticker == state.game.event_ticker and w.outcome != outcome), None)
+        window = next((w for w in self.windows.values() if w.line is None
+                       and w.event_ticker == state.game.event_ticker and w.outcome != outcome), None)
         if window is None or "kalshi_yes_ask" not in window.details:
             return None
         siblings = len(state.game.outcomes) - 1
@@ -507,6 +563,40 @@ class ScenarioEngine:
             self.sync()
             return self._inject("value", event_ticker, Decimal(edge), outcome, size, lifetime_s, strict=True)
 
+    def inject_line_arbitrage(self, line: str = "total", event_ticker: str | None = None,
+                              edge: Decimal | str = Decimal("0.02"), size: Decimal | None = None,
+                              lifetime_s: float | None = None) -> dict[str, object]:
+        """Open an arbitrage on a Kalshi `line` ("spread" or "total") market at the books' own line:
+        its YES ask drops until YES + fee + the best back of the other side at the same point costs
+        less than $1 − `edge` (extended slate only; ValueError when no game can carry it)."""
+        if line not in ("spread", "total"):
+            raise ValueError(f"line must be 'spread' or 'total', got {line!r}")
+        with self.lock:
+            self.sync()
+            now = self.clock.now()
+            lifetime = timedelta(seconds=lifetime_s if lifetime_s is not None else self.config.window_lifetime_s)
+            busy = {w.market_ticker for w in self.windows.values()}
+            if event_ticker is not None and event_ticker not in self.states:
+                raise ValueError(f"unknown event {event_ticker}")
+            states = [self.states[event_ticker]] if event_ticker else sorted(
+                self.states.values(), key=lambda s: s.game.event_ticker)
+            for state in states:
+                if state.phase != "scheduled" or state.game.commence - now < lifetime + PREGAME_BUFFER:
+                    continue
+                for market in state.line_markets:
+                    if market.kind != line or market.ticker in busy or self.line_book_leg(state, market) is None:
+                        continue
+                    side = "over" if line == "total" else market.subject
+                    window = Window(self.exchange.new_id(), "arbitrage", state.game.event_ticker, side,  # type: ignore[arg-type]
+                                    market.ticker, Decimal(edge), size or self.config.window_size, now,
+                                    now + lifetime, line=line)
+                    if self._line_window_ask(window, state, market) is None:
+                        continue
+                    self.windows[window.id] = window
+                    self._requote_line(market.ticker)
+                    return self.window_json(window)
+            raise ValueError(f"no game can carry a {line} arbitrage with edge {edge} right now")
+
     def _inject(self, kind: str, event_ticker: str | None, edge: Decimal, outcome: str | None,
                 size: Decimal | None, lifetime_s: float | None, strict: bool = False,
                 at: datetime | None = None) -> dict[str, object]:
@@ -550,6 +640,15 @@ class ScenarioEngine:
     def window_json(self, window: Window) -> dict[str, object]:
         state = self.states[window.event_ticker]
         team = state.game.team(window.outcome)
+        if window.line is not None:
+            _, market = self.line_index[window.market_ticker]
+            team = state.game.team(market.subject) if market.subject else None
+            return {"id": window.id, "kind": window.kind, "event_ticker": market.event_ticker,
+                    "game_event_ticker": window.event_ticker, "market_ticker": window.market_ticker,
+                    "outcome": window.outcome, "team_id": team.id if team else None,
+                    "sport_key": sim_sport_key(state.game.league), "odds_event_id": state.game.odds_id,
+                    "edge": str(window.edge), "size": str(window.size), "created_at": rfc3339(window.created),
+                    "expires_at": rfc3339(window.expires), **window.details}
         return {"id": window.id, "kind": window.kind, "event_ticker": window.event_ticker,
                 "market_ticker": window.market_ticker, "outcome": window.outcome,
                 "team_id": team.id if team else None, "sport_key": sim_sport_key(state.game.league),

@@ -22,7 +22,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from arb_pipeline.sim import admin_api, kalshi_api, odds_api
+from arb_pipeline.sim import admin_api, kalshi_api, odds_api, pinnacle_api
 from arb_pipeline.sim.auth import (
     KeyMaterial,
     SignatureVerifier,
@@ -55,6 +55,8 @@ class SimConfig:
     data_dir: Path | None = None  # where the demo key pair lives; None: an in-memory key
     kalshi_tier: str | None = "basic"  # None disables Kalshi rate limits
     odds_api_key: str = DEFAULT_ODDS_API_KEY
+    pinnacle_username: str = pinnacle_api.DEFAULT_USERNAME  # HTTP Basic credentials of the Pinnacle routes
+    pinnacle_password: str = field(default=pinnacle_api.DEFAULT_PASSWORD, repr=False)
     odds_quota: int = 20_000
     odds_calls_per_second: int | None = 30
     # The rate limiters' clock (seconds, monotonic). Real pacing by default; a test that must not
@@ -114,6 +116,8 @@ def create_app(config: SimConfig) -> FastAPI:
                                  if config.odds_calls_per_second else None)
     app.include_router(kalshi_api.router)
     app.include_router(odds_api.router)
+    app.state.pinnacle = pinnacle_api.PinnacleContext(engine, config.pinnacle_username, config.pinnacle_password)
+    app.include_router(pinnacle_api.router)
     app.include_router(admin_api.router)
     app.add_middleware(FaultMiddleware, controller=faults)
 
@@ -129,6 +133,10 @@ def create_app(config: SimConfig) -> FastAPI:
     async def _odds_error(request: Request, exc: OddsError) -> JSONResponse:
         headers = request.app.state.odds.headers(0) if exc.quota_headers else None
         return JSONResponse(odds_error_body(exc.code, exc.message), status_code=exc.status, headers=headers)
+
+    @app.exception_handler(pinnacle_api.PinnacleError)
+    async def _pinnacle_error(_request: Request, exc: pinnacle_api.PinnacleError) -> JSONResponse:
+        return JSONResponse(pinnacle_api.error_body(exc.code, exc.message), status_code=exc.status)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -163,6 +171,10 @@ class SimHandle:
     @property
     def odds_base_url(self) -> str:
         return self.url
+
+    @property
+    def pinnacle_base_url(self) -> str:
+        return self.url  # /v1/fixtures and /v2/odds, as under https://api.pinnacle.com
 
     @property
     def port(self) -> int:

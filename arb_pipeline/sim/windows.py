@@ -113,3 +113,42 @@ def describe(ask: Decimal, size: Decimal, legs: Mapping[str, BookLeg], fair: Map
         "expected_value": str((fair.get(outcome, Decimal(0)) / cost - 1).quantize(Decimal("0.0001"))),
         "edge_points": str((fair.get(outcome, Decimal(0)) - cost).quantize(Decimal("0.0001"))),
     }
+
+
+# --- spread and total lines -------------------------------------------------------------------------
+
+
+def line_complement_side(kind: str, subject: str | None) -> str:
+    """The sportsbook side that pays when a Kalshi line market's YES does not (same line, same point):
+    a total's YES is over, so under; "home wins by more than s" is home −s, so away +s; and back."""
+    if kind == "total":
+        return "under"
+    return "away" if subject == "home" else "home"
+
+
+def line_book_legs(quotes: Mapping[str, tuple[int | Decimal, int | Decimal]], side: str) -> BookLeg | None:
+    """The best bookmaker price of `side` ("home"/"away"/"over"/"under") of one line at one point:
+    `quotes[bookmaker]` = (price of the side above the point, price of the side below it)."""
+    best: BookLeg | None = None
+    slot = 0 if side in ("home", "over") else 1
+    for bookmaker in sorted(quotes):
+        price = quotes[bookmaker][slot]
+        implied = worst_implied(price)
+        if best is None or implied < best.implied:
+            best = BookLeg(side, bookmaker, price, implied)
+    return best
+
+
+def describe_line(ask: Decimal, size: Decimal, leg: BookLeg, kind: str, strike: Decimal,
+                  book_point: Decimal) -> dict[str, object]:
+    """What a line arbitrage window offers: Kalshi YES at `ask` + a back of `leg` at the same line."""
+    fee = fee_per_contract(ask, size)
+    return {
+        "line": kind, "strike": str(strike), "book_point": str(book_point),
+        "kalshi_yes_ask": str(ask.quantize(CENT)),
+        "fee_per_contract": str(fee.quantize(Decimal("0.0001"))),
+        "book_legs": [{"outcome": leg.outcome, "bookmaker": leg.bookmaker, "price": str(leg.price),
+                       "point": str(book_point),
+                       "implied_probability": str(leg.implied.quantize(Decimal("0.0001")))}],
+        "total_cost": str((ask + fee + leg.implied).quantize(Decimal("0.0001"))),
+    }

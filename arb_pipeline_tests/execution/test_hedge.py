@@ -91,3 +91,110 @@ def test_three_way_game_checks_the_draw_too():
     plan = plan_opportunity(opportunity(outcomes=three))
     (h,) = hedge_plans(plan, [KalshiFilled(0, D(25), D(25), D("11.84"), frozenset({"home"}))])
     assert h.worst_acceptable_odds is None and h.status == "do_not_place" and "draw" in h.note
+
+
+# --- spread/total lines (issue #12): a push refunds the book leg ------------------------------------------
+
+
+def whole_line_opportunity():
+    """NO "over 222" + the book's Over 222 (a whole-number total): NO wins the push, the back is refunded."""
+    from datetime import UTC, datetime, timedelta
+
+    from arb_pipeline.arb.book import OrderBook
+    from arb_pipeline.arb.constraints import Limits
+    from arb_pipeline.arb.line_detect import detect_lines
+    from arb_pipeline.arb.line_game import LineGame
+    from arb_pipeline.arb.market import KalshiContract
+    from arb_pipeline.arb.sizing import SizingPolicy
+    from arb_pipeline.domain import TOTALS, PriceRange, SeriesFees, SportsbookQuote
+
+    as_of = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
+    ticker = "KXNBATOTAL-26NOV24AAABBB-222"
+    book = OrderBook.from_orderbook_fp(ticker, {"yes_dollars": [["0.52", "400"]], "no_dollars": [["0.40", "400"]]})
+    over = KalshiContract(ticker, Outcome.OVER, "Over 222", book, SeriesFees("KXNBATOTAL"),
+                          (PriceRange(D(0), D(1), CENT),), "active", as_of - timedelta(seconds=2))
+    ts = as_of - timedelta(seconds=20)
+    quotes = [SportsbookQuote("test", "draftkings", "DraftKings", "basketball_nba", "NBA", "evt1", "Home", "Away",
+                              as_of + timedelta(hours=3), TOTALS, side, side.capitalize(), D(odds), ts, ts, D(222))
+              for side, odds in (("over", "2.25"), ("under", "2.70"))]
+    game = LineGame("KXNBATOTAL-26NOV24AAABBB", "NBA", as_of + timedelta(hours=3), TOTALS, D(222),
+                    {Outcome.OVER: "Over 222", Outcome.UNDER: "Under 222"}, {Outcome.OVER: over}, tuple(quotes))
+    sizing = SizingPolicy(bankroll=D(100_000), max_per_event=D(10_000), max_per_market=D(10_000),
+                          max_total_exposure=D(100_000), max_sportsbook_stake=D(10_000))
+    (opp,) = detect_lines([game], Limits(min_value_edge_bps=D(10_000)), sizing, as_of=as_of).opportunities
+    return opp
+
+
+def test_a_whole_line_plan_refunds_the_book_leg_in_the_push_and_states_the_line():
+    opp = whole_line_opportunity()
+    plan = plan_opportunity(opp)
+    assert (plan.market, plan.point, plan.outcomes) == ("totals", D(222), frozenset({"over", "push", "under"}))
+    (book,) = plan.book_legs
+    assert (book.pays_in, book.refunded_in) == (frozenset({"over"}), frozenset({"push"}))
+    assert book.selection == "Over 222 (totals; a push refunds the stake)"
+    (kalshi,) = plan.kalshi_legs
+    full = [KalshiFilled(kalshi.leg_index, kalshi.count, kalshi.count, kalshi.expected_cost, kalshi.pays_in)]
+    (hedge,) = hedge_plans(plan, full)
+    assert (hedge.status, hedge.stake, hedge.selection) == ("pending", book.stake, book.selection)
+    # the hedge's worst case is the detector's guaranteed profit: the push counted with its refund
+    assert hedge.worst_case_at_quote == opp.profit > 0
+    outlay = kalshi.expected_cost + book.stake
+    assert opp.payouts[Outcome.PUSH] - outlay == kalshi.count + book.stake - outlay >= opp.profit
+    # the hedge maths counts the refund in the push exactly as the detector did (and only there)
+    from arb_pipeline.execution.hedge import pnl_by_outcome
+
+    bet = (book.stake, book.odds, book.pays_in, book.refunded_in)
+    pnl = pnl_by_outcome(plan.outcomes, full, [bet])
+    assert pnl == {o.value: v - outlay for o, v in opp.payouts.items()}
+    assert pnl["push"] - pnl_by_outcome(plan.outcomes, full, [bet[:3]])["push"] == book.stake
+    # worst acceptable odds: the least odds keeping "over" at or above zero (push and under do not need them)
+    need = outlay - D(0)  # only the book pays in "over"
+    assert (book.stake * hedge.worst_acceptable_odds).quantize(CENT, rounding=ROUND_FLOOR) >= need
+    assert (book.stake * (hedge.worst_acceptable_odds - D("0.0001"))).quantize(CENT, rounding=ROUND_FLOOR) < need
+
+
+def test_a_half_filled_whole_line_hedge_still_covers_the_push():
+    opp = whole_line_opportunity()
+    plan = plan_opportunity(opp)
+    (kalshi,) = plan.kalshi_legs
+    half = (kalshi.count / 2).to_integral_value(rounding=ROUND_FLOOR)
+    cost = (kalshi.expected_cost * half / kalshi.count).quantize(CENT)
+    (hedge,) = hedge_plans(plan, [KalshiFilled(kalshi.leg_index, kalshi.count, half, cost, kalshi.pays_in)])
+    assert hedge.status == "pending" and hedge.stake <= plan.book_legs[0].stake
+    from arb_pipeline.execution.hedge import pnl_by_outcome
+
+    pnl = pnl_by_outcome(plan.outcomes, [KalshiFilled(0, kalshi.count, half, cost, kalshi.pays_in)],
+                         [(hedge.stake, hedge.worst_acceptable_odds, frozenset({"over"}), frozenset({"push"}))])
+    assert min(pnl.values()) >= 0  # at the worst acceptable odds every outcome, the push included, breaks even
+
+
+def test_a_line_opportunity_round_trips_its_line_and_refunds():
+    from arb_pipeline.arb.results import Opportunity
+
+    opp = whole_line_opportunity()
+    again = Opportunity.from_dict(opp.to_dict())
+    assert (again.market, again.point) == ("totals", D(222))
+    assert [leg.refunded_in for leg in again.legs] == [leg.refunded_in for leg in opp.legs] == [(), (Outcome.PUSH,)]
+    assert plan_opportunity(again).book_legs == plan_opportunity(opp).book_legs
+
+
+def test_a_replacement_for_a_no_leg_names_the_side_it_pays_on_not_the_contracts_own():
+    """Two Kalshi legs, one filled: the replacement for an unfilled NO "over 221.5" backs the under."""
+    from dataclasses import replace as dc_replace
+    from datetime import UTC, datetime
+
+    from arb_pipeline.domain import ContractSide
+    from arb_pipeline.execution.plan import ExecutionPlan, KalshiLegPlan
+
+    under_no = KalshiLegPlan(0, "c0", "KXNBATOTAL-X-222", ContractSide.NO, D(10), D("0.45"), D("4.70"),
+                             frozenset({"under"}), "Over 221.5")
+    over_yes = dc_replace(under_no, leg_index=1, client_order_id="c1", ticker="KXNBATOTAL-Y-222",
+                          side=ContractSide.YES, pays_in=frozenset({"over"}), label="Over 221.5")
+    plan = ExecutionPlan("o", "k", "arbitrage", "KXNBATOTAL-X", "NBA", datetime(2026, 1, 1, tzinfo=UTC),
+                         frozenset({"over", "under"}), (under_no, over_yes), (), D("9.40"), D("0.60"), {},
+                         "totals", D("221.5"))
+    held = [KalshiFilled(0, D(10), D(0), D(0), frozenset({"under"})),
+            KalshiFilled(1, D(10), D(10), D("4.70"), frozenset({"over"}))]
+    (replacement,) = hedge_plans(plan, held)
+    assert replacement.outcome == "under" and replacement.selection == "under (the side against Over 221.5)"
+    assert "back under (the side against Over 221.5)" in replacement.note

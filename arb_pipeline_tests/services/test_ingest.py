@@ -35,7 +35,12 @@ def settings(sim, tmp_path, monkeypatch):
 def test_capture_keeps_the_venues_own_responses_and_parses_them_like_a_replay(settings, tmp_path):
     capture = capture_from_settings(settings, source="simulator")
     snap = capture.snapshot
-    assert {e.series_ticker for e in snap.events} == set(settings.kalshi_series.split(","))
+    # every configured series was asked for; this slate lists the five winner series (no line events)
+    assert {e.series_ticker for e in snap.events} == {"KXNFLGAME", "KXNBAGAME", "KXNHLGAME", "KXMLBGAME", "KXEPLGAME"}
+    assert {e.series_ticker for e in snap.events} <= set(settings.kalshi_series.split(","))
+    # fees are fetched for the series that listed events, not for every configured one
+    fetched = {item["ticker"] for item in json.loads(capture.payloads["kalshi_series.json"])["series"]}
+    assert fetched == {e.series_ticker for e in snap.events} == set(snap.series_fees)
     assert set(snap.orderbooks) == {m.ticker for m in snap.markets}
     assert snap.quotes and not capture.sports_failed
     assert capture.quota_remaining is not None
@@ -115,3 +120,80 @@ def test_odds_within_their_refresh_interval_are_reused_not_fetched(settings):
     assert meta["odds_fetched_at_by_sport"][nba] == max(old).isoformat()
     everything = capture_from_settings(settings, source="simulator", reuse_odds=reuse)
     assert everything.quota_remaining is None  # no odds call at all: no credit spent
+
+
+def test_capture_asks_for_spreads_and_totals_and_accounts_their_credits(sim, settings):
+    from arb_pipeline.connectors.sportsbooks.normalize import SUPPORTED_MARKETS
+
+    assert settings.odds_markets() == SUPPORTED_MARKETS  # the default: h2h,spreads,totals
+    capture = capture_from_settings(settings, source="simulator")
+    assert capture.markets == ("h2h", "spreads", "totals")
+    by_market = {m: [q for q in capture.snapshot.quotes if q.market == m] for m in capture.markets}
+    assert all(by_market.values()), {m: len(q) for m, q in by_market.items()}
+    assert all(q.point is None for q in by_market["h2h"])
+    # a line's point is the provider's own number, exactly, on both sides of one line
+    for market in ("spreads", "totals"):
+        assert all(isinstance(q.point, Decimal) and (q.point * 2) % 1 == 0 for q in by_market[market])
+    for q in by_market["totals"]:
+        twin = next(o for o in by_market["totals"] if (o.event_id, o.bookmaker) == (q.event_id, q.bookmaker)
+                    and o.outcome != q.outcome)
+        assert twin.point == q.point
+    for q in by_market["spreads"]:
+        twin = next(o for o in by_market["spreads"] if (o.event_id, o.bookmaker) == (q.event_id, q.bookmaker)
+                    and o.outcome != q.outcome)
+        assert twin.point == -q.point
+    # billed markets x regions per sport with games, as the provider reports it (x-requests-last; an
+    # empty answer is free: the default leagues this slate does not play cost nothing)
+    regions = len(settings.odds_api_regions.split(","))
+    played = [n for n, text in capture.payloads.items() if n.startswith("odds_") and json.loads(text)]
+    assert len(played) == 5 and capture.credits_used == 3 * regions * len(played)
+    assert json.loads(capture.payloads["meta.json"])["odds_credits_used"] == capture.credits_used
+
+
+def test_winner_only_scanning_asks_for_h2h_alone_and_costs_a_third(sim, settings, monkeypatch):
+    monkeypatch.setenv("ODDS_API_MARKETS", "h2h")
+    capture = capture_from_settings(Settings(), source="simulator")
+    assert {q.market for q in capture.snapshot.quotes} == {"h2h"}
+    assert capture.credits_used == len(settings.odds_api_regions.split(",")) * 5  # five sports with games
+
+
+@pytest.mark.parametrize("value", ["h2h,outrights", " , "])
+def test_an_unknown_odds_market_is_a_clear_error(monkeypatch, value):
+    monkeypatch.setenv("ODDS_API_MARKETS", value)
+    with pytest.raises(ValueError, match="ODDS_API_MARKETS"):
+        Settings().odds_markets()
+
+
+def test_odds_provider_pinnacle_captures_records_and_replays_the_second_providers_wire(sim, settings, monkeypatch,
+                                                                                       tmp_path):
+    """ODDS_PROVIDER is read: Pinnacle's fixtures+odds over HTTP, recorded as pinnacle_<sport>.json, replayed
+    identically, and resolved with the Kalshi side (zero inversions against the simulator's truth)."""
+    from arb_pipeline.services.scan import ScanConfig, resolve_snapshot
+    from arb_pipeline.services.simulator import simulator_settings
+    from arb_pipeline.sim.pinnacle_api import event_id
+
+    monkeypatch.setenv("ODDS_PROVIDER", "pinnacle")
+    monkeypatch.setenv("PINNACLE_BASE_URL", sim.pinnacle_base_url)
+    pinnacle = simulator_settings(Settings())  # the simulator's demo login and league ids fill in
+    capture = capture_from_settings(pinnacle, source="simulator")
+    assert not capture.sports_failed and not capture.problems and capture.credits_used == 0
+    quotes = capture.snapshot.quotes
+    assert quotes and {q.provider for q in quotes} == {"pinnacle"} == {q.bookmaker for q in quotes}
+    assert {q.market for q in quotes} == {"h2h", "spreads", "totals"}
+    files = {n for n in capture.payloads if n.startswith(("odds_", "pinnacle_"))}
+    assert files and all(n.startswith("pinnacle_") for n in files)
+    for name, text in capture.payloads.items():
+        (tmp_path / name).write_text(text)
+    assert load_snapshot(tmp_path).quotes == quotes
+    resolution = resolve_snapshot(capture.snapshot, ScanConfig(overrides_path=tmp_path / "none.yaml"),
+                                  capture.snapshot.captured_at)
+    assert len(resolution.rows) == len(capture.snapshot.markets) and not resolution.unresolved
+    for row in resolution.rows:
+        state, outcome = sim.scenario.market_index[row.kalshi_market]
+        assert row.outcome.value == outcome and row.sportsbook_event_id == str(event_id(state))
+
+
+def test_an_unknown_odds_provider_is_a_clear_error(sim, settings, monkeypatch):
+    monkeypatch.setenv("ODDS_PROVIDER", "betfair")
+    with pytest.raises(ValueError, match="ODDS_PROVIDER='betfair' is not a live odds provider"):
+        capture_from_settings(Settings(), source="simulator")

@@ -48,12 +48,20 @@ def test_the_refresh_interval_is_configurable_per_sport_and_zero_means_every_sca
 
 
 def test_monthly_credits_at_the_refresh_rate_next_to_the_plan_quota():
-    projection = project_monthly_credits(settings(ODDS_API_MONTHLY_QUOTA="500000"), scan_interval_s=10)
+    projection = project_monthly_credits(settings(ODDS_API_MONTHLY_QUOTA="500000", ODDS_API_MARKETS="h2h"),
+                                         scan_interval_s=10)
     calls = SECONDS_PER_MONTH // 60  # one fetch a minute per sport
     assert [s.credits_per_call for s in projection.sports] == [2, 2, 2]  # h2h x 2 regions
     assert projection.credits_per_month == 3 * 2 * calls == 259_200
     assert projection.within_quota and projection.share_of_quota == pytest.approx(259_200 / 500_000)
     assert "projected 259,200 Odds API credits/month of the plan's 500,000" in projection.describe()
+
+
+def test_each_market_asked_for_costs_a_credit_per_region():
+    three = project_monthly_credits(settings(ODDS_API_MARKETS="h2h,spreads,totals"), scan_interval_s=10)
+    assert [s.credits_per_call for s in three.sports] == [6, 6, 6]  # 3 markets x 2 regions
+    assert three.credits_per_month == 3 * project_monthly_credits(
+        settings(ODDS_API_MARKETS="h2h"), scan_interval_s=10).credits_per_month
 
 
 def test_odds_are_never_fetched_more_often_than_the_scan_runs_nor_between_scans():

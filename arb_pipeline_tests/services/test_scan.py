@@ -249,3 +249,91 @@ def test_scan_games_carry_their_quote_table_and_survive_pickling(snapshot, confi
     assert price_games(again, config) == price_games(assembly.games, config)
     with pytest.raises(ValueError, match="QuoteTable"):
         price_games(tuple(assembly.games), config)  # lines without their table are never priced empty
+
+
+
+# --- spreads and totals (issue #12): the simulator's extended slate, recorded over real HTTP -------------
+
+EXTENDED_START = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def extended(tmp_path_factory):
+    """An extended slate with an injected total arbitrage, recorded with h2h, spreads and totals."""
+    from arb_pipeline.sim.clock import SimClock
+    from arb_pipeline.sim.record import record_snapshot
+    from arb_pipeline.sim.scenario import ScenarioConfig, ScenarioEngine
+
+    engine = ScenarioEngine(ScenarioConfig(seed=3, start=EXTENDED_START, games_per_league=2, arb_rate_per_hour=0,
+                                           value_rate_per_hour=0, extended=True), clock=SimClock.fixed(EXTENDED_START))
+    window = engine.inject_line_arbitrage("total", edge=Decimal("0.03"))
+    directory = tmp_path_factory.mktemp("ext")
+    snap = load_snapshot(record_snapshot(engine, directory / "snap", markets={"*": "h2h,spreads,totals"}))
+    config = ScanConfig(overrides_path=directory / "none.yaml")
+    return engine, window, snap, scan(snap, config, EXTENDED_START)
+
+
+def test_line_games_hold_only_quotes_at_exactly_their_point(extended):
+    from arb_pipeline.arb.line_game import LineGame
+    from arb_pipeline.domain import line_position
+
+    engine, _, snap, result = extended
+    lines = result.assembly.lines
+    assert lines and list(result.games) == list(result.assembly.winners) and result.games.lines == lines
+    assert all(isinstance(g, LineGame) for g in lines) and not result.assembly.problems
+    assert len({(g.event_ticker, g.market, g.point) for g in lines}) == len(lines)
+    # every resolved line market is in exactly one line game, as its YES side
+    in_games = {c.ticker: (g, side) for g in lines for side, c in g.kalshi.items()}
+    assert set(in_games) == {r.kalshi_market for r in result.resolution.lines}
+    for row in result.resolution.lines:
+        game, side = in_games[row.kalshi_market]
+        assert (game.market, game.point, side, game.tradable) == (row.book_market, row.point, row.yes_outcome,
+                                                                 row.tradable)
+    books = {q.bookmaker for q in snap.quotes if q.market == "totals"}
+    at_book_line = 0
+    for game in lines:
+        assert all(q.market == game.market and line_position(q.market, q.outcome, q.point)[1] == game.point
+                   for q in game.quotes)
+        if game.quotes:  # the books' own line: every book quotes both sides, and it is tradable
+            at_book_line += 1
+            assert {q.bookmaker for q in game.quotes} == books and game.tradable
+            assert {line_position(q.market, q.outcome, q.point)[0] for q in game.quotes} == set(game.sides)
+        else:  # another of Kalshi's strikes: no book line at this point, so never tradable
+            assert not game.tradable
+    assert at_book_line and {g.market for g in lines if g.quotes} == {"spreads", "totals"}
+
+
+def test_line_fair_probabilities_and_the_frames_carry_market_and_point(extended):
+    from arb_pipeline.schemas import ImpliedProbabilitiesFrame, OpportunitiesFrame, ResolvedEventsFrame
+    from arb_pipeline.services import frames
+
+    _, _, snap, result = extended
+    priced = [f for f in result.fair if f.market != "h2h"]
+    assert {f.market for f in priced} == {"spreads", "totals"}
+    assert all(f.point is not None for f in priced)
+    assert all(f.fair_probability is not None or f.reason for f in priced)
+    assert all((f.fair_probability is None) == (not f.books_used) for f in priced)
+    resolved = frames.resolved_events_frame(snap, result.resolution)
+    ResolvedEventsFrame.validate(resolved, lazy=True)
+    assert resolved["resolved"].all() and set(resolved["market"]) == {"h2h", "spreads", "totals"}
+    ImpliedProbabilitiesFrame.validate(frames.implied_probabilities_frame(snap, result.fair, "multiplicative"),
+                                       lazy=True)
+    opportunities = frames.opportunities_frame(result.detection.opportunities, EXTENDED_START)
+    OpportunitiesFrame.validate(opportunities, lazy=True)
+    assert set(opportunities["market"]) >= {"totals"}
+
+
+def test_value_on_a_line_is_priced_against_the_consensus_of_the_same_line(extended):
+    _, window, _, result = extended
+    on_market = [o for o in result.detection.opportunities if o.legs[0].market == window["market_ticker"]]
+    kinds = {o.kind: o for o in on_market}
+    assert set(kinds) == {"arbitrage", "value"}, [o.kind for o in on_market]
+    value = kinds["value"]
+    (fair,) = [f for f in result.fair if f.kalshi_market == window["market_ticker"]]
+    assert (value.market, value.point) == ("totals", Decimal(window["strike"])) == (fair.market, fair.point)
+    assert value.fair_probability == pytest.approx(fair.fair_probability)
+    assert set(value.consensus_books) == set(fair.books_used)
+    (leg,) = value.legs
+    assert leg.side == "yes" and value.edge_bps > 0
+    assert value.profit == (Decimal(repr(value.fair_probability)) * leg.size - leg.cost).quantize(
+        Decimal("0.0001"), rounding=ROUND_FLOOR)

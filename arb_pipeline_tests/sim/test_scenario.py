@@ -209,3 +209,58 @@ def test_asking_for_more_games_than_a_day_holds_is_a_clear_error():
 
     with pytest.raises(ValueError, match=r"games_per_league\['NBA'\] = 40.*at most 15 games"):
         ScenarioEngine(ScenarioConfig(start=datetime(2026, 11, 24, 15, tzinfo=UTC), games_per_league={"NBA": 40}))
+
+
+def _line_complement(venue, window) -> D:
+    """Best price of the other side of the window's line at the same point, over HTTP, worst format."""
+    market = "totals" if window["line"] == "total" else "spreads"
+    (leg,) = window["book_legs"]
+    worst = D(0)
+    for fmt in ("american", "decimal"):
+        events = venue.odds(window["sport_key"], oddsFormat=fmt, markets="h2h,spreads,totals").json()
+        event = next(e for e in events if e["id"] == window["odds_event_id"])
+        prices = []
+        for b in event["bookmakers"]:
+            for m in b["markets"]:
+                if m["key"] != market:
+                    continue
+                for o in m["outcomes"]:
+                    # the other side is the outcome quoted at the window's point: "Under t", or the
+                    # underdog at +s (a spread's two outcomes are quoted at opposite points, s > 0)
+                    named = o["name"].lower() == leg["outcome"] if market == "totals" else True
+                    if named and D(str(o["point"])) == D(leg["point"]):
+                        prices.append(_implied(o["price"]))
+        assert prices, (fmt, window)
+        worst = max(worst, min(prices))
+    return worst
+
+
+@pytest.mark.parametrize("line", ["spread", "total"])
+def test_an_injected_line_arbitrage_is_one_in_the_served_data(make_venue, line):
+    venue = make_venue(games_per_league=1, extended=True)
+    window = venue.handle.scenario.inject_line_arbitrage(line, edge="0.02")
+    assert window["line"] == line and window["strike"] == window["book_point"].lstrip("-")
+    ask, size = _kalshi_ask(venue, window["market_ticker"])
+    assert ask == D(window["kalshi_yes_ask"]) and size == D(window["size"])
+    assert ask + taker_fee(size, ask) / size + _line_complement(venue, window) <= D("0.98")
+    # the market still has a bid (two-sided) below the window's ask
+    book = venue.public(f"/markets/{window['market_ticker']}/orderbook").json()["orderbook_fp"]
+    assert book["yes_dollars"] and max(D(p) for p, _ in book["yes_dollars"]) < ask
+    # it stays one as the odds move, then expires and the ask returns to the market maker's
+    venue.handle.scenario.advance(60)
+    ask, size = _kalshi_ask(venue, window["market_ticker"])
+    assert ask + taker_fee(size, ask) / size + _line_complement(venue, window) <= D("0.98")
+    venue.handle.scenario.advance(120)
+    assert venue.handle.scenario.active_windows() == []
+    after, _ = _kalshi_ask(venue, window["market_ticker"])
+    assert after + _line_complement(venue, window) > 1
+
+
+def test_line_injection_validation(engine, make_venue):
+    with pytest.raises(ValueError, match="spread"):
+        engine.inject_line_arbitrage("moneyline")
+    with pytest.raises(ValueError, match="no game can carry a total"):  # the basic slate lists no line markets
+        engine.inject_line_arbitrage("total")
+    venue = make_venue(games_per_league=1, extended=True)
+    answer = venue.http.post("/_sim/inject", json={"kind": "arbitrage", "line": "total", "edge": "0.02"})
+    assert answer.status_code == 200 and answer.json()["line"] == "total"

@@ -14,20 +14,40 @@ from typing import Protocol, runtime_checkable
 
 from arb_pipeline.domain import QuoteColumns, SportsbookQuote
 
-# Provider sport keys → our league codes. A sport key not listed here maps to the key upper-cased
-# (e.g. "basketball_wnba" → "BASKETBALL_WNBA"): visibly not one of ours, yet stable and traceable.
+# Provider sport keys → our league codes (the catalogue's, mapping/data/*.yaml; a test keeps them in
+# step). A sport key not listed here maps to the key upper-cased (e.g. "cricket_ipl" → "CRICKET_IPL"):
+# visibly not one of ours, yet stable and traceable.
 LEAGUE_BY_SPORT_KEY: Mapping[str, str] = {
     "americanfootball_nfl": "NFL",
     "basketball_nba": "NBA",
     "icehockey_nhl": "NHL",
     "baseball_mlb": "MLB",
     "soccer_epl": "EPL",
+    "americanfootball_ncaaf": "NCAAF",
+    "basketball_ncaab": "NCAAMB",
+    "basketball_wnba": "WNBA",
+    "soccer_usa_mls": "MLS",
+    "soccer_uefa_champs_league": "UCL",
+    "soccer_uefa_europa_league": "UEL",  # UNVERIFIED key (not in sportsbook-odds.md §1.7): UCL's pattern
+    "soccer_spain_la_liga": "LALIGA",
+    "soccer_italy_serie_a": "SERIEA",
+    "soccer_germany_bundesliga": "BUNDESLIGA",
+    "soccer_france_ligue_one": "LIGUE1",
+    "mma_mixed_martial_arts": "UFC",
 }
+# Tennis is keyed per tournament ("tennis_atp_us_open"): matched by prefix (UNVERIFIED, as the catalogue says).
+LEAGUE_BY_SPORT_KEY_PREFIX: Mapping[str, str] = {"tennis_atp_": "ATP", "tennis_wta_": "WTA"}
 
 
 def league_for_sport(sport_key: str) -> str:
     """Our league code for a provider sport key; unknown keys map to the key upper-cased."""
-    return LEAGUE_BY_SPORT_KEY.get(sport_key, sport_key.upper())
+    league = LEAGUE_BY_SPORT_KEY.get(sport_key)
+    if league is not None:
+        return league
+    for prefix, code in LEAGUE_BY_SPORT_KEY_PREFIX.items():
+        if sport_key.startswith(prefix):
+            return code
+    return sport_key.upper()
 
 
 def split_names(names: str | Sequence[str]) -> tuple[str, ...]:

@@ -24,9 +24,8 @@ from arb_pipeline.connectors.sportsbooks.prices import (
     json_number,
     to_decimal_odds,
 )
-from arb_pipeline.domain import Outcome, QuoteColumns, SportsbookQuote
+from arb_pipeline.domain import SUPPORTED_MARKETS, Outcome, QuoteColumns, SportsbookQuote
 
-SUPPORTED_MARKETS = ("h2h", "spreads", "totals")
 _TOTALS_SIDES = {"Over": "over", "Under": "under"}
 _MAX_AMERICAN = int((MAX_DECIMAL_ODDS - 1) * 100)  # `to_decimal_odds`' plausibility bound
 

@@ -49,6 +49,27 @@ def _the_odds_api(settings: Settings, **options: Any) -> OddsProvider:
     return TheOddsApiProvider.from_settings(settings, **options)
 
 
+def _pinnacle(settings: Settings, **options: Any) -> OddsProvider:
+    """Options are passed to `PinnacleProvider.from_settings` (`on_alert=` is accepted and unused)."""
+    from arb_pipeline.connectors.sportsbooks.pinnacle import PinnacleProvider
+
+    return PinnacleProvider.from_settings(settings, **options)
+
+
+LIVE_PROVIDERS = ("the_odds_api", "pinnacle")  # the ones a capture can poll (a replay reads a recording)
+
+
+def live_provider(settings: Settings, **options: Any) -> OddsProvider:
+    """The provider ODDS_PROVIDER names, for a live capture; a clear error for any other name."""
+    name = settings.odds_provider.strip()
+    if name not in LIVE_PROVIDERS:
+        known = ", ".join(LIVE_PROVIDERS)
+        raise ValueError(f"ODDS_PROVIDER={settings.odds_provider!r} is not a live odds provider; choose one of {known}"
+                         + (" (replay reads recorded snapshots: use --source sample/recorded)" if name == "replay"
+                            else ""))
+    return get_provider(name, settings, **options)
+
+
 def _replay(settings: Settings, *, snapshot_dir: str | Path | None = None, source: Any = None) -> OddsProvider:
     """Needs `snapshot_dir=` (a snapshot directory) or `source=` (a `SnapshotSource`, e.g. the database)."""
     from arb_pipeline.connectors.snapshot import DirectorySnapshotSource
@@ -60,4 +81,5 @@ def _replay(settings: Settings, *, snapshot_dir: str | Path | None = None, sourc
 
 
 register_provider("the_odds_api", _the_odds_api)
+register_provider("pinnacle", _pinnacle)
 register_provider("replay", _replay)

@@ -180,9 +180,9 @@ def test_duplicate_bookmaker_is_a_problem():
 
 def test_upcoming_uses_each_events_sport_and_unknown_league_is_upper_cased():
     payload = [event(book("bk", market("h2h", [("A", D("2")), ("B", D("2"))])), home="A", away="B",
-                     sport="basketball_wnba")]
+                     sport="cricket_ipl")]
     [q, _] = run(payload, sport="upcoming").quotes
-    assert (q.sport_key, q.league) == ("basketball_wnba", "BASKETBALL_WNBA")
+    assert (q.sport_key, q.league) == ("cricket_ipl", "CRICKET_IPL")
 
 
 def test_structurally_wrong_payload_is_an_error_naming_the_source():

@@ -43,5 +43,24 @@ def test_register_and_get_a_new_provider():
 
 
 def test_unknown_provider_lists_the_registered_ones():
-    with pytest.raises(ValueError, match=r"unknown odds provider 'pinnacle'; registered: .*the_odds_api"):
-        registry.get_provider("pinnacle", SETTINGS)
+    with pytest.raises(ValueError, match=r"unknown odds provider 'betfair'; registered: .*pinnacle.*the_odds_api"):
+        registry.get_provider("betfair", SETTINGS)
+
+
+def test_odds_provider_is_read_and_an_unknown_name_is_a_clear_error():
+    from arb_pipeline.connectors.sportsbooks.pinnacle import PinnacleProvider
+
+    odds_api = registry.live_provider(SETTINGS)
+    assert isinstance(odds_api, TheOddsApiProvider)
+    odds_api.close()
+    pinnacle = Settings(_env_file=None, ODDS_PROVIDER="pinnacle", PINNACLE_USERNAME="u", PINNACLE_PASSWORD="p",
+                        PINNACLE_LEAGUES="basketball_nba:4:487")
+    provider = registry.live_provider(pinnacle)
+    assert isinstance(provider, PinnacleProvider) and provider.leagues == {"basketball_nba": (4, 487)}
+    assert "p'" not in repr(provider) and "password" not in repr(provider).lower()
+    provider.close()
+    with pytest.raises(ValueError, match=r"ODDS_PROVIDER='betfair' is not a live odds provider; choose one of "
+                                         r"the_odds_api, pinnacle"):
+        registry.live_provider(Settings(_env_file=None, ODDS_PROVIDER="betfair"))
+    with pytest.raises(ValueError, match="replay reads recorded snapshots"):
+        registry.live_provider(Settings(_env_file=None, ODDS_PROVIDER="replay"))
