@@ -94,6 +94,22 @@ def test_backfill_or_not_allowed_places_nothing(env, session_factory, alerts, co
     assert count(session_factory, Order) == 0 and SpyBreaker.checks == 0
 
 
+@pytest.mark.parametrize(("switch", "asking"), [("worker", "scan"), ("scan", "worker")])
+def test_only_the_trader_arb_trader_names_may_place_orders(env, session_factory, switch, asking):
+    report = env([opportunity()], context=replace(PAPER, trader=asking),
+                 settings=Settings(_env_file=None, ARB_TRADER=switch))
+    assert report.refused == f"ARB_TRADER={switch}: only the {switch} may place orders, not the {asking}"
+    assert report.orders == [] and count(session_factory, Order) == 0 and SpyBreaker.checks == 0
+    placed = env([opportunity()], context=replace(PAPER, trader=switch), settings=Settings(_env_file=None,
+                                                                                            ARB_TRADER=switch))
+    assert placed.refused is None and placed.orders_sent == 1
+
+
+def test_an_unknown_trader_is_a_clear_error():
+    with pytest.raises(ValueError, match="trader must be one of"):
+        replace(PAPER, trader="cron")
+
+
 def test_live_context_without_live_settings_is_refused(env, alerts):
     venue = FakeKalshi()
     with pytest.raises(Exception, match="ARB_MODE=live"):
