@@ -52,7 +52,7 @@ class Settings(BaseSettings):
 
     # websocket (connectors/kalshi/ws.py); empty URL: derived from KALSHI_BASE_URL (.../trade-api/ws/v2)
     kalshi_ws_url: str | None = Field(None, alias="KALSHI_WS_URL")
-    kalshi_ws_stale_s: float = Field(10.0, alias="KALSHI_WS_STALE_S", gt=0)  # no message this long: stale
+    kalshi_ws_stale_s: float = Field(30.0, alias="KALSHI_WS_STALE_S", gt=0)  # no message this long: stale
     kalshi_ws_backoff_initial_s: float = Field(0.5, alias="KALSHI_WS_BACKOFF_INITIAL_S", gt=0)
     kalshi_ws_backoff_max_s: float = Field(30.0, alias="KALSHI_WS_BACKOFF_MAX_S", gt=0)
     # markets per orderbook_delta subscription: Kalshi's cap (error 26) is UNVERIFIED, so configurable
@@ -128,6 +128,8 @@ class Settings(BaseSettings):
     trader: Literal["scan", "worker"] = Field("scan", alias="ARB_TRADER")
     # the worker: how often it looks for a newer stored scan, and where it writes its records
     worker_refresh_s: float = Field(5.0, alias="ARB_WORKER_REFRESH_S", gt=0)
+    # Dagster's freshness check fails when the worker has not reported for longer than this
+    worker_heartbeat_max_age_s: float = Field(30.0, alias="ARB_WORKER_HEARTBEAT_MAX_AGE_S", gt=0)
 
     # --- circuit breaker -------------------------------------------------------------------------
     breaker_max_consecutive_errors: int = Field(3, alias="ARB_BREAKER_MAX_CONSECUTIVE_ERRORS")

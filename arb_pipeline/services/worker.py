@@ -343,6 +343,43 @@ class Worker:
             self.breaker.report_stale_feed(stale_reason)
 
 
+# ------------------------------------------------------------------------------------------------ health
+
+
+@dataclass(frozen=True)
+class WorkerHealth:
+    """The worker's last reported health, as another process (Dagster, the API) reads it."""
+
+    heartbeat_age_s: float | None  # None: the worker never reported
+    books_held: float | None
+    stale_books: float | None
+    feed_age_s: float | None
+    lag_p99_s: float | None
+
+    def problem(self, max_heartbeat_age_s: float, stale_s: float) -> str | None:
+        """Why the worker is not healthy, or None."""
+        if self.heartbeat_age_s is None:
+            return "the worker has never reported (is `arb-pipeline worker` running?)"
+        if self.heartbeat_age_s > max_heartbeat_age_s:
+            return f"no worker heartbeat for {self.heartbeat_age_s:.0f} s (limit {max_heartbeat_age_s:g} s)"
+        if self.feed_age_s is None or self.feed_age_s < 0 or self.feed_age_s > stale_s:
+            return f"the worker's websocket feed is stale (last message {self.feed_age_s} s ago, limit {stale_s:g} s)"
+        if self.stale_books:
+            return f"{self.stale_books:.0f} of {self.books_held or 0:.0f} books are stale"
+        return None
+
+
+def read_health(session: Session, now: datetime) -> WorkerHealth:
+    from arb_pipeline.storage.repositories.metrics import GAUGE, MetricRepository
+
+    gauges = {(s.name, s.labels.get("state", "")): s.value for s in MetricRepository(session).all("arb_worker_")
+              if s.le == GAUGE}
+    beat = gauges.get((WORKER_HEARTBEAT, ""))
+    return WorkerHealth(None if beat is None else max(0.0, now.timestamp() - beat),
+                        gauges.get((WORKER_BOOKS, "held")), gauges.get((WORKER_BOOKS, "stale")),
+                        gauges.get((WORKER_FEED_AGE, "")), gauges.get((WORKER_LAG_P99, "")))
+
+
 # ------------------------------------------------------------------------------------------------ running
 
 

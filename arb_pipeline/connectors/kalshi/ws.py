@@ -122,11 +122,10 @@ class KalshiWsClient:
 
     def feed_stale(self) -> str | None:
         """Why the feed as a whole cannot be trusted now, or None."""
-        age = self.feed_age()
-        if not self.connected:
-            return "the Kalshi websocket is not connected"
+        age = self.feed_age()  # a drop with a quick reconnect is not stale: its books are re-snapshotted
         if age is None or age > self.config.stale_s:
-            return f"no Kalshi websocket message for more than {self.config.stale_s:g} s"
+            state = "" if self.connected else " (disconnected)"
+            return f"no Kalshi websocket message for more than {self.config.stale_s:g} s{state}"
         return None
 
     # ---------------------------------------------------------------- running
