@@ -155,16 +155,18 @@ class Decision:
     at: datetime
     event: str
     trigger: str
-    lag_s: float  # book update received -> decision made
+    lag_s: float  # book update received -> decision made (orders, when any, recorded)
     found: int
     kinds: tuple[str, ...] = ()
     outcome: str = "no_opportunity"  # no_opportunity / skipped / refused / executed
     reason: str = ""
     orders: list[dict[str, Any]] = field(default_factory=list)
+    decided_s: float | None = None  # book update received -> opportunity found, handed to execution
 
     def record(self) -> dict[str, Any]:
         return {"type": "decision", "at": self.at.isoformat(), "event": self.event, "trigger": self.trigger,
-                "lag_ms": round(self.lag_s * 1000, 3), "found": self.found, "kinds": list(self.kinds),
+                "lag_ms": round(self.lag_s * 1000, 3),
+                "decided_ms": None if self.decided_s is None else round(self.decided_s * 1000, 3), "found": self.found, "kinds": list(self.kinds),
                 "outcome": self.outcome, "reason": self.reason[:500], "orders": self.orders}
 
 
@@ -215,20 +217,21 @@ class Worker:
 
     def on_book(self, ticker: str) -> None:
         now = self.monotonic()
-        with self._lock:
+        with self._lock:  # set under the lock: a wake-up is never cleared after a mark it did not take
             self._dirty.setdefault(ticker, now)
-        self.wake.set()
+            self.wake.set()
 
     def take_dirty(self) -> dict[str, float]:
         with self._lock:
+            self.wake.clear()
             dirty, self._dirty = self._dirty, {}
-        self.wake.clear()
         return dirty
 
     # ------------------------------------------------------------ deciding
 
     def step(self) -> list[Decision]:
-        """Evaluate every game touched since the last step (each once, however many updates)."""
+        """Evaluate every game touched since the last step (each once, however many updates), all of
+        them in one columnar detection pass, then execute what was found game by game."""
         dirty = self.take_dirty()
         view = self.view
         if not dirty or view is None:
@@ -238,20 +241,17 @@ class Worker:
             event = view.game_of.get(ticker)
             if event is not None:
                 first[event] = min(at, first.get(event, at))
-        out = []
-        for event, since in first.items():
-            decision = self.evaluate(view, event, since)
-            if decision is not None:
-                out.append(decision)
-        return out
+        return self.evaluate_many(view, first)
 
-    def game_with_live_books(self, view: ScanView, event: str) -> tuple[GameLine, dict[str, OrderBookLevels]] | str:
+    def game_with_live_books(self, view: ScanView, event: str,
+                             now: datetime) -> tuple[GameLine, dict[str, OrderBookLevels]] | str:
+        """The game with its Kalshi books replaced by the websocket's, quoted at `now` - the same
+        instant detection judges (a later stamp would be a quote "from the future")."""
         game = view.games[event]
         tickers = [c.ticker for c in game.kalshi.values()]
         stale = self.stale_books(tickers)
         if stale:
             return f"book(s) not current: {', '.join(stale)}"
-        now = self.clock()
         levels: dict[str, OrderBookLevels] = {}
         contracts = {}
         for outcome, contract in game.kalshi.items():
@@ -262,34 +262,51 @@ class Worker:
             contracts[outcome] = replace(contract, book=OrderBook.from_levels(levels[contract.ticker]), quote_time=now)
         return replace(game, kalshi=contracts), levels
 
-    def evaluate(self, view: ScanView, event: str, since: float) -> Decision | None:
-        live = self.game_with_live_books(view, event)
+    def evaluate(self, view: ScanView, event: str, since: float) -> Decision:
+        return self.evaluate_many(view, {event: since})[0]
+
+    def evaluate_many(self, view: ScanView, since: Mapping[str, float]) -> list[Decision]:
+        """Re-evaluate the games `since` names (event -> when its first unhandled update arrived)."""
         now = self.clock()
-        if isinstance(live, str):
-            return self._done(Decision(now, event, "", self.monotonic() - since, 0, outcome="skipped",
-                                       reason=live), record=False)
-        game, levels = live
-        result = detect_opportunities([game], self.config, now,
+        out: list[Decision] = []
+        live: dict[str, tuple[GameLine, dict[str, OrderBookLevels]]] = {}
+        for event in since:
+            got = self.game_with_live_books(view, event, now)
+            if isinstance(got, str):
+                out.append(self._done(Decision(now, event, "", self.monotonic() - since[event], 0,
+                                               outcome="skipped", reason=got), record=False))
+            else:
+                live[event] = got
+        if not live:
+            return out
+        result = detect_opportunities([game for game, _ in live.values()], self.config, now,
                                       trading_active=view.snapshot.exchange.trading_active)
-        found = result.opportunities
-        decision = Decision(now, event, ",".join(sorted(levels)), 0.0, len(found),
-                            tuple(sorted({o.kind for o in found})))
-        if not found:
-            decision.lag_s = self.monotonic() - since
-            return self._done(decision, record=False)
-        report = self._execute(view, found, levels, now)
-        decision.lag_s = self.monotonic() - since
-        if report.refused:
-            decision.outcome, decision.reason = "refused", report.refused
-        elif report.orders:
-            decision.outcome = "executed"
-            decision.orders = [{"client_order_id": o.client_order_id, "ticker": o.ticker, "side": o.side,
-                                "status": o.status, "fill_count": str(o.fill_count), "cost": str(o.cost),
-                                "reason": o.reason} for o in report.orders]
-        else:
-            decision.outcome = "skipped"
-            decision.reason = "; ".join(f"{what}: {why}" for what, why in report.skipped)
-        return self._done(decision, record=True)
+        by_event: dict[str, list[Any]] = {}
+        for opportunity in result.opportunities:
+            by_event.setdefault(opportunity.event, []).append(opportunity)
+        for event, (_game, levels) in live.items():
+            found = by_event.get(event, [])
+            decision = Decision(now, event, ",".join(sorted(levels)), 0.0, len(found),
+                                tuple(sorted({o.kind for o in found})))
+            if not found:
+                decision.lag_s = self.monotonic() - since[event]
+                out.append(self._done(decision, record=False))
+                continue
+            decision.decided_s = self.monotonic() - since[event]
+            report = self._execute(view, found, levels, now)
+            decision.lag_s = self.monotonic() - since[event]
+            if report.refused:
+                decision.outcome, decision.reason = "refused", report.refused
+            elif report.orders:
+                decision.outcome = "executed"
+                decision.orders = [{"client_order_id": o.client_order_id, "ticker": o.ticker, "side": o.side,
+                                    "status": o.status, "fill_count": str(o.fill_count), "cost": str(o.cost),
+                                    "reason": o.reason} for o in report.orders]
+            else:
+                decision.outcome = "skipped"
+                decision.reason = "; ".join(f"{what}: {why}" for what, why in report.skipped)
+            out.append(self._done(decision, record=True))
+        return out
 
     def _execute(self, view: ScanView, found: Sequence[Any], levels: Mapping[str, OrderBookLevels],
                  now: datetime) -> Any:

@@ -6,7 +6,7 @@ is not the trader; it records every decision, writes its health, and trips the b
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -126,6 +126,22 @@ def test_the_worker_trades_an_injected_arbitrage_through_the_execution_service(r
     assert any(r["outcome"] == "executed" and r["event"] == game for r in records)
     # only the changed game was re-evaluated
     assert {d.event for d in decisions} == {game}
+
+
+def test_a_clock_that_moves_between_reads_still_trades(rig_for, sim):
+    """Books are stamped at the instant detection judges them: never a quote "from the future"."""
+    rig = rig_for("worker")
+    ticks = [0]
+
+    def moving() -> datetime:
+        ticks[0] += 1
+        return rig.clock() + timedelta(milliseconds=ticks[0])
+
+    rig.worker.clock = moving
+    game = sorted(rig.worker.view.games)[-1]
+    sim.scenario.inject_arbitrage(game, edge=Decimal("0.03"))
+    decisions = rig.decide_until(lambda seen: any(d.outcome == "executed" for d in seen))
+    assert any(d.event == game and d.outcome == "executed" for d in decisions)
 
 
 def test_when_the_scan_is_the_trader_the_worker_is_refused_by_the_same_service(rig_for, sim):

@@ -112,6 +112,7 @@ class BookStore:
         self.clock = clock
         self.books: dict[str, LocalBook] = {}
         self.last_seq: dict[int, int] = {}  # sid -> last seq applied
+        self.sub_seen: dict[int, float] = {}  # sid -> clock at its last message
         self.gaps = 0
         self.snapshots = 0
         self.deltas = 0
@@ -120,10 +121,12 @@ class BookStore:
 
     def open_subscription(self, sid: int) -> None:
         self.last_seq[sid] = 0
+        self.sub_seen[sid] = self.clock()
 
     def close_subscription(self, sid: int) -> list[str]:
         """Forget a subscription and discard its books; returns the tickers discarded."""
         self.last_seq.pop(sid, None)
+        self.sub_seen.pop(sid, None)
         gone = [t for t, b in self.books.items() if b.sid == sid]
         for ticker in gone:
             del self.books[ticker]
@@ -133,6 +136,7 @@ class BookStore:
         """After a dropped connection nothing is known any more: every book waits for its snapshot."""
         self.books.clear()
         self.last_seq.clear()
+        self.sub_seen.clear()
 
     def active(self, sid: int) -> bool:
         return sid in self.last_seq
@@ -192,7 +196,7 @@ class BookStore:
             self.deltas += 1
         else:
             raise WireError(f"{where}: not an order book message")
-        book.updated_at = self.clock()
+        book.updated_at = self.sub_seen[sid] = self.clock()
         book.updates += 1
         return ticker
 
@@ -202,7 +206,15 @@ class BookStore:
         return self.books.get(ticker)
 
     def stale(self, limit_s: float, tickers: Iterable[str] | None = None) -> list[str]:
-        """Markets with no message within `limit_s`, or with no book at all (never snapshotted)."""
+        """Markets with no book (never snapshotted, or discarded after a gap or a drop), or whose
+        subscription has carried no message within `limit_s`.
+
+        A quiet market in a live, gap-free subscription is exact (nothing changed, or we would have
+        been told), so silence is judged per subscription: a subscription that silently stops - the
+        failure reported most - makes all of its books stale. The feed as a whole is judged by the
+        client (`KalshiWsClient.feed_stale`).
+        """
         now = self.clock()
         wanted = self.books.keys() if tickers is None else tickers
-        return sorted(t for t in wanted if (b := self.books.get(t)) is None or now - b.updated_at > limit_s)
+        return sorted(t for t in wanted if (b := self.books.get(t)) is None
+                      or now - max(b.updated_at, self.sub_seen.get(b.sid, b.updated_at)) > limit_s)

@@ -106,15 +106,19 @@ def test_bad_messages_say_what_and_where(store):
         store.apply(delta(8, 2, "0.5400", "1.00", side="maybe", ticker="T2"))
 
 
-def test_books_go_stale_without_messages():
+def test_books_go_stale_when_their_subscription_goes_quiet():
     clock = Clock()
     store = BookStore(clock)
     store.open_subscription(1)
+    store.open_subscription(2)
     store.apply(snapshot(1, 1, ticker="A"))
+    store.apply(snapshot(2, 1, ticker="B"))
+    store.apply(snapshot(2, 2, ticker="Q"))
     clock.t += 5
-    store.apply(snapshot(1, 2, ticker="B"))
+    store.apply(delta(2, 3, "0.5400", "1.00", ticker="B"))
     clock.t += 6
-    assert store.stale(10.0, ["A", "B", "C"]) == ["A", "C"]  # C never had a book
+    # A's subscription said nothing for 11 s; Q is quiet but its subscription is alive; C never had a book
+    assert store.stale(10.0, ["A", "B", "C", "Q"]) == ["A", "C"]
 
 
 @given(st.lists(st.tuples(st.sampled_from(["yes", "no"]), st.integers(1, 99), st.integers(-500, 500)),
