@@ -221,6 +221,17 @@ class Worker:
             self._dirty.setdefault(ticker, now)
             self.wake.set()
 
+    def on_message(self, message: Mapping[str, Any]) -> None:
+        """Non-book websocket messages: the member's fills are recorded as they arrive (live mode; the
+        ledger itself records fills from the execution path, and reconciliation checks it)."""
+        if message.get("type") != "fill" or not isinstance(message.get("msg"), Mapping):
+            return
+        msg = message["msg"]
+        self.records.append({"type": "fill", "at": self.clock().isoformat(),
+                             **{k: msg.get(k) for k in ("trade_id", "order_id", "client_order_id", "market_ticker",
+                                                        "outcome_side", "book_side", "yes_price_dollars",
+                                                        "count_fp", "fee_cost", "is_taker", "ts_ms")}})
+
     def take_dirty(self) -> dict[str, float]:
         with self._lock:
             self.wake.clear()
@@ -464,7 +475,8 @@ def run_worker(settings: Settings, *, stop: threading.Event | None = None, max_s
                 if thread is not None:
                     thread.stop()
                 tickers = worker.view.tickers
-                client = KalshiWsClient(WsConfig.from_settings(settings, tickers), signer, on_book=worker.on_book)
+                client = KalshiWsClient(WsConfig.from_settings(settings, tickers), signer, on_book=worker.on_book,
+                                        on_message=worker.on_message)
                 holder["client"] = client
                 worker.books = client.books
                 seen_gaps = seen_drops = 0

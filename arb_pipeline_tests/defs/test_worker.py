@@ -56,11 +56,15 @@ def test_records_become_observations_and_the_cursor_moves_past_them(env, db_url,
     records = WorkerRecords(env / "worker")
     records.append(decision(1))
     records.append(decision(2, "refused"))
+    records.append({"type": "fill", "at": "2026-11-24T17:00:01+00:00", "trade_id": "t1", "order_id": "o1",
+                    "client_order_id": "c1", "market_ticker": "T", "count_fp": "10.00"})
     heartbeat(engine, age_s=1)
     with dg.instance_for_test() as instance:
         result, context = tick(instance, db_url)
         observations = [e for e in result.asset_events if isinstance(e, dg.AssetObservation)]
-        assert [o.metadata["event"].value for o in observations] == ["EV-1", "EV-2"]
+        assert [o.metadata.get("event", o.metadata.get("record")).value for o in observations] == \
+            ["EV-1", "EV-2", "fill"]
+        assert observations[2].metadata["client_order_id"].value == "c1"
         assert all(o.asset_key == EXECUTED_ORDERS and o.metadata["trader"].value == "worker" for o in observations)
         assert observations[0].metadata["orders_sent"].value == 1
         (check,) = [e for e in result.asset_events if isinstance(e, dg.AssetCheckEvaluation)]
@@ -72,7 +76,7 @@ def test_records_become_observations_and_the_cursor_moves_past_them(env, db_url,
         for event in observations:
             instance.report_runless_asset_event(event)
         stored = instance.fetch_observations(EXECUTED_ORDERS, limit=10).records
-        assert len(stored) == 2
+        assert len(stored) == 3
 
 
 @pytest.mark.parametrize(("age_s", "feed_age_s", "stale", "why"), [

@@ -203,3 +203,16 @@ def test_records_are_read_back_in_whole_lines(tmp_path):
     with records.path.open("a") as handle:
         handle.write('{"partial": ')
     assert records.read_after(end) == ([], end)
+
+
+def test_fills_from_the_websocket_are_recorded_and_other_messages_ignored(tmp_path):
+    records = WorkerRecords(tmp_path)
+    worker = Worker(settings=Settings(_env_file=None), sessions=None, config=None, books=None,
+                    clock=lambda: START, records=records)
+    worker.on_message({"type": "ticker", "sid": 2, "msg": {"market_ticker": "T"}})
+    worker.on_message({"type": "fill", "sid": 3, "msg": {"trade_id": "t1", "order_id": "o1", "client_order_id": "c1",
+                                                         "market_ticker": "T", "count_fp": "3.00",
+                                                         "yes_price_dollars": "0.4100"}})
+    (fill,), _ = records.read_after(0)
+    assert fill["type"] == "fill" and fill["client_order_id"] == "c1" and fill["count_fp"] == "3.00"
+    assert fill["at"] == START.isoformat()

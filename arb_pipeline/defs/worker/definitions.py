@@ -4,7 +4,7 @@ The worker runs outside Dagster (a Dagster run per book change would cost second
 starts); Dagster stays the control plane and the audit trail:
 
 * `kalshi_ws_worker` is an external asset standing for the worker process: its records land here;
-* `worker_records` (sensor) ingests the worker's decision records (JSON lines under
+* `worker_records` (sensor) ingests the worker's decision and fill records (JSON lines under
   ARB_DATA_DIR/worker, cursor = byte offset) and records each as an `AssetObservation` of
   `executed_orders` (what it traded, refused or skipped, with the book-update-to-decision lag), so
   the worker's trades show in the asset's timeline beside the scan job's; and evaluates
@@ -89,6 +89,17 @@ def _observation(record: dict) -> dg.AssetObservation:
     )
 
 
+def _fill_observation(record: dict) -> dg.AssetObservation:
+    return dg.AssetObservation(
+        asset_key=EXECUTED_ORDERS,
+        description=f"worker: fill on {record.get('market_ticker')}",
+        metadata={"trader": "worker", "record": "fill",
+                  **{k: str(record.get(k, "")) for k in ("at", "trade_id", "order_id", "client_order_id",
+                                                         "market_ticker", "outcome_side", "yes_price_dollars",
+                                                         "count_fp", "fee_cost")}},
+    )
+
+
 @dg.sensor(
     name=WORKER_RECORDS_SENSOR,
     minimum_interval_seconds=15,
@@ -102,7 +113,8 @@ def worker_records(context: dg.SensorEvaluationContext, database: AppDatabaseRes
     settings = current_settings()
     offset = int(context.cursor) if context.cursor else 0
     records, new_offset = WorkerRecords(records_dir(settings)).read_after(offset, limit=MAX_RECORDS_PER_TICK)
-    events: list = [_observation(r) for r in records if r.get("type") == "decision"]
+    events: list = [_observation(r) if r.get("type") == "decision" else _fill_observation(r)
+                    for r in records if r.get("type") in ("decision", "fill")]
     if settings.trader == "worker":
         passed, description, metadata = _evaluate(database)
         events.append(dg.AssetCheckEvaluation(
