@@ -303,6 +303,14 @@ class Worker:
                 decision.lag_s = self.monotonic() - since[event]
                 out.append(self._done(decision, record=False))
                 continue
+            confirmed = self._confirm(view, event)  # the books may have been read between two deltas
+            if isinstance(confirmed, str):
+                decision.outcome, decision.reason = "skipped", confirmed
+                decision.lag_s = self.monotonic() - since[event]
+                out.append(self._done(decision, record=True))
+                continue
+            found, levels, now = confirmed
+            decision.found, decision.kinds = len(found), tuple(sorted({o.kind for o in found}))
             decision.decided_s = self.monotonic() - since[event]
             report = self._execute(view, found, levels, now)
             decision.lag_s = self.monotonic() - since[event]
@@ -318,6 +326,21 @@ class Worker:
                 decision.reason = "; ".join(f"{what}: {why}" for what, why in report.skipped)
             out.append(self._done(decision, record=True))
         return out
+
+    def _confirm(self, view: ScanView, event: str) -> tuple[list[Any], dict[str, OrderBookLevels], datetime] | str:
+        """Read the game's books again and detect once more before anything is sent: a book read while
+        the websocket thread was between two deltas of one exchange update is a state that never
+        existed; only what is still there on a second read goes to execution."""
+        now = self.clock()
+        got = self.game_with_live_books(view, event, now)
+        if isinstance(got, str):
+            return got
+        game, levels = got
+        found = list(detect_opportunities([game], self.config, now,
+                                          trading_active=view.snapshot.exchange.trading_active).opportunities)
+        if not found:
+            return "gone when the books were read again (an intermediate state between deltas)"
+        return found, levels, now
 
     def _execute(self, view: ScanView, found: Sequence[Any], levels: Mapping[str, OrderBookLevels],
                  now: datetime) -> Any:

@@ -6,6 +6,7 @@ is not the trader; it records every decision, writes its health, and trips the b
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -216,3 +217,41 @@ def test_fills_from_the_websocket_are_recorded_and_other_messages_ignored(tmp_pa
     (fill,), _ = records.read_after(0)
     assert fill["type"] == "fill" and fill["client_order_id"] == "c1" and fill["count_fp"] == "3.00"
     assert fill["at"] == START.isoformat()
+
+
+def test_an_arbitrage_gone_on_the_second_read_is_not_sent(rig_for, sim):
+    """Detection reads the books twice before anything is sent: a state seen between two deltas of one
+    exchange update (here: the second read sees the books without the window) is skipped, not traded."""
+    from arb_pipeline.arb.book import OrderBook
+
+    rig = rig_for("worker")
+    game = sorted(rig.worker.view.games)[0]
+    sim.scenario.inject_arbitrage(game, edge=Decimal("0.03"))
+    view = rig.worker.view
+    real = rig.worker.game_with_live_books
+    reads: list[int] = []
+
+    def second_read_without_window(v, event, now):
+        reads.append(1)
+        got = real(v, event, now)
+        if len(reads) % 2 or isinstance(got, str):
+            return got
+        original = v.snapshot.orderbooks
+        contracts = {o: replace(c, book=OrderBook.from_levels(original[c.ticker]), quote_time=now)
+                     for o, c in v.games[event].kalshi.items()}
+        return replace(v.games[event], kalshi=contracts), {t: original[t] for t in got[1]}
+
+    rig.worker.game_with_live_books = second_read_without_window
+    assert wait_until(lambda: rig.client.books.get(sim.scenario.active_windows()[0]["market_ticker"]) is not None)
+    rig.worker.take_dirty()
+    decision = None
+
+    def skipped() -> bool:
+        nonlocal decision
+        decision = rig.worker.evaluate(view, game, rig.worker.monotonic())
+        return decision.outcome == "skipped"
+
+    assert wait_until(skipped, 20), decision
+    assert "gone when the books were read again" in decision.reason
+    with session_scope(rig.sessions) as session:
+        assert session.scalars(select(Order)).all() == []
