@@ -4,6 +4,7 @@ client sends. Also: the handshake is authenticated, commands are answered as the
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import pytest
-import websockets.sync.client as ws_sync
+import websockets
 import yaml
 from jsonschema import Draft202012Validator
 
@@ -62,16 +63,39 @@ def sim(quiet) -> Iterator[SimHandle]:
         yield handle
 
 
-def connect(sim: SimHandle):
-    assert sim.private_key_pem is not None
-    headers = signed_headers(sim.private_key_pem, sim.key_id, "GET", WS_PATH)
-    return ws_sync.connect(sim.kalshi_ws_url, additional_headers=headers, open_timeout=10)
+class Conn:
+    """A signed websocket connection driven synchronously from the test (asyncio underneath: its
+    timeouts are the event loop's, never a timed lock wait, so it behaves under libfaketime)."""
+
+    def __init__(self, sim: SimHandle, headers: dict[str, str] | None = None) -> None:
+        assert sim.private_key_pem is not None
+        self.loop = asyncio.new_event_loop()
+        headers = headers if headers is not None else signed_headers(sim.private_key_pem, sim.key_id, "GET", WS_PATH)
+        self.ws = self.loop.run_until_complete(
+            websockets.connect(sim.kalshi_ws_url, additional_headers=headers, open_timeout=20))
+
+    def send(self, text: str) -> None:
+        self.loop.run_until_complete(self.ws.send(text))
+
+    def recv(self) -> str:
+        return self.loop.run_until_complete(asyncio.wait_for(self.ws.recv(), 20))
+
+    def __enter__(self) -> Conn:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.loop.run_until_complete(self.ws.close())
+        self.loop.close()
 
 
-def receive_until(ws, done, limit: int = 20_000) -> list[dict]:
+def connect(sim: SimHandle, headers: dict[str, str] | None = None) -> Conn:
+    return Conn(sim, headers)
+
+
+def receive_until(ws: Conn, done, limit: int = 20_000) -> list[dict]:
     seen: list[dict] = []
     for _ in range(limit):
-        seen.append(json.loads(ws.recv(timeout=20)))
+        seen.append(json.loads(ws.recv()))
         if done(seen):
             return seen
     raise AssertionError(f"condition not met after {limit} messages")
@@ -151,8 +175,8 @@ def test_every_command_our_client_sends_validates(sim):
 
 def test_a_bad_signature_is_refused_before_the_upgrade(sim):
     headers = signed_headers(sim.private_key_pem, sim.key_id, "GET", "/trade-api/v2/markets")  # wrong path
-    with pytest.raises(Exception, match="403"):
-        ws_sync.connect(sim.kalshi_ws_url, additional_headers=headers, open_timeout=10)
+    with pytest.raises(websockets.exceptions.InvalidStatus, match="403"):
+        connect(sim, headers)
 
 
 def test_orderbook_needs_market_tickers_and_unknown_markets_are_refused(sim):

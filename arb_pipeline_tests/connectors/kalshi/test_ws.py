@@ -3,11 +3,12 @@ through dropped connections, sequence gaps and delayed messages (0 missed update
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-import websockets.sync.client as ws_sync
+import websockets
 
 from arb_pipeline.connectors.kalshi import KalshiSigner
 from arb_pipeline.connectors.kalshi.ws import KalshiWsClient, WsConfig, WsThread
@@ -176,8 +177,12 @@ def test_the_feed_goes_stale_when_messages_stop(sim):
 
 
 def test_an_unsigned_handshake_is_refused(sim):
-    with pytest.raises(Exception, match="403"):
-        ws_sync.connect(sim.kalshi_ws_url, open_timeout=10)
+    async def unsigned() -> None:
+        async with websockets.connect(sim.kalshi_ws_url, open_timeout=20):
+            pass
+
+    with pytest.raises(websockets.exceptions.InvalidStatus, match="403"):
+        asyncio.run(unsigned())
 
 
 def test_the_default_websocket_url_follows_the_rest_base():
