@@ -167,6 +167,15 @@ def execute_opportunities(
                                                    slippage_ticks=settings.paper_slippage_ticks,
                                                    fill_ratio=settings.paper_fill_ratio, book_after=paper_book_after)
     now = clock or running_clock(context.as_of)
+    if context.trader == "scan":
+        from arb_pipeline.services.worker import worker_claims_trading
+
+        if worker_claims_trading(sessions, now(), settings.worker_heartbeat_max_age_s):
+            refused = ("a websocket worker running with ARB_TRADER=worker reported within "
+                       f"{settings.worker_heartbeat_max_age_s:g} s, but this process has ARB_TRADER=scan: only "
+                       "one may trade - give every process the same ARB_TRADER")
+            log.warning("execution refused, no order placed: %s", refused)
+            return ExecutionReport(refused=refused)
     desk = OrderDesk(context.mode, executor, sessions, breaker, alert, now)
     limits = Limits(timedelta(seconds=settings.opportunity_ttl_s), timedelta(seconds=settings.reentry_cooldown_s),
                     settings.breaker_max_open_exposure)

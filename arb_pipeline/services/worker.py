@@ -51,6 +51,7 @@ WORKER_FEED_AGE = "arb_worker_feed_age_seconds"  # gauge: since the last websock
 WORKER_LAG_P99 = "arb_worker_decision_lag_p99_seconds"  # gauge: book update -> decision, last window
 WORKER_DECISIONS = "arb_worker_decisions_total"  # counter by outcome
 WORKER_WS_EVENTS = "arb_worker_ws_events_total"  # counter by event (gap, reconnect)
+WORKER_TRADING = "arb_worker_trading"  # gauge: 1 while the worker runs with ARB_TRADER=worker
 
 
 def records_dir(settings: Settings) -> Path:
@@ -376,6 +377,7 @@ class Worker:
         with session_scope(self.sessions) as session:
             repo = MetricRepository(session)
             repo.set_gauge(WORKER_HEARTBEAT, self.clock().timestamp())
+            repo.set_gauge(WORKER_TRADING, 1.0 if self.settings.trader == "worker" else 0.0)
             repo.set_gauge(WORKER_BOOKS, float(books_held), {"state": "held"})
             repo.set_gauge(WORKER_BOOKS, float(stale), {"state": "stale"})
             repo.set_gauge(WORKER_FEED_AGE, feed_age_s if feed_age_s is not None else -1.0)
@@ -429,6 +431,19 @@ def read_health(session: Session, now: datetime) -> WorkerHealth:
     return WorkerHealth(None if beat is None else max(0.0, now.timestamp() - beat),
                         gauges.get((WORKER_BOOKS, "held")), gauges.get((WORKER_BOOKS, "stale")),
                         gauges.get((WORKER_FEED_AGE, "")), gauges.get((WORKER_LAG_P99, "")))
+
+
+def worker_claims_trading(sessions: sessionmaker[Session], now: datetime, max_age_s: float) -> bool:
+    """True when a worker reported within `max_age_s` that it runs with ARB_TRADER=worker: a process
+    configured with ARB_TRADER=scan must then not trade either (the switch is read per process; this is
+    the cross-check that catches two processes configured differently)."""
+    from arb_pipeline.storage.repositories.metrics import GAUGE, MetricRepository
+
+    with session_scope(sessions) as session:
+        gauges = {s.name: s.value for s in MetricRepository(session).all("arb_worker_")
+                  if s.le == GAUGE and not s.labels}
+    beat, trading = gauges.get(WORKER_HEARTBEAT), gauges.get(WORKER_TRADING)
+    return bool(trading) and beat is not None and 0 <= now.timestamp() - beat <= max_age_s
 
 
 # ------------------------------------------------------------------------------------------------ running

@@ -105,6 +105,25 @@ def test_only_the_trader_arb_trader_names_may_place_orders(env, session_factory,
     assert placed.refused is None and placed.orders_sent == 1
 
 
+def test_a_scan_configured_scan_is_refused_while_a_worker_reports_it_trades(env, session_factory):
+    """The switch is read per process; the worker's heartbeat is the cross-check between processes."""
+    from arb_pipeline.services.worker import WORKER_HEARTBEAT, WORKER_TRADING
+    from arb_pipeline.storage.repositories.metrics import MetricRepository
+
+    def report(trading: float, age_s: float) -> None:
+        with session_scope(session_factory) as session:
+            repo = MetricRepository(session)
+            repo.set_gauge(WORKER_HEARTBEAT, PAPER.as_of.timestamp() - age_s)
+            repo.set_gauge(WORKER_TRADING, trading)
+
+    report(1.0, 5.0)
+    refused = env([opportunity()])
+    assert refused.refused and "give every process the same ARB_TRADER" in refused.refused
+    assert count(session_factory, Order) == 0
+    report(1.0, 600.0)  # a worker gone for ten minutes does not block the scan
+    assert env([opportunity()]).orders_sent == 1
+
+
 def test_an_unknown_trader_is_a_clear_error():
     with pytest.raises(ValueError, match="trader must be one of"):
         replace(PAPER, trader="cron")
