@@ -22,8 +22,12 @@ What is measured (nothing is stubbed):
   (the last game of a burst waits for the ones before it);
 * **arbitrages** (`--arbs`): an arbitrage injected in the simulator (edge 0.03) -> the worker's paper
   orders recorded (`executed`), end to end;
-* **soak** (`--soak-s`): updates at `--soak-rate` per second (a burst of all of them every
-  `--soak-tick-s` seconds too); the process's RSS (simulator + client + worker) sampled every 10 s.
+* **soak** (`--soak-s`): updates at `--soak-rate` per second, and every `--soak-tick-s` seconds one
+  random-walk step of the whole simulated world (every market requotes: a burst of all books; the
+  clock is not moved); the worker writes its health to the registry once a second as `run_worker`
+  does; the process's RSS (simulator + client + worker) sampled every 10 s. As the held odds are never
+  refreshed (no scan job runs), the random walk soon opens gaps against them that detection reports
+  and execution trades (paper), so the soak includes execution load.
 
     uv run --frozen python benchmarks/bench_worker.py                       # 1,000 games, no soak
     uv run --frozen python benchmarks/bench_worker.py --games 1000 --soak-s 1800
@@ -119,6 +123,7 @@ class Bench:
         self.decided: list[float] = []  # ws message -> opportunity found and handed to execution
         self.lock = threading.Lock()
         self.stop = threading.Event()
+        self.flushed = time.perf_counter()
         self.loop = threading.Thread(target=self._run, name="worker", daemon=True)
 
     def wait_books(self) -> None:
@@ -135,6 +140,10 @@ class Bench:
                 continue
             decisions = self.worker.step()
             now = time.perf_counter()
+            if now - self.flushed >= 1.0:  # as `run_worker` does: health to the registry once a second
+                self.flushed = now
+                self.worker.flush_health(books_held=len(self.client.books.books), stale=0,
+                                         feed_age_s=self.client.feed_age())
             with self.lock:
                 for d in decisions:
                     started = self.pending.pop(d.event, None)
@@ -183,6 +192,8 @@ def main() -> None:
     parser.add_argument("--soak-rate", type=float, default=50.0)
     parser.add_argument("--soak-tick-s", type=float, default=60.0)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--book-age-s", type=float, default=86400.0,
+                        help="ARB_MAX_BOOK_QUOTE_AGE_S for the run (the odds do not move; default a day)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     print(f"bench_worker: {args.games} games, load average {os.getloadavg()}, {os.cpu_count()} CPUs")
@@ -207,7 +218,7 @@ def main() -> None:
                             ARB_MAPPING_OVERRIDES=f"{tmp}/none.yaml", ARB_PAPER_LATENCY_MS=0,
                             # the bookmakers do not move during the benchmark (no random-walk ticks), so
                             # their quotes only age: their age limit is lifted, the Kalshi side is measured
-                            ARB_MAX_BOOK_QUOTE_AGE_S=86400)
+                            ARB_MAX_BOOK_QUOTE_AGE_S=args.book_age_s)
         started = time.perf_counter()
         capture = capture_from_settings(settings, source="simulator")
         with session_scope(session_factory(get_engine(url))) as session:
@@ -288,7 +299,9 @@ def main() -> None:
                 now = time.monotonic()
                 if now >= next_tick:
                     next_tick += args.soak_tick_s
-                    sim.scenario.advance(3600)  # one random-walk tick: every market maker requotes
+                    with sim.scenario.lock:  # one random-walk step now, clock untouched: every market requotes
+                        sim.scenario._step(sim.scenario.now())
+                        sim.scenario._requote_all()
                 if now >= next_sample:
                     next_sample += 10
                     samples.append((now - start, rss_mb()))
