@@ -350,11 +350,33 @@ class Worker:
         event = next(e for e in view.snapshot.events if e.event_ticker in {o.event for o in found})
         snapshot = replace(view.snapshot, events=(event,), orderbooks=dict(levels), captured_at=now,
                            books_captured_at=now)
+        from arb_pipeline.services.scans import executed_kinds
+
         context = ExecutionContext(mode=self.settings.mode, allow_orders=True, is_backfill=False, as_of=now,
-                                   trader="worker")
+                                   kinds=executed_kinds(self.settings), trader="worker")
         return self.execute(found, context=context, snapshot=snapshot, sessions=self.sessions,
-                            breaker=self.breaker, settings=self.settings,
+                            breaker=self.breaker, settings=self.settings, paper_book_after=self.paper_book_after(),
                             alert=getattr(self.breaker, "alert", None), clock=self.clock)
+
+    def paper_book_after(self) -> Any:
+        """Where a paper order fills (`services.paper_books`, as for the scan): the venue's book
+        ARB_PAPER_LATENCY_MS after it was sent - here the websocket's own live book, read after the
+        latency - or None (ARB_PAPER_FILL_BOOK=detection: the detection book)."""
+        from arb_pipeline.services.paper_books import FILL_BOOKS
+
+        if self.settings.paper_fill_book not in FILL_BOOKS:
+            raise ValueError(f"ARB_PAPER_FILL_BOOK must be one of {FILL_BOOKS}, got {self.settings.paper_fill_book!r}")
+        if self.settings.mode != "paper" or self.settings.paper_fill_book == "detection":
+            return None
+        latency_s = self.settings.paper_latency_ms / 1000
+
+        def book(ticker: str, _at: datetime) -> OrderBookLevels:
+            if latency_s:
+                time.sleep(latency_s)
+            live = self.books.get(ticker) if self.books is not None else None
+            return live.levels() if live is not None else OrderBookLevels(ticker, (), ())  # gone: no fill
+
+        return book
 
     def _done(self, decision: Decision, *, record: bool) -> Decision:
         self.lags.append(decision.lag_s)
