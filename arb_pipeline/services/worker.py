@@ -69,6 +69,16 @@ class ScanView:
     snapshot: MarketSnapshot
     games: Mapping[str, GameLine]
     game_of: Mapping[str, str]  # market ticker -> event ticker
+    book_event: Mapping[str, str] = field(default_factory=dict)  # event ticker -> sportsbook event id
+    columns: Any = None  # the snapshot's quotes column-wise (services.scan.quote_columns_of)
+
+    def scan_games(self, games: Sequence[GameLine]) -> Any:
+        """`games` with their h2h quotes as the scan hands them to detection (`ScanGames`)."""
+        from arb_pipeline.arb.quotes import QuoteTable
+        from arb_pipeline.services.scan import ScanGames
+
+        table = QuoteTable.for_games(self.columns, games, [self.book_event[g.event_ticker] for g in games])
+        return ScanGames(games, table)
 
     @property
     def tickers(self) -> tuple[str, ...]:
@@ -80,9 +90,12 @@ def scan_view(snapshot_id: int, snapshot: MarketSnapshot, config: ScanConfig, as
     now: its guards, e.g. "game started", are about trading now; detection re-checks at each decision)."""
     resolution = resolve_snapshot(snapshot, config, as_of)
     assembly = build_games(snapshot, resolution, config)
+    from arb_pipeline.services.scan import quote_columns_of
+
     games = {g.event_ticker: g for g in assembly.games}
     game_of = {c.ticker: g.event_ticker for g in assembly.games for c in g.kalshi.values()}
-    return ScanView(snapshot_id, snapshot, games, game_of)
+    book_event = {r.kalshi_event: r.sportsbook_event_id for r in resolution.rows if r.kalshi_event in games}
+    return ScanView(snapshot_id, snapshot, games, game_of, book_event, quote_columns_of(snapshot))
 
 
 def latest_stored_id(sessions: sessionmaker[Session], source: str | None = None) -> int | None:
@@ -291,7 +304,7 @@ class Worker:
                 live[event] = got
         if not live:
             return out
-        result = detect_opportunities([game for game, _ in live.values()], self.config, now,
+        result = detect_opportunities(view.scan_games([game for game, _ in live.values()]), self.config, now,
                                       trading_active=view.snapshot.exchange.trading_active)
         by_event: dict[str, list[Any]] = {}
         for opportunity in result.opportunities:
@@ -337,7 +350,7 @@ class Worker:
         if isinstance(got, str):
             return got
         game, levels = got
-        found = list(detect_opportunities([game], self.config, now,
+        found = list(detect_opportunities(view.scan_games([game]), self.config, now,
                                           trading_active=view.snapshot.exchange.trading_active).opportunities)
         if not found:
             return "gone when the books were read again (an intermediate state between deltas)"
