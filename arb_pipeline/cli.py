@@ -37,6 +37,7 @@ examples:
   arb-pipeline pnl                                realized P&L per day and per arbitrage, CLV
   arb-pipeline run --cycles 3                     run the scan pipeline headless, 3 times
   arb-pipeline demo                               simulator + database + Dagster UI (make demo)
+  arb-pipeline worker                             trade on websocket books (needs ARB_TRADER=worker)
 
 Configuration comes from environment variables (see .env.example); paper mode is the default.
 """
@@ -229,6 +230,21 @@ def cmd_api(args: argparse.Namespace) -> int:
     except TokenConfigError as exc:
         raise CliError(str(exc)) from None
     return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from arb_pipeline.services.worker import run_worker, worker_settings
+    from arb_pipeline.settings import get_settings
+
+    try:
+        settings = worker_settings(get_settings())
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        return run_worker(settings, max_seconds=args.seconds)
+    except KeyboardInterrupt:
+        print("worker: stopped (Ctrl-C)")
+        return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -431,6 +447,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="interface to listen on (default ARB_API_HOST or 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=None, help="port (default ARB_API_PORT or 8000)")
     p.set_defaults(func=cmd_api)
+
+    p = sub.add_parser(
+        "worker",
+        help="the fast path: re-evaluate games on Kalshi websocket book changes and trade (ARB_TRADER=worker)",
+        description="A long-running process beside Dagster: it holds the markets and sportsbook odds of the latest "
+        "stored scan (reloaded when the scan job stores a newer one), keeps those markets' Kalshi books live from the "
+        "websocket, re-evaluates only the game whose book changed and executes through the same services, breaker "
+        "and ledger as the scan job. It places orders only when ARB_TRADER=worker (then the scan job does not); "
+        "otherwise it observes and records. With the simulator (the default) its demo credentials fill in.",
+    )
+    p.add_argument("--seconds", type=float, default=None,
+                   help="stop after this many seconds (default: run until Ctrl-C)")
+    p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser(
         "demo",

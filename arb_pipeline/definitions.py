@@ -16,6 +16,7 @@ from arb_pipeline.defs.opportunities import definitions as opportunities
 from arb_pipeline.defs.positions import definitions as positions
 from arb_pipeline.defs.pricing import definitions as pricing
 from arb_pipeline.defs.resolve import definitions as resolve
+from arb_pipeline.defs.worker import definitions as worker
 
 defs = dg.Definitions.merge(
     ingest.defs,
@@ -26,4 +27,5 @@ defs = dg.Definitions.merge(
     positions.defs,
     history.defs,
     monitoring.defs,
+    worker.defs,
 )

@@ -75,6 +75,14 @@ class Settings(BaseSettings):
     # Structured targets (teams/players) change rarely: cache them per venue this long (seconds).
     kalshi_targets_ttl_s: float = Field(21600.0, alias="KALSHI_TARGETS_TTL_S", gt=0)
 
+    # websocket (connectors/kalshi/ws.py); empty URL: derived from KALSHI_BASE_URL (.../trade-api/ws/v2)
+    kalshi_ws_url: str | None = Field(None, alias="KALSHI_WS_URL")
+    kalshi_ws_stale_s: float = Field(30.0, alias="KALSHI_WS_STALE_S", gt=0)  # no message this long: stale
+    kalshi_ws_backoff_initial_s: float = Field(0.5, alias="KALSHI_WS_BACKOFF_INITIAL_S", gt=0)
+    kalshi_ws_backoff_max_s: float = Field(30.0, alias="KALSHI_WS_BACKOFF_MAX_S", gt=0)
+    # markets per orderbook_delta subscription: Kalshi's cap (error 26) is UNVERIFIED, so configurable
+    kalshi_ws_max_markets_per_sub: int = Field(500, alias="KALSHI_WS_MAX_MARKETS_PER_SUB", ge=1)
+
     # --- sportsbook odds -------------------------------------------------------------------------
     # which live odds provider a capture uses: the_odds_api or pinnacle (connectors/sportsbooks/registry.py)
     odds_provider: str = Field("the_odds_api", alias="ODDS_PROVIDER")
@@ -156,6 +164,13 @@ class Settings(BaseSettings):
     # live: the Kalshi cash (GET /portfolio/balance) may differ from the ledger's by at most this much
     balance_tolerance: Decimal = Field(Decimal("0.01"), ge=0, alias="ARB_BALANCE_TOLERANCE")
 
+    # who may place orders: the Dagster scan job ("scan") or the websocket worker ("worker"), never both
+    trader: Literal["scan", "worker"] = Field("scan", alias="ARB_TRADER")
+    # the worker: how often it looks for a newer stored scan, and where it writes its records
+    worker_refresh_s: float = Field(5.0, alias="ARB_WORKER_REFRESH_S", gt=0)
+    # Dagster's freshness check fails when the worker has not reported for longer than this
+    worker_heartbeat_max_age_s: float = Field(30.0, alias="ARB_WORKER_HEARTBEAT_MAX_AGE_S", gt=0)
+
     # --- circuit breaker -------------------------------------------------------------------------
     breaker_max_consecutive_errors: int = Field(3, alias="ARB_BREAKER_MAX_CONSECUTIVE_ERRORS")
     breaker_max_daily_loss: Decimal = Field(Decimal("250"), alias="ARB_BREAKER_MAX_DAILY_LOSS")
@@ -208,6 +223,15 @@ class Settings(BaseSettings):
                              + (f"unknown market(s) {unknown}; " if unknown else "no market given; ")
                              + f"choose from {', '.join(SUPPORTED_MARKETS)}")
         return markets
+
+    @property
+    def effective_kalshi_ws_url(self) -> str:
+        """KALSHI_WS_URL, else the REST base's host with /trade-api/ws/v2 (kalshi-api.md §1)."""
+        if self.kalshi_ws_url:
+            return self.kalshi_ws_url
+        base = self.kalshi_base_url.rstrip("/")
+        root = base.removesuffix("/trade-api/v2")
+        return "ws" + root.removeprefix("http") + "/trade-api/ws/v2"
 
     def book_commission_rates(self) -> dict[str, Decimal]:
         from arb_pipeline.arb.commission import parse_commission_setting

@@ -19,6 +19,7 @@ EXPECTED_ASSETS = {
     "reconciliation": ("execution", {"executed_orders"}),
     "positions": ("positions", {"reconciliation"}),
     "pnl": ("positions", {"positions"}),
+    "kalshi_ws_worker": ("execution", set()),  # external: the websocket worker process
     "history_resolved_events": ("history", set()),
     "history_implied_probabilities": ("history", {"history_resolved_events"}),
     "history_opportunities": ("history", {"history_implied_probabilities"}),
@@ -40,6 +41,7 @@ EXPECTED_CHECKS = {
     # both legs: exposure the ledger cannot vouch for, a leg left one-sided after its hedge expired
     ("positions", "positions_reconciled"): ("ERROR", False),
     ("positions", "no_expired_unhedged_leg"): ("ERROR", False),
+    ("kalshi_ws_worker", "kalshi_ws_worker_alive"): ("WARN", False),  # the worker's freshness
     ("history_resolved_events", "history_resolved_events_schema"): ("ERROR", True),
     ("history_implied_probabilities", "history_implied_probabilities_schema"): ("ERROR", True),
     ("history_opportunities", "history_opportunities_schema"): ("ERROR", True),
@@ -54,7 +56,8 @@ EXPECTED_CHECKS = {
 EXPECTED_JOBS = {"scan_job", "reconcile_job", "history_replay_job", "prune_runs_job"}
 EXPECTED_SCAN_JOB_ASSETS = {"kalshi_markets", "sportsbook_odds", "resolved_events", "implied_probabilities",
                             "arb_opportunities", "executed_orders"}
-EXPECTED_SENSORS = {"scan_sensor": "scan_job", "check_failure_alerts": None, "run_failure_alerts": None}
+EXPECTED_SENSORS = {"scan_sensor": "scan_job", "check_failure_alerts": None, "run_failure_alerts": None,
+                    "worker_records": None}
 EXPECTED_SCHEDULES = {"reconcile_schedule": ("reconcile_job", "*/5 * * * *"),
                       "prune_runs_schedule": ("prune_runs_job", "17 * * * *")}
 EXPECTED_RESOURCES = {
@@ -108,7 +111,7 @@ def test_checks_severity_and_blocking(repo):
 def test_every_stage_has_a_blocking_error_contract(repo):
     blocking = {asset for (asset, _), (sev, block) in EXPECTED_CHECKS.items() if sev == "ERROR" and block}
     # reconciliation, positions and pnl read the database, not a frame: no pandera contract to enforce
-    assert blocking == set(EXPECTED_ASSETS) - {"reconciliation", "positions", "pnl"}
+    assert blocking == set(EXPECTED_ASSETS) - {"reconciliation", "positions", "pnl", "kalshi_ws_worker"}
 
 
 def test_jobs(repo):

@@ -27,7 +27,7 @@ from arb_pipeline.services.scans import OPPORTUNITIES_FOUND, SCAN_STAGE_SECONDS,
 from arb_pipeline.storage.db import session_scope
 from arb_pipeline.storage.repositories.breaker import BreakerRepository
 from arb_pipeline.storage.repositories.desk import DeskQueries
-from arb_pipeline.storage.repositories.metrics import COUNTER, INF, SUM, MetricRepository, bucket_text
+from arb_pipeline.storage.repositories.metrics import COUNTER, GAUGE, INF, SUM, MetricRepository, bucket_text
 from arb_pipeline.storage.repositories.scans import ScanRepository
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,7 @@ class DatabaseCollector(Collector):
         yield from self._ledger(session)
         yield from self._breaker(session)
         yield from self._latest_scan(session)
+        yield from self._worker(series)
 
     @staticmethod
     def _stage_histogram(series: list[Any]) -> Metric:
@@ -138,6 +139,9 @@ class DatabaseCollector(Collector):
         manual.add_metric([self.breaker_name], 1 if row is not None and row.manual and state == "open" else 0)
         yield manual
 
+    def _worker(self, series: list[Any]) -> Iterator[Metric]:
+        return _worker_families(series, self.clock())
+
     def _latest_scan(self, session: Session) -> Iterator[Metric]:
         repo = ScanRepository(session)
         latest = repo.latest()
@@ -158,6 +162,47 @@ class DatabaseCollector(Collector):
         yield age
         yield quotes
         yield credits
+
+
+def _worker_families(series: list[Any], now: datetime) -> Iterator[Metric]:
+    """The websocket worker's health (services/worker.py writes these gauges and counters)."""
+    from arb_pipeline.services.worker import (
+        WORKER_BOOKS,
+        WORKER_DECISIONS,
+        WORKER_FEED_AGE,
+        WORKER_HEARTBEAT,
+        WORKER_LAG_P99,
+        WORKER_WS_EVENTS,
+    )
+
+    gauges = {(s.name, tuple(sorted(s.labels.items()))): s.value for s in series if s.le == GAUGE}
+    alive = GaugeMetricFamily("arb_worker_heartbeat_age_seconds", "Seconds since the websocket worker last "
+                              "reported (absent: it never did)")
+    beat = gauges.get((WORKER_HEARTBEAT, ()))
+    if beat is not None:
+        alive.add_metric([], max(0.0, now.timestamp() - beat))
+    yield alive
+    books = GaugeMetricFamily(WORKER_BOOKS, "Kalshi books the worker holds from the websocket, and how many are "
+                              "stale", labels=["state"])
+    for state in ("held", "stale"):
+        value = gauges.get((WORKER_BOOKS, (("state", state),)))
+        if value is not None:
+            books.add_metric([state], value)
+    yield books
+    for name, doc in ((WORKER_FEED_AGE, "Seconds since the worker's last websocket message (-1: none yet)"),
+                      (WORKER_LAG_P99, "Book update to order decision, p99 over the worker's last second")):
+        family = GaugeMetricFamily(name, doc)
+        value = gauges.get((name, ()))
+        if value is not None:
+            family.add_metric([], value)
+        yield family
+    for name, label, doc in ((WORKER_DECISIONS, "outcome", "Games the worker re-evaluated, by outcome"),
+                             (WORKER_WS_EVENTS, "event", "Websocket sequence gaps re-snapshotted and reconnects")):
+        family = CounterMetricFamily(_family_name(name), doc, labels=[label])
+        for s in series:
+            if s.name == name and s.le == COUNTER:
+                family.add_metric([s.labels.get(label, "")], s.value)
+        yield family
 
 
 class RequestMetrics:

@@ -5,7 +5,8 @@ its success closes the breaker, its failure re-opens it). A trip opens it; after
 next `check_before_order` moves it to half-open and hands out the probe. A *manual* trip (the kill
 switch) never cools down: only `reset` by a person closes it.
 
-Trip conditions: consecutive order errors, daily realized loss, open exposure, stale market data,
+Trip conditions: consecutive order errors, daily realized loss, open exposure, stale market data
+(a stale snapshot, or the worker's websocket feed gone quiet),
 venue API error rate, a reconciliation mismatch, and the manual kill switch.
 
 Every read-modify-write runs in one transaction holding the state row lock
@@ -270,6 +271,10 @@ class CircuitBreaker:
     def report_reconciliation_mismatch(self, detail: str) -> BreakerStatus:
         return self._change(lambda tx: self._open(tx, "reconciliation", f"reconciliation mismatch: {detail}",
                                                          "system"))
+
+    def report_stale_feed(self, detail: str) -> BreakerStatus:
+        """The websocket feed the worker trades on went quiet or dropped (services/worker.py)."""
+        return self._change(lambda tx: self._open(tx, "stale_feed", f"stale market data feed: {detail}", "system"))
 
     def evaluate(self, *, open_exposure: Decimal | None = None, daily_realized_pnl: Decimal | None = None,
                  data_captured_at: datetime | None = None) -> BreakerStatus:

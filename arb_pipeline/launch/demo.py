@@ -215,6 +215,10 @@ def run_demo(port: int | None = None, ui_port: int | None = None, api_port: int 
             api = start_logged(children, "API", [sys.executable, "-m", "arb_pipeline.cli", "api", "--host",
                                                  "127.0.0.1", "--port", str(api_port)], settings, env=api_env)
             wait_until_ready(f"http://127.0.0.1:{api_port}/api/health", api, "API")
+            if settings.trader == "worker":  # the fast path trades: run it beside Dagster (which then does not)
+                start_logged(children, "worker", [sys.executable, "-m", "arb_pipeline.cli", "worker"], settings,
+                             env={**os.environ, **env})
+                print("worker: ARB_TRADER=worker - the websocket worker trades, the scan job only scans", flush=True)
             dagster = children.start("Dagster", dagster_command(ui_port, dagster_log_level(settings)),
                                      env={**os.environ, **env}, cwd=REPO_ROOT, interrupt_grace_s=20.0)
             started_dagster = True

@@ -1,6 +1,7 @@
 """Execute detected opportunities: the only code path that places orders.
 
 Guarantees, each enforced here in code (and proven in `test_execute.py`):
+- One trader: the scan job or the websocket worker, whichever ARB_TRADER names; the other is refused.
 - Money rule 4: a backfill / rematerialization (`is_backfill`) or a run without `allow_orders`
   places nothing and says why; only opportunities fresher than ARB_OPPORTUNITY_TTL_S are acted on,
   measured against the clock read immediately before each order is sent.
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 AlertSink = Callable[[str, str, str, str], object]
 _Q6 = Decimal("0.000001")
 _COUNT = Decimal("0.01")
+TRADERS = ("scan", "worker")  # the Dagster scan job, or `arb-pipeline worker` on websocket books
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +60,13 @@ class ExecutionContext:
     is_backfill: bool
     as_of: datetime
     kinds: frozenset[str] = frozenset({"arbitrage"})  # +EV "value" bets only when asked for explicitly
+    trader: Literal["scan", "worker"] = "scan"  # who is asking; only the one ARB_TRADER names may place orders
 
     def __post_init__(self) -> None:
         if self.mode not in ("paper", "live"):
             raise ValueError(f"mode must be 'paper' or 'live', got {self.mode!r}")
+        if self.trader not in TRADERS:
+            raise ValueError(f"trader must be one of {TRADERS}, got {self.trader!r}")
         if self.as_of.tzinfo is None:
             raise ValueError("as_of must be timezone-aware")
 
@@ -103,6 +108,9 @@ def running_clock(start: datetime, monotonic: Callable[[], float] = time.monoton
 
 
 def _refusal(context: ExecutionContext, executor: Executor | None, settings: Settings) -> str | None:
+    if context.trader != settings.trader:  # one switch, checked here, the only path that places orders
+        return (f"ARB_TRADER={settings.trader}: only the {settings.trader} may place orders, "
+                f"not the {context.trader}")
     if context.is_backfill:
         return "backfill/rematerialization: orders are never placed from history (Money rule 4)"
     if not context.allow_orders:
@@ -159,6 +167,15 @@ def execute_opportunities(
                                                    slippage_ticks=settings.paper_slippage_ticks,
                                                    fill_ratio=settings.paper_fill_ratio, book_after=paper_book_after)
     now = clock or running_clock(context.as_of)
+    if context.trader == "scan":
+        from arb_pipeline.services.worker import worker_claims_trading
+
+        if worker_claims_trading(sessions, now(), settings.worker_heartbeat_max_age_s):
+            refused = ("a websocket worker running with ARB_TRADER=worker reported within "
+                       f"{settings.worker_heartbeat_max_age_s:g} s, but this process has ARB_TRADER=scan: only "
+                       "one may trade - give every process the same ARB_TRADER")
+            log.warning("execution refused, no order placed: %s", refused)
+            return ExecutionReport(refused=refused)
     desk = OrderDesk(context.mode, executor, sessions, breaker, alert, now)
     limits = Limits(timedelta(seconds=settings.opportunity_ttl_s), timedelta(seconds=settings.reentry_cooldown_s),
                     settings.breaker_max_open_exposure)

@@ -125,6 +125,7 @@ class Exchange:
         self.client_ids: set[str] = set()
         self.mm_fills: dict[str, Decimal] = {}  # market-maker fills by order tag
         self.trading_active = True
+        self.changed: set[str] = set()  # books touched since the websocket hub last looked (sim/ws.py)
         self._now = now
         self._seq = itertools.count(1)
         self._ids = random.Random(f"exchange-ids-{seed}")
@@ -155,6 +156,7 @@ class Exchange:
         if book is None:
             raise ExchangeError(404, "not_found", f"market {ticker} not found")
         now = self._now()
+        self.changed.add(ticker)
         if owner == USER and reduce_only:
             held = self.account.positions.get(ticker)
             position = held.position if held is not None else ZERO
@@ -321,6 +323,7 @@ class Exchange:
         return self._cancel_resting(book, order, self._now())
 
     def _cancel_resting(self, book: MarketBook, order: Order, now: datetime) -> Order:
+        self.changed.add(book.ticker)
         book.remove(order)
         if order.owner == USER:
             self.account.release(order.remaining * order.paid_price, now)
@@ -336,6 +339,7 @@ class Exchange:
         book = self.books[ticker]
         if not book.open:
             return
+        self.changed.add(ticker)
         for order in [o for o in book.bids + book.asks if o.owner == MM]:
             book.remove(order)
         for side, quotes in (("ask", asks), ("bid", bids)):
@@ -366,6 +370,7 @@ class Exchange:
         for order in list(book.bids + book.asks):
             self._cancel_resting(book, order, now)
         book.open = False
+        self.changed.add(ticker)
 
     def settle_market(self, ticker: str, result: str) -> dict[str, object] | None:
         pos = self.account.positions.get(ticker)

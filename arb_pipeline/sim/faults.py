@@ -20,7 +20,9 @@ from datetime import datetime, timedelta
 HTTP_KINDS = ("error_burst", "slow", "rate_limit_storm", "malformed_json", "rename_field", "missing_field")
 DATA_KINDS = ("stale_odds", "frozen_book")
 ORDER_KINDS = ("no_fill",)
-KINDS = HTTP_KINDS + DATA_KINDS + ORDER_KINDS
+# websocket faults (sim/ws.py): close connections, skip one orderbook_delta (a seq gap), delay messages
+WS_KINDS = ("ws_drop", "ws_gap", "ws_delay")
+KINDS = HTTP_KINDS + DATA_KINDS + ORDER_KINDS + WS_KINDS
 VENUES = ("kalshi", "odds")
 
 _PARAMS: dict[str, dict[str, object]] = {
@@ -33,6 +35,9 @@ _PARAMS: dict[str, dict[str, object]] = {
     "stale_odds": {"age_s": 900.0, "sport": None, "bookmaker": None},
     "frozen_book": {"bookmaker": None, "sport": None},
     "no_fill": {"count": None, "ticker": None},
+    "ws_drop": {"count": 1},
+    "ws_gap": {"count": 1, "ticker": None},
+    "ws_delay": {"delay_s": 0.5, "count": None},
 }
 
 
@@ -108,7 +113,7 @@ class FaultController:
             raise ValueError("error_burst status must be a 5xx code")
         if kind in DATA_KINDS:
             venue = "odds"
-        if kind in ORDER_KINDS:
+        if kind in ORDER_KINDS + WS_KINDS:
             venue = "kalshi"
         with self._lock:
             self._ids += 1
@@ -162,6 +167,23 @@ class FaultController:
                         self._faults.remove(fault)
                     return True
         return False
+
+    def take_ws(self, kind: str, ticker: str | None = None) -> dict[str, object] | None:
+        """Consume one hit of a websocket fault (`ws_drop`, `ws_gap` on `ticker` or any, `ws_delay`);
+        its parameters when it applies, else None."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.kind == kind and (kind != "ws_gap" or fault.params.get("ticker") in (None, ticker)):
+                    fault.hits += 1
+                    count = fault.params.get("count")
+                    if count is not None and fault.hits >= int(count):  # type: ignore[call-overload]
+                        self._faults.remove(fault)
+                    return dict(fault.params)
+        return None
+
+    def has_ws(self) -> bool:
+        """Any websocket fault set (a lock-free hint: the hub skips the per-message look-ups when none)."""
+        return any(f.kind in WS_KINDS for f in self._faults)
 
     def stale_since(self, sport_key: str, bookmaker: str) -> datetime | None:
         """When a stale-odds fault covers this book: the frozen `last_update` it must report."""

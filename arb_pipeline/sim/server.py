@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from arb_pipeline.sim import admin_api, kalshi_api, odds_api, pinnacle_api
+from arb_pipeline.sim import ws as kalshi_ws
 from arb_pipeline.sim.auth import (
     KeyMaterial,
     SignatureVerifier,
@@ -119,6 +120,8 @@ def create_app(config: SimConfig) -> FastAPI:
     app.state.pinnacle = pinnacle_api.PinnacleContext(engine, config.pinnacle_username, config.pinnacle_password)
     app.include_router(pinnacle_api.router)
     app.include_router(admin_api.router)
+    app.include_router(kalshi_ws.router)  # /trade-api/ws/v2 (websocket books, fills, lifecycle)
+    app.state.ws_hub = kalshi_ws.BookHub(engine, faults)
     app.add_middleware(FaultMiddleware, controller=faults)
 
     @app.exception_handler(KalshiError)
@@ -167,6 +170,10 @@ class SimHandle:
     @property
     def kalshi_base_url(self) -> str:
         return self.url + "/trade-api/v2"
+
+    @property
+    def kalshi_ws_url(self) -> str:
+        return "ws" + self.url.removeprefix("http") + kalshi_ws.WS_PATH
 
     @property
     def odds_base_url(self) -> str:

@@ -78,3 +78,23 @@ def test_histogram_buckets_are_cumulative_and_complete(client, seeded, app):
     counts = [v for _, v in buckets]
     assert counts == sorted(counts)  # cumulative
     assert dict(buckets)["0.5"] == 2.0 and dict(buckets)["10.0"] == 2.0 and dict(buckets)["30.0"] == 3.0
+
+
+def test_the_worker_health_it_wrote_is_scraped(client, app):
+    """The worker (its own process) writes gauges and counters; the API's scrape reports them."""
+    from arb_pipeline.services.worker import Worker
+    from arb_pipeline.settings import Settings
+
+    worker = Worker(settings=Settings(_env_file=None), sessions=app.state.sessions, config=None, books=None,
+                    clock=lambda: NOW)
+    worker.decisions = {"executed": 2, "no_opportunity": 40}
+    worker.lags = [0.001] * 99 + [0.25]
+    worker.flush_health(books_held=40, stale=1, feed_age_s=0.75, gaps=3, reconnects=1)
+    got = samples(client)
+    assert got[("arb_worker_heartbeat_age_seconds", ())] == 0.0
+    assert got[("arb_worker_books", (("state", "stale"),))] == 1
+    assert got[("arb_worker_books", (("state", "held"),))] == 40
+    assert got[("arb_worker_feed_age_seconds", ())] == 0.75
+    assert got[("arb_worker_decision_lag_p99_seconds", ())] == 0.25
+    assert got[("arb_worker_decisions_total", (("outcome", "executed"),))] == 2
+    assert got[("arb_worker_ws_events_total", (("event", "gap"),))] == 3

@@ -53,6 +53,9 @@ def test_docker_compose_is_valid_yaml_with_the_services():
     assert services["api"]["environment"]["ARB_DATA_DIR"] == services["code"]["environment"]["ARB_DATA_DIR"]
     assert services["daemon"]["command"][:2] == ["dagster-daemon", "run"]
     assert services["webserver"]["command"][0] == "dagster-webserver"
+    # the websocket worker: opt-in (profile), same volumes as the code location (its records reach the sensor)
+    assert services["worker"]["command"] == ["arb-pipeline", "worker"] and services["worker"]["profiles"] == ["worker"]
+    assert services["worker"]["volumes"] == services["code"]["volumes"]
     assert "arb_pipeline.definitions" in services["code"]["command"]
     for name in ("code", "webserver", "daemon"):
         env = services[name]["environment"]

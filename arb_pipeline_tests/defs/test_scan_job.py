@@ -144,6 +144,20 @@ def test_a_scan_places_paper_orders_and_a_second_scan_never_duplicates_them(reso
     assert orders_in_db(resources) == placed
 
 
+def test_when_the_worker_is_the_trader_the_scan_places_no_order_and_says_why(resources, monkeypatch):
+    monkeypatch.setenv("ARB_TRADER", "worker")
+    get_settings.cache_clear()
+    try:
+        run = run_scan_job(resources, tags=dict(sensor_run_request().tags))
+    finally:
+        get_settings.cache_clear()
+    assert run.success, run.error
+    assert "executed_orders" not in run.materialized
+    assert run.observations["executed_orders"]["refused"] == \
+        "ARB_TRADER=worker: only the worker may place orders, not the scan"
+    assert orders_in_db(resources) == 0
+
+
 def test_a_tripped_breaker_places_no_order_and_says_why(resources):
     resources["circuit_breaker"].breaker().trip("desk closed for the test", "pytest")
     run = run_scan_job(resources)

@@ -115,6 +115,14 @@ def test_reconciliation_mismatch_trips(breaker, alerts):
     assert_logged_and_alerted(breaker, alerts, "reconciliation")
 
 
+def test_a_stale_websocket_feed_trips(breaker, alerts):
+    breaker.report_stale_feed("no Kalshi websocket message for more than 30 s")
+    status = breaker.status()
+    assert not breaker.check_before_order().allowed
+    assert "stale market data feed" in status.reason and "30 s" in status.reason
+    assert_logged_and_alerted(breaker, alerts, "stale_feed")
+
+
 def test_cooldown_half_open_probe_success_closes(breaker, alerts, clock):
     breaker.report_reconciliation_mismatch("x")
     clock.advance(299)

@@ -94,6 +94,41 @@ def test_backfill_or_not_allowed_places_nothing(env, session_factory, alerts, co
     assert count(session_factory, Order) == 0 and SpyBreaker.checks == 0
 
 
+@pytest.mark.parametrize(("switch", "asking"), [("worker", "scan"), ("scan", "worker")])
+def test_only_the_trader_arb_trader_names_may_place_orders(env, session_factory, switch, asking):
+    report = env([opportunity()], context=replace(PAPER, trader=asking),
+                 settings=Settings(_env_file=None, ARB_TRADER=switch))
+    assert report.refused == f"ARB_TRADER={switch}: only the {switch} may place orders, not the {asking}"
+    assert report.orders == [] and count(session_factory, Order) == 0 and SpyBreaker.checks == 0
+    placed = env([opportunity()], context=replace(PAPER, trader=switch), settings=Settings(_env_file=None,
+                                                                                            ARB_TRADER=switch))
+    assert placed.refused is None and placed.orders_sent == 1
+
+
+def test_a_scan_configured_scan_is_refused_while_a_worker_reports_it_trades(env, session_factory):
+    """The switch is read per process; the worker's heartbeat is the cross-check between processes."""
+    from arb_pipeline.services.worker import WORKER_HEARTBEAT, WORKER_TRADING
+    from arb_pipeline.storage.repositories.metrics import MetricRepository
+
+    def report(trading: float, age_s: float) -> None:
+        with session_scope(session_factory) as session:
+            repo = MetricRepository(session)
+            repo.set_gauge(WORKER_HEARTBEAT, PAPER.as_of.timestamp() - age_s)
+            repo.set_gauge(WORKER_TRADING, trading)
+
+    report(1.0, 5.0)
+    refused = env([opportunity()])
+    assert refused.refused and "give every process the same ARB_TRADER" in refused.refused
+    assert count(session_factory, Order) == 0
+    report(1.0, 600.0)  # a worker gone for ten minutes does not block the scan
+    assert env([opportunity()]).orders_sent == 1
+
+
+def test_an_unknown_trader_is_a_clear_error():
+    with pytest.raises(ValueError, match="trader must be one of"):
+        replace(PAPER, trader="cron")
+
+
 def test_live_context_without_live_settings_is_refused(env, alerts):
     venue = FakeKalshi()
     with pytest.raises(Exception, match="ARB_MODE=live"):

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from arb_pipeline.storage.models import MetricSeries
 
 COUNTER = ""  # the `le` of a plain counter
+GAUGE = "gauge"  # the `le` of a gauge: the last value set (the worker's health, services/worker.py)
 SUM = "sum"
 COUNT = "count"
 INF = "+Inf"
@@ -94,6 +95,22 @@ class MetricRepository:
         self._add(name, text, [bucket_text(b) for b in bounds if value <= b] + [COUNT], 1.0)
         if value:
             self._add(name, text, [SUM], float(value))
+
+    def set_gauge(self, name: str, value: float, labels: Mapping[str, str] | None = None) -> None:
+        """Set a gauge to `value` (last writer wins; one process - the worker - owns each gauge)."""
+        if not math.isfinite(value):
+            raise ValueError(f"gauge {name}: value must be finite, got {value}")
+        text = label_text(labels)
+        statement = (update(MetricSeries)
+                     .where(MetricSeries.name == name, MetricSeries.labels == text, MetricSeries.le == GAUGE)
+                     .values(value=float(value)).execution_options(synchronize_session=False))
+        if self.session.execute(statement).rowcount:
+            return
+        try:
+            with self.session.begin_nested():
+                self.session.add(MetricSeries(name=name, labels=text, le=GAUGE, value=float(value)))
+        except IntegrityError:
+            self.session.execute(statement)
 
     def all(self, name_prefix: str = "") -> list[Series]:
         query = select(MetricSeries)
