@@ -78,6 +78,23 @@ def demo_environment(settings: Settings, sim_port: int) -> dict[str, str]:
     }
 
 
+def dagster_environment(demo_env: Mapping[str, str], env_file: Path | None = None) -> dict[str, str]:
+    """The environment `dagster dev` gets, with the precedence every other process of the demo has.
+
+    Why: `dagster dev` loads the `.env` of its working directory *over* its environment, so after
+    `cp .env.example .env` the empty `DAGSTER_HOME=` sent Dagster to a throw-away instance, the empty
+    `ARB_SENSORS_DEFAULT_ON=` turned the scan sensor off and `ARB_DATA_DIR` replaced the demo's: the UI
+    showed no run and the dashboard no scan. So Dagster runs in the instance directory (no `.env`
+    there) and gets the repository's `.env` from here: the process environment over `.env`, an empty
+    value meaning the default (as `Settings` reads it), the demo's own variables over both.
+    """
+    from dotenv import dotenv_values
+
+    path = REPO_ROOT / ".env" if env_file is None else env_file
+    from_file = {k: v for k, v in dotenv_values(path).items() if v} if path.is_file() else {}
+    return {**from_file, **os.environ, **demo_env}
+
+
 def dagster_home(settings: Settings) -> Path:
     """The demo's Dagster instance: always under ARB_DATA_DIR, so each data directory is its own demo."""
     home = settings.data_dir / "dagster_home"
@@ -220,7 +237,7 @@ def run_demo(port: int | None = None, ui_port: int | None = None, api_port: int 
                              env={**os.environ, **env})
                 print("worker: ARB_TRADER=worker - the websocket worker trades, the scan job only scans", flush=True)
             dagster = children.start("Dagster", dagster_command(ui_port, dagster_log_level(settings)),
-                                     env={**os.environ, **env}, cwd=REPO_ROOT, interrupt_grace_s=20.0)
+                                     env=dagster_environment(env), cwd=home, interrupt_grace_s=20.0)
             started_dagster = True
             print(banner(api_port, ui_port, token_file), flush=True)
             while dagster.poll() is None:

@@ -142,3 +142,23 @@ def test_ctrl_c_stops_everything_and_marks_the_interrupted_run(tmp_path, monkeyp
             os.killpg(process.pid, signal.SIGKILL)
         for pid in processes_using(data):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_dagster_gets_the_repository_env_file_under_the_environment_and_the_demos_own_values(tmp_path, monkeypatch):
+    """`dagster dev` loads its working directory's .env over its environment: after `cp .env.example .env`
+    the empty DAGSTER_HOME= sent it to a throw-away instance and ARB_SENSORS_DEFAULT_ON= turned the scan
+    sensor off. The demo runs it where no .env is and hands the file's values over with the usual precedence."""
+    env_file = tmp_path / ".env"
+    env_file.write_text("DAGSTER_HOME=\nARB_SENSORS_DEFAULT_ON=\nARB_DATA_DIR=~/.arb_pipeline\n"
+                        "ARB_MIN_PROFIT=1.50\nARB_BOOK_COMMISSION=betfair_ex_eu:0.02\n")
+    monkeypatch.setenv("ARB_BOOK_COMMISSION", "betfair_ex_eu:0.03")  # the shell's value beats the file's
+    monkeypatch.delenv("ARB_MIN_PROFIT", raising=False)
+    demo_env = {"DAGSTER_HOME": str(tmp_path / "home"), "ARB_SENSORS_DEFAULT_ON": "1",
+                "ARB_DATA_DIR": str(tmp_path)}
+    env = demo.dagster_environment(demo_env, env_file=env_file)
+    assert env["DAGSTER_HOME"] == str(tmp_path / "home")
+    assert env["ARB_SENSORS_DEFAULT_ON"] == "1" and env["ARB_DATA_DIR"] == str(tmp_path)
+    assert env["ARB_MIN_PROFIT"] == "1.50"  # the user's setting still reaches the scan runs
+    assert env["ARB_BOOK_COMMISSION"] == "betfair_ex_eu:0.03"
+    assert demo.dagster_environment(demo_env, env_file=tmp_path / "missing")["DAGSTER_HOME"] == str(tmp_path / "home")
+
