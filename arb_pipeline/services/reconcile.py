@@ -334,6 +334,7 @@ def _settle(report: ReconcileReport, sessions: sessionmaker[Session], venue: Any
                 report.settled[s.ticker] = positions.settle(mode=report.mode, ticker=s.ticker,
                                                             result=s.market_result, at=s.settled_time)
         else:
-            for ticker, result in results.items():
-                if ticker in held and result in ("yes", "no"):  # a voided market: settled by hand (alerted)
+            waiting = {p.ticker for p in positions.unsettled(report.mode)}  # flat ones too: their result
+            for ticker, result in results.items():                            # settles their arbitrage
+                if ticker in waiting and result in ("yes", "no"):  # a voided market: settled by hand (alerted)
                     report.settled[ticker] = positions.settle(mode=report.mode, ticker=ticker, result=result, at=as_of)

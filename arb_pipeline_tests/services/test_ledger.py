@@ -127,3 +127,35 @@ def test_cash_plus_positions_equals_start_plus_realized_to_the_cent(engine, sess
         per_arb = [arbitrage_summary(s, a, at) for a in arbitrages(s, "paper")]
         assert all(a["status"] == "settled" for a in per_arb), [a["waiting_for"] for a in per_arb]
         assert sum((D(a["realized"]) for a in per_arb), D(0)) == realized_total(s, "paper")
+
+
+def test_a_position_netted_flat_still_settles_its_arbitrage_on_the_result(engine, session_factory):
+    """Found by the property test above: YES and NO bought on one market net to zero contracts; the
+    market's result was applied to nothing, so the arbitrage waited for 'the game's result' forever."""
+    _truncate(engine)
+    sessions, at = session_factory, T0
+    breaker = CircuitBreaker(sessions, BreakerConfig(max_daily_loss=D("1e9"), max_open_exposure=D("1e9")),
+                             alert=lambda *a: None, clock=lambda: at)
+    opp, event = "opp-flat", "KXNBAGAME-26NOV24FLAT"
+    ticker = f"{event}-HOM"
+    payload = {"kind": "arbitrage", "event": event, "league": "NBA", "payouts": {"home": "1", "away": "1"},
+               "legs": [{"venue": "kalshi", "market": ticker, "side": "yes", "pays_in": ["home"],
+                         "outcome_side": "home"},
+                        {"venue": "sportsbook", "market": "pinnacle", "pays_in": ["away"], "outcome_side": "away"}]}
+    with session_scope(sessions) as s:
+        OpportunityRepository(s).record(opportunity_id=opp, opportunity_key=opp, event_key=event, detected_at=at,
+                                        cost=D(1), profit=D(0), payload=payload, at=at)
+    _fill(sessions, opp, 0, ticker, "yes", D(1), D("0.01"), D("0"), at)
+    _fill(sessions, opp, 1, ticker, "no", D(1), D("0.01"), D("0"), at)
+    with session_scope(sessions) as s:
+        hedge_id = HedgeRepository(s).record(
+            client_order_id=f"{opp}-0", opportunity_id=opp, leg_index=1, bookmaker="pinnacle", event=event,
+            selection="Away", odds=D("2"), stake=D("1"), worst_acceptable_odds=D("1.9"), at=at, outcome="away",
+            pays_in=["away"], commission_rate=D("0")).id
+    hedges.mark_placed(sessions, hedge_id, odds=D("2"), stake=D("1"), who="p", at=at, force=True)
+    at += timedelta(hours=1)
+    reconcile(mode="paper", sessions=sessions, breaker=breaker, as_of=at, settlement_results={ticker: "yes"})
+    with session_scope(sessions) as s:
+        (summary,) = [arbitrage_summary(s, a, at) for a in arbitrages(s, "paper")]
+        assert summary["status"] == "settled", summary["waiting_for"]
+        assert cash(s, "paper", START) == START + realized_total(s, "paper")

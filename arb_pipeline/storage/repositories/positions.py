@@ -33,6 +33,12 @@ class PositionRepository:
         query = select(Position).where(Position.mode == mode, Position.settled.is_(False))
         return [p for p in self.session.scalars(query.order_by(Position.ticker)) if p.count != 0]
 
+    def unsettled(self, mode: str) -> list[Position]:
+        """Positions not yet settled, flat ones included (a YES and a NO that netted to zero still wait
+        for their market's result, which is what settles the arbitrage they belong to)."""
+        query = select(Position).where(Position.mode == mode, Position.settled.is_(False))
+        return list(self.session.scalars(query.order_by(Position.ticker)))
+
     def all_settled(self, mode: str) -> list[Position]:
         return list(self.session.scalars(select(Position).where(Position.mode == mode, Position.settled.is_(True))))
 
