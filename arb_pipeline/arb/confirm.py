@@ -191,7 +191,8 @@ def confirm_value(gi: int, game: GameLine, outcome: Outcome, side: ContractSide,
     latest, stale = fresh_rows(gi, ctx)
     slots = [OUTCOME_SLOTS.index(o) for o in game.outcomes]
     lines = {table.bookmakers[b]: [float(table.odds[latest[(b, k)]]) if (b, k) in latest else None for k in slots]
-             for b in sorted({b for b, _ in latest}) if in_consensus(table.bookmakers[b], limits.consensus_books)}
+             for b in sorted({b for b, _ in latest}, key=lambda b: table.bookmakers[b])  # by name: the table's
+             if in_consensus(table.bookmakers[b], limits.consensus_books)}                # order is parse order
     consensus = consensus_fair_probabilities(lines, limits.devig_method, limits.book_weights,
                                              limits.consensus_min_books)
     fair_probs = consensus.fair
