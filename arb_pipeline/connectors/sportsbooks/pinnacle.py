@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -112,6 +112,24 @@ class _Bad(Exception):
         self.path, self.message = path, message
 
 
+def _league_events(root: object, key: str, base: str, where: str, source: str,
+                   problems: list[NormalizeProblem]) -> Iterator[tuple[str, Any]]:
+    """Each event under `root[key][i].events[j]` with its JSON path. Fixtures and odds share the shape:
+    a root that is not a list of leagues is an error; a league without events is a problem, skipped."""
+    try:
+        leagues = _list(root, key, base)
+    except _Bad as bad:
+        raise OddsPayloadError(f"{where}: {bad.path}: {bad.message}") from None
+    for i, league in enumerate(leagues):
+        try:
+            events = _list(league, "events", f"{base}.{key}[{i}]")
+        except _Bad as bad:
+            problems.append(NormalizeProblem(source, bad.path, bad.message))
+            continue
+        for j, event in enumerate(events):
+            yield f"{base}.{key}[{i}].events[{j}]", event
+
+
 def _list(obj: object, key: str, path: str) -> list[Any]:
     value = obj.get(key) if isinstance(obj, dict) else None
     if not isinstance(value, list):
@@ -149,68 +167,46 @@ def normalize_pinnacle_response(payload: object, *, sport_key: str, fetched_at: 
         raise OddsPayloadError(f"{where}: expected {{\"fixtures\": {{...}}, \"odds\": {{...}}}} at $")
     problems: list[NormalizeProblem] = []
     fixtures: dict[str, dict[str, Any]] = {}
-    try:
-        leagues = _list(payload["fixtures"], "league", "$.fixtures")
-    except _Bad as bad:
-        raise OddsPayloadError(f"{where}: {bad.path}: {bad.message}") from None
-    for i, league in enumerate(leagues):
+    for path, event in _league_events(payload["fixtures"], "league", "$.fixtures", where, source, problems):
         try:
-            events = _list(league, "events", f"$.fixtures.league[{i}]")
+            if not isinstance(event, dict):
+                raise _Bad(path, f"expected an object, got {type(event).__name__}")
+            eid = _id(event, path)
+            home, away = _text(event, "home", path), _text(event, "away", path)
+            if home == away:
+                raise _Bad(path, f"home and away are both {home!r}")
+            starts = parse_timestamp(event.get("starts"), f"{path}.starts")
         except _Bad as bad:
             problems.append(NormalizeProblem(source, bad.path, bad.message))
             continue
-        for j, event in enumerate(events):
-            path = f"$.fixtures.league[{i}].events[{j}]"
-            try:
-                if not isinstance(event, dict):
-                    raise _Bad(path, f"expected an object, got {type(event).__name__}")
-                eid = _id(event, path)
-                home, away = _text(event, "home", path), _text(event, "away", path)
-                if home == away:
-                    raise _Bad(path, f"home and away are both {home!r}")
-                starts = parse_timestamp(event.get("starts"), f"{path}.starts")
-            except _Bad as bad:
-                problems.append(NormalizeProblem(source, bad.path, bad.message))
-                continue
-            fixtures[eid] = {"id": eid, "home": home, "away": away, "starts": starts}
+        fixtures[eid] = {"id": eid, "home": home, "away": away, "starts": starts}
     quotes: list[SportsbookQuote] = []
-    try:
-        odds_leagues = _list(payload["odds"], "leagues", "$.odds")
-    except _Bad as bad:
-        raise OddsPayloadError(f"{where}: {bad.path}: {bad.message}") from None
-    for i, league in enumerate(odds_leagues):
+    for path, event in _league_events(payload["odds"], "leagues", "$.odds", where, source, problems):
         try:
-            events = _list(league, "events", f"$.odds.leagues[{i}]")
+            if not isinstance(event, dict):
+                raise _Bad(path, f"expected an object, got {type(event).__name__}")
+            eid = _id(event, path)
+            fixture = fixtures.get(eid)
+            if fixture is None:
+                raise _Bad(f"{path}.id", f"event {eid} has odds but no fixture (no team names)")
+            periods = _list(event, "periods", path)
         except _Bad as bad:
-            problems.append(NormalizeProblem(source, bad.path, bad.message))
+            problems.append(NormalizeProblem(source, bad.path, bad.message, getattr(bad, "event", None)))
             continue
-        for j, event in enumerate(events):
-            path = f"$.odds.leagues[{i}].events[{j}]"
-            try:
-                if not isinstance(event, dict):
-                    raise _Bad(path, f"expected an object, got {type(event).__name__}")
-                eid = _id(event, path)
-                fixture = fixtures.get(eid)
-                if fixture is None:
-                    raise _Bad(f"{path}.id", f"event {eid} has odds but no fixture (no team names)")
-                periods = _list(event, "periods", path)
-            except _Bad as bad:
-                problems.append(NormalizeProblem(source, bad.path, bad.message, getattr(bad, "event", None)))
+        for k, period in enumerate(periods):
+            ppath = f"{path}.periods[{k}]"
+            if not isinstance(period, dict) or period.get("number") != FULL_GAME:
+                continue  # halves, quarters, ...: not the game the Kalshi markets settle on
+            if period.get("status") != OPEN:
+                problems.append(NormalizeProblem(source, f"{ppath}.status",
+                                                 f"period status {period.get('status')!r} is not open (1)", eid,
+                                                 BOOKMAKER))
                 continue
-            for k, period in enumerate(periods):
-                ppath = f"{path}.periods[{k}]"
-                if not isinstance(period, dict) or period.get("number") != FULL_GAME:
-                    continue  # halves, quarters, ...: not the game the Kalshi markets settle on
-                if period.get("status") != OPEN:
-                    problems.append(NormalizeProblem(source, f"{ppath}.status",
-                                                     f"period status {period.get('status')!r} is not open (1)", eid,
-                                                     BOOKMAKER))
-                    continue
-                for market in markets:
-                    try:
-                        quotes.extend(_market(period, market, fixture, sport_key, fetched_at, ppath))
-                    except _Bad as bad:
-                        problems.append(NormalizeProblem(source, bad.path, bad.message, eid, BOOKMAKER))
+            for market in markets:
+                try:
+                    quotes.extend(_market(period, market, fixture, sport_key, fetched_at, ppath))
+                except _Bad as bad:
+                    problems.append(NormalizeProblem(source, bad.path, bad.message, eid, BOOKMAKER))
     return NormalizeResult(tuple(quotes), tuple(problems), {}, "decimal")
 
 

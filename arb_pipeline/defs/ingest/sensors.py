@@ -33,28 +33,26 @@ IN_FLIGHT = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.Dag
 DEFAULT_MAX_IN_FLIGHT = 2
 
 
+def _whole_number_env(name: str, default: int, unit: str = "") -> int:
+    """A whole number ≥ 1 from the environment (empty: `default`); `unit` names it in the error."""
+    raw = os.environ.get(name, "")
+    try:
+        value = int(raw) if raw.strip() else default
+    except ValueError as exc:
+        raise ValueError(f"{name}={raw!r} is not a whole number{f' of {unit}s' if unit else ''}") from exc
+    if value < 1:
+        raise ValueError(f"{name}={value} must be at least 1{f' {unit}' if unit else ''}")
+    return value
+
+
 def max_in_flight() -> int:
     """ARB_SCAN_MAX_IN_FLIGHT (default 2): scan runs queued/starting/running at once; 1 = never overlap."""
-    raw = os.environ.get("ARB_SCAN_MAX_IN_FLIGHT", "")
-    try:
-        value = int(raw) if raw.strip() else DEFAULT_MAX_IN_FLIGHT
-    except ValueError as exc:
-        raise ValueError(f"ARB_SCAN_MAX_IN_FLIGHT={raw!r} is not a whole number") from exc
-    if value < 1:
-        raise ValueError(f"ARB_SCAN_MAX_IN_FLIGHT={value} must be at least 1")
-    return value
+    return _whole_number_env("ARB_SCAN_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT)
 
 
 def scan_interval_s() -> int:
     """ARB_SCAN_INTERVAL_S (default 10), read when the code location loads."""
-    raw = os.environ.get("ARB_SCAN_INTERVAL_S", "")
-    try:
-        value = int(raw) if raw.strip() else DEFAULT_SCAN_INTERVAL_S
-    except ValueError as exc:
-        raise ValueError(f"ARB_SCAN_INTERVAL_S={raw!r} is not a whole number of seconds") from exc
-    if value < 1:
-        raise ValueError(f"ARB_SCAN_INTERVAL_S={value} must be at least 1 second")
-    return value
+    return _whole_number_env("ARB_SCAN_INTERVAL_S", DEFAULT_SCAN_INTERVAL_S, unit="second")
 
 
 def tick_of(now_s: float, interval_s: int) -> int:
