@@ -398,8 +398,9 @@ def build_parser() -> argparse.ArgumentParser:
         "results (asked from the venue's market data: the simulator or Kalshi), compare positions, and give the "
         "breaker today's two-leg realized P&L and the open exposure.",
     )
-    p.add_argument("--result", action="append", default=[], metavar="TICKER=yes|no|void",
-                   help="a Kalshi market's result given by hand (repeatable); the venue is asked for the others")
+    p.add_argument("--result", action="append", default=[], metavar="TICKER=yes|no|void|VALUE",
+                   help="a Kalshi market's result given by hand (repeatable; VALUE: a scalar settlement between "
+                        "0 and 1, what one YES contract paid); the venue is asked for the others")
     p.add_argument("--no-venue", action="store_true",
                    help="do not ask the venue's market data for results (only --result ones settle)")
     p.add_argument("--as-of", type=parse_time, default=None, metavar="TIME",

@@ -94,7 +94,7 @@ LAYERS_BELOW: dict[str, set[str]] = {
     "mapping": {"domain", "arb"},
     "settings": {"domain", "arb"},  # parses ARB_BOOK_COMMISSION with the commission rule; the odds markets
     "schemas": {"domain"},
-    "storage": {"domain", "settings"},
+    "storage": {"domain", "arb", "settings"},  # what a settled position pays: the rule in arb.settlement
     "connectors": {"domain", "arb", "settings", "gcpause"},
     "execution": {"domain", "arb", "settings", "connectors", "storage"},
     "sim": {"domain", "arb", "mapping", "settings", "connectors"},

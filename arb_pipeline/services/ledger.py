@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from arb_pipeline.arb.commission import book_net_payout, commission_for, effective_decimal_odds
 from arb_pipeline.arb.money import ZERO, decimal_text
+from arb_pipeline.arb.settlement import decides_winner
 from arb_pipeline.storage.models import (
     Fill,
     HedgeInstruction,
@@ -199,7 +200,9 @@ def arbitrages(session: Session, mode: str, *, since: datetime | None = None,
 
 def game_winner(session: Session, arb: Arbitrage, known: Mapping[str, str] | None = None) -> tuple[str | None, str]:
     """(winning outcome, "") once the Kalshi results decide it; ("void", why) when a market was voided;
-    (None, why not yet) otherwise. Results come from `known` (ticker -> yes/no/void, this pass) and the
+    (None, why not yet) otherwise - also when a market settled at a scalar value: the game's winner is then
+    not known and the book's own ruling decides the bet. Results come from `known` (ticker -> yes/no/void/a
+    value, this pass) and the
     game marks; outcomes are narrowed by every market whose outcome is known (a YES result names the
     winner; a NO removes its outcome)."""
     known = dict(known or {})
@@ -226,6 +229,10 @@ def game_winner(session: Session, arb: Arbitrage, known: Mapping[str, str] | Non
         seen = True
         if result == "void":
             return "void", f"market {ticker} was voided"
+        if not decides_winner(result):
+            return None, (f"market {ticker} settled at a value ({result} per YES contract), not on a winner - a "
+                          f"cancelled or postponed game? Settle the bet with its book's ruling: arb-pipeline "
+                          f"reconcile --result {ticker}=void (the book refunded the stake) or =yes/=no")
         possible = possible & yes_in if result == "yes" else possible - yes_in
     if len(possible) == 1 and seen:
         return next(iter(possible)), ""

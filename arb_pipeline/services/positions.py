@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from arb_pipeline.arb.money import CENT
+from arb_pipeline.arb.settlement import parse_result
 from arb_pipeline.settings import Settings
 
 
@@ -91,12 +92,13 @@ def market_results_source(settings: Settings, source: str | None = None) -> Call
 
 
 def parse_results(items: Iterable[str]) -> dict[str, str]:
+    """`--result TICKER=yes|no|void|VALUE` (VALUE: a scalar settlement in [0, 1], `arb.settlement`)."""
     out = {}
     for item in items:
         ticker, sep, result = item.partition("=")
-        if not sep or not ticker.strip() or result.strip() not in ("yes", "no", "void"):
-            raise ValueError(f"--result: expected TICKER=yes|no|void, got {item!r}")
-        out[ticker.strip()] = result.strip()
+        if not sep or not ticker.strip():
+            raise ValueError(f"--result: expected TICKER=yes|no|void|VALUE, got {item!r}")
+        out[ticker.strip()] = parse_result(result, f"--result {item!r}")
     return out
 
 

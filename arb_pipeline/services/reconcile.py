@@ -39,6 +39,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from arb_pipeline.arb.settlement import parse_result, position_payout
 from arb_pipeline.execution.breaker import BreakerState, CircuitBreaker
 from arb_pipeline.storage.db import session_scope
 from arb_pipeline.storage.models import Fill, Order
@@ -93,7 +94,7 @@ def reconcile(
 ) -> ReconcileReport:
     """Reconcile `mode`'s ledger (live needs `venue`: the Kalshi client or an equivalent).
 
-    `market_results(tickers)` answers the settled result (yes/no/void) of those Kalshi markets that
+    `market_results(tickers)` answers the settled result (yes/no/void/a scalar value) of those Kalshi markets that
     have one (`kalshi_market_results` on a client); it is asked for every market we hold or whose game
     a placed sportsbook bet depends on."""
     from arb_pipeline.services.hedges import expire_due
@@ -108,18 +109,20 @@ def reconcile(
     _close_in_flight(report, sessions, venue if mode == "live" else None, as_of, grace, intent_ttl)
     _settle_unfinished(report, sessions, breaker, as_of - lookback, as_of, max(grace, intent_ttl))
     report.hedges_expired = expire_due(sessions, mode, as_of, alert=breaker.alert)
-    results = dict(settlement_results or {})
+    results = {t: parse_result(r, f"result of {t}") for t, r in (settlement_results or {}).items()}
     if market_results is not None:
         wanted = [t for t in _tickers_to_settle(sessions, mode) if t not in results]
         if wanted:
             try:
-                results.update(market_results(wanted))
+                asked = market_results(wanted)
             except Exception as exc:  # noqa: BLE001 - the venue unreachable: settle next run, say why
                 log.warning("reconcile %s: market results unreadable (%s: %s): settlement waits", mode,
                             type(exc).__name__, exc)
+            else:
+                results.update({t: parse_result(r, f"the venue's result of {t}") for t, r in asked.items()})
     # settle first: a settled market has left the venue's position list
     _settle(report, sessions, venue if mode == "live" else None, results, as_of)
-    report.results.update({t: r for t, r in results.items() if r in ("yes", "no", "void")})
+    report.results.update(results)
     with session_scope(sessions) as session:
         marks = GameMarkRepository(session)
         for ticker, result in report.results.items():
@@ -163,14 +166,23 @@ def _tickers_to_settle(sessions: sessionmaker[Session], mode: str) -> list[str]:
 def kalshi_market_results(client: Any, tickers: Iterable[str], *, batch: int = 100) -> dict[str, str]:
     """The settled result of each market that has one: `GET /markets?tickers=...` (the simulator serves
     it like Kalshi); only a `finalized` market's `result` counts (kalshi-api.md §7.4: determined results
-    may still be disputed)."""
+    may still be disputed). A `scalar` result is written as its `settlement_value_dollars`
+    (`arb.settlement`); a scalar market without a readable value in [0, 1] is left unsettled and said."""
     wanted = sorted(set(tickers))
     out: dict[str, str] = {}
     for i in range(0, len(wanted), batch):
         for market in client.iter_markets(tickers=",".join(wanted[i:i + batch])):
             result = str(market.extra.get("result") or "")
-            if market.status == "finalized" and result in ("yes", "no", "void"):
+            if market.status != "finalized":
+                continue
+            if result in ("yes", "no", "void"):
                 out[market.ticker] = result
+            elif result == "scalar":
+                value = market.extra.get("settlement_value_dollars")
+                try:
+                    out[market.ticker] = parse_result(str(value), f"{market.ticker}: settlement_value_dollars")
+                except ValueError as exc:
+                    log.warning("reconcile: %s settled scalar without a usable value (%s): it waits", market.ticker, exc)
     return out
 
 
@@ -325,16 +337,22 @@ def _settle(report: ReconcileReport, sessions: sessionmaker[Session], venue: Any
         if venue is not None:
             for s in venue.get_settlements():
                 pos = held.get(s.ticker)
-                if pos is None or s.market_result not in ("yes", "no"):
+                if pos is None:
                     continue
-                expected = abs(pos.count) if (s.market_result == "yes") == (pos.count > 0) else ZERO
-                if Decimal(s.revenue_cents) / 100 != expected:
-                    report.mismatches.append(f"{s.ticker}: settlement revenue {_fmt(Decimal(s.revenue_cents) / 100)}, "
-                                             f"we expected {_fmt(expected)}")
-                report.settled[s.ticker] = positions.settle(mode=report.mode, ticker=s.ticker,
-                                                            result=s.market_result, at=s.settled_time)
+                revenue = Decimal(s.revenue_cents) / 100
+                if s.market_result in ("yes", "no"):
+                    expected = position_payout(s.market_result, pos.count, pos.cost)
+                    if revenue != expected:
+                        report.mismatches.append(f"{s.ticker}: settlement revenue {_fmt(revenue)}, "
+                                                 f"we expected {_fmt(expected)}")
+                    result, paid = s.market_result, None  # by the rule; a different revenue is a mismatch
+                else:  # scalar (or 3.15's void): what the venue paid is the payout; the value, if we know it
+                    result, paid = results.get(s.ticker) or "void", revenue
+                report.results.setdefault(s.ticker, result)
+                report.settled[s.ticker] = positions.settle(mode=report.mode, ticker=s.ticker, result=result,
+                                                            at=s.settled_time, payout=paid)
         else:
             waiting = {p.ticker for p in positions.unsettled(report.mode)}  # flat ones too: their result
             for ticker, result in results.items():                            # settles their arbitrage
-                if ticker in waiting and result in ("yes", "no"):  # a voided market: settled by hand (alerted)
+                if ticker in waiting:
                     report.settled[ticker] = positions.settle(mode=report.mode, ticker=ticker, result=result, at=as_of)

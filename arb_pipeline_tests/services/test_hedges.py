@@ -244,3 +244,22 @@ def test_sizing_takes_its_bankroll_from_the_two_leg_ledger(session_factory, engi
         assert sizing_bankroll(s, "paper", D("1000")) == D("1002.04")
         assert sizing_bankroll(s, "live", D("1000")) == D("1000")  # no balance read yet: the setting
     assert configured_scan(settings, engine=engine).sizing.bankroll == D("1002.04")
+
+
+def test_a_kalshi_market_settled_at_a_value_leaves_the_bet_waiting_until_its_book_rules(session_factory, breaker,
+                                                                                         alerts):
+    """A cancelled game: Kalshi settles the market at a value, the book's own ruling decides the bet."""
+    hedge_id = trade(session_factory, breaker, alerts)
+    hedges.mark_placed(session_factory, hedge_id, odds="2.25", stake="11.11", who="alice", at=NOW)
+    later = START + timedelta(hours=3)
+    report = reconcile(mode="paper", sessions=session_factory, breaker=breaker, as_of=later,
+                       settlement_results={TICKER: "0.5"})
+    assert report.settled == {TICKER: D("0.66")}  # 25 x 0.50 = 12.50 - 11.84
+    assert report.books_settled == {}
+    (why,) = report.books_waiting
+    assert f"market {TICKER} settled at a value (0.5 per YES contract)" in why and f"--result {TICKER}=void" in why
+    # the book voided the game: the stake comes back and the arbitrage is settled at the Kalshi leg's +0.66
+    report = reconcile(mode="paper", sessions=session_factory, breaker=breaker, as_of=later,
+                       settlement_results={TICKER: "void"})
+    assert report.settled == {} and report.books_settled == {hedge_id: D(0)} and report.books_waiting == []
+    assert report.daily_realized_pnl == D("0.66") and report.open_exposure == 0

@@ -102,3 +102,12 @@ def test_an_injected_arbitrage_goes_to_a_settled_two_leg_pnl(sim, paper, db_url,
                                                      else f"-${(-expected).quantize(D('0.01'))}")
     assert game.event_ticker in str(pnl.metadata["pnl"]["by_arbitrage"])
     assert not pnl.failed_checks, pnl.failed_checks
+
+
+def test_results_given_by_hand_are_checked_and_written_one_way():
+    from arb_pipeline.services.positions import parse_results
+
+    assert parse_results(["T1=yes", " T2 = VOID", "T3=0.4300"]) == {"T1": "yes", "T2": "void", "T3": "0.43"}
+    for bad in ("T1", "=yes", "T1=maybe", "T1=1.2"):
+        with pytest.raises(ValueError, match="--result"):
+            parse_results([bad])

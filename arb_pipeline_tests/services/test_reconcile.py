@@ -205,3 +205,51 @@ def test_live_balance_is_reconciled_against_the_ledger_and_a_mismatch_is_alerted
                     venue=venue)
     assert "moved -5" in off.balance
     assert [a for a in alerts if a[1] == "balance mismatch: Kalshi cash vs the ledger" and a[0] == "critical"]
+
+
+def test_a_market_settled_at_a_value_pays_it_in_paper(session_factory, breaker, alerts):
+    execute(session_factory, breaker, alerts)  # paper: 25 YES for 11.84 incl. fees
+    report = reconcile(mode="paper", sessions=session_factory, breaker=breaker, as_of=NOW,
+                       market_results=lambda tickers: {t: "0.3710" for t in tickers})
+    assert report.settled == {TICKER: D("-2.57")}  # floor(25 x 0.371) = 9.27 - 11.84
+    assert report.results == {TICKER: "0.371"} and report.open_exposure == 0
+
+
+def test_a_market_settled_at_a_value_pays_what_the_venue_paid_in_live(session_factory, breaker, alerts):
+    venue = FakeKalshi()
+    execute(session_factory, breaker, alerts, context=replace(PAPER, mode="live"), executor=_live(venue, alerts),
+            settings=LIVE_SETTINGS)
+    venue.settlements = [tm.Settlement(TICKER, "EV", "scalar", D(25), D("11.50"), D(0), D(0), 928, NOW, D(0))]
+    venue.fills.clear()
+    report = reconcile(mode="live", sessions=session_factory, breaker=breaker, as_of=NOW, venue=venue)
+    assert report.settled == {TICKER: D("-2.72")}  # the venue paid 9.28: 9.28 - 12.00
+    assert report.mismatches == []
+
+
+def test_a_venue_result_that_is_not_one_leaves_the_market_unsettled_and_says_where(session_factory, breaker, alerts):
+    execute(session_factory, breaker, alerts)
+    with pytest.raises(ValueError, match=f"the venue's result of {TICKER}"):
+        reconcile(mode="paper", sessions=session_factory, breaker=breaker, as_of=NOW,
+                  market_results=lambda tickers: {t: "1.5" for t in tickers})
+
+
+def test_the_venues_scalar_results_are_read_as_their_settlement_value(tmp_path):
+    """`kalshi_market_results` on markets as Kalshi sends them (the bundled sample's, finalized three ways)."""
+    import json
+    from importlib import resources
+
+    from arb_pipeline.connectors.kalshi.models import parse_market
+    from arb_pipeline.services.reconcile import kalshi_market_results
+
+    events = json.loads((resources.files("arb_pipeline") / "data/sample_snapshot/kalshi_events.json").read_text())
+    sample = events["events"][0]["markets"][0]
+    finalized = {"A": ("yes", None), "B": ("scalar", "0.4500"), "C": ("scalar", "1.7"), "D": ("", None)}
+    markets = [parse_market({**sample, "ticker": t, "status": "finalized", "result": result,
+                             "settlement_value_dollars": value}) for t, (result, value) in finalized.items()]
+    markets.append(parse_market({**sample, "ticker": "E", "status": "determined", "result": "no"}))
+
+    class Venue:  # answers GET /markets?tickers=... with the markets above
+        def iter_markets(self, tickers):
+            return [m for m in markets if m.ticker in tickers.split(",")]
+
+    assert kalshi_market_results(Venue(), ["A", "B", "C", "D", "E"]) == {"A": "yes", "B": "0.45"}

@@ -68,3 +68,18 @@ def test_bad_fills_are_refused(session_factory, kw):
     args.update(kw)
     with session_scope(session_factory) as s, pytest.raises(ValueError):
         PositionRepository(s).apply_fill(**args)
+
+
+def test_a_scalar_settlement_pays_its_value_and_a_venue_payout_overrides_the_rule(session_factory):
+    with session_scope(session_factory) as s:
+        repo = PositionRepository(s)
+        repo.apply_fill(mode="paper", ticker="S", outcome_side="yes", count=D(10), price=D("0.40"), fee=D("0.17"), at=T0)
+        repo.apply_fill(mode="paper", ticker="N", outcome_side="no", count=D(3), price=D("0.50"), fee=D("0.02"), at=T0)
+        repo.apply_fill(mode="live", ticker="S", outcome_side="yes", count=D(10), price=D("0.40"), fee=D("0.17"), at=T0)
+        assert repo.settle(mode="paper", ticker="S", result="0.4333", at=T0) == D("0.16")  # 4.33 - 4.17
+        assert repo.settle(mode="paper", ticker="N", result="void", at=T0) == 0  # cost refunded
+        assert repo.settle(mode="live", ticker="S", result="0.4333", at=T0, payout=D("4.34")) == D("0.17")
+        details = [(r.ticker, r.detail["result"], D(r.detail["payout"])) for r in repo.realized_rows("paper")]
+        assert details == [("S", "0.4333", D("4.33")), ("N", "void", D("1.52"))]
+        with pytest.raises(ValueError, match="X: result"):
+            repo.settle(mode="paper", ticker="X", result="scalar", at=T0)

@@ -7,10 +7,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from arb_pipeline.arb.settlement import parse_result
 from arb_pipeline.storage.models import GameMark
 from arb_pipeline.storage.repositories._time import require_aware
-
-RESULTS = ("yes", "no", "void")
 
 
 class GameMarkRepository:
@@ -41,8 +40,7 @@ class GameMarkRepository:
 
     def set_result(self, kalshi_ticker: str, result: str, at: datetime) -> int:
         """The Kalshi market's settled result on every mark naming it; returns how many rows it set."""
-        if result not in RESULTS:
-            raise ValueError(f"result must be one of {RESULTS}, got {result!r}")
+        result = parse_result(result, f"result of {kalshi_ticker}")  # yes/no/void/a scalar value
         rows = list(self.session.scalars(select(GameMark).where(GameMark.kalshi_ticker == kalshi_ticker)))
         for row in rows:
             if row.result is None:

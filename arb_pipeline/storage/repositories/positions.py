@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from arb_pipeline.arb.settlement import parse_result, position_payout
 from arb_pipeline.storage.models import Position, RealizedPnl
 from arb_pipeline.storage.repositories._time import require_aware
 from arb_pipeline.storage.types import to_money
@@ -76,19 +77,19 @@ class PositionRepository:
         self.session.flush()
         return pos
 
-    def settle(self, *, mode: str, ticker: str, result: str, at: datetime) -> Decimal:
-        """Settle a market on `result` ('yes'/'no'): pay $1 per winning contract, realize P&L."""
-        if result not in ("yes", "no"):
-            raise ValueError(f"result must be 'yes' or 'no', got {result!r}")
+    def settle(self, *, mode: str, ticker: str, result: str, at: datetime, payout: Decimal | None = None) -> Decimal:
+        """Settle a market on `result` (`yes`/`no`/`void`/a scalar value, `arb.settlement`): pay what the
+        position is owed by that one rule, or `payout` when the venue said what it paid (live: its
+        settlement revenue, authoritative); realize P&L. Settling twice pays once."""
+        result = parse_result(result, f"{ticker}: result")
         pos = self.get(mode, ticker)
         if pos is None or pos.settled:
             return ZERO
         at = require_aware(at, "at")
-        holds_yes = pos.count > 0
-        payout = abs(pos.count) if (result == "yes") == holds_yes and pos.count != 0 else ZERO
-        realized = payout - pos.cost
+        owed = position_payout(result, pos.count, pos.cost) if payout is None else to_money(payout)
+        realized = owed - pos.cost
         self._ledger(mode, ticker, "settlement", realized, at,
-                     {"result": result, "contracts": str(pos.count), "payout": str(payout), "cost": str(pos.cost)})
+                     {"result": result, "contracts": str(pos.count), "payout": str(owed), "cost": str(pos.cost)})
         pos.realized_pnl += realized
         pos.count, pos.cost, pos.settled, pos.updated_at = ZERO, ZERO, True, at
         self.session.flush()
