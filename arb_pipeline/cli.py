@@ -198,6 +198,15 @@ def cmd_pnl(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_prune_history(args: argparse.Namespace) -> int:
+    from arb_pipeline.services.retention import prune_history_command
+    from arb_pipeline.settings import get_settings
+
+    report = prune_history_command(get_settings(), now=args.as_of or datetime.now(UTC), dry_run=args.dry_run)
+    print(report.summary())
+    return 0
+
+
 def cmd_odds_credits(args: argparse.Namespace) -> int:
     from arb_pipeline.services.odds_credits import project_monthly_credits
     from arb_pipeline.settings import get_settings
@@ -419,6 +428,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="judge 'today' and CLV finality at TIME (ISO 8601) instead of now")
     p.set_defaults(func=cmd_pnl)
 
+
+    p = sub.add_parser(
+        "prune-history",
+        help="thin and age out stored market history by ARB_HISTORY_* (the hourly housekeeping job does it too)",
+        description="Every snapshot younger than ARB_HISTORY_FULL_DAYS is kept; older ones are thinned to one per "
+        "ARB_HISTORY_THIN_INTERVAL_S per source and deleted after ARB_HISTORY_KEEP_DAYS (0: never), each with its "
+        "scan record and detected opportunities. Scans that found an executed opportunity are always kept; "
+        "orders, fills, positions, the ledger and hedges are never touched.",
+    )
+    p.add_argument("--dry-run", action="store_true", help="say what would be deleted, delete nothing")
+    p.add_argument("--as-of", type=parse_time, default=None, metavar="TIME",
+                   help="apply the policy as at TIME (ISO 8601) instead of now")
+    p.set_defaults(func=cmd_prune_history)
 
     p = sub.add_parser("odds-credits", help="projected monthly Odds API credits next to the plan's quota "
                        "(exit 1 when over it)")

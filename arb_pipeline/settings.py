@@ -161,6 +161,11 @@ class Settings(BaseSettings):
     unwind_steps: int = Field(3, ge=1, le=20, alias="ARB_UNWIND_STEPS")  # IOC sells from the entry price down
     # a hedge instruction not placed this long before its game starts expires (open exposure, alerted)
     hedge_expiry_before_start_s: float = Field(60.0, ge=0, alias="ARB_HEDGE_EXPIRY_BEFORE_START_S")
+    # market history kept (services/retention.py): every snapshot this many days, then one per interval
+    # per source; deleted after ARB_HISTORY_KEEP_DAYS (0: never). Executed opportunities' scans stay.
+    history_full_days: float = Field(7.0, ge=0, alias="ARB_HISTORY_FULL_DAYS")
+    history_thin_interval_s: int = Field(300, ge=1, alias="ARB_HISTORY_THIN_INTERVAL_S")
+    history_keep_days: float = Field(0.0, ge=0, alias="ARB_HISTORY_KEEP_DAYS")
     # live: the Kalshi cash (GET /portfolio/balance) may differ from the ledger's by at most this much
     balance_tolerance: Decimal = Field(Decimal("0.01"), ge=0, alias="ARB_BALANCE_TOLERANCE")
 

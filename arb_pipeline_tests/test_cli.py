@@ -227,3 +227,28 @@ def test_every_subcommand_explains_each_flag():
                if not isinstance(action, argparse._HelpAction | argparse._SubParsersAction)
                and not (action.help and action.help.strip())]
     assert missing == []
+
+
+def test_prune_history_says_what_it_would_delete_and_then_deletes_it(capsys, monkeypatch):
+    from datetime import timedelta
+
+    from arb_pipeline.storage.db import get_engine, session_scope
+    from arb_pipeline.storage.migrate import upgrade
+    from arb_pipeline.storage.repositories.snapshots import SnapshotRepository
+
+    monkeypatch.setenv("ARB_HISTORY_FULL_DAYS", "1")
+    get_settings.cache_clear()
+    engine = get_engine(get_settings().effective_database_url)
+    upgrade(engine)
+    start = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    with session_scope(engine) as s:
+        for minute in range(12):  # ten days before --as-of, one a minute: three 5-minute buckets
+            SnapshotRepository(s).append(captured_at=start + timedelta(minutes=minute), source="simulator",
+                                         stored_at=start, payloads={"kalshi_events.json": "{}"})
+    code, out, _ = run(capsys, "prune-history", "--dry-run", "--as-of", "2026-11-30T12:00:00Z")
+    assert code == 0 and "12 snapshots older than the full-history window examined" in out
+    assert "would delete 9 snapshots" in out
+    code, out, _ = run(capsys, "prune-history", "--as-of", "2026-11-30T12:00:00Z")
+    assert "deleted 9 snapshots" in out
+    code, out, _ = run(capsys, "prune-history", "--as-of", "2026-11-30T12:00:00Z")
+    assert "3 snapshots older" in out and "deleted 0 snapshots" in out
