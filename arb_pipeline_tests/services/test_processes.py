@@ -10,6 +10,7 @@ import time
 import pytest
 
 from arb_pipeline.services.processes import ChildProcesses, processes_with_marker
+from arb_pipeline_tests.waiting import wait_until
 
 pytestmark = pytest.mark.skipif(not os.path.isdir("/proc"), reason="the leftover sweep reads /proc (Linux)")
 
@@ -24,7 +25,9 @@ STUBBORN = textwrap.dedent("""
     print("child", flush=True)
     time.sleep(600)
 """)
-POLITE = "import time\ntry:\n    time.sleep(600)\nexcept KeyboardInterrupt:\n    pass\n"
+# says when it is inside its `try` (a SIGINT during interpreter start-up is not the clean stop tested here)
+POLITE = ("import pathlib, sys, time\ntry:\n    pathlib.Path(sys.argv[1]).touch()\n    time.sleep(600)\n"
+          "except KeyboardInterrupt:\n    pass\n")
 
 
 def wait_for_marker_count(marker, n, timeout=15):
@@ -36,11 +39,13 @@ def wait_for_marker_count(marker, n, timeout=15):
     raise AssertionError(f"expected {n} processes with the marker")
 
 
-def test_everything_started_is_stopped_even_what_ignores_signals_and_left_the_group():
+def test_everything_started_is_stopped_even_what_ignores_signals_and_left_the_group(tmp_path):
     group = ChildProcesses()
-    group.start("polite", [sys.executable, "-c", POLITE], interrupt_grace_s=5)
+    ready = tmp_path / "polite-ready"
+    group.start("polite", [sys.executable, "-c", POLITE, str(ready)], interrupt_grace_s=30)
     group.start("stubborn", [sys.executable, "-c", STUBBORN], interrupt_grace_s=0.5, stdout=subprocess.DEVNULL)
     wait_for_marker_count(group.marker, 3)
+    assert wait_until(ready.exists, 30), "the polite child never reached its try block"
     bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # not ours
     try:
         forced = group.stop_all(term_grace_s=0.5)
