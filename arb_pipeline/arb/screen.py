@@ -17,14 +17,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import chain
+from functools import cache
 
 import numpy as np
 
 from arb_pipeline.arb.combos import BOOK, NO, YES, Instrument, covering_combinations
 from arb_pipeline.arb.commission import commission_rate
 from arb_pipeline.arb.constraints import Limits
-from arb_pipeline.arb.market import GameLine
+from arb_pipeline.arb.market import GameColumns, GameLine
 from arb_pipeline.arb.quotes import OUTCOME_SLOTS, SLOT, QuoteTable
 from arb_pipeline.domain import ContractSide, Outcome
 
@@ -48,129 +48,127 @@ class ValueCandidate:
     edge_bound: float  # upper bound of fair − all-in price per contract
 
 
-def _game_arrays(games: Sequence[GameLine]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per game: three-way flag, and lower bounds of one YES / NO contract's all-in cost, shape
-    (games, 3) (inf = no ask). Reads each contract's precomputed `screen_row` in one pass."""
-    n = len(games)
-    three = np.fromiter([g.three_way for g in games], dtype=bool, count=n)
-    rows_per_game = [g.screen_rows for g in games]
-    per_game = np.fromiter(map(len, rows_per_game), dtype=np.intp, count=n)
-    flat = chain.from_iterable(chain.from_iterable(rows_per_game))
-    data = np.fromiter(flat, dtype=np.float64, count=4 * int(per_game.sum())).reshape(-1, 4)
-    where = np.repeat(np.arange(n, dtype=np.intp) * _K, per_game) + data[:, 0].astype(np.intp)
-    rate = data[:, 1]
-    bounds = []
-    for ask in (data[:, 2], data[:, 3]):
-        out = np.full(n * _K, np.inf)
-        out[where] = np.where(np.isnan(ask), np.inf, ask + rate * ask * (1.0 - ask))
-        bounds.append(out.reshape(n, _K))
-    return three, bounds[0], bounds[1]
-
-
 def _dense_lines(table: QuoteTable, n_games: int) -> tuple[np.ndarray, np.ndarray]:
-    """Odds per (game, slot, book) (0 = no quote) and a per-game flag for duplicated quotes."""
+    """Odds per (book, slot, game) (0 = no quote) and a per-game flag for duplicated quotes.
+
+    Book-major so that every reduction over books is an element-wise pass over contiguous (slot, game)
+    planes. A duplicated (book, slot) quote of a game leaves it with fewer filled cells than rows."""
     n_books = max(1, len(table.bookmakers))
-    key = (table.game * _K + table.outcome) * n_books + table.book
-    size = n_games * _K * n_books
-    dense = np.zeros(size)
+    key = table.book.astype(np.intp) * (_K * n_games)
+    key += table.outcome.astype(np.intp) * n_games
+    key += table.game
+    dense = np.zeros(n_books * _K * n_games)
     dense[key] = table.odds
-    dup = (np.bincount(key, minlength=size) > 1).reshape(n_games, _K * n_books).any(axis=1)
-    return dense.reshape(n_games, _K, n_books), dup
+    dense = dense.reshape(n_books, _K, n_games)
+    filled = np.count_nonzero(dense.reshape(n_books * _K, n_games), axis=0)
+    return dense, filled != np.diff(table.offsets)
 
 
 def _fair_bounds(dense: np.ndarray, three_way: np.ndarray, limits: Limits) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(lower, upper) bounds of each game's consensus fair probability per slot, and complete-line counts."""
+    """(lower, upper) bounds of each game's consensus fair probability per slot, shape (slots, games), and
+    each game's count of complete lines (a book quoting every outcome of the game)."""
     present = dense > 0.0
     r = np.divide(1.0, dense, out=np.zeros_like(dense), where=present)
     needed = np.where(three_way, 3, 2)
-    complete = present.sum(axis=1) == needed[:, None]  # (games, books); a slot the game lacks was rejected
+    complete = np.count_nonzero(present, axis=1) == needed  # (books, games); a slot the game lacks was rejected
     s = r.sum(axis=1, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         if limits.devig_method == "multiplicative":
             lo_b = hi_b = r / s
         elif limits.devig_method == "additive":
-            lo_b = hi_b = r - (s - 1.0) / needed[:, None, None]
+            lo_b = hi_b = r - (s - 1.0) / needed
         else:
             hi_b = r
             lo_b = 1.0 - (s - r)
-    mask = complete[:, None, :] & present
-    upper = np.where(mask, hi_b, -np.inf).max(axis=2)
-    lower = np.where(mask, lo_b, np.inf).min(axis=2)
-    return lower, upper, complete.sum(axis=1)
+    mask = present & complete[:, None, :]
+    upper = np.where(mask, hi_b, -np.inf).max(axis=0)
+    lower = np.where(mask, lo_b, np.inf).min(axis=0)
+    return lower, upper, np.count_nonzero(complete, axis=0)
 
 
 def _best_net_odds(dense: np.ndarray, bookmakers: Sequence[str],
                    book_commission: Mapping[str, Decimal] | None) -> np.ndarray:
-    """Best odds per (game, slot) net of each book's commission, 1 + (d - 1)(1 - c); only the columns
+    """Best odds per (slot, game) net of each book's commission, 1 + (d - 1)(1 - c); only the planes
     of books that charge one are touched (0 stays 0: no quote)."""
     cut = np.array([float(commission_rate(b, book_commission)) for b in bookmakers], dtype=np.float64)
     charged = np.flatnonzero(cut > 0.0)
     if not charged.size:
-        return dense.max(axis=2)
+        return dense.max(axis=0)
     net = dense.copy()
-    sub = net[:, :, charged]
-    net[:, :, charged] = np.where(sub > 0.0, 1.0 + (sub - 1.0) * (1.0 - cut[charged]), 0.0)
-    return net.max(axis=2)
+    sub = net[charged]
+    net[charged] = np.where(sub > 0.0, 1.0 + (sub - 1.0) * (1.0 - cut[charged, None, None]), 0.0)
+    return net.max(axis=0)
+
+
+@cache
+def _combo_table() -> tuple[tuple[tuple[Instrument, ...], ...], np.ndarray, np.ndarray]:
+    """Every covering structure (two-way first, then three-way, each in `covering_combinations` order),
+    as rows of leg indexes into the stacked unit costs [YES slots, NO slots, BOOK slots, 0], padded with
+    the zero row, and whether each is a three-way structure."""
+    combos = (*covering_combinations(_TWO), *covering_combinations(_THREE))
+    base = {YES: 0, NO: _K, BOOK: 2 * _K}
+    legs = np.full((len(combos), 3), 3 * _K, dtype=np.intp)
+    for i, combo in enumerate(combos):
+        legs[i, : len(combo)] = [base[leg.kind] + SLOT[leg.outcome] for leg in combo]
+    three = np.arange(len(combos)) >= len(covering_combinations(_TWO))
+    return combos, legs, three
 
 
 def screen(games: Sequence[GameLine], table: QuoteTable, limits: Limits,
-           book_commission: Mapping[str, Decimal] | None = None) -> tuple[list[ArbCandidate], list[ValueCandidate]]:
+           book_commission: Mapping[str, Decimal] | None = None,
+           columns: GameColumns | None = None) -> tuple[list[ArbCandidate], list[ValueCandidate]]:
     """Arbitrage and value candidates. `book_commission`: each exchange's cut on net winnings, so a book
-    leg is screened at its odds net of commission, 1 + (d - 1)(1 - c), as confirmation prices it."""
+    leg is screened at its odds net of commission, 1 + (d - 1)(1 - c), as confirmation prices it.
+    `columns`: the games' Kalshi side as columns (`GameColumns.of(games)`, built here when not given)."""
     n = len(games)
     if table.n_games != n:
         raise ValueError(f"QuoteTable covers {table.n_games} games but {n} GameLines were given")
-    three_way, yes_lb, no_lb = _game_arrays(games)
+    cols = GameColumns.of(games) if columns is None else columns.require_for(games)
+    three_way = cols.three_way
     draw_in_two_way = np.flatnonzero((table.outcome == SLOT[Outcome.DRAW]) & ~three_way[table.game])
     if draw_in_two_way.size:
         row = int(draw_in_two_way[0])
         raise ValueError(f"quote row {row}: a draw price for two-way game {games[int(table.game[row])].event_ticker}")
     dense, dup = _dense_lines(table, n)
     best = _best_net_odds(dense, table.bookmakers, book_commission)
-    with np.errstate(divide="ignore"):
-        book_lb = np.where(best > 0.0, 1.0 / np.where(best > 0.0, best, 1.0), np.inf)
-    unit = {YES: yes_lb, NO: no_lb, BOOK: book_lb}
-    tol = limits.screen_tolerance
+    unit = np.empty((3 * _K + 1, n))  # one all-in cost lower bound per instrument row, then a zero row
+    unit[:_K] = cols.yes_cost
+    unit[_K:2 * _K] = cols.no_cost
+    book_cost = unit[2 * _K:3 * _K]
+    book_cost.fill(np.inf)
+    np.divide(1.0, best, out=book_cost, where=best > 0.0)
+    unit[3 * _K] = 0.0
 
-    arbs: list[ArbCandidate] = []
-    for structure, is_kind in ((_TWO, ~three_way), (_THREE, three_way)):
-        rows = np.flatnonzero(is_kind)
-        if not rows.size:
-            continue
-        sub = {kind: values[rows] for kind, values in unit.items()}  # index once; legs take column views
-        for combo in covering_combinations(structure):
-            cost = np.zeros(rows.size)
-            for leg in combo:
-                cost += sub[leg.kind][:, SLOT[leg.outcome]]
-            for i in np.flatnonzero((cost < 1.0 + tol) | dup[rows]):
-                arbs.append(ArbCandidate(int(rows[i]), combo, float(cost[i])))
-
-    return arbs, _value_candidates(games, dense, dup, three_way, yes_lb, no_lb, limits)
+    combos, legs, three = _combo_table()
+    cost = unit[legs[:, 0]]
+    cost += unit[legs[:, 1]]
+    cost += unit[legs[:, 2]]  # (structures, games)
+    hit = (cost < 1.0 + limits.screen_tolerance) | dup
+    hit &= three[:, None] == three_way
+    ci, gi = np.nonzero(hit)
+    arbs = [ArbCandidate(g, combos[c], float(cost[c, g])) for c, g in zip(ci.tolist(), gi.tolist(), strict=True)]
+    return arbs, _value_candidates(games, dense, dup, cols, limits)
 
 
-def _value_candidates(games: Sequence[GameLine], dense: np.ndarray, dup: np.ndarray, three_way: np.ndarray,
-                      yes_lb: np.ndarray, no_lb: np.ndarray, limits: Limits) -> list[ValueCandidate]:
-    """Two stages. A cheap pre-filter valid for every method: each book's fair p_k ≤ its r_k ≤ max_b r_b,k,
-    and fair NO_k = 1 − p_k ≤ Σ_{j≠k} max_b r_b,j. Only games it keeps get the per-book bounds."""
+def _value_candidates(games: Sequence[GameLine], dense: np.ndarray, dup: np.ndarray, cols: GameColumns,
+                      limits: Limits) -> list[ValueCandidate]:
+    """Value candidates from the per-book bounds of the consensus fair probability (`_fair_bounds`): a
+    YES on slot k may pay if upper_k − YES cost ≥ the minimum edge, a NO if (1 − lower_k) − NO cost does.
+    A game with duplicated quotes gets the widest bounds (0, 1) and no minimum-book rule."""
     tol = limits.screen_tolerance
     min_edge = float(limits.min_value_edge_bps) / 10_000.0
-    lowest = np.where(dense > 0.0, dense, np.inf).min(axis=2)
-    max_r = np.divide(1.0, lowest, out=np.zeros_like(lowest), where=np.isfinite(lowest))
-    no_cap = max_r.sum(axis=1, keepdims=True) - max_r
-    maybe = ((max_r - yes_lb >= min_edge - tol) | (no_cap - no_lb >= min_edge - tol)).any(axis=1) | dup
-    sub = np.flatnonzero(maybe)
-    if not sub.size:
-        return []
-    lower, upper, n_complete = _fair_bounds(dense[sub], three_way[sub], limits)
-    enough = (n_complete >= limits.consensus_min_books) | dup[sub]
-    upper = np.where(dup[sub, None], 1.0, upper)
-    lower = np.where(dup[sub, None], 0.0, lower)
+    lower, upper, n_complete = _fair_bounds(dense, cols.three_way, limits)
+    if dup.any():
+        upper[:, dup] = 1.0
+        lower[:, dup] = 0.0
+    enough = (n_complete >= limits.consensus_min_books) | dup
     values: list[ValueCandidate] = []
-    for side, edge in ((ContractSide.YES, upper - yes_lb[sub]), (ContractSide.NO, (1.0 - lower) - no_lb[sub])):
-        gi, ki = np.nonzero((edge >= min_edge - tol) & enough[:, None])
+    for side, edge in ((ContractSide.YES, upper - cols.yes_cost), (ContractSide.NO, (1.0 - lower) - cols.no_cost)):
+        hit = edge >= min_edge - tol
+        hit &= enough
+        gi, ki = np.nonzero(hit.T)  # game by game, slot by slot, as the candidates were always listed
         for g, k in zip(gi.tolist(), ki.tolist(), strict=True):
             outcome = OUTCOME_SLOTS[k]
-            game = int(sub[g])
-            if outcome in games[game].kalshi:
-                values.append(ValueCandidate(game, outcome, side, float(edge[g, k])))
+            if outcome in games[g].kalshi:
+                values.append(ValueCandidate(g, outcome, side, float(edge[k, g])))
     return values
