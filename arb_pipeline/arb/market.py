@@ -131,6 +131,8 @@ class GameColumns:
     yes_cost: np.ndarray
     no_cost: np.ndarray
     quotes_on_lines: tuple[str, ...]  # event tickers of the games that carry `SportsbookQuote`s themselves
+    two_way_rows: np.ndarray  # intp: the two-way games' indexes, ascending
+    three_way_rows: np.ndarray  # intp: the three-way games' indexes, ascending
 
     @classmethod
     def of(cls, games: Sequence[GameLine]) -> GameColumns:
@@ -152,8 +154,11 @@ class GameColumns:
             out = out.reshape(len(OUTCOME_SLOTS), n)
             out.flags.writeable = False
             costs.append(out)
-        three.flags.writeable = False
-        return cls(games, three, costs[0], costs[1], tuple(g.event_ticker for g in games if g.quotes))
+        two_rows, three_rows = np.flatnonzero(~three), np.flatnonzero(three)
+        for array in (three, two_rows, three_rows):
+            array.flags.writeable = False
+        return cls(games, three, costs[0], costs[1], tuple(g.event_ticker for g in games if g.quotes),
+                   two_rows, three_rows)
 
     def __len__(self) -> int:
         return len(self.games)
