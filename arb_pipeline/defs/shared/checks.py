@@ -14,6 +14,7 @@ from arb_pipeline.defs.shared.types import frame_of
 
 if TYPE_CHECKING:  # pandas and pandera are imported when a check runs, not when the definitions load
     import pandas as pd
+    import pandera.pandas as pa
 
 ERROR = dg.AssetCheckSeverity.ERROR
 WARN = dg.AssetCheckSeverity.WARN
@@ -25,8 +26,8 @@ def visible(frame: "pd.DataFrame") -> "pd.DataFrame":
     return frame.drop(columns=[c for c in HIDDEN_COLUMNS if c in frame.columns])
 
 
-def schema_failure_metadata(model: str, frame: Any) -> dict[str, Any] | None:
-    """None when `frame` satisfies `model` (a model of `arb_pipeline.schemas`, by name); else metadata
+def schema_failure_metadata(model: "str | type[pa.DataFrameModel]", frame: Any) -> dict[str, Any] | None:
+    """None when `frame` satisfies `model` (a model of `arb_pipeline.schemas`, or its name); else metadata
     naming the failed checks and failing rows."""
     import pandas as pd
     import pandera.errors as pa_errors
@@ -37,7 +38,7 @@ def schema_failure_metadata(model: str, frame: Any) -> dict[str, Any] | None:
     if not isinstance(frame, pd.DataFrame):
         return {"error": dg.MetadataValue.text(f"expected a pandas DataFrame, got {type(frame).__name__}")}
     try:
-        getattr(schemas, model).validate(frame, lazy=True)
+        (getattr(schemas, model) if isinstance(model, str) else model).validate(frame, lazy=True)
     except pa_errors.SchemaErrors as err:
         cases = err.failure_cases.copy()
         for column in ("failure_case", "index"):
