@@ -1,6 +1,13 @@
 """Benchmark of `arb.opportunity.detect` on synthetic scans (a script, not a timed test).
 
-    uv run --frozen python benchmarks/bench_detect.py [--games 1000 10000] [--repeat 5]
+    uv run --frozen python benchmarks/bench_detect.py [--games 1000 10000] [--repeat 7] [--snapshot DIR]
+    uv run --frozen python benchmarks/bench_detect.py --games --snapshot DIR   # a scan's own input only
+
+With `--snapshot DIR` (a `make_snapshot.py` directory, e.g. 10,000 games), the snapshot is parsed,
+resolved and assembled as a scan does (untimed), then detection, the NumPy reference and the
+plain-loop yardstick are timed on that same input back to back, with the RESULT line comparing them
+to the target (>= 5 M outcome-quotes/s and >= the reference). The reference on that input gets the
+table's quote arrays as they are and reads the Kalshi asks from the game objects (its conversion).
 
 Scenario: N games × 10 bookmakers × 2 outcomes (h2h) plus one Kalshi market (home) per game with
 3 levels a side, fair prices drawn per game, books at a ~4.5% margin, Kalshi ~2¢ wide; one game in
@@ -11,7 +18,8 @@ Two measured paths, both ending in confirmed `Opportunity`s:
 - columns: the columnar input an ingest appends while parsing (lists of ints/floats plus the exact
   odds text) → `QuoteTable.from_columns` (array building included) → detect.
 Building the synthetic objects/lists themselves is not timed (that is the connectors' work).
-Rate = outcome-quotes (book × game × outcome) per second of wall time; best of `--repeat` runs, GC
+Rate = outcome-quotes (book × game × outcome) per second of wall time (CPU time printed beside it,
+the figure to compare on a loaded machine, with the load average); best of `--repeat` runs, GC
 paused while timing as `timeit` does (`--gc` keeps it on). A `baseline` row times a plain Python loop
 with one Decimal fee check per outcome-quote on the same machine, so rates can be compared across
 machines (the brief quotes ~3,000,000/s for it on its reference machine).
