@@ -4,7 +4,8 @@
 
 Every Dagster run, `dagster dev` code-server reload and sensor tick of a fresh process pays this import
 before any work. Each run is a new interpreter (`sys.executable -c "import ..."`), after one untimed
-warm-up run so the bytecode caches (`__pycache__`) are written and the files are in the page cache.
+warm-up run so the bytecode caches (`__pycache__`) are written and the files are in the page cache
+(`PYTHONDONTWRITEBYTECODE` is removed from the children's environment for that).
 Reported: best and median wall time and CPU time (user + system of the child, from `os.wait4`),
 the interpreter's own start-up (`-c pass`) for comparison, `import dagster` alone (the floor every
 code location pays), the machine's load average, and the target (1.5 s). Then the modules the import
@@ -30,10 +31,16 @@ def load() -> str:
     return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+# The children may write bytecode caches even where the caller's environment forbids it (this machine's
+# sessions set PYTHONDONTWRITEBYTECODE=1, which makes every import compile from source: +~1 s here).
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def one_run(code: str) -> tuple[float, float]:
     """(wall, cpu) of one fresh interpreter running `code`; cpu = the child's user + system time."""
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env=CHILD_ENV)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -60,7 +67,7 @@ def report(name: str, walls: list[float], cpus: list[float]) -> None:
 
 def heavy_modules(module: str) -> list[str]:
     code = f"import sys, {module}; print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=CHILD_ENV)
     return out.stdout.split()
 
 
@@ -68,7 +75,7 @@ def importtime_top(module: str, n: int) -> list[tuple[int, str]]:
     """The `n` heaviest imports by cumulative microseconds, from one `-X importtime` run (inflated by the
     tracing itself; read it for the ranking, not the absolute figures)."""
     out = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {module}"], capture_output=True,
-                         text=True, check=True).stderr
+                         text=True, check=True, env=CHILD_ENV).stderr
     rows = []
     for line in out.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
@@ -85,7 +92,9 @@ def main() -> None:
     parser.add_argument("--module", default="arb_pipeline.definitions")
     parser.add_argument("--top", type=int, default=25, help="heaviest imports to list (0: skip -X importtime)")
     args = parser.parse_args()
-    print(f"bench_import: {args.runs} fresh interpreters each, after a warm-up; {sys.executable}; {load()}")
+    print(f"bench_import: {args.runs} fresh interpreters each, after a warm-up that writes the bytecode caches "
+          f"(PYTHONDONTWRITEBYTECODE unset for the children: it was {os.environ.get('PYTHONDONTWRITEBYTECODE')!r}); "
+          f"{sys.executable}; {load()}")
     report("python -c pass", *measure("pass", args.runs))
     report("import dagster", *measure("import dagster", args.runs))
     walls, cpus = measure(f"import {args.module}", args.runs)
