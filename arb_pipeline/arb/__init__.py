@@ -10,7 +10,7 @@ Modules, one job each:
 - `constraints`: `Limits` and the checks that produce rejection reasons;
 - `combos`: instrument sets that pay exactly $1 in every outcome of a game;
 - `lines`: the same for a spread or total line, the push on a whole-number point included;
-- `market`, `quotes`: detection inputs (`KalshiContract`, `GameLine`, columnar `QuoteTable`);
+- `market`, `quotes`: detection inputs (`KalshiContract`, `GameLine`, columnar `GameColumns` and `QuoteTable`);
 - `screen` (vectorized float screen) → `confirm` (exact Decimal confirmation) → `results`;
 - `cover`: the exact sizing and pricing of a cover or a value bet, shared by games and lines;
 - `opportunity`: the `detect` entry point (game winners);

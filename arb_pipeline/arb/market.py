@@ -1,4 +1,5 @@
-"""The inputs of detection: one Kalshi contract with its book, and one matched game.
+"""The inputs of detection: one Kalshi contract with its book, one matched game, and the games'
+Kalshi side as screen columns (`GameColumns`, built once when a scan assembles its games).
 
 They are built by the services layer from a `MarketSnapshot` after mapping; `arb/` only reads them.
 Validation happens here, at construction, so detection can trust its inputs.
@@ -10,6 +11,9 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
+
+import numpy as np
 
 from arb_pipeline.arb.book import OrderBook
 from arb_pipeline.arb.fees import UnsupportedFeeType, fee_rate
@@ -107,3 +111,63 @@ class GameLine:
 
     def label(self, outcome: Outcome) -> str:
         return self.labels[outcome]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class GameColumns:
+    """The per-game inputs of the screen as NumPy columns, derived once from a tuple of `GameLine`s.
+
+    A scan builds them when it assembles its games (`services.scan.ScanGames`), so `screen` does no
+    per-game Python work; `detect` builds them itself when it is not given them. Floats only: each
+    contract's best asks as floats of its book's exact levels (`KalshiContract.screen_row`), and lower
+    bounds of one contract's all-in cost; confirmation re-prices every survivor in Decimal on the book.
+    Arrays are read-only, in slot-major layout (slot k of game g at `[k, g]`, slots = `OUTCOME_SLOTS`).
+    """
+
+    games: tuple[GameLine, ...]  # the games described, position = game index
+    three_way: np.ndarray  # bool (games,)
+    # Lower bound of one YES / NO contract's all-in cost, float64 (slots, games): best ask + the unrounded
+    # taker fee rate × P(1−P) (an unsupported fee type screens at rate 0); inf = no contract or no ask.
+    yes_cost: np.ndarray
+    no_cost: np.ndarray
+    quotes_on_lines: tuple[str, ...]  # event tickers of the games that carry `SportsbookQuote`s themselves
+    two_way_rows: np.ndarray  # intp: the two-way games' indexes, ascending
+    three_way_rows: np.ndarray  # intp: the three-way games' indexes, ascending
+
+    @classmethod
+    def of(cls, games: Sequence[GameLine]) -> GameColumns:
+        games = tuple(games)
+        n = len(games)
+        three = np.fromiter([g.three_way for g in games], dtype=bool, count=n)
+        rows_per_game = [g.screen_rows for g in games]
+        per_game = np.fromiter(map(len, rows_per_game), dtype=np.intp, count=n)
+        flat = chain.from_iterable(chain.from_iterable(rows_per_game))
+        data = np.fromiter(flat, dtype=np.float64, count=4 * int(per_game.sum())).reshape(-1, 4)
+        slot = data[:, 0].astype(np.intp)
+        winner = slot >= 0  # a line market's side (slot -1) has no column in the winner screen
+        where = (slot * n + np.repeat(np.arange(n, dtype=np.intp), per_game))[winner]
+        rate = data[winner, 1]
+        costs = []
+        for ask in (data[winner, 2], data[winner, 3]):
+            out = np.full(len(OUTCOME_SLOTS) * n, np.inf)
+            out[where] = np.where(np.isnan(ask), np.inf, ask + rate * ask * (1.0 - ask))
+            out = out.reshape(len(OUTCOME_SLOTS), n)
+            out.flags.writeable = False
+            costs.append(out)
+        two_rows, three_rows = np.flatnonzero(~three), np.flatnonzero(three)
+        for array in (three, two_rows, three_rows):
+            array.flags.writeable = False
+        return cls(games, three, costs[0], costs[1], tuple(g.event_ticker for g in games if g.quotes),
+                   two_rows, three_rows)
+
+    def __len__(self) -> int:
+        return len(self.games)
+
+    def require_for(self, games: Sequence[GameLine]) -> GameColumns:
+        """Self, if it describes exactly `games` (same games, same order); else a ValueError. The check is
+        one C-level tuple comparison (identical objects compare equal without calling `__eq__`)."""
+        given = games if isinstance(games, tuple) else tuple(games)
+        if len(given) != len(self.games) or self.games != given:
+            raise ValueError(f"GameColumns describe {len(self.games)} other games, not the {len(given)} given "
+                             "(build them with GameColumns.of(games))")
+        return self

@@ -20,7 +20,7 @@ from time import perf_counter
 from arb_pipeline.arb.accounts import labelled
 from arb_pipeline.arb.confirm import Context, confirm_arbitrage, confirm_value
 from arb_pipeline.arb.constraints import Limits
-from arb_pipeline.arb.market import GameLine, KalshiContract
+from arb_pipeline.arb.market import GameColumns, GameLine, KalshiContract
 from arb_pipeline.arb.quotes import QuoteTable
 from arb_pipeline.arb.results import ARBITRAGE, VALUE, DetectionResult, Leg, Opportunity, Rejection
 from arb_pipeline.arb.screen import screen
@@ -30,6 +30,7 @@ __all__ = [
     "ARBITRAGE",
     "VALUE",
     "DetectionResult",
+    "GameColumns",
     "GameLine",
     "KalshiContract",
     "Leg",
@@ -48,25 +49,29 @@ def detect(
     as_of: datetime,
     exchange_trading_active: bool = True,
     quotes: QuoteTable | None = None,
+    columns: GameColumns | None = None,
 ) -> DetectionResult:
     """Find arbitrage and value opportunities over `games` at time `as_of`.
 
     Quotes come from each `GameLine.quotes`, or — the fast path — from `quotes`, a `QuoteTable`
     whose game index is the position in `games` (then every `GameLine.quotes` must be empty, so no
-    quote is ever silently ignored). Screen survivors that fail any check are in `rejected`.
+    quote is ever silently ignored). `columns`: the games' Kalshi side as screen columns
+    (`GameColumns.of(games)`, which a scan builds once when it assembles its games); built here when not
+    given. Screen survivors that fail any check are in `rejected`.
     """
     if not isinstance(as_of, datetime) or as_of.tzinfo is None:
         raise ValueError(f"as_of must be a timezone-aware datetime, got {as_of!r}")
     started = perf_counter()
+    columns = GameColumns.of(games) if columns is None else columns.require_for(games)
     if quotes is None:
         table = QuoteTable.from_games(games)
     else:
-        with_quotes = [g.event_ticker for g in games if g.quotes]
+        with_quotes = columns.quotes_on_lines
         if with_quotes:
             raise ValueError(f"quotes given both as a QuoteTable and on GameLines {with_quotes[:3]}")
         table = quotes
     built = perf_counter()
-    arb_candidates, value_candidates = screen(games, table, limits, sizing.book_commission)
+    arb_candidates, value_candidates = screen(games, table, limits, sizing.book_commission, columns)
     screened = perf_counter()
     ctx = Context(limits, sizing, as_of, exchange_trading_active, table)
     found: list[Opportunity] = []

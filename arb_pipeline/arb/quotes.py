@@ -40,6 +40,9 @@ class QuoteTable:
     exact_odds: Sequence[Decimal | str]  # per row: the exact odds, parsed on confirmation
     max_stake: Sequence[Decimal | None] | None = None  # per row bet limit, None = unknown
     offsets: np.ndarray = field(init=False, repr=False)  # rows of game g: offsets[g]:offsets[g+1]
+    # per row, its cell in the screen's book-major grid (book, slot, game): (book * 3 + slot) * games + game;
+    # a layout column computed with the table (like its range checks), so the screen only scatters
+    cells: np.ndarray = field(init=False, repr=False)
 
     @property
     def n_games(self) -> int:
@@ -100,6 +103,12 @@ class QuoteTable:
                 max_stake = [max_stake[i] for i in order]
         table = cls(g, o, b, d, u, tuple(bookmakers), exact_odds, max_stake)
         object.__setattr__(table, "offsets", np.searchsorted(g, np.arange(n_games + 1), side="left"))
+        cells = b.astype(np.intp)
+        cells *= len(OUTCOME_SLOTS)
+        cells += o
+        cells *= n_games
+        cells += g
+        object.__setattr__(table, "cells", cells)
         return table
 
     @classmethod

@@ -17,14 +17,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import chain
+from functools import cache
 
 import numpy as np
 
 from arb_pipeline.arb.combos import BOOK, NO, YES, Instrument, covering_combinations
 from arb_pipeline.arb.commission import commission_rate
 from arb_pipeline.arb.constraints import Limits
-from arb_pipeline.arb.market import GameLine
+from arb_pipeline.arb.market import GameColumns, GameLine
 from arb_pipeline.arb.quotes import OUTCOME_SLOTS, SLOT, QuoteTable
 from arb_pipeline.domain import ContractSide, Outcome
 
@@ -48,129 +48,161 @@ class ValueCandidate:
     edge_bound: float  # upper bound of fair − all-in price per contract
 
 
-def _game_arrays(games: Sequence[GameLine]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per game: three-way flag, and lower bounds of one YES / NO contract's all-in cost, shape
-    (games, 3) (inf = no ask). Reads each contract's precomputed `screen_row` in one pass."""
-    n = len(games)
-    three = np.fromiter([g.three_way for g in games], dtype=bool, count=n)
-    rows_per_game = [g.screen_rows for g in games]
-    per_game = np.fromiter(map(len, rows_per_game), dtype=np.intp, count=n)
-    flat = chain.from_iterable(chain.from_iterable(rows_per_game))
-    data = np.fromiter(flat, dtype=np.float64, count=4 * int(per_game.sum())).reshape(-1, 4)
-    where = np.repeat(np.arange(n, dtype=np.intp) * _K, per_game) + data[:, 0].astype(np.intp)
-    rate = data[:, 1]
-    bounds = []
-    for ask in (data[:, 2], data[:, 3]):
-        out = np.full(n * _K, np.inf)
-        out[where] = np.where(np.isnan(ask), np.inf, ask + rate * ask * (1.0 - ask))
-        bounds.append(out.reshape(n, _K))
-    return three, bounds[0], bounds[1]
+def _inverse_lines(table: QuoteTable, n_games: int) -> tuple[np.ndarray, np.ndarray]:
+    """1/odds per (book, slot, game) (inf = no quote) and a per-game flag for duplicated quotes.
 
-
-def _dense_lines(table: QuoteTable, n_games: int) -> tuple[np.ndarray, np.ndarray]:
-    """Odds per (game, slot, book) (0 = no quote) and a per-game flag for duplicated quotes."""
+    Book-major so that every reduction over books is an element-wise pass over contiguous (slot, game)
+    planes. A duplicated (book, slot) quote of a game leaves it with fewer filled cells than rows."""
     n_books = max(1, len(table.bookmakers))
-    key = (table.game * _K + table.outcome) * n_books + table.book
-    size = n_games * _K * n_books
-    dense = np.zeros(size)
-    dense[key] = table.odds
-    dup = (np.bincount(key, minlength=size) > 1).reshape(n_games, _K * n_books).any(axis=1)
-    return dense.reshape(n_games, _K, n_books), dup
+    inverse = np.full(n_books * _K * n_games, np.inf)
+    inverse[table.cells] = 1.0 / table.odds
+    filled = np.count_nonzero((inverse < np.inf).reshape(n_books * _K, n_games), axis=0)
+    return inverse.reshape(n_books, _K, n_games), filled != np.diff(table.offsets)
 
 
-def _fair_bounds(dense: np.ndarray, three_way: np.ndarray, limits: Limits) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(lower, upper) bounds of each game's consensus fair probability per slot, and complete-line counts."""
-    present = dense > 0.0
-    r = np.divide(1.0, dense, out=np.zeros_like(dense), where=present)
-    needed = np.where(three_way, 3, 2)
-    complete = present.sum(axis=1) == needed[:, None]  # (games, books); a slot the game lacks was rejected
-    s = r.sum(axis=1, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
+def _fair_bounds(inverse: np.ndarray, three_way: np.ndarray,
+                 limits: Limits) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lower, upper) bounds of each game's consensus fair probability per slot, shape (slots, games), and
+    each game's count of complete lines (a book quoting every outcome of the game).
+
+    `inverse`: 1/odds per (book, slot, game), inf where the book has no quote (overwritten: the
+    multiplicative method divides it in place, saving a temporary of its size). No masked operation (they
+    cost ~5x a plain pass): a book's overround s is infinite exactly when it misses an outcome the game
+    has, s·(s/s) turns that into NaN, NaN propagates into every per-book value of an incomplete book, and
+    the bounds are NaN-ignoring reductions (all NaN: no complete book, the bound is NaN and never passes).
+    The one quote slot a complete book lacks is a two-way game's draw (inf), which has no Kalshi contract."""
+    two = inverse[:, 0] + inverse[:, 1]  # (books, games)
+    s = np.where(three_way, two + inverse[:, 2], two)
+    complete = np.isfinite(s)
+    with np.errstate(invalid="ignore"):
+        s *= s / s  # inf (incomplete) -> NaN; finite stays (s > 0)
+        s = s[:, None, :]
         if limits.devig_method == "multiplicative":
-            lo_b = hi_b = r / s
+            lo_b = hi_b = np.divide(inverse, s, out=inverse)  # in place: the screen's last use of `inverse`
         elif limits.devig_method == "additive":
-            lo_b = hi_b = r - (s - 1.0) / needed[:, None, None]
+            lo_b = hi_b = inverse - (s - 1.0) / np.where(three_way, 3.0, 2.0)
+        else:  # every iterative method returns p_i <= r_i, and p_i >= 1 - sum of the others' r_j
+            hi_b = inverse + (s - s)
+            lo_b = 1.0 - (s - inverse)
+    upper = np.fmax.reduce(hi_b, axis=0)
+    lower = np.fmin.reduce(lo_b, axis=0)
+    return lower, upper, np.count_nonzero(complete, axis=0)
+
+
+def _book_costs(inverse: np.ndarray, bookmakers: Sequence[str], book_commission: Mapping[str, Decimal] | None,
+                out: np.ndarray) -> None:
+    """Lower bound of a sportsbook leg's cost per $1 of payout, per (slot, game), into `out`: the least over
+    books of 1/odds, at a book charging commission c 1/(1 + (d - 1)(1 - c)) (odds net of the cut on net
+    winnings); inf where no book quotes the outcome. One element-wise pass per book plane."""
+    out.fill(np.inf)
+    for b, name in enumerate(bookmakers):
+        cut = float(commission_rate(name, book_commission))
+        if cut > 0.0:
+            with np.errstate(divide="ignore"):
+                odds = 1.0 / inverse[b]  # 0 where no quote
+                plane = 1.0 / np.where(odds > 0.0, 1.0 + (odds - 1.0) * (1.0 - cut), 0.0)
         else:
-            hi_b = r
-            lo_b = 1.0 - (s - r)
-    mask = complete[:, None, :] & present
-    upper = np.where(mask, hi_b, -np.inf).max(axis=2)
-    lower = np.where(mask, lo_b, np.inf).min(axis=2)
-    return lower, upper, complete.sum(axis=1)
+            plane = inverse[b]
+        np.minimum(out, plane, out=out)
 
 
-def _best_net_odds(dense: np.ndarray, bookmakers: Sequence[str],
-                   book_commission: Mapping[str, Decimal] | None) -> np.ndarray:
-    """Best odds per (game, slot) net of each book's commission, 1 + (d - 1)(1 - c); only the columns
-    of books that charge one are touched (0 stays 0: no quote)."""
-    cut = np.array([float(commission_rate(b, book_commission)) for b in bookmakers], dtype=np.float64)
-    charged = np.flatnonzero(cut > 0.0)
-    if not charged.size:
-        return dense.max(axis=2)
-    net = dense.copy()
-    sub = net[:, :, charged]
-    net[:, :, charged] = np.where(sub > 0.0, 1.0 + (sub - 1.0) * (1.0 - cut[charged]), 0.0)
-    return net.max(axis=2)
+@cache
+def _combo_table() -> tuple[tuple[tuple[Instrument, ...], ...], np.ndarray, np.ndarray]:
+    """Every covering structure (two-way first, then three-way, each in `covering_combinations` order),
+    as rows of leg indexes into the stacked unit costs [YES slots, NO slots, BOOK slots, 0], padded with
+    the zero row, and whether each is a three-way structure."""
+    combos = (*covering_combinations(_TWO), *covering_combinations(_THREE))
+    base = {YES: 0, NO: _K, BOOK: 2 * _K}
+    legs = np.full((len(combos), 3), 3 * _K, dtype=np.intp)
+    for i, combo in enumerate(combos):
+        legs[i, : len(combo)] = [base[leg.kind] + SLOT[leg.outcome] for leg in combo]
+    three = np.arange(len(combos)) >= len(covering_combinations(_TWO))
+    return combos, legs, three
 
 
 def screen(games: Sequence[GameLine], table: QuoteTable, limits: Limits,
-           book_commission: Mapping[str, Decimal] | None = None) -> tuple[list[ArbCandidate], list[ValueCandidate]]:
+           book_commission: Mapping[str, Decimal] | None = None,
+           columns: GameColumns | None = None) -> tuple[list[ArbCandidate], list[ValueCandidate]]:
     """Arbitrage and value candidates. `book_commission`: each exchange's cut on net winnings, so a book
-    leg is screened at its odds net of commission, 1 + (d - 1)(1 - c), as confirmation prices it."""
+    leg is screened at its odds net of commission, 1 + (d - 1)(1 - c), as confirmation prices it.
+    `columns`: the games' Kalshi side as columns (`GameColumns.of(games)`, built here when not given)."""
     n = len(games)
     if table.n_games != n:
         raise ValueError(f"QuoteTable covers {table.n_games} games but {n} GameLines were given")
-    three_way, yes_lb, no_lb = _game_arrays(games)
+    cols = GameColumns.of(games) if columns is None else columns.require_for(games)
+    three_way = cols.three_way
     draw_in_two_way = np.flatnonzero((table.outcome == SLOT[Outcome.DRAW]) & ~three_way[table.game])
     if draw_in_two_way.size:
         row = int(draw_in_two_way[0])
         raise ValueError(f"quote row {row}: a draw price for two-way game {games[int(table.game[row])].event_ticker}")
-    dense, dup = _dense_lines(table, n)
-    best = _best_net_odds(dense, table.bookmakers, book_commission)
-    with np.errstate(divide="ignore"):
-        book_lb = np.where(best > 0.0, 1.0 / np.where(best > 0.0, best, 1.0), np.inf)
-    unit = {YES: yes_lb, NO: no_lb, BOOK: book_lb}
-    tol = limits.screen_tolerance
+    inverse, dup = _inverse_lines(table, n)
+    unit = np.empty((3 * _K + 1, n))  # one all-in cost lower bound per instrument row, then a zero row
+    unit[:_K] = cols.yes_cost
+    unit[_K:2 * _K] = cols.no_cost
+    _book_costs(inverse, table.bookmakers, book_commission, unit[2 * _K:3 * _K])
+    unit[3 * _K] = 0.0
+    arbs = _arb_candidates(unit, dup, cols, limits.screen_tolerance)
+    return arbs, _value_candidates(games, inverse, dup, cols, limits)
 
-    arbs: list[ArbCandidate] = []
-    for structure, is_kind in ((_TWO, ~three_way), (_THREE, three_way)):
-        rows = np.flatnonzero(is_kind)
+
+def _arb_candidates(unit: np.ndarray, dup: np.ndarray, cols: GameColumns, tol: float) -> list[ArbCandidate]:
+    """Candidates, structure by structure (two-way first), game by game within one.
+
+    First a bound over every structure of a game at once: each outcome is paid by exactly one leg of a
+    cover, so a two-way cover costs at least Σ_o min(YES_o, BOOK_o, NO_other), and a three-way cover at
+    least min(Σ_o min(YES_o, BOOK_o), min_o NO_o + min(YES_o, BOOK_o)) (three single legs, or a NO plus
+    the one outcome it leaves out). Floating-point sums are monotone, so a game whose bound is not under
+    the threshold has no structure under it. Only the games left are costed structure by structure."""
+    yes, no, book = unit[:_K], unit[_K:2 * _K], unit[2 * _K:3 * _K]
+    single = np.minimum(yes, book)
+    h, a, d = SLOT[Outcome.HOME], SLOT[Outcome.AWAY], SLOT[Outcome.DRAW]
+    bar = 1.0 + 2.0 * tol  # the bound sums legs in another order than the structures: a hair of slack
+    two = np.minimum(single[h], no[a]) + np.minimum(single[a], no[h])
+    three = single[h] + single[d] + single[a]
+    for o in (h, d, a):
+        np.minimum(three, no[o] + single[o], out=three)
+    maybe = np.where(cols.three_way, three, two) < bar
+    maybe |= dup
+    combos, legs, is_three = _combo_table()
+    found: list[tuple[int, int, float]] = []
+    for kind, rows in ((False, cols.two_way_rows), (True, cols.three_way_rows)):
+        rows = rows[maybe[rows]]
         if not rows.size:
             continue
-        sub = {kind: values[rows] for kind, values in unit.items()}  # index once; legs take column views
-        for combo in covering_combinations(structure):
-            cost = np.zeros(rows.size)
-            for leg in combo:
-                cost += sub[leg.kind][:, SLOT[leg.outcome]]
-            for i in np.flatnonzero((cost < 1.0 + tol) | dup[rows]):
-                arbs.append(ArbCandidate(int(rows[i]), combo, float(cost[i])))
+        which = np.flatnonzero(is_three == kind)
+        sub = np.take(unit, rows, axis=1)
+        idx = legs[which]
+        cost = sub[idx[:, 0]]
+        cost += sub[idx[:, 1]]
+        cost += sub[idx[:, 2]]  # (structures of this kind, games of this kind)
+        hit = cost < 1.0 + tol
+        hit |= dup[rows]
+        ci, gi = np.nonzero(hit)
+        found.extend(zip(which[ci].tolist(), rows[gi].tolist(), cost[ci, gi].tolist(), strict=True))
+    return [ArbCandidate(g, combos[c], cost) for c, g, cost in found]
 
-    return arbs, _value_candidates(games, dense, dup, three_way, yes_lb, no_lb, limits)
 
-
-def _value_candidates(games: Sequence[GameLine], dense: np.ndarray, dup: np.ndarray, three_way: np.ndarray,
-                      yes_lb: np.ndarray, no_lb: np.ndarray, limits: Limits) -> list[ValueCandidate]:
-    """Two stages. A cheap pre-filter valid for every method: each book's fair p_k ≤ its r_k ≤ max_b r_b,k,
-    and fair NO_k = 1 − p_k ≤ Σ_{j≠k} max_b r_b,j. Only games it keeps get the per-book bounds."""
+def _value_candidates(games: Sequence[GameLine], inverse: np.ndarray, dup: np.ndarray, cols: GameColumns,
+                      limits: Limits) -> list[ValueCandidate]:
+    """Value candidates from the per-book bounds of the consensus fair probability (`_fair_bounds`): a
+    YES on slot k may pay if upper_k − YES cost ≥ the minimum edge, a NO if (1 − lower_k) − NO cost does.
+    A game with duplicated quotes gets the widest bounds (0, 1) and no minimum-book rule."""
     tol = limits.screen_tolerance
     min_edge = float(limits.min_value_edge_bps) / 10_000.0
-    lowest = np.where(dense > 0.0, dense, np.inf).min(axis=2)
-    max_r = np.divide(1.0, lowest, out=np.zeros_like(lowest), where=np.isfinite(lowest))
-    no_cap = max_r.sum(axis=1, keepdims=True) - max_r
-    maybe = ((max_r - yes_lb >= min_edge - tol) | (no_cap - no_lb >= min_edge - tol)).any(axis=1) | dup
-    sub = np.flatnonzero(maybe)
-    if not sub.size:
-        return []
-    lower, upper, n_complete = _fair_bounds(dense[sub], three_way[sub], limits)
-    enough = (n_complete >= limits.consensus_min_books) | dup[sub]
-    upper = np.where(dup[sub, None], 1.0, upper)
-    lower = np.where(dup[sub, None], 0.0, lower)
+    lower, upper, n_complete = _fair_bounds(inverse, cols.three_way, limits)
+    if dup.any():
+        upper[:, dup] = 1.0
+        lower[:, dup] = 0.0
+    enough = (n_complete >= limits.consensus_min_books) | dup
+    with np.errstate(invalid="ignore"):  # inf - inf: no fair bound and no ask, never a candidate (NaN)
+        yes_edge, no_edge = upper - cols.yes_cost, (1.0 - lower) - cols.no_cost
     values: list[ValueCandidate] = []
-    for side, edge in ((ContractSide.YES, upper - yes_lb[sub]), (ContractSide.NO, (1.0 - lower) - no_lb[sub])):
-        gi, ki = np.nonzero((edge >= min_edge - tol) & enough[:, None])
+    for side, edge in ((ContractSide.YES, yes_edge), (ContractSide.NO, no_edge)):
+        hit = edge >= min_edge - tol
+        hit &= enough
+        gi, ki = np.nonzero(hit.T)  # game by game, slot by slot, as the candidates were always listed
         for g, k in zip(gi.tolist(), ki.tolist(), strict=True):
             outcome = OUTCOME_SLOTS[k]
-            game = int(sub[g])
-            if outcome in games[game].kalshi:
-                values.append(ValueCandidate(game, outcome, side, float(edge[g, k])))
+            if outcome in games[g].kalshi:
+                values.append(ValueCandidate(g, outcome, side, float(edge[k, g])))
     return values

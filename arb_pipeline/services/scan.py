@@ -22,7 +22,7 @@ from arb_pipeline.arb.constraints import Limits
 from arb_pipeline.arb.implied_prob import consensus_fair_probabilities
 from arb_pipeline.arb.line_detect import detect_lines
 from arb_pipeline.arb.line_game import LineGame
-from arb_pipeline.arb.market import OUTCOME_SLOTS, GameLine, KalshiContract
+from arb_pipeline.arb.market import OUTCOME_SLOTS, GameColumns, GameLine, KalshiContract
 from arb_pipeline.arb.opportunity import detect
 from arb_pipeline.arb.quotes import QuoteTable
 from arb_pipeline.arb.results import ARBITRAGE, DetectionResult
@@ -154,12 +154,18 @@ class ScanGames(tuple):
     # Dagster stages, the CLI, the headless runner) trades lines with no code of its own
     lines: tuple[LineGame, ...]
 
-    def __new__(cls, games: Sequence[GameLine], quotes: QuoteTable, lines: Sequence[LineGame] = ()) -> ScanGames:
+    # the games' Kalshi side as the screen's columns, derived once here (the games are immutable), so
+    # detection does no per-game Python work on a scan's games
+    columns: GameColumns
+
+    def __new__(cls, games: Sequence[GameLine], quotes: QuoteTable, lines: Sequence[LineGame] = (),
+                columns: GameColumns | None = None) -> ScanGames:
         if quotes.n_games != len(games):
             raise ValueError(f"QuoteTable covers {quotes.n_games} games, not {len(games)}")
         self = super().__new__(cls, games)
         self.quotes = quotes
         self.lines = tuple(lines)
+        self.columns = GameColumns.of(self) if columns is None else columns.require_for(self)
         return self
 
     def __reduce__(self):  # pickled by Dagster's IO managers
@@ -168,6 +174,10 @@ class ScanGames(tuple):
 
 def _quote_table(games: Sequence[GameLine]) -> QuoteTable | None:
     return getattr(games, "quotes", None) if isinstance(games, ScanGames) else None
+
+
+def _game_columns(games: Sequence[GameLine]) -> GameColumns | None:
+    return games.columns if isinstance(games, ScanGames) else None
 
 
 @dataclass(frozen=True)
@@ -271,7 +281,8 @@ def build_games(snapshot: MarketSnapshot, resolution: Resolution, config: ScanCo
     winners = _build_winner_games(snapshot, resolution, config)
     lines, line_problems = build_line_games(snapshot, resolution.lines, config)
     games = winners.games
-    return GameAssembly(ScanGames(tuple(games), games.quotes, lines), {**winners.problems, **line_problems})
+    return GameAssembly(ScanGames(tuple(games), games.quotes, lines, games.columns),
+                        {**winners.problems, **line_problems})
 
 
 def _build_winner_games(snapshot: MarketSnapshot, resolution: Resolution, config: ScanConfig) -> GameAssembly:
@@ -568,7 +579,7 @@ def detect_opportunities(
     when = as_of_or_now(as_of)
     result = detect(
         games, config.limits, config.sizing, as_of=when, exchange_trading_active=trading_active,
-        quotes=_quote_table(games),
+        quotes=_quote_table(games), columns=_game_columns(games),
     )
     lines = getattr(games, "lines", ())
     if not lines:

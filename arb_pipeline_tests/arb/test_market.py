@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from arb_pipeline.arb.market import GameLine, KalshiContract
+from arb_pipeline.arb.market import GameColumns, GameLine, KalshiContract
 from arb_pipeline.domain import Outcome as O
 from arb_pipeline.domain import SeriesFees
 
@@ -42,3 +42,29 @@ def test_game_validation(builders):
                  {O.HOME: home})
     assert g.outcomes == (O.HOME, O.DRAW, O.AWAY) and g.label(O.DRAW) == "draw"
     assert Decimal(1) == home.fees.fee_multiplier
+
+
+def test_game_columns_hold_each_contracts_cost_bounds_by_slot(builders):
+    """Slot-major, read-only: YES/NO ask + taker rate × P(1−P) from the book's exact levels; inf = no
+    contract or no ask; an unsupported fee type screens at rate 0; the kinds' row lists split the games."""
+    b = builders
+    home = b.contract("KX-H", O.HOME, yes_bids=[("0.38", 10)], no_bids=[("0.55", 10)])
+    flat = b.contract("KX-A", O.AWAY, no_bids=[("0.30", 10)], fee_type="flat")
+    two = b.game({O.HOME: home, O.AWAY: flat}, [b.quote("fd", O.HOME, "2.0")])
+    three = b.game({O.DRAW: b.contract("KX-T", O.DRAW, yes_bids=[("0.20", 5)])}, [],
+                   outcomes=(O.HOME, O.DRAW, O.AWAY))
+    cols = GameColumns.of([two, three])
+    h, a, d = 0, 1, 2
+    assert cols.yes_cost[h, 0] == pytest.approx(0.45 + 0.07 * 0.45 * 0.55)
+    assert cols.no_cost[h, 0] == pytest.approx(0.62 + 0.07 * 0.62 * 0.38)
+    assert cols.yes_cost[a, 0] == pytest.approx(0.70) and math.isinf(cols.no_cost[a, 0])
+    assert math.isinf(cols.yes_cost[d, 0]) and math.isinf(cols.yes_cost[h, 1])
+    assert cols.no_cost[d, 1] == pytest.approx(0.80 + 0.07 * 0.80 * 0.20) and math.isinf(cols.yes_cost[d, 1])
+    assert cols.three_way.tolist() == [False, True]
+    assert cols.two_way_rows.tolist() == [0] and cols.three_way_rows.tolist() == [1]
+    assert cols.quotes_on_lines == (two.event_ticker,) and len(cols) == 2
+    with pytest.raises(ValueError):
+        cols.yes_cost[0, 0] = 0.0
+    assert cols.require_for([two, three]) is cols
+    with pytest.raises(ValueError, match="GameColumns describe 2 other games, not the 2 given"):
+        cols.require_for([three, two])

@@ -165,3 +165,12 @@ def test_lines_whose_quotes_live_in_a_table_are_never_read_as_empty(builders):
         QuoteTable.from_games([bare])
     with pytest.raises(ValueError, match="both"):
         replace(b.game({}, [b.quote("pin", O.HOME, "1.9")]), quotes_in_table=True)
+
+
+def test_every_row_knows_its_cell_in_the_screens_grid():
+    """`cells`: (book * 3 + slot) * games + game, after the table sorted its rows by game."""
+    table = QuoteTable.from_columns(game=[2, 0, 1], outcome=[1, 0, 2], book=[0, 1, 1], odds=[2.0, 3.0, 4.0],
+                                    updated=[0.0, 0.0, 0.0], bookmakers=("a", "b"), exact_odds=["2", "3", "4"],
+                                    n_games=3)
+    assert table.game.tolist() == [0, 1, 2]
+    assert table.cells.tolist() == [(1 * 3 + 0) * 3 + 0, (1 * 3 + 2) * 3 + 1, (0 * 3 + 1) * 3 + 2]

@@ -1,7 +1,9 @@
 """The float screen must never lose a candidate the exact confirmation would accept."""
 
+import math
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -9,7 +11,8 @@ from arb_pipeline.arb.combos import covering_combinations
 from arb_pipeline.arb.confirm import Context, confirm_arbitrage, confirm_value
 from arb_pipeline.arb.constraints import Limits
 from arb_pipeline.arb.implied_prob import METHODS
-from arb_pipeline.arb.quotes import QuoteTable
+from arb_pipeline.arb.market import GameColumns
+from arb_pipeline.arb.quotes import SLOT, QuoteTable
 from arb_pipeline.arb.results import Opportunity
 from arb_pipeline.arb.screen import screen
 from arb_pipeline.arb.sizing import SizingPolicy
@@ -98,3 +101,64 @@ def test_the_screen_prices_exchange_commission_like_confirmation(builders):
         g = b.game(kalshi, [b.quote(book, O.AWAY, "1.75")])
         arbs, _ = screen([g], QuoteTable.from_games([g]), Limits(min_value_edge_bps=D(5000)), rates)
         assert len(arbs) == found, (book, rates)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_screening_many_games_at_once_equals_screening_each_alone(builders, data):
+    """The columnar screen (one array pass over every game, the per-structure bound first, Kalshi columns
+    built once) flags for each game exactly what screening that game alone flags, at any commission."""
+    b = builders
+    lines = data.draw(st.lists(games(b), min_size=1, max_size=6))
+    method = data.draw(st.sampled_from(METHODS))
+    limits = Limits(devig_method=method, consensus_min_books=data.draw(st.integers(1, 2)),
+                    min_value_edge_bps=D(data.draw(st.sampled_from([0, 50, 300]))))
+    rates = data.draw(st.sampled_from([None, {"bk1": D("0.05")}, {"bk0": D("0.02"), "bk3": D("0.10")}]))
+    columns = GameColumns.of(lines)
+    arbs, values = screen(lines, QuoteTable.from_games(lines), limits, rates, columns)
+    for i, g in enumerate(lines):
+        alone_arbs, alone_values = screen([g], QuoteTable.from_games([g]), limits, rates)
+        assert [(c.combo, c.cost_bound) for c in arbs if c.game == i] == [(c.combo, c.cost_bound) for c in alone_arbs]
+        assert [(v.outcome, v.side) for v in values if v.game == i] == [(v.outcome, v.side) for v in alone_values]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_the_structure_bound_never_hides_a_structure_under_one_dollar(builders, data):
+    """Every covering structure whose leg bounds sum under $1 (+ tolerance) is a candidate: the per-game
+    bound that skips games is checked against costing every structure of the game directly."""
+    b = builders
+    g = data.draw(games(b))
+    rates = data.draw(st.sampled_from([None, {"bk0": D("0.03")}]))
+    limits = Limits(min_value_edge_bps=D(10_000))
+    table = QuoteTable.from_games([g])
+    arbs, _ = screen([g], table, limits, rates)
+    flagged = {c.combo for c in arbs}
+    columns = GameColumns.of([g])
+    for combo in covering_combinations(g.outcomes):
+        cost = 0.0
+        for leg in combo:
+            k = SLOT[leg.outcome]
+            if leg.kind == "yes":
+                cost += float(columns.yes_cost[k, 0])
+            elif leg.kind == "no":
+                cost += float(columns.no_cost[k, 0])
+            else:
+                net = [1 + (float(table.odds[r]) - 1) * (1 - float((rates or {}).get(table.bookmakers[table.book[r]], 0)))
+                       for r in table.rows(0) if table.outcome[r] == k]
+                cost += 1 / max(net) if net else math.inf
+        if cost < 1 + limits.screen_tolerance:
+            assert combo in flagged, (combo, cost)
+
+
+def test_screen_refuses_columns_of_other_games(builders):
+    b = builders
+    g1 = b.game({O.HOME: b.contract("KX-H", O.HOME, no_bids=[("0.60", 100)])}, [b.quote("fd", O.AWAY, "1.80")])
+    g2 = b.game({O.HOME: b.contract("KX-H", O.HOME, no_bids=[("0.40", 100)])}, [b.quote("fd", O.AWAY, "2.80")])
+    with pytest.raises(ValueError, match="GameColumns describe 1 other games"):
+        screen([g1], QuoteTable.from_games([g1]), Limits(), None, GameColumns.of([g2]))
+    with pytest.raises(ValueError, match="GameColumns describe 2 other games, not the 1 given"):
+        screen([g1], QuoteTable.from_games([g1]), Limits(), None, GameColumns.of([g1, g2]))
+    # the same games in the same order (here a list, columns from a tuple of them) are accepted
+    arbs, _ = screen([g1, g2], QuoteTable.from_games([g1, g2]), Limits(), None, GameColumns.of((g1, g2)))
+    assert {c.game for c in arbs} <= {0, 1}

@@ -251,6 +251,26 @@ def test_scan_games_carry_their_quote_table_and_survive_pickling(snapshot, confi
         price_games(tuple(assembly.games), config)  # lines without their table are never priced empty
 
 
+def test_scan_games_carry_the_screens_kalshi_columns_built_once(snapshot, config):
+    """`ScanGames.columns` describe exactly their games (rebuilt after unpickling), and detection on them
+    equals detection that derives the columns itself."""
+    import pickle
+
+    from arb_pipeline.arb.market import GameColumns
+    from arb_pipeline.arb.opportunity import detect
+
+    games = build_games(snapshot, resolve_snapshot(snapshot, config, AS_OF), config).games
+    assert games.columns.require_for(games) is games.columns and len(games.columns) == len(games)
+    fresh = GameColumns.of(games)
+    assert (fresh.yes_cost == games.columns.yes_cost).all() and (fresh.no_cost == games.columns.no_cost).all()
+    again = pickle.loads(pickle.dumps(games))
+    assert again.columns.require_for(again) is again.columns
+    given = detect(games, config.limits, config.sizing, as_of=AS_OF, quotes=games.quotes, columns=games.columns)
+    derived = detect(tuple(games), config.limits, config.sizing, as_of=AS_OF, quotes=games.quotes)
+    assert given.opportunities == derived.opportunities and given.rejected == derived.rejected
+    assert given.opportunities  # the sample has opportunities to compare
+
+
 
 # --- spreads and totals (issue #12): the simulator's extended slate, recorded over real HTTP -------------
 

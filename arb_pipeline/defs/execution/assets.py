@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import dagster as dg
-import pandas as pd
 
 from arb_pipeline.defs.execution import gate
 from arb_pipeline.defs.execution.resources import CircuitBreakerResource, ExecutionResource
@@ -27,8 +26,6 @@ from arb_pipeline.defs.shared.metadata import frame_metadata, preview
 from arb_pipeline.defs.shared.observe import timed_stage
 from arb_pipeline.defs.shared.resources import AppDatabaseResource, current_settings
 from arb_pipeline.defs.shared.types import column_schema, frame_type
-from arb_pipeline.schemas import ExecutedOrdersFrame
-from arb_pipeline.services import frames
 from arb_pipeline.services.stages import DetectedStage
 
 GROUP = "execution"
@@ -60,8 +57,8 @@ def mark_games(database: AppDatabaseResource, detected: DetectedStage) -> None:
     key=EXECUTED_ORDERS,
     group_name=GROUP,
     kinds={"kalshi", "pandas"},
-    dagster_type=frame_type(ExecutedOrdersFrame),
-    metadata=column_schema(ExecutedOrdersFrame),
+    dagster_type=frame_type("ExecutedOrdersFrame"),
+    metadata=column_schema("ExecutedOrdersFrame"),
     ins={"arb_opportunities": dg.AssetIn(ARB_OPPORTUNITIES)},
     pool=EXECUTION_POOL,
     output_required=False,
@@ -76,7 +73,7 @@ def executed_orders(
     circuit_breaker: CircuitBreakerResource,
     market_data: MarketDataResource,
     database: AppDatabaseResource,
-) -> Iterator[dg.Output[pd.DataFrame]]:
+) -> Iterator[dg.Output]:
     refusal = gate.refusal_reason(has_partition_key=context.has_partition_key, tags=context.run.tags)
     if refusal is not None:
         context.log.warning(f"executed_orders: no order placed: {refusal}")
@@ -132,6 +129,8 @@ def executed_orders(
         context.log.warning(f"executed_orders: execution refused: {report.refused}")
         _observe(context, refused=report.refused, orders_placed=0, breaker=status.describe())
         return
+    from arb_pipeline.services import frames
+
     frame = frames.executed_orders_frame(report.orders, mode=execution.mode, created_at=as_of)
     skipped = [f"{what}: {why}" for what, why in report.skipped]
     if not len(frame):

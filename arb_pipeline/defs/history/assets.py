@@ -15,19 +15,11 @@ import os
 from collections.abc import Iterator
 
 import dagster as dg
-import pandas as pd
 from pydantic import Field
 
 from arb_pipeline.defs.shared.metadata import column_stat, frame_metadata, preview
 from arb_pipeline.defs.shared.resources import ScanConfigResource, SnapshotStoreResource
 from arb_pipeline.defs.shared.types import column_schema, frame_type
-from arb_pipeline.schemas import (
-    HistoryImpliedProbabilitiesFrame,
-    HistoryOpportunitiesFrame,
-    HistoryResolvedEventsFrame,
-    empty_frame,
-)
-from arb_pipeline.services import frames
 
 GROUP = "history"
 HISTORY_RESOLVED_EVENTS = dg.AssetKey("history_resolved_events")
@@ -51,10 +43,15 @@ class HistoryReplayConfig(dg.Config):
                     "'ARB_MIN_EDGE_BPS=50; ARB_TRADE_VALUE=true'). Simulated only: no order is ever placed.")
 
 
-def _concat(parts: list[pd.DataFrame], model) -> pd.DataFrame:
+def _concat(parts: list, model: str):
+    """One frame of a day's per-snapshot frames (`model`: the frame's model in `arb_pipeline.schemas`)."""
+    import pandas as pd
+
+    from arb_pipeline import schemas
+
     parts = [p for p in parts if len(p)]
     if not parts:
-        return empty_frame(model)
+        return schemas.empty_frame(getattr(schemas, model))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -64,20 +61,20 @@ def _concat(parts: list[pd.DataFrame], model) -> pd.DataFrame:
     outs={
         HISTORY_RESOLVED_EVENTS.path[-1]: dg.AssetOut(
             key=HISTORY_RESOLVED_EVENTS, group_name=GROUP, kinds={"pandas", "sqlalchemy"},
-            dagster_type=frame_type(HistoryResolvedEventsFrame),
-            metadata=column_schema(HistoryResolvedEventsFrame),
+            dagster_type=frame_type("HistoryResolvedEventsFrame"),
+            metadata=column_schema("HistoryResolvedEventsFrame"),
             description="resolved_events re-derived for every snapshot stored that day (today's mapping rules).",
         ),
         HISTORY_IMPLIED_PROBABILITIES.path[-1]: dg.AssetOut(
             key=HISTORY_IMPLIED_PROBABILITIES, group_name=GROUP, kinds={"pandas"},
-            dagster_type=frame_type(HistoryImpliedProbabilitiesFrame),
-            metadata=column_schema(HistoryImpliedProbabilitiesFrame),
+            dagster_type=frame_type("HistoryImpliedProbabilitiesFrame"),
+            metadata=column_schema("HistoryImpliedProbabilitiesFrame"),
             description="implied_probabilities re-derived for every snapshot stored that day (today's devig).",
         ),
         HISTORY_OPPORTUNITIES.path[-1]: dg.AssetOut(
             key=HISTORY_OPPORTUNITIES, group_name=GROUP, kinds={"pandas"},
-            dagster_type=frame_type(HistoryOpportunitiesFrame),
-            metadata=column_schema(HistoryOpportunitiesFrame),
+            dagster_type=frame_type("HistoryOpportunitiesFrame"),
+            metadata=column_schema("HistoryOpportunitiesFrame"),
             description="arb_opportunities re-derived for every snapshot stored that day. Never executed.",
         ),
     },
@@ -94,6 +91,7 @@ def replay_market_history(
     snapshot_store: SnapshotStoreResource,
     scan_config: ScanConfigResource,
 ) -> Iterator[dg.Output]:
+    from arb_pipeline.services import frames
     from arb_pipeline.services.scan import scan
     from arb_pipeline.services.whatif import render_table, simulate_day
 
@@ -129,14 +127,14 @@ def replay_market_history(
 
     common = {"partition": context.partition_key, "snapshots_replayed": replayed,
               "devig_method": settings.devig_method}
-    resolved_frame = _concat(resolved, HistoryResolvedEventsFrame)
+    resolved_frame = _concat(resolved, "HistoryResolvedEventsFrame")
     yield dg.Output(resolved_frame, output_name=HISTORY_RESOLVED_EVENTS.path[-1], metadata=frame_metadata(
         resolved_frame, **common,
         coverage=float(resolved_frame["resolved"].mean()) if len(resolved_frame) else None))
-    implied_frame = _concat(implied, HistoryImpliedProbabilitiesFrame)
+    implied_frame = _concat(implied, "HistoryImpliedProbabilitiesFrame")
     yield dg.Output(implied_frame, output_name=HISTORY_IMPLIED_PROBABILITIES.path[-1], metadata=frame_metadata(
         implied_frame, **common, overround_max=column_stat(implied_frame, "overround_max", "max")))
-    opp_frame = _concat(opportunities, HistoryOpportunitiesFrame)
+    opp_frame = _concat(opportunities, "HistoryOpportunitiesFrame")
     ordered = opp_frame.sort_values("edge_bps", ascending=False) if len(opp_frame) else opp_frame
     yield dg.Output(opp_frame, output_name=HISTORY_OPPORTUNITIES.path[-1], metadata=frame_metadata(
         opp_frame, **common,

@@ -7,21 +7,16 @@ from arb_pipeline.defs.history.assets import (
     history_partitions,
 )
 from arb_pipeline.defs.shared.checks import schema_check
-from arb_pipeline.schemas import (
-    HistoryImpliedProbabilitiesFrame,
-    HistoryOpportunitiesFrame,
-    HistoryResolvedEventsFrame,
-)
 
 HISTORY_RESOLVED_EVENTS_SCHEMA = "history_resolved_events_schema"
 HISTORY_IMPLIED_PROBABILITIES_SCHEMA = "history_implied_probabilities_schema"
 HISTORY_OPPORTUNITIES_SCHEMA = "history_opportunities_schema"
 
 CHECKS = [
-    schema_check(HISTORY_RESOLVED_EVENTS, HistoryResolvedEventsFrame, name=HISTORY_RESOLVED_EVENTS_SCHEMA,
+    schema_check(HISTORY_RESOLVED_EVENTS, "HistoryResolvedEventsFrame", name=HISTORY_RESOLVED_EVENTS_SCHEMA,
                  partitions_def=history_partitions),
-    schema_check(HISTORY_IMPLIED_PROBABILITIES, HistoryImpliedProbabilitiesFrame,
+    schema_check(HISTORY_IMPLIED_PROBABILITIES, "HistoryImpliedProbabilitiesFrame",
                  name=HISTORY_IMPLIED_PROBABILITIES_SCHEMA, partitions_def=history_partitions),
-    schema_check(HISTORY_OPPORTUNITIES, HistoryOpportunitiesFrame, name=HISTORY_OPPORTUNITIES_SCHEMA,
+    schema_check(HISTORY_OPPORTUNITIES, "HistoryOpportunitiesFrame", name=HISTORY_OPPORTUNITIES_SCHEMA,
                  partitions_def=history_partitions),
 ]

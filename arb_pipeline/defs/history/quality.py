@@ -13,9 +13,9 @@ Dagster disagree and the workaround for each).
 import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import pandas as pd
 
 from arb_pipeline.defs.history.assets import (
     HISTORY_IMPLIED_PROBABILITIES,
@@ -23,6 +23,10 @@ from arb_pipeline.defs.history.assets import (
     history_partitions,
 )
 from arb_pipeline.defs.shared.resources import SnapshotStoreResource, current_settings
+from arb_pipeline.defs.shared.types import frame_of
+
+if TYPE_CHECKING:  # pandas is imported when a step runs, not when the definitions load
+    import pandas as pd
 
 WARN = dg.AssetCheckSeverity.WARN
 DESCRIPTIONS = {
@@ -52,7 +56,7 @@ def result_of(outcome, **extra) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(passed=outcome.success, severity=WARN, metadata=metadata, description=description)
 
 
-def _validate(suite: str, frame: pd.DataFrame, partition: str, **extra) -> dg.AssetCheckResult:
+def _validate(suite: str, frame: "pd.DataFrame", partition: str, **extra) -> dg.AssetCheckResult:
     from arb_pipeline.services.quality import validate
 
     outcome = validate(suite, frame, partition=partition, data_dir=current_settings().data_dir,
@@ -60,11 +64,11 @@ def _validate(suite: str, frame: pd.DataFrame, partition: str, **extra) -> dg.As
     return result_of(outcome, **extra)
 
 
-def frame_check(asset: dg.AssetKey, suite: str, build: Callable[[pd.DataFrame], pd.DataFrame]):
+def frame_check(asset: dg.AssetKey, suite: str, build: Callable[["pd.DataFrame"], "pd.DataFrame"]):
     """A GE suite over a transformation of the history asset's own frame for the partition."""
 
-    def _check(context: dg.AssetCheckExecutionContext, frame: pd.DataFrame) -> dg.AssetCheckResult:
-        return _validate(suite, build(frame), context.partition_key)
+    def _check(context: dg.AssetCheckExecutionContext, frame) -> dg.AssetCheckResult:  # a DataFrame (frame_of)
+        return _validate(suite, build(frame_of(frame)), context.partition_key)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.PreviewWarning)  # partitioned checks are "preview" (as in checks.py)
@@ -100,13 +104,13 @@ def snapshot_check(suite: str, pick: int):
                               partitions_def=history_partitions)(_check)
 
 
-def _coverage(frame: pd.DataFrame) -> pd.DataFrame:
+def _coverage(frame: "pd.DataFrame") -> "pd.DataFrame":
     from arb_pipeline.services.quality import coverage_frame
 
     return coverage_frame(frame)
 
 
-def _pricing(frame: pd.DataFrame) -> pd.DataFrame:
+def _pricing(frame: "pd.DataFrame") -> "pd.DataFrame":
     from arb_pipeline.services.quality import pricing_frame
 
     return pricing_frame(frame)

@@ -15,7 +15,6 @@ from arb_pipeline.defs.shared.metadata import column_stat, frame_metadata, previ
 from arb_pipeline.defs.shared.observe import record_capture, timed_stage
 from arb_pipeline.defs.shared.resources import SnapshotStoreResource
 from arb_pipeline.defs.shared.types import column_schema, stage_type
-from arb_pipeline.schemas import KalshiMarketsFrame, SportsbookOddsFrame
 from arb_pipeline.services import stages
 from arb_pipeline.services.stages import CapturedMarkets, CapturedOdds
 
@@ -42,8 +41,8 @@ CAPTURE_OP = "capture_market_snapshot"
             key=KALSHI_MARKETS,
             group_name=GROUP,
             kinds={"kalshi", "pandas"},
-            dagster_type=stage_type(KalshiMarketsFrame, CapturedMarkets),
-            metadata=column_schema(KalshiMarketsFrame),
+            dagster_type=stage_type("KalshiMarketsFrame", CapturedMarkets),
+            metadata=column_schema("KalshiMarketsFrame"),
             description="Kalshi game markets with top of book and depth (exact Decimal prices + float "
                         "mirrors), from one captured snapshot. The raw payloads are stored in market history.",
             is_required=True,
@@ -52,8 +51,8 @@ CAPTURE_OP = "capture_market_snapshot"
             key=SPORTSBOOK_ODDS,
             group_name=GROUP,
             kinds={"sportsbook", "pandas"},
-            dagster_type=stage_type(SportsbookOddsFrame, CapturedOdds),
-            metadata=column_schema(SportsbookOddsFrame),
+            dagster_type=stage_type("SportsbookOddsFrame", CapturedOdds),
+            metadata=column_schema("SportsbookOddsFrame"),
             description="Sportsbook prices per bookmaker/game/outcome (exact Decimal odds + float mirrors), "
                         "captured with the Kalshi markets.",
             is_required=True,

@@ -1,13 +1,13 @@
 """Ingest checks: the raw frames' contracts (blocking) and quote staleness (WARN)."""
 
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from arb_pipeline.defs.ingest.assets import KALSHI_MARKETS, SPORTSBOOK_ODDS
 from arb_pipeline.defs.shared.checks import rows_preview, schema_check, warn_check
 from arb_pipeline.defs.shared.resources import current_settings
-from arb_pipeline.schemas import KalshiMarketsFrame, SportsbookOddsFrame
+
+if TYPE_CHECKING:  # pandas is imported when a step runs, not when the definitions load
+    import pandas as pd
 
 KALSHI_MARKETS_SCHEMA = "kalshi_markets_schema"
 SPORTSBOOK_ODDS_SCHEMA = "sportsbook_odds_schema"
@@ -16,7 +16,9 @@ SPORTSBOOK_QUOTES_FRESH = "sportsbook_quotes_fresh"
 MAX_STALE_FRACTION = 0.5
 
 
-def kalshi_books_fresh_rule(frame: pd.DataFrame) -> tuple[bool, dict[str, Any]]:
+def kalshi_books_fresh_rule(frame: "pd.DataFrame") -> tuple[bool, dict[str, Any]]:
+    import pandas as pd
+
     limit = current_settings().max_kalshi_quote_age_s
     stale = frame["book_age_s"].fillna(0) > limit if len(frame) else pd.Series([], dtype=bool)
     return not bool(stale.any()), {
@@ -26,7 +28,9 @@ def kalshi_books_fresh_rule(frame: pd.DataFrame) -> tuple[bool, dict[str, Any]]:
     }
 
 
-def sportsbook_quotes_fresh_rule(frame: pd.DataFrame) -> tuple[bool, dict[str, Any]]:
+def sportsbook_quotes_fresh_rule(frame: "pd.DataFrame") -> tuple[bool, dict[str, Any]]:
+    import pandas as pd
+
     limit = current_settings().max_book_quote_age_s
     stale = frame["quote_age_s"] > limit if len(frame) else pd.Series([], dtype=bool)
     fraction = float(stale.mean()) if len(frame) else 0.0
@@ -38,8 +42,8 @@ def sportsbook_quotes_fresh_rule(frame: pd.DataFrame) -> tuple[bool, dict[str, A
     }
 
 
-kalshi_markets_schema = schema_check(KALSHI_MARKETS, KalshiMarketsFrame, name=KALSHI_MARKETS_SCHEMA)
-sportsbook_odds_schema = schema_check(SPORTSBOOK_ODDS, SportsbookOddsFrame, name=SPORTSBOOK_ODDS_SCHEMA)
+kalshi_markets_schema = schema_check(KALSHI_MARKETS, "KalshiMarketsFrame", name=KALSHI_MARKETS_SCHEMA)
+sportsbook_odds_schema = schema_check(SPORTSBOOK_ODDS, "SportsbookOddsFrame", name=SPORTSBOOK_ODDS_SCHEMA)
 kalshi_books_fresh = warn_check(
     KALSHI_MARKETS, name=KALSHI_BOOKS_FRESH, rule=kalshi_books_fresh_rule,
     description="Order books were fetched within ARB_MAX_KALSHI_QUOTE_AGE_S of the rest of the capture.",
@@ -50,3 +54,4 @@ sportsbook_quotes_fresh = warn_check(
 )
 
 CHECKS = [kalshi_markets_schema, sportsbook_odds_schema, kalshi_books_fresh, sportsbook_quotes_fresh]
+

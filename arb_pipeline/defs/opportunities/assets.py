@@ -1,18 +1,20 @@
 """Opportunities: arbitrage and +EV opportunities, sized against the book, net of Kalshi fees."""
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import pandas as pd
 
 from arb_pipeline.defs.pricing.assets import IMPLIED_PROBABILITIES
 from arb_pipeline.defs.shared.metadata import column_stat, frame_metadata, preview
 from arb_pipeline.defs.shared.observe import record_detection, timed_stage
 from arb_pipeline.defs.shared.resources import AppDatabaseResource, ScanConfigResource
 from arb_pipeline.defs.shared.types import column_schema, stage_type
-from arb_pipeline.schemas import OpportunitiesFrame
 from arb_pipeline.services import stages
 from arb_pipeline.services.stages import DetectedStage, PricedStage
+
+if TYPE_CHECKING:  # pandas is imported when a step runs, not when the definitions load
+    import pandas as pd
 
 GROUP = "opportunities"
 ARB_OPPORTUNITIES = dg.AssetKey("arb_opportunities")
@@ -20,7 +22,7 @@ TOP_COLUMNS = ["kind", "event_ticker", "executable", "kalshi_legs", "hedge", "co
                "max_quote_age_s", "not_executable"]
 
 
-def opportunities_metadata(frame: pd.DataFrame, rejected: int, **extra) -> dict:
+def opportunities_metadata(frame: "pd.DataFrame", rejected: int, **extra) -> dict:
     kinds = frame["kind"].value_counts().to_dict() if len(frame) else {}
     ordered = frame.sort_values("edge_bps", ascending=False) if len(frame) else frame
     return frame_metadata(
@@ -42,8 +44,8 @@ def opportunities_metadata(frame: pd.DataFrame, rejected: int, **extra) -> dict:
     key=ARB_OPPORTUNITIES,
     group_name=GROUP,
     kinds={"pandas", "pandera"},
-    dagster_type=stage_type(OpportunitiesFrame, DetectedStage),
-    metadata=column_schema(OpportunitiesFrame),
+    dagster_type=stage_type("OpportunitiesFrame", DetectedStage),
+    metadata=column_schema("OpportunitiesFrame"),
     ins={"implied_probabilities": dg.AssetIn(IMPLIED_PROBABILITIES)},
     description="Arbitrage and +EV opportunities: edge net of Kalshi fees (rounded up to the cent), "
                 "sized by walking the order book, with the sportsbook hedge instruction. Exact Decimal "

@@ -1,19 +1,19 @@
 """Opportunity checks: the contract (blocking: nothing is executed from a bad frame) and edge sanity."""
 
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from arb_pipeline.defs.opportunities.assets import ARB_OPPORTUNITIES
 from arb_pipeline.defs.shared.checks import rows_preview, schema_check, warn_check
 from arb_pipeline.defs.shared.resources import current_settings
-from arb_pipeline.schemas import OpportunitiesFrame
+
+if TYPE_CHECKING:  # pandas is imported when a step runs, not when the definitions load
+    import pandas as pd
 
 ARB_OPPORTUNITIES_SCHEMA = "arb_opportunities_schema"
 ARB_OPPORTUNITIES_EDGE_SANE = "arb_opportunities_edge_sane"
 
 
-def edge_sane_rule(frame: pd.DataFrame) -> tuple[bool, dict[str, Any]]:
+def edge_sane_rule(frame: "pd.DataFrame") -> tuple[bool, dict[str, Any]]:
     limit = float(current_settings().max_edge_bps)
     if not len(frame):
         return True, {"max_edge_bps_allowed": limit}
@@ -25,7 +25,7 @@ def edge_sane_rule(frame: pd.DataFrame) -> tuple[bool, dict[str, Any]]:
     }
 
 
-arb_opportunities_schema = schema_check(ARB_OPPORTUNITIES, OpportunitiesFrame, name=ARB_OPPORTUNITIES_SCHEMA)
+arb_opportunities_schema = schema_check(ARB_OPPORTUNITIES, "OpportunitiesFrame", name=ARB_OPPORTUNITIES_SCHEMA)
 arb_opportunities_edge_sane = warn_check(
     ARB_OPPORTUNITIES, name=ARB_OPPORTUNITIES_EDGE_SANE, rule=edge_sane_rule,
     description="No edge above ARB_MAX_EDGE_BPS: an edge that large is usually a mapping or data error.",

@@ -7,7 +7,6 @@ from arb_pipeline.defs.shared.metadata import column_stat, frame_metadata, previ
 from arb_pipeline.defs.shared.observe import timed_stage
 from arb_pipeline.defs.shared.resources import AppDatabaseResource, ScanConfigResource
 from arb_pipeline.defs.shared.types import column_schema, stage_type
-from arb_pipeline.schemas import ImpliedProbabilitiesFrame
 from arb_pipeline.services import stages
 from arb_pipeline.services.stages import PricedStage, ResolvedStage
 
@@ -19,8 +18,8 @@ IMPLIED_PROBABILITIES = dg.AssetKey("implied_probabilities")
     key=IMPLIED_PROBABILITIES,
     group_name=GROUP,
     kinds={"pandas", "pandera"},
-    dagster_type=stage_type(ImpliedProbabilitiesFrame, PricedStage),
-    metadata=column_schema(ImpliedProbabilitiesFrame),
+    dagster_type=stage_type("ImpliedProbabilitiesFrame", PricedStage),
+    metadata=column_schema("ImpliedProbabilitiesFrame"),
     ins={"resolved_events": dg.AssetIn(RESOLVED_EVENTS)},
     description="Per Kalshi market of every assembled game: the de-vigged sportsbook consensus probability "
                 "(devig method and books shown), the bookmakers' overround and Kalshi's best YES/NO asks "

@@ -1,12 +1,12 @@
 """Pricing checks: the contract (blocking) and a plausible bookmaker overround band (WARN)."""
 
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from arb_pipeline.defs.pricing.assets import IMPLIED_PROBABILITIES
 from arb_pipeline.defs.shared.checks import rows_preview, schema_check, warn_check
-from arb_pipeline.schemas import ImpliedProbabilitiesFrame
+
+if TYPE_CHECKING:  # pandas is imported when a step runs, not when the definitions load
+    import pandas as pd
 
 IMPLIED_PROBABILITIES_SCHEMA = "implied_probabilities_schema"
 OVERROUND_BAND = "implied_probabilities_overround_band"
@@ -14,7 +14,7 @@ OVERROUND_MIN = -0.01  # a tiny negative margin happens on exchanges; much below
 OVERROUND_MAX = 0.15  # above 15 % the "consensus" is built from very soft or wrong prices
 
 
-def overround_rule(frame: pd.DataFrame) -> tuple[bool, dict[str, Any]]:
+def overround_rule(frame: "pd.DataFrame") -> tuple[bool, dict[str, Any]]:
     if not len(frame):
         return True, {"rows": 0}
     low, high = frame["overround_min"], frame["overround_max"]
@@ -27,7 +27,7 @@ def overround_rule(frame: pd.DataFrame) -> tuple[bool, dict[str, Any]]:
 
 
 implied_probabilities_schema = schema_check(
-    IMPLIED_PROBABILITIES, ImpliedProbabilitiesFrame, name=IMPLIED_PROBABILITIES_SCHEMA)
+    IMPLIED_PROBABILITIES, "ImpliedProbabilitiesFrame", name=IMPLIED_PROBABILITIES_SCHEMA)
 implied_probabilities_overround_band = warn_check(
     IMPLIED_PROBABILITIES, name=OVERROUND_BAND, rule=overround_rule,
     description=f"Bookmaker overround within [{OVERROUND_MIN}, {OVERROUND_MAX}] for every priced market.",

@@ -7,7 +7,6 @@ from arb_pipeline.defs.shared.metadata import column_stat, frame_metadata, previ
 from arb_pipeline.defs.shared.observe import timed_stage
 from arb_pipeline.defs.shared.resources import AppDatabaseResource, ScanConfigResource
 from arb_pipeline.defs.shared.types import column_schema, stage_type
-from arb_pipeline.schemas import ResolvedEventsFrame
 from arb_pipeline.services import stages
 from arb_pipeline.services.stages import CapturedMarkets, CapturedOdds, ResolvedStage
 
@@ -19,8 +18,8 @@ RESOLVED_EVENTS = dg.AssetKey("resolved_events")
     key=RESOLVED_EVENTS,
     group_name=GROUP,
     kinds={"pandas", "pandera"},
-    dagster_type=stage_type(ResolvedEventsFrame, ResolvedStage),
-    metadata=column_schema(ResolvedEventsFrame),
+    dagster_type=stage_type("ResolvedEventsFrame", ResolvedStage),
+    metadata=column_schema("ResolvedEventsFrame"),
     ins={"kalshi_markets": dg.AssetIn(KALSHI_MARKETS), "sportsbook_odds": dg.AssetIn(SPORTSBOOK_ODDS)},
     description="Every Kalshi market with the sportsbook game and outcome it pays on, the match "
                 "confidence and method; unresolved markets are rows with a reason.",

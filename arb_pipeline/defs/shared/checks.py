@@ -6,15 +6,15 @@ and the UI both show it before the check ever runs.
 
 import warnings
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-import pandas as pd
-import pandera.errors as pa_errors
-import pandera.pandas as pa
 
 from arb_pipeline.defs.shared.types import frame_of
-from arb_pipeline.services.frames import markdown_table
+
+if TYPE_CHECKING:  # pandas and pandera are imported when a check runs, not when the definitions load
+    import pandas as pd
+    import pandera.pandas as pa
 
 ERROR = dg.AssetCheckSeverity.ERROR
 WARN = dg.AssetCheckSeverity.WARN
@@ -22,16 +22,23 @@ MAX_FAILING_ROWS_SHOWN = 20
 HIDDEN_COLUMNS = ("record",)  # domain objects ride along in some frames; never shown
 
 
-def visible(frame: pd.DataFrame) -> pd.DataFrame:
+def visible(frame: "pd.DataFrame") -> "pd.DataFrame":
     return frame.drop(columns=[c for c in HIDDEN_COLUMNS if c in frame.columns])
 
 
-def schema_failure_metadata(model: type[pa.DataFrameModel], frame: Any) -> dict[str, Any] | None:
-    """None when `frame` satisfies `model`; else metadata naming the failed checks and failing rows."""
+def schema_failure_metadata(model: "str | type[pa.DataFrameModel]", frame: Any) -> dict[str, Any] | None:
+    """None when `frame` satisfies `model` (a model of `arb_pipeline.schemas`, or its name); else metadata
+    naming the failed checks and failing rows."""
+    import pandas as pd
+    import pandera.errors as pa_errors
+
+    from arb_pipeline import schemas
+    from arb_pipeline.services.frames import markdown_table
+
     if not isinstance(frame, pd.DataFrame):
         return {"error": dg.MetadataValue.text(f"expected a pandas DataFrame, got {type(frame).__name__}")}
     try:
-        model.validate(frame, lazy=True)
+        (getattr(schemas, model) if isinstance(model, str) else model).validate(frame, lazy=True)
     except pa_errors.SchemaErrors as err:
         cases = err.failure_cases.copy()
         for column in ("failure_case", "index"):
@@ -57,12 +64,13 @@ def schema_failure_metadata(model: type[pa.DataFrameModel], frame: Any) -> dict[
 
 def schema_check(
     asset: dg.AssetKey,
-    model: type[pa.DataFrameModel],
+    model: str,
     *,
     name: str,
     partitions_def: dg.PartitionsDefinition | None = None,
 ) -> dg.AssetChecksDefinition:
-    """The stage's whole pandera contract as a **blocking**, severity ERROR check."""
+    """The stage's whole pandera contract (`model`: its name in `arb_pipeline.schemas`) as a **blocking**,
+    severity ERROR check."""
 
     def _schema_check(value: object) -> dg.AssetCheckResult:
         frame = frame_of(value)
@@ -71,7 +79,7 @@ def schema_check(
             return dg.AssetCheckResult(passed=True, severity=ERROR, metadata={"rows": len(frame)})
         return dg.AssetCheckResult(
             passed=False, severity=ERROR, metadata=failure,
-            description=f"{model.__name__}: {failure.get('num_failures')} failure(s)",
+            description=f"{model}: {failure.get('num_failures')} failure(s)",
         )
 
     with warnings.catch_warnings():
@@ -80,9 +88,9 @@ def schema_check(
             asset=asset,
             name=name,
             blocking=True,
-            description=f"{model.__name__} (pandera): columns, dtypes, exact Decimal money and value rules. "
+            description=f"{model} (pandera): columns, dtypes, exact Decimal money and value rules. "
                         "Blocking: nothing downstream runs on a frame that fails it.",
-            metadata={"severity": ERROR.value, "schema": model.__name__},
+            metadata={"severity": ERROR.value, "schema": model},
             partitions_def=partitions_def,
         )(_schema_check)
 
@@ -92,7 +100,7 @@ def warn_check(
     *,
     name: str,
     description: str,
-    rule: Callable[[pd.DataFrame], tuple[bool, Mapping[str, Any]]],
+    rule: Callable[["pd.DataFrame"], tuple[bool, Mapping[str, Any]]],
     partitions_def: dg.PartitionsDefinition | None = None,
 ) -> dg.AssetChecksDefinition:
     """A soft expectation (coverage, overround band, staleness): WARN, never blocks."""
@@ -106,5 +114,7 @@ def warn_check(
     return _warn_check
 
 
-def rows_preview(frame: pd.DataFrame, mask: pd.Series, columns: list[str]) -> dg.MetadataValue:
+def rows_preview(frame: "pd.DataFrame", mask: "pd.Series", columns: list[str]) -> dg.MetadataValue:
+    from arb_pipeline.services.frames import markdown_table
+
     return dg.MetadataValue.md(markdown_table(visible(frame.loc[mask]), columns, MAX_FAILING_ROWS_SHOWN))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-import pandas as pd
 
-from arb_pipeline.services.frames import markdown_table
+if TYPE_CHECKING:  # imported when an asset runs, not when the definitions load
+    import pandas as pd
 
 
 def number(value: Any) -> float | None:
@@ -34,12 +34,16 @@ def frame_metadata(frame: pd.DataFrame, **extra: Any) -> dict[str, Any]:
 
 
 def preview(frame: pd.DataFrame, columns: list[str], limit: int = 10) -> dg.MetadataValue:
+    from arb_pipeline.services.frames import markdown_table
+
     return dg.MetadataValue.md(markdown_table(frame, columns, limit))
 
 
 def column_stat(frame: pd.DataFrame, column: str, how: str) -> float | None:
     if frame.empty or column not in frame:
         return None
+    import pandas as pd
+
     series = pd.to_numeric(frame[column], errors="coerce").dropna()
     if series.empty:
         return None
