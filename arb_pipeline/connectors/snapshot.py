@@ -39,17 +39,28 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from arb_pipeline.connectors.jsonstream import NotStreamable, stream_members, text_chunks
 from arb_pipeline.connectors.sportsbooks.base import NormalizeProblem
 from arb_pipeline.connectors.sportsbooks.errors import OddsPayloadError
 from arb_pipeline.connectors.sportsbooks.jsonio import dumps_exact, loads_exact
 from arb_pipeline.connectors.sportsbooks.normalize import normalize_odds_response
 from arb_pipeline.connectors.sportsbooks.replay import RecordedOdds
-from arb_pipeline.domain import ExchangeStatus, MarketSnapshot, QuoteColumns, SeriesFees
+from arb_pipeline.domain import (
+    ExchangeStatus,
+    KalshiEvent,
+    MarketSnapshot,
+    Milestone,
+    OrderBookLevels,
+    QuoteColumns,
+    SeriesFees,
+)
 from arb_pipeline.gcpause import gc_paused
 
 log = logging.getLogger(__name__)
@@ -271,6 +282,74 @@ def _kalshi(files: _Files, name: str, parse: Callable[..., Any], payload: Any, e
         raise SnapshotError(message if where in message else f"{where}: {message}") from exc
 
 
+# --- the two large Kalshi files, item by item ------------------------------------------------------
+#
+# `kalshi_events.json` (30 MiB at 5,000 games) and `kalshi_orderbooks.json` (6 MiB) are read with
+# `connectors.jsonstream`: one event / one order book is decoded, turned into its record by the same
+# per-item parser the whole-response parser uses (`models.parse_event`, `models.add_orderbook`), and
+# its JSON let go before the next is read. `json.loads` of the events file alone held ~66 MiB of dicts
+# (and the text twice, bytes and str) at once; this holds one 1 MiB chunk and one event. Any surprise
+# (not the plain shape, invalid JSON, a field the parser refuses) drops the partial result and parses
+# the file the checked way (`_kalshi`), so every error is reported exactly as before.
+
+
+def _check_instead() -> tuple[type[Exception], ...]:
+    """What sends a streamed file to the checked path (imported late: the Kalshi package pulls in httpx)."""
+    from arb_pipeline.connectors.kalshi.errors import KalshiError
+
+    return NotStreamable, UnicodeDecodeError, OSError, KalshiError
+
+
+def _members(files: _Files, name: str, streamed: frozenset[str]) -> Iterator[tuple[str, int, Any]]:
+    raw = files.texts.get(name)
+    if raw is None:
+        raise NotStreamable(f"{name} is missing")  # the checked path reports it
+    if isinstance(raw, Path):
+        with raw.open(encoding="utf-8", newline="") as handle:  # strict UTF-8, no newline translation
+            yield from stream_members(text_chunks(handle.read), streamed)
+    else:
+        yield from stream_members((raw.decode("utf-8") if isinstance(raw, bytes) else raw,), streamed)
+
+
+def _streamed_events(files: _Files) -> tuple[list[KalshiEvent], list[Milestone], str]:
+    from arb_pipeline.connectors.kalshi.models import parse_cursor, parse_event, parse_milestone
+
+    where = files.label(EVENTS_FILE)
+    events, milestones, members = [], [], {}
+    strings: dict[str, str] = {}  # repeated texts and prices kept once across events (wire.Reader.strings)
+    numbers: dict[str, Decimal] = {}
+    with closing(_members(files, EVENTS_FILE, frozenset(("events", "milestones")))) as items:
+        for key, i, value in items:
+            if i < 0:
+                members[key] = value
+            elif key == "events":
+                events.append(parse_event(value, endpoint=where, path=f"events[{i}]", strings=strings,
+                                          numbers=numbers))
+            else:
+                milestones.append(parse_milestone(value, endpoint=where, path=f"milestones[{i}]"))
+    if not events and "events" not in members:
+        raise NotStreamable("no events member")  # the checked path names what is missing
+    return events, milestones, parse_cursor(members, endpoint=where)
+
+
+def _streamed_orderbooks(files: _Files) -> dict[str, OrderBookLevels]:
+    from arb_pipeline.connectors.kalshi.models import add_orderbook
+
+    where = files.label(ORDERBOOKS_FILE)
+    books: dict[str, OrderBookLevels] = {}
+    numbers: dict[str, Decimal] = {}  # shared Decimals (see models._levels)
+    present = False
+    with closing(_members(files, ORDERBOOKS_FILE, frozenset(("orderbooks",)))) as items:
+        for key, i, value in items:
+            if key == "orderbooks":
+                present = True
+                if i >= 0:
+                    add_orderbook(books, value, endpoint=where, path=f"orderbooks[{i}]", numbers=numbers)
+    if not present:
+        raise NotStreamable("no orderbooks member")
+    return books
+
+
 @gc_paused  # hundreds of thousands of acyclic objects: see arb_pipeline.gcpause
 def _parse(files: _Files, meta: SnapshotMeta) -> SnapshotLoad:
     from arb_pipeline.connectors.kalshi.models import (
@@ -281,12 +360,19 @@ def _parse(files: _Files, meta: SnapshotMeta) -> SnapshotLoad:
     )
     from arb_pipeline.connectors.kalshi.targets import parse_structured_targets_response
 
+    check_instead = _check_instead()
     problems: list[NormalizeProblem] = []
-    events, milestones, cursor = _kalshi(files, EVENTS_FILE, parse_events_response, files.object(EVENTS_FILE))
+    try:
+        events, milestones, cursor = _streamed_events(files)
+    except check_instead:  # not the plain shape, or bad somewhere: the checked path names the problem
+        events, milestones, cursor = _kalshi(files, EVENTS_FILE, parse_events_response, files.object(EVENTS_FILE))
     if cursor:
         problems.append(NormalizeProblem(files.label(EVENTS_FILE), "$.cursor",
                                          "cursor is not empty: later pages of GET /events were not recorded"))
-    orderbooks = _kalshi(files, ORDERBOOKS_FILE, parse_orderbooks_response, files.object(ORDERBOOKS_FILE))
+    try:
+        orderbooks = _streamed_orderbooks(files)
+    except check_instead:
+        orderbooks = _kalshi(files, ORDERBOOKS_FILE, parse_orderbooks_response, files.object(ORDERBOOKS_FILE))
 
     series_fees: dict[str, SeriesFees] = {}
     if files.has(SERIES_FILE):
