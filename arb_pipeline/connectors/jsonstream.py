@@ -27,7 +27,7 @@ from typing import Any
 
 CHUNK = 1 << 20  # characters read at a time: one chunk holds many Kalshi events (~6 KB each)
 _WS = re.compile(r"[ \t\n\r]*")
-_DELIMITERS = frozenset(" \t\n\r,]}")
+_DELIMITERS = frozenset(" \t\n\r,:]}")  # what may follow a value (":" after a key)
 
 
 class NotStreamable(ValueError):
@@ -76,7 +76,7 @@ class _Text:
     def value(self) -> Any:
         """Decode one JSON value at the current position. The window may cut a value short: then the
         decoder fails (retried with more text), or — a number — it reads a shorter one ("0." of "0.5",
-        "12" of "125"). So a value only counts when a delimiter (whitespace, ',', ']', '}') follows it
+        "12" of "125"). So a value only counts when a delimiter (whitespace, ",", ":", "]", "}") follows it
         inside the window, or the text has ended."""
         self.peek()
         while True:

@@ -317,14 +317,15 @@ def _streamed_events(files: _Files) -> tuple[list[KalshiEvent], list[Milestone],
     where = files.label(EVENTS_FILE)
     events, milestones, members = [], [], {}
     strings: dict[str, str] = {}  # repeated texts and prices kept once across events (wire.Reader.strings)
-    numbers: dict[str, Decimal] = {}
+    numbers: dict[str, Any] = {}
+    times: dict[str, datetime] = {}
     with closing(_members(files, EVENTS_FILE, frozenset(("events", "milestones")))) as items:
         for key, i, value in items:
             if i < 0:
                 members[key] = value
             elif key == "events":
                 events.append(parse_event(value, endpoint=where, path=f"events[{i}]", strings=strings,
-                                          numbers=numbers))
+                                          numbers=numbers, times=times))
             else:
                 milestones.append(parse_milestone(value, endpoint=where, path=f"milestones[{i}]"))
     if not events and "events" not in members:

@@ -91,3 +91,25 @@ def test_an_empty_streamed_array_is_reported_present():
 def test_text_chunks_reads_until_the_end():
     data = iter(["ab", "c", ""])
     assert list(text_chunks(lambda size: next(data), 2)) == ["ab", "c"]
+
+
+@pytest.mark.parametrize("indent", [None, 1])
+def test_items_are_yielded_as_the_text_is_read_not_after_reading_it_all(indent):
+    """The point of streaming: by the time item i is yielded, only the chunks up to (a little past) it
+    have been read. A value must not wait for the whole text (e.g. a key, which ':' follows)."""
+    document = {"cursor": "", "items": [{"n": n, "pad": "x" * 50} for n in range(200)], "more": [1.5, 2]}
+    text = json.dumps(document, indent=indent)
+    size = 16
+    read = []
+
+    def chunks():
+        for piece in pieces(text, size):
+            read.append(piece)
+            yield piece
+
+    for key, i, value in stream_members(chunks(), STREAMED):
+        if key == "items":
+            consumed = sum(map(len, read))
+            assert value["n"] == i
+            assert consumed <= text.index(f'"n": {i},') + 100 + 2 * size  # this item's end, plus a chunk
+    assert "".join(read) == text

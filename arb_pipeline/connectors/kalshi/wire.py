@@ -71,7 +71,7 @@ class Reader:
     """
 
     def __init__(self, obj: Any, *, endpoint: str, path: str, strings: dict[str, str] | None = None,
-                 numbers: dict[str, Decimal] | None = None) -> None:
+                 numbers: dict[str, Decimal] | None = None, times: dict[str, datetime] | None = None) -> None:
         if not isinstance(obj, Mapping):
             raise KalshiResponseError(f"{path or 'body'} must be a JSON object, got {type(obj).__name__}", endpoint=endpoint)
         self.obj = obj
@@ -83,6 +83,7 @@ class Reader:
         # paragraph in every market of a league); records keep one of each instead. Same values.
         self.strings = strings
         self.numbers = numbers  # likewise fixed-point text → one shared (immutable) Decimal
+        self.times = times  # and RFC 3339 text → one shared datetime (read by `models._plain_market`)
 
     def share(self, value: str) -> str:
         """`value`, or the equal string already kept from this response (with a `strings` table)."""
@@ -228,12 +229,14 @@ class Reader:
 
     def children(self, key: str, *, required: bool = True) -> list[Reader]:
         return [
-            Reader(item, endpoint=self.endpoint, path=f"{self.field(key)}[{i}]", strings=self.strings, numbers=self.numbers)
+            Reader(item, endpoint=self.endpoint, path=f"{self.field(key)}[{i}]", strings=self.strings, numbers=self.numbers,
+                   times=self.times)
             for i, item in enumerate(self.array(key, required=required))
         ]
 
     def child(self, key: str) -> Reader:
-        return Reader(self.raw(key), endpoint=self.endpoint, path=self.field(key), strings=self.strings, numbers=self.numbers)
+        return Reader(self.raw(key), endpoint=self.endpoint, path=self.field(key), strings=self.strings, numbers=self.numbers,
+                   times=self.times)
 
     def cursor(self) -> str:
         """The next-page cursor: required by the spec; null is read as "" (last page)."""
