@@ -44,8 +44,9 @@ _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 class _Text:
     """A growing window over chunked text: `buf[pos:]` is what has not been consumed yet."""
 
-    def __init__(self, chunks: Iterator[str]) -> None:
+    def __init__(self, chunks: Iterator[str], decoder: json.JSONDecoder = _DECODER) -> None:
         self.chunks, self.buf, self.pos, self.eof = chunks, "", 0, False
+        self.decode = decoder.raw_decode
 
     def more(self) -> bool:
         """Append the next chunk (dropping what was consumed); False at the end of the text."""
@@ -81,7 +82,7 @@ class _Text:
         self.peek()
         while True:
             try:
-                value, end = _DECODER.raw_decode(self.buf, self.pos)
+                value, end = self.decode(self.buf, self.pos)
             except json.JSONDecodeError as exc:
                 if self.more():
                     continue
@@ -93,13 +94,47 @@ class _Text:
                 return value
 
 
-def stream_members(chunks: Iterable[str], streamed: frozenset[str]) -> Iterator[tuple[str, int, Any]]:
+def exact_decoder() -> json.JSONDecoder:
+    """A decoder reading fractional numbers as `Decimal`s, shared by text within one document (as
+    `sportsbooks.jsonio.loads_exact`), refusing NaN/Infinity. One per document."""
+    from arb_pipeline.connectors.sportsbooks.jsonio import shared_decimals
+
+    return json.JSONDecoder(parse_float=shared_decimals(), parse_constant=_reject_constant)
+
+
+def _array_items(text: _Text) -> Iterator[Any]:
+    """The items of the array at the current position (its '[' not yet consumed)."""
+    text.expect("[")
+    if text.peek() == "]":
+        text.pos += 1
+        return
+    while True:
+        yield text.value()
+        separator = text.peek()
+        text.pos += 1
+        if separator == "]":
+            return
+        if separator != ",":
+            raise NotStreamable(f"expected ',' or ']' at character {text.pos - 1}")
+
+
+def stream_array(chunks: Iterable[str], decoder: json.JSONDecoder = _DECODER) -> Iterator[Any]:
+    """The items of the top-level JSON array in `chunks`, one at a time (`NotStreamable` for anything
+    else, e.g. an object at the top, or text after the array)."""
+    text = _Text(iter(chunks), decoder)
+    yield from _array_items(text)
+    if text.peek() != "":
+        raise NotStreamable("text after the top-level array")
+
+
+def stream_members(chunks: Iterable[str], streamed: frozenset[str],
+                   decoder: json.JSONDecoder = _DECODER) -> Iterator[tuple[str, int, Any]]:
     """The members of the top-level JSON object in `chunks` (pieces of its text, in order).
 
     Yields `(key, -1, value)` for a member not in `streamed`, and `(key, i, item)` for item i of a
     member in `streamed` (which must be an array; an empty one is yielded as `(key, -1, [])`). Raises
     `NotStreamable` for any other shape."""
-    text = _Text(iter(chunks))
+    text = _Text(iter(chunks), decoder)
     text.expect("{")
     seen: set[str] = set()
     if text.peek() == "}":
@@ -114,21 +149,11 @@ def stream_members(chunks: Iterable[str], streamed: frozenset[str]) -> Iterator[
             seen.add(key)
             text.expect(":")
             if key in streamed:
-                text.expect("[")
-                if text.peek() == "]":
-                    text.pos += 1
+                i = -1
+                for i, item in enumerate(_array_items(text)):
+                    yield key, i, item
+                if i < 0:
                     yield key, -1, []  # present and empty
-                else:
-                    i = 0
-                    while True:
-                        yield key, i, text.value()
-                        i += 1
-                        separator = text.peek()
-                        text.pos += 1
-                        if separator == "]":
-                            break
-                        if separator != ",":
-                            raise NotStreamable(f"expected ',' or ']' at character {text.pos - 1}")
             else:
                 yield key, -1, text.value()
             separator = text.peek()

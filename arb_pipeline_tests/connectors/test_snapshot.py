@@ -388,3 +388,73 @@ def test_well_formed_kalshi_files_never_take_the_whole_file_parse(tmp_path, monk
     monkeypatch.setattr(models, "parse_orderbooks_response", whole_file)
     snap = load_snapshot(write(tmp_path / "snap"))
     assert len(snap.markets) == 2 and len(snap.orderbooks) == 2
+
+
+_ODDS_MUTATIONS = [
+    ("event", "id", None), ("event", "home_team", "Chelsea"), ("event", "commence_time", "soon"),
+    ("event", "bookmakers", {}), ("event", "sport_key", "soccer_uefa"), ("book", "key", 5),
+    ("book", "last_update", None), ("market", "key", "h2h_lay"), ("market", "outcomes", []),
+    ("outcome", "price", "1.5"), ("outcome", "price", Decimal("0.5")), ("outcome", "price", 10**30),
+    ("outcome", "name", "Nobody"), ("outcome", "price", Decimal("2.50")), ("duplicate-event", None, None),
+]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(events=st.integers(0, 5), mutations=st.lists(st.tuples(st.integers(0, 9), st.sampled_from(_ODDS_MUTATIONS)),
+                                                    max_size=2),
+       raw_tail=st.sampled_from([None, "", " x", "]"]), chunk=st.sampled_from([5, 64, 1 << 20]))
+def test_streamed_odds_files_load_exactly_as_the_whole_file_parse(tmp_path_factory, monkeypatch, events, mutations,
+                                                                 raw_tail, chunk):
+    """With the odds format in meta.json each odds file is read event by event: the same quotes, columns,
+    problems (same JSON paths) and ignored markets as normalizing the whole file — or the same error."""
+    import arb_pipeline.connectors.jsonstream as jsonstream
+    import arb_pipeline.connectors.snapshot as snapshot_module
+    from arb_pipeline.connectors.jsonstream import NotStreamable
+
+    payload = []
+    for n in range(events):
+        event = copy.deepcopy(EPL_DECIMAL_ISO[0])
+        event["id"] = f"{n:032d}"
+        payload.append(event)
+    for index, (where, key, value) in mutations:
+        if not payload:
+            break
+        event = payload[index % len(payload)]
+        if where == "duplicate-event":
+            payload.append(copy.deepcopy(event))
+            continue
+        try:  # an earlier mutation may have removed what this one changes
+            book = event["bookmakers"][0]
+            target = {"event": event, "book": book, "market": book["markets"][0],
+                      "outcome": book["markets"][0]["outcomes"][index % 3]}[where]
+        except (KeyError, IndexError, TypeError):
+            target = event if where == "event" else None
+        if target is not None:
+            target[key] = value
+    out = tmp_path_factory.mktemp("snap")
+    write(out, meta=META | {"odds_format": {"soccer_epl": "decimal", "basketball_nba": "american"}}, overwrite=True)
+    if raw_tail is not None:  # not a plain array any more: the whole-file parse must name the problem
+        (out / "odds_soccer_epl.json").write_text(dumps_exact(payload) + raw_tail)
+    else:
+        (out / "odds_soccer_epl.json").write_text(dumps_exact(payload))
+
+    def outcome():
+        try:
+            loaded = read_snapshot(out)
+        except SnapshotError as exc:
+            return f"SnapshotError: {exc}"
+        columns = loaded.snapshot.quote_columns
+        return (loaded.snapshot, loaded.problems, loaded.ignored_markets,
+                [list(getattr(columns, f)) for f in ("events", "bookmakers", "event", "book", "market", "outcome",
+                                                     "point", "odds", "updated", "exact", "max_stake")])
+
+    with monkeypatch.context() as patch:
+        patch.setattr(jsonstream, "CHUNK", chunk)
+        streamed = outcome()
+    with monkeypatch.context() as patch:
+        def refuse(self):
+            raise NotStreamable("whole-file path forced by the test")
+
+        patch.setattr(snapshot_module._StreamedOdds, "__iter__", refuse)
+        whole = outcome()
+    assert streamed == whole

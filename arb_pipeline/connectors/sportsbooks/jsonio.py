@@ -17,7 +17,7 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"non-standard JSON constant {name} (NaN/Infinity are not JSON)")
 
 
-def _shared_decimals() -> Callable[[str], Decimal]:
+def shared_decimals() -> Callable[[str], Decimal]:
     """`Decimal` of a number's text, one shared object per distinct text within one document: an odds
     file repeats a few hundred prices over tens of thousands of outcomes, and a `Decimal` is immutable,
     so the parsed values are the same (same digits, same exponent) in a fraction of the memory."""
@@ -38,7 +38,7 @@ def loads_exact(text: str | bytes, *, exact_numbers: bool = True) -> Any:
     JSON nested deeper than Python's recursion limit is a ValueError (like any other invalid JSON),
     not a RecursionError escaping every caller's error handling."""
     try:
-        return json.loads(text, parse_float=_shared_decimals() if exact_numbers else None,
+        return json.loads(text, parse_float=shared_decimals() if exact_numbers else None,
                           parse_constant=_reject_constant)
     except RecursionError:
         raise ValueError("nested too deeply (arrays/objects inside each other beyond Python's recursion "

@@ -9,7 +9,7 @@ events at all is an error (`OddsPayloadError`).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -121,9 +121,35 @@ def normalize_odds_response(
             odds_format = detect_odds_format(_iter_prices(payload))
         except ValueError as exc:
             raise OddsPayloadError(f"{where}: {exc}") from exc
-    state = _State(provider, sport_key, fetched_at.astimezone(UTC), odds_format or "decimal", source)
+    return _normalize(payload, _State(provider, sport_key, fetched_at.astimezone(UTC), odds_format or "decimal",
+                                      source), odds_format)
+
+
+def normalize_odds_events(
+    events: Iterable[object],
+    *,
+    sport_key: str,
+    fetched_at: datetime,
+    odds_format: OddsFormat,
+    provider: str = "the_odds_api",
+    source: str = "",
+) -> NormalizeResult:
+    """`normalize_odds_response` of a response given as its events one at a time, in order (e.g. a
+    recorded file read item by item, `connectors.jsonstream.stream_array`), so a caller never holds
+    the whole response's JSON. The odds format must be known (detection needs every price first): the
+    same quotes, problems (same JSON paths) and columns as `normalize_odds_response(list(events), ...)`
+    with that format."""
+    if odds_format not in ("decimal", "american"):
+        raise ValueError(f"odds_format must be 'decimal' or 'american', got {odds_format!r}")
+    if fetched_at.tzinfo is None:
+        raise ValueError("fetched_at must be timezone-aware")
+    return _normalize(events, _State(provider, sport_key, fetched_at.astimezone(UTC), odds_format, source),
+                      odds_format)
+
+
+def _normalize(events: Iterable[object], state: _State, odds_format: OddsFormat | None) -> NormalizeResult:
     seen_events: set[str] = set()
-    for i, raw in enumerate(payload):
+    for i, raw in enumerate(events):
         path = f"$[{i}]"
         event_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
         try:
