@@ -315,7 +315,7 @@ def _kalshi(files: _Files, name: str, parse: Callable[..., Any], payload: Any, e
 # `connectors.jsonstream`: one event / one order book is decoded, turned into its record by the same
 # per-item parser the whole-response parser uses (`models.parse_event`, `models.add_orderbook`), and
 # its JSON let go before the next is read. `json.loads` of the events file alone held ~66 MiB of dicts
-# (and the text twice, bytes and str) at once; this holds one 1 MiB chunk and one event. Any surprise
+# (and the text twice, bytes and str) at once; this holds one 64 KiB chunk and one event. Any surprise
 # (not the plain shape, invalid JSON, a field the parser refuses) drops the partial result and parses
 # the file the checked way (`_kalshi`), so every error is reported exactly as before.
 

@@ -186,6 +186,17 @@ class _State:
         # bookmaker keys and titles, outcome names: one str each for the whole response (every quote keeps
         # them, and the parsed JSON has a fresh copy per occurrence; ~20 MiB at 5,000 games)
         self.strings: dict[str, str] = {}
+        self.times: dict[str | int, datetime] = {}  # timestamp text or Unix seconds → its datetime
+
+    def timestamp(self, value: object, path: str, key: str) -> datetime:
+        """`parse_timestamp(value, f"{path}.{key}")`, once per distinct text or Unix integer: a response
+        repeats a few update times over tens of thousands of markets (and the datetimes are immutable)."""
+        if type(value) is str or type(value) is int:
+            found = self.times.get(value)
+            if found is None:
+                found = self.times[value] = parse_timestamp(value, f"{path}.{key}")
+            return found
+        return parse_timestamp(value, f"{path}.{key}")
 
     def problem(self, bad: _Bad, event_id: str | None, bookmaker: str | None) -> None:
         self.problems.append(NormalizeProblem(self.source, bad.path, bad.message, event_id, bookmaker))
@@ -201,7 +212,7 @@ class _State:
         home, away = _text(obj, "home_team", path), _text(obj, "away_team", path)
         if home == away:
             raise _Bad(path, f"home_team and away_team are both {home!r}")
-        commence = parse_timestamp(obj.get("commence_time"), f"{path}.commence_time")
+        commence = self.timestamp(obj.get("commence_time"), path, "commence_time")
         # outcome name → side per market, in `_side`'s order of precedence (home, then away, then Draw)
         h2h = {"Draw": Outcome.DRAW.value, away: Outcome.AWAY.value, home: Outcome.HOME.value}
         sides = {"h2h": h2h, "spreads": {away: Outcome.AWAY.value, home: Outcome.HOME.value},
@@ -220,7 +231,7 @@ class _State:
             title = obj.get("title") if isinstance(obj.get("title"), str) else key  # display only
             key, title = self.strings.setdefault(key, key), self.strings.setdefault(title, title)
             book_update = obj.get("last_update")
-            book_updated = None if book_update is None else parse_timestamp(book_update, f"{path}.last_update")
+            book_updated = None if book_update is None else self.timestamp(book_update, path, "last_update")
             markets = _list(obj, "markets", path)
         except _Bad as bad:
             self.problem(bad, event["id"], key)
@@ -244,7 +255,7 @@ class _State:
         seen.add(market_key)
         raw_update = obj.get("last_update")
         if raw_update is not None:
-            last_update = parse_timestamp(raw_update, f"{path}.last_update")
+            last_update = self.timestamp(raw_update, path, "last_update")
         elif book_updated is not None:
             last_update = book_updated
         else:
