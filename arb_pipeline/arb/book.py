@@ -124,15 +124,16 @@ def _complement(price: Decimal) -> Decimal:
     """`ONE - price`, one shared Decimal per price object: a scan's 110,000 levels (5,000 games) use a
     few hundred prices, which the Kalshi parser already shares by text, so the asks share their
     complements too (~11 MiB). Keyed by value but used only for the very object it was computed from,
-    so an equal price written with other digits ("0.54" / "0.5400") still gets its own exact result."""
+    so an equal price written with other digits ("0.54" / "0.5400") still gets its own exact result.
+    Module-level and bounded, so every scan of a long-running process (whose parse brings new price
+    objects, which replace the previous scan's) shares the same way."""
     kept = _COMPLEMENTS.get(price)
     if kept is not None and kept[0] is price:
         return kept[1]
     result = ONE - price
-    if kept is None:
-        if len(_COMPLEMENTS) >= _COMPLEMENTS_MAX:
-            _COMPLEMENTS.clear()
-        _COMPLEMENTS[price] = (price, result)
+    if kept is None and len(_COMPLEMENTS) >= _COMPLEMENTS_MAX:
+        _COMPLEMENTS.clear()
+    _COMPLEMENTS[price] = (price, result)  # the latest object wins: each new snapshot parse brings its own
     return result
 
 
