@@ -182,11 +182,13 @@ class _State:
         self.quotes: list[SportsbookQuote] = []
         self.problems: list[NormalizeProblem] = []
         self.ignored: Counter[str] = Counter()
-        self.american: dict[int, Decimal] = {}  # American price → its exact decimal odds (prices repeat)
+        # American price → (its exact decimal odds, the price int kept for every quote of it): prices repeat
+        self.american: dict[int, tuple[Decimal, int]] = {}
         # bookmaker keys and titles, outcome names: one str each for the whole response (every quote keeps
         # them, and the parsed JSON has a fresh copy per occurrence; ~20 MiB at 5,000 games)
         self.strings: dict[str, str] = {}
         self.times: dict[str | int, datetime] = {}  # timestamp text or Unix seconds → its datetime
+        self.points: dict[int, Decimal] = {}  # a whole-number line point → one shared Decimal
 
     def timestamp(self, value: object, path: str, key: str) -> datetime:
         """`parse_timestamp(value, f"{path}.{key}")`, once per distinct text or Unix integer: a response
@@ -311,10 +313,10 @@ class _State:
             if american_fmt:
                 if type(price) is not int or not 100 <= abs(price) <= _MAX_AMERICAN:
                     return None
-                odds = self.american.get(price)
-                if odds is None:
-                    odds = self.american[price] = american_to_decimal_exact(price)
-                american = price
+                kept = self.american.get(price)
+                if kept is None:
+                    kept = self.american[price] = (american_to_decimal_exact(price), price)
+                odds, american = kept  # the first int object of this price: one per price, not per quote
             else:
                 if type(price) is not Decimal or not price.is_finite() or not 1 < price <= MAX_DECIMAL_ODDS:
                     return None
@@ -323,7 +325,8 @@ class _State:
             if market_key != "h2h":
                 point = outcome.get("point")
                 if type(point) is int:
-                    point = Decimal(point)
+                    shared = self.points.get(point)
+                    point = shared if shared is not None else self.points.setdefault(point, Decimal(point))
                 elif type(point) is not Decimal or not point.is_finite():
                     return None
             out.append((side, name, odds, american, point))
