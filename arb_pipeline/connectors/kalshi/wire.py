@@ -229,14 +229,16 @@ class Reader:
 
     def children(self, key: str, *, required: bool = True) -> list[Reader]:
         return [
-            Reader(item, endpoint=self.endpoint, path=f"{self.field(key)}[{i}]", strings=self.strings, numbers=self.numbers,
-                   times=self.times)
+            Reader(item, endpoint=self.endpoint, path=f"{self.field(key)}[{i}]", **self._tables())
             for i, item in enumerate(self.array(key, required=required))
         ]
 
     def child(self, key: str) -> Reader:
-        return Reader(self.raw(key), endpoint=self.endpoint, path=self.field(key), strings=self.strings, numbers=self.numbers,
-                   times=self.times)
+        return Reader(self.raw(key), endpoint=self.endpoint, path=self.field(key), **self._tables())
+
+    def _tables(self) -> dict[str, Any]:
+        """The shared-value tables, handed on to the readers of nested objects."""
+        return {"strings": self.strings, "numbers": self.numbers, "times": self.times}
 
     def cursor(self) -> str:
         """The next-page cursor: required by the spec; null is read as "" (last page)."""
