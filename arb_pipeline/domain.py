@@ -233,7 +233,7 @@ class SportsbookQuote:
 
 
 _MIRRORS: dict[object, float] = {}  # exact odds / update time → its float (a quote's derived fields)
-_MIRRORS_MAX = 100_000
+_MIRRORS_MAX = 20_000  # bounded (a few MiB at most) for long-running processes
 
 
 def _mirror(value: Decimal | datetime, convert: Callable[..., float]) -> float:
