@@ -12,7 +12,7 @@ response it came from.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -228,8 +228,27 @@ class SportsbookQuote:
     last_update_ts: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "odds_f", float(self.decimal_odds))
-        object.__setattr__(self, "last_update_ts", self.last_update.timestamp())
+        object.__setattr__(self, "odds_f", _mirror(self.decimal_odds, float))
+        object.__setattr__(self, "last_update_ts", _mirror(self.last_update, datetime.timestamp))
+
+
+_MIRRORS: dict[object, float] = {}  # exact odds / update time → its float (a quote's derived fields)
+_MIRRORS_MAX = 20_000  # bounded (a few MiB at most) for long-running processes
+
+
+def _mirror(value: Decimal | datetime, convert: Callable[..., float]) -> float:
+    """`convert(value)`, one shared float per distinct value: a snapshot's 114,000 quotes (5,000 games)
+    carry a few hundred distinct odds and update times. Keyed by value, which is all either conversion
+    depends on (1.9 and 1.90 are the same float; equal instants the same timestamp)."""
+    try:
+        found = _MIRRORS.get(value)
+    except TypeError:  # an unhashable value (a signalling NaN): convert, which raises for it as before
+        return convert(value)
+    if found is None:
+        if len(_MIRRORS) >= _MIRRORS_MAX:
+            _MIRRORS.clear()
+        found = _MIRRORS[value] = convert(value)
+    return found
 
 
 QUOTE_MARKETS: tuple[str, ...] = ("h2h", "spreads", "totals")  # `QuoteColumns.market` codes

@@ -116,6 +116,27 @@ def _parse_levels(ticker: str, side: str, rows: object) -> dict[Decimal, Decimal
     return out
 
 
+_COMPLEMENTS: dict[Decimal, tuple[Decimal, Decimal]] = {}  # bid price → (that price object, 1 − it)
+_COMPLEMENTS_MAX = 50_000  # a few hundred on a cent grid; bounded for long-running processes
+
+
+def _complement(price: Decimal) -> Decimal:
+    """`ONE - price`, one shared Decimal per price object: a scan's 110,000 levels (5,000 games) use a
+    few hundred prices, which the Kalshi parser already shares by text, so the asks share their
+    complements too (~11 MiB). Keyed by value but used only for the very object it was computed from,
+    so an equal price written with other digits ("0.54" / "0.5400") still gets its own exact result.
+    Module-level and bounded, so every scan of a long-running process (whose parse brings new price
+    objects, which replace the previous scan's) shares the same way."""
+    kept = _COMPLEMENTS.get(price)
+    if kept is not None and kept[0] is price:
+        return kept[1]
+    result = ONE - price
+    if kept is None and len(_COMPLEMENTS) >= _COMPLEMENTS_MAX:
+        _COMPLEMENTS.clear()
+    _COMPLEMENTS[price] = (price, result)  # the latest object wins: each new snapshot parse brings its own
+    return result
+
+
 @dataclass(frozen=True, slots=True)
 class OrderBook:
     """Asks per side, best (cheapest) first, derived from the opposite side's bids."""
@@ -154,8 +175,8 @@ class OrderBook:
         no = _decimal_levels(levels.ticker, "no", levels.no)
         return cls._ordered(
             levels.ticker,
-            tuple(Level(ONE - p, no[p]) for p in sorted(no, reverse=True)),
-            tuple(Level(ONE - p, yes[p]) for p in sorted(yes, reverse=True)),
+            tuple(Level(_complement(p), no[p]) for p in sorted(no, reverse=True)),
+            tuple(Level(_complement(p), yes[p]) for p in sorted(yes, reverse=True)),
         )
 
     @classmethod

@@ -39,17 +39,34 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from contextlib import closing
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from arb_pipeline.connectors.jsonstream import (
+    NotStreamable,
+    exact_decoder,
+    stream_array,
+    stream_members,
+    text_chunks,
+)
 from arb_pipeline.connectors.sportsbooks.base import NormalizeProblem
 from arb_pipeline.connectors.sportsbooks.errors import OddsPayloadError
 from arb_pipeline.connectors.sportsbooks.jsonio import dumps_exact, loads_exact
-from arb_pipeline.connectors.sportsbooks.normalize import normalize_odds_response
+from arb_pipeline.connectors.sportsbooks.normalize import normalize_odds_events, normalize_odds_response
 from arb_pipeline.connectors.sportsbooks.replay import RecordedOdds
-from arb_pipeline.domain import ExchangeStatus, MarketSnapshot, QuoteColumns, SeriesFees
+from arb_pipeline.domain import (
+    ExchangeStatus,
+    KalshiEvent,
+    MarketSnapshot,
+    Milestone,
+    OrderBookLevels,
+    QuoteColumns,
+    SeriesFees,
+)
 from arb_pipeline.gcpause import gc_paused
 
 log = logging.getLogger(__name__)
@@ -237,14 +254,35 @@ def _recorded_odds(files: _Files, meta: SnapshotMeta) -> list[RecordedOdds]:
     return list(_each_recorded_odds(files, meta))
 
 
-def _each_recorded_odds(files: _Files, meta: SnapshotMeta) -> Iterator[RecordedOdds]:
-    """The odds files one at a time (a scan normalizes each and lets its parsed JSON go)."""
+def _each_recorded_odds(files: _Files, meta: SnapshotMeta, *, streamed: bool = False) -> Iterator[RecordedOdds]:
+    """The odds files one at a time (a scan normalizes each and lets its parsed JSON go). `streamed`:
+    a file whose odds format the meta records comes with a `_StreamedOdds` payload instead of its JSON."""
     fetched_at = meta.odds_fetched_at or meta.captured_at
     for sport, name in files.odds().items():
-        yield RecordedOdds(sport_key=sport, payload=files.json(name, exact_numbers=True),
-                           fetched_at=meta.odds_fetched_by_sport.get(sport, fetched_at),
-                           odds_format=meta.odds_formats.get(sport, meta.odds_formats.get("*")),
-                           source=files.label(name))
+        odds_format = meta.odds_formats.get(sport, meta.odds_formats.get("*"))
+        item = RecordedOdds(sport_key=sport, payload=None, fetched_at=meta.odds_fetched_by_sport.get(sport, fetched_at),
+                            odds_format=odds_format, source=files.label(name))
+        if streamed and odds_format is not None:
+            yield replace(item, payload=_StreamedOdds(files, name, item))
+        else:
+            yield replace(item, payload=files.json(name, exact_numbers=True))
+
+
+class _StreamedOdds:
+    """An odds file's events read one at a time (`jsonstream.stream_array`, exact Decimals), for
+    `normalize_odds_events`: the largest odds file (3.6 MiB at 5,000 games) parsed whole held ~13 MiB of
+    JSON; this holds one event's. Raises `NotStreamable` (or a read/UTF-8 error) for anything but a
+    plain array; then `whole()` gives the file the checked whole-file way, which names the problem."""
+
+    def __init__(self, files: _Files, name: str, item: RecordedOdds) -> None:
+        self.files, self.name, self.item = files, name, item
+
+    def __iter__(self) -> Iterator[Any]:
+        with closing(_stream(self.files, self.name, lambda chunks: stream_array(chunks, exact_decoder()))) as items:
+            yield from items
+
+    def whole(self) -> RecordedOdds:
+        return replace(self.item, payload=self.files.json(self.name, exact_numbers=True))
 
 
 class DirectorySnapshotSource:
@@ -271,6 +309,80 @@ def _kalshi(files: _Files, name: str, parse: Callable[..., Any], payload: Any, e
         raise SnapshotError(message if where in message else f"{where}: {message}") from exc
 
 
+# --- the two large Kalshi files, item by item ------------------------------------------------------
+#
+# `kalshi_events.json` (30 MiB at 5,000 games) and `kalshi_orderbooks.json` (6 MiB) are read with
+# `connectors.jsonstream`: one event / one order book is decoded, turned into its record by the same
+# per-item parser the whole-response parser uses (`models.parse_event`, `models.add_orderbook`), and
+# its JSON let go before the next is read. `json.loads` of the events file alone held ~66 MiB of dicts
+# (and the text twice, bytes and str) at once; this holds one 64 KiB chunk and one event. Any surprise
+# (not the plain shape, invalid JSON, a field the parser refuses) drops the partial result and parses
+# the file the checked way (`_kalshi`), so every error is reported exactly as before.
+
+
+def _check_instead() -> tuple[type[Exception], ...]:
+    """What sends a streamed file to the checked path (imported late: the Kalshi package pulls in httpx)."""
+    from arb_pipeline.connectors.kalshi.errors import KalshiError
+
+    return NotStreamable, UnicodeDecodeError, OSError, KalshiError
+
+
+def _members(files: _Files, name: str, streamed: frozenset[str]) -> Iterator[tuple[str, int, Any]]:
+    return _stream(files, name, lambda chunks: stream_members(chunks, streamed))
+
+
+def _stream(files: _Files, name: str, read: Callable[[Iterator[str]], Iterator[Any]]) -> Iterator[Any]:
+    """`read` over the text of file `name`, in chunks from a directory's file, whole from a payload."""
+    raw = files.texts.get(name)
+    if raw is None:
+        raise NotStreamable(f"{name} is missing")  # the checked path reports it
+    if isinstance(raw, Path):
+        with raw.open(encoding="utf-8", newline="") as handle:  # strict UTF-8, no newline translation
+            yield from read(text_chunks(handle.read))
+    else:
+        yield from read(iter((raw.decode("utf-8") if isinstance(raw, bytes) else raw,)))
+
+
+def _streamed_events(files: _Files) -> tuple[list[KalshiEvent], list[Milestone], str]:
+    from arb_pipeline.connectors.kalshi.models import parse_cursor, parse_event, parse_milestone
+
+    where = files.label(EVENTS_FILE)
+    events, milestones, members = [], [], {}
+    strings: dict[str, str] = {}  # repeated texts and prices kept once across events (wire.Reader.strings)
+    numbers: dict[str, Any] = {}
+    times: dict[str, datetime] = {}
+    with closing(_members(files, EVENTS_FILE, frozenset(("events", "milestones")))) as items:
+        for key, i, value in items:
+            if i < 0:
+                members[key] = value
+            elif key == "events":
+                events.append(parse_event(value, endpoint=where, path=f"events[{i}]", strings=strings,
+                                          numbers=numbers, times=times))
+            else:
+                milestones.append(parse_milestone(value, endpoint=where, path=f"milestones[{i}]"))
+    if not events and "events" not in members:
+        raise NotStreamable("no events member")  # the checked path names what is missing
+    return events, milestones, parse_cursor(members, endpoint=where)
+
+
+def _streamed_orderbooks(files: _Files) -> dict[str, OrderBookLevels]:
+    from arb_pipeline.connectors.kalshi.models import add_orderbook
+
+    where = files.label(ORDERBOOKS_FILE)
+    books: dict[str, OrderBookLevels] = {}
+    numbers: dict[str, Decimal] = {}  # shared Decimals (see models._levels)
+    present = False
+    with closing(_members(files, ORDERBOOKS_FILE, frozenset(("orderbooks",)))) as items:
+        for key, i, value in items:
+            if key == "orderbooks":
+                present = True
+                if i >= 0:
+                    add_orderbook(books, value, endpoint=where, path=f"orderbooks[{i}]", numbers=numbers)
+    if not present:
+        raise NotStreamable("no orderbooks member")
+    return books
+
+
 @gc_paused  # hundreds of thousands of acyclic objects: see arb_pipeline.gcpause
 def _parse(files: _Files, meta: SnapshotMeta) -> SnapshotLoad:
     from arb_pipeline.connectors.kalshi.models import (
@@ -281,12 +393,19 @@ def _parse(files: _Files, meta: SnapshotMeta) -> SnapshotLoad:
     )
     from arb_pipeline.connectors.kalshi.targets import parse_structured_targets_response
 
+    check_instead = _check_instead()
     problems: list[NormalizeProblem] = []
-    events, milestones, cursor = _kalshi(files, EVENTS_FILE, parse_events_response, files.object(EVENTS_FILE))
+    try:
+        events, milestones, cursor = _streamed_events(files)
+    except check_instead:  # not the plain shape, or bad somewhere: the checked path names the problem
+        events, milestones, cursor = _kalshi(files, EVENTS_FILE, parse_events_response, files.object(EVENTS_FILE))
     if cursor:
         problems.append(NormalizeProblem(files.label(EVENTS_FILE), "$.cursor",
                                          "cursor is not empty: later pages of GET /events were not recorded"))
-    orderbooks = _kalshi(files, ORDERBOOKS_FILE, parse_orderbooks_response, files.object(ORDERBOOKS_FILE))
+    try:
+        orderbooks = _streamed_orderbooks(files)
+    except check_instead:
+        orderbooks = _kalshi(files, ORDERBOOKS_FILE, parse_orderbooks_response, files.object(ORDERBOOKS_FILE))
 
     series_fees: dict[str, SeriesFees] = {}
     if files.has(SERIES_FILE):
@@ -325,13 +444,23 @@ def _parse(files: _Files, meta: SnapshotMeta) -> SnapshotLoad:
             quotes.extend(result.quotes)
             columns.extend(result.quotes)
             problems.extend(result.problems)
-    for item in _each_recorded_odds(files, meta):
-        try:
-            result = normalize_odds_response(item.payload, sport_key=item.sport_key, fetched_at=item.fetched_at,
-                                             provider=item.provider, odds_format=item.odds_format,
-                                             source=item.source)
-        except OddsPayloadError as exc:
-            raise SnapshotError(str(exc)) from None
+    for item in _each_recorded_odds(files, meta, streamed=True):
+        if not isinstance(item.payload, _StreamedOdds):
+            result = None
+        else:  # the format is known: read the file event by event (see `_StreamedOdds`)
+            try:
+                result = normalize_odds_events(item.payload, sport_key=item.sport_key, fetched_at=item.fetched_at,
+                                               provider=item.provider, odds_format=item.odds_format,  # type: ignore[arg-type]
+                                               source=item.source)
+            except check_instead:
+                result, item = None, item.payload.whole()  # the checked whole-file path names the problem
+        if result is None:
+            try:
+                result = normalize_odds_response(item.payload, sport_key=item.sport_key, fetched_at=item.fetched_at,
+                                                 provider=item.provider, odds_format=item.odds_format,
+                                                 source=item.source)
+            except OddsPayloadError as exc:
+                raise SnapshotError(str(exc)) from None
         quotes.extend(result.quotes)
         if result.columns is None:
             columns.extend(result.quotes)

@@ -44,7 +44,7 @@ def consensus_probabilities(quotes: Iterable[SportsbookQuote], outcomes: frozens
     for prices in per_book.values():
         if prices.keys() != outcomes:
             continue
-        odds = [(o, float(q.decimal_odds)) for o, q in prices.items()]
+        odds = [(o, q.odds_f) for o, q in prices.items()]  # odds_f is float(decimal_odds), computed once
         if any(d <= 1.0 for _, d in odds):
             continue
         total = sum(1.0 / d for _, d in odds)

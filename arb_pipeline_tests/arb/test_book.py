@@ -164,3 +164,16 @@ def test_from_levels_equals_the_full_parse_on_any_levels(yes, no):
     if isinstance(fast, OrderBook):
         assert (fast.best_yes_f, fast.best_no_f) == (full.best_yes_f, full.best_no_f) or (
             math.isnan(fast.best_yes_f) or math.isnan(fast.best_no_f))
+
+
+def test_from_levels_shares_complements_but_keeps_each_price_exactly_as_written():
+    """Asks of books built from the same price objects share `1 - price`; an equal price written with
+    other digits still gets its own exact complement (its digits are kept, never swapped for another's)."""
+    count = Decimal("10")
+    for _ in range(2):  # a second scan's parse brings new price objects: they share among themselves too
+        price = Decimal("0.5400")
+        first = OrderBook.from_levels(OrderBookLevels("A", yes=((price, count),), no=()))
+        second = OrderBook.from_levels(OrderBookLevels("B", yes=((price, count),), no=()))
+        assert first.no_asks[0].price is second.no_asks[0].price
+        other = OrderBook.from_levels(OrderBookLevels("C", yes=((Decimal("0.54"), count),), no=()))
+        assert str(first.no_asks[0].price) == "0.4600" and str(other.no_asks[0].price) == "0.46"

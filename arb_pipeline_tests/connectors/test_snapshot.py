@@ -11,6 +11,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from arb_pipeline.connectors.kalshi.models import parse_events_response, parse_orderbooks_response
 from arb_pipeline.connectors.snapshot import (
@@ -282,3 +284,177 @@ def test_the_shipped_sample_snapshot_loads_cleanly():
     # every team the events name by structured target is in the snapshot, so the sample resolves
     named = {v for m in loaded.snapshot.markets for v in (m.custom_strike or {}).values()}
     assert named and named <= set(loaded.snapshot.structured_targets)
+
+
+# --- the large Kalshi files read item by item (connectors.jsonstream) == the checked whole-file parse ---
+
+def _load_or_error(directory):
+    try:
+        return load_snapshot(directory)
+    except SnapshotError as exc:
+        return f"SnapshotError: {exc}"
+
+
+def _checked_only(monkeypatch):
+    """Force the checked whole-file path for both Kalshi files (what every load did before streaming)."""
+    import arb_pipeline.connectors.snapshot as snapshot_module
+    from arb_pipeline.connectors.jsonstream import NotStreamable
+
+    def refuse(files):
+        raise NotStreamable("checked path forced by the test")
+
+    monkeypatch.setattr(snapshot_module, "_streamed_events", refuse)
+    monkeypatch.setattr(snapshot_module, "_streamed_orderbooks", refuse)
+
+
+_MUTATIONS = [
+    ("drop", "ticker"), ("drop", "yes_ask_dollars"), ("drop", "status"), ("drop", "rules_secondary"),
+    ("set", "yes_ask_dollars", 0.55), ("set", "yes_ask_dollars", "1.5"), ("set", "yes_ask_dollars", None),
+    ("set", "no_bid_dollars", "abc"), ("set", "exchange_index", "0"), ("set", "price_ranges", {}),
+    ("set", "custom_strike", "x"), ("set", "unknown_field", {"kept": ["verbatim", 1.5]}),
+    ("set", "title", 7), ("set", "open_time", "not a time"), ("set", "rules_primary", "Ünïcode ✓ \"quoted\""),
+]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(events=st.integers(1, 6), mutations=st.lists(st.tuples(st.integers(0, 11), st.sampled_from(_MUTATIONS)),
+                                                    max_size=2),
+       book_change=st.sampled_from([None, ("no_dollars", [[0.4, "1"]]), ("yes_dollars", [["0.5", "-1"]]),
+                                    ("yes_dollars", None), ("yes_dollars", [["0.5"]]), ("ticker", "dup")]),
+       chunk=st.sampled_from([7, 64, 1 << 20]), indent=st.sampled_from([0, 1]))
+def test_streamed_kalshi_files_load_exactly_as_the_checked_parse(tmp_path_factory, monkeypatch, events, mutations,
+                                                                 book_change, chunk, indent):
+    """Whatever the events and order-book files hold, the streamed load gives the same snapshot — or the
+    same error message (file, JSON path) — as parsing each file whole (the path every load took before)."""
+    import arb_pipeline.connectors.jsonstream as jsonstream
+
+    payload = {"events": [], "milestones": EVENTS["milestones"], "cursor": ""}
+    books = {"orderbooks": []}
+    for n in range(events):
+        event = copy.deepcopy(EVENTS["events"][0])
+        event["event_ticker"] = f"{EVENT}{n}"
+        for market in event["markets"]:
+            market["ticker"] = f"{market['ticker']}{n}"
+            books["orderbooks"].append({"ticker": market["ticker"],
+                                        "orderbook_fp": copy.deepcopy(ORDERBOOKS["orderbooks"][0]["orderbook_fp"])})
+        payload["events"].append(event)
+    markets = [m for e in payload["events"] for m in e["markets"]]
+    for index, (action, key, *value) in mutations:
+        market = markets[index % len(markets)]
+        if action == "drop":
+            market.pop(key, None)
+        else:
+            market[key] = value[0]
+    if book_change is not None:
+        key, value = book_change
+        target = books["orderbooks"][-1]
+        if key == "ticker":
+            target["ticker"] = books["orderbooks"][0]["ticker"]
+        else:
+            target["orderbook_fp"][key] = value
+    out = tmp_path_factory.mktemp("snap")
+    write(out, overwrite=True)
+    (out / "kalshi_events.json").write_text(json.dumps(payload, indent=indent))
+    (out / "kalshi_orderbooks.json").write_text(json.dumps(books, indent=indent))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(jsonstream, "CHUNK", chunk)
+        streamed = _load_or_error(out)
+    with monkeypatch.context() as patch:
+        _checked_only(patch)
+        checked = _load_or_error(out)
+    assert streamed == checked
+    if not isinstance(streamed, str):
+        assert [m.extra for m in streamed.markets] == [m.extra for m in checked.markets]
+
+
+def test_streamed_loads_share_repeated_texts_and_prices(tmp_path):
+    """Two markets' equal texts and prices are one object each after a streamed load (the memory saving)."""
+    snap = load_snapshot(write(tmp_path / "snap"))
+    first, second = snap.markets
+    assert first.title == second.title and first.title is second.title
+    assert first.price_ranges[0].step is second.price_ranges[0].step
+    books = list(snap.orderbooks.values())
+    assert books[0].yes[1][0] is books[1].no[0][0]  # both "0.5400"
+
+
+def test_well_formed_kalshi_files_never_take_the_whole_file_parse(tmp_path, monkeypatch):
+    import arb_pipeline.connectors.kalshi.models as models
+
+    def whole_file(*args, **kwargs):
+        raise AssertionError("parsed whole")
+
+    monkeypatch.setattr(models, "parse_events_response", whole_file)
+    monkeypatch.setattr(models, "parse_orderbooks_response", whole_file)
+    snap = load_snapshot(write(tmp_path / "snap"))
+    assert len(snap.markets) == 2 and len(snap.orderbooks) == 2
+
+
+_ODDS_MUTATIONS = [
+    ("event", "id", None), ("event", "home_team", "Chelsea"), ("event", "commence_time", "soon"),
+    ("event", "bookmakers", {}), ("event", "sport_key", "soccer_uefa"), ("book", "key", 5),
+    ("book", "last_update", None), ("market", "key", "h2h_lay"), ("market", "outcomes", []),
+    ("outcome", "price", "1.5"), ("outcome", "price", Decimal("0.5")), ("outcome", "price", 10**30),
+    ("outcome", "name", "Nobody"), ("outcome", "price", Decimal("2.50")), ("duplicate-event", None, None),
+]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(events=st.integers(0, 5), mutations=st.lists(st.tuples(st.integers(0, 9), st.sampled_from(_ODDS_MUTATIONS)),
+                                                    max_size=2),
+       raw_tail=st.sampled_from([None, "", " x", "]"]), chunk=st.sampled_from([5, 64, 1 << 20]))
+def test_streamed_odds_files_load_exactly_as_the_whole_file_parse(tmp_path_factory, monkeypatch, events, mutations,
+                                                                 raw_tail, chunk):
+    """With the odds format in meta.json each odds file is read event by event: the same quotes, columns,
+    problems (same JSON paths) and ignored markets as normalizing the whole file — or the same error."""
+    import arb_pipeline.connectors.jsonstream as jsonstream
+    import arb_pipeline.connectors.snapshot as snapshot_module
+    from arb_pipeline.connectors.jsonstream import NotStreamable
+
+    payload = []
+    for n in range(events):
+        event = copy.deepcopy(EPL_DECIMAL_ISO[0])
+        event["id"] = f"{n:032d}"
+        payload.append(event)
+    for index, (where, key, value) in mutations:
+        if not payload:
+            break
+        event = payload[index % len(payload)]
+        if where == "duplicate-event":
+            payload.append(copy.deepcopy(event))
+            continue
+        try:  # an earlier mutation may have removed what this one changes
+            book = event["bookmakers"][0]
+            target = {"event": event, "book": book, "market": book["markets"][0],
+                      "outcome": book["markets"][0]["outcomes"][index % 3]}[where]
+        except (KeyError, IndexError, TypeError):
+            target = event if where == "event" else None
+        if target is not None:
+            target[key] = value
+    out = tmp_path_factory.mktemp("snap")
+    write(out, meta=META | {"odds_format": {"soccer_epl": "decimal", "basketball_nba": "american"}}, overwrite=True)
+    if raw_tail is not None:  # not a plain array any more: the whole-file parse must name the problem
+        (out / "odds_soccer_epl.json").write_text(dumps_exact(payload) + raw_tail)
+    else:
+        (out / "odds_soccer_epl.json").write_text(dumps_exact(payload))
+
+    def outcome():
+        try:
+            loaded = read_snapshot(out)
+        except SnapshotError as exc:
+            return f"SnapshotError: {exc}"
+        columns = loaded.snapshot.quote_columns
+        return (loaded.snapshot, loaded.problems, loaded.ignored_markets,
+                [list(getattr(columns, f)) for f in ("events", "bookmakers", "event", "book", "market", "outcome",
+                                                     "point", "odds", "updated", "exact", "max_stake")])
+
+    with monkeypatch.context() as patch:
+        patch.setattr(jsonstream, "CHUNK", chunk)
+        streamed = outcome()
+    with monkeypatch.context() as patch:
+        def refuse(self):
+            raise NotStreamable("whole-file path forced by the test")
+
+        patch.setattr(snapshot_module._StreamedOdds, "__iter__", refuse)
+        whole = outcome()
+    assert streamed == whole

@@ -70,13 +70,27 @@ class Reader:
     schema is kept (and visible) instead of silently dropped.
     """
 
-    def __init__(self, obj: Any, *, endpoint: str, path: str) -> None:
+    def __init__(self, obj: Any, *, endpoint: str, path: str, strings: dict[str, str] | None = None,
+                 numbers: dict[str, Decimal] | None = None, times: dict[str, datetime] | None = None) -> None:
         if not isinstance(obj, Mapping):
             raise KalshiResponseError(f"{path or 'body'} must be a JSON object, got {type(obj).__name__}", endpoint=endpoint)
         self.obj = obj
         self.endpoint = endpoint
         self.path = path
         self._used: set[str] = set()
+        # Optional text → one shared str: when a large response is parsed item by item, each item's
+        # JSON has its own copy of every repeated text (the field names, timestamps, the same rules
+        # paragraph in every market of a league); records keep one of each instead. Same values.
+        self.strings = strings
+        self.numbers = numbers  # likewise fixed-point text → one shared (immutable) Decimal
+        self.times = times  # and RFC 3339 text → one shared datetime (read by `models._plain_market`)
+
+    def share(self, value: str) -> str:
+        """`value`, or the equal string already kept from this response (with a `strings` table)."""
+        strings = self.strings
+        if strings is None:
+            return value
+        return strings.setdefault(value, value)
 
     def field(self, key: str) -> str:
         return f"{self.path}.{key}" if self.path else key
@@ -102,7 +116,7 @@ class Reader:
             return default
         if not isinstance(value, str):
             raise self.fail(key, f"must be a string, got {type(value).__name__}")
-        return value
+        return value if self.strings is None else self.share(value)
 
     def ident(self, key: str) -> str:
         value = self.text(key)
@@ -133,21 +147,30 @@ class Reader:
         return value
 
     def dollars(self, key: str, *, lo: Decimal | None = None, hi: Decimal | None = None) -> Decimal:
-        value = to_decimal(self.raw(key), field=self.field(key), endpoint=self.endpoint)
-        return self._bounded(key, value, lo, hi)
+        return self._bounded(key, self._decimal(key, self.raw(key)), lo, hi)
 
     def opt_dollars(self, key: str, *, lo: Decimal | None = None, hi: Decimal | None = None) -> Decimal | None:
         raw = self.raw(key, required=False, nullable=True)
         if raw is None or raw == "":
             return None
-        return self._bounded(key, to_decimal(raw, field=self.field(key), endpoint=self.endpoint), lo, hi)
+        return self._bounded(key, self._decimal(key, raw), lo, hi)
 
     def nullable_dollars(self, key: str, *, lo: Decimal | None = None, hi: Decimal | None = None) -> Decimal | None:
         """Key required (spec), value may be null: e.g. a top-of-book price on an empty side."""
         raw = self.raw(key, nullable=True)
         if raw is None:
             return None
-        return self._bounded(key, to_decimal(raw, field=self.field(key), endpoint=self.endpoint), lo, hi)
+        return self._bounded(key, self._decimal(key, raw), lo, hi)
+
+    def _decimal(self, key: str, raw: Any) -> Decimal:
+        """`to_decimal` of a dollar field, shared by text when the reader has a `numbers` table."""
+        numbers = self.numbers
+        if numbers is None or type(raw) is not str:
+            return to_decimal(raw, field=self.field(key), endpoint=self.endpoint)
+        number = numbers.get(raw)
+        if number is None:
+            number = numbers[raw] = to_decimal(raw, field=self.field(key), endpoint=self.endpoint)
+        return number
 
     def count(self, key: str, *, signed: bool = False) -> Decimal:
         value = to_decimal(self.raw(key), field=self.field(key), endpoint=self.endpoint)
@@ -206,12 +229,16 @@ class Reader:
 
     def children(self, key: str, *, required: bool = True) -> list[Reader]:
         return [
-            Reader(item, endpoint=self.endpoint, path=f"{self.field(key)}[{i}]")
+            Reader(item, endpoint=self.endpoint, path=f"{self.field(key)}[{i}]", **self._tables())
             for i, item in enumerate(self.array(key, required=required))
         ]
 
     def child(self, key: str) -> Reader:
-        return Reader(self.raw(key), endpoint=self.endpoint, path=self.field(key))
+        return Reader(self.raw(key), endpoint=self.endpoint, path=self.field(key), **self._tables())
+
+    def _tables(self) -> dict[str, Any]:
+        """The shared-value tables, handed on to the readers of nested objects."""
+        return {"strings": self.strings, "numbers": self.numbers, "times": self.times}
 
     def cursor(self) -> str:
         """The next-page cursor: required by the spec; null is read as "" (last page)."""
@@ -223,4 +250,8 @@ class Reader:
         return value
 
     def extra(self) -> dict[str, Any]:
-        return {k: v for k, v in self.obj.items() if k not in self._used}
+        used, strings = self._used, self.strings
+        if strings is None:
+            return {k: v for k, v in self.obj.items() if k not in used}
+        share = strings.setdefault
+        return {share(k, k): share(v, v) if type(v) is str else v for k, v in self.obj.items() if k not in used}

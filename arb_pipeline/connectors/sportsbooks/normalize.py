@@ -9,7 +9,7 @@ events at all is an error (`OddsPayloadError`).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -121,9 +121,35 @@ def normalize_odds_response(
             odds_format = detect_odds_format(_iter_prices(payload))
         except ValueError as exc:
             raise OddsPayloadError(f"{where}: {exc}") from exc
-    state = _State(provider, sport_key, fetched_at.astimezone(UTC), odds_format or "decimal", source)
+    return _normalize(payload, _State(provider, sport_key, fetched_at.astimezone(UTC), odds_format or "decimal",
+                                      source), odds_format)
+
+
+def normalize_odds_events(
+    events: Iterable[object],
+    *,
+    sport_key: str,
+    fetched_at: datetime,
+    odds_format: OddsFormat,
+    provider: str = "the_odds_api",
+    source: str = "",
+) -> NormalizeResult:
+    """`normalize_odds_response` of a response given as its events one at a time, in order (e.g. a
+    recorded file read item by item, `connectors.jsonstream.stream_array`), so a caller never holds
+    the whole response's JSON. The odds format must be known (detection needs every price first): the
+    same quotes, problems (same JSON paths) and columns as `normalize_odds_response(list(events), ...)`
+    with that format."""
+    if odds_format not in ("decimal", "american"):
+        raise ValueError(f"odds_format must be 'decimal' or 'american', got {odds_format!r}")
+    if fetched_at.tzinfo is None:
+        raise ValueError("fetched_at must be timezone-aware")
+    return _normalize(events, _State(provider, sport_key, fetched_at.astimezone(UTC), odds_format, source),
+                      odds_format)
+
+
+def _normalize(events: Iterable[object], state: _State, odds_format: OddsFormat | None) -> NormalizeResult:
     seen_events: set[str] = set()
-    for i, raw in enumerate(payload):
+    for i, raw in enumerate(events):
         path = f"$[{i}]"
         event_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
         try:
@@ -156,7 +182,23 @@ class _State:
         self.quotes: list[SportsbookQuote] = []
         self.problems: list[NormalizeProblem] = []
         self.ignored: Counter[str] = Counter()
-        self.american: dict[int, Decimal] = {}  # American price → its exact decimal odds (prices repeat)
+        # American price → (its exact decimal odds, the price int kept for every quote of it): prices repeat
+        self.american: dict[int, tuple[Decimal, int]] = {}
+        # bookmaker keys and titles, outcome names: one str each for the whole response (every quote keeps
+        # them, and the parsed JSON has a fresh copy per occurrence; ~20 MiB at 5,000 games)
+        self.strings: dict[str, str] = {}
+        self.times: dict[str | int, datetime] = {}  # timestamp text or Unix seconds → its datetime
+        self.points: dict[int, Decimal] = {}  # a whole-number line point → one shared Decimal
+
+    def timestamp(self, value: object, path: str, key: str) -> datetime:
+        """`parse_timestamp(value, f"{path}.{key}")`, once per distinct text or Unix integer: a response
+        repeats a few update times over tens of thousands of markets (and the datetimes are immutable)."""
+        if type(value) is str or type(value) is int:
+            found = self.times.get(value)
+            if found is None:
+                found = self.times[value] = parse_timestamp(value, f"{path}.{key}")
+            return found
+        return parse_timestamp(value, f"{path}.{key}")
 
     def problem(self, bad: _Bad, event_id: str | None, bookmaker: str | None) -> None:
         self.problems.append(NormalizeProblem(self.source, bad.path, bad.message, event_id, bookmaker))
@@ -172,7 +214,7 @@ class _State:
         home, away = _text(obj, "home_team", path), _text(obj, "away_team", path)
         if home == away:
             raise _Bad(path, f"home_team and away_team are both {home!r}")
-        commence = parse_timestamp(obj.get("commence_time"), f"{path}.commence_time")
+        commence = self.timestamp(obj.get("commence_time"), path, "commence_time")
         # outcome name → side per market, in `_side`'s order of precedence (home, then away, then Draw)
         h2h = {"Draw": Outcome.DRAW.value, away: Outcome.AWAY.value, home: Outcome.HOME.value}
         sides = {"h2h": h2h, "spreads": {away: Outcome.AWAY.value, home: Outcome.HOME.value},
@@ -189,8 +231,9 @@ class _State:
                 raise _Bad(f"{path}.key", "duplicate bookmaker in the same event; first one kept")
             seen.add(key)
             title = obj.get("title") if isinstance(obj.get("title"), str) else key  # display only
+            key, title = self.strings.setdefault(key, key), self.strings.setdefault(title, title)
             book_update = obj.get("last_update")
-            book_updated = None if book_update is None else parse_timestamp(book_update, f"{path}.last_update")
+            book_updated = None if book_update is None else self.timestamp(book_update, path, "last_update")
             markets = _list(obj, "markets", path)
         except _Bad as bad:
             self.problem(bad, event["id"], key)
@@ -214,7 +257,7 @@ class _State:
         seen.add(market_key)
         raw_update = obj.get("last_update")
         if raw_update is not None:
-            last_update = parse_timestamp(raw_update, f"{path}.last_update")
+            last_update = self.timestamp(raw_update, path, "last_update")
         elif book_updated is not None:
             last_update = book_updated
         else:
@@ -224,8 +267,9 @@ class _State:
             raise _Bad(f"{path}.outcomes", "market has no outcomes")
         fast = self._well_formed(event, market_key, outcomes)
         if fast is not None:
-            return [self._quote(event, book_key, book_title, market_key, side, name, odds, american, point,
-                                last_update) for side, name, odds, american, point in fast]
+            share = self.strings.setdefault
+            return [self._quote(event, book_key, book_title, market_key, side, share(name, name), odds, american,
+                                point, last_update) for side, name, odds, american, point in fast]
         quotes, sides = [], set()
         for n, raw_outcome in enumerate(outcomes):
             opath = f"{path}.outcomes[{n}]"
@@ -269,10 +313,10 @@ class _State:
             if american_fmt:
                 if type(price) is not int or not 100 <= abs(price) <= _MAX_AMERICAN:
                     return None
-                odds = self.american.get(price)
-                if odds is None:
-                    odds = self.american[price] = american_to_decimal_exact(price)
-                american = price
+                kept = self.american.get(price)
+                if kept is None:
+                    kept = self.american[price] = (american_to_decimal_exact(price), price)
+                odds, american = kept  # the first int object of this price: one per price, not per quote
             else:
                 if type(price) is not Decimal or not price.is_finite() or not 1 < price <= MAX_DECIMAL_ODDS:
                     return None
@@ -281,7 +325,8 @@ class _State:
             if market_key != "h2h":
                 point = outcome.get("point")
                 if type(point) is int:
-                    point = Decimal(point)
+                    shared = self.points.get(point)
+                    point = shared if shared is not None else self.points.setdefault(point, Decimal(point))
                 elif type(point) is not Decimal or not point.is_finite():
                     return None
             out.append((side, name, odds, american, point))

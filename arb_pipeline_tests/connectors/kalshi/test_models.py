@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import copy
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -161,3 +162,54 @@ def test_orderbook_levels_fast_path_agrees_with_the_checked_path(yes, no):
             return "error", str(exc)
 
     assert read(_levels) == read(_checked_levels)
+
+
+# --- markets: the plain path (`_plain_market`, shared texts/prices/times) against the field-by-field one ---
+
+_FIELD_VALUES = st.one_of(
+    st.sampled_from(["", " ", "0.5400", "0.5400 ", "1.0000", "1.5", "-0.01", "NaN", "abc", "2026-11-01T14:00:00Z",
+                     "2026-11-01T14:00:00", "2026-11-01T14:00:00+01:00", "2026-13-01T14:00:00Z", "active"]),
+    st.none(), st.booleans(), st.integers(-2, 2), st.floats(0, 1), st.just([]), st.just({}),
+    st.just({"basketball_team": "t1"}), st.just({"basketball_team": 7}),
+    st.just([{"start": "0.0000", "end": "1.0000", "step": "0.0100"}]),
+    st.just([{"start": "0.5", "end": "0.1", "step": "0.01"}]), st.just([{"start": "0", "end": "1"}]),
+    st.just([{"start": "0", "end": "1", "step": "0"}]), st.just(["x"]))
+_MARKET_KEYS = st.sampled_from(sorted(models._MARKET_READ | {"strike_type", "result", "extra_thing"}))
+
+
+@given(changes=st.lists(st.tuples(_MARKET_KEYS, st.one_of(st.just("drop"), _FIELD_VALUES)), max_size=3))
+def test_plain_market_path_reads_exactly_what_the_field_by_field_reader_reads(changes):
+    """`parse_event` with shared tables (the streamed snapshot's path) == without them (every other
+    caller): the same records (prices, times, extra fields verbatim) or the same error."""
+    from arb_pipeline_tests.connectors.kalshi.conftest import make_event
+
+    event = make_event("KXNBAGAME-26NOV24NYKBOS")
+    assert len(event["markets"]) == 2
+    for key, value in changes:
+        if value == "drop":
+            event["markets"][0].pop(key, None)
+        else:
+            event["markets"][0][key] = value
+
+    def parse(**tables):
+        try:
+            return models.parse_event(copy.deepcopy(event), endpoint="GET /events", path="events[0]", **tables)
+        except KalshiResponseError as exc:
+            return f"error: {exc}"
+
+    shared = parse(strings={}, numbers={}, times={})
+    assert shared == parse()
+    if not isinstance(shared, str):
+        assert [m.extra for m in shared.markets] == [m.extra for m in parse().markets]
+
+
+def test_a_well_formed_market_takes_the_plain_path_and_shares_its_values():
+    from arb_pipeline.connectors.kalshi.wire import Reader
+    from arb_pipeline_tests.connectors.kalshi.conftest import make_event
+
+    tables = dict(strings={}, numbers={}, times={})
+    first, second = make_event("KXNBAGAME-26NOV24NYKBOS")["markets"]
+    plain = [models._plain_market(Reader(m, endpoint="GET /events", path="m", **tables)) for m in (first, second)]
+    assert None not in plain
+    assert plain[0].price_ranges is plain[1].price_ranges and plain[0].open_time is plain[1].open_time
+    assert plain == [models.parse_market(m) for m in (first, second)]

@@ -29,3 +29,20 @@ def test_loads_refuses_nan_and_can_keep_floats():
     with pytest.raises(ValueError, match="NaN"):
         loads_exact('{"price": NaN}')
     assert isinstance(loads_exact("[1.5]", exact_numbers=False)[0], float)
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_NUMBER_TEXTS = st.from_regex(r"-?(0|[1-9][0-9]{0,3})\.[0-9]{1,6}([eE][+-]?[0-9]{1,2})?", fullmatch=True)
+
+
+@given(st.lists(_NUMBER_TEXTS, max_size=12))
+def test_loads_exact_reads_each_number_text_as_its_own_decimal_and_shares_equal_texts(texts):
+    """The shared Decimals (one object per distinct text in a document) have exactly each text's digits
+    and exponent, as `Decimal(text)` does: "1.90" and "1.9" stay different, equal texts are one object."""
+    values = loads_exact("[" + ",".join(texts) + "]")
+    assert [(str(v), v.as_tuple()) for v in values] == [(str(Decimal(t)), Decimal(t).as_tuple()) for t in texts]
+    first = {}
+    for text, value in zip(texts, values, strict=True):
+        assert first.setdefault(text, value) is value
