@@ -22,10 +22,12 @@ What is measured, per repetition (nothing is stubbed):
   2. `scan_job` (in-process executor, the definitions' own resources and filesystem IO manager) is
      executed with exactly that request's tags and run key, so the execution gate accepts it as
      sensor-launched; every scan captures a fresh snapshot from the simulator;
-  3. t1 = when the last Kalshi-leg paper order of the injected arbitrage was recorded as filled in the
-     application database (`orders.updated_at`, written by the repository from the wall clock).
+  3. t1 = when the last Kalshi-leg paper order of the injected arbitrage reached its final state in the
+     application database (`orders.updated_at`, written by the repository from the wall clock): filled,
+     or partly/not filled when the simulator's book moved past the limit within ARB_PAPER_LATENCY_MS
+     (the paper executor fills on the venue's book after that latency; the count filled is printed).
 * each run is verified: exactly one executed arbitrage on the injected event, trading the injected
-  market, exactly one paper order per Kalshi leg, each filled, and at least one hedge instruction;
+  market, exactly one final paper order per Kalshi leg, and at least one hedge instruction;
   anything else aborts the benchmark.
 
 The breakdown comes from the run's step events in the instance's event log (STEP_START -> STEP_SUCCESS
@@ -59,6 +61,7 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LEAGUES = ("NFL", "NBA", "NHL", "MLB", "EPL")
 EDGE = Decimal("0.03")
+FINAL = ("filled", "partially_filled", "unfilled")  # a paper order's final states
 WINDOW_LIFETIME_S = 30.0  # long enough for one repetition; the next one waits until it has expired
 
 
@@ -163,8 +166,8 @@ def step_breakdown(instance: Any, run_id: str, run_s: float, show: bool = False)
     return dict(groups)
 
 
-def verify(database_url: str, injected: dict[str, Any], run_started: float) -> tuple[float, int, int]:
-    """(t1 epoch seconds, orders, hedges) for the injected arbitrage; SystemExit on anything unexpected."""
+def verify(database_url: str, injected: dict[str, Any], run_started: float) -> tuple[float, int, int, int]:
+    """(t1 epoch seconds, orders, hedges, orders filled) for the injected arbitrage; SystemExit on anything unexpected."""
     from sqlalchemy import select
 
     from arb_pipeline.storage.db import get_engine, session_scope
@@ -186,14 +189,17 @@ def verify(database_url: str, injected: dict[str, Any], run_started: float) -> t
             raise SystemExit(f"{event}: orders for legs {legs_ordered}, Kalshi legs {sorted(kalshi_legs)}")
         if injected["market_ticker"] not in {leg["market"] for leg in kalshi_legs.values()}:
             raise SystemExit(f"{event}: the arbitrage does not trade the injected market {injected['market_ticker']}")
-        bad = [(o.client_order_id, o.mode, o.status) for o in orders if o.mode != "paper" or o.status != "filled"]
+        # the paper order is final once it is filled, partly filled or unfilled: the paper executor fills
+        # on the simulator's book ARB_PAPER_LATENCY_MS after sending, and the simulator's random walk may
+        # have moved that book past the limit (a real outcome, not a failed run)
+        bad = [(o.client_order_id, o.mode, o.status) for o in orders if o.mode != "paper" or o.status not in FINAL]
         if bad:
-            raise SystemExit(f"{event}: orders not filled on paper: {bad}")
+            raise SystemExit(f"{event}: orders not final on paper: {bad}")
         if not hedges:
             raise SystemExit(f"{event}: no hedge instruction for the sportsbook leg")
         t1 = max(o.updated_at for o in orders)
         t1 = t1 if isinstance(t1, datetime) else datetime.fromisoformat(str(t1))
-        return t1.timestamp(), len(orders), len(hedges)
+        return t1.timestamp(), len(orders), len(hedges), sum(o.status == "filled" for o in orders)
 
 
 def wait_for_next_tick(cursor: str | None, interval_s: int) -> None:
@@ -328,7 +334,7 @@ def bench_size(games: int, repeat: int, instance_kind: str, where: str, show_ste
                 t_run = time.time()
                 if not result.success:
                     raise SystemExit(f"scan run {result.run_id} failed")
-                t1, orders, hedges = verify(database_url, injected, t0)
+                t1, orders, hedges, filled = verify(database_url, injected, t0)
                 markets = result.get_asset_materialization_events()
                 count = next((int(m.materialization.metadata["dagster/row_count"].value) for m in
                               (e.event_specific_data for e in markets)
@@ -339,7 +345,8 @@ def bench_size(games: int, repeat: int, instance_kind: str, where: str, show_ste
                 print(f"  {games:>5} games, {label:>7}: {sample.total_s:6.2f}s sensor->paper order "
                       f"(sensor {sample.sensor_s * 1000:.0f} ms; " +
                       ", ".join(f"{k} {v:.2f}s" for k, v in sample.steps.items()) +
-                      f"; run returned after {t_run - t0:.2f}s); {count} markets, {orders} order(s), {hedges} hedge(s); "
+                      f"; run returned after {t_run - t0:.2f}s); {count} markets, {orders} order(s) ({filled} filled), "
+                      f"{hedges} hedge(s); "
                       f"load {os.getloadavg()[0]:.2f}",
                       flush=True)
                 if rep:
