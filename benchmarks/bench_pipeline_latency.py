@@ -28,7 +28,7 @@ What is measured, per repetition (nothing is stubbed):
      or partly/not filled when the simulator's book moved past the limit within ARB_PAPER_LATENCY_MS
      (the paper executor fills on the venue's book after that latency; the count filled is printed).
 * each run is verified: exactly one executed arbitrage on the injected event, trading the injected
-  market, exactly one final paper order per Kalshi leg, and at least one hedge instruction;
+  market, exactly one final paper order per Kalshi leg, and a hedge instruction when a leg filled;
   anything else aborts the benchmark.
 
 The breakdown comes from the run's step events in the instance's event log (STEP_START -> STEP_SUCCESS
