@@ -11,14 +11,21 @@ that window are read from the instance: the gaps between consecutive run creatio
 requested), between consecutive run starts, and each run's launch -> start and start -> end times.
 Every process started is killed (its process group) at the end.
 
-    uv run --frozen python benchmarks/bench_scan_cadence.py --duration 180 --port 19210
+`--launcher template` (default) uses the instance template as shipped (`WarmRunLauncher`: each run forked
+from a warm process); `--launcher default` swaps in Dagster's `DefaultRunLauncher` (a cold spawned process
+per run), for a before/after in the same minutes. The load average is printed at start and end, and the
+CPU time of every process the benchmark started (dagster dev, its daemon, code server and run workers,
+as reaped) beside the wall time.
+
+    uv run --frozen python benchmarks/bench_scan_cadence.py --duration 180 --port 18210
+    uv run --frozen python benchmarks/bench_scan_cadence.py --duration 180 --port 18210 --launcher default
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
+import resource
 import signal
 import statistics
 import subprocess
@@ -47,17 +54,31 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=19210, help="webserver port")
     parser.add_argument("--source", choices=["recorded", "simulator"], default="recorded")
     parser.add_argument("--sim-port", type=int, default=19211)
+    parser.add_argument("--launcher", choices=["template", "default"], default="template",
+                        help="template: deploy/dagster.yaml as shipped (WarmRunLauncher); default: DefaultRunLauncher")
+    parser.add_argument("--max-in-flight", type=int, default=None, help="ARB_SCAN_MAX_IN_FLIGHT (default: unset)")
     args = parser.parse_args()
+    load_at_start = os.getloadavg()
+    wall_start = time.time()
 
     tmp = Path(tempfile.mkdtemp(prefix="arb-cadence-"))
     home, data = tmp / "dagster_home", tmp / "data"
     home.mkdir()
     data.mkdir()
-    shutil.copy(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
+    template = (REPO / "deploy" / "dagster.yaml").read_text()
+    if args.launcher == "default":
+        import yaml
+
+        config = yaml.safe_load(template)
+        config.pop("run_launcher", None)  # Dagster's default: DefaultRunLauncher
+        template = yaml.safe_dump(config)
+    (home / "dagster.yaml").write_text(template)
     database_url = f"sqlite:///{data / 'arb.sqlite3'}"
     env = {**os.environ, "DAGSTER_HOME": str(home), "ARB_DATA_DIR": str(data), "DATABASE_URL": database_url,
            "ARB_SCAN_INTERVAL_S": str(args.interval), "ARB_SENSORS_DEFAULT_ON": "1", "ARB_MODE": "paper",
            "ARB_MARKET_SOURCE": args.source, "ARB_LOG_LEVEL": "WARNING"}
+    if args.max_in_flight is not None:
+        env["ARB_SCAN_MAX_IN_FLIGHT"] = str(args.max_in_flight)
     children: list[subprocess.Popen] = []
     try:
         from arb_pipeline.storage.migrate import upgrade
@@ -108,11 +129,21 @@ def main() -> int:
     for r in records:
         if window_start <= r.create_timestamp.timestamp() < window_end:
             statuses[r.dagster_run.status.value] = statuses.get(r.dagster_run.status.value, 0) + 1
-    print(f"scan cadence under dagster dev: interval {args.interval}s, source {args.source}, "
-          f"{args.duration:.0f}s measured after {args.warmup:.0f}s warm-up; load {os.getloadavg()}")
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ended = [r.end_time for r in records if r.end_time and window_start <= r.end_time < window_end]
+    ended.sort()
+    print(f"scan cadence under dagster dev: interval {args.interval}s (target: a scan at least every "
+          f"{1.5 * args.interval:.0f}s), launcher {args.launcher}, ARB_SCAN_MAX_IN_FLIGHT "
+          f"{args.max_in_flight or 'default'}, source {args.source}, {args.duration:.0f}s measured after "
+          f"{args.warmup:.0f}s warm-up")
+    print(f"  load average at start {load_at_start[0]:.2f} {load_at_start[1]:.2f} {load_at_start[2]:.2f}, "
+          f"at end {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}; "
+          f"CPU time of the started processes {used.ru_utime + used.ru_stime:.0f}s in "
+          f"{time.time() - wall_start:.0f}s wall")
     print(f"  runs created in window: {len(created)} ({statuses})")
     print(f"  gap between run requests: {summary([b - a for a, b in zip(created, created[1:], strict=False)])}")
     print(f"  gap between run starts:   {summary([b - a for a, b in zip(started, started[1:], strict=False)])}")
+    print(f"  gap between run ends:     {summary([b - a for a, b in zip(ended, ended[1:], strict=False)])}")
     print(f"  request -> run start:     {summary(launch_to_start)}")
     print(f"  run start -> end:         {summary(start_to_end)}")
     print(f"  (instance and logs kept in {tmp})")
