@@ -290,7 +290,8 @@ def venue(games: int, where: str) -> Iterator[Venue]:
             process.terminate()
 
 
-def bench_size(games: int, repeat: int, instance_kind: str, where: str, show_steps: bool = False) -> list[Sample]:
+def bench_size(games: int, repeat: int, instance_kind: str, where: str, show_steps: bool = False,
+               profiler: Any = None) -> list[Sample]:
     from arb_pipeline.settings import get_settings
     from arb_pipeline.storage.migrate import upgrade
 
@@ -327,12 +328,16 @@ def bench_size(games: int, repeat: int, instance_kind: str, where: str, show_ste
                     raise SystemExit(f"the scan sensor requested {tick.run_requests!r} ({tick.skip_message})")
                 (request,) = tick.run_requests
                 cursor = tick.cursor
+                if profiler is not None and rep:
+                    profiler.enable()
                 result = job.execute_in_process(
                     instance=instance,
                     tags={**request.tags, "dagster/run_key": request.run_key},
                     raise_on_error=False,
                 )
                 t_run = time.time()
+                if profiler is not None:
+                    profiler.disable()
                 if not result.success:
                     raise SystemExit(f"scan run {result.run_id} failed")
                 t1, orders, hedges, filled = verify(database_url, injected, t0)
@@ -378,13 +383,21 @@ def main(argv: list[str] | None = None) -> int:
                         help="process: the simulator in a child process (default), as Kalshi is remote in "
                              "production, so its serving does not hold the pipeline's GIL; thread: in this process")
     parser.add_argument("--steps", action="store_true", help="also print every step's duration")
+    parser.add_argument("--profile", metavar="FILE", help="cProfile the measured runs (not the warm-up) into FILE")
     args = parser.parse_args(argv)
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
     cpus = os.cpu_count()
     print(f"pipeline latency: python {sys.version.split()[0]}, {cpus} CPU(s), instance={args.instance}, simulator in a {args.sim}, "
           f"load average at start {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     results = []
     for games in args.games:
-        results.append(bench_size(games, args.repeat, args.instance, args.sim, args.steps))
+        results.append(bench_size(games, args.repeat, args.instance, args.sim, args.steps, profiler))
+    if profiler is not None:
+        profiler.dump_stats(args.profile)
     print()
     for samples in results:
         print(summarize(samples))
