@@ -9,6 +9,7 @@ import dagster as dg
 import pytest
 import yaml
 from dagster._core.definitions.reconstruct import ReconstructableJob
+from dagster._core.launcher import WorkerStatus
 
 from arb_pipeline.launch.warm_launcher import DEFAULT_PRELOAD, PID_TAG, WarmRunLauncher
 from arb_pipeline_tests.waiting import wait_until
@@ -80,7 +81,32 @@ def test_a_run_is_its_own_process_forked_from_the_warm_one_and_succeeds(instance
     # both forked by the same warm process: neither by this one
     assert len(parents) == 1 and str(os.getpid()) not in parents
     assert instance.run_launcher.check_run_worker_health(instance.get_run_by_id(run_ids[0])).status in (
-        dg._core.launcher.WorkerStatus.SUCCESS, dg._core.launcher.WorkerStatus.NOT_FOUND)
+        WorkerStatus.SUCCESS, WorkerStatus.NOT_FOUND)
+
+
+def test_a_run_worker_launched_elsewhere_is_judged_by_its_pid(instance, tmp_path):
+    """The daemon's run monitoring may hold another launcher object than the one that launched the run:
+    a live pid is RUNNING (Dagster fails a run on any other answer), a vanished one NOT_FOUND."""
+    out, never = tmp_path / "out.txt", tmp_path / "never"
+    run_id = _launch(instance, {"out": str(out), "block": str(never)})
+    assert wait_until(out.exists, 120)
+    other = WarmRunLauncher()
+    other.register_instance(instance)
+    assert other.check_run_worker_health(instance.get_run_by_id(run_id)).status == WorkerStatus.RUNNING
+    never.write_text("done")
+    assert wait_until(lambda: _finished(instance, run_id), 60)
+    pid = int(instance.get_run_by_id(run_id).tags[PID_TAG])
+    assert wait_until(lambda: not _alive(pid), 30)
+    instance.add_run_tags(run_id, {PID_TAG: str(pid)})
+    assert other.check_run_worker_health(instance.get_run_by_id(run_id)).status == WorkerStatus.NOT_FOUND
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def test_terminate_cancels_a_running_run(instance, tmp_path):
@@ -88,7 +114,7 @@ def test_terminate_cancels_a_running_run(instance, tmp_path):
     run_id = _launch(instance, {"out": str(out), "block": str(never)})
     assert wait_until(out.exists, 120)
     launcher = instance.run_launcher
-    assert launcher.check_run_worker_health(instance.get_run_by_id(run_id)).status == dg._core.launcher.WorkerStatus.RUNNING
+    assert launcher.check_run_worker_health(instance.get_run_by_id(run_id)).status == WorkerStatus.RUNNING
     assert launcher.terminate(run_id)
     assert wait_until(lambda: _finished(instance, run_id), 60)
     assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.CANCELED
