@@ -307,7 +307,7 @@ def bench_size(games: int, repeat: int, instance_kind: str, where: str, show_ste
             import dagster as dg
 
             from arb_pipeline.definitions import defs
-            from arb_pipeline.defs.ingest.sensors import SCAN_SENSOR
+            from arb_pipeline.defs.ingest.sensors import SCAN_SENSOR, scan_interval_s
             from arb_pipeline.defs.jobs import SCAN_JOB
 
             sensor = defs.get_sensor_def(SCAN_SENSOR)
@@ -317,7 +317,7 @@ def bench_size(games: int, repeat: int, instance_kind: str, where: str, show_ste
             expires_at = 0.0
             for rep in range(repeat + 1):  # repetition 0 warms up imports, connections and caches
                 time.sleep(max(0.0, expires_at - time.time()))  # the previous window has closed
-                wait_for_next_tick(cursor, sensor.minimum_interval_seconds)
+                wait_for_next_tick(cursor, scan_interval_s())
                 injected = handle.inject()
                 expires_at = time.time() + WINDOW_LIFETIME_S + 1
 
