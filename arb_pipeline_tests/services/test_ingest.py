@@ -269,8 +269,12 @@ def _shape(result):
 
 
 def test_a_concurrent_capture_holds_exactly_what_a_sequential_one_holds(sim, settings):
+    from arb_pipeline.connectors.kalshi.ratelimit import RateLimiter
+
     transport = CountingTransport()
-    kalshi, odds = _clients(sim, settings, transport)
+    # a full bucket of its own: the process-wide one is drained by this module's other captures, and a
+    # limiter making every request wait would (rightly) leave nothing to overlap
+    kalshi, odds = _clients(sim, settings, transport, limiter=RateLimiter("prestige"))
     try:
         sequential = _capture(kalshi, odds, settings, concurrency=1)
         assert transport.max_in_flight == 1
