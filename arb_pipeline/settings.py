@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     kalshi_connect_timeout_s: float = Field(3.0, alias="KALSHI_CONNECT_TIMEOUT_S")
     kalshi_read_timeout_s: float = Field(10.0, alias="KALSHI_READ_TIMEOUT_S")
     kalshi_max_retries: int = Field(4, alias="KALSHI_MAX_RETRIES")
+    # requests of one capture in flight at once (events per series, books per 100 tickers, series fees,
+    # odds per sport): they overlap their round trips; the rate limiter still bounds the request rate
+    capture_concurrency: int = Field(4, alias="ARB_CAPTURE_CONCURRENCY", ge=1, le=32)
     # Series scanned, comma-separated: every catalogued league whose game series kalshi-api.md §8.2
     # confirms, with the spread/total series §8.2/§8.6 confirm (README "Covered series"). Opt-in only:
     # KXUELGAME (its Odds API key is UNVERIFIED) and KXATPMATCH/KXWTAMATCH (the Odds API keys tennis

@@ -9,8 +9,9 @@ What is measured, per repetition (nothing is stubbed):
   limiter, not the pipeline), live clock, no random windows, `--games` games spread evenly over
   NFL/NBA/NHL/MLB/EPL. `sim.slate` schedules a single day (at most half of each league's teams play:
   74 games over the five leagues), so larger slates repeat the draw on the following days, as Kalshi
-  lists games days ahead (`multi_day_slate`). By default the simulator is a uvicorn thread of this
-  process (it then shares the GIL with the pipeline); `--sim process` runs it in a child process;
+  lists games days ahead (`multi_day_slate`). By default the simulator runs in a child process, as the
+  venues are remote in production (its serving then does not hold the pipeline's GIL); `--sim thread`
+  runs it as a uvicorn thread of this process (the earlier setup: it shares the GIL with the pipeline);
 * the environment points the project's own `arb_pipeline.definitions.defs` at it, in paper mode
   (`ARB_MARKET_SOURCE=simulator`, as `launch.demo.demo_environment` does), with a temporary migrated
   SQLite application database and a temporary DAGSTER_HOME holding the project's instance template
@@ -22,10 +23,12 @@ What is measured, per repetition (nothing is stubbed):
   2. `scan_job` (in-process executor, the definitions' own resources and filesystem IO manager) is
      executed with exactly that request's tags and run key, so the execution gate accepts it as
      sensor-launched; every scan captures a fresh snapshot from the simulator;
-  3. t1 = when the last Kalshi-leg paper order of the injected arbitrage was recorded as filled in the
-     application database (`orders.updated_at`, written by the repository from the wall clock).
+  3. t1 = when the last Kalshi-leg paper order of the injected arbitrage reached its final state in the
+     application database (`orders.updated_at`, written by the repository from the wall clock): filled,
+     or partly/not filled when the simulator's book moved past the limit within ARB_PAPER_LATENCY_MS
+     (the paper executor fills on the venue's book after that latency; the count filled is printed).
 * each run is verified: exactly one executed arbitrage on the injected event, trading the injected
-  market, exactly one paper order per Kalshi leg, each filled, and at least one hedge instruction;
+  market, exactly one final paper order per Kalshi leg, and a hedge instruction when a leg filled;
   anything else aborts the benchmark.
 
 The breakdown comes from the run's step events in the instance's event log (STEP_START -> STEP_SUCCESS
@@ -35,7 +38,7 @@ in-process run (planning, run and event storage, IO manager, gaps between steps)
 warm-up and is not counted. Figures go to stdout; Dagster's own run logs go to stderr.
 
     uv run --frozen python benchmarks/bench_pipeline_latency.py 2>/dev/null     # 100 and 1,000 games, 3 runs
-    uv run --frozen python benchmarks/bench_pipeline_latency.py --games 100 --repeat 5 --sim process --steps
+    uv run --frozen python benchmarks/bench_pipeline_latency.py --games 1000 --repeat 5 --steps
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LEAGUES = ("NFL", "NBA", "NHL", "MLB", "EPL")
 EDGE = Decimal("0.03")
+FINAL = ("filled", "partially_filled", "unfilled")  # a paper order's final states
 WINDOW_LIFETIME_S = 30.0  # long enough for one repetition; the next one waits until it has expired
 
 
@@ -105,6 +109,7 @@ class Sample:
     steps: dict[str, float]  # capture / resolve+price+detect / execution / run overhead
     orders: int
     hedges: int
+    cpu_s: float = 0.0  # CPU time of this (the pipeline's) process from the sensor evaluation to the run's end
 
 
 def environment(handle: Any, tmp: Path, database_url: str, dagster_home: Path) -> dict[str, str]:
@@ -163,8 +168,8 @@ def step_breakdown(instance: Any, run_id: str, run_s: float, show: bool = False)
     return dict(groups)
 
 
-def verify(database_url: str, injected: dict[str, Any], run_started: float) -> tuple[float, int, int]:
-    """(t1 epoch seconds, orders, hedges) for the injected arbitrage; SystemExit on anything unexpected."""
+def verify(database_url: str, injected: dict[str, Any], run_started: float) -> tuple[float, int, int, int]:
+    """(t1 epoch seconds, orders, hedges, orders filled) for the injected arbitrage; SystemExit on anything unexpected."""
     from sqlalchemy import select
 
     from arb_pipeline.storage.db import get_engine, session_scope
@@ -186,14 +191,17 @@ def verify(database_url: str, injected: dict[str, Any], run_started: float) -> t
             raise SystemExit(f"{event}: orders for legs {legs_ordered}, Kalshi legs {sorted(kalshi_legs)}")
         if injected["market_ticker"] not in {leg["market"] for leg in kalshi_legs.values()}:
             raise SystemExit(f"{event}: the arbitrage does not trade the injected market {injected['market_ticker']}")
-        bad = [(o.client_order_id, o.mode, o.status) for o in orders if o.mode != "paper" or o.status != "filled"]
+        # the paper order is final once it is filled, partly filled or unfilled: the paper executor fills
+        # on the simulator's book ARB_PAPER_LATENCY_MS after sending, and the simulator's random walk may
+        # have moved that book past the limit (a real outcome, not a failed run)
+        bad = [(o.client_order_id, o.mode, o.status) for o in orders if o.mode != "paper" or o.status not in FINAL]
         if bad:
-            raise SystemExit(f"{event}: orders not filled on paper: {bad}")
-        if not hedges:
-            raise SystemExit(f"{event}: no hedge instruction for the sportsbook leg")
+            raise SystemExit(f"{event}: orders not final on paper: {bad}")
+        if not hedges and any(o.status != "unfilled" for o in orders):
+            raise SystemExit(f"{event}: a Kalshi leg filled but there is no hedge instruction for the sportsbook leg")
         t1 = max(o.updated_at for o in orders)
         t1 = t1 if isinstance(t1, datetime) else datetime.fromisoformat(str(t1))
-        return t1.timestamp(), len(orders), len(hedges)
+        return t1.timestamp(), len(orders), len(hedges), sum(o.status == "filled" for o in orders)
 
 
 def wait_for_next_tick(cursor: str | None, interval_s: int) -> None:
@@ -283,7 +291,8 @@ def venue(games: int, where: str) -> Iterator[Venue]:
             process.terminate()
 
 
-def bench_size(games: int, repeat: int, instance_kind: str, where: str, show_steps: bool = False) -> list[Sample]:
+def bench_size(games: int, repeat: int, instance_kind: str, where: str, show_steps: bool = False,
+               profiler: Any = None) -> list[Sample]:
     from arb_pipeline.settings import get_settings
     from arb_pipeline.storage.migrate import upgrade
 
@@ -299,7 +308,7 @@ def bench_size(games: int, repeat: int, instance_kind: str, where: str, show_ste
             import dagster as dg
 
             from arb_pipeline.definitions import defs
-            from arb_pipeline.defs.ingest.sensors import SCAN_SENSOR
+            from arb_pipeline.defs.ingest.sensors import SCAN_SENSOR, scan_interval_s
             from arb_pipeline.defs.jobs import SCAN_JOB
 
             sensor = defs.get_sensor_def(SCAN_SENSOR)
@@ -309,37 +318,43 @@ def bench_size(games: int, repeat: int, instance_kind: str, where: str, show_ste
             expires_at = 0.0
             for rep in range(repeat + 1):  # repetition 0 warms up imports, connections and caches
                 time.sleep(max(0.0, expires_at - time.time()))  # the previous window has closed
-                wait_for_next_tick(cursor, sensor.minimum_interval_seconds)
+                wait_for_next_tick(cursor, scan_interval_s())
                 injected = handle.inject()
                 expires_at = time.time() + WINDOW_LIFETIME_S + 1
 
-                t0 = time.time()
+                t0, cpu0 = time.time(), time.process_time()
                 tick = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs))
                 t_sensor = time.time()
                 if len(tick.run_requests or []) != 1:
                     raise SystemExit(f"the scan sensor requested {tick.run_requests!r} ({tick.skip_message})")
                 (request,) = tick.run_requests
                 cursor = tick.cursor
+                if profiler is not None and rep:
+                    profiler.enable()
                 result = job.execute_in_process(
                     instance=instance,
                     tags={**request.tags, "dagster/run_key": request.run_key},
                     raise_on_error=False,
                 )
-                t_run = time.time()
+                t_run, cpu_run = time.time(), time.process_time() - cpu0
+                if profiler is not None:
+                    profiler.disable()
                 if not result.success:
                     raise SystemExit(f"scan run {result.run_id} failed")
-                t1, orders, hedges = verify(database_url, injected, t0)
+                t1, orders, hedges, filled = verify(database_url, injected, t0)
                 markets = result.get_asset_materialization_events()
                 count = next((int(m.materialization.metadata["dagster/row_count"].value) for m in
                               (e.event_specific_data for e in markets)
                               if m.materialization.asset_key.to_user_string() == "kalshi_markets"), -1)
                 sample = Sample(games, count, t1 - t0, t_sensor - t0, t_run - t_sensor,
-                                step_breakdown(instance, result.run_id, t_run - t_sensor, show_steps), orders, hedges)
+                                step_breakdown(instance, result.run_id, t_run - t_sensor, show_steps), orders, hedges,
+                                cpu_run)
                 label = "warm-up" if rep == 0 else f"run {rep}"
                 print(f"  {games:>5} games, {label:>7}: {sample.total_s:6.2f}s sensor->paper order "
                       f"(sensor {sample.sensor_s * 1000:.0f} ms; " +
                       ", ".join(f"{k} {v:.2f}s" for k, v in sample.steps.items()) +
-                      f"; run returned after {t_run - t0:.2f}s); {count} markets, {orders} order(s), {hedges} hedge(s); "
+                      f"; run returned after {t_run - t0:.2f}s, CPU {cpu_run:.2f}s); {count} markets, {orders} order(s) ({filled} filled), "
+                      f"{hedges} hedge(s); "
                       f"load {os.getloadavg()[0]:.2f}",
                       flush=True)
                 if rep:
@@ -357,6 +372,9 @@ def summarize(samples: list[Sample]) -> str:
         values = [s.steps.get(part, 0.0) for s in samples]
         lines.append(f"        {part:<22} median {statistics.median(values):6.2f}s")
     lines.append(f"        {'sensor evaluation':<22} median {statistics.median(s.sensor_s for s in samples) * 1000:6.0f} ms")
+    lines.append(f"        {'CPU of the run':<22} median {statistics.median(s.cpu_s for s in samples):6.2f}s "
+                 "(this process: sensor + run; the simulator's own process not included)")
+    lines.append("        target: sensor run request -> paper order <= 2 s at 1,000 games (issue #11)")
     return "\n".join(lines)
 
 
@@ -366,17 +384,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--instance", choices=("home", "ephemeral"), default="home",
                         help="home: temporary DAGSTER_HOME with deploy/dagster.yaml (default); ephemeral: in memory")
-    parser.add_argument("--sim", choices=("thread", "process"), default="thread",
-                        help="thread: the simulator in this process (default); process: in a child process, so "
-                             "its own CPU work does not hold this process's GIL")
+    parser.add_argument("--sim", choices=("thread", "process"), default="process",
+                        help="process: the simulator in a child process (default), as Kalshi is remote in "
+                             "production, so its serving does not hold the pipeline's GIL; thread: in this process")
     parser.add_argument("--steps", action="store_true", help="also print every step's duration")
+    parser.add_argument("--profile", metavar="FILE", help="cProfile the measured runs (not the warm-up) into FILE")
     args = parser.parse_args(argv)
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
     cpus = os.cpu_count()
     print(f"pipeline latency: python {sys.version.split()[0]}, {cpus} CPU(s), instance={args.instance}, simulator in a {args.sim}, "
           f"load average at start {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     results = []
     for games in args.games:
-        results.append(bench_size(games, args.repeat, args.instance, args.sim, args.steps))
+        results.append(bench_size(games, args.repeat, args.instance, args.sim, args.steps, profiler))
+    if profiler is not None:
+        profiler.dump_stats(args.profile)
     print()
     for samples in results:
         print(summarize(samples))

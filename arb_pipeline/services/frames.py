@@ -80,8 +80,17 @@ def _finish(rows: list[dict[str, Any]], model: type, datetime_columns: Iterable[
     frame = pd.DataFrame(rows)
     for column in datetime_columns:
         if column in frame:
-            frame[column] = _utc_column(list(frame[column]))
+            frame[column] = _as_utc(frame[column])
     return frame
+
+
+def _as_utc(column: pd.Series) -> pd.Series:
+    """`column` as datetime64[ns, UTC]. pandas already builds aware datetimes into a tz-aware column: that
+    is converted as a whole (walking it as Timestamps and parsing them again cost ~0.7 s per 100,000
+    quotes, a third of a 1,000-game capture step); anything else (naive, mixed) is parsed value by value."""
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
+        return column.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+    return _utc_column(list(column))
 
 
 # --- ingest ------------------------------------------------------------------------------------------

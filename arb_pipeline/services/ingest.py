@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +32,10 @@ from arb_pipeline.services.odds_credits import ReusedOdds
 from arb_pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# requests of one capture in flight at once (ARB_CAPTURE_CONCURRENCY): enough to overlap the venues'
+# round trips; the Kalshi rate limiter, not this number, bounds the request rate
+DEFAULT_CAPTURE_CONCURRENCY = 4
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,7 @@ def capture(
     targets_cache: Any = None,
     reuse_odds: Mapping[str, ReusedOdds] | None = None,
     markets: Sequence[str] = ("h2h",),
+    concurrency: int = DEFAULT_CAPTURE_CONCURRENCY,
 ) -> Capture:
     """Fetch events (with markets and milestones) of `series`, their order books in batches of 100,
     the structured targets (teams/players) they name — through `targets_cache` when given, a
@@ -76,23 +82,59 @@ def capture(
     A sport in `reuse_odds` (odds still within their refresh interval, `services.odds_credits`) is not
     fetched: its earlier response is kept verbatim with its own fetch time (meta.json
     `odds_fetched_at_by_sport`), so its quotes age honestly and cost no credit.
+
+    `concurrency` (ARB_CAPTURE_CONCURRENCY) bounds how many of these requests are in flight at once:
+    the events of each series, the books 100 tickers at a time, the series fees and every sport's odds
+    are independent, so they overlap; each request still passes its client's rate limiter and retries.
     """
+    from arb_pipeline.connectors.kalshi.client import MAX_ORDERBOOK_TICKERS, merge_events_payloads
+    from arb_pipeline.connectors.kalshi.targets import target_ids_in_events_payload
     from arb_pipeline.connectors.sportsbooks.errors import OddsError
 
-    started = clock()
-    status_payload = kalshi.fetch_exchange_status_payload()
-    events_payload = kalshi.fetch_events_payload(series_tickers=series, status="open")
-    tickers = [m["ticker"] for e in events_payload["events"] for m in e.get("markets", []) if "ticker" in m]
-    books_payload = kalshi.fetch_orderbooks_payload(tickers)
-    books_at = clock()
-    # fees are read per event's series: ask for the series that listed events (of the many configured,
-    # out-of-season leagues list none, and one GET /series/{ticker} each would only spend rate budget)
-    listed = {e.get("series_ticker") for e in events_payload["events"]}
-    series_payload = kalshi.fetch_series_payload([t for t in series if t in listed])
-    from arb_pipeline.connectors.kalshi.targets import target_ids_in_events_payload
+    if concurrency < 1:
+        raise ValueError(f"capture concurrency must be at least 1, got {concurrency} (ARB_CAPTURE_CONCURRENCY)")
+    markets = tuple(dict.fromkeys(markets))
+    estimate = getattr(odds, "estimate_cost", None)
 
-    targets_payload = kalshi.fetch_structured_targets_payload(target_ids_in_events_payload(events_payload),
-                                                              cache=targets_cache)
+    def fetch_odds(sport: str) -> Any:
+        try:
+            return odds.fetch_odds(sport, markets=markets)
+        except OddsError as exc:
+            return exc
+
+    started = clock()
+    # The calls are independent (per series, per 100 books, per sport), so they run on `concurrency`
+    # threads; each still goes through its client's rate limiter (Kalshi's shared token bucket) and its
+    # retries, and the results are merged in the configured order, so the snapshot is the same as a
+    # sequential capture's. The Kalshi chain (events -> books) is the long one: it is queued first.
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="capture")
+    try:
+        status_future = pool.submit(kalshi.fetch_exchange_status_payload)
+        event_futures = [pool.submit(kalshi.fetch_events_payload, series_tickers=[t], status="open")
+                         for t in dict.fromkeys(series)]
+        to_fetch = [sport for sport in sports if sport not in (reuse_odds or {})]
+        odds_futures = {sport: pool.submit(fetch_odds, sport) for sport in dict.fromkeys(to_fetch)}
+        events_payload = merge_events_payloads(f.result() for f in event_futures)
+        tickers = list(dict.fromkeys(m["ticker"] for e in events_payload["events"] for m in e.get("markets", [])
+                                     if "ticker" in m))
+        book_futures = [pool.submit(kalshi.fetch_orderbooks_payload, tickers[i:i + MAX_ORDERBOOK_TICKERS])
+                        for i in range(0, len(tickers), MAX_ORDERBOOK_TICKERS)]
+        # fees are read per event's series: ask for the series that listed events (of the many configured,
+        # out-of-season leagues list none, and one GET /series/{ticker} each would only spend rate budget)
+        listed = {e.get("series_ticker") for e in events_payload["events"]}
+        series_futures = [pool.submit(kalshi.fetch_series_payload, [t]) for t in series if t in listed]
+        targets_future = pool.submit(kalshi.fetch_structured_targets_payload,
+                                     target_ids_in_events_payload(events_payload), cache=targets_cache)
+        books_payload = {"orderbooks": [book for f in book_futures for book in f.result()["orderbooks"]]}
+        books_at = clock()
+        status_payload = status_future.result()
+        series_payload = {"series": [item for f in series_futures for item in f.result()["series"]]}
+        targets_payload = targets_future.result()
+        fetched_odds = {sport: future.result() for sport, future in odds_futures.items()}
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)  # no Kalshi, no scan: stop what has not started
+        raise
+    pool.shutdown(wait=True)
 
     odds_texts: dict[str, str] = {}
     formats: dict[str, str] = {}
@@ -100,8 +142,6 @@ def capture(
     odds_at: datetime | None = None
     quota_remaining: int | None = None
     fetched_by_sport: dict[str, datetime] = {}
-    markets = tuple(dict.fromkeys(markets))
-    estimate = getattr(odds, "estimate_cost", None)
     credits = 0
     for sport in sports:
         reused = (reuse_odds or {}).get(sport)
@@ -113,10 +153,11 @@ def capture(
                 formats[sport] = reused.odds_format
             fetched_by_sport[sport] = reused.fetched_at
             continue
-        try:
-            response = odds.fetch_odds(sport, markets=markets)
-        except OddsError as exc:
-            failed[sport] = f"{type(exc).__name__}: {exc}"
+        response = fetched_odds.get(sport)
+        if response is None:  # a sport configured twice: fetched once
+            continue
+        if isinstance(response, OddsError):
+            failed[sport] = f"{type(response).__name__}: {response}"
             log.warning("odds for %s not captured: %s", sport, failed[sport])
             continue
         # the body as received: its numbers are the bookmakers' own digits, kept without re-encoding;
@@ -124,10 +165,12 @@ def capture(
         name = getattr(response, "file_name", None) or f"odds_{sport}.json"
         odds_texts[name] = response.text if response.text is not None else dumps_exact(response.payload)
         formats[sport] = response.odds_format
-        odds_at = response.fetched_at
+        odds_at = response.fetched_at if odds_at is None else max(odds_at, response.fetched_at)
         fetched_by_sport[sport] = response.fetched_at
         if response.quota is not None and response.quota.remaining is not None:
-            quota_remaining = int(response.quota.remaining)
+            # the calls overlap: the smallest balance reported is the latest
+            remaining = int(response.quota.remaining)
+            quota_remaining = remaining if quota_remaining is None else min(quota_remaining, remaining)
         if response.quota is not None and response.quota.last is not None:
             credits += int(response.quota.last)
         elif estimate is not None:
@@ -204,6 +247,7 @@ def capture_from_settings(settings: Settings, *, source: str | None = None,
                 markets=settings.odds_markets(),
                 targets_cache=shared_target_cache(kalshi.base_url, ttl_s=settings.kalshi_targets_ttl_s),
                 reuse_odds=reuse_odds,
+                concurrency=settings.capture_concurrency,
             )
         finally:
             if odds is not None:

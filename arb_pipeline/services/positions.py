@@ -203,19 +203,17 @@ def record_marks(sessions: Any, games: Iterable[Any], fair: Iterable[Any], *, at
     from arb_pipeline.storage.repositories.marks import GameMarkRepository
 
     fair_by = {(f.event_ticker, str(getattr(f.outcome, "value", f.outcome))): f for f in fair}
-    n = 0
+    items: list[dict[str, Any]] = []
+    for game in games:
+        for outcome, contract in game.kalshi.items():
+            key = str(getattr(outcome, "value", outcome))
+            line = fair_by.get((game.event_ticker, key))
+            ticker = getattr(contract, "ticker", None) or getattr(contract, "market", None)
+            if not ticker:
+                continue
+            items.append(dict(event_ticker=game.event_ticker, outcome=key, kalshi_ticker=str(ticker),
+                              league=str(getattr(game, "league", "") or ""), commence_time=game.commence_time,
+                              fair_probability=line.fair_probability if line is not None else None,
+                              method=line.method if line is not None else ""))
     with session_scope(sessions) as session:
-        marks = GameMarkRepository(session)
-        for game in games:
-            for outcome, contract in game.kalshi.items():
-                key = str(getattr(outcome, "value", outcome))
-                line = fair_by.get((game.event_ticker, key))
-                ticker = getattr(contract, "ticker", None) or getattr(contract, "market", None)
-                if not ticker:
-                    continue
-                marks.mark(event_ticker=game.event_ticker, outcome=key, kalshi_ticker=str(ticker),
-                           league=str(getattr(game, "league", "") or ""), commence_time=game.commence_time,
-                           fair_probability=line.fair_probability if line is not None else None,
-                           method=line.method if line is not None else "", at=at)
-                n += 1
-    return n
+        return GameMarkRepository(session).mark_many(items, at=at)

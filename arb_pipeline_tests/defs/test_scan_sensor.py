@@ -115,7 +115,7 @@ def test_interval_is_configurable(monkeypatch, instance):
     monkeypatch.setenv("ARB_SCAN_INTERVAL_S", "30")
     assert scan_interval_s() == 30
     sensor = build_scan_sensor(scan_job, interval_s=scan_interval_s(), clock=Clock(T0))
-    assert sensor.minimum_interval_seconds == 30
+    assert sensor.minimum_interval_seconds == 7  # evaluated every quarter interval: no tick is missed
     result, cursor = evaluate(sensor, instance)
     assert result.run_key == "scan-1794999990"
     assert cursor == "1794999990"
@@ -131,3 +131,23 @@ def test_bad_interval_is_refused(monkeypatch, raw):
 def test_tick_floor():
     assert tick_of(1_000_009.99, 10) == 1_000_000
     assert tick_of(1_000_010.0, 10) == 1_000_010
+
+
+def test_evaluated_every_quarter_interval_a_tick_is_requested_once_and_none_is_missed(instance):
+    """The daemon evaluates every `evaluation_interval_s` (2 s at 10 s): every evaluation inside a tick
+    after the first is skipped with the cursor unchanged, and the first one in the next tick requests
+    it - so over 54 s of evaluations, exactly the six ticks, each once, in order."""
+    from arb_pipeline.defs.ingest.sensors import evaluation_interval_s
+
+    assert evaluation_interval_s(10) == 2 and evaluation_interval_s(1) == 1 and evaluation_interval_s(3) == 1
+    clock = Clock(T0 + 0.7)
+    sensor = build_scan_sensor(scan_job, interval_s=10, clock=clock)
+    assert sensor.minimum_interval_seconds == 2
+    cursor, keys = None, []
+    for _ in range(28):  # T0 + 0.7 s to T0 + 54.7 s, every 2 s
+        result, cursor = evaluate(sensor, instance, cursor=cursor)
+        if isinstance(result, dg.RunRequest):
+            keys.append(result.run_key)
+            assert cursor == result.run_key.removeprefix("scan-")
+        clock.now += 2
+    assert keys == [f"scan-{tick_of(T0, 10) + 10 * i}" for i in range(6)]

@@ -1,6 +1,7 @@
 """Domain/service results -> frames: every converter's output satisfies its stage model, money stays
 exact (Decimal, never float) with float mirrors for display only, and ids match execution's."""
 
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pandas as pd
@@ -137,3 +138,18 @@ def test_markdown_table_escapes_and_limits():
     assert table.splitlines()[0] == "| a | b |"
     assert "x\\|y" in table and "1.235" in table and "1 more rows" in table
     assert frames.markdown_table(frame.iloc[0:0]) == "_(no rows)_"
+
+
+@pytest.mark.parametrize("values", [
+    [datetime(2026, 11, 24, 17, 0, tzinfo=UTC), datetime(2026, 11, 24, 18, 30, 15, 123456, tzinfo=UTC)],
+    [datetime(2026, 11, 24, 12, 0, tzinfo=timezone(timedelta(hours=-5))), None],  # another zone, a gap
+    [datetime(2026, 11, 24, 17, 0), datetime(2026, 11, 24, 17, 1)],  # naive: taken as UTC, as before
+    [datetime(2026, 11, 24, 17, 0, tzinfo=UTC), datetime(2026, 11, 24, 12, 0, tzinfo=timezone(timedelta(hours=-5)))],
+])
+def test_a_frames_time_columns_are_the_same_utc_column_by_the_fast_path(values):
+    """`_finish` converts a column pandas already made tz-aware as a whole; every other column is parsed
+    value by value. Both give what parsing every value gave: the same instants, datetime64[ns, UTC]."""
+    frame = frames._finish([{"at": v} for v in values], object, ("at",))
+    expected = frames._utc_column(values)
+    assert str(frame["at"].dtype) == "datetime64[ns, UTC]"
+    pd.testing.assert_series_equal(frame["at"], expected, check_names=False)

@@ -98,7 +98,11 @@ def test_market_data_failures_are_counted_for_the_breaker(sim, settings):
             capture_from_settings(settings, source="simulator", on_api_calls=lambda *c: calls.append(c))
     finally:
         sim.faults.clear()
-    assert calls[-1] == (6, 5)  # exchange status, then 5 attempts at the events: all failed
+    # the exchange status, then 5 attempts at each series' events that had started (the requests of one
+    # capture overlap, ARB_CAPTURE_CONCURRENCY) - every one of them failed and counted; any odds call that
+    # ran meanwhile succeeded and is counted too
+    attempts, failed = calls[-1]
+    assert failed >= 5 and failed % 5 == 0 and attempts > failed
 
 
 def test_odds_within_their_refresh_interval_are_reused_not_fetched(settings):
@@ -197,3 +201,151 @@ def test_an_unknown_odds_provider_is_a_clear_error(sim, settings, monkeypatch):
     monkeypatch.setenv("ODDS_PROVIDER", "betfair")
     with pytest.raises(ValueError, match="ODDS_PROVIDER='betfair' is not a live odds provider"):
         capture_from_settings(Settings(), source="simulator")
+
+
+# --- concurrent capture (issue #11: capture at 1,000 games) ------------------------------------------
+
+
+class CountingTransport:
+    """An httpx transport over real HTTP that records how many requests were in flight at once, and
+    every response status: what the venue saw of the capture's concurrency."""
+
+    def __init__(self) -> None:
+        import threading
+
+        import httpx
+
+        self._inner = httpx.HTTPTransport()
+        self._lock = threading.Lock()
+        self.in_flight = self.max_in_flight = 0
+        self.statuses: list[int] = []
+
+    def handle_request(self, request):
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            response = self._inner.handle_request(request)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+        with self._lock:
+            self.statuses.append(response.status_code)
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def _clients(sim, settings, transport=None, limiter=None):
+    """A Kalshi client and an Odds API provider on `sim`, with quick retries (no test waits seconds)."""
+    import httpx
+
+    from arb_pipeline.connectors.kalshi.client import KalshiClient
+    from arb_pipeline.connectors.kalshi.http import Backoff
+    from arb_pipeline.connectors.sportsbooks.the_odds_api import TheOddsApiProvider
+
+    kalshi = KalshiClient.from_settings(settings, transport=transport, rate_limiter=limiter,
+                                        backoff=Backoff(initial_s=0.01, max_s=0.05, jitter_s=0.01))
+    odds = TheOddsApiProvider.from_settings(settings, backoff_initial_s=0.01, backoff_max_s=0.05)
+    if transport is not None:
+        odds._client = httpx.Client(transport=transport, timeout=httpx.Timeout(10.0))
+    return kalshi, odds
+
+
+def _capture(kalshi, odds, settings, concurrency):
+    from arb_pipeline.services.ingest import capture, split_csv
+
+    return capture(kalshi, odds, series=split_csv(settings.kalshi_series), sports=split_csv(settings.odds_sports),
+                   source="simulator", markets=("h2h",), concurrency=concurrency)
+
+
+def _shape(result):
+    """What a capture holds, independent of prices that move between two captures."""
+    snap = result.snapshot
+    return ([e.event_ticker for e in snap.events], [m.ticker for m in snap.markets], sorted(snap.orderbooks),
+            sorted(snap.series_fees), sorted(snap.structured_targets), sorted(result.payloads),
+            sorted({(q.event_id, q.bookmaker, q.outcome) for q in snap.quotes}), dict(result.sports_failed))
+
+
+def test_a_concurrent_capture_holds_exactly_what_a_sequential_one_holds(sim, settings):
+    from arb_pipeline.connectors.kalshi.ratelimit import RateLimiter
+
+    transport = CountingTransport()
+    # a full bucket of its own: the process-wide one is drained by this module's other captures, and a
+    # limiter making every request wait would (rightly) leave nothing to overlap
+    kalshi, odds = _clients(sim, settings, transport, limiter=RateLimiter("prestige"))
+    try:
+        sequential = _capture(kalshi, odds, settings, concurrency=1)
+        assert transport.max_in_flight == 1
+        concurrent = _capture(kalshi, odds, settings, concurrency=4)
+    finally:
+        kalshi.close()
+        odds.close()
+    assert 1 < transport.max_in_flight <= 4  # it did overlap, within the bound
+    assert _shape(concurrent) == _shape(sequential)
+    assert set(concurrent.snapshot.orderbooks) == {m.ticker for m in concurrent.snapshot.markets}
+    assert not concurrent.sports_failed and concurrent.quota_remaining is not None
+    meta = json.loads(concurrent.payloads["meta.json"])
+    assert meta["capture_started_at"] <= meta["books_captured_at"] <= meta["captured_at"]
+    assert meta["odds_fetched_at"] == max(meta["odds_fetched_at_by_sport"].values())
+
+
+@pytest.fixture
+def limited_sim():
+    """A simulator enforcing Kalshi's Basic tier itself: a client that outran its own limiter gets 429s."""
+    with start_simulator(SimConfig(seed=11, games_per_league=10, kalshi_tier="basic")) as handle:
+        yield handle
+
+
+def test_concurrency_loses_nothing_to_429s_and_5xx_and_keeps_to_the_rate_limiter(limited_sim, tmp_path, monkeypatch):
+    """429 storms and 5xx bursts on events, books and odds while 8 requests overlap: every call is retried
+    to success, the capture matches a fault-free sequential one, and the only 429s are the injected
+    ones - the venue's own Basic-tier bucket never refused a request, because every request still
+    waited for the client's limiter (which had to make some wait: the capture needs more than one
+    burst of the bucket)."""
+    from arb_pipeline.connectors.kalshi.ratelimit import RateLimiter
+
+    sim = limited_sim
+    for name, value in {"ARB_DATA_DIR": str(tmp_path), "KALSHI_BASE_URL": sim.kalshi_base_url,
+                        "KALSHI_API_KEY_ID": sim.key_id, "KALSHI_PRIVATE_KEY_PEM": sim.private_key_pem.decode(),
+                        "ODDS_API_BASE_URL": sim.odds_base_url, "ODDS_API_KEY": sim.odds_api_key}.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings()
+    # the reference: sequential, no faults; then wait for the venue's bucket to refill, as the limiter would
+    limiter = RateLimiter("basic")
+    kalshi, odds = _clients(sim, settings, limiter=limiter)
+    try:
+        reference = _capture(kalshi, odds, settings, concurrency=1)
+    finally:
+        kalshi.close()
+        odds.close()
+    limiter = RateLimiter("basic")
+    limiter.buckets["read"].acquire(limiter.buckets["read"].spec.capacity)  # start as the venue's bucket is now
+    waited: list[float] = []
+    acquire = limiter.acquire
+
+    def counted(method, path):
+        waited.append(acquire(method, path))
+        return waited[-1]
+
+    limiter.acquire = counted  # type: ignore[method-assign]
+    transport = CountingTransport()
+    sim.faults.set("rate_limit_storm", venue="kalshi", path_prefix="/trade-api/v2/events", count=3)
+    sim.faults.set("error_burst", venue="kalshi", path_prefix="/trade-api/v2/markets/orderbooks", count=3, status=503)
+    sim.faults.set("error_burst", venue="odds", path_prefix="/v4/sports/", count=3, status=502)
+    kalshi, odds = _clients(sim, settings, transport, limiter)
+    try:
+        result = _capture(kalshi, odds, settings, concurrency=8)
+        used = kalshi.stats.snapshot()
+    finally:
+        sim.faults.clear()
+        kalshi.close()
+        odds.close()
+    assert _shape(result) == _shape(reference)
+    assert len(result.snapshot.markets) > 100 and set(result.snapshot.orderbooks) == {m.ticker for m in result.snapshot.markets}
+    assert transport.max_in_flight <= 8  # (overlap itself is the test above: here the limiter paces requests)
+    assert transport.statuses.count(429) == 3  # the storm's, and none from the venue's own limiter
+    assert transport.statuses.count(503) == 3 and transport.statuses.count(502) == 3
+    assert used.errors == 6 and odds.failed_attempts == 3  # every failed attempt counted for the breaker
+    assert len(waited) == used.requests and sum(w > 0 for w in waited) > 0

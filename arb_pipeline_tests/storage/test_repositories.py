@@ -2,6 +2,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from arb_pipeline.storage.db import session_scope
 from arb_pipeline.storage.repositories import HedgeRepository, MappingRepository, OpportunityRepository
@@ -123,3 +125,47 @@ def test_a_lease_has_one_holder_until_released_or_expired(session_factory, other
         LeaseRepository(s).release("orders:paper", "b")
     with session_scope(session_factory) as s:
         assert LeaseRepository(s).holder("orders:paper") is None
+
+
+_marks_example = iter(range(10**9))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(scans=st.lists(st.tuples(
+    st.integers(-120, 120),  # minutes from the game's start the scan sees it (negative: before the start)
+    st.lists(st.tuples(st.integers(0, 2), st.sampled_from(["home", "away"]),
+                       st.one_of(st.none(), st.floats(0.01, 0.99)), st.sampled_from(["", "KX-ALT"])),
+             min_size=1, max_size=6)),
+    min_size=1, max_size=5))
+def test_marking_many_outcomes_at_once_keeps_the_rules_of_marking_one_at_a_time(session_factory, scans):
+    """`mark_many` (one query, one flush: the scan's path at 1,000 games) leaves exactly the rows `mark`
+    leaves, scan after scan: before the start the latest consensus wins, an older scan changes nothing,
+    after the start only unseen outcomes are added (without a consensus), a scan naming one outcome twice
+    keeps its last word."""
+    from arb_pipeline.storage.repositories import GameMarkRepository
+
+    n = next(_marks_example)
+    one, many = f"ONE{n}-", f"MANY{n}-"
+    start = T0 + timedelta(hours=2)
+    for minutes, outcomes in scans:
+        at = start + timedelta(minutes=minutes)
+        items = [dict(outcome=outcome, kalshi_ticker=f"KX{game}-{outcome}{alt}", league="NBA",
+                      commence_time=start + timedelta(minutes=game), fair_probability=fair, method="power")
+                 for game, outcome, fair, alt in outcomes]
+        games = [game for game, *_ in outcomes]
+        with session_scope(session_factory) as s:
+            for game, item in zip(games, items, strict=True):
+                GameMarkRepository(s).mark(event_ticker=f"{one}{game}", at=at, **item)
+        with session_scope(session_factory) as s:
+            assert GameMarkRepository(s).mark_many(
+                [dict(event_ticker=f"{many}{game}", **item) for game, item in zip(games, items, strict=True)],
+                at=at) == len(items)
+    with session_scope(session_factory) as s:
+        repo = GameMarkRepository(s)
+
+        def rows(prefix):
+            return sorted((m.event_ticker.removeprefix(prefix), m.outcome, m.kalshi_ticker, m.league, m.commence_time,
+                           m.fair_probability, m.method, m.marked_at)
+                          for e in repo.for_events([f"{prefix}{g}" for g in range(3)]).values() for m in e)
+
+        assert rows(many) == rows(one) and rows(one)

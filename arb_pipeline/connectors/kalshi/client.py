@@ -76,6 +76,19 @@ def _params(**filters: Any) -> dict[str, Any]:
     return {k: v for k, v in filters.items() if v is not None}
 
 
+def merge_events_payloads(pages: Iterable[Any]) -> dict[str, Any]:
+    """`GET /events` pages (or already merged responses) as one response object (`cursor: ""`): events in
+    page order, milestones de-duplicated by id (first seen kept). Merging per-series responses fetched
+    concurrently, in series order, gives the same object as fetching the series one after another."""
+    events: list[Any] = []
+    milestones: dict[str, Any] = {}
+    for page in pages:
+        events.extend(page.get("events") or [])
+        for milestone in page.get("milestones") or []:
+            milestones.setdefault(milestone.get("id"), milestone)
+    return {"events": events, "milestones": list(milestones.values()), "cursor": ""}
+
+
 class KalshiClient:
     """One pooled, rate-limited, retrying, signing client. Thread-safe; share one per process."""
 
@@ -311,21 +324,17 @@ class KalshiClient:
                              limit: int = 200) -> dict[str, Any]:
         """Every page of `GET /events?with_nested_markets=true&with_milestones=true` for each series,
         merged into one response object (`cursor: ""`), milestones de-duplicated by id."""
-        events: list[Any] = []
-        milestones: dict[str, Any] = {}
+
+        def parse(payload: Any) -> tuple[Any, str]:
+            m.parse_events_response(payload, endpoint=m.EVENTS)  # validates every field we rely on
+            return payload, payload.get("cursor") or ""
+
+        pages: list[Any] = []
         for series in list(series_tickers) or [None]:
             params = _params(series_ticker=series, status=status, with_nested_markets=True,
                              with_milestones=True, limit=limit)
-
-            def parse(payload: Any) -> tuple[Any, str]:
-                m.parse_events_response(payload, endpoint=m.EVENTS)  # validates every field we rely on
-                return payload, payload.get("cursor") or ""
-
-            for page in self._pages("/events", m.EVENTS, params, parse):
-                events.extend(page.get("events") or [])
-                for milestone in page.get("milestones") or []:
-                    milestones.setdefault(milestone.get("id"), milestone)
-        return {"events": events, "milestones": list(milestones.values()), "cursor": ""}
+            pages.extend(self._pages("/events", m.EVENTS, params, parse))
+        return merge_events_payloads(pages)
 
     def fetch_structured_targets_payload(self, ids: Iterable[str],
                                          cache: tg.StructuredTargetCache | None = None) -> dict[str, Any]:

@@ -22,6 +22,7 @@ reported as a problem, never given an invented one); the error body; 429/5xx ret
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -297,6 +298,7 @@ class PinnacleProvider:
         self._client = httpx.Client(timeout=timeout, headers={"Accept": "application/json"},
                                     auth=httpx.BasicAuth(username, secret.get_secret_value()))
         self.attempts = self.failed_attempts = 0
+        self._count_lock = threading.Lock()  # one capture fetches its sports on several threads
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> PinnacleProvider:
@@ -367,7 +369,8 @@ class PinnacleProvider:
         return retrying(self._get_once, path, params)
 
     def _get_once(self, path: str, params: dict[str, str]) -> str:
-        self.attempts += 1
+        with self._count_lock:
+            self.attempts += 1
         url = self.base_url + path
         shown = f"{url}?{httpx.QueryParams(params)}"
         try:
@@ -393,5 +396,6 @@ class PinnacleProvider:
                 raise OddsPayloadError(f"GET {path}: invalid JSON: {exc}") from None
             return response.text
         except (OddsApiError, OddsPayloadError):
-            self.failed_attempts += 1
+            with self._count_lock:
+                self.failed_attempts += 1
             raise

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -79,6 +81,10 @@ class QuotaTracker:
         self._on_alert = on_alert
         self._provider = provider
         self._floor_alerted = False
+        # calls of one capture overlap (services.ingest): the credits of calls sent but not answered yet
+        # are held back, so two calls in flight cannot both spend the last credits above the floor
+        self._lock = threading.RLock()
+        self._reserved = 0
 
     def observe(self, headers: Mapping[str, str], at: datetime) -> QuotaState | None:
         """Record the `x-requests-*` headers of a response (responses without them change nothing)."""
@@ -87,10 +93,11 @@ class QuotaTracker:
             return self.state  # e.g. INVALID_KEY answers: they say nothing about the balance
         # Present but unparsable means "balance unknown now", never "still what it was before".
         remaining, used, last = (_header_int(headers, name) for name in names)
-        self.state = QuotaState(remaining=remaining, used=used, last=last, observed_at=at)
-        if remaining is not None and remaining >= self.floor:
-            self._floor_alerted = False  # e.g. the monthly reset: the next crossing alerts again
-        return self.state
+        with self._lock:
+            self.state = QuotaState(remaining=remaining, used=used, last=last, observed_at=at)
+            if remaining is not None and remaining >= self.floor:
+                self._floor_alerted = False  # e.g. the monthly reset: the next crossing alerts again
+            return self.state
 
     def check(self, cost: int) -> None:
         """Raise `QuotaFloorReached` if spending `cost` would leave fewer than `floor` credits.
@@ -98,19 +105,35 @@ class QuotaTracker:
         With no balance observed yet the call is allowed: only a response tells us the balance
         (`TheOddsApiProvider` makes a free call first so that this does not happen for billed calls).
         """
-        if cost <= 0 or self.state is None or self.state.remaining is None:
-            return
-        remaining = self.state.remaining
-        if remaining - cost >= self.floor:
-            return
-        message = (
-            f"{self._provider}: polling stopped, {remaining} credits left and this call costs up to {cost}; "
-            f"the floor is {self.floor} (as of {self.state.observed_at.isoformat()})"
-        )
-        if not self._floor_alerted:
+        with self._lock:
+            if cost <= 0 or self.state is None or self.state.remaining is None:
+                return
+            remaining = self.state.remaining
+            if remaining - self._reserved - cost >= self.floor:
+                return
+            held = f" ({self._reserved} held by calls in flight)" if self._reserved else ""
+            message = (
+                f"{self._provider}: polling stopped, {remaining} credits left{held} and this call costs up to "
+                f"{cost}; the floor is {self.floor} (as of {self.state.observed_at.isoformat()})"
+            )
+            alert = not self._floor_alerted
             self._floor_alerted = True
+        if alert:
             self.alert("critical", message)
         raise QuotaFloorReached(message)
+
+    @contextmanager
+    def reserve(self, cost: int) -> Iterator[None]:
+        """`check(cost)`, then hold `cost` credits until the block ends (the call has been answered and
+        its headers observed), so calls in flight at the same time are checked against each other."""
+        with self._lock:
+            self.check(cost)
+            self._reserved += max(cost, 0)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._reserved -= max(cost, 0)
 
     def mark_exhausted(self, at: datetime) -> None:
         """The provider said OUT_OF_USAGE_CREDITS: treat the balance as 0 until a response says otherwise.

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -154,6 +155,7 @@ class TheOddsApiProvider:
         self._clock, self._sleep = clock, sleep
         self._client = httpx.Client(timeout=timeout, headers={"Accept": "application/json"})
         self.attempts = self.failed_attempts = 0  # HTTP attempts (a retried call is several)
+        self._count_lock = threading.Lock()  # one capture fetches its sports on several threads
         _install_log_redaction()
 
     @classmethod
@@ -278,13 +280,17 @@ class TheOddsApiProvider:
     def _get_once(self, path: str, params: dict[str, str], cost: int) -> _Received:
         """One HTTP attempt, counted: `attempts` / `failed_attempts` feed the circuit breaker's API
         error rate (a 5xx burst, a 429 storm or timeouts on the odds feed are an unhealthy venue too)."""
-        self.quota.check(cost)  # before every attempt: a retry must not spend below the floor either
-        self.attempts += 1
-        try:
-            return self._attempt(path, params)
-        except (OddsApiError, OddsPayloadError):  # a malformed body is a failed attempt too
-            self.failed_attempts += 1
-            raise
+        # before every attempt: a retry must not spend below the floor either; the credits stay held
+        # while the call is in flight, so overlapping calls (services.ingest) are checked together
+        with self.quota.reserve(cost):
+            with self._count_lock:
+                self.attempts += 1
+            try:
+                return self._attempt(path, params)
+            except (OddsApiError, OddsPayloadError):  # a malformed body is a failed attempt too
+                with self._count_lock:
+                    self.failed_attempts += 1
+                raise
 
     def _attempt(self, path: str, params: dict[str, str]) -> _Received:
         url = self.base_url + path

@@ -69,3 +69,20 @@ def test_a_failing_alert_hook_never_hides_the_quota_error(caplog):
 def test_negative_floor_is_rejected():
     with pytest.raises(ValueError):
         QuotaTracker(floor=-1)
+
+
+def test_calls_in_flight_hold_their_credits_so_overlapping_calls_cannot_pass_the_floor_together():
+    """A capture fetches its sports on several threads: with 14 credits left, a floor of 10 and calls of
+    3, one call may go; a second overlapping it is refused until the first is answered."""
+    tracker = QuotaTracker(floor=10)
+    tracker.observe({"x-requests-remaining": "14"}, NOW)
+    with tracker.reserve(3):
+        with pytest.raises(QuotaFloorReached, match="3 held by calls in flight"):
+            with tracker.reserve(3):
+                pass  # pragma: no cover - refused above
+        tracker.observe({"x-requests-remaining": "11"}, NOW)  # the first call's answer
+    with pytest.raises(QuotaFloorReached):
+        tracker.check(3)  # 11 - 3 < 10: the floor holds without anything held
+    tracker.observe({"x-requests-remaining": "100"}, NOW)  # nothing stays held after the blocks
+    with tracker.reserve(45), tracker.reserve(45):
+        pass
