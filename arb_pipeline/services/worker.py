@@ -490,12 +490,20 @@ class Worker:
                 return None
             job = self._jobs.popleft()
         decision = job.decision
-        try:
-            report = self._execute(job.view, job.found, job.levels, job.now)
-        except Exception as exc:  # noqa: BLE001 - recorded and logged; the worker keeps deciding
-            log.exception("worker: execution of %s failed", decision.event)
-            decision.outcome, decision.reason = "error", f"execution failed: {type(exc).__name__}: {exc}"
+        waited = (self.clock() - job.now).total_seconds()
+        if waited > self.settings.opportunity_ttl_s:  # shed at once: the service would refuse it at send time
+            decision.outcome = "skipped"
+            decision.reason = (f"expired in the execution queue: decided {waited:.1f}s ago, "
+                               f"ARB_OPPORTUNITY_TTL_S {self.settings.opportunity_ttl_s:g}s")
+            report = None
         else:
+            try:
+                report = self._execute(job.view, job.found, job.levels, job.now)
+            except Exception as exc:  # noqa: BLE001 - recorded and logged; the worker keeps deciding
+                log.exception("worker: execution of %s failed", decision.event)
+                decision.outcome, decision.reason = "error", f"execution failed: {type(exc).__name__}: {exc}"
+                report = None
+        if report is not None:
             if report.refused:
                 decision.outcome, decision.reason = "refused", report.refused
             else:

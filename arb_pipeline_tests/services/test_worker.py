@@ -457,3 +457,20 @@ def test_a_finished_market_has_its_book_dropped(rig_for):
     assert rig.client.books.get(ticker) is None and ticker not in rig.client.books.stale(30.0)
     decision = worker.evaluate(view, game, worker.monotonic())
     assert decision.outcome == "skipped" and f"no book for {ticker}" in decision.reason
+
+
+def test_a_trade_that_waited_past_the_ttl_in_the_queue_is_shed_without_touching_the_ledger(rig_for, sim):
+    rig = rig_for("worker")
+    worker = rig.worker
+    game = sorted(worker.view.games)[0]
+    sim.scenario.inject_arbitrage(game, edge=Decimal("0.03"))
+    decision = _executing_decision(rig, game)
+    ttl = rig.settings.opportunity_ttl_s
+    worker.clock = lambda: rig.clock() + timedelta(seconds=ttl + 1)  # its turn comes after the TTL
+    called: list = []
+    worker.execute = lambda *a, **k: called.append(1)
+    done = worker.execute_next()
+    assert done is decision and done.outcome == "skipped" and "expired in the execution queue" in done.reason
+    assert called == [] and not worker.executing(game)
+    with session_scope(rig.sessions) as session:
+        assert session.scalars(select(Order)).all() == []
