@@ -496,7 +496,7 @@ def soak(bench: Bench, rng: random.Random, tickers: list[str], args) -> None:
         last_mark_t, last_cpu = t, cpu
 
     while (now := time.monotonic()) - start < args.soak_s:
-        bench.venue.ask("change", [rng.choice(tickers)])  # not timed one by one: the flow keeps going
+        bench.change([rng.choice(tickers)])  # timed, not awaited: the flow keeps going
         if now >= next_tick:
             next_tick += args.soak_tick_s
             bench.venue.ask("tick")
