@@ -28,7 +28,7 @@ import json
 import logging
 import threading
 import time
-from collections import deque
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -263,12 +263,14 @@ class Worker:
     * `step` (the worker's evaluation thread, `run_worker`) takes the oldest `batch_games` pending games,
       evaluates them in one detection pass and decides each; a confirmed opportunity is handed to the
       execution queue - a game's latency is measured to that decision;
-    * `execute_next` runs one queued execution through `services.execute` (`start_executions` runs it on
+    * the execution queue holds at most one trade per game, its latest decision (first queued, first
+      executed): a game decided again before its turn replaces its queued trade, or withdraws it when
+      the opportunity is gone; a trade whose turn comes after ARB_OPPORTUNITY_TTL_S is shed;
+    * `execute_next` runs the oldest queued trade through `services.execute` (`start_executions` runs it on
       an execution thread of its own, so evaluation never waits behind the ~0.3 s of database work an
-      executed arbitrage costs). A game is in execution from the moment it is queued until its orders
-      are recorded; updates for it meanwhile wait (coalesced) and are evaluated once it is done, on the
-      books then, so an opportunity is never executed twice at once. The DB lease, the breaker and the
-      all-or-none preflight are the execution service's, unchanged.
+      executed arbitrage costs). While a game's execution runs, its updates wait (coalesced) and are
+      evaluated once it is done, on the books then, so an opportunity is never executed twice at once.
+      The DB lease, the breaker and the all-or-none preflight are the execution service's, unchanged.
 
     `books` reads the websocket's books (a `BookStore`-like object with `get`).
     """
@@ -294,8 +296,9 @@ class Worker:
         # event -> monotonic time of its first unhandled update; insertion order is arrival order
         self._pending: dict[str, float] = {}
         self._deferred: dict[str, float] = {}  # the same, for games touched while in execution
-        self._executing: set[str] = set()  # games queued for or in execution
-        self._jobs: deque[_Job] = deque()
+        # a game's latest confirmed trade waiting for the execution thread (one per game, first queued first)
+        self._queue: OrderedDict[str, _Job] = OrderedDict()
+        self._running: set[str] = set()  # games whose execution is in progress
         self._lock = threading.Lock()
         self.wake = threading.Event()
         self.lags = LagWindow()  # this window's book update -> decision times
@@ -326,7 +329,7 @@ class Worker:
             return  # not a market of a game held: nothing to evaluate
         now = self.monotonic()
         with self._lock:  # set under the lock: a wake-up is never cleared after a mark it did not take
-            if event in self._executing:
+            if event in self._running:
                 self._deferred.setdefault(event, now)
             else:
                 self._pending.setdefault(event, now)
@@ -360,7 +363,7 @@ class Worker:
                 if limit is not None and len(taken) >= limit:
                     break
                 since = self._pending.pop(event)
-                if event in self._executing:
+                if event in self._running:
                     self._deferred.setdefault(event, since)
                 else:
                     taken[event] = since
@@ -381,11 +384,11 @@ class Worker:
     @property
     def queued_executions(self) -> int:
         with self._lock:
-            return len(self._jobs)
+            return len(self._queue)
 
     def executing(self, event: str) -> bool:
         with self._lock:
-            return event in self._executing
+            return event in self._running or event in self._queue
 
     # ------------------------------------------------------------ deciding
 
@@ -432,6 +435,7 @@ class Worker:
             if isinstance(got, str):
                 out.append(self._decided(Decision(now, event, "", self.monotonic() - since[event], 0,
                                                   outcome="skipped", reason=got), record=False))
+                self._drop_queued(event, f"withdrawn before its turn to execute: {got}")
             else:
                 live[event] = got
         if not live:
@@ -448,22 +452,42 @@ class Worker:
             if not found:
                 decision.lag_s = self.monotonic() - since[event]
                 out.append(self._decided(decision, record=False))
+                self._drop_queued(event, "gone before its turn to execute: no opportunity on newer books")
                 continue
             confirmed = self._confirm(view, event)  # the books may have been read between two deltas
             if isinstance(confirmed, str):
                 decision.outcome, decision.reason = "skipped", confirmed
                 decision.lag_s = self.monotonic() - since[event]
                 out.append(self._decided(decision, record=True))
+                self._drop_queued(event, "gone before its turn to execute: no opportunity on newer books")
                 continue
             found, levels, decided_at = confirmed
             decision.found, decision.kinds = len(found), tuple(sorted({o.kind for o in found}))
             decision.outcome = "executing"
             decision.lag_s = decision.decided_s = self.monotonic() - since[event]
             with self._lock:
-                self._executing.add(event)
-                self._jobs.append(_Job(decision, view, found, levels, decided_at, since[event]))
+                if event in self._running:  # its execution started meanwhile: decide again once it is done
+                    self._deferred.setdefault(event, since[event])
+                    continue
+                replaced = self._queue.get(event)
+                self._queue[event] = _Job(decision, view, found, levels, decided_at, since[event])
+            if replaced is not None:
+                self._supersede(replaced, "superseded before its turn to execute: the game was decided again "
+                                          "on newer books")
             out.append(self._decided(decision, record=False))
         return out
+
+    def _drop_queued(self, event: str, why: str) -> None:
+        """A game decided again without a trade: a trade of it still waiting in the queue is withdrawn."""
+        with self._lock:
+            job = self._queue.pop(event, None)
+        if job is not None:
+            self._supersede(job, why)
+
+    def _supersede(self, job: _Job, why: str) -> None:
+        job.decision.outcome, job.decision.reason = "skipped", why
+        job.decision.executed_s = self.monotonic() - job.since
+        self._finished(job.decision)
 
     def _confirm(self, view: ScanView, event: str) -> tuple[list[Any], dict[str, OrderBookLevels], datetime] | str:
         """Read the game's books again and detect once more before anything is sent: a book read while
@@ -486,9 +510,10 @@ class Worker:
         """Run the oldest queued execution on the calling thread; its finished decision, or None when
         nothing is queued. The game's updates that arrived meanwhile are then pending again."""
         with self._lock:
-            if not self._jobs:
+            if not self._queue:
                 return None
-            job = self._jobs.popleft()
+            event, job = self._queue.popitem(last=False)
+            self._running.add(event)
         decision = job.decision
         waited = (self.clock() - job.now).total_seconds()
         if waited > self.settings.opportunity_ttl_s:  # shed at once: the service would refuse it at send time
@@ -517,7 +542,7 @@ class Worker:
                     decision.reason = "; ".join(f"{what}: {why}" for what, why in report.skipped)
         decision.executed_s = self.monotonic() - job.since
         with self._lock:
-            self._executing.discard(decision.event)
+            self._running.discard(decision.event)
             again = self._deferred.pop(decision.event, None)
             if again is not None:
                 self._pending.setdefault(decision.event, again)

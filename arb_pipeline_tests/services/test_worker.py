@@ -333,7 +333,7 @@ def _executing_decision(rig, game: str):
     return next(d for d in made if d.event == game and d.outcome == "executing")
 
 
-def test_a_game_in_execution_is_not_executed_twice_and_is_evaluated_again_once_done(rig_for, sim):
+def test_a_game_waiting_for_execution_keeps_one_trade_the_latest_and_is_never_executed_twice(rig_for, sim):
     rig = rig_for("worker", ARB_REENTRY_COOLDOWN_S=600)
     worker, view = rig.worker, rig.worker.view
     game = sorted(view.games)[0]
@@ -341,14 +341,19 @@ def test_a_game_in_execution_is_not_executed_twice_and_is_evaluated_again_once_d
     decision = _executing_decision(rig, game)
     assert decision.decided_s == decision.lag_s and decision.executed_s is None  # latency is to the decision
     assert worker.executing(game) and worker.queued_executions == 1
-    for _ in range(5):  # updates for the game while its trade is queued: set aside, coalesced, not decided
+    finished: list = []
+    worker.listeners.append(finished.append)
+    for _ in range(5):  # updates for the game while its trade waits: decided once more, on the newer books
         for ticker in tickers_of(view, game):
             worker.on_book(ticker)
-    assert [d for d in worker.step() if d.event == game] == []
-    assert worker.queued_executions == 1 and worker.pending == 1
+    (newer,) = [d for d in worker.step() if d.event == game]
+    assert newer.outcome == "executing" and worker.queued_executions == 1  # it replaced the waiting trade
+    assert finished == [decision] and decision.outcome == "skipped" and "superseded" in decision.reason
     done = worker.execute_next()
-    assert done is decision and done.outcome == "executed" and done.executed_s >= done.decided_s
+    assert done is newer and done.outcome == "executed" and done.executed_s >= done.decided_s
     assert worker.execute_next() is None and not worker.executing(game)
+    for _ in range(5):  # updates that arrive while its execution runs wait for it (test below, threaded)
+        worker.on_book(tickers_of(view, game)[0])
     with session_scope(rig.sessions) as session:
         sent = session.scalars(select(Order)).all()
     assert sent and len({o.opportunity_id for o in sent}) == 1
@@ -472,5 +477,25 @@ def test_a_trade_that_waited_past_the_ttl_in_the_queue_is_shed_without_touching_
     done = worker.execute_next()
     assert done is decision and done.outcome == "skipped" and "expired in the execution queue" in done.reason
     assert called == [] and not worker.executing(game)
+    with session_scope(rig.sessions) as session:
+        assert session.scalars(select(Order)).all() == []
+
+
+def test_a_waiting_trade_is_withdrawn_when_the_game_is_decided_again_without_it(rig_for, sim):
+    rig = rig_for("worker")
+    worker, view = rig.worker, rig.worker.view
+    game = sorted(view.games)[0]
+    sim.scenario.inject_arbitrage(game, edge=Decimal("0.03"), lifetime_s=5)
+    decision = _executing_decision(rig, game)
+    sim.scenario.advance(10)  # the window closes before the trade's turn: its books change back
+    withdrawn = []
+
+    def decided_again() -> bool:
+        withdrawn.extend(d for d in worker.step() if d.event == game)
+        return decision.outcome == "skipped"
+
+    assert wait_until(decided_again, 20), (decision.outcome, withdrawn)
+    assert "gone before its turn to execute" in decision.reason and worker.queued_executions == 0
+    assert worker.execute_next() is None
     with session_scope(rig.sessions) as session:
         assert session.scalars(select(Order)).all() == []
