@@ -124,6 +124,18 @@ def load_view(sessions: sessionmaker[Session], snapshot_id: int, config: ScanCon
     return scan_view(snapshot_id, rebuild(stored), config, as_of)
 
 
+def trade_snapshot(view: ScanView, found: Sequence[Any], levels: Mapping[str, OrderBookLevels],
+                   now: datetime) -> MarketSnapshot:
+    """What execution reads of the scan for one game's trade: its Kalshi event, the websocket books it
+    was decided on (captured `now`), fees, milestones and the exchange status - not the quotes of every
+    game (execution does not read them, and a queued trade would keep them alive)."""
+    events = {o.event for o in found}
+    event = next(e for e in view.snapshot.events if e.event_ticker in events)
+    return replace(view.snapshot, events=(event,), orderbooks=dict(levels), captured_at=now, books_captured_at=now,
+                   quotes=(), quote_columns=None, structured_targets={},
+                   series_fees={k: v for k, v in view.snapshot.series_fees.items() if k == event.series_ticker})
+
+
 # ------------------------------------------------------------------------------------------------ records
 
 
@@ -241,12 +253,12 @@ class LagWindow:
 
 @dataclass
 class _Job:
-    """A confirmed decision waiting for (or in) execution."""
+    """A confirmed decision waiting for (or in) execution. It holds only its own game's part of the scan
+    (`trade_snapshot`), never the scan view: a queued trade must not keep a replaced scan alive."""
 
     decision: Decision
-    view: ScanView
+    snapshot: MarketSnapshot
     found: Sequence[Any]
-    levels: Mapping[str, OrderBookLevels]
     now: datetime
     since: float
 
@@ -470,7 +482,8 @@ class Worker:
                     self._deferred.setdefault(event, since[event])
                     continue
                 replaced = self._queue.get(event)
-                self._queue[event] = _Job(decision, view, found, levels, decided_at, since[event])
+                self._queue[event] = _Job(decision, trade_snapshot(view, found, levels, decided_at), found,
+                                          decided_at, since[event])
             if replaced is not None:
                 self._supersede(replaced, "superseded before its turn to execute: the game was decided again "
                                           "on newer books")
@@ -523,7 +536,7 @@ class Worker:
             report = None
         else:
             try:
-                report = self._execute(job.view, job.found, job.levels, job.now)
+                report = self._execute(job.snapshot, job.found, job.now)
             except Exception as exc:  # noqa: BLE001 - recorded and logged; the worker keeps deciding
                 log.exception("worker: execution of %s failed", decision.event)
                 decision.outcome, decision.reason = "error", f"execution failed: {type(exc).__name__}: {exc}"
@@ -573,13 +586,8 @@ class Worker:
                 time.sleep(0.01)
         self._exec_thread = None
 
-    def _execute(self, view: ScanView, found: Sequence[Any], levels: Mapping[str, OrderBookLevels],
-                 now: datetime) -> Any:
+    def _execute(self, snapshot: MarketSnapshot, found: Sequence[Any], now: datetime) -> Any:
         from arb_pipeline.services.execute import ExecutionContext
-
-        event = next(e for e in view.snapshot.events if e.event_ticker in {o.event for o in found})
-        snapshot = replace(view.snapshot, events=(event,), orderbooks=dict(levels), captured_at=now,
-                           books_captured_at=now)
         from arb_pipeline.services.scans import executed_kinds
 
         context = ExecutionContext(mode=self.settings.mode, allow_orders=True, is_backfill=False, as_of=now,
