@@ -280,9 +280,9 @@ class Bench:
             time.sleep(0.05)
 
     def _run(self) -> None:
-        """`run_worker`'s loop: step when woken (2 ms poll), reload a newer scan every ARB_WORKER_REFRESH_S,
-        health to the registry once a second."""
-        flushed = refreshed = time.monotonic()
+        """`run_worker`'s loop: step when woken (2 ms poll), health to the registry once a second (a newer
+        scan is loaded on the worker's refresh thread, started beside this loop)."""
+        flushed = time.monotonic()
         seen_gaps = seen_drops = 0
         while not self.stop.is_set():
             if not self.worker.wake.is_set():
@@ -299,9 +299,6 @@ class Bench:
                         self.internal.append(d.lag_s)
                     if d.outcome == "executing":
                         self.decided_at[d.event] = now
-            if now - refreshed >= self.settings.worker_refresh_s:
-                refreshed = now
-                self.worker.refresh()
             if now - flushed >= 1.0:
                 flushed = now
                 client = self.client
@@ -597,6 +594,7 @@ def main() -> None:
             print(f"  all {len(view.game_of)} books snapshotted over the websocket in "
                   f"{time.monotonic() - started:.1f} s", flush=True)
             bench.worker.start_executions()
+            refresher = bench.worker.start_refreshing(settings.worker_refresh_s)
             bench.loop.start()
             time.sleep(1.0)
             with bench.lock:
@@ -615,6 +613,7 @@ def main() -> None:
                 soak(bench, rng, tickers, args)
             bench.stop.set()
             bench.thread.stop()
+            refresher.set()
             bench.worker.stop_executions()
             print(f"done; {load()}", flush=True)
         finally:

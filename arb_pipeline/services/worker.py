@@ -331,6 +331,23 @@ class Worker:
                  len(self.view.game_of))
         return True
 
+    def start_refreshing(self, every_s: float) -> threading.Event:
+        """Look for a newer stored scan every `every_s` seconds on a thread of its own: loading one takes
+        a second or two at 1,000 games, which the evaluation thread must not wait for (it picks up the
+        new view at its next step; the swap is one assignment). Set the returned event to stop it."""
+        stop = threading.Event()
+
+        def loop() -> None:
+            while not _nap(stop, every_s):
+                try:
+                    self.refresh()
+                except Exception:  # noqa: BLE001 - the held scan stays; retried at the next period
+                    log.exception("worker: loading the latest stored scan failed; keeping scan %s",
+                                  self.view.snapshot_id if self.view is not None else None)
+
+        threading.Thread(target=loop, name="worker-refresh", daemon=True).start()
+        return stop
+
     # ------------------------------------------------------------ events
 
     def on_book(self, ticker: str) -> None:
@@ -776,9 +793,10 @@ def run_worker(settings: Settings, *, stop: threading.Event | None = None, max_s
     signer = KalshiSigner.from_settings(settings)
     thread: WsThread | None = None
     tickers: tuple[str, ...] = ()
-    last_refresh = last_flush = time.monotonic()
+    last_flush = time.monotonic()
     seen_gaps = seen_drops = 0
     worker.start_executions()
+    refresher = worker.start_refreshing(settings.worker_refresh_s)
     try:
         while not stop.is_set():
             if worker.view.tickers != tickers:  # a new scan with other markets: a new subscription
@@ -795,9 +813,6 @@ def run_worker(settings: Settings, *, stop: threading.Event | None = None, max_s
                 time.sleep(0.002)  # polled, never a timed wait (tests run under libfaketime)
             worker.step()
             now = time.monotonic()
-            if now - last_refresh >= settings.worker_refresh_s:
-                last_refresh = now
-                worker.refresh()
             if now - last_flush >= 1.0:
                 last_flush = now
                 client = holder["client"]
@@ -812,5 +827,6 @@ def run_worker(settings: Settings, *, stop: threading.Event | None = None, max_s
     finally:
         if thread is not None:
             thread.stop()
+        refresher.set()
         worker.stop_executions()
     return 0

@@ -503,3 +503,13 @@ def test_a_waiting_trade_is_withdrawn_when_the_game_is_decided_again_without_it(
     assert worker.execute_next() is None
     with session_scope(rig.sessions) as session:
         assert session.scalars(select(Order)).all() == []
+
+
+def test_a_newer_scan_is_loaded_off_the_evaluation_thread(rig_for):
+    rig = rig_for("worker")
+    newer = store_scan(rig.settings, rig.sessions)
+    stop = rig.worker.start_refreshing(0.05)
+    try:
+        assert wait_until(lambda: rig.worker.view.snapshot_id == newer, 20)
+    finally:
+        stop.set()
