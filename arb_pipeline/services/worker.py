@@ -503,7 +503,7 @@ class Worker:
                                           decided_at, since[event])
             if replaced is not None:
                 self._supersede(replaced, "superseded before its turn to execute: the game was decided again "
-                                          "on newer books")
+                                          "on newer books", record=False)  # the newer decision is recorded
             out.append(self._decided(decision, record=False))
         return out
 
@@ -514,10 +514,10 @@ class Worker:
         if job is not None:
             self._supersede(job, why)
 
-    def _supersede(self, job: _Job, why: str) -> None:
+    def _supersede(self, job: _Job, why: str, *, record: bool = True) -> None:
         job.decision.outcome, job.decision.reason = "skipped", why
         job.decision.executed_s = self.monotonic() - job.since
-        self._finished(job.decision)
+        self._finished(job.decision, record=record)
 
     def _confirm(self, view: ScanView, event: str) -> tuple[list[Any], dict[str, OrderBookLevels], datetime] | str:
         """Read the game's books again and detect once more before anything is sent: a book read while
