@@ -304,6 +304,9 @@ class Worker:
         self.batch_games = batch_games if batch_games is not None else settings.worker_batch_games
         if self.batch_games < 1:
             raise ValueError(f"ARB_WORKER_BATCH_GAMES must be >= 1, got {self.batch_games}")
+        from arb_pipeline.services.scans import executed_kinds
+
+        self.kinds = executed_kinds(settings)  # what execution acts on (arbitrage; value with ARB_TRADE_VALUE)
         self.view: ScanView | None = None
         # event -> monotonic time of its first unhandled update; insertion order is arrival order
         self._pending: dict[str, float] = {}
@@ -483,6 +486,13 @@ class Worker:
                 out.append(self._decided(decision, record=False))
                 self._drop_queued(event, "gone before its turn to execute: no opportunity on newer books")
                 continue
+            if not any(o.kind in self.kinds for o in found):  # e.g. value bets without ARB_TRADE_VALUE
+                decision.outcome = "skipped"
+                decision.reason = f"nothing to trade: {', '.join(decision.kinds)} not executed (ARB_TRADE_VALUE)"
+                decision.lag_s = self.monotonic() - since[event]
+                out.append(self._decided(decision, record=False))
+                self._drop_queued(event, "gone before its turn to execute: nothing to trade on newer books")
+                continue
             confirmed = self._confirm(view, event)  # the books may have been read between two deltas
             if isinstance(confirmed, str):
                 decision.outcome, decision.reason = "skipped", confirmed
@@ -528,8 +538,9 @@ class Worker:
         if isinstance(got, str):
             return got
         game, levels = got
-        found = list(detect_opportunities(view.scan_games([game]), self.config, now,
-                                          trading_active=view.snapshot.exchange.trading_active).opportunities)
+        found = [o for o in detect_opportunities(view.scan_games([game]), self.config, now,
+                                                 trading_active=view.snapshot.exchange.trading_active).opportunities
+                 if o.kind in self.kinds]
         if not found:
             return "gone when the books were read again (an intermediate state between deltas)"
         return found, levels, now

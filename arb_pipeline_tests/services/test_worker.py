@@ -513,3 +513,24 @@ def test_a_newer_scan_is_loaded_off_the_evaluation_thread(rig_for):
         assert wait_until(lambda: rig.worker.view.snapshot_id == newer, 20)
     finally:
         stop.set()
+
+
+@pytest.mark.parametrize("trade_value", [False, True])
+def test_an_opportunity_of_a_kind_not_executed_is_decided_without_queueing_a_trade(rig_for, sim, trade_value):
+    rig = rig_for("worker", ARB_TRADE_VALUE=trade_value)
+    worker = rig.worker
+    game = sorted(worker.view.games)[0]
+    sim.scenario.inject_value(game, edge=Decimal("0.02"))
+    made: list = []
+
+    def decided() -> bool:
+        made.extend(d for d in worker.step() if d.event == game and d.found)
+        return bool(made)
+
+    assert wait_until(decided, 20), made
+    assert "value" in made[-1].kinds
+    if trade_value:
+        assert made[-1].outcome == "executing" and worker.queued_executions == 1
+    else:
+        assert made[-1].outcome == "skipped" and "not executed (ARB_TRADE_VALUE)" in made[-1].reason
+        assert worker.queued_executions == 0
