@@ -263,6 +263,7 @@ class Bench:
         self.outcomes: dict[str, int] = {}
         self.worker.listeners.append(self._finished)
         self.stop = threading.Event()
+        self.seen = (0, 0)
         self.loop = threading.Thread(target=self._run, name="worker", daemon=True)
 
     def _finished(self, decision) -> None:
@@ -280,10 +281,8 @@ class Bench:
             time.sleep(0.05)
 
     def _run(self) -> None:
-        """`run_worker`'s loop: step when woken (2 ms poll), health to the registry once a second (a newer
-        scan is loaded on the worker's refresh thread, started beside this loop)."""
-        flushed = time.monotonic()
-        seen_gaps = seen_drops = 0
+        """`run_worker`'s evaluation loop: step when woken (2 ms poll). Health goes to the registry once a
+        second and a newer scan is loaded on threads of their own (`health` / `start_refreshing`), as there."""
         while not self.stop.is_set():
             if not self.worker.wake.is_set():
                 time.sleep(0.002)
@@ -299,13 +298,13 @@ class Bench:
                         self.internal.append(d.lag_s)
                     if d.outcome == "executing":
                         self.decided_at[d.event] = now
-            if now - flushed >= 1.0:
-                flushed = now
-                client = self.client
-                self.worker.flush_health(books_held=len(client.books.books), stale=len(client.stale_books()),
-                                         feed_age_s=client.feed_age(), gaps=client.gaps - seen_gaps,
-                                         reconnects=client.stats.drops - seen_drops)
-                seen_gaps, seen_drops = client.gaps, client.stats.drops
+
+    def health(self) -> None:
+        client = self.client
+        self.worker.flush_health(books_held=len(client.books.books), stale=len(client.stale_books()),
+                                 feed_age_s=client.feed_age(), gaps=client.gaps - self.seen[0],
+                                 reconnects=client.stats.drops - self.seen[1])
+        self.seen = (client.gaps, client.stats.drops)
 
     def change(self, tickers: list[str]) -> None:
         """Change these markets' books in the simulator at once; each game's clock starts at its first."""
@@ -556,6 +555,7 @@ def main() -> None:
           flush=True)
 
     from arb_pipeline.services.ingest import capture_from_settings
+    from arb_pipeline.services.worker import _every
     from arb_pipeline.settings import Settings
     from arb_pipeline.storage.db import get_engine, session_factory, session_scope
     from arb_pipeline.storage.migrate import upgrade
@@ -595,6 +595,7 @@ def main() -> None:
                   f"{time.monotonic() - started:.1f} s", flush=True)
             bench.worker.start_executions()
             refresher = bench.worker.start_refreshing(settings.worker_refresh_s)
+            health = _every(1.0, bench.health, "worker-health")
             bench.loop.start()
             time.sleep(1.0)
             with bench.lock:
@@ -614,6 +615,7 @@ def main() -> None:
             bench.stop.set()
             bench.thread.stop()
             refresher.set()
+            health.set()
             bench.worker.stop_executions()
             print(f"done; {load()}", flush=True)
         finally:

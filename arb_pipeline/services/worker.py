@@ -770,6 +770,22 @@ def _nap(stop: threading.Event, seconds: float) -> bool:
     return stop.is_set()
 
 
+def _every(seconds: float, action: Callable[[], None], name: str) -> threading.Event:
+    """Run `action` every `seconds` on a daemon thread until the returned event is set; a failure is
+    logged and the next period tries again."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not _nap(stop, seconds):
+            try:
+                action()
+            except Exception:  # noqa: BLE001 - logged; the worker keeps running
+                log.exception("worker: %s failed", name)
+
+    threading.Thread(target=loop, name=name, daemon=True).start()
+    return stop
+
+
 def run_worker(settings: Settings, *, stop: threading.Event | None = None, max_seconds: float | None = None,
                clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> int:
     """`arb-pipeline worker`: run until `stop` is set (Ctrl-C) or `max_seconds` pass. Returns an exit code."""
@@ -804,8 +820,25 @@ def run_worker(settings: Settings, *, stop: threading.Event | None = None, max_s
     signer = KalshiSigner.from_settings(settings)
     thread: WsThread | None = None
     tickers: tuple[str, ...] = ()
-    last_flush = time.monotonic()
-    seen_gaps = seen_drops = 0
+    seen: dict[str, Any] = {"client": None, "gaps": 0, "drops": 0}
+
+    def report_health() -> None:
+        """Once a second, on its own thread (a database write can wait for a lock - SQLite's, held by the
+        scan job storing a snapshot - and decisions must not wait with it): the breaker's stale-feed rule,
+        liveness, lag and book state."""
+        client = holder.get("client")
+        if client is None:
+            return
+        if seen["client"] is not client:  # a new subscription counts from zero
+            seen.update(client=client, gaps=0, drops=0)
+        reason = client.feed_stale() if time.monotonic() - started > settings.kalshi_ws_stale_s else None
+        worker.check_feed(reason)
+        worker.flush_health(books_held=len(client.books.books), stale=len(client.stale_books()),
+                            feed_age_s=client.feed_age(), gaps=client.gaps - seen["gaps"],
+                            reconnects=client.stats.drops - seen["drops"])
+        seen.update(gaps=client.gaps, drops=client.stats.drops)
+
+    health = _every(1.0, report_health, "worker-health")
     worker.start_executions()
     refresher = worker.start_refreshing(settings.worker_refresh_s)
     try:
@@ -818,26 +851,16 @@ def run_worker(settings: Settings, *, stop: threading.Event | None = None, max_s
                                         on_message=worker.on_message)
                 holder["client"] = client
                 worker.books = client.books
-                seen_gaps = seen_drops = 0
                 thread = WsThread(client).start()
             if not worker.wake.is_set():
                 time.sleep(0.002)  # polled, never a timed wait (tests run under libfaketime)
             worker.step()
-            now = time.monotonic()
-            if now - last_flush >= 1.0:
-                last_flush = now
-                client = holder["client"]
-                reason = client.feed_stale() if now - started > settings.kalshi_ws_stale_s else None
-                worker.check_feed(reason)
-                worker.flush_health(books_held=len(client.books.books), stale=len(client.stale_books()),
-                                    feed_age_s=client.feed_age(), gaps=client.gaps - seen_gaps,
-                                    reconnects=client.stats.drops - seen_drops)
-                seen_gaps, seen_drops = client.gaps, client.stats.drops
-            if max_seconds is not None and now - started > max_seconds:
+            if max_seconds is not None and time.monotonic() - started > max_seconds:
                 break
     finally:
         if thread is not None:
             thread.stop()
         refresher.set()
+        health.set()
         worker.stop_executions()
     return 0
