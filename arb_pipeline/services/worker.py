@@ -74,13 +74,15 @@ class ScanView:
     game_of: Mapping[str, str]  # market ticker -> event ticker
     book_event: Mapping[str, str] = field(default_factory=dict)  # event ticker -> sportsbook event id
     columns: Any = None  # the snapshot's quotes column-wise (services.scan.quote_columns_of)
+    grouped: Any = None  # `arb.quotes.h2h_by_event(columns)`, once per view (not once per decision)
 
     def scan_games(self, games: Sequence[GameLine]) -> Any:
         """`games` with their h2h quotes as the scan hands them to detection (`ScanGames`)."""
         from arb_pipeline.arb.quotes import QuoteTable
         from arb_pipeline.services.scan import ScanGames
 
-        table = QuoteTable.for_games(self.columns, games, [self.book_event[g.event_ticker] for g in games])
+        table = QuoteTable.for_games(self.columns, games, [self.book_event[g.event_ticker] for g in games],
+                                     grouped=self.grouped)
         return ScanGames(games, table)
 
     @property
@@ -98,7 +100,10 @@ def scan_view(snapshot_id: int, snapshot: MarketSnapshot, config: ScanConfig, as
     games = {g.event_ticker: g for g in assembly.games}
     game_of = {c.ticker: g.event_ticker for g in assembly.games for c in g.kalshi.values()}
     book_event = {r.kalshi_event: r.sportsbook_event_id for r in resolution.rows if r.kalshi_event in games}
-    return ScanView(snapshot_id, snapshot, games, game_of, book_event, quote_columns_of(snapshot))
+    from arb_pipeline.arb.quotes import h2h_by_event
+
+    columns = quote_columns_of(snapshot)
+    return ScanView(snapshot_id, snapshot, games, game_of, book_event, columns, h2h_by_event(columns))
 
 
 def latest_stored_id(sessions: sessionmaker[Session], source: str | None = None) -> int | None:
