@@ -176,6 +176,9 @@ class Settings(BaseSettings):
     trader: Literal["scan", "worker"] = Field("scan", alias="ARB_TRADER")
     # the worker: how often it looks for a newer stored scan, and where it writes its records
     worker_refresh_s: float = Field(5.0, alias="ARB_WORKER_REFRESH_S", gt=0)
+    # the worker evaluates the games touched by book updates this many at a time (one detection pass
+    # each), oldest first: the first games of a burst are decided without waiting for the last
+    worker_batch_games: int = Field(16, alias="ARB_WORKER_BATCH_GAMES", ge=1)
     # Dagster's freshness check fails when the worker has not reported for longer than this
     worker_heartbeat_max_age_s: float = Field(30.0, alias="ARB_WORKER_HEARTBEAT_MAX_AGE_S", gt=0)
 

@@ -160,22 +160,21 @@ class QuoteTable:
 
 
     @classmethod
-    def for_games(cls, columns: QuoteColumns, games: Sequence[GameLine], event_ids: Sequence[str]) -> QuoteTable:
+    def for_games(cls, columns: QuoteColumns, games: Sequence[GameLine], event_ids: Sequence[str],
+                  grouped: tuple[np.ndarray, np.ndarray] | None = None) -> QuoteTable:
         """The h2h rows of a parse's `columns` for each game, by array operations only.
 
         Game i's quotes are the h2h rows of sportsbook event `event_ids[i]` (two games may share an
         event), in parse order within a game: exactly the table `from_games` builds from quote objects,
         and the same error for a draw quoted on a two-way game. Exact odds are referenced, not copied.
+        `grouped` is `h2h_by_event(columns)` when the caller keeps it (a caller asking for a few games
+        at a time of the same columns, like the websocket worker, saves grouping every row each time).
         """
         if len(event_ids) != len(games):
             raise ValueError(f"for_games: {len(event_ids)} event ids for {len(games)} games")
         n_games = len(games)
-        event = np.frombuffer(columns.event, dtype=np.int32) if len(columns) else np.zeros(0, np.int32)
-        market = np.frombuffer(columns.market, dtype=np.int8) if len(columns) else np.zeros(0, np.int8)
         outcome = np.frombuffer(columns.outcome, dtype=np.int8) if len(columns) else np.zeros(0, np.int8)
-        h2h = np.flatnonzero((market == _H2H) & (outcome < len(OUTCOME_SLOTS)))
-        by_event = h2h[np.argsort(event[h2h], kind="stable")]  # h2h rows grouped by event, parse order kept
-        sorted_events = event[by_event]
+        by_event, sorted_events = grouped if grouped is not None else h2h_by_event(columns)
         wanted = np.fromiter((columns.event_index.get(e, -1) for e in event_ids), dtype=np.int64, count=n_games)
         start = np.searchsorted(sorted_events, wanted, side="left")
         counts = np.searchsorted(sorted_events, wanted, side="right") - start
@@ -197,6 +196,17 @@ class QuoteTable:
             game=game, outcome=slots, book=np.frombuffer(columns.book, dtype=np.int32)[rows] if total else [],
             odds=odds, updated=updated, bookmakers=tuple(columns.bookmakers),
             exact_odds=_Take(columns.exact, rows), max_stake=_Take(columns.max_stake, rows), n_games=n_games)
+
+
+def h2h_by_event(columns: QuoteColumns) -> tuple[np.ndarray, np.ndarray]:
+    """The h2h rows of `columns` grouped by sportsbook event (parse order kept within an event), and
+    each of those rows' event index: what `QuoteTable.for_games` searches."""
+    event = np.frombuffer(columns.event, dtype=np.int32) if len(columns) else np.zeros(0, np.int32)
+    market = np.frombuffer(columns.market, dtype=np.int8) if len(columns) else np.zeros(0, np.int8)
+    outcome = np.frombuffer(columns.outcome, dtype=np.int8) if len(columns) else np.zeros(0, np.int8)
+    h2h = np.flatnonzero((market == _H2H) & (outcome < len(OUTCOME_SLOTS)))
+    by_event = h2h[np.argsort(event[h2h], kind="stable")]
+    return by_event, event[by_event]
 
 
 class _Take(Sequence):

@@ -180,6 +180,27 @@ def start_logged(children: ChildProcesses, name: str, argv: list[str], settings:
         return children.start(name, argv, env=env, stdout=subprocess.DEVNULL, stderr=log)
 
 
+def start_simulator_process(children: ChildProcesses, settings: Settings, sim_port: int) -> subprocess.Popen:
+    """The demo's venue simulator (`arb-pipeline sim`, its demo key under ARB_DATA_DIR/sim), once it answers."""
+    sim = start_logged(children, "simulator", [sys.executable, "-m", "arb_pipeline.cli", "sim", "--host",
+                                               "127.0.0.1", "--port", str(sim_port)],
+                       settings, env={**os.environ, "ARB_DATA_DIR": str(settings.data_dir)})
+    wait_until_ready(f"http://127.0.0.1:{sim_port}/trade-api/v2/exchange/status", sim, "simulator")
+    return sim
+
+
+def start_worker_process(children: ChildProcesses, settings: Settings,
+                         env: Mapping[str, str]) -> subprocess.Popen | None:
+    """With ARB_TRADER=worker the fast path trades: `arb-pipeline worker` beside Dagster (which then does
+    not trade), logging to ARB_DATA_DIR/logs/worker.log. Nothing is started otherwise."""
+    if settings.trader != "worker":
+        return None
+    worker = start_logged(children, "worker", [sys.executable, "-m", "arb_pipeline.cli", "worker"], settings,
+                          env={**os.environ, **env})
+    print("worker: ARB_TRADER=worker - the websocket worker trades, the scan job only scans", flush=True)
+    return worker
+
+
 def dagster_log_level(settings: Settings) -> str:
     """Dagster's own services (webserver, daemon) at WARNING: their INFO is a line per sensor tick.
     The runs log at ARB_LOG_LEVEL (INFO); ARB_LOG_LEVEL=DEBUG brings everything back."""
@@ -206,10 +227,7 @@ def run_demo(port: int | None = None, ui_port: int | None = None, api_port: int 
         print(f"arb_pipeline demo — paper mode, data under {settings.data_dir}", flush=True)
         started_dagster = False
         try:
-            sim = start_logged(children, "simulator", [sys.executable, "-m", "arb_pipeline.cli", "sim", "--host",
-                                                       "127.0.0.1", "--port", str(sim_port)],
-                               settings, env={**os.environ, "ARB_DATA_DIR": str(settings.data_dir)})
-            wait_until_ready(f"http://127.0.0.1:{sim_port}/trade-api/v2/exchange/status", sim, "simulator")
+            start_simulator_process(children, settings, sim_port)
             env = demo_environment(settings, sim_port)
             _apply(env)
             settings = get_settings()
@@ -232,10 +250,7 @@ def run_demo(port: int | None = None, ui_port: int | None = None, api_port: int 
             api = start_logged(children, "API", [sys.executable, "-m", "arb_pipeline.cli", "api", "--host",
                                                  "127.0.0.1", "--port", str(api_port)], settings, env=api_env)
             wait_until_ready(f"http://127.0.0.1:{api_port}/api/health", api, "API")
-            if settings.trader == "worker":  # the fast path trades: run it beside Dagster (which then does not)
-                start_logged(children, "worker", [sys.executable, "-m", "arb_pipeline.cli", "worker"], settings,
-                             env={**os.environ, **env})
-                print("worker: ARB_TRADER=worker - the websocket worker trades, the scan job only scans", flush=True)
+            start_worker_process(children, settings, env)
             dagster = children.start("Dagster", dagster_command(ui_port, dagster_log_level(settings)),
                                      env=dagster_environment(env), cwd=home, interrupt_grace_s=20.0)
             started_dagster = True

@@ -10,8 +10,10 @@ cadence (odds keep their polling cadence). The worker
 * on a book change **re-evaluates only that game** - the game with its books replaced by the
   websocket's, `services.scan.detect_opportunities` (the same `arb/` detection) - and
 * executes through **exactly the scan's path**: `services.execute.execute_opportunities` with the
-  same breaker, order desk, lease and ledger, as trader "worker". Whether it may trade at all is
-  decided there by ARB_TRADER (`scan` by default: the worker then only observes and records).
+  same breaker, order desk, lease and ledger, as trader "worker", on an execution thread of its own
+  (decisions never wait behind an execution; a game in execution is not executed again until it is
+  done). Whether it may trade at all is decided there by ARB_TRADER (`scan` by default: the worker
+  then only observes and records).
 * records every decision (JSON lines under ARB_DATA_DIR/worker/, read by the Dagster sensor in
   `defs/worker`) and its health in the shared metric registry (`metric_series`, shown on /metrics);
 * trips the circuit breaker when the feed goes stale while it is the trader.
@@ -26,6 +28,7 @@ import json
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -71,13 +74,15 @@ class ScanView:
     game_of: Mapping[str, str]  # market ticker -> event ticker
     book_event: Mapping[str, str] = field(default_factory=dict)  # event ticker -> sportsbook event id
     columns: Any = None  # the snapshot's quotes column-wise (services.scan.quote_columns_of)
+    grouped: Any = None  # `arb.quotes.h2h_by_event(columns)`, once per view (not once per decision)
 
     def scan_games(self, games: Sequence[GameLine]) -> Any:
         """`games` with their h2h quotes as the scan hands them to detection (`ScanGames`)."""
         from arb_pipeline.arb.quotes import QuoteTable
         from arb_pipeline.services.scan import ScanGames
 
-        table = QuoteTable.for_games(self.columns, games, [self.book_event[g.event_ticker] for g in games])
+        table = QuoteTable.for_games(self.columns, games, [self.book_event[g.event_ticker] for g in games],
+                                     grouped=self.grouped)
         return ScanGames(games, table)
 
     @property
@@ -95,7 +100,10 @@ def scan_view(snapshot_id: int, snapshot: MarketSnapshot, config: ScanConfig, as
     games = {g.event_ticker: g for g in assembly.games}
     game_of = {c.ticker: g.event_ticker for g in assembly.games for c in g.kalshi.values()}
     book_event = {r.kalshi_event: r.sportsbook_event_id for r in resolution.rows if r.kalshi_event in games}
-    return ScanView(snapshot_id, snapshot, games, game_of, book_event, quote_columns_of(snapshot))
+    from arb_pipeline.arb.quotes import h2h_by_event
+
+    columns = quote_columns_of(snapshot)
+    return ScanView(snapshot_id, snapshot, games, game_of, book_event, columns, h2h_by_event(columns))
 
 
 def latest_stored_id(sessions: sessionmaker[Session], source: str | None = None) -> int | None:
@@ -119,6 +127,18 @@ def load_view(sessions: sessionmaker[Session], snapshot_id: int, config: ScanCon
     if stored is None:
         raise KeyError(f"no stored snapshot with id {snapshot_id}")
     return scan_view(snapshot_id, rebuild(stored), config, as_of)
+
+
+def trade_snapshot(view: ScanView, found: Sequence[Any], levels: Mapping[str, OrderBookLevels],
+                   now: datetime) -> MarketSnapshot:
+    """What execution reads of the scan for one game's trade: its Kalshi event, the websocket books it
+    was decided on (captured `now`), fees, milestones and the exchange status - not the quotes of every
+    game (execution does not read them, and a queued trade would keep them alive)."""
+    events = {o.event for o in found}
+    event = next(e for e in view.snapshot.events if e.event_ticker in events)
+    return replace(view.snapshot, events=(event,), orderbooks=dict(levels), captured_at=now, books_captured_at=now,
+                   quotes=(), quote_columns=None, structured_targets={},
+                   series_fees={k: v for k, v in view.snapshot.series_fees.items() if k == event.series_ticker})
 
 
 # ------------------------------------------------------------------------------------------------ records
@@ -169,37 +189,115 @@ class Decision:
     at: datetime
     event: str
     trigger: str
-    lag_s: float  # book update received -> decision made (orders, when any, recorded)
+    lag_s: float  # book update received -> decision made (for a trade: handed to the execution thread)
     found: int
     kinds: tuple[str, ...] = ()
-    outcome: str = "no_opportunity"  # no_opportunity / skipped / refused / executed
+    outcome: str = "no_opportunity"  # no_opportunity / skipped / executing -> refused / executed / skipped / error
     reason: str = ""
     orders: list[dict[str, Any]] = field(default_factory=list)
-    decided_s: float | None = None  # book update received -> opportunity found, handed to execution
+    decided_s: float | None = None  # book update received -> opportunity confirmed, handed to execution
+    executed_s: float | None = None  # book update received -> its orders recorded (execution finished)
 
     def record(self) -> dict[str, Any]:
         return {"type": "decision", "at": self.at.isoformat(), "event": self.event, "trigger": self.trigger,
                 "lag_ms": round(self.lag_s * 1000, 3),
-                "decided_ms": None if self.decided_s is None else round(self.decided_s * 1000, 3), "found": self.found, "kinds": list(self.kinds),
+                "decided_ms": None if self.decided_s is None else round(self.decided_s * 1000, 3),
+                "executed_ms": None if self.executed_s is None else round(self.executed_s * 1000, 3),
+                "found": self.found, "kinds": list(self.kinds),
                 "outcome": self.outcome, "reason": self.reason[:500], "orders": self.orders}
 
 
 Execute = Callable[..., Any]
 
 
+class LagWindow:
+    """Book update -> decision times of one reporting window, in bounded memory.
+
+    A fixed-size uniform reservoir (Vitter's algorithm R): up to `size` samples are kept exactly, beyond
+    that each new one replaces a random kept one with probability size/n, so the kept ones stay a
+    uniform sample of the window and its p99 an unbiased estimate, however many decisions it saw.
+    The maximum is kept exactly. `take` hands the window over and starts the next one.
+    """
+
+    def __init__(self, size: int = 4096, seed: int = 0) -> None:
+        if size < 1:
+            raise ValueError(f"LagWindow size must be >= 1, got {size}")
+        import random
+
+        self.size = size
+        self._rng = random.Random(seed)
+        self.samples: list[float] = []
+        self.count = 0
+        self.max = 0.0
+
+    def add(self, seconds: float) -> None:
+        self.count += 1
+        self.max = max(self.max, seconds)
+        if len(self.samples) < self.size:
+            self.samples.append(seconds)
+        else:
+            slot = self._rng.randrange(self.count)
+            if slot < self.size:
+                self.samples[slot] = seconds
+
+    def quantile(self, q: float) -> float | None:
+        if not self.samples:
+            return None
+        ordered = sorted(self.samples)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+    def take(self) -> LagWindow:
+        window = LagWindow(self.size)
+        window.samples, window.count, window.max = self.samples, self.count, self.max
+        self.samples, self.count, self.max = [], 0, 0.0
+        return window
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+
+@dataclass
+class _Job:
+    """A confirmed decision waiting for (or in) execution. It holds only its own game's part of the scan
+    (`trade_snapshot`), never the scan view: a queued trade must not keep a replaced scan alive."""
+
+    decision: Decision
+    snapshot: MarketSnapshot
+    found: Sequence[Any]
+    now: datetime
+    since: float
+
+
 class Worker:
     """Re-evaluates the games whose books changed; see the module docstring.
 
-    Thread model: `on_book` runs on the websocket thread and only marks the market dirty; `step`
-    (the worker's own thread, `run`) takes the dirty set, evaluates each touched game once, and
-    executes. `books` reads the websocket's books (a `BookStore`-like object with `get`).
+    Thread model:
+
+    * `on_book` (the websocket thread) only marks the market's **game** pending, with the time of its
+      first unhandled update: pending work is coalesced by game (a game touched five times before it is
+      evaluated is evaluated once, on the books as they are then), so it is bounded by the number of
+      games, never a queue of events;
+    * `step` (the worker's evaluation thread, `run_worker`) takes the oldest `batch_games` pending games,
+      evaluates them in one detection pass and decides each; a confirmed opportunity is handed to the
+      execution queue - a game's latency is measured to that decision;
+    * the execution queue holds at most one trade per game, its latest decision (first queued, first
+      executed): a game decided again before its turn replaces its queued trade, or withdraws it when
+      the opportunity is gone; a trade whose turn comes after ARB_OPPORTUNITY_TTL_S is shed;
+    * `execute_next` runs the oldest queued trade through `services.execute` (`start_executions` runs it on
+      an execution thread of its own, so evaluation never waits behind the ~0.3 s of database work an
+      executed arbitrage costs). While a game's execution runs, its updates wait (coalesced) and are
+      evaluated once it is done, on the books then, so an opportunity is never executed twice at once.
+      The DB lease, the breaker and the all-or-none preflight are the execution service's, unchanged.
+
+    `books` reads the websocket's books (a `BookStore`-like object with `get`).
     """
 
     def __init__(self, *, settings: Settings, sessions: sessionmaker[Session], config: ScanConfig,
                  books: Any, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  monotonic: Callable[[], float] = time.monotonic, breaker: Any = None,
                  records: WorkerRecords | None = None, execute: Execute | None = None,
-                 stale_books: Callable[[Sequence[str]], list[str]] | None = None) -> None:
+                 stale_books: Callable[[Sequence[str]], list[str]] | None = None,
+                 batch_games: int | None = None) -> None:
         from arb_pipeline.services.execute import execute_opportunities
 
         self.settings, self.sessions, self.config, self.books = settings, sessions, config, books
@@ -208,12 +306,26 @@ class Worker:
         self.records = records or WorkerRecords(records_dir(settings))
         self.execute = execute or execute_opportunities
         self.stale_books = stale_books or (lambda tickers: [t for t in tickers if books.get(t) is None])
+        self.batch_games = batch_games if batch_games is not None else settings.worker_batch_games
+        if self.batch_games < 1:
+            raise ValueError(f"ARB_WORKER_BATCH_GAMES must be >= 1, got {self.batch_games}")
+        from arb_pipeline.services.scans import executed_kinds
+
+        self.kinds = executed_kinds(settings)  # what execution acts on (arbitrage; value with ARB_TRADE_VALUE)
         self.view: ScanView | None = None
-        self._dirty: dict[str, float] = {}  # ticker -> monotonic time of the first unhandled update
+        # event -> monotonic time of its first unhandled update; insertion order is arrival order
+        self._pending: dict[str, float] = {}
+        self._deferred: dict[str, float] = {}  # the same, for games touched while in execution
+        # a game's latest confirmed trade waiting for the execution thread (one per game, first queued first)
+        self._queue: OrderedDict[str, _Job] = OrderedDict()
+        self._running: set[str] = set()  # games whose execution is in progress
         self._lock = threading.Lock()
         self.wake = threading.Event()
-        self.lags: list[float] = []  # this window's book update -> decision times (seconds)
+        self.lags = LagWindow()  # this window's book update -> decision times
         self.decisions: dict[str, int] = {}
+        self.listeners: list[Callable[[Decision], None]] = []  # told of every finished decision
+        self._exec_stop = threading.Event()
+        self._exec_thread: threading.Thread | None = None
 
     # ------------------------------------------------------------ scan state
 
@@ -227,46 +339,105 @@ class Worker:
                  len(self.view.game_of))
         return True
 
+    def start_refreshing(self, every_s: float) -> threading.Event:
+        """Look for a newer stored scan every `every_s` seconds on a thread of its own: loading one takes
+        a second or two at 1,000 games, which the evaluation thread must not wait for (it picks up the
+        new view at its next step; the swap is one assignment). Set the returned event to stop it."""
+        stop = threading.Event()
+
+        def loop() -> None:
+            while not _nap(stop, every_s):
+                try:
+                    self.refresh()
+                except Exception:  # noqa: BLE001 - the held scan stays; retried at the next period
+                    log.exception("worker: loading the latest stored scan failed; keeping scan %s",
+                                  self.view.snapshot_id if self.view is not None else None)
+
+        threading.Thread(target=loop, name="worker-refresh", daemon=True).start()
+        return stop
+
     # ------------------------------------------------------------ events
 
     def on_book(self, ticker: str) -> None:
+        """A market's book changed: mark its game pending (once, with the time of its first update)."""
+        view = self.view
+        event = view.game_of.get(ticker) if view is not None else None
+        if event is None:
+            return  # not a market of a game held: nothing to evaluate
         now = self.monotonic()
         with self._lock:  # set under the lock: a wake-up is never cleared after a mark it did not take
-            self._dirty.setdefault(ticker, now)
-            self.wake.set()
+            if event in self._running:
+                self._deferred.setdefault(event, now)
+            else:
+                self._pending.setdefault(event, now)
+                self.wake.set()
 
     def on_message(self, message: Mapping[str, Any]) -> None:
         """Non-book websocket messages: the member's fills are recorded as they arrive (live mode; the
-        ledger itself records fills from the execution path, and reconciliation checks it)."""
-        if message.get("type") != "fill" or not isinstance(message.get("msg"), Mapping):
+        ledger itself records fills from the execution path, and reconciliation checks it); a market
+        determined or settled is finished - its book is dropped and no longer kept."""
+        kind = message.get("type")
+        msg = message.get("msg")
+        if not isinstance(msg, Mapping):
             return
-        msg = message["msg"]
+        if kind == "market_lifecycle_v2" and msg.get("event_type") in ("determined", "settled"):
+            retire = getattr(self.books, "retire", None)
+            if retire is not None and isinstance(msg.get("market_ticker"), str):
+                retire(msg["market_ticker"])
+            return
+        if kind != "fill":
+            return
         self.records.append({"type": "fill", "at": self.clock().isoformat(),
                              **{k: msg.get(k) for k in ("trade_id", "order_id", "client_order_id", "market_ticker",
                                                         "outcome_side", "book_side", "yes_price_dollars",
                                                         "count_fp", "fee_cost", "is_taker", "ts_ms")}})
 
-    def take_dirty(self) -> dict[str, float]:
+    def take_pending(self, limit: int | None = None) -> dict[str, float]:
+        """Up to `limit` pending games (all when None), oldest first; games in execution stay aside."""
         with self._lock:
-            self.wake.clear()
-            dirty, self._dirty = self._dirty, {}
-        return dirty
+            taken: dict[str, float] = {}
+            for event in list(self._pending):
+                if limit is not None and len(taken) >= limit:
+                    break
+                since = self._pending.pop(event)
+                if event in self._running:
+                    self._deferred.setdefault(event, since)
+                else:
+                    taken[event] = since
+            if not self._pending:
+                self.wake.clear()
+        return taken
+
+    def take_dirty(self) -> dict[str, float]:
+        """Forget every pending game (e.g. the initial snapshots, which are not a change)."""
+        return self.take_pending()
+
+    @property
+    def pending(self) -> int:
+        """Games waiting for evaluation (at most the number of games held)."""
+        with self._lock:
+            return len(self._pending) + len(self._deferred)
+
+    @property
+    def queued_executions(self) -> int:
+        with self._lock:
+            return len(self._queue)
+
+    def executing(self, event: str) -> bool:
+        with self._lock:
+            return event in self._running or event in self._queue
 
     # ------------------------------------------------------------ deciding
 
     def step(self) -> list[Decision]:
-        """Evaluate every game touched since the last step (each once, however many updates), all of
-        them in one columnar detection pass, then execute what was found game by game."""
-        dirty = self.take_dirty()
+        """Decide the oldest `batch_games` pending games in one columnar detection pass; the trades found
+        are queued for execution (`execute_next`). Returns the decisions made."""
         view = self.view
-        if not dirty or view is None:
+        if view is None:
             return []
-        first: dict[str, float] = {}
-        for ticker, at in dirty.items():
-            event = view.game_of.get(ticker)
-            if event is not None:
-                first[event] = min(at, first.get(event, at))
-        return self.evaluate_many(view, first)
+        taken = self.take_pending(self.batch_games)
+        since = {event: at for event, at in taken.items() if event in view.games}
+        return self.evaluate_many(view, since) if since else []
 
     def game_with_live_books(self, view: ScanView, event: str,
                              now: datetime) -> tuple[GameLine, dict[str, OrderBookLevels]] | str:
@@ -291,15 +462,17 @@ class Worker:
         return self.evaluate_many(view, {event: since})[0]
 
     def evaluate_many(self, view: ScanView, since: Mapping[str, float]) -> list[Decision]:
-        """Re-evaluate the games `since` names (event -> when its first unhandled update arrived)."""
+        """Decide the games `since` names (event -> when its first unhandled update arrived): one
+        detection pass over them all; each confirmed opportunity is queued for execution."""
         now = self.clock()
         out: list[Decision] = []
         live: dict[str, tuple[GameLine, dict[str, OrderBookLevels]]] = {}
         for event in since:
             got = self.game_with_live_books(view, event, now)
             if isinstance(got, str):
-                out.append(self._done(Decision(now, event, "", self.monotonic() - since[event], 0,
-                                               outcome="skipped", reason=got), record=False))
+                out.append(self._decided(Decision(now, event, "", self.monotonic() - since[event], 0,
+                                                  outcome="skipped", reason=got), record=False))
+                self._drop_queued(event, f"withdrawn before its turn to execute: {got}")
             else:
                 live[event] = got
         if not live:
@@ -315,31 +488,51 @@ class Worker:
                                 tuple(sorted({o.kind for o in found})))
             if not found:
                 decision.lag_s = self.monotonic() - since[event]
-                out.append(self._done(decision, record=False))
+                out.append(self._decided(decision, record=False))
+                self._drop_queued(event, "gone before its turn to execute: no opportunity on newer books")
+                continue
+            if not any(o.kind in self.kinds for o in found):  # e.g. value bets without ARB_TRADE_VALUE
+                decision.outcome = "skipped"
+                decision.reason = f"nothing to trade: {', '.join(decision.kinds)} not executed (ARB_TRADE_VALUE)"
+                decision.lag_s = self.monotonic() - since[event]
+                out.append(self._decided(decision, record=False))
+                self._drop_queued(event, "gone before its turn to execute: nothing to trade on newer books")
                 continue
             confirmed = self._confirm(view, event)  # the books may have been read between two deltas
             if isinstance(confirmed, str):
                 decision.outcome, decision.reason = "skipped", confirmed
                 decision.lag_s = self.monotonic() - since[event]
-                out.append(self._done(decision, record=True))
+                out.append(self._decided(decision, record=True))
+                self._drop_queued(event, "gone before its turn to execute: no opportunity on newer books")
                 continue
-            found, levels, now = confirmed
+            found, levels, decided_at = confirmed
             decision.found, decision.kinds = len(found), tuple(sorted({o.kind for o in found}))
-            decision.decided_s = self.monotonic() - since[event]
-            report = self._execute(view, found, levels, now)
-            decision.lag_s = self.monotonic() - since[event]
-            if report.refused:
-                decision.outcome, decision.reason = "refused", report.refused
-            elif report.orders:
-                decision.outcome = "executed"
-                decision.orders = [{"client_order_id": o.client_order_id, "ticker": o.ticker, "side": o.side,
-                                    "status": o.status, "fill_count": str(o.fill_count), "cost": str(o.cost),
-                                    "reason": o.reason} for o in report.orders]
-            else:
-                decision.outcome = "skipped"
-                decision.reason = "; ".join(f"{what}: {why}" for what, why in report.skipped)
-            out.append(self._done(decision, record=True))
+            decision.outcome = "executing"
+            decision.lag_s = decision.decided_s = self.monotonic() - since[event]
+            with self._lock:
+                if event in self._running:  # its execution started meanwhile: decide again once it is done
+                    self._deferred.setdefault(event, since[event])
+                    continue
+                replaced = self._queue.get(event)
+                self._queue[event] = _Job(decision, trade_snapshot(view, found, levels, decided_at), found,
+                                          decided_at, since[event])
+            if replaced is not None:
+                self._supersede(replaced, "superseded before its turn to execute: the game was decided again "
+                                          "on newer books", record=False)  # the newer decision is recorded
+            out.append(self._decided(decision, record=False))
         return out
+
+    def _drop_queued(self, event: str, why: str) -> None:
+        """A game decided again without a trade: a trade of it still waiting in the queue is withdrawn."""
+        with self._lock:
+            job = self._queue.pop(event, None)
+        if job is not None:
+            self._supersede(job, why)
+
+    def _supersede(self, job: _Job, why: str, *, record: bool = True) -> None:
+        job.decision.outcome, job.decision.reason = "skipped", why
+        job.decision.executed_s = self.monotonic() - job.since
+        self._finished(job.decision, record=record)
 
     def _confirm(self, view: ScanView, event: str) -> tuple[list[Any], dict[str, OrderBookLevels], datetime] | str:
         """Read the game's books again and detect once more before anything is sent: a book read while
@@ -350,19 +543,84 @@ class Worker:
         if isinstance(got, str):
             return got
         game, levels = got
-        found = list(detect_opportunities(view.scan_games([game]), self.config, now,
-                                          trading_active=view.snapshot.exchange.trading_active).opportunities)
+        found = [o for o in detect_opportunities(view.scan_games([game]), self.config, now,
+                                                 trading_active=view.snapshot.exchange.trading_active).opportunities
+                 if o.kind in self.kinds]
         if not found:
             return "gone when the books were read again (an intermediate state between deltas)"
         return found, levels, now
 
-    def _execute(self, view: ScanView, found: Sequence[Any], levels: Mapping[str, OrderBookLevels],
-                 now: datetime) -> Any:
-        from arb_pipeline.services.execute import ExecutionContext
+    # ------------------------------------------------------------ executing
 
-        event = next(e for e in view.snapshot.events if e.event_ticker in {o.event for o in found})
-        snapshot = replace(view.snapshot, events=(event,), orderbooks=dict(levels), captured_at=now,
-                           books_captured_at=now)
+    def execute_next(self) -> Decision | None:
+        """Run the oldest queued execution on the calling thread; its finished decision, or None when
+        nothing is queued. The game's updates that arrived meanwhile are then pending again."""
+        with self._lock:
+            if not self._queue:
+                return None
+            event, job = self._queue.popitem(last=False)
+            self._running.add(event)
+        decision = job.decision
+        waited = (self.clock() - job.now).total_seconds()
+        if waited > self.settings.opportunity_ttl_s:  # shed at once: the service would refuse it at send time
+            decision.outcome = "skipped"
+            decision.reason = (f"expired in the execution queue: decided {waited:.1f}s ago, "
+                               f"ARB_OPPORTUNITY_TTL_S {self.settings.opportunity_ttl_s:g}s")
+            report = None
+        else:
+            try:
+                report = self._execute(job.snapshot, job.found, job.now)
+            except Exception as exc:  # noqa: BLE001 - recorded and logged; the worker keeps deciding
+                log.exception("worker: execution of %s failed", decision.event)
+                decision.outcome, decision.reason = "error", f"execution failed: {type(exc).__name__}: {exc}"
+                report = None
+        if report is not None:
+            if report.refused:
+                decision.outcome, decision.reason = "refused", report.refused
+            else:
+                decision.orders = [{"client_order_id": o.client_order_id, "ticker": o.ticker, "side": o.side,
+                                    "status": o.status, "fill_count": str(o.fill_count), "cost": str(o.cost),
+                                    "reason": o.reason} for o in report.orders]
+                if report.orders_sent:
+                    decision.outcome = "executed"
+                else:  # nothing left (refused by the preflight, or already sent: never resent)
+                    decision.outcome = "skipped"
+                    decision.reason = "; ".join(f"{what}: {why}" for what, why in report.skipped)
+        decision.executed_s = self.monotonic() - job.since
+        with self._lock:
+            self._running.discard(decision.event)
+            again = self._deferred.pop(decision.event, None)
+            if again is not None:
+                self._pending.setdefault(decision.event, again)
+                self.wake.set()
+        self._finished(decision)
+        return decision
+
+    def start_executions(self) -> None:
+        """Run the queued executions on a thread of their own (stopped by `stop_executions`)."""
+        if self._exec_thread is not None and self._exec_thread.is_alive():
+            return
+        self._exec_stop.clear()
+
+        def loop() -> None:
+            while not self._exec_stop.is_set():
+                if self.execute_next() is None:
+                    time.sleep(0.002)  # polled, never a timed wait (tests run under libfaketime)
+
+        self._exec_thread = threading.Thread(target=loop, name="worker-executions", daemon=True)
+        self._exec_thread.start()
+
+    def stop_executions(self) -> None:
+        """Stop the execution thread after the execution in progress (queued ones are left)."""
+        self._exec_stop.set()
+        thread = self._exec_thread
+        if thread is not None:
+            while thread.is_alive():  # polled join (libfaketime)
+                time.sleep(0.01)
+        self._exec_thread = None
+
+    def _execute(self, snapshot: MarketSnapshot, found: Sequence[Any], now: datetime) -> Any:
+        from arb_pipeline.services.execute import ExecutionContext
         from arb_pipeline.services.scans import executed_kinds
 
         context = ExecutionContext(mode=self.settings.mode, allow_orders=True, is_backfill=False, as_of=now,
@@ -391,14 +649,23 @@ class Worker:
 
         return book
 
-    def _done(self, decision: Decision, *, record: bool) -> Decision:
-        self.lags.append(decision.lag_s)
-        self.decisions[decision.outcome] = self.decisions.get(decision.outcome, 0) + 1
+    def _decided(self, decision: Decision, *, record: bool) -> Decision:
+        """A decision made on the evaluation thread: its latency counts now; a trade is finished later."""
+        with self._lock:
+            self.lags.add(decision.lag_s)
+        if decision.outcome != "executing":
+            self._finished(decision, record=record)
+        return decision
+
+    def _finished(self, decision: Decision, *, record: bool = True) -> None:
+        with self._lock:
+            self.decisions[decision.outcome] = self.decisions.get(decision.outcome, 0) + 1
         if record:
             self.records.append(decision.record())
             log.info("worker: %s %s (%d found) %s", decision.event, decision.outcome, decision.found,
                      decision.reason[:200])
-        return decision
+        for listener in self.listeners:
+            listener(decision)
 
     # ------------------------------------------------------------ health
 
@@ -407,8 +674,9 @@ class Worker:
         """Write liveness, lag and book state to the shared metric registry (one transaction)."""
         from arb_pipeline.storage.repositories.metrics import MetricRepository
 
-        lags, self.lags = sorted(self.lags), []
-        decisions, self.decisions = self.decisions, {}
+        with self._lock:
+            lags = self.lags.take()
+            decisions, self.decisions = self.decisions, {}
         with session_scope(self.sessions) as session:
             repo = MetricRepository(session)
             repo.set_gauge(WORKER_HEARTBEAT, self.clock().timestamp())
@@ -416,8 +684,9 @@ class Worker:
             repo.set_gauge(WORKER_BOOKS, float(books_held), {"state": "held"})
             repo.set_gauge(WORKER_BOOKS, float(stale), {"state": "stale"})
             repo.set_gauge(WORKER_FEED_AGE, feed_age_s if feed_age_s is not None else -1.0)
-            if lags:
-                repo.set_gauge(WORKER_LAG_P99, lags[min(len(lags) - 1, int(len(lags) * 0.99))])
+            p99 = lags.quantile(0.99)
+            if p99 is not None:
+                repo.set_gauge(WORKER_LAG_P99, p99)
             for outcome, count in decisions.items():
                 repo.inc(WORKER_DECISIONS, count, {"outcome": outcome})
             if gaps:
@@ -506,6 +775,22 @@ def _nap(stop: threading.Event, seconds: float) -> bool:
     return stop.is_set()
 
 
+def _every(seconds: float, action: Callable[[], None], name: str) -> threading.Event:
+    """Run `action` every `seconds` on a daemon thread until the returned event is set; a failure is
+    logged and the next period tries again."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not _nap(stop, seconds):
+            try:
+                action()
+            except Exception:  # noqa: BLE001 - logged; the worker keeps running
+                log.exception("worker: %s failed", name)
+
+    threading.Thread(target=loop, name=name, daemon=True).start()
+    return stop
+
+
 def run_worker(settings: Settings, *, stop: threading.Event | None = None, max_seconds: float | None = None,
                clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> int:
     """`arb-pipeline worker`: run until `stop` is set (Ctrl-C) or `max_seconds` pass. Returns an exit code."""
@@ -540,8 +825,27 @@ def run_worker(settings: Settings, *, stop: threading.Event | None = None, max_s
     signer = KalshiSigner.from_settings(settings)
     thread: WsThread | None = None
     tickers: tuple[str, ...] = ()
-    last_refresh = last_flush = time.monotonic()
-    seen_gaps = seen_drops = 0
+    seen: dict[str, Any] = {"client": None, "gaps": 0, "drops": 0}
+
+    def report_health() -> None:
+        """Once a second, on its own thread (a database write can wait for a lock - SQLite's, held by the
+        scan job storing a snapshot - and decisions must not wait with it): the breaker's stale-feed rule,
+        liveness, lag and book state."""
+        client = holder.get("client")
+        if client is None:
+            return
+        if seen["client"] is not client:  # a new subscription counts from zero
+            seen.update(client=client, gaps=0, drops=0)
+        reason = client.feed_stale() if time.monotonic() - started > settings.kalshi_ws_stale_s else None
+        worker.check_feed(reason)
+        worker.flush_health(books_held=len(client.books.books), stale=len(client.stale_books()),
+                            feed_age_s=client.feed_age(), gaps=client.gaps - seen["gaps"],
+                            reconnects=client.stats.drops - seen["drops"])
+        seen.update(gaps=client.gaps, drops=client.stats.drops)
+
+    health = _every(1.0, report_health, "worker-health")
+    worker.start_executions()
+    refresher = worker.start_refreshing(settings.worker_refresh_s)
     try:
         while not stop.is_set():
             if worker.view.tickers != tickers:  # a new scan with other markets: a new subscription
@@ -552,27 +856,16 @@ def run_worker(settings: Settings, *, stop: threading.Event | None = None, max_s
                                         on_message=worker.on_message)
                 holder["client"] = client
                 worker.books = client.books
-                seen_gaps = seen_drops = 0
                 thread = WsThread(client).start()
             if not worker.wake.is_set():
                 time.sleep(0.002)  # polled, never a timed wait (tests run under libfaketime)
             worker.step()
-            now = time.monotonic()
-            if now - last_refresh >= settings.worker_refresh_s:
-                last_refresh = now
-                worker.refresh()
-            if now - last_flush >= 1.0:
-                last_flush = now
-                client = holder["client"]
-                reason = client.feed_stale() if now - started > settings.kalshi_ws_stale_s else None
-                worker.check_feed(reason)
-                worker.flush_health(books_held=len(client.books.books), stale=len(client.stale_books()),
-                                    feed_age_s=client.feed_age(), gaps=client.gaps - seen_gaps,
-                                    reconnects=client.stats.drops - seen_drops)
-                seen_gaps, seen_drops = client.gaps, client.stats.drops
-            if max_seconds is not None and now - started > max_seconds:
+            if max_seconds is not None and time.monotonic() - started > max_seconds:
                 break
     finally:
         if thread is not None:
             thread.stop()
+        refresher.set()
+        health.set()
+        worker.stop_executions()
     return 0

@@ -88,7 +88,8 @@ def test_the_worker_health_it_wrote_is_scraped(client, app):
     worker = Worker(settings=Settings(_env_file=None), sessions=app.state.sessions, config=None, books=None,
                     clock=lambda: NOW)
     worker.decisions = {"executed": 2, "no_opportunity": 40}
-    worker.lags = [0.001] * 99 + [0.25]
+    for lag in [0.001] * 99 + [0.25]:
+        worker.lags.add(lag)
     worker.flush_health(books_held=40, stale=1, feed_age_s=0.75, gaps=3, reconnects=1)
     got = samples(client)
     assert got[("arb_worker_heartbeat_age_seconds", ())] == 0.0

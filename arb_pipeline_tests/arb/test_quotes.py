@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from arb_pipeline.arb.odds import InvalidOdds
-from arb_pipeline.arb.quotes import QuoteTable
+from arb_pipeline.arb.quotes import QuoteTable, h2h_by_event
 from arb_pipeline.domain import Outcome as O
 
 
@@ -127,6 +127,14 @@ def test_column_path_finds_the_same_opportunities_as_the_object_path(builders, d
     assert by_columns.opportunities == by_objects.opportunities  # every leg, price, size, fee, profit to the cent
     assert by_columns.rejected == by_objects.rejected
     assert by_columns.stats["outcome_quotes"] == by_objects.stats["outcome_quotes"]
+    # the worker asks for a few games at a time with the columns' grouping kept: the same tables
+    grouped = h2h_by_event(columns)
+    picked = data.draw(st.lists(st.integers(0, len(bare) - 1), min_size=1, max_size=len(bare), unique=True))
+    few, few_ids = [bare[i] for i in picked], [event_ids[i] for i in picked]
+    kept = detect(few, limits, SizingPolicy(), as_of=builders.as_of,
+                  quotes=QuoteTable.for_games(columns, few, few_ids, grouped=grouped))
+    fresh = detect(few, limits, SizingPolicy(), as_of=builders.as_of, quotes=QuoteTable.for_games(columns, few, few_ids))
+    assert kept.opportunities == fresh.opportunities and kept.rejected == fresh.rejected
 
 
 def columns_quotes(columns, quotes):

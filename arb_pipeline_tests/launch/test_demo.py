@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,134 @@ def test_dagster_gets_the_repository_env_file_under_the_environment_and_the_demo
     assert env["ARB_BOOK_COMMISSION"] == "betfair_ex_eu:0.03"
     assert demo.dagster_environment(demo_env, env_file=tmp_path / "missing")["DAGSTER_HOME"] == str(tmp_path / "home")
 
+
+
+@pytest.mark.slow
+def test_with_arb_trader_worker_an_injected_arbitrage_is_traded_by_the_worker_and_shows_everywhere(tmp_path,
+                                                                                                    monkeypatch):
+    """The issue's Done-when, as `ARB_TRADER=worker make demo` runs it: the demo's simulator process and
+    worker process (the demo's own launch functions), a scan stored by the scan job (in process, as the
+    headless `arb-pipeline run` does; under ARB_TRADER=worker it refuses to trade), an arbitrage opened
+    with `POST /_sim/inject`: the worker's paper orders and the hedge instruction are in the ledger, the
+    dashboard's API shows them, and the `worker_records` sensor turns the worker's record into an
+    `executed_orders` observation stored by a Dagster instance."""
+    import dagster as dg
+    import httpx
+    from fastapi.testclient import TestClient
+    from sqlalchemy import select
+
+    from arb_pipeline.api.app import create_app
+    from arb_pipeline.defs.execution.assets import EXECUTED_ORDERS
+    from arb_pipeline.defs.shared.resources import AppDatabaseResource
+    from arb_pipeline.defs.worker.definitions import worker_records
+    from arb_pipeline.launch.headless import run_cycles
+    from arb_pipeline.services.processes import ChildProcesses
+    from arb_pipeline.services.scan import ScanConfig
+    from arb_pipeline.services.worker import latest_stored_id, load_view, read_health
+    from arb_pipeline.settings import get_settings
+    from arb_pipeline.storage.db import get_engine, session_factory, session_scope
+    from arb_pipeline.storage.migrate import upgrade
+    from arb_pipeline.storage.models import HedgeInstruction, Order
+    from arb_pipeline_tests.waiting import wait_until
+
+    data = tmp_path / "demo"
+    for name in ("DATABASE_URL", "DAGSTER_HOME", "ARB_API_TOKEN", "ARB_API_TOKEN_FILE", "ARB_MARKET_SOURCE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ARB_DATA_DIR", str(data))
+    monkeypatch.setenv("ARB_TRADER", "worker")
+    monkeypatch.setenv("ARB_WORKER_REFRESH_S", "1")
+    get_settings.cache_clear()
+    children = ChildProcesses()
+    try:
+        sim_port = free_port()
+        demo.start_simulator_process(children, get_settings(), sim_port)
+        env = demo.demo_environment(get_settings(), sim_port)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        settings = get_settings()
+        upgrade(settings.effective_database_url)
+        (cycle,) = run_cycles(1, settings=settings, source="simulator")
+        assert cycle.success and cycle.snapshot_id is not None and cycle.orders_sent == 0
+        assert "ARB_TRADER=worker" in (cycle.execution_note or ""), cycle.execution_note
+
+        worker = demo.start_worker_process(children, settings, env)
+        assert worker is not None
+        sessions = session_factory(get_engine(settings.effective_database_url))
+
+        def feed_live() -> bool:
+            assert worker.poll() is None, (data / "logs" / "worker.log").read_text()[-3000:]
+            with session_scope(sessions) as session:
+                health = read_health(session, datetime.now(UTC))
+            return bool(health.books_held) and health.problem(30, 30) is None
+
+        assert wait_until(feed_live, 180), (data / "logs" / "worker.log").read_text()[-3000:]
+        view = load_view(sessions, latest_stored_id(sessions), ScanConfig.from_settings(settings), datetime.now(UTC))
+        game = sorted(view.games)[0]
+        injected_at = time.monotonic()
+        reply = httpx.post(f"http://127.0.0.1:{sim_port}/_sim/inject",
+                           json={"event_ticker": game, "edge": "0.03", "lifetime_s": 120}, timeout=10)
+        assert reply.status_code == 200, reply.text
+        assert reply.json()["event_ticker"] == game
+
+        def traded() -> list:
+            with session_scope(sessions) as session:
+                return [(o.ticker, o.status, o.mode, o.opportunity_id)
+                        for o in session.scalars(select(Order).where(Order.ticker.like(f"{game}%"))).all()]
+
+        assert wait_until(lambda: any(s in ("filled", "partially_filled") for _, s, _, _ in traded()), 60), \
+            (data / "logs" / "worker.log").read_text()[-3000:]
+        print(f"injection -> the worker's paper order filled in the ledger: "
+              f"{(time.monotonic() - injected_at) * 1000:.0f} ms (polled every 10 ms)")
+        opportunity = next(o for _, s, _, o in traded() if s in ("filled", "partially_filled"))
+
+        def hedged() -> list:
+            with session_scope(sessions) as session:
+                return [h.status for h in session.scalars(select(HedgeInstruction).where(
+                    HedgeInstruction.opportunity_id == opportunity)).all()]
+
+        assert wait_until(hedged, 30)  # written once every leg is settled
+        assert set(hedged()) == {"pending"}  # the sportsbook leg(s) to place by hand
+        orders = traded()
+        assert {m for _, _, m, _ in orders} == {"paper"} and {o for *_, o in orders} == {opportunity}
+        assert {t for t, *_ in orders} <= {c.ticker for c in view.games[game].kalshi.values()}
+        market = orders[0][0]
+
+        # the operator's desk: what the dashboard reads, from the same database
+        api = TestClient(create_app(settings))
+        assert any(o["ticker"] == market and o["opportunity_id"] == opportunity
+                   for o in api.get("/api/orders").json())
+        assert any(h["opportunity_id"] == opportunity for h in api.get("/api/hedges").json())
+        assert any(p["event"] == game for p in api.get("/api/positions").json()), api.get("/api/positions").json()
+
+        # Dagster: the sensor's observation of executed_orders, stored by an instance
+        with dg.instance_for_test() as instance:
+            cursor, seen = None, []
+
+            def observed() -> bool:
+                nonlocal cursor
+                context = dg.build_sensor_context(
+                    instance=instance, cursor=cursor,
+                    resources={"database": AppDatabaseResource(url=settings.effective_database_url)})
+                result = worker_records(context)
+                cursor = context.cursor
+                for event in getattr(result, "asset_events", None) or []:
+                    if isinstance(event, dg.AssetObservation):
+                        instance.report_runless_asset_event(event)
+                        seen.append(event)
+                return any(e.metadata["outcome"].value == "executed" and e.metadata["event"].value == game
+                           for e in seen if "outcome" in e.metadata)
+
+            assert wait_until(observed, 30), [e.metadata for e in seen]
+            stored = instance.fetch_observations(EXECUTED_ORDERS, limit=100).records
+            executed = [r.asset_observation.metadata for r in stored
+                        if r.asset_observation.metadata.get("outcome") is not None
+                        and r.asset_observation.metadata["outcome"].value == "executed"]
+            assert executed and executed[0]["event"].value == game and executed[0]["orders_sent"].value >= 1
+            assert executed[0]["trader"].value == "worker"
+            print(f"the worker's decision: book update -> decision "
+                  f"{executed[0]['book_update_to_decision_ms'].value:.1f} ms")
+    finally:
+        forced = children.stop_all()
+        get_settings.cache_clear()
+    assert forced == []  # the worker and the simulator stopped on Ctrl-C semantics

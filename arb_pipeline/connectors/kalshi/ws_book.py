@@ -113,6 +113,7 @@ class BookStore:
         self.books: dict[str, LocalBook] = {}
         self.last_seq: dict[int, int] = {}  # sid -> last seq applied
         self.sub_seen: dict[int, float] = {}  # sid -> clock at its last message
+        self.retired: set[str] = set()  # markets determined or settled: their books are not kept
         self.gaps = 0
         self.snapshots = 0
         self.deltas = 0
@@ -138,6 +139,12 @@ class BookStore:
         self.last_seq.clear()
         self.sub_seen.clear()
 
+    def retire(self, ticker: str) -> None:
+        """A market is finished (determined or settled): drop its book and keep none for it from now on
+        (a long-running client would otherwise hold every finished market's book until it restarts)."""
+        self.retired.add(ticker)
+        self.books.pop(ticker, None)
+
     def active(self, sid: int) -> bool:
         return sid in self.last_seq
 
@@ -153,8 +160,8 @@ class BookStore:
     def apply(self, message: Mapping[str, object]) -> str | None:
         """Apply an `orderbook_snapshot` or `orderbook_delta`; returns the market it changed.
 
-        Messages of a subscription that is not open (an old sid after a resubscribe) are ignored
-        (None). Raises `SequenceGap` (the caller resubscribes) or `WireError` (bad shape).
+        Messages of a subscription that is not open (an old sid after a resubscribe), and of a retired
+        market, are ignored (None). Raises `SequenceGap` (the caller resubscribes) or `WireError` (bad shape).
         """
         kind = message.get("type")
         where = f"{kind} message"
@@ -167,6 +174,8 @@ class BookStore:
         ticker = _text(msg, "market_ticker", where)
         where = f"{kind} {ticker} (sid {sid} seq {seq})"
         self._check_seq(sid, seq)
+        if ticker in self.retired:
+            return None  # seq accounted for; a finished market's book is not kept
         if kind == "orderbook_snapshot":
             book = LocalBook(ticker, _text(msg, "market_id", where), sid,
                              _side_levels(msg.get("yes_dollars_fp"), f"{where} yes_dollars_fp"),
@@ -207,7 +216,7 @@ class BookStore:
 
     def stale(self, limit_s: float, tickers: Iterable[str] | None = None) -> list[str]:
         """Markets with no book (never snapshotted, or discarded after a gap or a drop), or whose
-        subscription has carried no message within `limit_s`.
+        subscription has carried no message within `limit_s`. Retired (finished) markets are not stale.
 
         A quiet market in a live, gap-free subscription is exact (nothing changed, or we would have
         been told), so silence is judged per subscription: a subscription that silently stops - the
@@ -216,5 +225,5 @@ class BookStore:
         """
         now = self.clock()
         wanted = self.books.keys() if tickers is None else tickers
-        return sorted(t for t in wanted if (b := self.books.get(t)) is None
-                      or now - max(b.updated_at, self.sub_seen.get(b.sid, b.updated_at)) > limit_s)
+        return sorted(t for t in wanted if t not in self.retired and ((b := self.books.get(t)) is None
+                      or now - max(b.updated_at, self.sub_seen.get(b.sid, b.updated_at)) > limit_s))

@@ -141,3 +141,15 @@ def test_any_delta_sequence_matches_a_plain_ledger(steps):
     want_yes = {p: c for (s, p), c in ledger.items() if s == "yes" and c != 0}
     want_no = {p: c for (s, p), c in ledger.items() if s == "no" and c != 0}
     assert (book.yes, book.no) == (want_yes, want_no)
+
+
+def test_a_retired_market_keeps_no_book_but_its_seq_still_counts(store):
+    store.apply(snapshot(7, 1, "T1"))
+    store.apply(snapshot(7, 2, "T2"))
+    store.retire("T1")
+    assert store.get("T1") is None and store.stale(10.0, ["T1", "T2"]) == []  # finished, not stale
+    assert store.apply(delta(7, 3, "0.5400", "5.00", ticker="T1")) is None  # ignored, no gap
+    assert store.apply(snapshot(7, 4, "T1")) is None and store.get("T1") is None  # a re-snapshot neither
+    assert store.apply(delta(7, 5, "0.5400", "5.00", ticker="T2")) == "T2" and store.gaps == 0
+    with pytest.raises(SequenceGap):
+        store.apply(delta(7, 7, "0.5400", "5.00", ticker="T1"))  # a gap is still a gap
