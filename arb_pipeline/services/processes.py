@@ -47,6 +47,10 @@ class ChildProcesses:
     def start(self, name: str, argv: Sequence[str], *, env: Mapping[str, str] | None = None,
               interrupt_grace_s: float = 10.0, **popen: object) -> subprocess.Popen:
         environment = {**(env if env is not None else os.environ), MARKER: self.marker}
+        # A shell starts background jobs (`make demo &` from a script) with SIGINT ignored; children would
+        # inherit that, and the clean stop (SIGINT) could never reach them.
+        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+            popen.setdefault("preexec_fn", _default_sigint)
         process = subprocess.Popen(list(argv), env=environment, start_new_session=True, **popen)  # type: ignore[call-overload]
         self.children.append(Child(name, process, interrupt_grace_s))
         return process
@@ -82,6 +86,12 @@ class ChildProcesses:
     def leftovers(self) -> list[int]:
         """Live processes that inherited this session's marker (Linux: read from /proc; elsewhere none)."""
         return list(processes_with_marker(self.marker))
+
+
+def _default_sigint() -> None:
+    """In the child before exec: SIGINT back to its default action (Python then installs its own
+    KeyboardInterrupt handler, which it does not do when SIGINT arrives ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def processes_with_marker(marker: str) -> Iterator[int]:

@@ -57,3 +57,19 @@ def test_everything_started_is_stopped_even_what_ignores_signals_and_left_the_gr
     finally:
         bystander.kill()
         bystander.wait()
+
+
+def test_children_stop_cleanly_on_sigint_even_when_started_with_sigint_ignored(tmp_path):
+    """A shell runs background jobs with SIGINT ignored (`make demo &` in a script); the children must
+    not inherit that, or the clean stop never reaches them."""
+    import signal
+
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        group = ChildProcesses()
+        ready = tmp_path / "polite-ready"
+        group.start("polite", [sys.executable, "-c", POLITE, str(ready)], interrupt_grace_s=30)
+    finally:
+        signal.signal(signal.SIGINT, before)
+    assert wait_until(ready.exists, 30), "the polite child never reached its try block"
+    assert group.stop_all(term_grace_s=0.5) == []  # SIGINT alone stopped it
