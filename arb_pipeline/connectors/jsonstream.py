@@ -74,6 +74,17 @@ class _Text:
             raise NotStreamable(f"expected {char!r} at character {self.pos}")
         self.pos += 1
 
+    def closes(self, closing: str) -> bool:
+        """After a container's item: consume its separator; True at `closing` (the container ended),
+        False at ',' (another item follows); anything else is not JSON."""
+        separator = self.peek()
+        self.pos += 1
+        if separator == closing:
+            return True
+        if separator != ",":
+            raise NotStreamable(f"expected ',' or {closing!r} at character {self.pos - 1}")
+        return False
+
     def value(self) -> Any:
         """Decode one JSON value at the current position. The window may cut a value short: then the
         decoder fails (retried with more text), or — a number — it reads a shorter one ("0." of "0.5",
@@ -110,12 +121,8 @@ def _array_items(text: _Text) -> Iterator[Any]:
         return
     while True:
         yield text.value()
-        separator = text.peek()
-        text.pos += 1
-        if separator == "]":
+        if text.closes("]"):
             return
-        if separator != ",":
-            raise NotStreamable(f"expected ',' or ']' at character {text.pos - 1}")
 
 
 def stream_array(chunks: Iterable[str], decoder: json.JSONDecoder = _DECODER) -> Iterator[Any]:
@@ -156,12 +163,8 @@ def stream_members(chunks: Iterable[str], streamed: frozenset[str],
                     yield key, -1, []  # present and empty
             else:
                 yield key, -1, text.value()
-            separator = text.peek()
-            text.pos += 1
-            if separator == "}":
+            if text.closes("}"):
                 break
-            if separator != ",":
-                raise NotStreamable(f"expected ',' or '}}' at character {text.pos - 1}")
     if text.peek() != "":
         raise NotStreamable("text after the top-level object")
 
