@@ -60,6 +60,20 @@ TARGET_MS = 100.0  # issue #13: book update -> order decision <= 100 ms p99 at 1
 # ------------------------------------------------------------------------------------------ the venue process
 
 
+def capture_and_store(settings, db_url: str) -> None:  # noqa: ANN001 - Settings
+    """One capture from the simulator, stored as a scan's snapshot (what the worker loads its view from)."""
+    from arb_pipeline.services.ingest import capture_from_settings
+    from arb_pipeline.storage.db import get_engine, session_factory, session_scope
+    from arb_pipeline.storage.repositories import SnapshotRepository
+
+    capture = capture_from_settings(settings, source="simulator")
+    with session_scope(session_factory(get_engine(db_url))) as session:
+        SnapshotRepository(session).append(captured_at=capture.snapshot.captured_at, source="simulator",
+                                           payloads=capture.payloads,
+                                           books_captured_at=capture.snapshot.books_captured_at,
+                                           stored_at=datetime.now(UTC))
+
+
 def sim_main(conn, games: int, seed: int, db_url: str, book_age_s: float) -> None:  # noqa: C901 - a command loop
     """The simulator's own process: serves HTTP + websocket, and answers the benchmark's commands."""
     from bench_pipeline_latency import games_per_league, multi_day_slate
@@ -101,22 +115,14 @@ def sim_main(conn, games: int, seed: int, db_url: str, book_age_s: float) -> Non
         return out
 
     def store_scan() -> float:
-        from arb_pipeline.services.ingest import capture_from_settings
         from arb_pipeline.settings import Settings
-        from arb_pipeline.storage.db import get_engine, session_factory, session_scope
-        from arb_pipeline.storage.repositories import SnapshotRepository
 
         started = time.monotonic()
         settings = Settings(_env_file=None, DATABASE_URL=db_url, KALSHI_BASE_URL=sim.kalshi_base_url,
                             KALSHI_API_KEY_ID=sim.key_id, KALSHI_PRIVATE_KEY_PEM=sim.private_key_pem.decode(),
                             ODDS_API_BASE_URL=sim.odds_base_url, ODDS_API_KEY=sim.odds_api_key,
                             ARB_MAX_BOOK_QUOTE_AGE_S=book_age_s)
-        capture = capture_from_settings(settings, source="simulator")
-        with session_scope(session_factory(get_engine(db_url))) as session:
-            SnapshotRepository(session).append(captured_at=capture.snapshot.captured_at, source="simulator",
-                                               payloads=capture.payloads,
-                                               books_captured_at=capture.snapshot.books_captured_at,
-                                               stored_at=datetime.now(UTC))
+        capture_and_store(settings, db_url)
         return time.monotonic() - started
 
     try:
@@ -554,12 +560,9 @@ def main() -> None:
     print(f"bench_worker: {args.games} games; simulator in its own process; {load()}; {os.cpu_count()} CPUs",
           flush=True)
 
-    from arb_pipeline.services.ingest import capture_from_settings
     from arb_pipeline.services.worker import _every
     from arb_pipeline.settings import Settings
-    from arb_pipeline.storage.db import get_engine, session_factory, session_scope
     from arb_pipeline.storage.migrate import upgrade
-    from arb_pipeline.storage.repositories import SnapshotRepository
 
     with tempfile.TemporaryDirectory(prefix="bench_worker_") as tmp:
         url = f"sqlite:///{tmp}/bench.sqlite3"
@@ -576,13 +579,7 @@ def main() -> None:
                             ARB_PAPER_LATENCY_MS=0, ARB_MAX_BOOK_QUOTE_AGE_S=args.book_age_s, **extra)
         try:
             started = time.monotonic()
-            capture = capture_from_settings(settings, source="simulator")
-            with session_scope(session_factory(get_engine(url))) as session:
-                SnapshotRepository(session).append(captured_at=capture.snapshot.captured_at, source="simulator",
-                                                   payloads=capture.payloads,
-                                                   books_captured_at=capture.snapshot.books_captured_at,
-                                                   stored_at=datetime.now(UTC))
-            del capture
+            capture_and_store(settings, url)
             print(f"  capture + store: {time.monotonic() - started:.1f} s", flush=True)
             started = time.monotonic()
             bench = Bench(venue, settings)
