@@ -135,9 +135,16 @@ def test_ctrl_c_stops_everything_and_marks_the_interrupted_run(tmp_path, monkeyp
         assert processes_using(data) == [], log.read_text()[-3000:]  # nothing left behind
         assert "stopped everything the demo started" in log.read_text()
         with dg.DagsterInstance.from_config(str(home)) as instance:
+            # a warm-launched scan run takes ~1-2 s, so the one seen STARTED may have finished before the
+            # Ctrl-C: then nothing is to be marked. Every run that did not succeed must carry the mark (no
+            # run the stop cut short may look like a failure), and the one seen running too unless it succeeded.
             run = instance.get_run_by_id(started)
-            assert run.tags.get("arb/interrupted") == demo.INTERRUPT_REASON, run.status
-            assert run.status in (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED, dg.DagsterRunStatus.SUCCESS)
+            assert run.is_finished, run.status  # none is left STARTED after the stop
+            assert run.status == dg.DagsterRunStatus.SUCCESS or \
+                run.tags.get("arb/interrupted") == demo.INTERRUPT_REASON, run.status
+            for other in instance.get_runs():
+                assert other.status == dg.DagsterRunStatus.SUCCESS or \
+                    other.tags.get("arb/interrupted") == demo.INTERRUPT_REASON, (other.run_id, other.status)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
