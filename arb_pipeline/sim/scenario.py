@@ -421,7 +421,14 @@ class ScenarioEngine:
         return 1 / (1 + math.exp(-(math.log(p / (1 - p)) + state.kalshi_noise[outcome])))
 
     def _requote_all(self) -> None:
-        for ticker in self.market_index:
+        # every window's ask is priced first, so its siblings' lifted asks follow the new price, and the
+        # windows' markets are published last: a client never sees a Kalshi-only arbitrage in between
+        windowed = set()
+        for window in list(self.windows.values()):
+            if window.line is None:
+                self._window_ask(window, self.market_index[window.market_ticker][0])
+                windowed.add(window.market_ticker)
+        for ticker in sorted(self.market_index, key=lambda t: t in windowed):
             self._requote(ticker)
         for ticker in self.line_index:
             self._requote_line(ticker)
@@ -603,6 +610,9 @@ class ScenarioEngine:
         now = at or self.clock.now()
         lifetime = timedelta(seconds=lifetime_s if lifetime_s is not None else self.config.window_lifetime_s)
         busy = {w.market_ticker for w in self.windows.values()}
+        # one game-winner window per game: two cheap YES asks in one game would be a Kalshi-only
+        # arbitrage, which a window is documented never to make (see `_sibling_ask_floor`)
+        busy_games = {w.event_ticker for w in self.windows.values() if w.line is None}
         if event_ticker is not None:
             if event_ticker not in self.states:
                 raise ValueError(f"unknown event {event_ticker}")
@@ -611,7 +621,8 @@ class ScenarioEngine:
             states = sorted(self.states.values(), key=lambda s: s.game.event_ticker)
             self.rng.shuffle(states)
         for state in states:
-            if state.phase != "scheduled" or state.game.commence - now < lifetime + PREGAME_BUFFER:
+            if state.phase != "scheduled" or state.game.commence - now < lifetime + PREGAME_BUFFER \
+                    or state.game.event_ticker in busy_games:
                 continue
             candidates = [outcome] if outcome else sorted(
                 (o for o in state.game.outcomes if o != "draw"), key=state.prob)
@@ -624,7 +635,10 @@ class ScenarioEngine:
                 if self._window_ask(window, state) is None:
                     continue
                 self.windows[window.id] = window
-                for sibling in state.game.outcomes:
+                # the siblings' asks are lifted before the window's cheap ask is shown: in the other order
+                # a websocket client would see, for a moment, a Kalshi-only arbitrage (cheap YES + the
+                # sibling's old YES ask) that the window is documented never to make
+                for sibling in sorted(state.game.outcomes, key=lambda o: o == window.outcome):
                     self._requote(state.game.market_ticker(sibling))
                 return self.window_json(window)
         if strict:

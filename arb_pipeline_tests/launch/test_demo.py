@@ -256,7 +256,16 @@ def test_with_arb_trader_worker_an_injected_arbitrage_is_traded_by_the_worker_an
                 return [h.status for h in session.scalars(select(HedgeInstruction).where(
                     HedgeInstruction.opportunity_id == opportunity)).all()]
 
-        assert wait_until(hedged, 30)  # written once every leg is settled
+        def what_happened() -> str:  # the failure's evidence: the game's orders, hedges, decisions, log
+            with session_scope(sessions) as session:
+                hedges = [(h.opportunity_id, h.leg_index, h.bookmaker, h.status) for h in session.scalars(
+                    select(HedgeInstruction).where(HedgeInstruction.event.like(f"%{game}%"))).all()]
+            decisions = [line for path in sorted((data / "worker").glob("*")) if path.is_file()
+                         for line in path.read_text().splitlines() if game in line][-5:]
+            return (f"orders {traded()}\nhedges {hedges}\ndecisions {decisions}\n"
+                    f"worker.log: {(data / 'logs' / 'worker.log').read_text()[-4000:]}")
+
+        assert wait_until(hedged, 60), what_happened()  # written once every leg is settled
         assert set(hedged()) == {"pending"}  # the sportsbook leg(s) to place by hand
         orders = traded()
         assert {m for _, _, m, _ in orders} == {"paper"} and {o for *_, o in orders} == {opportunity}

@@ -264,3 +264,30 @@ def test_line_injection_validation(engine, make_venue):
     venue = make_venue(games_per_league=1, extended=True)
     answer = venue.http.post("/_sim/inject", json={"kind": "arbitrage", "line": "total", "edge": "0.02"})
     assert answer.status_code == 200 and answer.json()["line"] == "total"
+
+
+def test_a_window_never_shows_a_kalshi_only_arbitrage_between_two_requotes(quiet):
+    """A websocket client sees every requote as it happens: after each one, buying every YES of a
+    windowed game on Kalshi alone must still cost at least 1 - on injection (the siblings are lifted
+    before the cheap ask shows) and on every later tick (the window is priced before its siblings)."""
+    config = quiet(games_per_league=2)
+    engine = ScenarioEngine(config, clock=SimClock.fixed(config.start))
+    exchange = engine.exchange
+    original = exchange.requote
+    seen: list[D] = []
+
+    def best_yes_ask(ticker: str) -> D:
+        return min((o.price for o in exchange.books[ticker].asks), default=D(1))
+
+    def watched(ticker, bids, asks) -> None:
+        original(ticker, bids, asks)
+        for window in engine.windows.values():
+            state = engine.states[window.event_ticker]
+            seen.append(sum(best_yes_ask(state.game.market_ticker(o)) for o in state.game.outcomes))
+
+    exchange.requote = watched  # type: ignore[method-assign]
+    for _ in range(3):
+        engine.inject_arbitrage(edge="0.03")
+    for _ in range(20):
+        engine.advance(15)
+    assert seen and min(seen) >= 1, f"a Kalshi-only arbitrage was visible: {min(seen)}"
