@@ -125,7 +125,9 @@ class Exchange:
         self.client_ids: set[str] = set()
         self.mm_fills: dict[str, Decimal] = {}  # market-maker fills by order tag
         self.trading_active = True
-        self.changed: set[str] = set()  # books touched since the websocket hub last looked (sim/ws.py)
+        # books touched since the websocket hub last looked (sim/ws.py), in the order they were touched: the
+        # hub publishes them in that order, so a client never sees a later change before an earlier one
+        self.changed: dict[str, None] = {}
         self._now = now
         self._seq = itertools.count(1)
         self._ids = random.Random(f"exchange-ids-{seed}")
@@ -156,7 +158,7 @@ class Exchange:
         if book is None:
             raise ExchangeError(404, "not_found", f"market {ticker} not found")
         now = self._now()
-        self.changed.add(ticker)
+        self._touched(ticker)
         if owner == USER and reduce_only:
             held = self.account.positions.get(ticker)
             position = held.position if held is not None else ZERO
@@ -323,7 +325,7 @@ class Exchange:
         return self._cancel_resting(book, order, self._now())
 
     def _cancel_resting(self, book: MarketBook, order: Order, now: datetime) -> Order:
-        self.changed.add(book.ticker)
+        self._touched(book.ticker)
         book.remove(order)
         if order.owner == USER:
             self.account.release(order.remaining * order.paid_price, now)
@@ -333,13 +335,18 @@ class Exchange:
         order.updated = now
         return order
 
+    def _touched(self, ticker: str) -> None:
+        """Mark a book changed, as its latest change: the hub publishes books in the order of their last change."""
+        self.changed.pop(ticker, None)
+        self.changed[ticker] = None
+
     def requote(self, ticker: str, bids: list[tuple[Decimal, Decimal, str]],
                 asks: list[tuple[Decimal, Decimal, str]]) -> None:
         """Replace the market maker's quotes (price, size, tag); user orders in the way are filled as maker."""
         book = self.books[ticker]
         if not book.open:
             return
-        self.changed.add(ticker)
+        self._touched(ticker)
         for order in [o for o in book.bids + book.asks if o.owner == MM]:
             book.remove(order)
         for side, quotes in (("ask", asks), ("bid", bids)):
@@ -370,7 +377,7 @@ class Exchange:
         for order in list(book.bids + book.asks):
             self._cancel_resting(book, order, now)
         book.open = False
-        self.changed.add(ticker)
+        self._touched(ticker)
 
     def settle_market(self, ticker: str, result: str) -> dict[str, object] | None:
         pos = self.account.positions.get(ticker)

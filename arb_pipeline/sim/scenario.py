@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import random
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -421,15 +422,7 @@ class ScenarioEngine:
         return 1 / (1 + math.exp(-(math.log(p / (1 - p)) + state.kalshi_noise[outcome])))
 
     def _requote_all(self) -> None:
-        # every window's ask is priced first, so its siblings' lifted asks follow the new price, and the
-        # windows' markets are published last: a client never sees a Kalshi-only arbitrage in between
-        windowed = set()
-        for window in list(self.windows.values()):
-            if window.line is None:
-                self._window_ask(window, self.market_index[window.market_ticker][0])
-                windowed.add(window.market_ticker)
-        for ticker in sorted(self.market_index, key=lambda t: t in windowed):
-            self._requote(ticker)
+        self._requote_games(self.market_index)
         for ticker in self.line_index:
             self._requote_line(ticker)
 
@@ -488,10 +481,34 @@ class ScenarioEngine:
                                            self.book_line_point(state, market))  # type: ignore[arg-type]
         return ask
 
-    def _requote(self, ticker: str) -> None:
+    def _requote_games(self, tickers: Iterable[str]) -> None:
+        """Requote game-winner markets so that a client applying the changes one by one (the websocket
+        hub publishes books in the order they changed) never sees a Kalshi-only arbitrage in between.
+
+        Every quote is computed first - the windows' markets before the others, so a sibling's lifted ask
+        follows its window's new price - then the markets whose best YES ask rises are published before
+        those whose ask falls: from a state where the YES asks of a game sum to at least 1 to another such
+        state, every state in between then sums to at least 1 as well.
+        """
+        windowed = {w.market_ticker for w in self.windows.values() if w.line is None}
+        quotes = {t: q for t in sorted(tickers, key=lambda t: t not in windowed)
+                  if (q := self._quotes(t)) is not None}
+
+        def direction(ticker: str) -> int:  # -1 the best ask rises (or goes), 1 it falls (or appears), 0 same
+            shown = min((o.price for o in self.exchange.books[ticker].asks), default=ONE + 1)
+            new = min((p for p, size, _ in quotes[ticker][1] if size > 0), default=ONE + 1)
+            return (new < shown) - (new > shown)
+
+        for ticker in sorted(quotes, key=direction):
+            self.exchange.requote(ticker, *quotes[ticker])
+
+    def _quotes(self, ticker: str) -> tuple[list[tuple[Decimal, Decimal, str]],
+                                            list[tuple[Decimal, Decimal, str]]] | None:
+        """The market maker's next (bids, asks) for a game-winner market; None when its book is closed. A
+        window that can no longer be carried is expired here."""
         state, outcome = self.market_index[ticker]
         if not self.exchange.books[ticker].open:
-            return
+            return None
         rng = random.Random(f"{self.config.seed}:{self._tick}:{ticker}")
         bids, asks = kalshi_ladder(self.kalshi_fair(state, outcome), rng)
         floor = self._sibling_ask_floor(state, outcome)
@@ -509,10 +526,8 @@ class ScenarioEngine:
                 if not bids and ask - CENT >= CENT:
                     bids = [(ask - CENT, Decimal(100))]
                 asks = [(p, s) for p, s in asks if p > ask]
-                self.exchange.requote(ticker, [(p, s, "") for p, s in bids],
-                                      [(ask, remaining, window.id)] + [(p, s, "") for p, s in asks])
-                return
-        self.exchange.requote(ticker, [(p, s, "") for p, s in bids], [(p, s, "") for p, s in asks])
+                return [(p, s, "") for p, s in bids], [(ask, remaining, window.id)] + [(p, s, "") for p, s in asks]
+        return [(p, s, "") for p, s in bids], [(p, s, "") for p, s in asks]
 
     def _sibling_ask_floor(self, state: GameState, outcome: str) -> Decimal | None:
         """Lowest YES ask for a market whose sibling (same event) carries a window.
@@ -635,11 +650,8 @@ class ScenarioEngine:
                 if self._window_ask(window, state) is None:
                     continue
                 self.windows[window.id] = window
-                # the siblings' asks are lifted before the window's cheap ask is shown: in the other order
-                # a websocket client would see, for a moment, a Kalshi-only arbitrage (cheap YES + the
-                # sibling's old YES ask) that the window is documented never to make
-                for sibling in sorted(state.game.outcomes, key=lambda o: o == window.outcome):
-                    self._requote(state.game.market_ticker(sibling))
+                # the siblings' asks are lifted before the window's cheap ask is shown (`_requote_games`)
+                self._requote_games([state.game.market_ticker(o) for o in state.game.outcomes])
                 return self.window_json(window)
         if strict:
             raise ValueError(f"no game can carry a {kind} window with edge {edge} right now")

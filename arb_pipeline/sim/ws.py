@@ -139,7 +139,7 @@ class BookHub:
         with engine.lock:
             engine.sync()
             changed = engine.exchange.changed
-            engine.exchange.changed = set()
+            engine.exchange.changed = {}
             watched = [t for t in changed if t in self.published]
             updates = {t: _levels(engine, t) for t in watched}
             fills = engine.exchange.account.fills[self._fills_seen:]

@@ -196,3 +196,58 @@ def test_ws_faults_are_switchable_over_http(sim):
     reply = httpx.post(sim.url + "/_sim/faults", json={"fault": "ws_gap", "count": 2, "ticker": "T-1"})
     assert reply.status_code in (200, 201), reply.text
     assert sim.faults.active()[0]["kind"] == "ws_gap"
+
+
+def test_a_client_applying_every_delta_never_sees_a_kalshi_only_arbitrage_from_a_window(sim):
+    """The hub publishes books in the order they changed: a window's siblings are lifted before its
+    cheap ask, so a client that acts on every single delta (as the worker does) never holds a moment
+    where every YES of the game costs less than 1 together - a Kalshi-only arbitrage the window is
+    documented never to make."""
+    engine = sim.scenario
+    games = {s.game.event_ticker: [s.game.market_ticker(o) for o in s.game.outcomes] for s in engine.states.values()}
+    tickers = sorted(t for markets in games.values() for t in markets)
+    books: dict[str, dict[str, dict[Decimal, Decimal]]] = {}
+
+    def apply(message: dict) -> None:
+        msg = message["msg"]
+        if message["type"] == "orderbook_snapshot":
+            books[msg["market_ticker"]] = {
+                side: {Decimal(p): Decimal(c) for p, c in msg.get(f"{side}_dollars_fp", [])} for side in ("yes", "no")}
+        elif message["type"] == "orderbook_delta":
+            side = books[msg["market_ticker"]][msg["side"]]
+            price = Decimal(msg["price_dollars"])
+            side[price] = side.get(price, Decimal(0)) + Decimal(msg["delta_fp"])
+            if side[price] == 0:
+                del side[price]
+
+    def yes_ask(ticker: str) -> Decimal:  # the YES ask is 1 - the best NO bid
+        no = books[ticker]["no"]
+        return 1 - max(no) if no else Decimal(1)
+
+    with connect(sim) as ws:
+        ws.send(json.dumps({"id": 1, "cmd": "subscribe",
+                            "params": {"channels": ["orderbook_delta"], "market_tickers": tickers}}))
+        for m in receive_until(ws, lambda s: sum(m["type"] == "orderbook_snapshot" for m in s) == len(tickers)):
+            if m["type"] == "orderbook_snapshot":
+                apply(m)
+        windows = [engine.inject_arbitrage(edge="0.03", lifetime_s=3600) for _ in range(3)]
+        windowed = {w["event_ticker"] for w in windows}
+        cheap = {w["market_ticker"]: Decimal(w["kalshi_yes_ask"]) for w in windows}
+        lowest: list[Decimal] = []
+
+        def caught_up(expected: dict[str, Decimal]):
+            def step(seen: list[dict]) -> bool:
+                apply(seen[-1])
+                lowest.append(min(sum(yes_ask(t) for t in games[g]) for g in windowed))
+                return all(yes_ask(t) == price for t, price in expected.items())
+            return step
+
+        def venue_asks() -> dict[str, Decimal]:
+            with engine.lock:
+                return {t: 1 - max(_levels(engine, t)[1]) for g in windowed for t in games[g]}
+
+        receive_until(ws, caught_up(cheap))  # until every window's cheap ask has arrived
+        for _ in range(4):  # and the ticks after: windows repriced with their siblings
+            engine.advance(60)
+            receive_until(ws, caught_up(venue_asks()))
+    assert lowest and min(lowest) >= 1, f"a Kalshi-only arbitrage was visible between two deltas: {min(lowest)}"
