@@ -196,7 +196,9 @@ def _plain_market(r: Reader) -> KalshiMarket | None:
             raise _NotPlain
     except (_NotPlain, KeyError, KalshiResponseError):
         return None
-    extra = {share(k, k): share(v, v) if type(v) is str else v for k, v in obj.items() if k not in _MARKET_READ}
+    keep = r.keep_extra
+    items = obj.items() if keep is None else [(k, v) for k, v in obj.items() if k in keep]
+    extra = {share(k, k): share(v, v) if type(v) is str else v for k, v in items if k not in _MARKET_READ}
     return KalshiMarket(idents[0], idents[1], idents[2], texts[0], texts[1], texts[2], texts[3], texts[4],
                         open_time, close_time, optional[0], optional[1], prices[0], prices[1], prices[2],
                         prices[3], texts[5], ranges, strike, index or 0, optional[2], share(title, title), extra)
@@ -266,13 +268,17 @@ def _event(r: Reader) -> KalshiEvent:
 
 
 def parse_event(obj: Any, *, endpoint: str = EVENTS, path: str, strings: dict[str, str] | None = None,
-                numbers: dict[str, Any] | None = None, times: dict[str, datetime] | None = None) -> KalshiEvent:
+                numbers: dict[str, Any] | None = None, times: dict[str, datetime] | None = None,
+                keep_extra: frozenset[str] | None = None) -> KalshiEvent:
     """One item of `GET /events`' `events` array (at `path`, e.g. "events[3]"), as `parse_events_response`
     reads it: the same record, and the same error for the same bad field. `strings` (one dict for a
     whole response) shares repeated texts among the records, `numbers` repeated prices and `times`
     repeated timestamps (`wire.Reader.strings` / `numbers` / `times`); with all three, well-formed markets
-    are read by `_plain_market`."""
-    return _event(Reader(obj, endpoint=endpoint, path=path, strings=strings, numbers=numbers, times=times))
+    are read by `_plain_market`. `keep_extra`: the only unmapped fields the event's and its markets'
+    `extra` keep (None: every one; `wire.Reader.keep_extra`) - every mapped field is read and checked
+    as always."""
+    return _event(Reader(obj, endpoint=endpoint, path=path, strings=strings, numbers=numbers, times=times,
+                         keep_extra=keep_extra))
 
 
 def parse_milestone(obj: Any, *, endpoint: str = EVENTS, path: str) -> Milestone:
@@ -299,10 +305,11 @@ def _milestone(r: Reader) -> Milestone:
 
 
 def parse_events_response(
-    payload: Any, *, endpoint: str = EVENTS
+    payload: Any, *, endpoint: str = EVENTS, keep_extra: frozenset[str] | None = None
 ) -> tuple[list[KalshiEvent], list[Milestone], str]:
-    """`{events: [EventData], milestones?: [Milestone], cursor}` -> (events, milestones, cursor)."""
-    r = Reader(payload, endpoint=endpoint, path="")
+    """`{events: [EventData], milestones?: [Milestone], cursor}` -> (events, milestones, cursor).
+    `keep_extra`: as `parse_event`'s (milestones are read whole)."""
+    r = Reader(payload, endpoint=endpoint, path="", keep_extra=keep_extra)
     events = [_event(e) for e in r.children("events")]
     milestones = [_milestone(m) for m in r.children("milestones", required=False)]
     return events, milestones, r.cursor()

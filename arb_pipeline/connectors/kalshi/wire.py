@@ -71,7 +71,8 @@ class Reader:
     """
 
     def __init__(self, obj: Any, *, endpoint: str, path: str, strings: dict[str, str] | None = None,
-                 numbers: dict[str, Decimal] | None = None, times: dict[str, datetime] | None = None) -> None:
+                 numbers: dict[str, Decimal] | None = None, times: dict[str, datetime] | None = None,
+                 keep_extra: frozenset[str] | None = None) -> None:
         if not isinstance(obj, Mapping):
             raise KalshiResponseError(f"{path or 'body'} must be a JSON object, got {type(obj).__name__}", endpoint=endpoint)
         self.obj = obj
@@ -84,6 +85,9 @@ class Reader:
         self.strings = strings
         self.numbers = numbers  # likewise fixed-point text → one shared (immutable) Decimal
         self.times = times  # and RFC 3339 text → one shared datetime (read by `models._plain_market`)
+        # Optional: the only unmapped fields `extra()` keeps (None: every one). A caller that reads a
+        # few of them (the scan reads a line market's strike fields) need not hold the rest.
+        self.keep_extra = keep_extra
 
     def share(self, value: str) -> str:
         """`value`, or the equal string already kept from this response (with a `strings` table)."""
@@ -238,7 +242,7 @@ class Reader:
 
     def _tables(self) -> dict[str, Any]:
         """The shared-value tables, handed on to the readers of nested objects."""
-        return {"strings": self.strings, "numbers": self.numbers, "times": self.times}
+        return {"strings": self.strings, "numbers": self.numbers, "times": self.times, "keep_extra": self.keep_extra}
 
     def cursor(self) -> str:
         """The next-page cursor: required by the spec; null is read as "" (last page)."""
@@ -250,8 +254,10 @@ class Reader:
         return value
 
     def extra(self) -> dict[str, Any]:
-        used, strings = self._used, self.strings
+        """Every field no reader asked for, verbatim (with `keep_extra`: only those of them it names)."""
+        used, strings, keep = self._used, self.strings, self.keep_extra
+        items = self.obj.items() if keep is None else [(k, v) for k, v in self.obj.items() if k in keep]
         if strings is None:
-            return {k: v for k, v in self.obj.items() if k not in used}
+            return {k: v for k, v in items if k not in used}
         share = strings.setdefault
-        return {share(k, k): share(v, v) if type(v) is str else v for k, v in self.obj.items() if k not in used}
+        return {share(k, k): share(v, v) if type(v) is str else v for k, v in items if k not in used}
