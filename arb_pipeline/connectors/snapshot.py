@@ -344,13 +344,15 @@ def _stream(files: _Files, name: str, read: Callable[[Iterator[str]], Iterator[A
         yield from read(iter((raw.decode("utf-8") if isinstance(raw, bytes) else raw,)))
 
 
-def _streamed_events(files: _Files, keep_extra: frozenset[str] | None = None,
+def _streamed_events(files: _Files, keep_extra: frozenset[str] | None = None, strings: dict[str, str] | None = None,
                      ) -> tuple[list[KalshiEvent], list[Milestone], str]:
     from arb_pipeline.connectors.kalshi.models import parse_cursor, parse_event, parse_milestone
 
     where = files.label(EVENTS_FILE)
     events, milestones, members = [], [], {}
-    strings: dict[str, str] = {}  # repeated texts and prices kept once across events (wire.Reader.strings)
+    # repeated texts and prices kept once across events (wire.Reader.strings); `strings` may be shared
+    # with the order books (`_parse`), so a market's ticker is one object in both
+    strings = {} if strings is None else strings
     numbers: dict[str, Any] = {}
     times: dict[str, datetime] = {}
     with closing(_members(files, EVENTS_FILE, frozenset(("events", "milestones")))) as items:
@@ -361,13 +363,13 @@ def _streamed_events(files: _Files, keep_extra: frozenset[str] | None = None,
                 events.append(parse_event(value, endpoint=where, path=f"events[{i}]", strings=strings,
                                           numbers=numbers, times=times, keep_extra=keep_extra))
             else:
-                milestones.append(parse_milestone(value, endpoint=where, path=f"milestones[{i}]"))
+                milestones.append(parse_milestone(value, endpoint=where, path=f"milestones[{i}]", strings=strings))
     if not events and "events" not in members:
         raise NotStreamable("no events member")  # the checked path names what is missing
     return events, milestones, parse_cursor(members, endpoint=where)
 
 
-def _streamed_orderbooks(files: _Files) -> dict[str, OrderBookLevels]:
+def _streamed_orderbooks(files: _Files, strings: dict[str, str] | None = None) -> dict[str, OrderBookLevels]:
     from arb_pipeline.connectors.kalshi.models import add_orderbook
 
     where = files.label(ORDERBOOKS_FILE)
@@ -379,7 +381,8 @@ def _streamed_orderbooks(files: _Files) -> dict[str, OrderBookLevels]:
             if key == "orderbooks":
                 present = True
                 if i >= 0:
-                    add_orderbook(books, value, endpoint=where, path=f"orderbooks[{i}]", numbers=numbers)
+                    add_orderbook(books, value, endpoint=where, path=f"orderbooks[{i}]", numbers=numbers,
+                                  strings=strings)
     if not present:
         raise NotStreamable("no orderbooks member")
     return books
@@ -397,8 +400,9 @@ def _parse(files: _Files, meta: SnapshotMeta, keep_extra: frozenset[str] | None 
 
     check_instead = _check_instead()
     problems: list[NormalizeProblem] = []
+    strings: dict[str, str] = {}  # the two Kalshi files' shared texts (a ticker is one object in both)
     try:
-        events, milestones, cursor = _streamed_events(files, keep_extra)
+        events, milestones, cursor = _streamed_events(files, keep_extra, strings)
     except check_instead:  # not the plain shape, or bad somewhere: the checked path names the problem
         events, milestones, cursor = _kalshi(files, EVENTS_FILE, partial(parse_events_response, keep_extra=keep_extra),
                                              files.object(EVENTS_FILE))
@@ -406,7 +410,7 @@ def _parse(files: _Files, meta: SnapshotMeta, keep_extra: frozenset[str] | None 
         problems.append(NormalizeProblem(files.label(EVENTS_FILE), "$.cursor",
                                          "cursor is not empty: later pages of GET /events were not recorded"))
     try:
-        orderbooks = _streamed_orderbooks(files)
+        orderbooks = _streamed_orderbooks(files, strings)
     except check_instead:
         orderbooks = _kalshi(files, ORDERBOOKS_FILE, parse_orderbooks_response, files.object(ORDERBOOKS_FILE))
 

@@ -281,9 +281,10 @@ def parse_event(obj: Any, *, endpoint: str = EVENTS, path: str, strings: dict[st
                          keep_extra=keep_extra))
 
 
-def parse_milestone(obj: Any, *, endpoint: str = EVENTS, path: str) -> Milestone:
-    """One item of `GET /events`' `milestones` array (at `path`), as `parse_events_response` reads it."""
-    return _milestone(Reader(obj, endpoint=endpoint, path=path))
+def parse_milestone(obj: Any, *, endpoint: str = EVENTS, path: str, strings: dict[str, str] | None = None) -> Milestone:
+    """One item of `GET /events`' `milestones` array (at `path`), as `parse_events_response` reads it;
+    `strings` as `parse_event`'s (the events' tickers and the details' keys kept once)."""
+    return _milestone(Reader(obj, endpoint=endpoint, path=path, strings=strings))
 
 
 def parse_cursor(obj: Any, *, endpoint: str = EVENTS) -> str:
@@ -387,11 +388,12 @@ def parse_orderbooks_response(payload: Any, *, endpoint: str = ORDERBOOKS) -> di
 
 
 def add_orderbook(books: dict[str, OrderBookLevels], obj: Any, *, endpoint: str = ORDERBOOKS, path: str,
-                  numbers: dict[str, Decimal] | None = None) -> None:
+                  numbers: dict[str, Decimal] | None = None, strings: dict[str, str] | None = None) -> None:
     """Parse one item `{ticker, orderbook_fp}` of `GET /markets/orderbooks`' `orderbooks` array (at
     `path`, e.g. "orderbooks[3]") into `books`; a ticker already there is an error. Item by item, so a
-    large recorded response can be parsed as it is read (`connectors.snapshot`)."""
-    item = Reader(obj, endpoint=endpoint, path=path)
+    large recorded response can be parsed as it is read (`connectors.snapshot`). `strings`: shared texts
+    (`parse_event`'s table: the ticker is then the market record's own string)."""
+    item = Reader(obj, endpoint=endpoint, path=path, strings=strings)
     ticker = item.ident("ticker")
     if ticker in books:
         raise KalshiResponseError(f"ticker {ticker!r} appears twice in {item.path!r}", endpoint=endpoint)

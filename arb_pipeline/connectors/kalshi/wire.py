@@ -221,7 +221,7 @@ class Reader:
         for i, item in enumerate(items):
             if not isinstance(item, str):
                 raise self.fail(f"{key}[{i}]", f"must be a string, got {type(item).__name__}")
-        return tuple(items)
+        return tuple(items) if self.strings is None else tuple(map(self.share, items))
 
     def mapping(self, key: str, *, required: bool = True) -> dict[str, Any]:
         value = self.raw(key, required=required, nullable=True)
@@ -229,7 +229,11 @@ class Reader:
             return {}
         if not isinstance(value, Mapping):
             raise self.fail(key, f"must be an object, got {type(value).__name__}")
-        return dict(value)
+        strings = self.strings
+        if strings is None:
+            return dict(value)
+        share = strings.setdefault  # the same keys (and often values) in every event: kept once
+        return {share(k, k) if type(k) is str else k: share(v, v) if type(v) is str else v for k, v in value.items()}
 
     def children(self, key: str, *, required: bool = True) -> list[Reader]:
         return [
