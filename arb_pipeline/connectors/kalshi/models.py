@@ -183,7 +183,7 @@ def _plain_market(r: Reader) -> KalshiMarket | None:
         if strike is not None:
             if type(strike) is not dict or any(type(v) is not str for v in strike.values()):
                 raise _NotPlain
-            strike = {share(k, k): share(v, v) for k, v in strike.items()}
+            strike = r.shared_texts({share(k, k): share(v, v) for k, v in strike.items()})
         index = get("exchange_index")
         if index is None:
             index = 0
@@ -198,7 +198,7 @@ def _plain_market(r: Reader) -> KalshiMarket | None:
         return None
     keep = r.keep_extra
     items = obj.items() if keep is None else [(k, v) for k, v in obj.items() if k in keep]
-    extra = {share(k, k): share(v, v) if type(v) is str else v for k, v in items if k not in _MARKET_READ}
+    extra = r.shared_texts({share(k, k): share(v, v) if type(v) is str else v for k, v in items if k not in _MARKET_READ})
     return KalshiMarket(idents[0], idents[1], idents[2], texts[0], texts[1], texts[2], texts[3], texts[4],
                         open_time, close_time, optional[0], optional[1], prices[0], prices[1], prices[2],
                         prices[3], texts[5], ranges, strike, index or 0, optional[2], share(title, title), extra)

@@ -96,6 +96,21 @@ class Reader:
             return value
         return strings.setdefault(value, value)
 
+    def shared_texts(self, value: dict[str, Any]) -> dict[str, Any]:
+        """`value`, or an equal text-only dict kept before from this response (same keys in the same order,
+        the same texts; with a `numbers` table): a market's `custom_strike` names one of a league's few
+        hundred teams, every event of a league has the same `product_metadata`. Only dicts of str → str
+        are shared (1 == True == 1.0 as keys of the table, never as values here); records never mutate
+        their mappings (typed `Mapping`)."""
+        table = self.numbers
+        if table is None or any(type(k) is not str or type(v) is not str for k, v in value.items()):
+            return value
+        key = ("texts", *value.items())
+        kept = table.get(key)  # type: ignore[call-overload]  # shared dicts live in the numbers table
+        if kept is None:
+            kept = table[key] = value  # type: ignore[index]
+        return kept
+
     def field(self, key: str) -> str:
         return f"{self.path}.{key}" if self.path else key
 
@@ -233,7 +248,8 @@ class Reader:
         if strings is None:
             return dict(value)
         share = strings.setdefault  # the same keys (and often values) in every event: kept once
-        return {share(k, k) if type(k) is str else k: share(v, v) if type(v) is str else v for k, v in value.items()}
+        return self.shared_texts({share(k, k) if type(k) is str else k: share(v, v) if type(v) is str else v
+                                  for k, v in value.items()})
 
     def children(self, key: str, *, required: bool = True) -> list[Reader]:
         return [
@@ -264,4 +280,4 @@ class Reader:
         if strings is None:
             return {k: v for k, v in items if k not in used}
         share = strings.setdefault
-        return {share(k, k): share(v, v) if type(v) is str else v for k, v in items if k not in used}
+        return self.shared_texts({share(k, k): share(v, v) if type(v) is str else v for k, v in items if k not in used})
