@@ -57,7 +57,7 @@ def main() -> None:
             import tracemalloc
 
             tracemalloc.start()
-        snapshot = read_snapshot(args.dir).snapshot
+        snapshot = read_snapshot(args.dir, keep_extra=scan_service.SCAN_EXTRA_FIELDS).snapshot  # as scan_directory
         phase("load snapshot")
         if args.tracemalloc:
             held, top = tracemalloc.get_traced_memory()

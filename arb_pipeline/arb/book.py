@@ -137,6 +137,25 @@ def _complement(price: Decimal) -> Decimal:
     return result
 
 
+_LEVELS: dict[tuple[Decimal, Decimal], Level] = {}  # (ask price, size) → a Level of those very objects
+_LEVELS_MAX = 200_000  # ~40,000 at 5,000 games; bounded for long-running processes
+
+
+def _level(price: Decimal, size: Decimal) -> Level:
+    """`Level(price, size)`, one shared (immutable) Level per pair of objects: a scan's 130,000 ask
+    levels (5,000 games) are ~40,000 distinct pairs of the parser's shared prices and counts (~5 MiB).
+    As `_complement`: keyed by value, but a kept Level is used only when it holds these very objects,
+    so a count written with other digits ("10" / "10.00") keeps its own digits."""
+    kept = _LEVELS.get((price, size))
+    if kept is not None and kept.price is price and kept.size is size:
+        return kept
+    level = Level(price, size)
+    if kept is None and len(_LEVELS) >= _LEVELS_MAX:
+        _LEVELS.clear()
+    _LEVELS[(price, size)] = level  # the latest objects win: each new snapshot parse brings its own
+    return level
+
+
 @dataclass(frozen=True, slots=True)
 class OrderBook:
     """Asks per side, best (cheapest) first, derived from the opposite side's bids."""
@@ -175,8 +194,8 @@ class OrderBook:
         no = _decimal_levels(levels.ticker, "no", levels.no)
         return cls._ordered(
             levels.ticker,
-            tuple(Level(_complement(p), no[p]) for p in sorted(no, reverse=True)),
-            tuple(Level(_complement(p), yes[p]) for p in sorted(yes, reverse=True)),
+            tuple(_level(_complement(p), no[p]) for p in sorted(no, reverse=True)),
+            tuple(_level(_complement(p), yes[p]) for p in sorted(yes, reverse=True)),
         )
 
     @classmethod

@@ -43,6 +43,7 @@ from contextlib import closing
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -343,12 +344,15 @@ def _stream(files: _Files, name: str, read: Callable[[Iterator[str]], Iterator[A
         yield from read(iter((raw.decode("utf-8") if isinstance(raw, bytes) else raw,)))
 
 
-def _streamed_events(files: _Files) -> tuple[list[KalshiEvent], list[Milestone], str]:
+def _streamed_events(files: _Files, keep_extra: frozenset[str] | None = None, strings: dict[str, str] | None = None,
+                     ) -> tuple[list[KalshiEvent], list[Milestone], str]:
     from arb_pipeline.connectors.kalshi.models import parse_cursor, parse_event, parse_milestone
 
     where = files.label(EVENTS_FILE)
     events, milestones, members = [], [], {}
-    strings: dict[str, str] = {}  # repeated texts and prices kept once across events (wire.Reader.strings)
+    # repeated texts and prices kept once across events (wire.Reader.strings); `strings` may be shared
+    # with the order books (`_parse`), so a market's ticker is one object in both
+    strings = {} if strings is None else strings
     numbers: dict[str, Any] = {}
     times: dict[str, datetime] = {}
     with closing(_members(files, EVENTS_FILE, frozenset(("events", "milestones")))) as items:
@@ -357,15 +361,15 @@ def _streamed_events(files: _Files) -> tuple[list[KalshiEvent], list[Milestone],
                 members[key] = value
             elif key == "events":
                 events.append(parse_event(value, endpoint=where, path=f"events[{i}]", strings=strings,
-                                          numbers=numbers, times=times))
+                                          numbers=numbers, times=times, keep_extra=keep_extra))
             else:
-                milestones.append(parse_milestone(value, endpoint=where, path=f"milestones[{i}]"))
+                milestones.append(parse_milestone(value, endpoint=where, path=f"milestones[{i}]", strings=strings))
     if not events and "events" not in members:
         raise NotStreamable("no events member")  # the checked path names what is missing
     return events, milestones, parse_cursor(members, endpoint=where)
 
 
-def _streamed_orderbooks(files: _Files) -> dict[str, OrderBookLevels]:
+def _streamed_orderbooks(files: _Files, strings: dict[str, str] | None = None) -> dict[str, OrderBookLevels]:
     from arb_pipeline.connectors.kalshi.models import add_orderbook
 
     where = files.label(ORDERBOOKS_FILE)
@@ -377,14 +381,15 @@ def _streamed_orderbooks(files: _Files) -> dict[str, OrderBookLevels]:
             if key == "orderbooks":
                 present = True
                 if i >= 0:
-                    add_orderbook(books, value, endpoint=where, path=f"orderbooks[{i}]", numbers=numbers)
+                    add_orderbook(books, value, endpoint=where, path=f"orderbooks[{i}]", numbers=numbers,
+                                  strings=strings)
     if not present:
         raise NotStreamable("no orderbooks member")
     return books
 
 
 @gc_paused  # hundreds of thousands of acyclic objects: see arb_pipeline.gcpause
-def _parse(files: _Files, meta: SnapshotMeta) -> SnapshotLoad:
+def _parse(files: _Files, meta: SnapshotMeta, keep_extra: frozenset[str] | None = None) -> SnapshotLoad:
     from arb_pipeline.connectors.kalshi.models import (
         parse_events_response,
         parse_exchange_status,
@@ -395,15 +400,17 @@ def _parse(files: _Files, meta: SnapshotMeta) -> SnapshotLoad:
 
     check_instead = _check_instead()
     problems: list[NormalizeProblem] = []
+    strings: dict[str, str] = {}  # the two Kalshi files' shared texts (a ticker is one object in both)
     try:
-        events, milestones, cursor = _streamed_events(files)
+        events, milestones, cursor = _streamed_events(files, keep_extra, strings)
     except check_instead:  # not the plain shape, or bad somewhere: the checked path names the problem
-        events, milestones, cursor = _kalshi(files, EVENTS_FILE, parse_events_response, files.object(EVENTS_FILE))
+        events, milestones, cursor = _kalshi(files, EVENTS_FILE, partial(parse_events_response, keep_extra=keep_extra),
+                                             files.object(EVENTS_FILE))
     if cursor:
         problems.append(NormalizeProblem(files.label(EVENTS_FILE), "$.cursor",
                                          "cursor is not empty: later pages of GET /events were not recorded"))
     try:
-        orderbooks = _streamed_orderbooks(files)
+        orderbooks = _streamed_orderbooks(files, strings)
     except check_instead:
         orderbooks = _kalshi(files, ORDERBOOKS_FILE, parse_orderbooks_response, files.object(ORDERBOOKS_FILE))
 
@@ -480,11 +487,16 @@ def _parse(files: _Files, meta: SnapshotMeta) -> SnapshotLoad:
     return SnapshotLoad(snapshot=snapshot, problems=tuple(problems), ignored_markets=ignored)
 
 
-def read_snapshot(directory: str | Path) -> SnapshotLoad:
-    """The snapshot in `directory`, with the odds problems returned as data instead of logged."""
+def read_snapshot(directory: str | Path, *, keep_extra: frozenset[str] | None = None) -> SnapshotLoad:
+    """The snapshot in `directory`, with the odds problems returned as data instead of logged.
+
+    `keep_extra`: the only unmapped Kalshi fields the events' and markets' `extra` keep (None: every
+    one, verbatim). A scan passes the few it reads (`services.scan.SCAN_EXTRA_FIELDS`): at 5,000 games
+    the rest held ~20 MiB. Every mapped field is read and checked the same way either way, so a
+    malformed file fails with the same message."""
     directory = Path(directory)
     files, newest = _directory_files(directory)
-    return _parse(files, _meta(files, captured_at=newest, source=str(directory), books_captured_at=None))
+    return _parse(files, _meta(files, captured_at=newest, source=str(directory), books_captured_at=None), keep_extra)
 
 
 def read_payloads(
@@ -510,12 +522,13 @@ def _logged(loaded: SnapshotLoad) -> MarketSnapshot:
     return loaded.snapshot
 
 
-def load_snapshot(path: Path) -> MarketSnapshot:
+def load_snapshot(path: Path, *, keep_extra: frozenset[str] | None = None) -> MarketSnapshot:
     """The `MarketSnapshot` recorded in directory `path`; each odds problem is logged as a warning.
 
-    Use `read_snapshot` to get the problems as data (e.g. to print them in the CLI).
+    Use `read_snapshot` to get the problems as data (e.g. to print them in the CLI); `keep_extra` as
+    there.
     """
-    return _logged(read_snapshot(path))
+    return _logged(read_snapshot(path, keep_extra=keep_extra))
 
 
 def parse_payloads(

@@ -12,9 +12,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from rapidfuzz import fuzz
-from rapidfuzz.utils import default_process
-
 from arb_pipeline.mapping.catalogue import LeagueCatalogue, Team
 from arb_pipeline.mapping.normalize import normalize_name
 
@@ -50,6 +47,11 @@ def _score(key: str, alias: str) -> float:
     if mine and theirs and mine != theirs:
         return 0.0
     expanded = " ".join(_SYNONYMS.get(t, t) for t in key.split())
+    # imported when a name is unknown, not with the resolver: a scan whose names are all known never
+    # scores one, and rapidfuzz cost it ~3 MiB and ~10 ms
+    from rapidfuzz import fuzz
+    from rapidfuzz.utils import default_process
+
     return fuzz.token_sort_ratio(expanded, alias, processor=default_process)
 
 

@@ -59,6 +59,11 @@ class LineSide:
         return Outcome.AWAY, -self.strike if self.strike else self.strike
 
 
+# the unmapped Kalshi fields (`KalshiMarket.extra`) this module reads - all that resolution, pricing and
+# detection read of `extra`: a scan keeps only these (`services.scan.SCAN_EXTRA_FIELDS`)
+STRIKE_FIELDS = frozenset(("floor_strike", "cap_strike", "strike_type"))
+
+
 def read_strike(market: KalshiMarket, config: ResolverConfig) -> Decimal:
     """The market's line from its strike fields; RuleError unless it is a plain "more than X" strike."""
     extra = market.extra

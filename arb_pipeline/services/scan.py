@@ -44,6 +44,7 @@ from arb_pipeline.domain import (
     line_sides,
 )
 from arb_pipeline.gcpause import gc_paused
+from arb_pipeline.mapping.lines import STRIKE_FIELDS
 from arb_pipeline.mapping.manual_overrides import Override, load_overrides
 from arb_pipeline.mapping.results import Resolution, ResolvedLine, ResolvedMarket
 from arb_pipeline.mapping.rules import ResolverConfig
@@ -52,6 +53,9 @@ from arb_pipeline.settings import Settings
 log = logging.getLogger(__name__)
 SAMPLE_SNAPSHOT_DIR = Path(__file__).resolve().parents[1] / "data" / "sample_snapshot"
 H2H_OUTCOMES = frozenset({Outcome.HOME.value, Outcome.AWAY.value, Outcome.DRAW.value})
+# the unmapped Kalshi fields (`extra`) a scan reads - a line market's strike (`mapping.lines`); a snapshot
+# directory loaded for a scan keeps only these (`connectors.snapshot.read_snapshot(keep_extra=...)`)
+SCAN_EXTRA_FIELDS = STRIKE_FIELDS
 DEFAULT_FEES = SeriesFees(series_ticker="", fee_type="quadratic_with_maker_fees", fee_multiplier=Decimal("1"))
 
 
@@ -617,7 +621,7 @@ def scan_directory(path: Path, config: ScanConfig, as_of: datetime | None = None
     """
     from arb_pipeline.connectors.snapshot import load_snapshot
 
-    snapshot = load_snapshot(path)
+    snapshot = load_snapshot(path, keep_extra=SCAN_EXTRA_FIELDS)  # the result's snapshot: what the scan reads
     return scan(snapshot, config, as_of or snapshot.captured_at)
 
 
@@ -626,6 +630,6 @@ def resolve_directory(path: Path, config: ScanConfig, as_of: datetime | None = N
     """Resolve a recorded snapshot directory at `as_of`, by default at its capture time (see `scan_directory`)."""
     from arb_pipeline.connectors.snapshot import load_snapshot
 
-    snapshot = load_snapshot(path)
+    snapshot = load_snapshot(path, keep_extra=SCAN_EXTRA_FIELDS)
     when = as_of_or_now(as_of or snapshot.captured_at)
     return resolve_snapshot(snapshot, config, when), when

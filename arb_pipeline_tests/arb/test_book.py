@@ -177,3 +177,17 @@ def test_from_levels_shares_complements_but_keeps_each_price_exactly_as_written(
         assert first.no_asks[0].price is second.no_asks[0].price
         other = OrderBook.from_levels(OrderBookLevels("C", yes=((Decimal("0.54"), count),), no=()))
         assert str(first.no_asks[0].price) == "0.4600" and str(other.no_asks[0].price) == "0.46"
+
+
+def test_from_levels_shares_equal_levels_but_keeps_each_count_exactly_as_written():
+    """Books built from the same price and count objects share their (immutable) ask `Level`s; a count
+    equal in value but written with other digits keeps its own digits (never another book's)."""
+    for _ in range(2):  # a second scan's parse brings new objects: they share among themselves too
+        price, count = Decimal("0.5400"), Decimal("10")
+        first = OrderBook.from_levels(OrderBookLevels("A", yes=((price, count),), no=()))
+        second = OrderBook.from_levels(OrderBookLevels("B", yes=((price, count),), no=()))
+        assert first.no_asks[0] is second.no_asks[0]
+        other = OrderBook.from_levels(OrderBookLevels("C", yes=((price, Decimal("10.00")),), no=()))
+        assert other.no_asks[0] == first.no_asks[0] and other.no_asks[0] is not first.no_asks[0]
+        assert str(other.no_asks[0].size) == "10.00" and str(first.no_asks[0].size) == "10"
+        assert first.no_asks[0].size is count and first.no_asks[0].price is second.no_asks[0].price

@@ -300,7 +300,7 @@ def _checked_only(monkeypatch):
     import arb_pipeline.connectors.snapshot as snapshot_module
     from arb_pipeline.connectors.jsonstream import NotStreamable
 
-    def refuse(files):
+    def refuse(files, *_):
         raise NotStreamable("checked path forced by the test")
 
     monkeypatch.setattr(snapshot_module, "_streamed_events", refuse)
@@ -366,6 +366,45 @@ def test_streamed_kalshi_files_load_exactly_as_the_checked_parse(tmp_path_factor
     assert streamed == checked
     if not isinstance(streamed, str):
         assert [m.extra for m in streamed.markets] == [m.extra for m in checked.markets]
+
+
+@pytest.mark.parametrize("mutation", [None, *_MUTATIONS])
+@pytest.mark.parametrize("checked", [False, True])
+def test_keep_extra_loads_the_same_records_but_for_unnamed_unmapped_fields(tmp_path, monkeypatch, mutation, checked):
+    """`read_snapshot(keep_extra=...)` (a scan's load): every record equals the full load's with only the
+    named unmapped fields in `extra` - streamed or checked - and a bad file fails with the same message."""
+    from dataclasses import replace
+
+    keep = frozenset({"strike_type", "unknown_field"})
+    out = write(tmp_path / "snap")
+    payload = json.loads((out / "kalshi_events.json").read_text())
+    payload["events"][0]["settlement_sources"] = [{"name": "ESPN"}]  # an event field nothing maps
+    for market in payload["events"][0]["markets"]:  # market fields nothing maps, one of them kept
+        market.update(volume_fp="1200.00", strike_type="structured")
+    if mutation is not None:
+        market = payload["events"][0]["markets"][0]
+        action, key, *value = mutation
+        market.pop(key, None) if action == "drop" else market.__setitem__(key, value[0])
+    (out / "kalshi_events.json").write_text(json.dumps(payload))
+    if checked:
+        _checked_only(monkeypatch)
+
+    def load(**kwargs):
+        try:
+            return read_snapshot(out, **kwargs).snapshot
+        except SnapshotError as exc:
+            return f"SnapshotError: {exc}"
+
+    full, lean = load(), load(keep_extra=keep)
+    if isinstance(full, str):
+        assert lean == full
+        return
+    assert full.events[0].extra and any(set(m.extra) - keep for m in full.markets)
+    events = tuple(replace(e, extra={}, markets=tuple(replace(m, extra={k: v for k, v in m.extra.items() if k in keep})
+                                                      for m in e.markets)) for e in full.events)
+    assert lean == replace(full, events=events)
+    assert [m.extra for m in lean.markets] == [m.extra for e in events for m in e.markets]
+    assert all(set(m.extra) <= keep for m in lean.markets) and not any(e.extra for e in lean.events)
 
 
 def test_streamed_loads_share_repeated_texts_and_prices(tmp_path):

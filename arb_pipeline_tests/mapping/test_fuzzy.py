@@ -27,3 +27,13 @@ def test_no_proposal_for_known_names_or_ambiguity() -> None:
     assert propose_team("Manchester United", EPL, threshold=85, margin=8) is None  # exact, not fuzzy
     assert propose_team("Manchester", EPL, threshold=50, margin=8) is None  # United and City tie closely
     assert propose_team("Zzyzx Rovers", EPL, threshold=85, margin=8) is None
+
+
+def test_rapidfuzz_is_imported_only_when_a_name_is_scored():
+    import subprocess
+    import sys
+
+    code = ("import sys, arb_pipeline.mapping.resolver, arb_pipeline.services.scan; "
+            "print('rapidfuzz' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

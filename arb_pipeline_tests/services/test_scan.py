@@ -278,8 +278,9 @@ EXTENDED_START = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def extended(tmp_path_factory):
-    """An extended slate with an injected total arbitrage, recorded with h2h, spreads and totals."""
+def extended_recording(tmp_path_factory):
+    """An extended slate with an injected total arbitrage, recorded with h2h, spreads and totals:
+    (engine, window, snapshot directory, config)."""
     from arb_pipeline.sim.clock import SimClock
     from arb_pipeline.sim.record import record_snapshot
     from arb_pipeline.sim.scenario import ScenarioConfig, ScenarioEngine
@@ -288,9 +289,42 @@ def extended(tmp_path_factory):
                                            value_rate_per_hour=0, extended=True), clock=SimClock.fixed(EXTENDED_START))
     window = engine.inject_line_arbitrage("total", edge=Decimal("0.03"))
     directory = tmp_path_factory.mktemp("ext")
-    snap = load_snapshot(record_snapshot(engine, directory / "snap", markets={"*": "h2h,spreads,totals"}))
-    config = ScanConfig(overrides_path=directory / "none.yaml")
+    recorded = record_snapshot(engine, directory / "snap", markets={"*": "h2h,spreads,totals"})
+    return engine, window, recorded, ScanConfig(overrides_path=directory / "none.yaml")
+
+
+@pytest.fixture(scope="module")
+def extended(extended_recording):
+    engine, window, recorded, config = extended_recording
+    snap = load_snapshot(recorded)
     return engine, window, snap, scan(snap, config, EXTENDED_START)
+
+
+@pytest.mark.parametrize("which", ["sample", "extended"])
+def test_a_directory_scan_keeps_only_the_kalshi_fields_it_reads_and_finds_exactly_the_same(
+        which, extended_recording, extended, tmp_path):
+    """`scan_directory` loads Kalshi records with only the unmapped fields the scan reads (a line market's
+    strike); every stage's result equals the scan of the fully loaded snapshot (lines included)."""
+    from arb_pipeline.services.scan import SCAN_EXTRA_FIELDS, resolve_directory, scan_directory
+
+    if which == "sample":
+        directory, config = SAMPLE_SNAPSHOT_DIR, ScanConfig(overrides_path=tmp_path / "none.yaml")
+        full = load_snapshot(directory)
+        expected = scan(full, config, full.captured_at)
+    else:
+        _, _, directory, config = extended_recording
+        full, expected = extended[2], extended[3]
+        assert expected.resolution.lines and any("floor_strike" in m.extra for m in full.markets)
+    assert any(set(m.extra) - SCAN_EXTRA_FIELDS for m in full.markets)  # the full load holds more
+    at = expected.as_of
+    lean = scan_directory(directory, config, at)
+    assert all(set(m.extra) <= SCAN_EXTRA_FIELDS for m in lean.snapshot.markets)
+    assert lean.resolution == expected.resolution and resolve_directory(directory, config, at)[0] == expected.resolution
+    assert lean.fair == expected.fair and lean.assembly.problems == expected.assembly.problems
+    assert list(lean.games) == list(expected.games) and lean.games.lines == expected.games.lines
+    assert lean.detection.opportunities == expected.detection.opportunities  # (stats hold timings)
+    assert lean.detection.rejected == expected.detection.rejected
+    assert [o.to_dict() for o in lean.detection.opportunities] == [o.to_dict() for o in expected.detection.opportunities]
 
 
 def test_line_games_hold_only_quotes_at_exactly_their_point(extended):

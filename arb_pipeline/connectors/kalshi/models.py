@@ -183,7 +183,7 @@ def _plain_market(r: Reader) -> KalshiMarket | None:
         if strike is not None:
             if type(strike) is not dict or any(type(v) is not str for v in strike.values()):
                 raise _NotPlain
-            strike = {share(k, k): share(v, v) for k, v in strike.items()}
+            strike = r.shared_texts({share(k, k): share(v, v) for k, v in strike.items()})
         index = get("exchange_index")
         if index is None:
             index = 0
@@ -196,7 +196,9 @@ def _plain_market(r: Reader) -> KalshiMarket | None:
             raise _NotPlain
     except (_NotPlain, KeyError, KalshiResponseError):
         return None
-    extra = {share(k, k): share(v, v) if type(v) is str else v for k, v in obj.items() if k not in _MARKET_READ}
+    keep = r.keep_extra
+    items = obj.items() if keep is None else [(k, v) for k, v in obj.items() if k in keep]
+    extra = r.shared_texts({share(k, k): share(v, v) if type(v) is str else v for k, v in items if k not in _MARKET_READ})
     return KalshiMarket(idents[0], idents[1], idents[2], texts[0], texts[1], texts[2], texts[3], texts[4],
                         open_time, close_time, optional[0], optional[1], prices[0], prices[1], prices[2],
                         prices[3], texts[5], ranges, strike, index or 0, optional[2], share(title, title), extra)
@@ -266,18 +268,23 @@ def _event(r: Reader) -> KalshiEvent:
 
 
 def parse_event(obj: Any, *, endpoint: str = EVENTS, path: str, strings: dict[str, str] | None = None,
-                numbers: dict[str, Any] | None = None, times: dict[str, datetime] | None = None) -> KalshiEvent:
+                numbers: dict[str, Any] | None = None, times: dict[str, datetime] | None = None,
+                keep_extra: frozenset[str] | None = None) -> KalshiEvent:
     """One item of `GET /events`' `events` array (at `path`, e.g. "events[3]"), as `parse_events_response`
     reads it: the same record, and the same error for the same bad field. `strings` (one dict for a
     whole response) shares repeated texts among the records, `numbers` repeated prices and `times`
     repeated timestamps (`wire.Reader.strings` / `numbers` / `times`); with all three, well-formed markets
-    are read by `_plain_market`."""
-    return _event(Reader(obj, endpoint=endpoint, path=path, strings=strings, numbers=numbers, times=times))
+    are read by `_plain_market`. `keep_extra`: the only unmapped fields the event's and its markets'
+    `extra` keep (None: every one; `wire.Reader.keep_extra`) - every mapped field is read and checked
+    as always."""
+    return _event(Reader(obj, endpoint=endpoint, path=path, strings=strings, numbers=numbers, times=times,
+                         keep_extra=keep_extra))
 
 
-def parse_milestone(obj: Any, *, endpoint: str = EVENTS, path: str) -> Milestone:
-    """One item of `GET /events`' `milestones` array (at `path`), as `parse_events_response` reads it."""
-    return _milestone(Reader(obj, endpoint=endpoint, path=path))
+def parse_milestone(obj: Any, *, endpoint: str = EVENTS, path: str, strings: dict[str, str] | None = None) -> Milestone:
+    """One item of `GET /events`' `milestones` array (at `path`), as `parse_events_response` reads it;
+    `strings` as `parse_event`'s (the events' tickers and the details' keys kept once)."""
+    return _milestone(Reader(obj, endpoint=endpoint, path=path, strings=strings))
 
 
 def parse_cursor(obj: Any, *, endpoint: str = EVENTS) -> str:
@@ -299,10 +306,11 @@ def _milestone(r: Reader) -> Milestone:
 
 
 def parse_events_response(
-    payload: Any, *, endpoint: str = EVENTS
+    payload: Any, *, endpoint: str = EVENTS, keep_extra: frozenset[str] | None = None
 ) -> tuple[list[KalshiEvent], list[Milestone], str]:
-    """`{events: [EventData], milestones?: [Milestone], cursor}` -> (events, milestones, cursor)."""
-    r = Reader(payload, endpoint=endpoint, path="")
+    """`{events: [EventData], milestones?: [Milestone], cursor}` -> (events, milestones, cursor).
+    `keep_extra`: as `parse_event`'s (milestones are read whole)."""
+    r = Reader(payload, endpoint=endpoint, path="", keep_extra=keep_extra)
     events = [_event(e) for e in r.children("events")]
     milestones = [_milestone(m) for m in r.children("milestones", required=False)]
     return events, milestones, r.cursor()
@@ -380,11 +388,12 @@ def parse_orderbooks_response(payload: Any, *, endpoint: str = ORDERBOOKS) -> di
 
 
 def add_orderbook(books: dict[str, OrderBookLevels], obj: Any, *, endpoint: str = ORDERBOOKS, path: str,
-                  numbers: dict[str, Decimal] | None = None) -> None:
+                  numbers: dict[str, Decimal] | None = None, strings: dict[str, str] | None = None) -> None:
     """Parse one item `{ticker, orderbook_fp}` of `GET /markets/orderbooks`' `orderbooks` array (at
     `path`, e.g. "orderbooks[3]") into `books`; a ticker already there is an error. Item by item, so a
-    large recorded response can be parsed as it is read (`connectors.snapshot`)."""
-    item = Reader(obj, endpoint=endpoint, path=path)
+    large recorded response can be parsed as it is read (`connectors.snapshot`). `strings`: shared texts
+    (`parse_event`'s table: the ticker is then the market record's own string)."""
+    item = Reader(obj, endpoint=endpoint, path=path, strings=strings)
     ticker = item.ident("ticker")
     if ticker in books:
         raise KalshiResponseError(f"ticker {ticker!r} appears twice in {item.path!r}", endpoint=endpoint)

@@ -71,7 +71,8 @@ class Reader:
     """
 
     def __init__(self, obj: Any, *, endpoint: str, path: str, strings: dict[str, str] | None = None,
-                 numbers: dict[str, Decimal] | None = None, times: dict[str, datetime] | None = None) -> None:
+                 numbers: dict[str, Decimal] | None = None, times: dict[str, datetime] | None = None,
+                 keep_extra: frozenset[str] | None = None) -> None:
         if not isinstance(obj, Mapping):
             raise KalshiResponseError(f"{path or 'body'} must be a JSON object, got {type(obj).__name__}", endpoint=endpoint)
         self.obj = obj
@@ -84,6 +85,9 @@ class Reader:
         self.strings = strings
         self.numbers = numbers  # likewise fixed-point text → one shared (immutable) Decimal
         self.times = times  # and RFC 3339 text → one shared datetime (read by `models._plain_market`)
+        # Optional: the only unmapped fields `extra()` keeps (None: every one). A caller that reads a
+        # few of them (the scan reads a line market's strike fields) need not hold the rest.
+        self.keep_extra = keep_extra
 
     def share(self, value: str) -> str:
         """`value`, or the equal string already kept from this response (with a `strings` table)."""
@@ -91,6 +95,21 @@ class Reader:
         if strings is None:
             return value
         return strings.setdefault(value, value)
+
+    def shared_texts(self, value: dict[str, Any]) -> dict[str, Any]:
+        """`value`, or an equal text-only dict kept before from this response (same keys in the same order,
+        the same texts; with a `numbers` table): a market's `custom_strike` names one of a league's few
+        hundred teams, every event of a league has the same `product_metadata`. Only dicts of str → str
+        are shared (1 == True == 1.0 as keys of the table, never as values here); records never mutate
+        their mappings (typed `Mapping`)."""
+        table = self.numbers
+        if table is None or any(type(k) is not str or type(v) is not str for k, v in value.items()):
+            return value
+        key = ("texts", *value.items())
+        kept = table.get(key)  # type: ignore[call-overload]  # shared dicts live in the numbers table
+        if kept is None:
+            kept = table[key] = value  # type: ignore[index]
+        return kept
 
     def field(self, key: str) -> str:
         return f"{self.path}.{key}" if self.path else key
@@ -217,7 +236,7 @@ class Reader:
         for i, item in enumerate(items):
             if not isinstance(item, str):
                 raise self.fail(f"{key}[{i}]", f"must be a string, got {type(item).__name__}")
-        return tuple(items)
+        return tuple(items) if self.strings is None else tuple(map(self.share, items))
 
     def mapping(self, key: str, *, required: bool = True) -> dict[str, Any]:
         value = self.raw(key, required=required, nullable=True)
@@ -225,7 +244,12 @@ class Reader:
             return {}
         if not isinstance(value, Mapping):
             raise self.fail(key, f"must be an object, got {type(value).__name__}")
-        return dict(value)
+        strings = self.strings
+        if strings is None:
+            return dict(value)
+        share = strings.setdefault  # the same keys (and often values) in every event: kept once
+        return self.shared_texts({share(k, k) if type(k) is str else k: share(v, v) if type(v) is str else v
+                                  for k, v in value.items()})
 
     def children(self, key: str, *, required: bool = True) -> list[Reader]:
         return [
@@ -238,7 +262,7 @@ class Reader:
 
     def _tables(self) -> dict[str, Any]:
         """The shared-value tables, handed on to the readers of nested objects."""
-        return {"strings": self.strings, "numbers": self.numbers, "times": self.times}
+        return {"strings": self.strings, "numbers": self.numbers, "times": self.times, "keep_extra": self.keep_extra}
 
     def cursor(self) -> str:
         """The next-page cursor: required by the spec; null is read as "" (last page)."""
@@ -250,8 +274,10 @@ class Reader:
         return value
 
     def extra(self) -> dict[str, Any]:
-        used, strings = self._used, self.strings
+        """Every field no reader asked for, verbatim (with `keep_extra`: only those of them it names)."""
+        used, strings, keep = self._used, self.strings, self.keep_extra
+        items = self.obj.items() if keep is None else [(k, v) for k, v in self.obj.items() if k in keep]
         if strings is None:
-            return {k: v for k, v in self.obj.items() if k not in used}
+            return {k: v for k, v in items if k not in used}
         share = strings.setdefault
-        return {share(k, k): share(v, v) if type(v) is str else v for k, v in self.obj.items() if k not in used}
+        return self.shared_texts({share(k, k): share(v, v) if type(v) is str else v for k, v in items if k not in used})

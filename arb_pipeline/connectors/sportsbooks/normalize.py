@@ -255,6 +255,7 @@ class _State:
         if market_key in seen:
             raise _Bad(f"{path}.key", f"duplicate {market_key!r} market for this bookmaker; first one kept")
         seen.add(market_key)
+        market_key = self.strings.setdefault(market_key, market_key)  # one "spreads" for all its quotes
         raw_update = obj.get("last_update")
         if raw_update is not None:
             last_update = self.timestamp(raw_update, path, "last_update")

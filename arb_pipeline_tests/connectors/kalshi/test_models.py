@@ -203,6 +203,45 @@ def test_plain_market_path_reads_exactly_what_the_field_by_field_reader_reads(ch
         assert [m.extra for m in shared.markets] == [m.extra for m in parse().markets]
 
 
+@given(changes=st.lists(st.tuples(_MARKET_KEYS, st.one_of(st.just("drop"), _FIELD_VALUES)), max_size=3),
+       keep=st.sampled_from([frozenset(), frozenset({"strike_type"}), frozenset({"strike_type", "result", "nope"})]),
+       shared=st.booleans())
+def test_keep_extra_drops_only_unmapped_fields_it_does_not_name(changes, keep, shared):
+    """`keep_extra` (a scan's load): the same records as a full parse but for the unmapped fields it does
+    not name - on the plain and the field-by-field path - and exactly the same error for bad input."""
+    from dataclasses import replace
+
+    from arb_pipeline_tests.connectors.kalshi.conftest import make_event
+
+    event = make_event("KXNBAGAME-26NOV24NYKBOS")
+    event["settlement_sources"] = [{"name": "ESPN"}]
+    for key, value in changes:
+        if value == "drop":
+            event["markets"][0].pop(key, None)
+        else:
+            event["markets"][0][key] = value
+
+    def parse(**kwargs):
+        tables = dict(strings={}, numbers={}, times={}) if shared else {}
+        try:
+            return models.parse_event(copy.deepcopy(event), endpoint="GET /events", path="events[0]", **tables,
+                                      **kwargs)
+        except KalshiResponseError as exc:
+            return f"error: {exc}"
+
+    full, lean = parse(), parse(keep_extra=keep)
+    if isinstance(full, str):
+        assert lean == full
+        return
+    assert "settlement_sources" in full.extra and lean.extra == {}
+    kept = [replace(m, extra={k: v for k, v in m.extra.items() if k in keep}) for m in full.markets]
+    assert lean == replace(full, markets=tuple(kept), extra={})
+    assert [m.extra for m in lean.markets] == [m.extra for m in kept]
+    assert all(set(m.extra) <= keep for m in lean.markets)
+    response = {"events": [copy.deepcopy(event)], "cursor": ""}
+    assert models.parse_events_response(response, keep_extra=keep)[0] == [lean]
+
+
 def test_a_well_formed_market_takes_the_plain_path_and_shares_its_values():
     from arb_pipeline.connectors.kalshi.wire import Reader
     from arb_pipeline_tests.connectors.kalshi.conftest import make_event

@@ -56,3 +56,20 @@ def test_reader_tracks_extras_and_names_paths():
     with pytest.raises(KalshiResponseError, match="'items\\[3\\].d' is missing"):
         r.dollars("d")
     assert r.opt_time("c") is None and r.opt_dollars("missing") is None
+
+
+def test_shared_texts_shares_only_equal_text_dicts_in_the_same_order():
+    """With a `numbers` table, equal str → str dicts (same keys in the same order) are one object; any
+    other dict (a non-text value, another order) is returned as it is."""
+    from arb_pipeline.connectors.kalshi.wire import Reader
+
+    r = Reader({}, endpoint="GET /events", path="", strings={}, numbers={}, times={})
+    first = r.shared_texts({"football_team": "t1", "x": "y"})
+    assert r.shared_texts({"football_team": "t1", "x": "y"}) is first
+    reordered = {"x": "y", "football_team": "t1"}
+    assert r.shared_texts(reordered) is reordered and list(r.shared_texts(reordered)) == ["x", "football_team"]
+    for value in ({"a": 1}, {"a": True}, {"a": None}, {"a": ["t1"]}):
+        assert r.shared_texts(value) is value and r.shared_texts(dict(value)) is not value
+    unshared = Reader({}, endpoint="GET /events", path="")  # no tables: nothing is shared
+    same = {"football_team": "t1", "x": "y"}
+    assert unshared.shared_texts(same) is same

@@ -1,0 +1,35 @@
+"""The Kalshi package: every exported name, with the HTTP stack imported only when one of its names is used."""
+
+import importlib
+import subprocess
+import sys
+
+import arb_pipeline.connectors.kalshi as kalshi
+
+
+def test_every_exported_name_resolves_to_its_modules_object():
+    for name in kalshi.__all__:
+        value = getattr(kalshi, name)
+        module = importlib.import_module(f"arb_pipeline.connectors.kalshi.{kalshi._LAZY[name]}") if (
+            name in kalshi._LAZY) else None
+        assert module is None or getattr(module, name) is value, name
+    assert set(kalshi.__all__) <= set(dir(kalshi))
+
+
+def test_an_unknown_name_is_an_attribute_error_naming_it():
+    try:
+        kalshi.NoSuchThing  # noqa: B018
+    except AttributeError as exc:
+        assert "NoSuchThing" in str(exc)
+    else:
+        raise AssertionError("no AttributeError")
+
+
+def test_importing_the_parsers_does_not_import_the_http_stack():
+    """`scan --snapshot` imports the parsers only: httpx and the client stay unimported (~16 MiB)."""
+    code = ("import sys, arb_pipeline.connectors.kalshi.models, arb_pipeline.connectors.snapshot; "
+            "print(sorted(m for m in ('httpx', 'arb_pipeline.connectors.kalshi.client') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    code = "import sys; from arb_pipeline.connectors.kalshi import KalshiClient; print('httpx' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "True"
