@@ -625,9 +625,10 @@ class ScenarioEngine:
         now = at or self.clock.now()
         lifetime = timedelta(seconds=lifetime_s if lifetime_s is not None else self.config.window_lifetime_s)
         busy = {w.market_ticker for w in self.windows.values()}
-        # one game-winner window per game: two cheap YES asks in one game would be a Kalshi-only
-        # arbitrage, which a window is documented never to make (see `_sibling_ask_floor`)
-        busy_games = {w.event_ticker for w in self.windows.values() if w.line is None}
+        # one game-winner window per game: two cheap YES asks in one game may be a Kalshi-only arbitrage,
+        # which a window is documented never to make (see `_sibling_ask_floor`). Only an injection that
+        # names its outcome may add a second one (tests compose multi-leg arbitrages that way)
+        busy_games = {w.event_ticker for w in self.windows.values() if w.line is None} if outcome is None else set()
         if event_ticker is not None:
             if event_ticker not in self.states:
                 raise ValueError(f"unknown event {event_ticker}")
