@@ -81,6 +81,8 @@ def test_objects_someone_froze_stay_frozen():
         assert frozen > 0
         with paused_gc():
             _ = [[i] for i in range(1_000)]
-        assert gc.get_freeze_count() == frozen and gc.isenabled()
+        # still frozen (undoing their freeze would leave 0) and nothing of the stage's added (more than
+        # before); frozen objects that reference counting freed meanwhile may make it a little less
+        assert 0 < gc.get_freeze_count() <= frozen and gc.isenabled()
     finally:
         gc.unfreeze()
