@@ -133,6 +133,10 @@ class GameColumns:
     quotes_on_lines: tuple[str, ...]  # event tickers of the games that carry `SportsbookQuote`s themselves
     two_way_rows: np.ndarray  # intp: the two-way games' indexes, ascending
     three_way_rows: np.ndarray  # intp: the three-way games' indexes, ascending
+    # float64 (slots, games): what the screen's 1/odds grid holds where a book has no quote: inf, except 0 on
+    # a two-way game's draw slot (it has no draw outcome), so a book's overround is the plain sum of its
+    # three slots, infinite exactly when it misses an outcome the game has (the screen copies this per book)
+    no_quote: np.ndarray
 
     @classmethod
     def of(cls, games: Sequence[GameLine]) -> GameColumns:
@@ -155,10 +159,12 @@ class GameColumns:
             out.flags.writeable = False
             costs.append(out)
         two_rows, three_rows = np.flatnonzero(~three), np.flatnonzero(three)
-        for array in (three, two_rows, three_rows):
+        no_quote = np.full((len(OUTCOME_SLOTS), n), np.inf)
+        no_quote[OUTCOME_SLOTS.index(Outcome.DRAW), two_rows] = 0.0
+        for array in (three, two_rows, three_rows, no_quote):
             array.flags.writeable = False
         return cls(games, three, costs[0], costs[1], tuple(g.event_ticker for g in games if g.quotes),
-                   two_rows, three_rows)
+                   two_rows, three_rows, no_quote)
 
     def __len__(self) -> int:
         return len(self.games)

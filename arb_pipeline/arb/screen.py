@@ -48,16 +48,17 @@ class ValueCandidate:
     edge_bound: float  # upper bound of fair − all-in price per contract
 
 
-def _inverse_lines(table: QuoteTable, n_games: int) -> tuple[np.ndarray, np.ndarray]:
-    """1/odds per (book, slot, game) (inf = no quote) and a per-game flag for duplicated quotes.
+def _inverse_lines(table: QuoteTable, cols: GameColumns) -> np.ndarray:
+    """1/odds per (book, slot, game): inf = no quote, 0 on a two-way game's draw slot (`GameColumns.no_quote`).
 
     Book-major so that every reduction over books is an element-wise pass over contiguous (slot, game)
-    planes. A duplicated (book, slot) quote of a game leaves it with fewer filled cells than rows."""
+    planes. Each book's plane starts as a copy of `no_quote`, then the table's 1/odds column (computed with
+    the table) is scattered through its precomputed cells: no division and no fill pass here."""
     n_books = max(1, len(table.bookmakers))
-    inverse = np.full(n_books * _K * n_games, np.inf)
-    inverse[table.cells] = 1.0 / table.odds
-    filled = np.count_nonzero((inverse < np.inf).reshape(n_books * _K, n_games), axis=0)
-    return inverse.reshape(n_books, _K, n_games), filled != np.diff(table.offsets)
+    inverse = np.empty((n_books, _K, len(cols)))
+    inverse[...] = cols.no_quote
+    inverse.reshape(-1)[table.cells] = table.inverse
+    return inverse
 
 
 def _fair_bounds(inverse: np.ndarray, three_way: np.ndarray,
@@ -65,14 +66,16 @@ def _fair_bounds(inverse: np.ndarray, three_way: np.ndarray,
     """(lower, upper) bounds of each game's consensus fair probability per slot, shape (slots, games), and
     each game's count of complete lines (a book quoting every outcome of the game).
 
-    `inverse`: 1/odds per (book, slot, game), inf where the book has no quote (overwritten: the
-    multiplicative method divides it in place, saving a temporary of its size). No masked operation (they
-    cost ~5x a plain pass): a book's overround s is infinite exactly when it misses an outcome the game
-    has, s·(s/s) turns that into NaN, NaN propagates into every per-book value of an incomplete book, and
-    the bounds are NaN-ignoring reductions (all NaN: no complete book, the bound is NaN and never passes).
-    The one quote slot a complete book lacks is a two-way game's draw (inf), which has no Kalshi contract."""
-    two = inverse[:, 0] + inverse[:, 1]  # (books, games)
-    s = np.where(three_way, two + inverse[:, 2], two)
+    `inverse`: 1/odds per (book, slot, game), inf where the book has no quote and 0 on a two-way game's draw
+    slot (`_inverse_lines`; overwritten: the multiplicative method divides it in place, saving a temporary
+    of its size). No masked operation (they cost ~5x a plain pass): a book's overround s, the sum of its
+    three slots (the same sum, in the same order, as home + away (+ draw) of the game's outcomes), is
+    infinite exactly when it misses an outcome the game has, s·(s/s) turns that into NaN, NaN propagates
+    into every per-book value of an incomplete book, and the bounds are NaN-ignoring reductions (all NaN:
+    no complete book, the bound is NaN and never passes). A two-way game's draw slot gets bounds from the
+    0 there; it has no Kalshi contract, so no candidate reads them."""
+    s = np.add(inverse[:, 0], inverse[:, 1])  # (books, games)
+    s += inverse[:, 2]
     complete = np.isfinite(s)
     with np.errstate(invalid="ignore"):
         s *= s / s  # inf (incomplete) -> NaN; finite stays (s > 0)
@@ -86,7 +89,8 @@ def _fair_bounds(inverse: np.ndarray, three_way: np.ndarray,
             lo_b = 1.0 - (s - inverse)
     upper = np.fmax.reduce(hi_b, axis=0)
     lower = np.fmin.reduce(lo_b, axis=0)
-    return lower, upper, np.count_nonzero(complete, axis=0)
+    # at most 127 books a game (int8 counts: a pairwise add, ~8x faster than count_nonzero along an axis)
+    return lower, upper, np.add.reduce(complete, axis=0, dtype=np.int8 if len(complete) < 128 else np.intp)
 
 
 def _book_costs(inverse: np.ndarray, bookmakers: Sequence[str], book_commission: Mapping[str, Decimal] | None,
@@ -131,11 +135,10 @@ def screen(games: Sequence[GameLine], table: QuoteTable, limits: Limits,
         raise ValueError(f"QuoteTable covers {table.n_games} games but {n} GameLines were given")
     cols = GameColumns.of(games) if columns is None else columns.require_for(games)
     three_way = cols.three_way
-    draw_in_two_way = np.flatnonzero((table.outcome == SLOT[Outcome.DRAW]) & ~three_way[table.game])
-    if draw_in_two_way.size:
-        row = int(draw_in_two_way[0])
+    if table.has_draw[cols.two_way_rows].any():  # per-game flags computed with the table; rows only on error
+        row = int(np.flatnonzero((table.outcome == SLOT[Outcome.DRAW]) & ~three_way[table.game])[0])
         raise ValueError(f"quote row {row}: a draw price for two-way game {games[int(table.game[row])].event_ticker}")
-    inverse, dup = _inverse_lines(table, n)
+    inverse, dup = _inverse_lines(table, cols), table.duplicated
     unit = np.empty((3 * _K + 1, n))  # one all-in cost lower bound per instrument row, then a zero row
     unit[:_K] = cols.yes_cost
     unit[_K:2 * _K] = cols.no_cost
@@ -187,7 +190,7 @@ def _value_candidates(games: Sequence[GameLine], inverse: np.ndarray, dup: np.nd
     """Value candidates from the per-book bounds of the consensus fair probability (`_fair_bounds`): a
     YES on slot k may pay if upper_k − YES cost ≥ the minimum edge, a NO if (1 − lower_k) − NO cost does.
     A game with duplicated quotes gets the widest bounds (0, 1) and no minimum-book rule."""
-    tol = limits.screen_tolerance
+    tol, n = limits.screen_tolerance, len(cols)
     min_edge = float(limits.min_value_edge_bps) / 10_000.0
     lower, upper, n_complete = _fair_bounds(inverse, cols.three_way, limits)
     if dup.any():
@@ -200,8 +203,9 @@ def _value_candidates(games: Sequence[GameLine], inverse: np.ndarray, dup: np.nd
     for side, edge in ((ContractSide.YES, yes_edge), (ContractSide.NO, no_edge)):
         hit = edge >= min_edge - tol
         hit &= enough
-        gi, ki = np.nonzero(hit.T)  # game by game, slot by slot, as the candidates were always listed
-        for g, k in zip(gi.tolist(), ki.tolist(), strict=True):
+        ki, gi = np.divmod(np.flatnonzero(hit), n)  # flat: ~10x faster than nonzero of a 2-D (or transposed) mask
+        order = np.lexsort((ki, gi))  # game by game, slot by slot, as the candidates were always listed
+        for g, k in zip(gi[order].tolist(), ki[order].tolist(), strict=True):
             outcome = OUTCOME_SLOTS[k]
             if outcome in games[g].kalshi:
                 values.append(ValueCandidate(g, outcome, side, float(edge[k, g])))

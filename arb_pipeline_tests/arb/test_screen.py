@@ -151,6 +151,22 @@ def test_the_structure_bound_never_hides_a_structure_under_one_dollar(builders, 
             assert combo in flagged, (combo, cost)
 
 
+def test_screen_refuses_a_draw_price_on_a_two_way_game(builders):
+    """A table built from columns is not checked against the games' outcomes: the screen does, naming the row."""
+    b = builders
+    two = b.game({O.HOME: b.contract("KX-H", O.HOME, no_bids=[("0.45", 100)])}, [])
+    three = b.game({}, [], outcomes=(O.HOME, O.DRAW, O.AWAY))
+
+    def draws(game):
+        return QuoteTable.from_columns(game=game, outcome=[SLOT[O.DRAW]] * 3, book=[0, 1, 1], odds=[3.0, 3.1, 3.2],
+                                       updated=[0.0] * 3, bookmakers=("a", "b"), exact_odds=["3.0", "3.1", "3.2"],
+                                       n_games=2)
+
+    screen([three, two], draws([0, 0, 0]), Limits())  # draws of game 0, a three-way game
+    with pytest.raises(ValueError, match=f"quote row 1: a draw price for two-way game {two.event_ticker}"):
+        screen([three, two], draws([0, 1, 1]), Limits())
+
+
 def test_screen_refuses_columns_of_other_games(builders):
     b = builders
     g1 = b.game({O.HOME: b.contract("KX-H", O.HOME, no_bids=[("0.60", 100)])}, [b.quote("fd", O.AWAY, "1.80")])
