@@ -77,18 +77,26 @@ def _fair_bounds(inverse: np.ndarray, three_way: np.ndarray,
     s = np.add(inverse[:, 0], inverse[:, 1])  # (books, games)
     s += inverse[:, 2]
     complete = np.isfinite(s)
+    method = limits.devig_method
+    spread = np.where(three_way, 3.0, 2.0) if method == "additive" else None
+    upper = lower = None
     with np.errstate(invalid="ignore"):
         s *= s / s  # inf (incomplete) -> NaN; finite stays (s > 0)
-        s = s[:, None, :]
-        if limits.devig_method == "multiplicative":
-            lo_b = hi_b = np.divide(inverse, s, out=inverse)  # in place: the screen's last use of `inverse`
-        elif limits.devig_method == "additive":
-            lo_b = hi_b = inverse - (s - 1.0) / np.where(three_way, 3.0, 2.0)
-        else:  # every iterative method returns p_i <= r_i, and p_i >= 1 - sum of the others' r_j
-            hi_b = inverse + (s - s)
-            lo_b = 1.0 - (s - inverse)
-    upper = np.fmax.reduce(hi_b, axis=0)
-    lower = np.fmin.reduce(lo_b, axis=0)
+        # Book by book, so each plane's values are folded into the bounds while still in cache (one pass
+        # over the grid, not three); fmax/fmin ignore NaN and select exactly, as their reductions would.
+        for plane, total in zip(inverse, s[:, None, :], strict=True):  # (slots, games), (1, games)
+            if method == "multiplicative":
+                lo = hi = np.divide(plane, total, out=plane)  # in place: the screen's last use of `inverse`
+            elif method == "additive":
+                lo = hi = plane - (total - 1.0) / spread
+            else:  # every iterative method returns p_i <= r_i, and p_i >= 1 - sum of the others' r_j
+                hi = plane + (total - total)
+                lo = 1.0 - (total - plane)
+            if upper is None:
+                upper, lower = hi.copy(), lo.copy()
+            else:
+                np.fmax(upper, hi, out=upper)
+                np.fmin(lower, lo, out=lower)
     # at most 127 books a game (int8 counts: a pairwise add, ~8x faster than count_nonzero along an axis)
     return lower, upper, np.add.reduce(complete, axis=0, dtype=np.int8 if len(complete) < 128 else np.intp)
 
