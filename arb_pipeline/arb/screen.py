@@ -29,6 +29,7 @@ from arb_pipeline.arb.quotes import OUTCOME_SLOTS, SLOT, QuoteTable
 from arb_pipeline.domain import ContractSide, Outcome
 
 _K = len(OUTCOME_SLOTS)
+_SIDES = (ContractSide.YES, ContractSide.NO)  # the order of `GameColumns.costs`
 _TWO = (Outcome.HOME, Outcome.AWAY)
 _THREE = (Outcome.HOME, Outcome.DRAW, Outcome.AWAY)
 
@@ -61,29 +62,30 @@ def _inverse_lines(table: QuoteTable, cols: GameColumns) -> np.ndarray:
     return inverse
 
 
-def _fair_bounds(inverse: np.ndarray, three_way: np.ndarray,
-                 limits: Limits) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(lower, upper) bounds of each game's consensus fair probability per slot, shape (slots, games), and
-    each game's count of complete lines (a book quoting every outcome of the game).
+def _fair_bounds(inverse: np.ndarray, three_way: np.ndarray, limits: Limits) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds of each game's consensus fair probability per slot, stacked as the screen compares them with
+    `GameColumns.costs`: [upper bound of P(YES pays), upper bound of P(NO pays) = 1 − lower bound], shape
+    (2, slots, games); and each game's count of complete lines (a book quoting every outcome of the game).
 
     `inverse`: 1/odds per (book, slot, game), inf where the book has no quote and 0 on a two-way game's draw
     slot (`_inverse_lines`; overwritten: the multiplicative method divides it in place, saving a temporary
     of its size). No masked operation (they cost ~5x a plain pass): a book's overround s, the sum of its
     three slots (the same sum, in the same order, as home + away (+ draw) of the game's outcomes), is
     infinite exactly when it misses an outcome the game has, s·(s/s) turns that into NaN, NaN propagates
-    into every per-book value of an incomplete book, and the bounds are NaN-ignoring reductions (all NaN:
-    no complete book, the bound is NaN and never passes). A two-way game's draw slot gets bounds from the
-    0 there; it has no Kalshi contract, so no candidate reads them."""
+    into every per-book value of an incomplete book, and the bounds are NaN-ignoring (all NaN: no complete
+    book, the bound is NaN and never passes). A two-way game's draw slot gets bounds from the 0 there; it
+    has no Kalshi contract, so no candidate reads them."""
     s = np.add(inverse[:, 0], inverse[:, 1])  # (books, games)
     s += inverse[:, 2]
     complete = np.isfinite(s)
     method = limits.devig_method
     spread = np.where(three_way, 3.0, 2.0) if method == "additive" else None
-    upper = lower = None
+    fair = np.full((2, *inverse.shape[1:]), np.nan)
+    upper, lower = fair  # the lower bound until the last line
     with np.errstate(invalid="ignore"):
         s *= s / s  # inf (incomplete) -> NaN; finite stays (s > 0)
         # Book by book, so each plane's values are folded into the bounds while still in cache (one pass
-        # over the grid, not three); fmax/fmin ignore NaN and select exactly, as their reductions would.
+        # over the grid); fmax/fmin ignore NaN and select exactly, as a reduction over books would.
         for plane, total in zip(inverse, s[:, None, :], strict=True):  # (slots, games), (1, games)
             if method == "multiplicative":
                 lo = hi = np.divide(plane, total, out=plane)  # in place: the screen's last use of `inverse`
@@ -92,13 +94,11 @@ def _fair_bounds(inverse: np.ndarray, three_way: np.ndarray,
             else:  # every iterative method returns p_i <= r_i, and p_i >= 1 - sum of the others' r_j
                 hi = plane + (total - total)
                 lo = 1.0 - (total - plane)
-            if upper is None:
-                upper, lower = hi.copy(), lo.copy()
-            else:
-                np.fmax(upper, hi, out=upper)
-                np.fmin(lower, lo, out=lower)
+            np.fmax(upper, hi, out=upper)
+            np.fmin(lower, lo, out=lower)
+    np.subtract(1.0, lower, out=lower)  # P(NO pays) <= 1 - lower (1 - x rounds monotonically: exact order kept)
     # at most 127 books a game (int8 counts: a pairwise add, ~8x faster than count_nonzero along an axis)
-    return lower, upper, np.add.reduce(complete, axis=0, dtype=np.int8 if len(complete) < 128 else np.intp)
+    return fair, np.add.reduce(complete, axis=0, dtype=np.int8 if len(complete) < 128 else np.intp)
 
 
 def _book_costs(inverse: np.ndarray, bookmakers: Sequence[str], book_commission: Mapping[str, Decimal] | None,
@@ -148,8 +148,7 @@ def screen(games: Sequence[GameLine], table: QuoteTable, limits: Limits,
         raise ValueError(f"quote row {row}: a draw price for two-way game {games[int(table.game[row])].event_ticker}")
     inverse, dup = _inverse_lines(table, cols), table.duplicated
     unit = np.empty((3 * _K + 1, n))  # one all-in cost lower bound per instrument row, then a zero row
-    unit[:_K] = cols.yes_cost
-    unit[_K:2 * _K] = cols.no_cost
+    unit[:2 * _K] = cols.costs.reshape(2 * _K, n)  # YES slots, then NO slots
     _book_costs(inverse, table.bookmakers, book_commission, unit[2 * _K:3 * _K])
     unit[3 * _K] = 0.0
     arbs = _arb_candidates(unit, dup, cols, limits.screen_tolerance)
@@ -174,23 +173,22 @@ def _arb_candidates(unit: np.ndarray, dup: np.ndarray, cols: GameColumns, tol: f
         np.minimum(three, no[o] + single[o], out=three)
     maybe = np.where(cols.three_way, three, two) < bar
     maybe |= dup
+    rows = np.flatnonzero(maybe)
+    if not rows.size:
+        return []
     combos, legs, is_three = _combo_table()
-    found: list[tuple[int, int, float]] = []
-    for kind, rows in ((False, cols.two_way_rows), (True, cols.three_way_rows)):
-        rows = rows[maybe[rows]]
-        if not rows.size:
-            continue
-        which = np.flatnonzero(is_three == kind)
-        sub = np.take(unit, rows, axis=1)
-        idx = legs[which]
-        cost = sub[idx[:, 0]]
-        cost += sub[idx[:, 1]]
-        cost += sub[idx[:, 2]]  # (structures of this kind, games of this kind)
-        hit = cost < 1.0 + tol
-        hit |= dup[rows]
-        ci, gi = np.nonzero(hit)
-        found.extend(zip(which[ci].tolist(), rows[gi].tolist(), cost[ci, gi].tolist(), strict=True))
-    return [ArbCandidate(g, combos[c], cost) for c, g, cost in found]
+    # every structure over the games left, in one set of operations: a structure of the other kind than
+    # its game is masked out; row-major order is structure by structure (two-way first), game by game
+    sub = unit[:, rows]
+    cost = sub[legs[:, 0]]
+    cost += sub[legs[:, 1]]
+    cost += sub[legs[:, 2]]  # (structures, games left)
+    hit = cost < 1.0 + tol
+    hit |= dup[rows]
+    hit &= is_three[:, None] == cols.three_way[rows]
+    ci, gi = np.nonzero(hit)
+    return [ArbCandidate(g, combos[c], cost)
+            for c, g, cost in zip(ci.tolist(), rows[gi].tolist(), cost[ci, gi].tolist(), strict=True)]
 
 
 def _value_candidates(games: Sequence[GameLine], inverse: np.ndarray, dup: np.ndarray, cols: GameColumns,
@@ -198,23 +196,25 @@ def _value_candidates(games: Sequence[GameLine], inverse: np.ndarray, dup: np.nd
     """Value candidates from the per-book bounds of the consensus fair probability (`_fair_bounds`): a
     YES on slot k may pay if upper_k − YES cost ≥ the minimum edge, a NO if (1 − lower_k) − NO cost does.
     A game with duplicated quotes gets the widest bounds (0, 1) and no minimum-book rule."""
-    tol, n = limits.screen_tolerance, len(cols)
+    tol = limits.screen_tolerance
     min_edge = float(limits.min_value_edge_bps) / 10_000.0
-    lower, upper, n_complete = _fair_bounds(inverse, cols.three_way, limits)
+    fair, n_complete = _fair_bounds(inverse, cols.three_way, limits)
     if dup.any():
-        upper[:, dup] = 1.0
-        lower[:, dup] = 0.0
-    enough = (n_complete >= limits.consensus_min_books) | dup
+        fair[:, :, dup] = 1.0  # upper bound 1, lower bound 0
+    enough = n_complete >= limits.consensus_min_books
+    enough |= dup
     with np.errstate(invalid="ignore"):  # inf - inf: no fair bound and no ask, never a candidate (NaN)
-        yes_edge, no_edge = upper - cols.yes_cost, (1.0 - lower) - cols.no_cost
+        edge = np.subtract(fair, cols.costs, out=fair)  # [YES, NO] (2, slots, games)
+    hit = edge >= min_edge - tol
+    hit &= enough
+    flat = np.flatnonzero(hit)  # flat: ~10x faster than nonzero of a 2-D (or transposed) mask
+    if not flat.size:
+        return []
+    side, slot, game = np.unravel_index(flat, hit.shape)
+    order = np.lexsort((slot, game, side))  # YES then NO, game by game, slot by slot, as always listed
     values: list[ValueCandidate] = []
-    for side, edge in ((ContractSide.YES, yes_edge), (ContractSide.NO, no_edge)):
-        hit = edge >= min_edge - tol
-        hit &= enough
-        ki, gi = np.divmod(np.flatnonzero(hit), n)  # flat: ~10x faster than nonzero of a 2-D (or transposed) mask
-        order = np.lexsort((ki, gi))  # game by game, slot by slot, as the candidates were always listed
-        for g, k in zip(gi[order].tolist(), ki[order].tolist(), strict=True):
-            outcome = OUTCOME_SLOTS[k]
-            if outcome in games[g].kalshi:
-                values.append(ValueCandidate(g, outcome, side, float(edge[k, g])))
+    for i, g, k in zip(side[order].tolist(), game[order].tolist(), slot[order].tolist(), strict=True):
+        outcome = OUTCOME_SLOTS[k]
+        if outcome in games[g].kalshi:
+            values.append(ValueCandidate(g, outcome, _SIDES[i], float(edge[i, k, g])))
     return values
