@@ -82,20 +82,19 @@ def _fair_bounds(inverse: np.ndarray, three_way: np.ndarray, limits: Limits) -> 
     spread = np.where(three_way, 3.0, 2.0) if method == "additive" else None
     fair = np.full((2, *inverse.shape[1:]), np.nan)
     upper, lower = fair  # the lower bound until the last line
-    with np.errstate(invalid="ignore"):
-        s *= s / s  # inf (incomplete) -> NaN; finite stays (s > 0)
-        # Book by book, so each plane's values are folded into the bounds while still in cache (one pass
-        # over the grid); fmax/fmin ignore NaN and select exactly, as a reduction over books would.
-        for plane, total in zip(inverse, s[:, None, :], strict=True):  # (slots, games), (1, games)
-            if method == "multiplicative":
-                lo = hi = np.divide(plane, total, out=plane)  # in place: the screen's last use of `inverse`
-            elif method == "additive":
-                lo = hi = plane - (total - 1.0) / spread
-            else:  # every iterative method returns p_i <= r_i, and p_i >= 1 - sum of the others' r_j
-                hi = plane + (total - total)
-                lo = 1.0 - (total - plane)
-            np.fmax(upper, hi, out=upper)
-            np.fmin(lower, lo, out=lower)
+    s *= s / s  # inf (incomplete) -> NaN (invalid operations are silenced by `screen`); finite stays (s > 0)
+    # Book by book, so each plane's values are folded into the bounds while still in cache (one pass over
+    # the grid); fmax/fmin ignore NaN and select exactly, as a reduction over books would.
+    for plane, total in zip(inverse, s[:, None, :], strict=True):  # (slots, games), (1, games)
+        if method == "multiplicative":
+            lo = hi = np.divide(plane, total, out=plane)  # in place: the screen's last use of `inverse`
+        elif method == "additive":
+            lo = hi = plane - (total - 1.0) / spread
+        else:  # every iterative method returns p_i <= r_i, and p_i >= 1 - sum of the others' r_j
+            hi = plane + (total - total)
+            lo = 1.0 - (total - plane)
+        np.fmax(upper, hi, out=upper)
+        np.fmin(lower, lo, out=lower)
     np.subtract(1.0, lower, out=lower)  # P(NO pays) <= 1 - lower (1 - x rounds monotonically: exact order kept)
     # at most 127 books a game (int8 counts: a pairwise add, ~8x faster than count_nonzero along an axis)
     return fair, np.add.reduce(complete, axis=0, dtype=np.int8 if len(complete) < 128 else np.intp)
@@ -110,9 +109,8 @@ def _book_costs(inverse: np.ndarray, bookmakers: Sequence[str], book_commission:
     for b, name in enumerate(bookmakers):
         cut = float(commission_rate(name, book_commission))
         if cut > 0.0:
-            with np.errstate(divide="ignore"):
-                odds = 1.0 / inverse[b]  # 0 where no quote
-                plane = 1.0 / np.where(odds > 0.0, 1.0 + (odds - 1.0) * (1.0 - cut), 0.0)
+            odds = 1.0 / inverse[b]  # 0 where no quote
+            plane = 1.0 / np.where(odds > 0.0, 1.0 + (odds - 1.0) * (1.0 - cut), 0.0)  # 1/0 = inf: no quote
         else:
             plane = inverse[b]
         np.minimum(out, plane, out=out)
@@ -149,10 +147,13 @@ def screen(games: Sequence[GameLine], table: QuoteTable, limits: Limits,
     inverse, dup = _inverse_lines(table, cols), table.duplicated
     unit = np.empty((3 * _K + 1, n))  # one all-in cost lower bound per instrument row, then a zero row
     unit[:2 * _K] = cols.costs.reshape(2 * _K, n)  # YES slots, then NO slots
-    _book_costs(inverse, table.bookmakers, book_commission, unit[2 * _K:3 * _K])
-    unit[3 * _K] = 0.0
-    arbs = _arb_candidates(unit, dup, cols, limits.screen_tolerance)
-    return arbs, _value_candidates(games, inverse, dup, cols, limits)
+    # inf and NaN are the screen's "no quote" / "no complete book" markers (see `_fair_bounds`): silenced
+    # once here rather than around each operation (entering errstate costs as much as a pass over a plane)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        _book_costs(inverse, table.bookmakers, book_commission, unit[2 * _K:3 * _K])
+        unit[3 * _K] = 0.0
+        arbs = _arb_candidates(unit, dup, cols, limits.screen_tolerance)
+        return arbs, _value_candidates(games, inverse, dup, cols, limits)
 
 
 def _arb_candidates(unit: np.ndarray, dup: np.ndarray, cols: GameColumns, tol: float) -> list[ArbCandidate]:
@@ -203,8 +204,8 @@ def _value_candidates(games: Sequence[GameLine], inverse: np.ndarray, dup: np.nd
         fair[:, :, dup] = 1.0  # upper bound 1, lower bound 0
     enough = n_complete >= limits.consensus_min_books
     enough |= dup
-    with np.errstate(invalid="ignore"):  # inf - inf: no fair bound and no ask, never a candidate (NaN)
-        edge = np.subtract(fair, cols.costs, out=fair)  # [YES, NO] (2, slots, games)
+    # inf - inf: no fair bound and no ask, never a candidate (NaN)
+    edge = np.subtract(fair, cols.costs, out=fair)  # [YES, NO] (2, slots, games)
     hit = edge >= min_edge - tol
     hit &= enough
     flat = np.flatnonzero(hit)  # flat: ~10x faster than nonzero of a 2-D (or transposed) mask
