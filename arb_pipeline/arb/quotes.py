@@ -43,11 +43,6 @@ class QuoteTable:
     # per row, its cell in the screen's book-major grid (book, slot, game): (book * 3 + slot) * games + game;
     # a layout column computed with the table (like its range checks), so the screen only scatters
     cells: np.ndarray = field(init=False, repr=False)
-    inverse: np.ndarray = field(init=False, repr=False)  # float64 per row: 1/odds (screen only), computed once
-    # per game, from the same build (read-only): whether two of its rows share a (book, slot) cell, and
-    # whether it has a draw row (the screen rejects one on a two-way game)
-    duplicated: np.ndarray = field(init=False, repr=False)
-    has_draw: np.ndarray = field(init=False, repr=False)
 
     @property
     def n_games(self) -> int:
@@ -113,16 +108,7 @@ class QuoteTable:
         cells += o
         cells *= n_games
         cells += g
-        # a game has a duplicated (book, slot) quote iff one of its cells is hit twice
-        hits = np.bincount(cells, minlength=max(1, len(bookmakers)) * len(OUTCOME_SLOTS) * n_games)
-        duplicated = np.zeros(n_games, dtype=bool)
-        duplicated[np.flatnonzero(hits > 1) % max(1, n_games)] = True
-        has_draw = np.zeros(n_games, dtype=bool)
-        has_draw[g[o == SLOT[Outcome.DRAW]]] = True
-        for name, array in (("cells", cells), ("inverse", np.divide(1.0, d)), ("duplicated", duplicated),
-                            ("has_draw", has_draw)):
-            array.flags.writeable = False
-            object.__setattr__(table, name, array)
+        object.__setattr__(table, "cells", cells)
         return table
 
     @classmethod

@@ -182,26 +182,3 @@ def test_every_row_knows_its_cell_in_the_screens_grid():
                                     n_games=3)
     assert table.game.tolist() == [0, 1, 2]
     assert table.cells.tolist() == [(1 * 3 + 0) * 3 + 0, (1 * 3 + 2) * 3 + 1, (0 * 3 + 1) * 3 + 2]
-
-
-@given(rows=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 2), st.integers(0, 2),
-                               st.integers(101, 900)), max_size=30))
-def test_per_game_flags_and_inverse_odds_are_those_of_the_rows(rows):
-    """Computed with the table for the screen: 1/odds per row, and per game whether two rows share a (book,
-    slot) cell and whether it has a draw row, equal to counting the rows themselves; all read-only."""
-    game, outcome, book, cents = (list(c) for c in zip(*rows, strict=True)) if rows else ([], [], [], [])
-    table = QuoteTable.from_columns(game=game, outcome=outcome, book=book, odds=[c / 100 for c in cents],
-                                    updated=[0.0] * len(rows), bookmakers=("a", "b", "c"),
-                                    exact_odds=[str(Decimal(c) / 100) for c in cents], n_games=4)
-    keys = list(zip(game, book, outcome, strict=True))
-    assert table.duplicated.tolist() == [len({k for k in keys if k[0] == g}) < game.count(g) for g in range(4)]
-    assert table.has_draw.tolist() == [(g, 2) in {(k[0], k[2]) for k in keys} for g in range(4)]
-    assert table.inverse.tolist() == [1.0 / x for x in table.odds.tolist()]
-    for column in (table.cells, table.inverse, table.duplicated, table.has_draw):
-        assert not column.flags.writeable
-
-
-def test_an_empty_table_has_no_flags():
-    table = QuoteTable.from_columns(game=[], outcome=[], book=[], odds=[], updated=[], bookmakers=(), exact_odds=[],
-                                    n_games=0)
-    assert table.duplicated.size == table.has_draw.size == table.inverse.size == 0
