@@ -49,28 +49,33 @@ class ValueCandidate:
     edge_bound: float  # upper bound of fair − all-in price per contract
 
 
-def _inverse_lines(table: QuoteTable, cols: GameColumns) -> tuple[np.ndarray, np.ndarray]:
+def _inverse_lines(table: QuoteTable, cols: GameColumns) -> tuple[np.ndarray, np.ndarray | None]:
     """1/odds per (book, slot, game): inf = no quote, 0 on a two-way game's draw slot (`GameColumns.no_quote`);
-    and a per-game flag for duplicated quotes. Raises on a draw quote of a two-way game.
+    and a per-game flag for duplicated quotes, None when no game has one. Raises on a draw quote of a two-way
+    game.
 
     Book-major so that every reduction over books is an element-wise pass over contiguous (slot, game)
     planes. Each book's plane starts as a copy of `no_quote`, then 1/odds is scattered through the table's
     precomputed cells. A two-way game's draw slot stays 0 in every book unless a row quotes a draw there
     (1/odds > 0; a three-way game's is inf or below 1, never above its `no_quote` inf). A duplicated (book,
-    slot) quote leaves a game with fewer filled cells than rows + its 0 draw cells (int8 counts: a pairwise
-    add, ~8x faster than count_nonzero along an axis)."""
+    slot) quote leaves fewer filled cells than rows + the 0 draw cells: counted over the whole grid first
+    (one pass), per game only when that count is short (int8 counts: ~8x faster than count_nonzero along an
+    axis)."""
     n_books, n = max(1, len(table.bookmakers)), len(cols)
     inverse = np.empty((n_books, _K, n))
     inverse[...] = cols.no_quote
     inverse.reshape(-1)[table.cells] = 1.0 / table.odds
-    if (np.maximum.reduce(inverse[:, SLOT[Outcome.DRAW]], axis=0) > cols.no_quote[SLOT[Outcome.DRAW]]).any():
-        row = int(np.flatnonzero((table.outcome == SLOT[Outcome.DRAW]) & ~cols.three_way[table.game])[0])
+    draw = SLOT[Outcome.DRAW]
+    if (inverse[:, draw] > cols.no_quote[draw]).any():
+        row = int(np.flatnonzero((table.outcome == draw) & ~cols.three_way[table.game])[0])
         raise ValueError(f"quote row {row}: a draw price for two-way game {cols.games[int(table.game[row])].event_ticker}")
-    filled = np.add.reduce((inverse < np.inf).reshape(n_books * _K, n), axis=0,
-                           dtype=np.int8 if n_books * _K < 128 else np.intp)
+    filled = inverse < np.inf
+    if np.count_nonzero(filled) == len(table) + n_books * len(cols.two_way_rows):
+        return inverse, None
+    per_game = np.add.reduce(filled.reshape(n_books * _K, n), axis=0, dtype=np.int8 if n_books * _K < 128 else np.intp)
     expected = np.diff(table.offsets)
     expected[cols.two_way_rows] += n_books  # the 0 draw cells
-    return inverse, filled != expected
+    return inverse, per_game != expected
 
 
 def _fair_bounds(inverse: np.ndarray, three_way: np.ndarray, limits: Limits) -> tuple[np.ndarray, np.ndarray]:
@@ -163,7 +168,7 @@ def screen(games: Sequence[GameLine], table: QuoteTable, limits: Limits,
         return arbs, _value_candidates(games, inverse, dup, cols, limits)
 
 
-def _arb_candidates(unit: np.ndarray, dup: np.ndarray, cols: GameColumns, tol: float) -> list[ArbCandidate]:
+def _arb_candidates(unit: np.ndarray, dup: np.ndarray | None, cols: GameColumns, tol: float) -> list[ArbCandidate]:
     """Candidates, structure by structure (two-way first), game by game within one.
 
     First a bound over every structure of a game at once: each outcome is paid by exactly one leg of a
@@ -180,7 +185,8 @@ def _arb_candidates(unit: np.ndarray, dup: np.ndarray, cols: GameColumns, tol: f
     for o in (h, d, a):
         np.minimum(three, no[o] + single[o], out=three)
     maybe = np.where(cols.three_way, three, two) < bar
-    maybe |= dup
+    if dup is not None:
+        maybe |= dup
     rows = np.flatnonzero(maybe)
     if not rows.size:
         return []
@@ -192,14 +198,15 @@ def _arb_candidates(unit: np.ndarray, dup: np.ndarray, cols: GameColumns, tol: f
     cost += sub[legs[:, 1]]
     cost += sub[legs[:, 2]]  # (structures, games left)
     hit = cost < 1.0 + tol
-    hit |= dup[rows]
+    if dup is not None:
+        hit |= dup[rows]
     hit &= is_three[:, None] == cols.three_way[rows]
     ci, gi = np.nonzero(hit)
     return [ArbCandidate(g, combos[c], cost)
             for c, g, cost in zip(ci.tolist(), rows[gi].tolist(), cost[ci, gi].tolist(), strict=True)]
 
 
-def _value_candidates(games: Sequence[GameLine], inverse: np.ndarray, dup: np.ndarray, cols: GameColumns,
+def _value_candidates(games: Sequence[GameLine], inverse: np.ndarray, dup: np.ndarray | None, cols: GameColumns,
                       limits: Limits) -> list[ValueCandidate]:
     """Value candidates from the per-book bounds of the consensus fair probability (`_fair_bounds`): a
     YES on slot k may pay if upper_k − YES cost ≥ the minimum edge, a NO if (1 − lower_k) − NO cost does.
@@ -207,10 +214,11 @@ def _value_candidates(games: Sequence[GameLine], inverse: np.ndarray, dup: np.nd
     tol = limits.screen_tolerance
     min_edge = float(limits.min_value_edge_bps) / 10_000.0
     fair, n_complete = _fair_bounds(inverse, cols.three_way, limits)
-    if dup.any():
+    if dup is not None:
         fair[:, :, dup] = 1.0  # upper bound 1, lower bound 0
     enough = n_complete >= limits.consensus_min_books
-    enough |= dup
+    if dup is not None:
+        enough |= dup
     # inf - inf: no fair bound and no ask, never a candidate (NaN)
     edge = np.subtract(fair, cols.costs, out=fair)  # [YES, NO] (2, slots, games)
     hit = edge >= min_edge - tol
