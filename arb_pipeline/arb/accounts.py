@@ -76,7 +76,8 @@ def labelled(opportunity: Any, account_books: frozenset[str] | None, trade_value
 
     reasons = not_executable(opportunity.kind, opportunity.legs, kinds=executable_kinds(trade_value),
                              account_books=account_books)
-    return replace(opportunity, not_executable=reasons)
+    # already so (e.g. an executable arbitrage, no reasons): the same record, not a copy of it
+    return opportunity if reasons == opportunity.not_executable else replace(opportunity, not_executable=reasons)
 
 
 def at_account_books_note(reasons: Sequence[str]) -> str:

@@ -103,15 +103,19 @@ def fresh_rows(gi: int, ctx: Context) -> tuple[dict[tuple[int, int], int], dict[
     """The latest fresh quote row per (book, slot) of a game, and per slot a note per stale quote left out."""
     table = ctx.table
     latest: dict[tuple[int, int], int] = {}
+    newest: dict[tuple[int, int], float] = {}
     stale: dict[int, list[str]] = {}
-    for row in table.rows(gi):
-        key = (int(table.book[row]), int(table.outcome[row]))
-        why = check_age(f"{table.bookmakers[key[0]]} {OUTCOME_SLOTS[key[1]].value}",
-                        ctx.age(float(table.updated[row])), ctx.limits.max_sportsbook_age_s)
-        if why:
-            stale.setdefault(key[1], []).append(why)
-        elif key not in latest or table.updated[row] > table.updated[latest[key]]:
-            latest[key] = row
+    max_age = ctx.limits.max_sportsbook_age_s
+    lo, hi = int(table.offsets[gi]), int(table.offsets[gi + 1])
+    # the game's columns as Python values at once (no NumPy scalar per field per row)
+    for row, book, slot, updated in zip(range(lo, hi), table.book[lo:hi].tolist(), table.outcome[lo:hi].tolist(),
+                                        table.updated[lo:hi].tolist(), strict=True):
+        age = ctx.age(updated)
+        if age < 0 or age > max_age:  # exactly when check_age gives a reason; its text only then
+            why = check_age(f"{table.bookmakers[book]} {OUTCOME_SLOTS[slot].value}", age, max_age)
+            stale.setdefault(slot, []).append(why)  # type: ignore[arg-type]
+        elif (book, slot) not in latest or updated > newest[book, slot]:
+            latest[book, slot], newest[book, slot] = row, updated
     return latest, stale
 
 

@@ -133,6 +133,13 @@ class GameColumns:
     quotes_on_lines: tuple[str, ...]  # event tickers of the games that carry `SportsbookQuote`s themselves
     two_way_rows: np.ndarray  # intp: the two-way games' indexes, ascending
     three_way_rows: np.ndarray  # intp: the three-way games' indexes, ascending
+    # float64 (slots, games): what the screen's 1/odds grid holds where a book has no quote: inf, except 0 on
+    # a two-way game's draw slot (it has no draw outcome), so a book's overround is the plain sum of its
+    # three slots, infinite exactly when it misses an outcome the game has (the screen copies this per book)
+    no_quote: np.ndarray
+    # float64 (2, slots, games): `yes_cost` and `no_cost` stacked (they are views of it), so the screen
+    # prices both sides of every contract in one operation
+    costs: np.ndarray
 
     @classmethod
     def of(cls, games: Sequence[GameLine]) -> GameColumns:
@@ -147,18 +154,17 @@ class GameColumns:
         winner = slot >= 0  # a line market's side (slot -1) has no column in the winner screen
         where = (slot * n + np.repeat(np.arange(n, dtype=np.intp), per_game))[winner]
         rate = data[winner, 1]
-        costs = []
-        for ask in (data[winner, 2], data[winner, 3]):
-            out = np.full(len(OUTCOME_SLOTS) * n, np.inf)
+        costs = np.full((2, len(OUTCOME_SLOTS) * n), np.inf)
+        for out, ask in zip(costs, (data[winner, 2], data[winner, 3]), strict=True):
             out[where] = np.where(np.isnan(ask), np.inf, ask + rate * ask * (1.0 - ask))
-            out = out.reshape(len(OUTCOME_SLOTS), n)
-            out.flags.writeable = False
-            costs.append(out)
+        costs = costs.reshape(2, len(OUTCOME_SLOTS), n)
         two_rows, three_rows = np.flatnonzero(~three), np.flatnonzero(three)
-        for array in (three, two_rows, three_rows):
+        no_quote = np.full((len(OUTCOME_SLOTS), n), np.inf)
+        no_quote[OUTCOME_SLOTS.index(Outcome.DRAW), two_rows] = 0.0
+        for array in (three, two_rows, three_rows, no_quote, costs):
             array.flags.writeable = False
         return cls(games, three, costs[0], costs[1], tuple(g.event_ticker for g in games if g.quotes),
-                   two_rows, three_rows)
+                   two_rows, three_rows, no_quote, costs)
 
     def __len__(self) -> int:
         return len(self.games)

@@ -29,6 +29,7 @@ from arb_pipeline.arb.quotes import OUTCOME_SLOTS, SLOT, QuoteTable
 from arb_pipeline.domain import ContractSide, Outcome
 
 _K = len(OUTCOME_SLOTS)
+_SIDES = (ContractSide.YES, ContractSide.NO)  # the order of `GameColumns.costs`
 _TWO = (Outcome.HOME, Outcome.AWAY)
 _THREE = (Outcome.HOME, Outcome.DRAW, Outcome.AWAY)
 
@@ -48,45 +49,71 @@ class ValueCandidate:
     edge_bound: float  # upper bound of fair − all-in price per contract
 
 
-def _inverse_lines(table: QuoteTable, n_games: int) -> tuple[np.ndarray, np.ndarray]:
-    """1/odds per (book, slot, game) (inf = no quote) and a per-game flag for duplicated quotes.
+def _inverse_lines(table: QuoteTable, cols: GameColumns) -> tuple[np.ndarray, np.ndarray | None]:
+    """1/odds per (book, slot, game): inf = no quote, 0 on a two-way game's draw slot (`GameColumns.no_quote`);
+    and a per-game flag for duplicated quotes, None when no game has one. Raises on a draw quote of a two-way
+    game.
 
     Book-major so that every reduction over books is an element-wise pass over contiguous (slot, game)
-    planes. A duplicated (book, slot) quote of a game leaves it with fewer filled cells than rows."""
-    n_books = max(1, len(table.bookmakers))
-    inverse = np.full(n_books * _K * n_games, np.inf)
-    inverse[table.cells] = 1.0 / table.odds
-    filled = np.count_nonzero((inverse < np.inf).reshape(n_books * _K, n_games), axis=0)
-    return inverse.reshape(n_books, _K, n_games), filled != np.diff(table.offsets)
+    planes. Each book's plane starts as a copy of `no_quote`, then 1/odds is scattered through the table's
+    precomputed cells. A two-way game's draw slot stays 0 in every book unless a row quotes a draw there
+    (1/odds > 0; a three-way game's is inf or below 1, never above its `no_quote` inf). A duplicated (book,
+    slot) quote leaves fewer filled cells than rows + the 0 draw cells: counted over the whole grid first
+    (one pass), per game only when that count is short (int8 counts: ~8x faster than count_nonzero along an
+    axis)."""
+    n_books, n = max(1, len(table.bookmakers)), len(cols)
+    inverse = np.empty((n_books, _K, n))
+    inverse[...] = cols.no_quote
+    inverse.reshape(-1)[table.cells] = 1.0 / table.odds
+    draw = SLOT[Outcome.DRAW]
+    if (inverse[:, draw] > cols.no_quote[draw]).any():
+        row = int(np.flatnonzero((table.outcome == draw) & ~cols.three_way[table.game])[0])
+        raise ValueError(f"quote row {row}: a draw price for two-way game {cols.games[int(table.game[row])].event_ticker}")
+    filled = inverse < np.inf
+    if np.count_nonzero(filled) == len(table) + n_books * len(cols.two_way_rows):
+        return inverse, None
+    per_game = np.add.reduce(filled.reshape(n_books * _K, n), axis=0, dtype=np.int8 if n_books * _K < 128 else np.intp)
+    expected = np.diff(table.offsets)
+    expected[cols.two_way_rows] += n_books  # the 0 draw cells
+    return inverse, per_game != expected
 
 
-def _fair_bounds(inverse: np.ndarray, three_way: np.ndarray,
-                 limits: Limits) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(lower, upper) bounds of each game's consensus fair probability per slot, shape (slots, games), and
-    each game's count of complete lines (a book quoting every outcome of the game).
+def _fair_bounds(inverse: np.ndarray, three_way: np.ndarray, limits: Limits) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds of each game's consensus fair probability per slot, stacked as the screen compares them with
+    `GameColumns.costs`: [upper bound of P(YES pays), upper bound of P(NO pays) = 1 − lower bound], shape
+    (2, slots, games); and each game's count of complete lines (a book quoting every outcome of the game).
 
-    `inverse`: 1/odds per (book, slot, game), inf where the book has no quote (overwritten: the
-    multiplicative method divides it in place, saving a temporary of its size). No masked operation (they
-    cost ~5x a plain pass): a book's overround s is infinite exactly when it misses an outcome the game
-    has, s·(s/s) turns that into NaN, NaN propagates into every per-book value of an incomplete book, and
-    the bounds are NaN-ignoring reductions (all NaN: no complete book, the bound is NaN and never passes).
-    The one quote slot a complete book lacks is a two-way game's draw (inf), which has no Kalshi contract."""
-    two = inverse[:, 0] + inverse[:, 1]  # (books, games)
-    s = np.where(three_way, two + inverse[:, 2], two)
+    `inverse`: 1/odds per (book, slot, game), inf where the book has no quote and 0 on a two-way game's draw
+    slot (`_inverse_lines`; overwritten: the multiplicative method divides it in place, saving a temporary
+    of its size). No masked operation (they cost ~5x a plain pass): a book's overround s, the sum of its
+    three slots (the same sum, in the same order, as home + away (+ draw) of the game's outcomes), is
+    infinite exactly when it misses an outcome the game has, s·(s/s) turns that into NaN, NaN propagates
+    into every per-book value of an incomplete book, and the bounds are NaN-ignoring (all NaN: no complete
+    book, the bound is NaN and never passes). A two-way game's draw slot gets bounds from the 0 there; it
+    has no Kalshi contract, so no candidate reads them."""
+    s = np.add(inverse[:, 0], inverse[:, 1])  # (books, games)
+    s += inverse[:, 2]
     complete = np.isfinite(s)
-    with np.errstate(invalid="ignore"):
-        s *= s / s  # inf (incomplete) -> NaN; finite stays (s > 0)
-        s = s[:, None, :]
-        if limits.devig_method == "multiplicative":
-            lo_b = hi_b = np.divide(inverse, s, out=inverse)  # in place: the screen's last use of `inverse`
-        elif limits.devig_method == "additive":
-            lo_b = hi_b = inverse - (s - 1.0) / np.where(three_way, 3.0, 2.0)
+    method = limits.devig_method
+    spread = np.where(three_way, 3.0, 2.0) if method == "additive" else None
+    fair = np.full((2, *inverse.shape[1:]), np.nan)
+    upper, lower = fair  # the lower bound until the last line
+    s *= s / s  # inf (incomplete) -> NaN (invalid operations are silenced by `screen`); finite stays (s > 0)
+    # Book by book, so each plane's values are folded into the bounds while still in cache (one pass over
+    # the grid); fmax/fmin ignore NaN and select exactly, as a reduction over books would.
+    for plane, total in zip(inverse, s[:, None, :], strict=True):  # (slots, games), (1, games)
+        if method == "multiplicative":
+            lo = hi = np.divide(plane, total, out=plane)  # in place: the screen's last use of `inverse`
+        elif method == "additive":
+            lo = hi = plane - (total - 1.0) / spread
         else:  # every iterative method returns p_i <= r_i, and p_i >= 1 - sum of the others' r_j
-            hi_b = inverse + (s - s)
-            lo_b = 1.0 - (s - inverse)
-    upper = np.fmax.reduce(hi_b, axis=0)
-    lower = np.fmin.reduce(lo_b, axis=0)
-    return lower, upper, np.count_nonzero(complete, axis=0)
+            hi = plane + (total - total)
+            lo = 1.0 - (total - plane)
+        np.fmax(upper, hi, out=upper)
+        np.fmin(lower, lo, out=lower)
+    np.subtract(1.0, lower, out=lower)  # P(NO pays) <= 1 - lower (1 - x rounds monotonically: exact order kept)
+    # at most 127 books a game (int8 counts: a pairwise add, ~8x faster than count_nonzero along an axis)
+    return fair, np.add.reduce(complete, axis=0, dtype=np.int8 if len(complete) < 128 else np.intp)
 
 
 def _book_costs(inverse: np.ndarray, bookmakers: Sequence[str], book_commission: Mapping[str, Decimal] | None,
@@ -98,9 +125,8 @@ def _book_costs(inverse: np.ndarray, bookmakers: Sequence[str], book_commission:
     for b, name in enumerate(bookmakers):
         cut = float(commission_rate(name, book_commission))
         if cut > 0.0:
-            with np.errstate(divide="ignore"):
-                odds = 1.0 / inverse[b]  # 0 where no quote
-                plane = 1.0 / np.where(odds > 0.0, 1.0 + (odds - 1.0) * (1.0 - cut), 0.0)
+            odds = 1.0 / inverse[b]  # 0 where no quote
+            plane = 1.0 / np.where(odds > 0.0, 1.0 + (odds - 1.0) * (1.0 - cut), 0.0)  # 1/0 = inf: no quote
         else:
             plane = inverse[b]
         np.minimum(out, plane, out=out)
@@ -130,22 +156,19 @@ def screen(games: Sequence[GameLine], table: QuoteTable, limits: Limits,
     if table.n_games != n:
         raise ValueError(f"QuoteTable covers {table.n_games} games but {n} GameLines were given")
     cols = GameColumns.of(games) if columns is None else columns.require_for(games)
-    three_way = cols.three_way
-    draw_in_two_way = np.flatnonzero((table.outcome == SLOT[Outcome.DRAW]) & ~three_way[table.game])
-    if draw_in_two_way.size:
-        row = int(draw_in_two_way[0])
-        raise ValueError(f"quote row {row}: a draw price for two-way game {games[int(table.game[row])].event_ticker}")
-    inverse, dup = _inverse_lines(table, n)
+    inverse, dup = _inverse_lines(table, cols)
     unit = np.empty((3 * _K + 1, n))  # one all-in cost lower bound per instrument row, then a zero row
-    unit[:_K] = cols.yes_cost
-    unit[_K:2 * _K] = cols.no_cost
-    _book_costs(inverse, table.bookmakers, book_commission, unit[2 * _K:3 * _K])
-    unit[3 * _K] = 0.0
-    arbs = _arb_candidates(unit, dup, cols, limits.screen_tolerance)
-    return arbs, _value_candidates(games, inverse, dup, cols, limits)
+    unit[:2 * _K] = cols.costs.reshape(2 * _K, n)  # YES slots, then NO slots
+    # inf and NaN are the screen's "no quote" / "no complete book" markers (see `_fair_bounds`): silenced
+    # once here rather than around each operation (entering errstate costs as much as a pass over a plane)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        _book_costs(inverse, table.bookmakers, book_commission, unit[2 * _K:3 * _K])
+        unit[3 * _K] = 0.0
+        arbs = _arb_candidates(unit, dup, cols, limits.screen_tolerance)
+        return arbs, _value_candidates(games, inverse, dup, cols, limits)
 
 
-def _arb_candidates(unit: np.ndarray, dup: np.ndarray, cols: GameColumns, tol: float) -> list[ArbCandidate]:
+def _arb_candidates(unit: np.ndarray, dup: np.ndarray | None, cols: GameColumns, tol: float) -> list[ArbCandidate]:
     """Candidates, structure by structure (two-way first), game by game within one.
 
     First a bound over every structure of a game at once: each outcome is paid by exactly one leg of a
@@ -162,47 +185,52 @@ def _arb_candidates(unit: np.ndarray, dup: np.ndarray, cols: GameColumns, tol: f
     for o in (h, d, a):
         np.minimum(three, no[o] + single[o], out=three)
     maybe = np.where(cols.three_way, three, two) < bar
-    maybe |= dup
+    if dup is not None:
+        maybe |= dup
+    rows = np.flatnonzero(maybe)
+    if not rows.size:
+        return []
     combos, legs, is_three = _combo_table()
-    found: list[tuple[int, int, float]] = []
-    for kind, rows in ((False, cols.two_way_rows), (True, cols.three_way_rows)):
-        rows = rows[maybe[rows]]
-        if not rows.size:
-            continue
-        which = np.flatnonzero(is_three == kind)
-        sub = np.take(unit, rows, axis=1)
-        idx = legs[which]
-        cost = sub[idx[:, 0]]
-        cost += sub[idx[:, 1]]
-        cost += sub[idx[:, 2]]  # (structures of this kind, games of this kind)
-        hit = cost < 1.0 + tol
+    # every structure over the games left, in one set of operations: a structure of the other kind than
+    # its game is masked out; row-major order is structure by structure (two-way first), game by game
+    sub = unit[:, rows]
+    cost = sub[legs[:, 0]]
+    cost += sub[legs[:, 1]]
+    cost += sub[legs[:, 2]]  # (structures, games left)
+    hit = cost < 1.0 + tol
+    if dup is not None:
         hit |= dup[rows]
-        ci, gi = np.nonzero(hit)
-        found.extend(zip(which[ci].tolist(), rows[gi].tolist(), cost[ci, gi].tolist(), strict=True))
-    return [ArbCandidate(g, combos[c], cost) for c, g, cost in found]
+    hit &= is_three[:, None] == cols.three_way[rows]
+    ci, gi = np.nonzero(hit)
+    return [ArbCandidate(g, combos[c], cost)
+            for c, g, cost in zip(ci.tolist(), rows[gi].tolist(), cost[ci, gi].tolist(), strict=True)]
 
 
-def _value_candidates(games: Sequence[GameLine], inverse: np.ndarray, dup: np.ndarray, cols: GameColumns,
+def _value_candidates(games: Sequence[GameLine], inverse: np.ndarray, dup: np.ndarray | None, cols: GameColumns,
                       limits: Limits) -> list[ValueCandidate]:
     """Value candidates from the per-book bounds of the consensus fair probability (`_fair_bounds`): a
     YES on slot k may pay if upper_k − YES cost ≥ the minimum edge, a NO if (1 − lower_k) − NO cost does.
     A game with duplicated quotes gets the widest bounds (0, 1) and no minimum-book rule."""
     tol = limits.screen_tolerance
     min_edge = float(limits.min_value_edge_bps) / 10_000.0
-    lower, upper, n_complete = _fair_bounds(inverse, cols.three_way, limits)
-    if dup.any():
-        upper[:, dup] = 1.0
-        lower[:, dup] = 0.0
-    enough = (n_complete >= limits.consensus_min_books) | dup
-    with np.errstate(invalid="ignore"):  # inf - inf: no fair bound and no ask, never a candidate (NaN)
-        yes_edge, no_edge = upper - cols.yes_cost, (1.0 - lower) - cols.no_cost
+    fair, n_complete = _fair_bounds(inverse, cols.three_way, limits)
+    if dup is not None:
+        fair[:, :, dup] = 1.0  # upper bound 1, lower bound 0
+    enough = n_complete >= limits.consensus_min_books
+    if dup is not None:
+        enough |= dup
+    # inf - inf: no fair bound and no ask, never a candidate (NaN)
+    edge = np.subtract(fair, cols.costs, out=fair)  # [YES, NO] (2, slots, games)
+    hit = edge >= min_edge - tol
+    hit &= enough
+    flat = np.flatnonzero(hit)  # flat: ~10x faster than nonzero of a 2-D (or transposed) mask
+    if not flat.size:
+        return []
+    side, slot, game = np.unravel_index(flat, hit.shape)
+    order = np.lexsort((slot, game, side))  # YES then NO, game by game, slot by slot, as always listed
     values: list[ValueCandidate] = []
-    for side, edge in ((ContractSide.YES, yes_edge), (ContractSide.NO, no_edge)):
-        hit = edge >= min_edge - tol
-        hit &= enough
-        gi, ki = np.nonzero(hit.T)  # game by game, slot by slot, as the candidates were always listed
-        for g, k in zip(gi.tolist(), ki.tolist(), strict=True):
-            outcome = OUTCOME_SLOTS[k]
-            if outcome in games[g].kalshi:
-                values.append(ValueCandidate(g, outcome, side, float(edge[k, g])))
+    for i, g, k in zip(side[order].tolist(), game[order].tolist(), slot[order].tolist(), strict=True):
+        outcome = OUTCOME_SLOTS[k]
+        if outcome in games[g].kalshi:
+            values.append(ValueCandidate(g, outcome, _SIDES[i], float(edge[i, k, g])))
     return values

@@ -2,6 +2,7 @@ import math
 from datetime import datetime
 from decimal import Decimal
 
+import numpy as np
 import pytest
 
 from arb_pipeline.arb.market import GameColumns, GameLine, KalshiContract
@@ -62,6 +63,9 @@ def test_game_columns_hold_each_contracts_cost_bounds_by_slot(builders):
     assert cols.no_cost[d, 1] == pytest.approx(0.80 + 0.07 * 0.80 * 0.20) and math.isinf(cols.yes_cost[d, 1])
     assert cols.three_way.tolist() == [False, True]
     assert cols.two_way_rows.tolist() == [0] and cols.three_way_rows.tolist() == [1]
+    # the screen's 1/odds grid where a book has no quote: inf, but 0 on a two-way game's (absent) draw
+    assert cols.no_quote[d].tolist() == [0.0, math.inf] and np.isinf(cols.no_quote[[h, a]]).all()
+    assert not cols.no_quote.flags.writeable
     assert cols.quotes_on_lines == (two.event_ticker,) and len(cols) == 2
     with pytest.raises(ValueError):
         cols.yes_cost[0, 0] = 0.0

@@ -14,7 +14,7 @@ from arb_pipeline.arb.implied_prob import METHODS
 from arb_pipeline.arb.market import GameColumns
 from arb_pipeline.arb.quotes import SLOT, QuoteTable
 from arb_pipeline.arb.results import Opportunity
-from arb_pipeline.arb.screen import screen
+from arb_pipeline.arb.screen import _inverse_lines, screen
 from arb_pipeline.arb.sizing import SizingPolicy
 from arb_pipeline.domain import ContractSide
 from arb_pipeline.domain import Outcome as O
@@ -149,6 +149,54 @@ def test_the_structure_bound_never_hides_a_structure_under_one_dollar(builders, 
                 cost += 1 / max(net) if net else math.inf
         if cost < 1 + limits.screen_tolerance:
             assert combo in flagged, (combo, cost)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_the_grid_holds_each_rows_inverse_odds_and_flags_duplicated_quotes(builders, data):
+    """`_inverse_lines`: 1/odds at each row's (book, slot, game), inf where no book quotes, 0 on a two-way
+    game's draw; a game is flagged exactly when two of its rows share a (book, slot), counted here directly
+    (no flags at all, None, when no game has a duplicate)."""
+    b = builders
+    kinds = data.draw(st.lists(st.booleans(), min_size=1, max_size=5))  # True: three-way
+    lines = [b.game({}, [], outcomes=(O.HOME, O.DRAW, O.AWAY) if three else (O.HOME, O.AWAY)) for three in kinds]
+    rows = data.draw(st.lists(st.tuples(st.integers(0, len(lines) - 1), st.integers(0, 2), st.integers(0, 2),
+                                        st.integers(101, 900)), max_size=25))
+    rows = [r for r in rows if r[2] != SLOT[O.DRAW] or kinds[r[0]]]  # a draw only on a three-way game
+    table = QuoteTable.from_columns(game=[r[0] for r in rows], outcome=[r[2] for r in rows],
+                                    book=[r[1] for r in rows], odds=[r[3] / 100 for r in rows],
+                                    updated=[0.0] * len(rows), bookmakers=("a", "b", "c"),
+                                    exact_odds=[str(D(r[3]) / 100) for r in rows], n_games=len(lines))
+    inverse, dup = _inverse_lines(table, GameColumns.of(lines))
+    cells = [(g, bk, k) for g, bk, k, _ in rows]
+    expected = [len({c for c in cells if c[0] == g}) < sum(c[0] == g for c in cells) for g in range(len(lines))]
+    assert (dup is None) == (not any(expected))  # None: no game has a duplicate
+    assert dup is None or dup.tolist() == expected
+    for g, three in enumerate(kinds):
+        for bk in range(3):
+            for k in range(3):
+                quoted = [1.0 / (c / 100) for gg, bb, kk, c in rows if (gg, bb, kk) == (g, bk, k)]
+                value = float(inverse[bk, k, g])
+                if quoted:
+                    assert value in quoted
+                else:
+                    assert value == (0.0 if k == SLOT[O.DRAW] and not three else math.inf)
+
+
+def test_screen_refuses_a_draw_price_on_a_two_way_game(builders):
+    """A table built from columns is not checked against the games' outcomes: the screen does, naming the row."""
+    b = builders
+    two = b.game({O.HOME: b.contract("KX-H", O.HOME, no_bids=[("0.45", 100)])}, [])
+    three = b.game({}, [], outcomes=(O.HOME, O.DRAW, O.AWAY))
+
+    def draws(game):
+        return QuoteTable.from_columns(game=game, outcome=[SLOT[O.DRAW]] * 3, book=[0, 1, 1], odds=[3.0, 3.1, 3.2],
+                                       updated=[0.0] * 3, bookmakers=("a", "b"), exact_odds=["3.0", "3.1", "3.2"],
+                                       n_games=2)
+
+    screen([three, two], draws([0, 0, 0]), Limits())  # draws of game 0, a three-way game
+    with pytest.raises(ValueError, match=f"quote row 1: a draw price for two-way game {two.event_ticker}"):
+        screen([three, two], draws([0, 1, 1]), Limits())
 
 
 def test_screen_refuses_columns_of_other_games(builders):
