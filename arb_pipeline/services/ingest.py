@@ -28,6 +28,7 @@ from arb_pipeline.connectors.snapshot import (
 )
 from arb_pipeline.connectors.sportsbooks.jsonio import dumps_exact
 from arb_pipeline.domain import MarketSnapshot
+from arb_pipeline.services.kalshi_reuse import SERIES_FETCHED_BY_TICKER, SERIES_WITHOUT_EVENTS_AT, SeriesReuse
 from arb_pipeline.services.odds_credits import ReusedOdds
 from arb_pipeline.settings import Settings
 
@@ -69,6 +70,7 @@ def capture(
     reuse_odds: Mapping[str, ReusedOdds] | None = None,
     markets: Sequence[str] = ("h2h",),
     concurrency: int = DEFAULT_CAPTURE_CONCURRENCY,
+    reuse_series: SeriesReuse | None = None,
 ) -> Capture:
     """Fetch events (with markets and milestones) of `series`, their order books in batches of 100,
     the structured targets (teams/players) they name — through `targets_cache` when given, a
@@ -86,6 +88,11 @@ def capture(
     `concurrency` (ARB_CAPTURE_CONCURRENCY) bounds how many of these requests are in flight at once:
     the events of each series, the books 100 tickers at a time, the series fees and every sport's odds
     are independent, so they overlap; each request still passes its client's rate limiter and retries.
+
+    `reuse_series` (`services.kalshi_reuse`): series metadata still within KALSHI_SERIES_TTL_S is kept
+    verbatim with its own fetch time instead of asked again, and a series whose events were asked for
+    within KALSHI_QUIET_SERIES_RECHECK_S and listed none is not asked this time (meta.json records both,
+    so the next capture knows); every other request is made as before.
     """
     from arb_pipeline.connectors.kalshi.client import MAX_ORDERBOOK_TICKERS, merge_events_payloads
     from arb_pipeline.connectors.kalshi.targets import target_ids_in_events_payload
@@ -102,6 +109,11 @@ def capture(
         except OddsError as exc:
             return exc
 
+    reuse_series = reuse_series or SeriesReuse()
+    configured = list(dict.fromkeys(series))
+    # series that listed no open event a moment ago (out of season): not asked again until their recheck
+    quiet = {t: reuse_series.quiet[t] for t in configured if t in reuse_series.quiet}
+    asked = [t for t in configured if t not in quiet]
     started = clock()
     # The calls are independent (per series, per 100 books, per sport), so they run on `concurrency`
     # threads; each still goes through its client's rate limiter (Kalshi's shared token bucket) and its
@@ -111,7 +123,7 @@ def capture(
     try:
         status_future = pool.submit(kalshi.fetch_exchange_status_payload)
         event_futures = [pool.submit(kalshi.fetch_events_payload, series_tickers=[t], status="open")
-                         for t in dict.fromkeys(series)]
+                         for t in asked]
         to_fetch = [sport for sport in sports if sport not in (reuse_odds or {})]
         odds_futures = {sport: pool.submit(fetch_odds, sport) for sport in dict.fromkeys(to_fetch)}
         events_payload = merge_events_payloads(f.result() for f in event_futures)
@@ -121,14 +133,25 @@ def capture(
                         for i in range(0, len(tickers), MAX_ORDERBOOK_TICKERS)]
         # fees are read per event's series: ask for the series that listed events (of the many configured,
         # out-of-season leagues list none, and one GET /series/{ticker} each would only spend rate budget)
+        # (and not for those whose metadata a recent capture already holds: fees change rarely)
         listed = {e.get("series_ticker") for e in events_payload["events"]}
-        series_futures = [pool.submit(kalshi.fetch_series_payload, [t]) for t in series if t in listed]
+        series_futures = {t: pool.submit(kalshi.fetch_series_payload, [t]) for t in configured
+                          if t in listed and t not in reuse_series.fees}
         targets_future = pool.submit(kalshi.fetch_structured_targets_payload,
                                      target_ids_in_events_payload(events_payload), cache=targets_cache)
         books_payload = {"orderbooks": [book for f in book_futures for book in f.result()["orderbooks"]]}
         books_at = clock()
         status_payload = status_future.result()
-        series_payload = {"series": [item for f in series_futures for item in f.result()["series"]]}
+        series_items: list[Any] = []
+        series_fetched: dict[str, datetime] = {}
+        for t in configured:
+            if t in series_futures:
+                series_items.extend(series_futures[t].result()["series"])
+                series_fetched[t] = started
+            elif t in listed and t in reuse_series.fees:
+                series_items.append(reuse_series.fees[t].raw)  # verbatim, with its own fetch time
+                series_fetched[t] = reuse_series.fees[t].fetched_at
+        series_payload = {"series": series_items}
         targets_payload = targets_future.result()
         fetched_odds = {sport: future.result() for sport, future in odds_futures.items()}
     except BaseException:
@@ -189,6 +212,9 @@ def capture(
         "odds_format": formats,
         "odds_markets": list(markets),
         "odds_credits_used": credits,
+        SERIES_FETCHED_BY_TICKER: {t: at.isoformat() for t, at in series_fetched.items()},
+        # asked now and empty, or still within the recheck of an earlier empty answer (its own time)
+        SERIES_WITHOUT_EVENTS_AT: {t: quiet.get(t, started).isoformat() for t in configured if t not in listed},
     }
     kalshi = {
         EVENTS_FILE: events_payload,
@@ -216,7 +242,8 @@ def capture(
 
 def capture_from_settings(settings: Settings, *, source: str | None = None,
                           on_api_calls: Callable[[int, int], object] | None = None,
-                          reuse_odds: Mapping[str, ReusedOdds] | None = None) -> Capture:
+                          reuse_odds: Mapping[str, ReusedOdds] | None = None,
+                          reuse_series: SeriesReuse | None = None) -> Capture:
     """A capture with clients built from the settings (the simulator by default, or the live venues);
     the odds come from the provider ODDS_PROVIDER names (the_odds_api or pinnacle).
 
@@ -248,6 +275,7 @@ def capture_from_settings(settings: Settings, *, source: str | None = None,
                 targets_cache=shared_target_cache(kalshi.base_url, ttl_s=settings.kalshi_targets_ttl_s),
                 reuse_odds=reuse_odds,
                 concurrency=settings.capture_concurrency,
+                reuse_series=reuse_series,
             )
         finally:
             if odds is not None:
