@@ -229,9 +229,13 @@ def capture(
     texts = {name: json.dumps(payload, separators=(",", ":")) for name, payload in kalshi.items()}
     texts.update(odds_texts)
     loaded = read_payloads(texts, source=source, label=source)
+    # every file was just decoded in full by the parser (invalid JSON raises there): the store need not
+    # decode them again
+    from arb_pipeline.storage.repositories.snapshots import DecodedJson
+
     return Capture(
         snapshot=loaded.snapshot,
-        payloads=texts,
+        payloads={name: DecodedJson(text) for name, text in texts.items()},
         problems=tuple(str(p) for p in loaded.problems),
         quota_remaining=quota_remaining,
         sports_failed=failed,

@@ -401,3 +401,12 @@ def test_series_metadata_and_empty_series_are_reused_within_their_ages_and_nothi
     finally:
         kalshi.close()
         odds.close()
+
+
+def test_every_captured_file_is_marked_decoded_for_the_store(settings):
+    from arb_pipeline.storage.repositories.snapshots import DecodedJson
+
+    # the parser decoded every file of the capture in full (it raises on invalid JSON), so the store is told
+    capture = capture_from_settings(settings, source="simulator")
+    assert capture.payloads and all(type(text) is DecodedJson for text in capture.payloads.values())
+    assert all(json.loads(text) is not None for text in capture.payloads.values())
