@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -118,28 +118,53 @@ def capture(
     # The calls are independent (per series, per 100 books, per sport), so they run on `concurrency`
     # threads; each still goes through its client's rate limiter (Kalshi's shared token bucket) and its
     # retries, and the results are merged in the configured order, so the snapshot is the same as a
-    # sequential capture's. The Kalshi chain (events -> books) is the long one: it is queued first.
+    # sequential capture's. The Kalshi chain (events -> books) is the long one: it is queued first, and
+    # each series' books (and fees) are asked as soon as its events are in, 100 tickers a call as before,
+    # instead of after the slowest series.
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="capture")
     try:
         status_future = pool.submit(kalshi.fetch_exchange_status_payload)
-        event_futures = [pool.submit(kalshi.fetch_events_payload, series_tickers=[t], status="open")
-                         for t in asked]
+        event_futures = {pool.submit(kalshi.fetch_events_payload, series_tickers=[t], status="open"): t
+                         for t in asked}
         to_fetch = [sport for sport in sports if sport not in (reuse_odds or {})]
         odds_futures = {sport: pool.submit(fetch_odds, sport) for sport in dict.fromkeys(to_fetch)}
-        events_payload = merge_events_payloads(f.result() for f in event_futures)
-        tickers = list(dict.fromkeys(m["ticker"] for e in events_payload["events"] for m in e.get("markets", [])
-                                     if "ticker" in m))
-        book_futures = [pool.submit(kalshi.fetch_orderbooks_payload, tickers[i:i + MAX_ORDERBOOK_TICKERS])
-                        for i in range(0, len(tickers), MAX_ORDERBOOK_TICKERS)]
+        pages: dict[str, Any] = {}
+        pending: list[str] = []  # tickers whose books are not asked yet
+        queued: set[str] = set()
+        book_futures: list[Future[Any]] = []
         # fees are read per event's series: ask for the series that listed events (of the many configured,
         # out-of-season leagues list none, and one GET /series/{ticker} each would only spend rate budget)
         # (and not for those whose metadata a recent capture already holds: fees change rarely)
+        series_futures: dict[str, Future[Any]] = {}
+        waiting = set(event_futures)
+        while waiting:
+            done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: asked.index(event_futures[f])):
+                page = pages[event_futures[future]] = future.result()
+                for event in page["events"]:
+                    for market in event.get("markets", []):
+                        if "ticker" in market and market["ticker"] not in queued:
+                            queued.add(market["ticker"])
+                            pending.append(market["ticker"])
+                    listed_by = event.get("series_ticker")
+                    if listed_by in configured and listed_by not in series_futures \
+                            and listed_by not in reuse_series.fees:
+                        series_futures[listed_by] = pool.submit(kalshi.fetch_series_payload, [listed_by])
+            while len(pending) >= MAX_ORDERBOOK_TICKERS or (pending and not waiting):
+                chunk, pending = pending[:MAX_ORDERBOOK_TICKERS], pending[MAX_ORDERBOOK_TICKERS:]
+                book_futures.append(pool.submit(kalshi.fetch_orderbooks_payload, chunk))
+        events_payload = merge_events_payloads(pages[t] for t in asked)
+        tickers = list(dict.fromkeys(m["ticker"] for e in events_payload["events"] for m in e.get("markets", [])
+                                     if "ticker" in m))
         listed = {e.get("series_ticker") for e in events_payload["events"]}
-        series_futures = {t: pool.submit(kalshi.fetch_series_payload, [t]) for t in configured
-                          if t in listed and t not in reuse_series.fees}
         targets_future = pool.submit(kalshi.fetch_structured_targets_payload,
                                      target_ids_in_events_payload(events_payload), cache=targets_cache)
-        books_payload = {"orderbooks": [book for f in book_futures for book in f.result()["orderbooks"]]}
+        # in the order of the merged events, as one call per 100 of them in that order would return them
+        position = {ticker: i for i, ticker in enumerate(tickers)}
+        books = [book for f in book_futures for book in f.result()["orderbooks"]]
+        books.sort(key=lambda book: position.get(book.get("ticker") if isinstance(book, dict) else None,
+                                                 len(position)))
+        books_payload = {"orderbooks": books}
         books_at = clock()
         status_payload = status_future.result()
         series_items: list[Any] = []

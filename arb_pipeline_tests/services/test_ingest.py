@@ -410,3 +410,58 @@ def test_every_captured_file_is_marked_decoded_for_the_store(settings):
     capture = capture_from_settings(settings, source="simulator")
     assert capture.payloads and all(type(text) is DecodedJson for text in capture.payloads.values())
     assert all(json.loads(text) is not None for text in capture.payloads.values())
+
+
+def test_a_series_books_are_asked_as_soon_as_its_events_are_in_and_stored_in_the_events_order(sim, settings,
+                                                                                              monkeypatch):
+    import threading
+
+    import arb_pipeline.connectors.kalshi.client as kalshi_client
+    from arb_pipeline.connectors.kalshi.ratelimit import RateLimiter
+    from arb_pipeline.services.ingest import capture
+    from arb_pipeline.services.odds_credits import reusable_odds
+
+    monkeypatch.setattr(kalshi_client, "MAX_ORDERBOOK_TICKERS", 4)  # small calls: several per series
+    kalshi, odds = _clients(sim, settings, limiter=RateLimiter("prestige"))
+    nba, slow = "basketball_nba", "KXEPLGAME"
+    books_asked = threading.Event()
+    chunks: list[list[str]] = []
+
+    class SlowSeries:
+        """The real client, but the events of `slow` are answered only once a book call has started
+        (or after 10 s): a capture that asks books only after every series' events never sees that."""
+
+        def __init__(self, inner):
+            self.inner, self.waited_for_books = inner, None
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+        def fetch_events_payload(self, *, series_tickers, **kwargs):
+            if list(series_tickers) == [slow]:
+                self.waited_for_books = books_asked.wait(timeout=10)
+            return self.inner.fetch_events_payload(series_tickers=series_tickers, **kwargs)
+
+        def fetch_orderbooks_payload(self, tickers):
+            chunks.append(list(tickers))
+            books_asked.set()
+            return self.inner.fetch_orderbooks_payload(tickers)
+
+    try:
+        first = capture(kalshi, odds, series=("KXNBAGAME", slow), sports=(nba,), source="simulator")
+        reuse = reusable_odds(first.payloads, first.snapshot.captured_at, settings)
+        chunks.clear()
+        client = SlowSeries(kalshi)
+        result = capture(client, odds, series=("KXNBAGAME", slow), sports=(nba,), source="simulator",
+                         reuse_odds=reuse, concurrency=2)
+    finally:
+        kalshi.close()
+        odds.close()
+    assert client.waited_for_books is True  # the NBA books were asked while the EPL events were not in
+    tickers = [m["ticker"] for e in json.loads(result.payloads["kalshi_events.json"])["events"] for m in e["markets"]]
+    books = [b["ticker"] for b in json.loads(result.payloads["kalshi_orderbooks.json"])["orderbooks"]]
+    assert books == tickers and len(tickers) > 8  # every book once, in the events' order, as before
+    assert all(len(chunk) <= 4 for chunk in chunks) and sorted(t for c in chunks for t in c) == sorted(tickers)
+    assert len(chunks) == -(-len(tickers) // 4)  # still full calls: no more requests than one list in chunks
+    assert [m["ticker"] for e in json.loads(first.payloads["kalshi_events.json"])["events"]
+            for m in e["markets"]] == tickers
