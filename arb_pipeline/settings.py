@@ -77,6 +77,11 @@ class Settings(BaseSettings):
     kalshi_series: str = Field(DEFAULT_KALSHI_SERIES, alias="KALSHI_SERIES")
     # Structured targets (teams/players) change rarely: cache them per venue this long (seconds).
     kalshi_targets_ttl_s: float = Field(21600.0, alias="KALSHI_TARGETS_TTL_S", gt=0)
+    # Series metadata (fee type, multiplier) changes rarely: a scan reuses the latest stored capture's for
+    # this long (seconds; 0 = ask every scan). A series whose GET /events listed no open event (out of
+    # season) is asked again only after KALSHI_QUIET_SERIES_RECHECK_S (0 = every scan). services.kalshi_reuse
+    kalshi_series_ttl_s: float = Field(600.0, alias="KALSHI_SERIES_TTL_S", ge=0)
+    kalshi_quiet_series_recheck_s: float = Field(60.0, alias="KALSHI_QUIET_SERIES_RECHECK_S", ge=0)
 
     # websocket (connectors/kalshi/ws.py); empty URL: derived from KALSHI_BASE_URL (.../trade-api/ws/v2)
     kalshi_ws_url: str | None = Field(None, alias="KALSHI_WS_URL")

@@ -7,9 +7,13 @@ its own; `services/test_frames.py` checks that the converters produce frames the
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 import pandera.errors as pa_errors
+import pandera.pandas as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from arb_pipeline.defs.shared.checks import schema_failure_metadata
 from arb_pipeline.schemas import (
@@ -256,3 +260,52 @@ def test_history_models_are_unique_per_snapshot_only():
     with pytest.raises(pa_errors.SchemaErrors):
         HistoryOpportunitiesFrame.validate(dup, lazy=True)
     HistoryOpportunitiesFrame.validate(dup.assign(snapshot_id=[7, 8]), lazy=True)
+
+
+# --- the vectorised str dtype (issue #11: pandera on the hot path) ------------------------------------
+
+_CELLS = [
+    "home", "", "KXNBAGAME-26DEC09DENSAC", None, float("nan"), pd.NA, pd.NaT, 3, 0.5, D("1.5"), D("NaN"),
+    b"bytes", True, ("t",), ["l"], {"k": "v"}, np.str_("numpy"), np.int64(4), np.nan,
+    datetime(2031, 5, 4, tzinfo=UTC),
+]
+
+
+@given(st.lists(st.sampled_from(_CELLS), max_size=12))
+def test_the_vectorised_str_check_accepts_exactly_what_panderas_own_accepts(cells):
+    from pandera.engines import pandas_engine
+
+    from arb_pipeline.schemas import Text
+
+    column = pd.Series(cells, dtype=object)
+    own = pandas_engine.NpString().check(pandas_engine.Engine.dtype(column.dtype), column)
+    ours = Text().check(pandas_engine.Engine.dtype(column.dtype), column)
+    expected = bool(own.all()) if not isinstance(own, bool) else own
+    got = bool(ours.all()) if not isinstance(ours, bool) else ours
+    assert got == expected, (cells, own, ours)
+    # a column that fails still fails through pandera's own check: the same failing rows and message
+    schema = pa.DataFrameSchema({"c": pa.Column(Text, nullable=True)})
+    reference = pa.DataFrameSchema({"c": pa.Column(str, nullable=True)})
+    frame = pd.DataFrame({"c": column})
+    outcomes = []
+    for s in (schema, reference):
+        try:
+            s.validate(frame, lazy=True)
+            outcomes.append(None)
+        except pa_errors.SchemaErrors as err:
+            outcomes.append((sorted(map(str, err.failure_cases["check"])),
+                             sorted(err.failure_cases["index"].dropna().astype(int))))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_text_columns_are_still_shown_and_generated_as_str():
+    from arb_pipeline.schemas import Text
+
+    assert str(Text()) == "str"
+    assert str(KalshiMarketsFrame.to_schema().columns["ticker"].dtype) == "str"
+    frame = GOOD[KalshiMarketsFrame]()
+    frame["ticker"] = ["T1", 7]  # an int among the tickers: the dtype check names it
+    with pytest.raises(pa_errors.SchemaErrors) as err:
+        KalshiMarketsFrame.validate(frame, lazy=True)
+    cases = err.value.failure_cases
+    assert any("dtype('str')" in str(c) for c in cases["check"]) and 1 in set(cases["index"].dropna())

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +28,7 @@ from arb_pipeline.connectors.snapshot import (
 )
 from arb_pipeline.connectors.sportsbooks.jsonio import dumps_exact
 from arb_pipeline.domain import MarketSnapshot
+from arb_pipeline.services.kalshi_reuse import SERIES_FETCHED_BY_TICKER, SERIES_WITHOUT_EVENTS_AT, SeriesReuse
 from arb_pipeline.services.odds_credits import ReusedOdds
 from arb_pipeline.settings import Settings
 
@@ -69,6 +70,7 @@ def capture(
     reuse_odds: Mapping[str, ReusedOdds] | None = None,
     markets: Sequence[str] = ("h2h",),
     concurrency: int = DEFAULT_CAPTURE_CONCURRENCY,
+    reuse_series: SeriesReuse | None = None,
 ) -> Capture:
     """Fetch events (with markets and milestones) of `series`, their order books in batches of 100,
     the structured targets (teams/players) they name — through `targets_cache` when given, a
@@ -86,6 +88,11 @@ def capture(
     `concurrency` (ARB_CAPTURE_CONCURRENCY) bounds how many of these requests are in flight at once:
     the events of each series, the books 100 tickers at a time, the series fees and every sport's odds
     are independent, so they overlap; each request still passes its client's rate limiter and retries.
+
+    `reuse_series` (`services.kalshi_reuse`): series metadata still within KALSHI_SERIES_TTL_S is kept
+    verbatim with its own fetch time instead of asked again, and a series whose events were asked for
+    within KALSHI_QUIET_SERIES_RECHECK_S and listed none is not asked this time (meta.json records both,
+    so the next capture knows); every other request is made as before.
     """
     from arb_pipeline.connectors.kalshi.client import MAX_ORDERBOOK_TICKERS, merge_events_payloads
     from arb_pipeline.connectors.kalshi.targets import target_ids_in_events_payload
@@ -102,33 +109,74 @@ def capture(
         except OddsError as exc:
             return exc
 
+    reuse_series = reuse_series or SeriesReuse()
+    configured = list(dict.fromkeys(series))
+    # series that listed no open event a moment ago (out of season): not asked again until their recheck
+    quiet = {t: reuse_series.quiet[t] for t in configured if t in reuse_series.quiet}
+    asked = [t for t in configured if t not in quiet]
     started = clock()
     # The calls are independent (per series, per 100 books, per sport), so they run on `concurrency`
     # threads; each still goes through its client's rate limiter (Kalshi's shared token bucket) and its
     # retries, and the results are merged in the configured order, so the snapshot is the same as a
-    # sequential capture's. The Kalshi chain (events -> books) is the long one: it is queued first.
+    # sequential capture's. The Kalshi chain (events -> books) is the long one: it is queued first, and
+    # each series' books (and fees) are asked as soon as its events are in, 100 tickers a call as before,
+    # instead of after the slowest series.
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="capture")
     try:
         status_future = pool.submit(kalshi.fetch_exchange_status_payload)
-        event_futures = [pool.submit(kalshi.fetch_events_payload, series_tickers=[t], status="open")
-                         for t in dict.fromkeys(series)]
+        event_futures = {pool.submit(kalshi.fetch_events_payload, series_tickers=[t], status="open"): t
+                         for t in asked}
         to_fetch = [sport for sport in sports if sport not in (reuse_odds or {})]
         odds_futures = {sport: pool.submit(fetch_odds, sport) for sport in dict.fromkeys(to_fetch)}
-        events_payload = merge_events_payloads(f.result() for f in event_futures)
-        tickers = list(dict.fromkeys(m["ticker"] for e in events_payload["events"] for m in e.get("markets", [])
-                                     if "ticker" in m))
-        book_futures = [pool.submit(kalshi.fetch_orderbooks_payload, tickers[i:i + MAX_ORDERBOOK_TICKERS])
-                        for i in range(0, len(tickers), MAX_ORDERBOOK_TICKERS)]
+        pages: dict[str, Any] = {}
+        pending: list[str] = []  # tickers whose books are not asked yet
+        queued: set[str] = set()
+        book_futures: list[Future[Any]] = []
         # fees are read per event's series: ask for the series that listed events (of the many configured,
         # out-of-season leagues list none, and one GET /series/{ticker} each would only spend rate budget)
+        # (and not for those whose metadata a recent capture already holds: fees change rarely)
+        series_futures: dict[str, Future[Any]] = {}
+        waiting = set(event_futures)
+        while waiting:
+            done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: asked.index(event_futures[f])):
+                page = pages[event_futures[future]] = future.result()
+                for event in page["events"]:
+                    for market in event.get("markets", []):
+                        if "ticker" in market and market["ticker"] not in queued:
+                            queued.add(market["ticker"])
+                            pending.append(market["ticker"])
+                    listed_by = event.get("series_ticker")
+                    if listed_by in configured and listed_by not in series_futures \
+                            and listed_by not in reuse_series.fees:
+                        series_futures[listed_by] = pool.submit(kalshi.fetch_series_payload, [listed_by])
+            while len(pending) >= MAX_ORDERBOOK_TICKERS or (pending and not waiting):
+                chunk, pending = pending[:MAX_ORDERBOOK_TICKERS], pending[MAX_ORDERBOOK_TICKERS:]
+                book_futures.append(pool.submit(kalshi.fetch_orderbooks_payload, chunk))
+        events_payload = merge_events_payloads(pages[t] for t in asked)
+        tickers = list(dict.fromkeys(m["ticker"] for e in events_payload["events"] for m in e.get("markets", [])
+                                     if "ticker" in m))
         listed = {e.get("series_ticker") for e in events_payload["events"]}
-        series_futures = [pool.submit(kalshi.fetch_series_payload, [t]) for t in series if t in listed]
         targets_future = pool.submit(kalshi.fetch_structured_targets_payload,
                                      target_ids_in_events_payload(events_payload), cache=targets_cache)
-        books_payload = {"orderbooks": [book for f in book_futures for book in f.result()["orderbooks"]]}
+        # in the order of the merged events, as one call per 100 of them in that order would return them
+        position = {ticker: i for i, ticker in enumerate(tickers)}
+        books = [book for f in book_futures for book in f.result()["orderbooks"]]
+        books.sort(key=lambda book: position.get(book.get("ticker") if isinstance(book, dict) else None,
+                                                 len(position)))
+        books_payload = {"orderbooks": books}
         books_at = clock()
         status_payload = status_future.result()
-        series_payload = {"series": [item for f in series_futures for item in f.result()["series"]]}
+        series_items: list[Any] = []
+        series_fetched: dict[str, datetime] = {}
+        for t in configured:
+            if t in series_futures:
+                series_items.extend(series_futures[t].result()["series"])
+                series_fetched[t] = started
+            elif t in listed and t in reuse_series.fees:
+                series_items.append(reuse_series.fees[t].raw)  # verbatim, with its own fetch time
+                series_fetched[t] = reuse_series.fees[t].fetched_at
+        series_payload = {"series": series_items}
         targets_payload = targets_future.result()
         fetched_odds = {sport: future.result() for sport, future in odds_futures.items()}
     except BaseException:
@@ -189,6 +237,9 @@ def capture(
         "odds_format": formats,
         "odds_markets": list(markets),
         "odds_credits_used": credits,
+        SERIES_FETCHED_BY_TICKER: {t: at.isoformat() for t, at in series_fetched.items()},
+        # asked now and empty, or still within the recheck of an earlier empty answer (its own time)
+        SERIES_WITHOUT_EVENTS_AT: {t: quiet.get(t, started).isoformat() for t in configured if t not in listed},
     }
     kalshi = {
         EVENTS_FILE: events_payload,
@@ -203,9 +254,13 @@ def capture(
     texts = {name: json.dumps(payload, separators=(",", ":")) for name, payload in kalshi.items()}
     texts.update(odds_texts)
     loaded = read_payloads(texts, source=source, label=source)
+    # every file was just decoded in full by the parser (invalid JSON raises there): the store need not
+    # decode them again
+    from arb_pipeline.storage.repositories.snapshots import DecodedJson
+
     return Capture(
         snapshot=loaded.snapshot,
-        payloads=texts,
+        payloads={name: DecodedJson(text) for name, text in texts.items()},
         problems=tuple(str(p) for p in loaded.problems),
         quota_remaining=quota_remaining,
         sports_failed=failed,
@@ -216,7 +271,8 @@ def capture(
 
 def capture_from_settings(settings: Settings, *, source: str | None = None,
                           on_api_calls: Callable[[int, int], object] | None = None,
-                          reuse_odds: Mapping[str, ReusedOdds] | None = None) -> Capture:
+                          reuse_odds: Mapping[str, ReusedOdds] | None = None,
+                          reuse_series: SeriesReuse | None = None) -> Capture:
     """A capture with clients built from the settings (the simulator by default, or the live venues);
     the odds come from the provider ODDS_PROVIDER names (the_odds_api or pinnacle).
 
@@ -248,6 +304,7 @@ def capture_from_settings(settings: Settings, *, source: str | None = None,
                 targets_cache=shared_target_cache(kalshi.base_url, ttl_s=settings.kalshi_targets_ttl_s),
                 reuse_odds=reuse_odds,
                 concurrency=settings.capture_concurrency,
+                reuse_series=reuse_series,
             )
         finally:
             if odds is not None:

@@ -100,13 +100,20 @@ class VenueMarketData:
     def capture(self, on_api_calls: ApiCallObserver | None = None,
                 previous: Mapping[str, str] | None = None) -> Capture:
         """`previous`: the payloads of this source's latest stored capture; its odds still within their
-        refresh interval are reused instead of fetched (`services.odds_credits`)."""
+        refresh interval are reused instead of fetched (`services.odds_credits`), and so are its Kalshi
+        series metadata and empty series answers within their ages (`services.kalshi_reuse`)."""
         from arb_pipeline.services.ingest import capture_from_settings
+        from arb_pipeline.services.kalshi_reuse import reusable_series
         from arb_pipeline.services.odds_credits import reusable_odds
 
-        reuse = reusable_odds(previous, datetime.now(UTC), self.settings) if previous else {}
+        now = datetime.now(UTC)
+        reuse = reusable_odds(previous, now, self.settings) if previous else {}
+        # Kalshi series metadata within KALSHI_SERIES_TTL_S, and series that listed nothing within
+        # KALSHI_QUIET_SERIES_RECHECK_S, are not asked again (`services.kalshi_reuse`)
+        series = reusable_series(previous, now, ttl_s=self.settings.kalshi_series_ttl_s,
+                                 quiet_recheck_s=self.settings.kalshi_quiet_series_recheck_s)
         result = capture_from_settings(self.settings, source=self.source, on_api_calls=on_api_calls,
-                                       reuse_odds=reuse)
+                                       reuse_odds=reuse, reuse_series=series)
         notes: dict[str, object] = {"odds_reused": sorted(reuse)} if reuse else {}
         if result.problems:
             notes["problems"] = list(result.problems)[:50]

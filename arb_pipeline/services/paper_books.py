@@ -32,16 +32,22 @@ from arb_pipeline.storage.repositories import SnapshotRepository
 FILL_BOOKS = ("after_latency", "detection")
 
 
-def venue_book_after(client: Any, latency_ms: int, sleep: Callable[[float], None] = time.sleep) -> BookAfter:
+def venue_book_after(client: Any, latency_ms: int, sleep: Callable[[float], None] = time.sleep,
+                     clock: Callable[[], float] = time.monotonic) -> BookAfter:
     """The venue's book `latency_ms` after submission: wait the latency, then read it. `client` is a
-    `KalshiClient` (the simulator's or Kalshi's), or a callable making one per read (closed after it).
-    `sleep` is injectable so tests never wait."""
+    `KalshiClient` (the simulator's or Kalshi's), or a callable making one per read (closed after it):
+    that one is made while the latency runs (building a signing client took ~80 ms, which used to come
+    on top of the latency), and the book is still read no earlier than `latency_ms` after submission.
+    `sleep` and the monotonic `clock` are injectable so tests never wait."""
 
     def book(ticker: str, _at: datetime) -> OrderBookLevels:
-        sleep(latency_ms / 1000)
         if callable(client) and not hasattr(client, "get_orderbook"):
+            due = clock() + latency_ms / 1000
             with client() as fresh:
+                if (left := due - clock()) > 0:
+                    sleep(left)
                 return fresh.get_orderbook(ticker)
+        sleep(latency_ms / 1000)
         return client.get_orderbook(ticker)
 
     return book
@@ -72,7 +78,8 @@ def next_capture_book_after(sessions: sessionmaker[Session], source: str | None,
 
 def paper_book_after(settings: Settings, market_source: str, *, sessions: sessionmaker[Session] | None = None,
                      snapshot_source: str | None = None, client: Any = None,
-                     sleep: Callable[[float], None] = time.sleep) -> BookAfter | None:
+                     sleep: Callable[[float], None] = time.sleep,
+                     clock: Callable[[], float] = time.monotonic) -> BookAfter | None:
     """The book a paper order fills on for a scan reading `market_source` (live | simulator | recorded);
     None means the detection book (ARB_PAPER_FILL_BOOK=detection)."""
     if settings.paper_fill_book not in FILL_BOOKS:
@@ -90,5 +97,5 @@ def paper_book_after(settings: Settings, market_source: str, *, sessions: sessio
             def client() -> KalshiClient:  # one short-lived client per paper fill, closed after it
                 return KalshiClient.from_settings(settings)
 
-        return venue_book_after(client, settings.paper_latency_ms, sleep)
+        return venue_book_after(client, settings.paper_latency_ms, sleep, clock)
     raise ValueError(f"unknown market data source {market_source!r}")

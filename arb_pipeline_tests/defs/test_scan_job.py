@@ -24,7 +24,7 @@ from arb_pipeline.defs.runner import build_resources, run_scan_job
 from arb_pipeline.defs.shared.resources import SnapshotStoreResource
 from arb_pipeline.services.scan import SAMPLE_SNAPSHOT_DIR
 from arb_pipeline.settings import get_settings
-from arb_pipeline.storage.models import HedgeInstruction, OpportunityRecord, Order
+from arb_pipeline.storage.models import GameMark, HedgeInstruction, OpportunityRecord, Order
 
 SCAN_STAGES = ("kalshi_markets", "sportsbook_odds", "resolved_events", "implied_probabilities", "arb_opportunities")
 
@@ -122,6 +122,16 @@ def test_an_injected_arbitrage_becomes_one_paper_order_per_kalshi_leg_and_a_hedg
         assert all(h.status == "pending" and h.stake > 0 and h.worst_acceptable_odds for h in hedges)
         # nothing else was placed behind the asset's back: the DB holds exactly what it reported
         assert session.scalar(select(func.count()).select_from(Order)) == meta["orders_sent"]
+
+        # every game of the scan is marked; the traded games' marks (what the orders read: the hedge
+        # expiry, the ledger) were written before the orders, the other games' after them
+        marks = session.scalars(select(GameMark)).all()
+        traded = {o.event_key for o in session.scalars(select(OpportunityRecord))}
+        assert injected["event_ticker"] in traded
+        assert {m.event_ticker for m in marks} > traded
+        assert all(h.expires_at is not None for h in hedges)
+        first_other = min(m.id for m in marks if m.event_ticker not in traded)
+        assert all(m.id < first_other for m in marks if m.event_ticker in traded)
 
 
 def test_a_scan_places_paper_orders_and_a_second_scan_never_duplicates_them(resources):

@@ -349,3 +349,119 @@ def test_concurrency_loses_nothing_to_429s_and_5xx_and_keeps_to_the_rate_limiter
     assert transport.statuses.count(503) == 3 and transport.statuses.count(502) == 3
     assert used.errors == 6 and odds.failed_attempts == 3  # every failed attempt counted for the breaker
     assert len(waited) == used.requests and sum(w > 0 for w in waited) > 0
+
+
+def test_series_metadata_and_empty_series_are_reused_within_their_ages_and_nothing_else_changes(sim, settings):
+    from datetime import timedelta
+
+    from arb_pipeline.connectors.kalshi.ratelimit import RateLimiter
+    from arb_pipeline.services.ingest import capture, split_csv
+    from arb_pipeline.services.kalshi_reuse import reusable_series
+    from arb_pipeline.services.odds_credits import reusable_odds
+
+    kalshi, odds = _clients(sim, settings, limiter=RateLimiter("prestige"))
+
+    nba = "basketball_nba"
+    odds_reused = {}
+
+    def run(reuse):
+        before = kalshi.stats.snapshot().requests
+        # the odds are asked once and reused: the simulated feed limits how often this module may ask it
+        result = capture(kalshi, odds, series=split_csv(settings.kalshi_series), sports=(nba,),
+                         source="simulator", markets=("h2h",), reuse_series=reuse, reuse_odds=odds_reused)
+        odds_reused.update(reusable_odds(result.payloads, result.snapshot.captured_at, settings))
+        return result, kalshi.stats.snapshot().requests - before
+
+    try:
+        first, first_requests = run(None)
+        at = first.snapshot.captured_at
+        configured = set(split_csv(settings.kalshi_series))
+        listed = {e.series_ticker for e in first.snapshot.events}
+        meta = json.loads(first.payloads["meta.json"])
+        assert set(meta["series_fetched_at_by_ticker"]) == listed
+        assert set(meta["series_without_events_at"]) == configured - listed and len(configured - listed) > 20
+        reuse = reusable_series(first.payloads, at + timedelta(seconds=1), ttl_s=600, quiet_recheck_s=60)
+        assert set(reuse.fees) == listed and set(reuse.quiet) == configured - listed
+        second, second_requests = run(reuse)
+        # one GET /events per quiet series and one GET /series per listed one saved; the rest is asked
+        assert first_requests - second_requests == len(configured - listed) + len(listed)
+        assert _shape(second) == _shape(first)
+        assert second.snapshot.series_fees == first.snapshot.series_fees
+        assert json.loads(second.payloads["kalshi_series.json"]) == json.loads(first.payloads["kalshi_series.json"])
+        second_meta = json.loads(second.payloads["meta.json"])
+        # the reused answers keep their own times: they expire from when they were really fetched
+        assert second_meta["series_fetched_at_by_ticker"] == meta["series_fetched_at_by_ticker"]
+        assert second_meta["series_without_events_at"] == meta["series_without_events_at"]
+        # past the recheck and the TTL (by the given clock) everything is asked again
+        expired = reusable_series(second.payloads, at + timedelta(seconds=601), ttl_s=600, quiet_recheck_s=60)
+        assert not expired
+        third, third_requests = run(expired)
+        assert third_requests == first_requests and _shape(third) == _shape(first)
+        assert json.loads(third.payloads["meta.json"])["series_without_events_at"] != meta["series_without_events_at"]
+    finally:
+        kalshi.close()
+        odds.close()
+
+
+def test_every_captured_file_is_marked_decoded_for_the_store(settings):
+    from arb_pipeline.storage.repositories.snapshots import DecodedJson
+
+    # the parser decoded every file of the capture in full (it raises on invalid JSON), so the store is told
+    capture = capture_from_settings(settings, source="simulator")
+    assert capture.payloads and all(type(text) is DecodedJson for text in capture.payloads.values())
+    assert all(json.loads(text) is not None for text in capture.payloads.values())
+
+
+def test_a_series_books_are_asked_as_soon_as_its_events_are_in_and_stored_in_the_events_order(sim, settings,
+                                                                                              monkeypatch):
+    import threading
+
+    import arb_pipeline.connectors.kalshi.client as kalshi_client
+    from arb_pipeline.connectors.kalshi.ratelimit import RateLimiter
+    from arb_pipeline.services.ingest import capture
+    from arb_pipeline.services.odds_credits import reusable_odds
+
+    monkeypatch.setattr(kalshi_client, "MAX_ORDERBOOK_TICKERS", 4)  # small calls: several per series
+    kalshi, odds = _clients(sim, settings, limiter=RateLimiter("prestige"))
+    nba, slow = "basketball_nba", "KXEPLGAME"
+    books_asked = threading.Event()
+    chunks: list[list[str]] = []
+
+    class SlowSeries:
+        """The real client, but the events of `slow` are answered only once a book call has started
+        (or after 10 s): a capture that asks books only after every series' events never sees that."""
+
+        def __init__(self, inner):
+            self.inner, self.waited_for_books = inner, None
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+        def fetch_events_payload(self, *, series_tickers, **kwargs):
+            if list(series_tickers) == [slow]:
+                self.waited_for_books = books_asked.wait(timeout=10)
+            return self.inner.fetch_events_payload(series_tickers=series_tickers, **kwargs)
+
+        def fetch_orderbooks_payload(self, tickers):
+            chunks.append(list(tickers))
+            books_asked.set()
+            return self.inner.fetch_orderbooks_payload(tickers)
+
+    try:
+        first = capture(kalshi, odds, series=("KXNBAGAME", slow), sports=(nba,), source="simulator")
+        reuse = reusable_odds(first.payloads, first.snapshot.captured_at, settings)
+        chunks.clear()
+        client = SlowSeries(kalshi)
+        result = capture(client, odds, series=("KXNBAGAME", slow), sports=(nba,), source="simulator",
+                         reuse_odds=reuse, concurrency=2)
+    finally:
+        kalshi.close()
+        odds.close()
+    assert client.waited_for_books is True  # the NBA books were asked while the EPL events were not in
+    tickers = [m["ticker"] for e in json.loads(result.payloads["kalshi_events.json"])["events"] for m in e["markets"]]
+    books = [b["ticker"] for b in json.loads(result.payloads["kalshi_orderbooks.json"])["orderbooks"]]
+    assert books == tickers and len(tickers) > 8  # every book once, in the events' order, as before
+    assert all(len(chunk) <= 4 for chunk in chunks) and sorted(t for c in chunks for t in c) == sorted(tickers)
+    assert len(chunks) == -(-len(tickers) // 4)  # still full calls: no more requests than one list in chunks
+    assert [m["ticker"] for e in json.loads(first.payloads["kalshi_events.json"])["events"]
+            for m in e["markets"]] == tickers

@@ -125,5 +125,11 @@ def test_the_simulator_source_reads_the_book_with_a_client_of_its_own(sim):
     ticker = str(sim.scenario.inject_arbitrage(edge=Decimal("0.02"), lifetime_s=60)["market_ticker"])
     settings = Settings(_env_file=None, KALSHI_BASE_URL=sim.kalshi_base_url, ARB_PAPER_LATENCY_MS="40")
     slept: list[float] = []
-    book_after = paper_book_after(settings, "simulator", sleep=slept.append)
-    assert book_after(ticker, START) == client.get_orderbook(ticker) and slept == [0.04]
+    # its client is built while the latency runs: here it took 15 ms of the 40, so 25 ms are left to wait
+    ticks = iter([100.0, 100.015])
+    book_after = paper_book_after(settings, "simulator", sleep=slept.append, clock=lambda: next(ticks))
+    assert book_after(ticker, START) == client.get_orderbook(ticker)
+    assert slept == [pytest.approx(0.025)]
+    # a client that took longer than the latency to build: the book is read at once, never before the latency
+    ticks = iter([200.0, 200.05])
+    assert book_after(ticker, START) == client.get_orderbook(ticker) and slept == [pytest.approx(0.025)]

@@ -76,3 +76,18 @@ def test_append_directory_takes_capture_time_from_meta(session_factory, tmp_path
         with pytest.raises(ValueError, match="differs"):
             repo.append_directory(tmp_path, captured_at=T0, stored_at=T0)
     assert stored.captured_at == T0 + timedelta(hours=5) and stored.source == "sim"
+
+
+def test_text_is_checked_as_json_unless_its_producer_already_decoded_it(session_factory):
+    from arb_pipeline.storage.repositories.snapshots import DecodedJson
+
+    with session_scope(session_factory) as s, pytest.raises(ValueError, match=r"'a.json' is not valid JSON"):
+        SnapshotRepository(s).append(captured_at=T0, source="sim", stored_at=T0, payloads={"a.json": '{"i": 1'})
+    # a capture's texts were decoded in full by its parser: kept verbatim, not decoded a second time
+    text = '{"odds": 1.9100, "x": [1, 2]}'
+    with session_scope(session_factory) as s:
+        snap_id = SnapshotRepository(s).append(captured_at=T0, source="sim", stored_at=T0,
+                                               payloads={"a.json": DecodedJson(text)})
+    with session_scope(session_factory) as s:
+        (stored,) = SnapshotRepository(s).between(T0, T0 + timedelta(seconds=1))
+    assert stored.id == snap_id and stored.payloads == {"a.json": text} and type(stored.payloads["a.json"]) is str

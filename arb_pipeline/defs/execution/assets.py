@@ -13,7 +13,7 @@ It runs in the concurrency pool `EXECUTION_POOL` (limit 1 in deploy/dagster*.yam
 never place orders at the same time.
 """
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -38,16 +38,22 @@ def _observe(context: dg.AssetExecutionContext, **metadata: object) -> None:
     context.log_event(dg.AssetObservation(asset_key=EXECUTED_ORDERS, metadata=metadata))
 
 
-def mark_games(database: AppDatabaseResource, detected: DetectedStage) -> None:
+def mark_games(database: AppDatabaseResource, detected: DetectedStage, *, events: Collection[str] = (),
+               others: bool = False) -> None:
     """Record the scan's games (Kalshi market per outcome, start, de-vigged consensus) for hedge expiry,
-    settlement of the sportsbook legs and closing-line value. Bookkeeping: never fails the scan."""
+    settlement of the sportsbook legs and closing-line value. Bookkeeping: never fails the scan.
+
+    The games of `events` (`others=False`), or every other game of the scan (`others=True`): the orders
+    read the marks of their own games only (hedge expiry, the ledger), so those are written before the
+    orders and the rest (~2,200 outcomes at 1,000 games) after them, off the path to the first order."""
     from arb_pipeline.services.positions import record_marks
     from arb_pipeline.services.scans import record_safely
     from arb_pipeline.storage.db import session_factory
 
     def mark() -> int:
         assert detected.assembly is not None
-        return record_marks(session_factory(database.engine()), detected.assembly.games, detected.fair,
+        games = [g for g in detected.assembly.games if (g.event_ticker in events) != others]
+        return record_marks(session_factory(database.engine()), games, detected.fair,
                             at=detected.snapshot.captured_at)
 
     record_safely("game marks", mark)
@@ -93,8 +99,9 @@ def executed_orders(
         return
 
     snapshot = arb_opportunities.snapshot
+    traded = frozenset(o.event for o in opportunities)
     if arb_opportunities.assembly is not None:
-        mark_games(database, arb_opportunities)
+        mark_games(database, arb_opportunities, events=traded)  # what the orders read: before them
     # "Now" is read afresh for every decision and stamp (the TTL just before each send, sent_at as the
     # request leaves): the wall clock. A recorded replay (paper only: live needs the live source) runs
     # on the replay's clock - its capture time, advancing as real time passes - for the TTL *and* the
@@ -112,18 +119,22 @@ def executed_orders(
 
         book_after = paper_book_after(market_data.connector_settings(), market_data.source,
                                       sessions=circuit_breaker.sessions(), snapshot_source=snapshot.source)
-    with timed_stage(database, "execute"):
-        report = execute_opportunities(
-            opportunities,
-            context=ExecutionContext(mode=execution.mode, allow_orders=True, is_backfill=False, as_of=as_of,
-                                     kinds=executed_kinds()),
-            snapshot=snapshot,
-            sessions=circuit_breaker.sessions(),
-            breaker=breaker,
-            alert=breaker.alert,
-            clock=clock,
-            paper_book_after=book_after,
-        )
+    try:
+        with timed_stage(database, "execute"):
+            report = execute_opportunities(
+                opportunities,
+                context=ExecutionContext(mode=execution.mode, allow_orders=True, is_backfill=False, as_of=as_of,
+                                         kinds=executed_kinds()),
+                snapshot=snapshot,
+                sessions=circuit_breaker.sessions(),
+                breaker=breaker,
+                alert=breaker.alert,
+                clock=clock,
+                paper_book_after=book_after,
+            )
+    finally:  # the scan's other games, after the orders (also when execution failed)
+        if arb_opportunities.assembly is not None:
+            mark_games(database, arb_opportunities, events=traded, others=True)
     status = breaker.status()
     if report.refused:
         context.log.warning(f"executed_orders: execution refused: {report.refused}")

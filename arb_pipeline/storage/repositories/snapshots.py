@@ -51,6 +51,14 @@ class StoredSnapshot:
         return json.loads(self.payloads[name])
 
 
+class DecodedJson(str):
+    """JSON text its producer has already decoded in full without error - a capture parses every file it
+    stores (`services.ingest.capture`) before storing it - so the store keeps it without decoding it a
+    second time (~0.5 s per 1,000-game capture). Any other text is decoded here first, as before."""
+
+    __slots__ = ()
+
+
 def _plain_name(name: str) -> str:
     if not name or "/" in name or "\\" in name or name.startswith(".") or name != name.strip():
         raise ValueError(f"payload name {name!r} must be a plain file name")
@@ -59,6 +67,8 @@ def _plain_name(name: str) -> str:
 
 def _text(name: str, payload: Any) -> str:
     """The raw JSON text to store: given text is kept verbatim (after checking it parses)."""
+    if isinstance(payload, DecodedJson):
+        return str(payload)
     if isinstance(payload, bytes):
         payload = payload.decode("utf-8")
     if isinstance(payload, str):
