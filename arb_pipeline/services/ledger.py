@@ -317,26 +317,28 @@ class Risk:
 
 
 def risk(session: Session, mode: str, at: datetime) -> Risk:
+    """Read by every order's preflight (twice): columns and sums only, no ORM objects (benchmarks/bench_risk.py)."""
     positions = PositionRepository(session)
     day = day_of(at)
-    book = sum(((h.placed_stake or ZERO) for h in HedgeRepository(session).placed_unsettled(mode)), ZERO)
+    open_costs = positions.open_costs(mode)
     return Risk(mode, day, positions.realized_between(mode, day, day + timedelta(days=1)),
-                positions.open_exposure(mode), book, unhedged_exposure(session, mode))
+                sum(open_costs.values(), ZERO), HedgeRepository(session).placed_unsettled_stake(mode),
+                unhedged_exposure(session, mode, open_tickers=open_costs.keys()))
 
 
-def unhedged_exposure(session: Session, mode: str) -> Decimal:
+def unhedged_exposure(session: Session, mode: str, *, open_tickers: Iterable[str] | None = None) -> Decimal:
     """What the filled Kalshi legs cost of arbitrages whose sportsbook leg is not placed (pending, or
-    abandoned/expired: open one-sided exposure) while their markets are not settled."""
-    open_tickers = {p.ticker for p in PositionRepository(session).open_positions(mode)}
-    ids = set(session.scalars(select(HedgeInstruction.opportunity_id).where(
-        HedgeInstruction.mode == mode, HedgeInstruction.status.in_(UNHEDGED_STATES))))
-    if not ids:
-        return ZERO
+    abandoned/expired: open one-sided exposure) while their markets are not settled. `open_tickers`: the
+    open positions' tickers when the caller has read them already."""
+    still_open = set(open_tickers if open_tickers is not None else PositionRepository(session).open_costs(mode))
+    unhedged = select(HedgeInstruction.opportunity_id).where(
+        HedgeInstruction.mode == mode, HedgeInstruction.status.in_(UNHEDGED_STATES))
+    query = select(Order.ticker, Order.fill_count, Order.fill_notional, Order.fees).where(
+        Order.mode == mode, Order.opportunity_id.in_(unhedged), Order.purpose == "entry")
     total = ZERO
-    for order in session.scalars(select(Order).where(Order.mode == mode, Order.opportunity_id.in_(ids),
-                                                     Order.purpose == "entry")):
-        if (order.fill_count or ZERO) > 0 and order.ticker in open_tickers:
-            total += (order.fill_notional or ZERO) + (order.fees or ZERO)
+    for ticker, fill_count, notional, fees in session.execute(query):
+        if (fill_count or ZERO) > 0 and ticker in still_open:
+            total += (notional or ZERO) + (fees or ZERO)
     return total
 
 

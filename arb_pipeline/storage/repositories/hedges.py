@@ -124,6 +124,12 @@ class HedgeRepository:
                                                HedgeInstruction.settled_at.is_(None))
         return list(self.session.scalars(query.order_by(HedgeInstruction.id)))
 
+    def placed_unsettled_stake(self, mode: str) -> Decimal:
+        """The stakes of the placed, unsettled instructions (open sportsbook exposure), read as a column."""
+        query = select(HedgeInstruction.placed_stake).where(
+            HedgeInstruction.status == "placed", HedgeInstruction.mode == mode, HedgeInstruction.settled_at.is_(None))
+        return sum((stake or Decimal(0) for stake in self.session.scalars(query)), Decimal(0))
+
     def in_mode(self, mode: str, statuses: Iterable[str] | None = None) -> list[HedgeInstruction]:
         query = select(HedgeInstruction).where(HedgeInstruction.mode == mode)
         if statuses is not None:
