@@ -27,6 +27,13 @@ def _inverse_odds(decimal_odds: Sequence[float]) -> list[float]:
     if isinstance(decimal_odds, str | bytes) or len(decimal_odds) < 2:
         raise DevigError(f"de-vig needs at least two outcomes' odds, got {decimal_odds!r}")
     out = []
+    for d in decimal_odds:  # the common case (plain finite floats > 1) without a check per type
+        if type(d) is not float or not 1.0 < d < math.inf:
+            break
+        out.append(1.0 / d)
+    else:
+        return out
+    out = []
     for i, d in enumerate(decimal_odds):
         if isinstance(d, bool) or not isinstance(d, int | float) and not hasattr(d, "__float__"):
             raise InvalidOdds(f"decimal odds at position {i} must be a number, got {d!r}")
@@ -149,9 +156,14 @@ def devig(decimal_odds: Sequence[float], method: str = "multiplicative") -> list
     Raises when the line's booksum is below 1: that is an arbitrage across books, not one book's
     margin, and every method would return nonsense for it.
     """
-    solver = _SOLVERS[check_method(method)]
     r = _inverse_odds(decimal_odds)
-    s = math.fsum(r)
+    return _devig_inverse(r, math.fsum(r), decimal_odds, check_method(method))
+
+
+def _devig_inverse(r: list[float], s: float, decimal_odds: Sequence[float], method: str) -> list[float]:
+    """`devig` from the line's inverse odds `r` and booksum `s` (`consensus_fair_probabilities` has them
+    already: one inversion per line instead of two)."""
+    solver = _SOLVERS[method]
     if s < 1.0:
         raise DevigError(f"booksum {s:.6f} < 1 for odds {list(decimal_odds)!r}: not one book's line, cannot de-vig")
     p = solver(r, s)
@@ -205,9 +217,11 @@ def consensus_fair_probabilities(
         if any(x is None for x in odds):
             skipped[book] = "incomplete line (an outcome has no price)"
             continue
-        try:
-            booksums[book] = overround(odds) + 1.0  # type: ignore[arg-type]
-            lines[book] = tuple(devig(odds, method))  # type: ignore[arg-type]
+        try:  # = overround(odds) + 1.0 and devig(odds, method), the odds inverted once
+            r = _inverse_odds(odds)  # type: ignore[arg-type]
+            s = math.fsum(r)
+            booksums[book] = (s - 1.0) + 1.0  # overround + 1, to the bit
+            lines[book] = tuple(_devig_inverse(r, s, odds, method))  # type: ignore[arg-type]
         except (DevigError, InvalidOdds) as exc:
             skipped[book] = str(exc)
     used = tuple(lines)
