@@ -20,6 +20,8 @@ from typing import Any
 import httpx
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
+from arb_pipeline.connectors.tls import default_ssl_context
+
 from .errors import (
     KalshiConnectionError,
     KalshiError,
@@ -92,6 +94,7 @@ class KalshiHttp:
             transport=transport,
             headers={"Accept": "application/json", "User-Agent": "arb-pipeline/kalshi"},
             follow_redirects=False,  # a redirect would re-sign a different path; fail loudly instead
+            verify=default_ssl_context(),
         )
 
     def close(self) -> None:

@@ -13,6 +13,8 @@ as a secret too).
 from __future__ import annotations
 
 import base64
+import hashlib
+import threading
 import time
 from collections.abc import Callable, Generator
 from pathlib import Path
@@ -34,6 +36,30 @@ HEADER_SIGNATURE = "KALSHI-ACCESS-SIGNATURE"
 
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+_KEYS: dict[bytes, object] = {}  # SHA-256 of a PEM -> its loaded key (never the PEM itself)
+_KEYS_MAX = 8
+_KEYS_LOCK = threading.Lock()
+
+
+def _loaded_key(data: bytes) -> object:
+    """`load_pem_private_key(data)`, once per distinct key per process. Why: an RSA key takes ~40 ms of
+    CPU to load and check, and every scan run built a signer for its capture and its execution clients
+    (~0.13 s of each sensor -> order run at 1,000 games, benchmarks/bench_pipeline_latency.py --profile).
+    Keyed by the PEM's digest so the cache holds no key text; a loaded key object is immutable."""
+    digest = hashlib.sha256(data).digest()
+    key = _KEYS.get(digest)
+    if key is None:
+        try:
+            key = serialization.load_pem_private_key(data, password=None)
+        except Exception:  # never chained: a parser's message could quote key bytes
+            raise KalshiConfigError("the Kalshi private key is not a readable unencrypted PEM key") from None
+        with _KEYS_LOCK:
+            if len(_KEYS) >= _KEYS_MAX:
+                _KEYS.clear()
+            _KEYS[digest] = key
+    return key
 
 
 class KalshiSigner:
@@ -69,11 +95,7 @@ class KalshiSigner:
         data = pem.encode() if isinstance(pem, str) else pem
         if b"\\n" in data and b"\n" not in data.strip():
             data = data.replace(b"\\n", b"\n")  # a PEM squeezed onto one line of an env file
-        try:
-            key = serialization.load_pem_private_key(data, password=None)
-        except Exception:  # never chained: a parser's message could quote key bytes
-            raise KalshiConfigError("the Kalshi private key is not a readable unencrypted PEM key") from None
-        return cls(key_id, key, clock_ms=clock_ms)  # type: ignore[arg-type]
+        return cls(key_id, _loaded_key(data), clock_ms=clock_ms)  # type: ignore[arg-type]
 
     @classmethod
     def from_file(cls, key_id: str, path: str | Path, *, clock_ms: Callable[[], int] = _now_ms) -> KalshiSigner:

@@ -47,6 +47,7 @@ from arb_pipeline.connectors.sportsbooks.errors import (
 from arb_pipeline.connectors.sportsbooks.jsonio import loads_exact
 from arb_pipeline.connectors.sportsbooks.normalize import SUPPORTED_MARKETS, parse_timestamp
 from arb_pipeline.connectors.sportsbooks.prices import json_number, to_decimal_odds
+from arb_pipeline.connectors.tls import default_ssl_context
 from arb_pipeline.domain import SportsbookQuote
 
 if TYPE_CHECKING:
@@ -295,7 +296,7 @@ class PinnacleProvider:
         self._retry = dict(max_attempts=max_attempts, initial=backoff_initial_s, max=backoff_max_s)
         self._clock, self._sleep = clock, sleep
         # the credentials live in the client's auth only: never in a repr, a URL or an error message
-        self._client = httpx.Client(timeout=timeout, headers={"Accept": "application/json"},
+        self._client = httpx.Client(timeout=timeout, headers={"Accept": "application/json"}, verify=default_ssl_context(),
                                     auth=httpx.BasicAuth(username, secret.get_secret_value()))
         self.attempts = self.failed_attempts = 0
         self._count_lock = threading.Lock()  # one capture fetches its sports on several threads

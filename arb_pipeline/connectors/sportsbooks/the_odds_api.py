@@ -41,6 +41,7 @@ from arb_pipeline.connectors.sportsbooks.jsonio import loads_exact
 from arb_pipeline.connectors.sportsbooks.normalize import normalize_odds_response
 from arb_pipeline.connectors.sportsbooks.prices import OddsFormat
 from arb_pipeline.connectors.sportsbooks.quota import AlertHook, QuotaState, QuotaTracker, estimate_cost
+from arb_pipeline.connectors.tls import default_ssl_context
 
 if TYPE_CHECKING:
     from arb_pipeline.settings import Settings
@@ -153,7 +154,8 @@ class TheOddsApiProvider:
         self.quota = QuotaTracker(floor=quota_floor, on_alert=on_alert, provider=PROVIDER_NAME)
         self._retry = dict(max_attempts=max_attempts, initial=backoff_initial_s, max=backoff_max_s)
         self._clock, self._sleep = clock, sleep
-        self._client = httpx.Client(timeout=timeout, headers={"Accept": "application/json"})
+        self._client = httpx.Client(timeout=timeout, headers={"Accept": "application/json"},
+                                    verify=default_ssl_context())
         self.attempts = self.failed_attempts = 0  # HTTP attempts (a retried call is several)
         self._count_lock = threading.Lock()  # one capture fetches its sports on several threads
         _install_log_redaction()

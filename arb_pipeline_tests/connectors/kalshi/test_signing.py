@@ -144,3 +144,15 @@ def test_secrets_never_appear_in_reprs_strs_or_errors(kalshi_server, rsa_pem, tm
     assert type(errors[0]).__name__ == "KalshiAuthError"
     with pytest.raises(TypeError):
         pickle.dumps(signer)
+
+
+def test_a_key_is_loaded_once_per_process_and_the_cache_holds_no_key_text(rsa_pem, ed25519_pem):
+    from arb_pipeline.connectors.kalshi import signing
+
+    first, second = KalshiSigner.from_pem("key-1", rsa_pem), KalshiSigner.from_pem("key-2", rsa_pem)
+    assert first._key is second._key  # one RSA load (~40 ms) for every signer of the same key
+    other = KalshiSigner.from_pem("key-3", ed25519_pem)
+    assert other._key is not first._key and other._algorithm == "ed25519"
+    assert all(len(digest) == 32 and rsa_pem.strip() not in digest for digest in signing._KEYS)
+    with pytest.raises(KalshiConfigError, match="not a readable unencrypted PEM key"):
+        KalshiSigner.from_pem("key-4", b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
