@@ -129,13 +129,42 @@ def environment(handle: Any, tmp: Path, database_url: str, dagster_home: Path) -
     }
 
 
+PG_HOST = os.environ.get("BENCH_PG_HOST", "127.0.0.1")
+PG_USER = os.environ.get("BENCH_PG_USER", "postgres")
+
+
+@contextmanager
+def postgres_databases(names: list[str]) -> Iterator[None]:
+    """Fresh, empty PostgreSQL databases `names` (dropped afterwards) on BENCH_PG_HOST (trust auth, as on
+    this project's machines), for `--instance postgres`."""
+    import psycopg2
+
+    admin = psycopg2.connect(host=PG_HOST, user=PG_USER, dbname="postgres")
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            for name in names:
+                cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+                cur.execute(f'CREATE DATABASE "{name}"')
+        yield
+    finally:
+        with admin.cursor() as cur:
+            for name in names:
+                cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
 def make_instance(kind: str, dagster_home: Path):
+    """ephemeral: in memory; home: deploy/dagster.yaml (SQLite, one machine, `make demo`); postgres:
+    deploy/dagster.postgres.yaml (production: run and event storage in PostgreSQL, DAGSTER_PG_* set by
+    `bench_size`)."""
     import dagster as dg
 
     if kind == "ephemeral":
         return dg.DagsterInstance.ephemeral()
     dagster_home.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(REPO_ROOT / "deploy" / "dagster.yaml", dagster_home / "dagster.yaml")
+    template = "dagster.postgres.yaml" if kind == "postgres" else "dagster.yaml"
+    shutil.copyfile(REPO_ROOT / "deploy" / template, dagster_home / "dagster.yaml")
     return dg.DagsterInstance.from_config(str(dagster_home))
 
 
@@ -298,9 +327,14 @@ def bench_size(games: int, repeat: int, instance_kind: str, where: str, show_ste
 
     tmp = Path(tempfile.mkdtemp(prefix=f"bench_latency_{games}_"))
     database_url = f"sqlite:///{tmp / 'app.sqlite3'}"
+    pg_names = [f"bench_app_{os.getpid()}", f"bench_dagster_{os.getpid()}"] if instance_kind == "postgres" else []
+    if pg_names:  # production: the application database and Dagster's storage both in PostgreSQL
+        database_url = f"postgresql+psycopg2://{PG_USER}@{PG_HOST}/{pg_names[0]}"
+        os.environ.update({"DAGSTER_PG_USERNAME": PG_USER, "DAGSTER_PG_PASSWORD": "", "DAGSTER_PG_HOST": PG_HOST,
+                           "DAGSTER_PG_DB": pg_names[1]})
     samples: list[Sample] = []
     try:
-        with venue(games, where) as handle:
+        with venue(games, where) as handle, postgres_databases(pg_names):
             os.environ.update(environment(handle, tmp, database_url, tmp / "dagster_home"))
             get_settings.cache_clear()
             upgrade(database_url)
@@ -382,8 +416,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--games", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--instance", choices=("home", "ephemeral"), default="home",
-                        help="home: temporary DAGSTER_HOME with deploy/dagster.yaml (default); ephemeral: in memory")
+    parser.add_argument("--instance", choices=("home", "postgres", "ephemeral"), default="home",
+                        help="home: temporary DAGSTER_HOME with deploy/dagster.yaml, SQLite (default); postgres: "
+                             "deploy/dagster.postgres.yaml and the application database in fresh PostgreSQL "
+                             "databases (production); ephemeral: in memory")
     parser.add_argument("--sim", choices=("thread", "process"), default="process",
                         help="process: the simulator in a child process (default), as Kalshi is remote in "
                              "production, so its serving does not hold the pipeline's GIL; thread: in this process")
