@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from operator import attrgetter
 from decimal import Decimal
 from typing import Any
 
@@ -135,33 +136,36 @@ def kalshi_markets_frame(snapshot: MarketSnapshot, snapshot_id: int = 0) -> pd.D
 
 
 def sportsbook_odds_frame(snapshot: MarketSnapshot, snapshot_id: int = 0) -> pd.DataFrame:
-    """One row per bookmaker price of one outcome of one game (`SportsbookOddsFrame`)."""
-    rows: list[dict[str, Any]] = []
-    for q in snapshot.quotes:
-        odds_f = to_float(q.decimal_odds)
-        rows.append({
-            "captured_at": snapshot.captured_at,
-                "snapshot_id": snapshot_id,
-            "provider": q.provider,
-            "bookmaker": q.bookmaker,
-            "sport_key": q.sport_key,
-            "league": q.league,
-            "event_id": q.event_id,
-            "home_team": q.home_team,
-            "away_team": q.away_team,
-            "commence_time": q.commence_time,
-            "market": q.market,
-            "outcome": q.outcome,
-            "outcome_name": q.outcome_name,
-            "point": q.point,
-            "decimal_odds": q.decimal_odds,
-            "decimal_odds_f": odds_f,
-            "implied_prob_f": (1.0 / odds_f) if odds_f else float("nan"),
-            "last_update": q.last_update,
-            "fetched_at": q.fetched_at,
-            "quote_age_s": (snapshot.captured_at - q.last_update).total_seconds(),
-        })
-    return _finish(rows, SportsbookOddsFrame, ("captured_at", "commence_time", "last_update", "fetched_at"))
+    """One row per bookmaker price of one outcome of one game (`SportsbookOddsFrame`).
+
+    Built column by column (one list per column, a row's values in the same order as before): a
+    1,000-game capture has ~37,000 quotes, and a dict per row then pandas' row-to-column conversion was
+    ~0.15 s of every scan run's capture step. Each quote's float mirror is its own `odds_f`
+    (`float(decimal_odds)`, computed once when the quote was made); a quote's age is computed once per
+    distinct update time."""
+    quotes = snapshot.quotes
+    if not quotes:
+        return empty_frame(SportsbookOddsFrame)
+    captured = snapshot.captured_at
+    ages: dict[datetime, float] = {}
+    odds_f = list(map(attrgetter("odds_f"), quotes))
+    columns: dict[str, Any] = {
+        "captured_at": [captured] * len(quotes),
+        "snapshot_id": [snapshot_id] * len(quotes),
+    }
+    for name in ("provider", "bookmaker", "sport_key", "league", "event_id", "home_team", "away_team",
+                 "commence_time", "market", "outcome", "outcome_name", "point", "decimal_odds"):
+        columns[name] = list(map(attrgetter(name), quotes))
+    columns["decimal_odds_f"] = odds_f
+    columns["implied_prob_f"] = [(1.0 / f) if f else float("nan") for f in odds_f]
+    columns["last_update"] = updates = list(map(attrgetter("last_update"), quotes))
+    columns["fetched_at"] = list(map(attrgetter("fetched_at"), quotes))
+    columns["quote_age_s"] = [ages.get(u) if u in ages else ages.setdefault(u, (captured - u).total_seconds())
+                              for u in updates]
+    frame = pd.DataFrame(columns)
+    for column in ("captured_at", "commence_time", "last_update", "fetched_at"):
+        frame[column] = _as_utc(frame[column])
+    return frame
 
 
 # --- resolve -----------------------------------------------------------------------------------------

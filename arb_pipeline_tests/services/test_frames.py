@@ -52,6 +52,25 @@ def test_sportsbook_odds_keep_exact_odds(result):
     assert frame.loc[0, "quote_age_s"] == (result.snapshot.captured_at - first.last_update).total_seconds()
 
 
+def test_sportsbook_odds_built_by_column_equal_the_row_by_row_frame(result):
+    """The column-wise build is the frame a dict per quote gave, value for value and dtype for dtype."""
+    snapshot = result.snapshot
+    rows = [{
+        "captured_at": snapshot.captured_at, "snapshot_id": 3, "provider": q.provider, "bookmaker": q.bookmaker,
+        "sport_key": q.sport_key, "league": q.league, "event_id": q.event_id, "home_team": q.home_team,
+        "away_team": q.away_team, "commence_time": q.commence_time, "market": q.market, "outcome": q.outcome,
+        "outcome_name": q.outcome_name, "point": q.point, "decimal_odds": q.decimal_odds,
+        "decimal_odds_f": float(q.decimal_odds), "implied_prob_f": 1.0 / float(q.decimal_odds),
+        "last_update": q.last_update, "fetched_at": q.fetched_at,
+        "quote_age_s": (snapshot.captured_at - q.last_update).total_seconds(),
+    } for q in snapshot.quotes]
+    expected = pd.DataFrame(rows)
+    for column in ("captured_at", "commence_time", "last_update", "fetched_at"):
+        expected[column] = pd.to_datetime(expected[column], utc=True).astype("datetime64[ns, UTC]")
+    assert {q.market for q in snapshot.quotes} > {"h2h"}  # points (spreads/totals) are in the comparison
+    pd.testing.assert_frame_equal(frames.sportsbook_odds_frame(snapshot, 3), expected, check_exact=True)
+
+
 def test_resolved_events_cover_every_market(result):
     frame = frames.resolved_events_frame(result.snapshot, result.resolution)
     ResolvedEventsFrame.validate(frame, lazy=True)
