@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from operator import attrgetter
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 import pandas as pd
