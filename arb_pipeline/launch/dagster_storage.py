@@ -1,0 +1,132 @@
+"""Dagster's one-machine SQLite instance storage, with one SQLAlchemy engine per database file.
+
+Why: Dagster's SQLite run and event-log storages build a new SQLAlchemy engine for every connection,
+i.e. for every event a run writes (and for the index shard too, for asset events). A scan run writes
+~140 events and opens ~300 such connections; building the engine was ~1.3 ms of CPU of the ~4 ms each
+store took here (benchmarks/bench_pipeline_latency.py --profile: ~0.4 s of a 1,000-game run's CPU,
+on the path from the sensor's run request to the paper order).
+
+What does not change: the files and their layout (exactly `storage: sqlite`'s: `history/runs.db`,
+`history/runs/<run_id>.db` and `index.db`, `schedules/`), so switching an existing DAGSTER_HOME to this
+class keeps its history; the connection policy (NullPool: a connection per use, closed after it, so
+the last close still checkpoints the WAL into the run's `.db` file that Dagster's event watchers - the
+UI's live run view - watch); locking, WAL mode and every query. A cached engine holds no connection,
+so it is safe across the warm launcher's fork. Engines are kept for the most recent database files
+only (bounded), as a long-lived daemon or webserver sees every run's file.
+
+Configured in `deploy/dagster.yaml`:
+
+    storage:
+      custom:
+        module: arb_pipeline.launch.dagster_storage
+        class: EngineCachingSqliteStorage
+        config:
+          base_dir: {env: DAGSTER_HOME}
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from dagster._core.storage.base_storage import DagsterStorage
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
+from dagster._core.storage.schedules.sqlite.sqlite_schedule_storage import SqliteScheduleStorage
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
+from dagster._core.storage.sqlite_storage import (
+    DagsterSqliteStorage,
+    _event_logs_directory,
+    _runs_directory,
+    _schedule_directory,
+)
+from dagster._serdes import ConfigurableClassData
+from dagster._utils import mkdir_p
+from sqlalchemy.pool import NullPool
+
+MAX_ENGINES = 32  # the index shard, the runs in flight and the few the UI is showing
+
+
+class _Engines:
+    """connection string -> its NullPool engine, least recently used first out."""
+
+    def __init__(self, limit: int = MAX_ENGINES) -> None:
+        self._engines: OrderedDict[str, sa.Engine] = OrderedDict()
+        self._limit = limit
+        self._lock = threading.Lock()
+
+    def get(self, conn_string: str, **kwargs: Any) -> sa.Engine:
+        with self._lock:
+            engine = self._engines.get(conn_string)
+            if engine is None:
+                engine = self._engines[conn_string] = sa.create_engine(conn_string, poolclass=NullPool, **kwargs)
+                while len(self._engines) > self._limit:
+                    _, old = self._engines.popitem(last=False)
+                    old.dispose()
+            else:
+                self._engines.move_to_end(conn_string)
+            return engine
+
+    def __len__(self) -> int:
+        return len(self._engines)
+
+
+class EngineCachingSqliteEventLogStorage(SqliteEventLogStorage):
+    """`SqliteEventLogStorage` whose `_connect` reuses one engine per shard (see the module docstring);
+    the body is otherwise Dagster's own."""
+
+    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
+        self._engines = _Engines()
+        super().__init__(base_dir, inst_data)
+
+    @contextmanager
+    def _connect(self, shard: str) -> Iterator[sa.Connection]:
+        with self._db_lock:
+            engine = self._engines.get(self.conn_string_for_shard(shard),
+                                       connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+            if shard not in self._initialized_dbs:
+                self._initdb(engine)
+                self._initialized_dbs.add(shard)
+            with engine.connect() as conn:
+                with conn.begin():
+                    yield conn
+
+
+class EngineCachingSqliteRunStorage(SqliteRunStorage):
+    """`SqliteRunStorage` whose `connect` reuses one engine (Dagster builds one per call)."""
+
+    _engines: _Engines | None = None
+
+    @contextmanager
+    def connect(self) -> Iterator[sa.Connection]:
+        if self._engines is None:
+            self._engines = _Engines(limit=1)
+        engine = self._engines.get(self._conn_string)
+        with engine.connect() as conn:
+            with conn.begin():
+                yield conn
+
+
+class EngineCachingSqliteStorage(DagsterSqliteStorage):
+    """`storage: sqlite` (same base directory layout) with the engine-caching run and event-log storages."""
+
+    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
+        self.base_dir = base_dir
+        self._run_storage = EngineCachingSqliteRunStorage.from_local(_runs_directory(base_dir))
+        self._event_log_storage = EngineCachingSqliteEventLogStorage(_event_logs_directory(base_dir))
+        self._schedule_storage = SqliteScheduleStorage.from_local(_schedule_directory(base_dir))
+        self._inst_data = inst_data
+        DagsterStorage.__init__(self)
+
+    @classmethod
+    def from_config_value(cls, inst_data: ConfigurableClassData, config_value: Any) -> EngineCachingSqliteStorage:
+        return cls.from_local(inst_data=inst_data, **config_value)
+
+    @classmethod
+    def from_local(cls, base_dir: str, inst_data: ConfigurableClassData | None = None) -> EngineCachingSqliteStorage:
+        mkdir_p(base_dir)
+        return cls(base_dir, inst_data=inst_data)
