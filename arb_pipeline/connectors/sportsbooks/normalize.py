@@ -9,7 +9,8 @@ events at all is an error (`OddsPayloadError`).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -24,7 +25,15 @@ from arb_pipeline.connectors.sportsbooks.prices import (
     json_number,
     to_decimal_odds,
 )
-from arb_pipeline.domain import SUPPORTED_MARKETS, Outcome, QuoteColumns, SportsbookQuote
+from arb_pipeline.domain import (
+    SUPPORTED_MARKETS,
+    Outcome,
+    QuoteColumns,
+    SportsbookQuote,
+    new_quote,
+    odds_mirror,
+    update_mirror,
+)
 
 _TOTALS_SIDES = {"Over": "over", "Under": "under"}
 _MAX_AMERICAN = int((MAX_DECIMAL_ODDS - 1) * 100)  # `to_decimal_odds`' plausibility bound
@@ -58,40 +67,102 @@ def parse_timestamp(value: object, path: str) -> datetime:
         raise _Bad(path, f"unix timestamp {value!r} is out of range") from exc
 
 
-def _text(obj: dict[str, Any], key: str, path: str) -> str:
-    value = obj.get(key)
+def _text(value: object, path: str, key: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise _Bad(f"{path}.{key}", f"expected a non-empty string, got {value!r}")
     return value
 
 
-def _obj(value: object, path: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise _Bad(path, f"expected an object, got {type(value).__name__}")
-    return value
+def _not_object(value: object, path: str) -> _Bad:
+    return _Bad(path, f"expected an object, got {type(value).__name__}")
 
 
-def _list(obj: dict[str, Any], key: str, path: str) -> list[Any]:
-    value = obj.get(key)
+def _list(value: object, path: str, key: str) -> list[Any]:
     if not isinstance(value, list):
         raise _Bad(f"{path}.{key}", f"expected a list, got {type(value).__name__}")
     return value
 
 
-def _children(obj: object, key: str) -> list[Any]:
-    value = obj.get(key) if isinstance(obj, dict) else None
-    return value if isinstance(value, list) else []
+class _Absent:
+    """A member missing from its object (`event.sport_key` means "the response's sport" only then)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "ABSENT"
 
 
-def _iter_prices(payload: list[Any]) -> Iterator[object]:
+ABSENT: Any = _Absent()
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """How the normalizer reads each level of a response, so one walk (one set of rules) serves both the
+    parsed JSON (dicts, `DICTS`) and `odds_msgspec`'s decoded Structs. Each reader returns the fields the
+    rules use, in a fixed order, or None when the node is not an object (a problem at its path). A member
+    missing from its object reads as None, like `dict.get` - except `sport_key`, which reads `ABSENT`.
+
+    event: (id, sport_key, home_team, away_team, commence_time, bookmakers)
+    bookmaker: (key, title, last_update, markets)
+    market: (key, last_update, outcomes)
+    outcome: (name, price, point)
+    """
+
+    event: Callable[[object], tuple | None]
+    bookmaker: Callable[[object], tuple | None]
+    market: Callable[[object], tuple | None]
+    outcome: Callable[[object], tuple | None]
+
+
+def _dict_event(raw: object) -> tuple | None:
+    if not isinstance(raw, dict):
+        return None
+    get = raw.get
+    return (get("id"), get("sport_key", ABSENT), get("home_team"), get("away_team"), get("commence_time"),
+            get("bookmakers"))
+
+
+def _dict_bookmaker(raw: object) -> tuple | None:
+    if not isinstance(raw, dict):
+        return None
+    get = raw.get
+    return get("key"), get("title"), get("last_update"), get("markets")
+
+
+def _dict_market(raw: object) -> tuple | None:
+    if not isinstance(raw, dict):
+        return None
+    get = raw.get
+    return get("key"), get("last_update"), get("outcomes")
+
+
+def _dict_outcome(raw: object) -> tuple | None:
+    if not isinstance(raw, dict):
+        return None
+    get = raw.get
+    return get("name"), get("price"), get("point")
+
+
+DICTS = Shape(_dict_event, _dict_bookmaker, _dict_market, _dict_outcome)  # the parsed JSON itself
+
+
+def iter_prices(events: Iterable[object], shape: Shape = DICTS) -> Iterator[object]:
     """Every modelled outcome's raw price, tolerating any shape (shape errors are reported later)."""
-    for event in payload:
-        for book in _children(event, "bookmakers"):
-            for market in _children(book, "markets"):
-                if isinstance(market, dict) and market.get("key") in SUPPORTED_MARKETS:
-                    for outcome in _children(market, "outcomes"):
-                        if isinstance(outcome, dict):
-                            yield outcome.get("price")
+    for event in events:
+        event_fields = shape.event(event)
+        books = event_fields[5] if event_fields is not None else None
+        for book in books if isinstance(books, list) else ():
+            book_fields = shape.bookmaker(book)
+            markets = book_fields[3] if book_fields is not None else None
+            for market in markets if isinstance(markets, list) else ():
+                market_fields = shape.market(market)
+                if market_fields is None or market_fields[0] not in SUPPORTED_MARKETS:
+                    continue
+                outcomes = market_fields[2]
+                for outcome in outcomes if isinstance(outcomes, list) else ():
+                    outcome_fields = shape.outcome(outcome)
+                    if outcome_fields is not None:
+                        yield outcome_fields[1]
 
 
 def normalize_odds_response(
@@ -102,12 +173,14 @@ def normalize_odds_response(
     provider: str = "the_odds_api",
     odds_format: OddsFormat | None = None,
     source: str = "",
+    shape: Shape = DICTS,
 ) -> NormalizeResult:
     """Quotes for every (event, bookmaker, market, outcome) of a `/v4/sports/{sport}/odds` response.
 
     `sport_key` is the sport requested; events claiming another sport are reported, not mixed in
     (with `sport_key="upcoming"` each event's own key is used). `odds_format=None` detects it from all
     prices together (see `prices.detect_odds_format`). `source` (a file or URL path) labels problems.
+    `shape`: how the events are held (`DICTS`: parsed JSON; `odds_msgspec` passes its Structs' reader).
     """
     where = source or "odds response"
     if odds_format not in (None, "decimal", "american"):
@@ -118,11 +191,11 @@ def normalize_odds_response(
         raise OddsPayloadError(f"{where}: expected a JSON array of events at $, got {type(payload).__name__}")
     if odds_format is None:
         try:
-            odds_format = detect_odds_format(_iter_prices(payload))
+            odds_format = detect_odds_format(iter_prices(payload, shape))
         except ValueError as exc:
             raise OddsPayloadError(f"{where}: {exc}") from exc
     return _normalize(payload, _State(provider, sport_key, fetched_at.astimezone(UTC), odds_format or "decimal",
-                                      source), odds_format)
+                                      source, shape), odds_format)
 
 
 def normalize_odds_events(
@@ -143,21 +216,25 @@ def normalize_odds_events(
         raise ValueError(f"odds_format must be 'decimal' or 'american', got {odds_format!r}")
     if fetched_at.tzinfo is None:
         raise ValueError("fetched_at must be timezone-aware")
-    return _normalize(events, _State(provider, sport_key, fetched_at.astimezone(UTC), odds_format, source),
+    return _normalize(events, _State(provider, sport_key, fetched_at.astimezone(UTC), odds_format, source, DICTS),
                       odds_format)
 
 
 def _normalize(events: Iterable[object], state: _State, odds_format: OddsFormat | None) -> NormalizeResult:
     seen_events: set[str] = set()
+    read_event = state.shape.event
     for i, raw in enumerate(events):
         path = f"$[{i}]"
-        event_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
+        fields = read_event(raw)
+        event_id = fields[0] if fields is not None and isinstance(fields[0], str) else None
         try:
-            event = state.event(raw, path)
+            if fields is None:
+                raise _not_object(raw, path)
+            event = state.event(fields, path)
             if event["id"] in seen_events:
                 raise _Bad(f"{path}.id", "duplicate event id in the same response; first one kept")
             seen_events.add(event["id"])
-            books = _list(raw, "bookmakers", path)
+            books = _list(fields[5], path, "bookmakers")
         except _Bad as bad:
             state.problem(bad, event_id, None)
             continue
@@ -174,20 +251,24 @@ def _normalize(events: Iterable[object], state: _State, odds_format: OddsFormat 
 
 
 class _State:
-    """Accumulates quotes and problems while walking one response."""
+    """Accumulates quotes and problems while walking one response (read through `shape`)."""
 
-    def __init__(self, provider: str, sport_key: str, fetched_at: datetime, fmt: OddsFormat, source: str):
-        self.provider, self.sport_key, self.fetched_at, self.fmt, self.source = (
-            provider, sport_key, fetched_at, fmt, source)
+    def __init__(self, provider: str, sport_key: str, fetched_at: datetime, fmt: OddsFormat, source: str,
+                 shape: Shape):
+        self.provider, self.sport_key, self.fetched_at, self.fmt, self.source, self.shape = (
+            provider, sport_key, fetched_at, fmt, source, shape)
         self.quotes: list[SportsbookQuote] = []
         self.problems: list[NormalizeProblem] = []
         self.ignored: Counter[str] = Counter()
-        # American price → (its exact decimal odds, the price int kept for every quote of it): prices repeat
-        self.american: dict[int, tuple[Decimal, int]] = {}
+        # American price → (its exact decimal odds, the price int kept for every quote of it, the odds'
+        # float mirror): prices repeat
+        self.american: dict[int, tuple[Decimal, int, float]] = {}
+        self.odds_floats: dict[Decimal, float] = {}  # exact decimal odds → `odds_mirror` (per distinct value)
         # bookmaker keys and titles, outcome names: one str each for the whole response (every quote keeps
         # them, and the parsed JSON has a fresh copy per occurrence; ~20 MiB at 5,000 games)
         self.strings: dict[str, str] = {}
         self.times: dict[str | int, datetime] = {}  # timestamp text or Unix seconds → its datetime
+        self.seconds: dict[datetime, float] = {}  # an update time → `update_mirror` (per distinct value)
         self.points: dict[int, Decimal] = {}  # a whole-number line point → one shared Decimal
 
     def timestamp(self, value: object, path: str, key: str) -> datetime:
@@ -203,18 +284,18 @@ class _State:
     def problem(self, bad: _Bad, event_id: str | None, bookmaker: str | None) -> None:
         self.problems.append(NormalizeProblem(self.source, bad.path, bad.message, event_id, bookmaker))
 
-    def event(self, raw: object, path: str) -> dict[str, Any]:
-        obj = _obj(raw, path)
-        event_id = _text(obj, "id", path)
-        own_sport = obj.get("sport_key", self.sport_key)
+    def event(self, fields: tuple, path: str) -> dict[str, Any]:
+        raw_id, raw_sport, raw_home, raw_away, raw_commence, _ = fields
+        event_id = _text(raw_id, path, "id")
+        own_sport = self.sport_key if raw_sport is ABSENT else raw_sport
         if self.sport_key == "upcoming":
-            own_sport = _text(obj, "sport_key", path)
+            own_sport = _text(None if raw_sport is ABSENT else raw_sport, path, "sport_key")
         elif own_sport != self.sport_key:
             raise _Bad(f"{path}.sport_key", f"event is {own_sport!r} but the response is for {self.sport_key!r}")
-        home, away = _text(obj, "home_team", path), _text(obj, "away_team", path)
+        home, away = _text(raw_home, path, "home_team"), _text(raw_away, path, "away_team")
         if home == away:
             raise _Bad(path, f"home_team and away_team are both {home!r}")
-        commence = self.timestamp(obj.get("commence_time"), path, "commence_time")
+        commence = self.timestamp(raw_commence, path, "commence_time")
         # outcome name → side per market, in `_side`'s order of precedence (home, then away, then Draw)
         h2h = {"Draw": Outcome.DRAW.value, away: Outcome.AWAY.value, home: Outcome.HOME.value}
         sides = {"h2h": h2h, "spreads": {away: Outcome.AWAY.value, home: Outcome.HOME.value},
@@ -223,18 +304,20 @@ class _State:
                 "league": league_for_sport(own_sport), "sides": sides}
 
     def bookmaker(self, event: dict[str, Any], raw: object, path: str, seen: set[str]) -> None:
-        key = raw.get("key") if isinstance(raw, dict) and isinstance(raw.get("key"), str) else None
+        fields = self.shape.bookmaker(raw)
+        key = fields[0] if fields is not None and isinstance(fields[0], str) else None
         try:
-            obj = _obj(raw, path)
-            key = _text(obj, "key", path)
+            if fields is None:
+                raise _not_object(raw, path)
+            raw_key, title, book_update, markets = fields
+            key = _text(raw_key, path, "key")
             if key in seen:
                 raise _Bad(f"{path}.key", "duplicate bookmaker in the same event; first one kept")
             seen.add(key)
-            title = obj.get("title") if isinstance(obj.get("title"), str) else key  # display only
+            title = title if isinstance(title, str) else key  # display only
             key, title = self.strings.setdefault(key, key), self.strings.setdefault(title, title)
-            book_update = obj.get("last_update")
             book_updated = None if book_update is None else self.timestamp(book_update, path, "last_update")
-            markets = _list(obj, "markets", path)
+            markets = _list(markets, path, "markets")
         except _Bad as bad:
             self.problem(bad, event["id"], key)
             return
@@ -247,8 +330,11 @@ class _State:
                 self.problem(bad, event["id"], key)
 
     def market(self, event, book_key, book_title, book_updated, raw, path, seen) -> list[SportsbookQuote]:
-        obj = _obj(raw, path)
-        market_key = _text(obj, "key", path)
+        fields = self.shape.market(raw)
+        if fields is None:
+            raise _not_object(raw, path)
+        raw_key, raw_update, outcomes = fields
+        market_key = _text(raw_key, path, "key")
         if market_key not in SUPPORTED_MARKETS:
             self.ignored[market_key] += 1
             return []
@@ -256,81 +342,107 @@ class _State:
             raise _Bad(f"{path}.key", f"duplicate {market_key!r} market for this bookmaker; first one kept")
         seen.add(market_key)
         market_key = self.strings.setdefault(market_key, market_key)  # one "spreads" for all its quotes
-        raw_update = obj.get("last_update")
         if raw_update is not None:
             last_update = self.timestamp(raw_update, path, "last_update")
         elif book_updated is not None:
             last_update = book_updated
         else:
             raise _Bad(f"{path}.last_update", "no last_update at market or bookmaker level")
-        outcomes = _list(obj, "outcomes", path)
+        outcomes = _list(outcomes, path, "outcomes")
         if not outcomes:
             raise _Bad(f"{path}.outcomes", "market has no outcomes")
+        seconds = self.seconds.get(last_update)
+        if seconds is None:
+            seconds = self.seconds[last_update] = update_mirror(last_update)
         fast = self._well_formed(event, market_key, outcomes)
-        if fast is not None:
-            share = self.strings.setdefault
-            return [self._quote(event, book_key, book_title, market_key, side, share(name, name), odds, american,
-                                point, last_update) for side, name, odds, american, point in fast]
-        quotes, sides = [], set()
+        if fast is None:  # the checked loop: names the first problem (or accepts what the fast one would not)
+            fast = self._checked(event, market_key, outcomes, path)
+        share = self.strings.setdefault
+        provider, fetched_at = self.provider, self.fetched_at
+        event_id, sport_key, league = event["id"], event["sport_key"], event["league"]
+        home, away, commence = event["home"], event["away"], event["commence"]
+        return [new_quote(provider, book_key, book_title, sport_key, league, event_id, home, away, commence,
+                          market_key, side, share(name, name), odds, last_update, fetched_at, point, american,
+                          None, odds_f, seconds)
+                for side, name, odds, american, point, odds_f in fast]
+
+    def _checked(self, event: dict[str, Any], market_key: str, outcomes: list[Any], path: str) -> list[tuple]:
+        """`_well_formed`'s rows, outcome by outcome with a JSON path each: raises `_Bad` at the first
+        outcome that cannot become a quote, and accepts every number `to_decimal_odds` / `json_number` do
+        (floats built in memory, "-110.0"-style American prices)."""
+        out, sides = [], set()
         for n, raw_outcome in enumerate(outcomes):
             opath = f"{path}.outcomes[{n}]"
-            outcome = _obj(raw_outcome, opath)
-            name = _text(outcome, "name", opath)
+            fields = self.shape.outcome(raw_outcome)
+            if fields is None:
+                raise _not_object(raw_outcome, opath)
+            raw_name, price, raw_point = fields
+            name = _text(raw_name, opath, "name")
             side = self._side(market_key, name, event, opath)
             if side in sides:
                 raise _Bad(opath, f"outcome {side!r} appears twice in this market")
             sides.add(side)
             try:
-                odds, american = to_decimal_odds(outcome.get("price"), self.fmt)
+                odds, american = to_decimal_odds(price, self.fmt)
                 point = None
                 if market_key != "h2h":
-                    point = json_number(outcome.get("point"), "point")
+                    point = json_number(raw_point, "point")
             except ValueError as exc:
                 raise _Bad(opath, f"outcome {name!r}: {exc}") from exc
-            quotes.append(self._quote(event, book_key, book_title, market_key, side, name, odds,
-                                      american, point, last_update))
-        return quotes
+            out.append((side, name, odds, american, point, self._odds_float(odds)))
+        return out
+
+    def _odds_float(self, odds: Decimal) -> float:
+        found = self.odds_floats.get(odds)
+        if found is None:
+            found = self.odds_floats[odds] = odds_mirror(odds)
+        return found
 
     def _well_formed(self, event: dict[str, Any], market_key: str, outcomes: list[Any]) -> list[tuple] | None:
-        """The market's outcomes as (side, name, odds, american, point) when every one is well formed —
-        the common case, read without building a JSON path per outcome; None sends the market through
-        the checked loop of `market`, which names the first problem. Accepts exactly what that loop
-        accepts from a parsed response (exact Decimals and ints); anything else (floats built in memory,
-        "-110.0"-style American prices) takes the checked loop too."""
+        """The market's outcomes as (side, name, odds, american, point, odds_f) when every one is well
+        formed — the common case, read without building a JSON path per outcome; None sends the market
+        through `_checked`, which names the first problem. Accepts exactly what that loop accepts from a
+        parsed response (exact Decimals and ints); anything else (floats built in memory, "-110.0"-style
+        American prices) takes the checked loop too."""
         sides_by_name = event["sides"][market_key]
         american_fmt = self.fmt == "american"
+        read = self.shape.outcome
         out, seen = [], set()
         for outcome in outcomes:
-            if type(outcome) is not dict:
+            fields = read(outcome)
+            if fields is None:
                 return None
-            name = outcome.get("name")
+            name, price, point = fields
             if type(name) is not str or not name.strip():
                 return None
             side = sides_by_name.get(name)
             if side is None or side in seen:
                 return None
             seen.add(side)
-            price = outcome.get("price")
             if american_fmt:
                 if type(price) is not int or not 100 <= abs(price) <= _MAX_AMERICAN:
                     return None
                 kept = self.american.get(price)
                 if kept is None:
-                    kept = self.american[price] = (american_to_decimal_exact(price), price)
-                odds, american = kept  # the first int object of this price: one per price, not per quote
+                    odds = american_to_decimal_exact(price)
+                    kept = self.american[price] = (odds, price, self._odds_float(odds))
+                odds, american, odds_f = kept  # the first int object of this price: one per price, not per quote
             else:
                 if type(price) is not Decimal or not price.is_finite() or not 1 < price <= MAX_DECIMAL_ODDS:
                     return None
                 odds, american = price, None
-            point = None
+                odds_f = self.odds_floats.get(price)
+                if odds_f is None:
+                    odds_f = self._odds_float(price)
             if market_key != "h2h":
-                point = outcome.get("point")
                 if type(point) is int:
                     shared = self.points.get(point)
                     point = shared if shared is not None else self.points.setdefault(point, Decimal(point))
                 elif type(point) is not Decimal or not point.is_finite():
                     return None
-            out.append((side, name, odds, american, point))
+            else:
+                point = None
+            out.append((side, name, odds, american, point, odds_f))
         return out
 
     @staticmethod
@@ -347,11 +459,3 @@ class _State:
             raise _Bad(f"{path}.name", f"outcome name {name!r} is neither team ({event['home']!r} / "
                                        f"{event['away']!r}) nor a known {market_key} outcome")
         return side
-
-    def _quote(self, event, book_key, book_title, market_key, side, name, odds: Decimal,
-               american: int | None, point: Decimal | None, last_update: datetime) -> SportsbookQuote:
-        return SportsbookQuote(  # positional (the field order of SportsbookQuote): one per outcome
-            self.provider, book_key, book_title, event["sport_key"], event["league"], event["id"], event["home"],
-            event["away"], event["commence"], market_key, side, name, odds, last_update, self.fetched_at,
-            point, american,
-        )
