@@ -35,3 +35,26 @@ def test_equal_odds_share_one_float():
     a, b = quote(Decimal("1.9"), datetime(2026, 11, 24, tzinfo=UTC)), quote(Decimal("1.90"), datetime(2026, 11, 24, tzinfo=UTC))
     assert a.odds_f is b.odds_f and a.last_update_ts is b.last_update_ts
     assert str(a.decimal_odds) == "1.9" and str(b.decimal_odds) == "1.90"
+
+
+@given(odds=ODDS, updated=TIMES, point=st.none() | st.decimals(-50, 50, places=1),
+       american=st.none() | st.integers(-5000, 5000), max_stake=st.none() | st.decimals(0, 1000, places=2))
+def test_new_quote_is_the_constructors_quote_slot_for_slot(odds, updated, point, american, max_stake):
+    import copy
+    import dataclasses
+    import pickle
+
+    import pytest
+
+    from arb_pipeline.domain import new_quote, odds_mirror, update_mirror
+
+    fields = ("the_odds_api", "pinnacle", "Pinnacle", "basketball_nba", "NBA", "e1", "Boston Celtics",
+              "New York Knicks", updated, "spreads", "home", "Boston Celtics", odds, updated, updated, point,
+              american, max_stake)
+    built, fast = SportsbookQuote(*fields), new_quote(*fields, odds_mirror(odds), update_mirror(updated))
+    assert type(fast) is SportsbookQuote and fast == built and hash(fast) == hash(built)
+    assert [getattr(fast, n) for n in SportsbookQuote.__slots__] == [getattr(built, n) for n in SportsbookQuote.__slots__]
+    assert fast.odds_f == float(odds) and fast.last_update_ts == updated.timestamp()
+    assert pickle.loads(pickle.dumps(fast)) == built and copy.copy(fast) == built
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.decimal_odds = Decimal("3")  # type: ignore[misc]
