@@ -296,10 +296,13 @@ class _State:
         if home == away:
             raise _Bad(path, f"home_team and away_team are both {home!r}")
         commence = self.timestamp(raw_commence, path, "commence_time")
-        # outcome name → side per market, in `_side`'s order of precedence (home, then away, then Draw)
-        h2h = {"Draw": Outcome.DRAW.value, away: Outcome.AWAY.value, home: Outcome.HOME.value}
-        sides = {"h2h": h2h, "spreads": {away: Outcome.AWAY.value, home: Outcome.HOME.value},
-                 "totals": dict(_TOTALS_SIDES)}
+        # outcome name → (side, the one str kept for that name) per market, in `_side`'s order of precedence
+        # (home, then away, then Draw): a well-formed outcome is one lookup
+        share = self.strings.setdefault
+        named = {name: share(name, name) for name in (home, away, "Draw", *_TOTALS_SIDES)}
+        teams = {away: (Outcome.AWAY.value, named[away]), home: (Outcome.HOME.value, named[home])}
+        sides = {"h2h": {"Draw": (Outcome.DRAW.value, named["Draw"]), **teams}, "spreads": teams,
+                 "totals": {name: (side, named[name]) for name, side in _TOTALS_SIDES.items()}}
         return {"id": event_id, "sport_key": own_sport, "home": home, "away": away, "commence": commence,
                 "league": league_for_sport(own_sport), "sides": sides}
 
@@ -354,23 +357,20 @@ class _State:
         seconds = self.seconds.get(last_update)
         if seconds is None:
             seconds = self.seconds[last_update] = update_mirror(last_update)
-        fast = self._well_formed(event, market_key, outcomes)
-        if fast is None:  # the checked loop: names the first problem (or accepts what the fast one would not)
-            fast = self._checked(event, market_key, outcomes, path)
-        share = self.strings.setdefault
-        provider, fetched_at = self.provider, self.fetched_at
-        event_id, sport_key, league = event["id"], event["sport_key"], event["league"]
-        home, away, commence = event["home"], event["away"], event["commence"]
-        return [new_quote(provider, book_key, book_title, sport_key, league, event_id, home, away, commence,
-                          market_key, side, share(name, name), odds, last_update, fetched_at, point, american,
-                          None, odds_f, seconds)
-                for side, name, odds, american, point, odds_f in fast]
+        context = (self.provider, book_key, book_title, event["sport_key"], event["league"], event["id"],
+                   event["home"], event["away"], event["commence"], market_key)
+        quotes = self._well_formed(event, context, outcomes, last_update, seconds)
+        if quotes is None:  # the checked loop: names the first problem (or accepts what the fast one would not)
+            quotes = self._checked(event, context, outcomes, last_update, seconds, path)
+        return quotes
 
-    def _checked(self, event: dict[str, Any], market_key: str, outcomes: list[Any], path: str) -> list[tuple]:
-        """`_well_formed`'s rows, outcome by outcome with a JSON path each: raises `_Bad` at the first
+    def _checked(self, event: dict[str, Any], context: tuple, outcomes: list[Any], last_update: datetime,
+                 seconds: float, path: str) -> list[SportsbookQuote]:
+        """`_well_formed`'s quotes, outcome by outcome with a JSON path each: raises `_Bad` at the first
         outcome that cannot become a quote, and accepts every number `to_decimal_odds` / `json_number` do
         (floats built in memory, "-110.0"-style American prices)."""
-        out, sides = [], set()
+        market_key = context[-1]
+        quotes, sides = [], set()
         for n, raw_outcome in enumerate(outcomes):
             opath = f"{path}.outcomes[{n}]"
             fields = self.shape.outcome(raw_outcome)
@@ -389,8 +389,9 @@ class _State:
                     point = json_number(raw_point, "point")
             except ValueError as exc:
                 raise _Bad(opath, f"outcome {name!r}: {exc}") from exc
-            out.append((side, name, odds, american, point, self._odds_float(odds)))
-        return out
+            quotes.append(new_quote(*context, side, self.strings.setdefault(name, name), odds, last_update,
+                                    self.fetched_at, point, american, None, self._odds_float(odds), seconds))
+        return quotes
 
     def _odds_float(self, odds: Decimal) -> float:
         found = self.odds_floats.get(odds)
@@ -398,25 +399,31 @@ class _State:
             found = self.odds_floats[odds] = odds_mirror(odds)
         return found
 
-    def _well_formed(self, event: dict[str, Any], market_key: str, outcomes: list[Any]) -> list[tuple] | None:
-        """The market's outcomes as (side, name, odds, american, point, odds_f) when every one is well
-        formed — the common case, read without building a JSON path per outcome; None sends the market
-        through `_checked`, which names the first problem. Accepts exactly what that loop accepts from a
-        parsed response (exact Decimals and ints); anything else (floats built in memory, "-110.0"-style
-        American prices) takes the checked loop too."""
+    def _well_formed(self, event: dict[str, Any], context: tuple, outcomes: list[Any], last_update: datetime,
+                     seconds: float) -> list[SportsbookQuote] | None:
+        """The market's quotes when every outcome is well formed — the common case, read without building
+        a JSON path per outcome; None sends the market through `_checked`, which names the first problem.
+        Accepts exactly what that loop accepts from a parsed response (exact Decimals and ints); anything
+        else (floats built in memory, "-110.0"-style American prices) takes the checked loop too."""
+        (provider, book_key, book_title, sport_key, league, event_id, home, away, commence,
+         market_key) = context
         sides_by_name = event["sides"][market_key]
         american_fmt = self.fmt == "american"
-        read = self.shape.outcome
-        out, seen = [], set()
+        h2h = market_key == "h2h"
+        read, fetched_at = self.shape.outcome, self.fetched_at
+        quotes, seen = [], set()
         for outcome in outcomes:
             fields = read(outcome)
             if fields is None:
                 return None
             name, price, point = fields
-            if type(name) is not str or not name.strip():
+            if type(name) is not str:
                 return None
-            side = sides_by_name.get(name)
-            if side is None or side in seen:
+            found = sides_by_name.get(name)  # a known name is a non-blank one
+            if found is None:
+                return None
+            side, name = found
+            if side in seen:
                 return None
             seen.add(side)
             if american_fmt:
@@ -434,16 +441,17 @@ class _State:
                 odds_f = self.odds_floats.get(price)
                 if odds_f is None:
                     odds_f = self._odds_float(price)
-            if market_key != "h2h":
-                if type(point) is int:
-                    shared = self.points.get(point)
-                    point = shared if shared is not None else self.points.setdefault(point, Decimal(point))
-                elif type(point) is not Decimal or not point.is_finite():
-                    return None
-            else:
+            if h2h:
                 point = None
-            out.append((side, name, odds, american, point, odds_f))
-        return out
+            elif type(point) is int:
+                shared = self.points.get(point)
+                point = shared if shared is not None else self.points.setdefault(point, Decimal(point))
+            elif type(point) is not Decimal or not point.is_finite():
+                return None
+            quotes.append(new_quote(provider, book_key, book_title, sport_key, league, event_id, home, away,
+                                    commence, market_key, side, name, odds, last_update, fetched_at, point,
+                                    american, None, odds_f, seconds))
+        return quotes
 
     @staticmethod
     def _side(market_key: str, name: str, event: dict[str, Any], path: str) -> str:
