@@ -12,6 +12,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+import msgspec
+
 
 def _reject_constant(name: str) -> None:
     raise ValueError(f"non-standard JSON constant {name} (NaN/Infinity are not JSON)")
@@ -36,7 +38,17 @@ def loads_exact(text: str | bytes, *, exact_numbers: bool = True) -> Any:
     """`json.loads` with fractional numbers as `Decimal` (unless `exact_numbers=False`) and no NaN.
 
     JSON nested deeper than Python's recursion limit is a ValueError (like any other invalid JSON),
-    not a RecursionError escaping every caller's error handling."""
+    not a RecursionError escaping every caller's error handling.
+
+    With `exact_numbers`, msgspec decodes the document first, in C (~1.5x faster on an odds body): the
+    same values (ints, the same shared `Decimal` of each number's text, the last of a repeated key in the
+    first one's place). A document it refuses - invalid JSON, a BOM, a lone surrogate, an integer beyond
+    Python's digit limit - is left to the standard library, which accepts it or words the error as before."""
+    if exact_numbers:
+        try:
+            return msgspec.json.Decoder(float_hook=shared_decimals()).decode(text)
+        except (msgspec.DecodeError, RecursionError):  # msgspec raises RecursionError past its depth limit
+            pass
     try:
         return json.loads(text, parse_float=shared_decimals() if exact_numbers else None,
                           parse_constant=_reject_constant)

@@ -12,7 +12,7 @@ own text as a `Decimal` (shared per distinct text, `jsonio.shared_decimals`), th
 key. The leaves are typed `Any`, so a string price or a list where a name belongs still reaches the
 normalizer's rules and becomes the same problem. Only the *containers* are typed (a list of event
 objects, each `bookmakers` a list of objects, ...): a document msgspec refuses - not JSON, not UTF-8, a
-lone surrogate, NaN, an event that is not an object, `markets` that is an object - raises
+lone surrogate, NaN, nesting beyond its depth limit, an event that is not an object, `markets` that is an object - raises
 `OddsNotPlain`, and the caller parses it the checked way, which reports it with its own wording and
 location.
 """
@@ -86,7 +86,7 @@ def decode_odds(data: bytes | str) -> list[OddsEvent]:
     decoder = msgspec.json.Decoder(list[OddsEvent], float_hook=shared_decimals())
     try:
         return decoder.decode(data)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:  # ValidationError is a DecodeError
+    except (msgspec.DecodeError, RecursionError) as exc:  # a ValidationError is a DecodeError; deep nesting
         raise OddsNotPlain(str(exc)) from None
 
 

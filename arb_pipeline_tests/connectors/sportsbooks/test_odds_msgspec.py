@@ -197,6 +197,7 @@ def test_upcoming_takes_each_events_own_sport_and_needs_one():
 @pytest.mark.parametrize("text", [
     b"", b"{}", b'{"id": 1}', b"[1, 2]", b"[{}] trailing", b"\xef\xbb\xbf[]", b'[{"id": "\xff"}]',
     b'[{"id": "\\ud800"}]', b'[{"id": NaN}]', b'[{"id": "e", "bookmakers": [{"markets": {}}]}]',
+    b'[{"id": ' + b"[" * 100_000 + b"]" * 100_000 + b"}]",
 ])
 def test_documents_msgspec_refuses_are_handed_to_the_checked_path(text):
     with pytest.raises(OddsNotPlain):
