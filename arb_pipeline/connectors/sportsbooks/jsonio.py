@@ -34,6 +34,12 @@ def shared_decimals() -> Callable[[str], Decimal]:
     return parse
 
 
+def msgspec_input(text: str | bytes) -> str | bytes:
+    """`text` as msgspec decodes it: bytes-like objects and `str` itself, but not a `str` subclass (e.g. the
+    store's `DecodedJson`), which becomes the plain `str` of the same characters."""
+    return str.__str__(text) if isinstance(text, str) and type(text) is not str else text
+
+
 def loads_exact(text: str | bytes, *, exact_numbers: bool = True) -> Any:
     """`json.loads` with fractional numbers as `Decimal` (unless `exact_numbers=False`) and no NaN.
 
@@ -46,7 +52,7 @@ def loads_exact(text: str | bytes, *, exact_numbers: bool = True) -> Any:
     Python's digit limit - is left to the standard library, which accepts it or words the error as before."""
     if exact_numbers:
         try:
-            return msgspec.json.Decoder(float_hook=shared_decimals()).decode(text)
+            return msgspec.json.Decoder(float_hook=shared_decimals()).decode(msgspec_input(text))
         except (msgspec.DecodeError, RecursionError):  # msgspec raises RecursionError past its depth limit
             pass
     try:

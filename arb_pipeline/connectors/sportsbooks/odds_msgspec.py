@@ -26,7 +26,7 @@ from typing import Any
 import msgspec
 
 from arb_pipeline.connectors.sportsbooks.base import NormalizeResult
-from arb_pipeline.connectors.sportsbooks.jsonio import shared_decimals
+from arb_pipeline.connectors.sportsbooks.jsonio import msgspec_input, shared_decimals
 from arb_pipeline.connectors.sportsbooks.normalize import ABSENT, Shape, normalize_odds_response
 from arb_pipeline.connectors.sportsbooks.prices import OddsFormat
 
@@ -85,7 +85,7 @@ def decode_odds(data: bytes | str) -> list[OddsEvent]:
     the document (prices repeat), as `loads_exact` does."""
     decoder = msgspec.json.Decoder(list[OddsEvent], float_hook=shared_decimals())
     try:
-        return decoder.decode(data)
+        return decoder.decode(msgspec_input(data))
     except (msgspec.DecodeError, RecursionError) as exc:  # a ValidationError is a DecodeError; deep nesting
         raise OddsNotPlain(str(exc)) from None
 

@@ -108,3 +108,10 @@ def test_loads_exact_reads_what_the_standard_library_reads(document, wrap, as_by
         assert ours[0] == "ok" and _typed(ours[1]) == _typed(theirs[1])
     else:
         assert ours[:2] == theirs[:2]
+
+
+def test_loads_exact_reads_a_str_subclass_like_its_text():
+    class Text(str):
+        __slots__ = ()
+
+    assert _typed(loads_exact(Text('{"a": [1.90, 2, "x"]}'))) == _typed(loads_exact('{"a": [1.90, 2, "x"]}'))

@@ -21,6 +21,7 @@ from arb_pipeline.connectors.sportsbooks.jsonio import loads_exact
 from arb_pipeline.connectors.sportsbooks.normalize import normalize_odds_response
 from arb_pipeline.connectors.sportsbooks.odds_msgspec import OddsNotPlain, decode_odds, normalize_odds_bytes
 from arb_pipeline.domain import SportsbookQuote
+from arb_pipeline.storage.repositories.snapshots import DecodedJson
 
 FETCHED = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)
 SAMPLE = Path(__file__).resolve().parents[3] / "arb_pipeline" / "data" / "sample_snapshot"
@@ -87,6 +88,7 @@ def test_simulator_files_give_the_checked_result_in_both_formats(recordings):
             assert expected[0] == "ok" and expected[1][0] and expected[1][3] == fmt
             assert fast(data, **kwargs) == expected
             assert fast(data.decode(), **kwargs) == expected  # stored payloads may be text
+            assert fast(DecodedJson(data.decode()), **kwargs) == expected  # ... a str subclass, as the store's
 
 
 def test_the_shipped_sample_gives_the_checked_result():
