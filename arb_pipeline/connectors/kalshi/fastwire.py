@@ -195,19 +195,18 @@ class _Tables:
         return None if text is None or text == "" else self.time(text)
 
     def texts(self, value: dict[str, Any], convert: Any = None) -> dict[str, Any]:
-        """`convert(value)` (or `value`) with its texts shared, one dict per distinct text-only content
-        (`Reader.shared_texts`: only text-only ones, since 1 == True as part of a key). `convert` must
-        leave a text-only dict as it is (`models.strike_texts` does)."""
-        key = tuple(value.items())
-        found = self.dicts.get(key)
-        if found is not None:
-            return found
+        """`convert(value)` (or `value`) with its texts shared, and one dict per distinct text-only content
+        (`Reader.shared_texts`: only text-only ones - 1 == True inside a key, and other values may be
+        mutable). `convert` must leave a text-only dict as it is (`models.strike_texts` does)."""
         share = self.share
-        out = {share(k, k): share(v, v) if type(v) is str else v
-               for k, v in (value if convert is None else convert(value)).items()}
-        if all(type(v) is str for v in out.values()):
-            self.dicts[key] = out
-        return out
+        if all(type(v) is str for v in value.values()):
+            key = tuple(value.items())
+            found = self.dicts.get(key)
+            if found is None:
+                found = self.dicts[key] = {share(k, k): share(v, v) for k, v in value.items()}
+            return found
+        return {share(k, k): share(v, v) if type(v) is str else v
+                for k, v in (value if convert is None else convert(value)).items()}
 
     def grid(self, bands: list[_Band]) -> Any:
         key = tuple(bands)
