@@ -153,6 +153,16 @@ def _events_decoder(keep_extra: frozenset[str]) -> tuple[msgspec.json.Decoder, t
 _ORDERBOOKS_DECODER = msgspec.json.Decoder(_Orderbooks)
 
 
+def _utf8(data: bytes | str) -> bytes | str:
+    """`data`, once it is known to be UTF-8 text throughout: msgspec checks the strings it decodes, not
+    those of the fields it skips, and the checked path refuses the whole file (the venues send ASCII:
+    `isascii` is a quick scan, the full check only runs for other bytes)."""
+    if isinstance(data, str) or data.isascii():
+        return data
+    data.decode("utf-8")  # UnicodeDecodeError (a ValueError): declined
+    return data
+
+
 class _Tables:
     """Values kept once per response: texts, fixed-point numbers, timestamps, text-only dicts."""
 
@@ -307,7 +317,7 @@ def decode_events(data: bytes | str, *, keep_extra: frozenset[str] | None,
     t = _Tables(strings)
     share = t.share
     try:
-        response = decoder.decode(data)
+        response = decoder.decode(_utf8(data))
         events = []
         for e in response.events:
             metadata = e.product_metadata
@@ -350,7 +360,7 @@ def decode_orderbooks(data: bytes | str, *, strings: dict[str, str] | None = Non
         return tuple(out)
 
     try:
-        response = _ORDERBOOKS_DECODER.decode(data)
+        response = _ORDERBOOKS_DECODER.decode(_utf8(data))
         books: dict[str, OrderBookLevels] = {}
         for item in response.orderbooks:
             ticker = t.ident(item.ticker)
