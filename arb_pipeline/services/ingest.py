@@ -253,7 +253,12 @@ def capture(
     # merged pages have no single body to keep.
     texts = {name: json.dumps(payload, separators=(",", ":")) for name, payload in kalshi.items()}
     texts.update(odds_texts)
-    loaded = read_payloads(texts, source=source, label=source)
+    # a capture's snapshot is what the scan reads (`Capture.snapshot`): only the unmapped Kalshi fields the
+    # scan reads are kept in its records (and the Kalshi files take the msgspec path, `kalshi.fastwire`);
+    # the stored payloads stay verbatim, so a history replay (`parse_payloads`) still reads every field
+    from arb_pipeline.services.scan import SCAN_EXTRA_FIELDS
+
+    loaded = read_payloads(texts, source=source, label=source, keep_extra=SCAN_EXTRA_FIELDS)
     # every file was just decoded in full by the parser (invalid JSON raises there): the store need not
     # decode them again
     from arb_pipeline.storage.repositories.snapshots import DecodedJson
