@@ -442,15 +442,15 @@ def test_a_series_books_are_asked_as_soon_as_its_events_are_in_and_stored_in_the
         def __getattr__(self, name):
             return getattr(self.inner, name)
 
-        def fetch_events_payload(self, *, series_tickers, **kwargs):
+        def fetch_events_pages(self, *, series_tickers, **kwargs):
             if list(series_tickers) == [slow]:
                 self.waited_for_books = books_asked.wait(timeout=10)
-            return self.inner.fetch_events_payload(series_tickers=series_tickers, **kwargs)
+            return self.inner.fetch_events_pages(series_tickers=series_tickers, **kwargs)
 
-        def fetch_orderbooks_payload(self, tickers):
+        def fetch_orderbooks_pages(self, tickers):
             chunks.append(list(tickers))
             books_asked.set()
-            return self.inner.fetch_orderbooks_payload(tickers)
+            return self.inner.fetch_orderbooks_pages(tickers)
 
     try:
         first = capture(kalshi, odds, series=("KXNBAGAME", slow), sports=(nba,), source="simulator")
