@@ -172,10 +172,10 @@ class StageChecks:
         return [c.result(asset, value) for c in self.checks]
 
     def not_applicable(self, asset: dg.AssetKey, why: str) -> list[dg.AssetCheckResult]:
-        """Results for a step that produced no frame (a conditional asset that did not materialize): a
-        check left unanswered stays PLANNED in the event log, and `check_failure_alerts` then holds its
-        cursor back for up to its grace period, delaying every later alert. Passed with nothing checked,
-        saying why."""
+        """Results for a step that produced no frame (a conditional asset that did not materialize). Required:
+        Dagster fails a step that leaves one of its in-step checks unanswered (and a skipped separate check
+        step left its evaluation PLANNED, which holds `check_failure_alerts`' cursor back for up to its
+        grace period, delaying every later alert). Passed with nothing checked, saying why."""
         return [dg.AssetCheckResult(asset_key=asset, check_name=c.name, passed=True, severity=c.severity,
                                     description=f"nothing to check: {why}"[:2000],
                                     metadata={"rows": 0, "not_evaluated": dg.MetadataValue.text(why[:2000])})
