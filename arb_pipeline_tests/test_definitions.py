@@ -142,6 +142,15 @@ def test_scan_job_runs_the_stage_checks(repo):
     assert checks == {key for key in EXPECTED_CHECKS if key[0] in EXPECTED_SCAN_JOB_ASSETS}
 
 
+def test_scan_job_evaluates_its_checks_inside_the_asset_steps(repo):
+    # one step per stage: a separate check step cost the run ~0.1 s (issue #11); history keeps its check steps
+    scan = repo.get_job("scan_job")
+    assert {node.name for node in scan.graph.nodes} == {
+        "capture_market_snapshot", "resolved_events", "implied_probabilities", "arb_opportunities", "executed_orders"}
+    history = repo.get_job("history_replay_job")
+    assert len(history.graph.nodes) > len(HISTORY_ASSETS)
+
+
 def test_sensors_and_schedules(repo):
     sensors = {s.name: (s.job_name if s.has_jobs else None) for s in repo.sensor_defs}
     assert sensors == EXPECTED_SENSORS

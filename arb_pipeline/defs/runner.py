@@ -162,7 +162,7 @@ def multiprocess_scan_job() -> dg.JobDefinition:
     from arb_pipeline.defs.jobs import SCAN_ASSETS
 
     # forkserver with the code location preloaded: each step process is forked from one that has already
-    # imported the definitions, instead of paying that import once per step (17 steps with the checks)
+    # imported the definitions, instead of paying that import once per step (5 steps: the checks run inside them)
     executor = dg.multiprocess_executor.configured(
         {"start_method": {"forkserver": {"preload_modules": ["arb_pipeline.definitions"]}}})
     job = dg.define_asset_job(MULTIPROCESS_SCAN_JOB, selection=dg.AssetSelection.assets(*SCAN_ASSETS),

@@ -94,8 +94,8 @@ def capture(
     within KALSHI_QUIET_SERIES_RECHECK_S and listed none is not asked this time (meta.json records both,
     so the next capture knows); every other request is made as before.
     """
-    from arb_pipeline.connectors.kalshi.client import MAX_ORDERBOOK_TICKERS, merge_events_payloads
-    from arb_pipeline.connectors.kalshi.targets import target_ids_in_events_payload
+    from arb_pipeline.connectors.kalshi.client import MAX_ORDERBOOK_TICKERS
+    from arb_pipeline.connectors.kalshi.rawpages import books_file, merge_events_pages
     from arb_pipeline.connectors.sportsbooks.errors import OddsError
 
     if concurrency < 1:
@@ -124,11 +124,13 @@ def capture(
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="capture")
     try:
         status_future = pool.submit(kalshi.fetch_exchange_status_payload)
-        event_futures = {pool.submit(kalshi.fetch_events_payload, series_tickers=[t], status="open"): t
+        # the Kalshi responses stay the bytes received, read only for what is asked next (rawpages): they
+        # are parsed once, below, as the files this capture stores
+        event_futures = {pool.submit(kalshi.fetch_events_pages, series_tickers=[t], status="open"): t
                          for t in asked}
         to_fetch = [sport for sport in sports if sport not in (reuse_odds or {})]
         odds_futures = {sport: pool.submit(fetch_odds, sport) for sport in dict.fromkeys(to_fetch)}
-        pages: dict[str, Any] = {}
+        pages: dict[str, list[Any]] = {}  # series -> its rawpages.EventsPage list
         pending: list[str] = []  # tickers whose books are not asked yet
         queued: set[str] = set()
         book_futures: list[Future[Any]] = []
@@ -140,31 +142,27 @@ def capture(
         while waiting:
             done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
             for future in sorted(done, key=lambda f: asked.index(event_futures[f])):
-                page = pages[event_futures[future]] = future.result()
-                for event in page["events"]:
-                    for market in event.get("markets", []):
-                        if "ticker" in market and market["ticker"] not in queued:
-                            queued.add(market["ticker"])
-                            pending.append(market["ticker"])
-                    listed_by = event.get("series_ticker")
-                    if listed_by in configured and listed_by not in series_futures \
-                            and listed_by not in reuse_series.fees:
-                        series_futures[listed_by] = pool.submit(kalshi.fetch_series_payload, [listed_by])
+                series_pages = pages[event_futures[future]] = future.result()
+                for page in series_pages:
+                    for event_tickers, listed_by in zip(page.tickers, page.series, strict=True):
+                        for ticker in event_tickers:
+                            if ticker not in queued:
+                                queued.add(ticker)
+                                pending.append(ticker)
+                        if listed_by in configured and listed_by not in series_futures \
+                                and listed_by not in reuse_series.fees:
+                            series_futures[listed_by] = pool.submit(kalshi.fetch_series_payload, [listed_by])
             while len(pending) >= MAX_ORDERBOOK_TICKERS or (pending and not waiting):
                 chunk, pending = pending[:MAX_ORDERBOOK_TICKERS], pending[MAX_ORDERBOOK_TICKERS:]
-                book_futures.append(pool.submit(kalshi.fetch_orderbooks_payload, chunk))
-        events_payload = merge_events_payloads(pages[t] for t in asked)
-        tickers = list(dict.fromkeys(m["ticker"] for e in events_payload["events"] for m in e.get("markets", [])
-                                     if "ticker" in m))
-        listed = {e.get("series_ticker") for e in events_payload["events"]}
-        targets_future = pool.submit(kalshi.fetch_structured_targets_payload,
-                                     target_ids_in_events_payload(events_payload), cache=targets_cache)
+                book_futures.append(pool.submit(kalshi.fetch_orderbooks_pages, chunk))
+        events_file = merge_events_pages(page for t in asked for page in pages[t])
+        tickers, listed = events_file.tickers, events_file.series
+        targets_future = pool.submit(kalshi.fetch_structured_targets_payload, events_file.target_ids,
+                                     cache=targets_cache)
         # in the order of the merged events, as one call per 100 of them in that order would return them
         position = {ticker: i for i, ticker in enumerate(tickers)}
-        books = [book for f in book_futures for book in f.result()["orderbooks"]]
-        books.sort(key=lambda book: position.get(book.get("ticker") if isinstance(book, dict) else None,
-                                                 len(position)))
-        books_payload = {"orderbooks": books}
+        books = [book for f in book_futures for book in f.result()]
+        books.sort(key=lambda book: position.get(book[0], len(position)))
         books_at = clock()
         status_payload = status_future.result()
         series_items: list[Any] = []
@@ -242,18 +240,23 @@ def capture(
         SERIES_WITHOUT_EVENTS_AT: {t: quiet.get(t, started).isoformat() for t in configured if t not in listed},
     }
     kalshi = {
-        EVENTS_FILE: events_payload,
-        ORDERBOOKS_FILE: books_payload,
         SERIES_FILE: series_payload,
         EXCHANGE_FILE: status_payload,
         TARGETS_FILE: targets_payload,
         META_FILE: meta,
     }
     # Kalshi sends money as strings, so its parsed JSON holds no Decimal and the C encoder is exact;
-    # merged pages have no single body to keep.
-    texts = {name: json.dumps(payload, separators=(",", ":")) for name, payload in kalshi.items()}
+    # merged pages have no single body to keep. Events and books: the venue's own bytes, spliced
+    # (rawpages; valid UTF-8, checked when read).
+    texts = {EVENTS_FILE: events_file.text.decode("utf-8"), ORDERBOOKS_FILE: books_file(books).decode("utf-8")}
+    texts.update((name, json.dumps(payload, separators=(",", ":"))) for name, payload in kalshi.items())
     texts.update(odds_texts)
-    loaded = read_payloads(texts, source=source, label=source)
+    # a capture's snapshot is what the scan reads (`Capture.snapshot`): only the unmapped Kalshi fields the
+    # scan reads are kept in its records (and the Kalshi files take the msgspec path, `kalshi.fastwire`);
+    # the stored payloads stay verbatim, so a history replay (`parse_payloads`) still reads every field
+    from arb_pipeline.services.scan import SCAN_EXTRA_FIELDS
+
+    loaded = read_payloads(texts, source=source, label=source, keep_extra=SCAN_EXTRA_FIELDS)
     # every file was just decoded in full by the parser (invalid JSON raises there): the store need not
     # decode them again
     from arb_pipeline.storage.repositories.snapshots import DecodedJson

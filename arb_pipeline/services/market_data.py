@@ -143,10 +143,12 @@ class RecordedMarketData:
     def capture(self, on_api_calls: ApiCallObserver | None = None,
                 previous: Mapping[str, str] | None = None) -> Capture:
         from arb_pipeline.connectors.snapshot import load_snapshot
+        from arb_pipeline.services.scan import SCAN_EXTRA_FIELDS
 
         if not self.directory.is_dir():
             raise MarketDataError(f"recorded snapshot directory {self.directory} does not exist (ARB_SNAPSHOT_DIR)")
-        snapshot = load_snapshot(self.directory)
+        # read for the scan: only the unmapped fields it reads (the payloads below stay verbatim)
+        snapshot = load_snapshot(self.directory, keep_extra=SCAN_EXTRA_FIELDS)
         # the files' texts, verbatim: numbers keep every digit when stored and replayed
         payloads = {p.name: p.read_text(encoding="utf-8") for p in sorted(self.directory.glob("*.json"))}
         if not snapshot.source:

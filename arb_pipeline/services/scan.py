@@ -2,7 +2,7 @@
 
 One implementation for every caller — the CLI (`scan`, `resolve`), the Dagster assets and the
 headless runner — so a rule lives in one place. Each stage is its own function because the Dagster
-graph materializes them as separate assets with a contract check between them.
+graph materializes them as separate assets, each with its contract checked before the next runs.
 """
 
 from __future__ import annotations

@@ -299,10 +299,16 @@ def _checked_only(monkeypatch):
     """Force the checked whole-file path for both Kalshi files (what every load did before streaming)."""
     import arb_pipeline.connectors.snapshot as snapshot_module
     from arb_pipeline.connectors.jsonstream import NotStreamable
+    from arb_pipeline.connectors.kalshi.fastwire import Declined
 
     def refuse(files, *_):
         raise NotStreamable("checked path forced by the test")
 
+    def decline(files, *_):
+        raise Declined("checked path forced by the test")
+
+    monkeypatch.setattr(snapshot_module, "_fast_events", decline)
+    monkeypatch.setattr(snapshot_module, "_fast_orderbooks", decline)
     monkeypatch.setattr(snapshot_module, "_streamed_events", refuse)
     monkeypatch.setattr(snapshot_module, "_streamed_orderbooks", refuse)
 

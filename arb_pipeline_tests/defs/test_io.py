@@ -80,15 +80,23 @@ def test_the_in_process_scan_job_keeps_values_in_memory(env, tmp_path, db_url):
     assert not (tmp_path / "io").exists()  # nothing pickled: one process, values in memory
 
 
+def _output(events) -> object:
+    """A stage asset's value, from what its step yields: the Output, then its checks' results (all passed)."""
+    output, *checks = list(events)
+    assert isinstance(output, dg.Output) and checks and all(isinstance(c, dg.AssetCheckResult) for c in checks)
+    assert all(c.passed for c in checks), [c.check_name for c in checks if not c.passed]
+    return output.value
+
+
 def test_each_stage_computes_on_its_upstream_value_not_on_a_stored_snapshot(env, db_url):
     """Snapshot 424242 was never stored: the stages can only have used what they were handed."""
     snapshot = load_snapshot(SAMPLE_SNAPSHOT_DIR)
     markets, odds = stages.captured(snapshot, 424242)
     resources = build_resources(database_url=db_url, source="recorded")
     with dg.build_asset_context(resources={k: resources[k] for k in ("database", "scan_config")}) as context:
-        resolved = resolved_events(context, kalshi_markets=markets, sportsbook_odds=odds).value
-        priced = implied_probabilities(context, resolved_events=resolved).value
-        detected = arb_opportunities(context, implied_probabilities=priced).value
+        resolved = _output(resolved_events(context, kalshi_markets=markets, sportsbook_odds=odds))
+        priced = _output(implied_probabilities(context, resolved_events=resolved))
+        detected = _output(arb_opportunities(context, implied_probabilities=priced))
     assert isinstance(resolved, stages.ResolvedStage) and resolved.snapshot is snapshot
     assert resolved.snapshot_id == 424242 and set(resolved.frame["snapshot_id"]) == {424242}
     assert priced.resolution is resolved.resolution  # handed on, not recomputed
@@ -102,7 +110,7 @@ def test_a_stage_refuses_inputs_from_two_captures(env, db_url):
     resources = build_resources(database_url=db_url, source="recorded")
     with (dg.build_asset_context(resources={k: resources[k] for k in ("database", "scan_config")}) as context,
           pytest.raises(dg.Failure, match="snapshot 1 but sportsbook_odds is snapshot 2")):
-        resolved_events(context, kalshi_markets=markets, sportsbook_odds=odds)
+        list(resolved_events(context, kalshi_markets=markets, sportsbook_odds=odds))
 
 
 def test_run_output_directories_age_out(tmp_path):

@@ -334,3 +334,33 @@ def test_mapping_decisions_stored_in_the_database_reach_the_scan_and_the_history
     rows, coverage = replayed["dagster/row_count"], replayed["coverage"]
     resolved_before = before.metadata["resolved_events"]["resolved"]
     assert round(coverage * rows) == resolved_before - 1  # the stored decision applies to the replay too
+
+
+def test_a_failing_warn_check_in_a_stage_step_does_not_stop_the_orders(resources, monkeypatch):
+    from arb_pipeline.defs.pricing import checks as pricing_checks
+
+    monkeypatch.setattr(pricing_checks, "OVERROUND_MAX", -1.0)  # every priced market now "outside the band"
+    run = run_scan_job(resources, tags=dict(sensor_run_request().tags))
+    assert run.success, run.error
+    assert run.failed_checks == ("implied_probabilities:implied_probabilities_overround_band",)
+    assert {"arb_opportunities", "executed_orders"} <= set(run.materialized)
+    assert run.metadata["executed_orders"]["orders_sent"] > 0 and orders_in_db(resources) > 0
+
+
+def test_the_orders_check_is_answered_when_nothing_is_placed(resources):
+    """A check left PLANNED holds check_failure_alerts' cursor back for PLANNED_GRACE_S: executed_orders
+    answers its check also when it materializes nothing."""
+    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+
+    key = dg.AssetCheckKey(dg.AssetKey("executed_orders"), "executed_orders_schema")
+    with dg.instance_for_test() as instance:
+        run = run_scan_job(resources, instance=instance, tags={"arb/launched_by": "launchpad"})
+        assert run.success, run.error
+        assert "executed_orders" not in run.materialized
+        assert "executed_orders:executed_orders_schema" in run.checks_evaluated
+        assert len(run.checks_evaluated) == 11 and run.failed_checks == ()
+        (record,) = instance.event_log_storage.get_asset_check_execution_history(key, limit=5)
+        assert record.run_id == run.run_id and record.status == AssetCheckExecutionRecordStatus.SUCCEEDED
+        evaluation = record.event.dagster_event.event_specific_data
+        assert evaluation.passed and evaluation.description.startswith("nothing to check: no order frame: ")
+        assert "not launched by the live scan" in evaluation.description

@@ -7,7 +7,7 @@ import pytest
 
 from arb_pipeline.connectors.snapshot import load_snapshot
 from arb_pipeline.services.ingest import capture_from_settings
-from arb_pipeline.services.scan import ScanConfig, scan
+from arb_pipeline.services.scan import SCAN_EXTRA_FIELDS, ScanConfig, scan
 from arb_pipeline.settings import Settings
 from arb_pipeline.sim.server import SimConfig, start_simulator
 
@@ -48,8 +48,13 @@ def test_capture_keeps_the_venues_own_responses_and_parses_them_like_a_replay(se
     for name, text in capture.payloads.items():
         (tmp_path / name).write_text(text)
         json.loads(text)
-    replayed = load_snapshot(tmp_path)
+    replayed = load_snapshot(tmp_path, keep_extra=SCAN_EXTRA_FIELDS)
     assert replayed.events == snap.events
+    # the capture's records keep only the unmapped fields a scan reads; the stored texts keep them all
+    full = load_snapshot(tmp_path)
+    assert [m.extra for m in snap.markets] == [{k: v for k, v in m.extra.items() if k in SCAN_EXTRA_FIELDS}
+                                               for m in full.markets]
+    assert any(set(m.extra) - SCAN_EXTRA_FIELDS for m in full.markets)
     # the teams the events name by structured target were fetched with them and replay identically
     named = {v for m in snap.markets for v in (m.custom_strike or {}).values()}
     named |= {m.details[k] for m in snap.milestones for k in ("home_team_id", "away_team_id")}
@@ -437,15 +442,15 @@ def test_a_series_books_are_asked_as_soon_as_its_events_are_in_and_stored_in_the
         def __getattr__(self, name):
             return getattr(self.inner, name)
 
-        def fetch_events_payload(self, *, series_tickers, **kwargs):
+        def fetch_events_pages(self, *, series_tickers, **kwargs):
             if list(series_tickers) == [slow]:
                 self.waited_for_books = books_asked.wait(timeout=10)
-            return self.inner.fetch_events_payload(series_tickers=series_tickers, **kwargs)
+            return self.inner.fetch_events_pages(series_tickers=series_tickers, **kwargs)
 
-        def fetch_orderbooks_payload(self, tickers):
+        def fetch_orderbooks_pages(self, tickers):
             chunks.append(list(tickers))
             books_asked.set()
-            return self.inner.fetch_orderbooks_payload(tickers)
+            return self.inner.fetch_orderbooks_pages(tickers)
 
     try:
         first = capture(kalshi, odds, series=("KXNBAGAME", slow), sports=(nba,), source="simulator")

@@ -38,6 +38,7 @@ from arb_pipeline.domain import (
 from . import models as m
 from . import orders as od
 from . import portfolio as pf
+from . import rawpages as rp
 from . import targets as tg
 from .errors import (
     KalshiConnectionError,
@@ -151,17 +152,19 @@ class KalshiClient:
     def __repr__(self) -> str:
         return f"KalshiClient(base_url={self.base_url!r}, tier={self.tier!r}, signed={self._signed})"
 
-    def _get(self, path: str, endpoint: str, params: Any = None) -> Any:
-        return self._http.request("GET", path, endpoint=endpoint, params=params)
+    def _get(self, path: str, endpoint: str, params: Any = None, *, raw: bool = False) -> Any:
+        return self._http.request("GET", path, endpoint=endpoint, params=params, raw=raw)
 
     def _pages(
-        self, path: str, endpoint: str, params: dict[str, Any], parse: Callable[[Any], tuple[T, str]]
+        self, path: str, endpoint: str, params: dict[str, Any], parse: Callable[[Any], tuple[T, str]],
+        *, raw: bool = False,
     ) -> Iterator[T]:
-        """Follow `cursor` until it is empty (null tolerated), keeping every other filter fixed."""
+        """Follow `cursor` until it is empty (null tolerated), keeping every other filter fixed. `parse`
+        gets each decoded page (with `raw`: its bytes) and returns (what to yield, the next cursor)."""
         cursor = ""
         seen: set[str] = set()
         for _ in range(MAX_PAGES):
-            payload = self._get(path, endpoint, {**params, "cursor": cursor} if cursor else params)
+            payload = self._get(path, endpoint, {**params, "cursor": cursor} if cursor else params, raw=raw)
             page, cursor = parse(payload)
             yield page
             if not cursor:
@@ -336,6 +339,23 @@ class KalshiClient:
             pages.extend(self._pages("/events", m.EVENTS, params, parse))
         return merge_events_payloads(pages)
 
+    def fetch_events_pages(self, *, series_tickers: Iterable[str] = (), status: str | None = "open",
+                           limit: int = 200) -> list[rp.EventsPage]:
+        """`fetch_events_payload` for a capture: every page as the bytes received, with the tickers,
+        series, target ids and cursor read without parsing the rest (`rawpages`); merge them with
+        `rawpages.merge_events_pages`."""
+
+        def parse(content: bytes) -> tuple[rp.EventsPage, str]:
+            page = rp.read_events_page(content, endpoint=m.EVENTS)
+            return page, page.cursor
+
+        pages: list[rp.EventsPage] = []
+        for series in list(series_tickers) or [None]:
+            params = _params(series_ticker=series, status=status, with_nested_markets=True,
+                             with_milestones=True, limit=limit)
+            pages.extend(self._pages("/events", m.EVENTS, params, parse, raw=True))
+        return pages
+
     def fetch_structured_targets_payload(self, ids: Iterable[str],
                                          cache: tg.StructuredTargetCache | None = None) -> dict[str, Any]:
         """The structured targets `ids` name, as one `GET /structured_targets` response object
@@ -355,6 +375,17 @@ class KalshiClient:
             m.parse_orderbooks_response(payload)
             books.extend(payload.get("orderbooks") or [])
         return {"orderbooks": books}
+
+    def fetch_orderbooks_pages(self, tickers: Iterable[str]) -> list[tuple[str, bytes]]:
+        """`fetch_orderbooks_payload` for a capture: (ticker, that book's JSON as received) per book, in
+        calls of 100 tickers (`rawpages`); `rawpages.books_file` writes them as one response."""
+        wanted = list(dict.fromkeys(_path_id(t, "ticker") for t in tickers))
+        books: list[tuple[str, bytes]] = []
+        for start in range(0, len(wanted), MAX_ORDERBOOK_TICKERS):
+            chunk = wanted[start : start + MAX_ORDERBOOK_TICKERS]
+            content = self._get("/markets/orderbooks", m.ORDERBOOKS, [("tickers", t) for t in chunk], raw=True)
+            books.extend(rp.read_books_page(content, endpoint=m.ORDERBOOKS).books)
+        return books
 
     def fetch_series_payload(self, series_tickers: Iterable[str]) -> dict[str, Any]:
         """`GET /series/{ticker}` for each series, as one `{"series": [...]}` object."""

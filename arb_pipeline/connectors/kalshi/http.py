@@ -109,6 +109,7 @@ class KalshiHttp:
         params: Mapping[str, Any] | list[tuple[str, Any]] | None,
         json: Any,
         order_endpoint: bool,
+        raw: bool = False,
     ) -> Any:
         self.limiter.acquire(method, path)
         self.stats.record_request()
@@ -126,7 +127,7 @@ class KalshiHttp:
                     response.status_code, response.content, endpoint=endpoint, order_endpoint=order_endpoint
                 )
             else:
-                return self._decode(response, endpoint)
+                return (response.content or b"{}") if raw else self._decode(response, endpoint)
         self.stats.record_error(error)
         raise error from None
 
@@ -154,8 +155,11 @@ class KalshiHttp:
         json: Any = None,
         order_endpoint: bool = False,
         on_retry: Callable[[int, KalshiError], None] | None = None,
+        raw: bool = False,
     ) -> Any:
-        """Send with retries; return the decoded JSON body (a dict for every Kalshi endpoint).
+        """Send with retries; return the decoded JSON body (a dict for every Kalshi endpoint), or with
+        `raw` the body's bytes as received (`b"{}"` for an empty one), for a caller that decodes them
+        itself (`rawpages`: a capture keeps market data verbatim and parses it once).
 
         `path` is relative to the API root (``/markets``); `endpoint` is the label errors carry.
         """
@@ -183,6 +187,6 @@ class KalshiHttp:
         for attempt in Retrying(**retrying_kwargs):
             with attempt:
                 return self._send_once(
-                    method, path, endpoint, params=params, json=json, order_endpoint=order_endpoint
+                    method, path, endpoint, params=params, json=json, order_endpoint=order_endpoint, raw=raw
                 )
         raise AssertionError("unreachable: tenacity either returns or re-raises")  # pragma: no cover

@@ -89,6 +89,12 @@ def _custom_strike(r: Reader) -> Mapping[str, str] | None:
         return None
     if not isinstance(raw, Mapping):
         raise KalshiResponseError(f"field {r.field('custom_strike')!r} must be an object", endpoint=r.endpoint)
+    return strike_texts(raw)
+
+
+def strike_texts(raw: Mapping[Any, Any]) -> dict[str, str]:
+    """A `custom_strike` object as texts: strings kept, any other value as its sorted-key JSON (one rule
+    for every reader of the field: here and `fastwire`)."""
     return {str(k): v if isinstance(v, str) else json.dumps(v, sort_keys=True) for k, v in raw.items()}
 
 
@@ -225,16 +231,29 @@ def _plain_price_ranges(bands: Any, numbers: dict[str, Decimal]) -> tuple[PriceR
         if type(start) is not str or type(end) is not str or type(step) is not str:
             raise _NotPlain
         key.append((start, end, step))
-    key = ("price_ranges", *key)
-    grid = numbers.get(key)  # type: ignore[call-overload]  # grids share the numbers table
+    grid = price_grid(tuple(key), numbers)
+    if grid is None:
+        raise _NotPlain
+    return grid
+
+
+def price_grid(bands: tuple[tuple[str, str, str], ...], numbers: dict[Any, Any]) -> tuple[PriceRange, ...] | None:
+    """The `price_ranges` of `(start, end, step)` texts as `_price_ranges` reads them, or None when a band
+    is not a valid one (then `_price_ranges` names the problem). One shared tuple per distinct grid, kept
+    in `numbers` (markets repeat it); used by `_plain_price_ranges` and `fastwire`."""
+    key = ("price_ranges", *bands)
+    grid = numbers.get(key)
     if grid is None:
         out = []
-        for start, end, step in key[1:]:
-            values = [to_decimal(text, field="", endpoint="") for text in (start, end, step)]
+        for start, end, step in bands:
+            try:
+                values = [to_decimal(text, field="", endpoint="") for text in (start, end, step)]
+            except KalshiResponseError:
+                return None
             if not all(ZERO <= v <= ONE for v in values) or values[2] <= 0 or values[1] < values[0]:
-                raise _NotPlain
+                return None
             out.append(PriceRange(*values))
-        grid = numbers[key] = tuple(out)  # type: ignore[index]
+        grid = numbers[key] = tuple(out)
     return grid
 
 

@@ -9,6 +9,10 @@
   the DB-backed circuit breaker before every order, drops opportunities older than the TTL, and
   writes each order intent (deterministic client_order_id) before sending it.
 
+Its check (`executed_orders_schema`) is evaluated in the step, on the order frame; when the step
+produces no frame (refused, nothing to do, or failed) it still reports it, as "nothing to check", so
+the evaluation is never left PLANNED (which would hold `check_failure_alerts` back).
+
 It runs in the concurrency pool `EXECUTION_POOL` (limit 1 in deploy/dagster*.yaml), so two scan runs
 never place orders at the same time.
 """
@@ -19,6 +23,7 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from arb_pipeline.defs.execution import gate
+from arb_pipeline.defs.execution.checks import EXECUTED_ORDERS_CHECKS
 from arb_pipeline.defs.execution.resources import CircuitBreakerResource, ExecutionResource
 from arb_pipeline.defs.ingest.resources import MarketDataResource
 from arb_pipeline.defs.opportunities.assets import ARB_OPPORTUNITIES
@@ -36,6 +41,12 @@ EXECUTION_POOL = "kalshi_orders"
 
 def _observe(context: dg.AssetExecutionContext, **metadata: object) -> None:
     context.log_event(dg.AssetObservation(asset_key=EXECUTED_ORDERS, metadata=metadata))
+
+
+def _nothing_placed(context: dg.AssetExecutionContext, why: str, **metadata: object) -> str:
+    """Record why no order frame was produced (an observation on the asset) and return it."""
+    _observe(context, **metadata)
+    return why
 
 
 def mark_games(database: AppDatabaseResource, detected: DetectedStage, *, events: Collection[str] = (),
@@ -68,6 +79,7 @@ def mark_games(database: AppDatabaseResource, detected: DetectedStage, *, events
     ins={"arb_opportunities": dg.AssetIn(ARB_OPPORTUNITIES)},
     pool=EXECUTION_POOL,
     output_required=False,
+    check_specs=EXECUTED_ORDERS_CHECKS.specs(EXECUTED_ORDERS),
     description="Kalshi orders placed for fresh opportunities (paper by default), each checked against the "
                 "DB-backed circuit breaker. Refuses in backfills, partitioned runs, re-executions and "
                 "any run not launched by the live scan; materializes only when it acted.",
@@ -79,12 +91,33 @@ def executed_orders(
     circuit_breaker: CircuitBreakerResource,
     market_data: MarketDataResource,
     database: AppDatabaseResource,
-) -> Iterator[dg.Output]:
+) -> Iterator[dg.Output | dg.AssetCheckResult]:
+    try:
+        placed = _place_orders(context, arb_opportunities, execution, circuit_breaker, market_data, database)
+    except Exception as error:
+        yield from EXECUTED_ORDERS_CHECKS.not_applicable(
+            EXECUTED_ORDERS, f"the step failed before an order frame: {type(error).__name__}: {error}")
+        raise
+    if isinstance(placed, str):
+        yield from EXECUTED_ORDERS_CHECKS.not_applicable(EXECUTED_ORDERS, f"no order frame: {placed}")
+        return
+    yield placed
+    yield from EXECUTED_ORDERS_CHECKS.results(EXECUTED_ORDERS, placed.value)
+
+
+def _place_orders(
+    context: dg.AssetExecutionContext,
+    arb_opportunities: DetectedStage,
+    execution: ExecutionResource,
+    circuit_breaker: CircuitBreakerResource,
+    market_data: MarketDataResource,
+    database: AppDatabaseResource,
+) -> dg.Output | str:
+    """The orders' Output, or why there is none (refused, nothing to place: recorded as an observation)."""
     refusal = gate.refusal_reason(has_partition_key=context.has_partition_key, tags=context.run.tags)
     if refusal is not None:
         context.log.warning(f"executed_orders: no order placed: {refusal}")
-        _observe(context, refused=refusal, orders_placed=0)
-        return
+        return _nothing_placed(context, refusal, refused=refusal, orders_placed=0)
     problems = execution.live_problems()
     execution.announce(context.log)
     if execution.mode == "live" and market_data.source != "live":
@@ -95,8 +128,7 @@ def executed_orders(
     opportunities = list(arb_opportunities.detection.opportunities)
     if not opportunities:
         context.log.info("executed_orders: no opportunity to act on")
-        _observe(context, skipped="no opportunities", orders_placed=0)
-        return
+        return _nothing_placed(context, "no opportunities", skipped="no opportunities", orders_placed=0)
 
     snapshot = arb_opportunities.snapshot
     traded = frozenset(o.event for o in opportunities)
@@ -138,8 +170,8 @@ def executed_orders(
     status = breaker.status()
     if report.refused:
         context.log.warning(f"executed_orders: execution refused: {report.refused}")
-        _observe(context, refused=report.refused, orders_placed=0, breaker=status.describe())
-        return
+        return _nothing_placed(context, f"execution refused: {report.refused}", refused=report.refused,
+                               orders_placed=0, breaker=status.describe())
     from arb_pipeline.services import frames
 
     frame = frames.executed_orders_frame(report.orders, mode=execution.mode, created_at=as_of)
@@ -147,12 +179,11 @@ def executed_orders(
     if not len(frame):
         why = "; ".join(skipped) or "no Kalshi leg to place"
         context.log.info(f"executed_orders: no order considered ({why})")
-        _observe(context, skipped=why[:2000], orders_placed=0, breaker=status.describe())
-        return
+        return _nothing_placed(context, why, skipped=why[:2000], orders_placed=0, breaker=status.describe())
     sent = report.orders_sent
     context.log.info(f"executed_orders ({execution.mode}): {sent} order(s) sent, {len(frame) - sent} not sent; "
                      f"{status.describe()}")
-    yield dg.Output(
+    return dg.Output(
         frame,
         metadata=frame_metadata(
             frame,

@@ -1,10 +1,8 @@
-"""Execution checks: the order frame's contract (blocking, ERROR)."""
+"""Execution checks: the order frame's contract (blocking, ERROR), evaluated inside the `executed_orders`
+step - also when it places nothing (`StageChecks.not_applicable`), so no evaluation is left PLANNED."""
 
-from arb_pipeline.defs.execution.assets import EXECUTED_ORDERS
-from arb_pipeline.defs.shared.checks import schema_check
+from arb_pipeline.defs.shared.checks import StageChecks, schema
 
 EXECUTED_ORDERS_SCHEMA = "executed_orders_schema"
 
-executed_orders_schema = schema_check(EXECUTED_ORDERS, "ExecutedOrdersFrame", name=EXECUTED_ORDERS_SCHEMA)
-
-CHECKS = [executed_orders_schema]
+EXECUTED_ORDERS_CHECKS = StageChecks((schema("ExecutedOrdersFrame", name=EXECUTED_ORDERS_SCHEMA),))

@@ -6,7 +6,6 @@ import os
 import dagster as dg
 
 from arb_pipeline.defs.execution.assets import executed_orders, reconciliation
-from arb_pipeline.defs.execution.checks import CHECKS
 from arb_pipeline.defs.execution.resources import (
     CIRCUIT_BREAKER_KEY,
     EXECUTION_KEY,
@@ -22,7 +21,6 @@ if os.environ.get("ARB_MODE", "paper").strip().lower() == "live":
 
 defs = dg.Definitions(
     assets=[executed_orders, reconciliation],
-    asset_checks=CHECKS,
     resources={
         EXECUTION_KEY: execution,
         CIRCUIT_BREAKER_KEY: circuit_breaker,

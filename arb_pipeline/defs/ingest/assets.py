@@ -2,7 +2,8 @@
 
 One op produces both assets so a scan never mixes a Kalshi book from one moment with odds from
 another; the raw payloads are appended to the market-history table with their capture time
-before anything is derived from them (that is what the history assets replay).
+before anything is derived from them (that is what the history assets replay). Each frame's checks
+(`defs/ingest/checks.py`) are evaluated in this step, right after its output.
 """
 
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 import dagster as dg
 
 from arb_pipeline.defs.execution.resources import CircuitBreakerResource
+from arb_pipeline.defs.ingest.checks import KALSHI_MARKETS_CHECKS, SPORTSBOOK_ODDS_CHECKS
 from arb_pipeline.defs.ingest.resources import MarketDataResource
 from arb_pipeline.defs.shared.metadata import column_stat, frame_metadata, preview
 from arb_pipeline.defs.shared.observe import record_capture, timed_stage
@@ -58,6 +60,7 @@ CAPTURE_OP = "capture_market_snapshot"
             is_required=True,
         ),
     },
+    check_specs=[*KALSHI_MARKETS_CHECKS.specs(KALSHI_MARKETS), *SPORTSBOOK_ODDS_CHECKS.specs(SPORTSBOOK_ODDS)],
     can_subset=False,
 )
 def capture_market_snapshot(
@@ -65,7 +68,7 @@ def capture_market_snapshot(
     market_data: MarketDataResource,
     snapshot_store: SnapshotStoreResource,
     circuit_breaker: CircuitBreakerResource,
-) -> Iterator[dg.Output]:
+) -> Iterator[dg.Output | dg.AssetCheckResult]:
     with timed_stage(snapshot_store.database, "capture"):
         # every venue HTTP attempt (retries too, and also when the capture fails) counts toward the
         # breaker's API error rate: market-data 5xx bursts, 429 storms and timeouts are not invisible
@@ -99,6 +102,7 @@ def capture_market_snapshot(
             preview=preview(markets, ["ticker", "status", "yes_bid", "yes_ask", "no_bid", "no_ask", "yes_depth"]),
         ),
     )
+    yield from KALSHI_MARKETS_CHECKS.results(KALSHI_MARKETS, markets_value)
 
     odds = odds_value.frame
     yield dg.Output(
@@ -123,3 +127,4 @@ def capture_market_snapshot(
             preview=preview(odds, ["league", "home_team", "away_team", "bookmaker", "outcome", "decimal_odds"]),
         ),
     )
+    yield from SPORTSBOOK_ODDS_CHECKS.results(SPORTSBOOK_ODDS, odds_value)

@@ -1,9 +1,9 @@
-"""Ingest checks: the raw frames' contracts (blocking) and quote staleness (WARN)."""
+"""Ingest checks: the raw frames' contracts (blocking) and quote staleness (WARN), evaluated inside
+`capture_market_snapshot` (`defs/shared/checks.StageChecks`)."""
 
 from typing import TYPE_CHECKING, Any
 
-from arb_pipeline.defs.ingest.assets import KALSHI_MARKETS, SPORTSBOOK_ODDS
-from arb_pipeline.defs.shared.checks import rows_preview, schema_check, warn_check
+from arb_pipeline.defs.shared.checks import StageChecks, rows_preview, schema, warn
 from arb_pipeline.defs.shared.resources import current_settings
 
 if TYPE_CHECKING:  # pandas is imported when a step runs, not when the definitions load
@@ -42,16 +42,14 @@ def sportsbook_quotes_fresh_rule(frame: "pd.DataFrame") -> tuple[bool, dict[str,
     }
 
 
-kalshi_markets_schema = schema_check(KALSHI_MARKETS, "KalshiMarketsFrame", name=KALSHI_MARKETS_SCHEMA)
-sportsbook_odds_schema = schema_check(SPORTSBOOK_ODDS, "SportsbookOddsFrame", name=SPORTSBOOK_ODDS_SCHEMA)
-kalshi_books_fresh = warn_check(
-    KALSHI_MARKETS, name=KALSHI_BOOKS_FRESH, rule=kalshi_books_fresh_rule,
-    description="Order books were fetched within ARB_MAX_KALSHI_QUOTE_AGE_S of the rest of the capture.",
-)
-sportsbook_quotes_fresh = warn_check(
-    SPORTSBOOK_ODDS, name=SPORTSBOOK_QUOTES_FRESH, rule=sportsbook_quotes_fresh_rule,
-    description="At most half of the bookmaker quotes are older than ARB_MAX_BOOK_QUOTE_AGE_S.",
-)
-
-CHECKS = [kalshi_markets_schema, sportsbook_odds_schema, kalshi_books_fresh, sportsbook_quotes_fresh]
+KALSHI_MARKETS_CHECKS = StageChecks((
+    schema("KalshiMarketsFrame", name=KALSHI_MARKETS_SCHEMA),
+    warn(name=KALSHI_BOOKS_FRESH, rule=kalshi_books_fresh_rule,
+         description="Order books were fetched within ARB_MAX_KALSHI_QUOTE_AGE_S of the rest of the capture."),
+))
+SPORTSBOOK_ODDS_CHECKS = StageChecks((
+    schema("SportsbookOddsFrame", name=SPORTSBOOK_ODDS_SCHEMA),
+    warn(name=SPORTSBOOK_QUOTES_FRESH, rule=sportsbook_quotes_fresh_rule,
+         description="At most half of the bookmaker quotes are older than ARB_MAX_BOOK_QUOTE_AGE_S."),
+))
 

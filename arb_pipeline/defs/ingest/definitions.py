@@ -3,7 +3,6 @@
 import dagster as dg
 
 from arb_pipeline.defs.ingest.assets import capture_market_snapshot
-from arb_pipeline.defs.ingest.checks import CHECKS
 from arb_pipeline.defs.ingest.resources import MARKET_DATA_KEY, market_data
 from arb_pipeline.defs.ingest.sensors import (
     build_scan_sensor,
@@ -20,7 +19,6 @@ scan_sensor = build_scan_sensor(scan_job, interval_s=scan_interval_s(), default_
 
 defs = dg.Definitions(
     assets=[capture_market_snapshot],
-    asset_checks=CHECKS,
     jobs=[scan_job],
     sensors=[scan_sensor],
     resources={IO_MANAGER_KEY: io_manager, MARKET_DATA_KEY: market_data, "snapshot_store": snapshot_store},

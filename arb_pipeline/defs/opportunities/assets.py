@@ -1,10 +1,12 @@
 """Opportunities: arbitrage and +EV opportunities, sized against the book, net of Kalshi fees."""
 
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from arb_pipeline.defs.opportunities.checks import ARB_OPPORTUNITIES_CHECKS
 from arb_pipeline.defs.pricing.assets import IMPLIED_PROBABILITIES
 from arb_pipeline.defs.shared.metadata import column_stat, frame_metadata, preview
 from arb_pipeline.defs.shared.observe import record_detection, timed_stage
@@ -43,6 +45,7 @@ def opportunities_metadata(frame: "pd.DataFrame", rejected: int, **extra) -> dic
 @dg.asset(
     key=ARB_OPPORTUNITIES,
     group_name=GROUP,
+    check_specs=ARB_OPPORTUNITIES_CHECKS.specs(ARB_OPPORTUNITIES),
     kinds={"pandas", "pandera"},
     dagster_type=stage_type("OpportunitiesFrame", DetectedStage),
     metadata=column_schema("OpportunitiesFrame"),
@@ -56,7 +59,7 @@ def arb_opportunities(
     implied_probabilities: PricedStage,
     database: AppDatabaseResource,
     scan_config: ScanConfigResource,
-) -> dg.Output[DetectedStage]:
+) -> Iterator[dg.Output[DetectedStage] | dg.AssetCheckResult]:
     with timed_stage(database, "detect"):
         value = stages.detect_stage(implied_probabilities, scan_config.to_scan_config())
     captured_at = value.snapshot.captured_at
@@ -64,8 +67,9 @@ def arb_opportunities(
     frame = value.frame
     rejected = len(value.detection.rejected)
     context.log.info(f"snapshot {value.snapshot_id}: {len(frame)} opportunities, {rejected} rejected")
-    return dg.Output(
+    yield dg.Output(
         value,
         metadata=opportunities_metadata(
             frame, rejected, snapshot_id=value.snapshot_id, detected_at=captured_at.isoformat()),
     )
+    yield from ARB_OPPORTUNITIES_CHECKS.results(ARB_OPPORTUNITIES, value)

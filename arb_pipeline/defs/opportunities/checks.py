@@ -1,9 +1,9 @@
-"""Opportunity checks: the contract (blocking: nothing is executed from a bad frame) and edge sanity."""
+"""Opportunity checks: the contract (blocking: nothing is executed from a bad frame) and edge sanity,
+evaluated inside the `arb_opportunities` step."""
 
 from typing import TYPE_CHECKING, Any
 
-from arb_pipeline.defs.opportunities.assets import ARB_OPPORTUNITIES
-from arb_pipeline.defs.shared.checks import rows_preview, schema_check, warn_check
+from arb_pipeline.defs.shared.checks import StageChecks, rows_preview, schema, warn
 from arb_pipeline.defs.shared.resources import current_settings
 
 if TYPE_CHECKING:  # pandas is imported when a step runs, not when the definitions load
@@ -25,10 +25,8 @@ def edge_sane_rule(frame: "pd.DataFrame") -> tuple[bool, dict[str, Any]]:
     }
 
 
-arb_opportunities_schema = schema_check(ARB_OPPORTUNITIES, "OpportunitiesFrame", name=ARB_OPPORTUNITIES_SCHEMA)
-arb_opportunities_edge_sane = warn_check(
-    ARB_OPPORTUNITIES, name=ARB_OPPORTUNITIES_EDGE_SANE, rule=edge_sane_rule,
-    description="No edge above ARB_MAX_EDGE_BPS: an edge that large is usually a mapping or data error.",
-)
-
-CHECKS = [arb_opportunities_schema, arb_opportunities_edge_sane]
+ARB_OPPORTUNITIES_CHECKS = StageChecks((
+    schema("OpportunitiesFrame", name=ARB_OPPORTUNITIES_SCHEMA),
+    warn(name=ARB_OPPORTUNITIES_EDGE_SANE, rule=edge_sane_rule,
+         description="No edge above ARB_MAX_EDGE_BPS: an edge that large is usually a mapping or data error."),
+))

@@ -3,11 +3,9 @@
 import dagster as dg
 
 from arb_pipeline.defs.opportunities.assets import arb_opportunities
-from arb_pipeline.defs.opportunities.checks import CHECKS
 from arb_pipeline.defs.shared.resources import DATABASE_KEY, SCAN_CONFIG_KEY, database, scan_config
 
 defs = dg.Definitions(
     assets=[arb_opportunities],
-    asset_checks=CHECKS,
     resources={DATABASE_KEY: database, SCAN_CONFIG_KEY: scan_config},
 )

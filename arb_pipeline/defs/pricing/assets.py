@@ -1,7 +1,10 @@
 """Pricing: de-vigged consensus probabilities next to Kalshi's prices (`services.scan`)."""
 
+from collections.abc import Iterator
+
 import dagster as dg
 
+from arb_pipeline.defs.pricing.checks import IMPLIED_PROBABILITIES_CHECKS
 from arb_pipeline.defs.resolve.assets import RESOLVED_EVENTS
 from arb_pipeline.defs.shared.metadata import column_stat, frame_metadata, preview
 from arb_pipeline.defs.shared.observe import timed_stage
@@ -17,6 +20,7 @@ IMPLIED_PROBABILITIES = dg.AssetKey("implied_probabilities")
 @dg.asset(
     key=IMPLIED_PROBABILITIES,
     group_name=GROUP,
+    check_specs=IMPLIED_PROBABILITIES_CHECKS.specs(IMPLIED_PROBABILITIES),
     kinds={"pandas", "pandera"},
     dagster_type=stage_type("ImpliedProbabilitiesFrame", PricedStage),
     metadata=column_schema("ImpliedProbabilitiesFrame"),
@@ -30,13 +34,13 @@ def implied_probabilities(
     resolved_events: ResolvedStage,
     database: AppDatabaseResource,
     scan_config: ScanConfigResource,
-) -> dg.Output[PricedStage]:
+) -> Iterator[dg.Output[PricedStage] | dg.AssetCheckResult]:
     settings = scan_config.settings()
     with timed_stage(database, "price"):
         value = stages.price_stage(resolved_events, scan_config.to_scan_config(), settings.devig_method)
     frame = value.frame
     skipped = dict(value.assembly.problems)  # a bad book skips its game only
-    return dg.Output(
+    yield dg.Output(
         value,
         metadata=frame_metadata(
             frame,
@@ -52,3 +56,4 @@ def implied_probabilities(
                                     "yes_edge_bps", "reason"]),
         ),
     )
+    yield from IMPLIED_PROBABILITIES_CHECKS.results(IMPLIED_PROBABILITIES, value)

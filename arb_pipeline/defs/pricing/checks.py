@@ -1,9 +1,9 @@
-"""Pricing checks: the contract (blocking) and a plausible bookmaker overround band (WARN)."""
+"""Pricing checks: the contract (blocking) and a plausible bookmaker overround band (WARN), evaluated
+inside the `implied_probabilities` step."""
 
 from typing import TYPE_CHECKING, Any
 
-from arb_pipeline.defs.pricing.assets import IMPLIED_PROBABILITIES
-from arb_pipeline.defs.shared.checks import rows_preview, schema_check, warn_check
+from arb_pipeline.defs.shared.checks import StageChecks, rows_preview, schema, warn
 
 if TYPE_CHECKING:  # pandas is imported when a step runs, not when the definitions load
     import pandas as pd
@@ -26,11 +26,8 @@ def overround_rule(frame: "pd.DataFrame") -> tuple[bool, dict[str, Any]]:
     }
 
 
-implied_probabilities_schema = schema_check(
-    IMPLIED_PROBABILITIES, "ImpliedProbabilitiesFrame", name=IMPLIED_PROBABILITIES_SCHEMA)
-implied_probabilities_overround_band = warn_check(
-    IMPLIED_PROBABILITIES, name=OVERROUND_BAND, rule=overround_rule,
-    description=f"Bookmaker overround within [{OVERROUND_MIN}, {OVERROUND_MAX}] for every priced market.",
-)
-
-CHECKS = [implied_probabilities_schema, implied_probabilities_overround_band]
+IMPLIED_PROBABILITIES_CHECKS = StageChecks((
+    schema("ImpliedProbabilitiesFrame", name=IMPLIED_PROBABILITIES_SCHEMA),
+    warn(name=OVERROUND_BAND, rule=overround_rule,
+         description=f"Bookmaker overround within [{OVERROUND_MIN}, {OVERROUND_MAX}] for every priced market."),
+))

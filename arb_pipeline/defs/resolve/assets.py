@@ -1,8 +1,11 @@
 """Resolve: which sportsbook game and outcome every Kalshi market pays on (`services.scan`)."""
 
+from collections.abc import Iterator
+
 import dagster as dg
 
 from arb_pipeline.defs.ingest.assets import KALSHI_MARKETS, SPORTSBOOK_ODDS
+from arb_pipeline.defs.resolve.checks import RESOLVED_EVENTS_CHECKS
 from arb_pipeline.defs.shared.metadata import column_stat, frame_metadata, preview
 from arb_pipeline.defs.shared.observe import timed_stage
 from arb_pipeline.defs.shared.resources import AppDatabaseResource, ScanConfigResource
@@ -17,6 +20,7 @@ RESOLVED_EVENTS = dg.AssetKey("resolved_events")
 @dg.asset(
     key=RESOLVED_EVENTS,
     group_name=GROUP,
+    check_specs=RESOLVED_EVENTS_CHECKS.specs(RESOLVED_EVENTS),
     kinds={"pandas", "pandera"},
     dagster_type=stage_type("ResolvedEventsFrame", ResolvedStage),
     metadata=column_schema("ResolvedEventsFrame"),
@@ -30,7 +34,7 @@ def resolved_events(
     sportsbook_odds: CapturedOdds,
     database: AppDatabaseResource,
     scan_config: ScanConfigResource,
-) -> dg.Output[ResolvedStage]:
+) -> Iterator[dg.Output[ResolvedStage] | dg.AssetCheckResult]:
     with timed_stage(database, "resolve"):
         try:
             value = stages.resolve_stage(kalshi_markets, sportsbook_odds, scan_config.to_scan_config())
@@ -39,7 +43,7 @@ def resolved_events(
     frame = value.frame
     matched = int(frame["resolved"].sum()) if len(frame) else 0
     context.log.info(f"snapshot {value.snapshot_id}: {matched}/{len(frame)} Kalshi markets resolved")
-    return dg.Output(
+    yield dg.Output(
         value,
         metadata=frame_metadata(
             frame,
@@ -55,3 +59,4 @@ def resolved_events(
                             ["ticker", "league", "home_team", "away_team", "outcome", "confidence", "method"]),
         ),
     )
+    yield from RESOLVED_EVENTS_CHECKS.results(RESOLVED_EVENTS, value)

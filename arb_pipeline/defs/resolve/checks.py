@@ -1,9 +1,9 @@
-"""Resolve checks: the contract (blocking) and coverage of active markets (WARN)."""
+"""Resolve checks: the contract (blocking) and coverage of active markets (WARN), evaluated inside the
+`resolved_events` step."""
 
 from typing import TYPE_CHECKING, Any
 
-from arb_pipeline.defs.resolve.assets import RESOLVED_EVENTS
-from arb_pipeline.defs.shared.checks import rows_preview, schema_check, warn_check
+from arb_pipeline.defs.shared.checks import StageChecks, rows_preview, schema, warn
 
 if TYPE_CHECKING:  # pandas is imported when a step runs, not when the definitions load
     import pandas as pd
@@ -27,10 +27,8 @@ def coverage_rule(frame: "pd.DataFrame") -> tuple[bool, dict[str, Any]]:
     }
 
 
-resolved_events_schema = schema_check(RESOLVED_EVENTS, "ResolvedEventsFrame", name=RESOLVED_EVENTS_SCHEMA)
-resolved_events_coverage = warn_check(
-    RESOLVED_EVENTS, name=RESOLVED_EVENTS_COVERAGE, rule=coverage_rule,
-    description=f"At least {MIN_COVERAGE:.0%} of the captured Kalshi markets resolve to a sportsbook game.",
-)
-
-CHECKS = [resolved_events_schema, resolved_events_coverage]
+RESOLVED_EVENTS_CHECKS = StageChecks((
+    schema("ResolvedEventsFrame", name=RESOLVED_EVENTS_SCHEMA),
+    warn(name=RESOLVED_EVENTS_COVERAGE, rule=coverage_rule,
+         description=f"At least {MIN_COVERAGE:.0%} of the captured Kalshi markets resolve to a sportsbook game."),
+))

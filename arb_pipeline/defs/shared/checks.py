@@ -1,11 +1,25 @@
-"""Asset-check factories: the pandera contract as a blocking ERROR check, softer rules as WARN checks.
+"""Checks of a stage frame: the pandera contract as a blocking ERROR check, softer rules as WARN checks.
+
+A check is written once, as a `FrameCheck` (name, description, severity, blocking, and how it evaluates a
+frame), and used two ways:
+
+* **in the asset's own step** (the scan stages): `StageChecks.specs(asset)` goes into the asset's
+  `check_specs` and the step yields `StageChecks.results(asset, value)` right after its `Output`. A
+  separate check step cost the scan run ~0.1 s of Dagster step overhead each (step events written to
+  the event store) and the blocking ones sat between the stages, on the way to the paper order (issue
+  #11). A failed ERROR check whose spec is `blocking` still stops everything downstream: Dagster fails
+  the step once it has yielded its events, exactly as a failed `blocking=True` check step did;
+* **as a separate `@asset_check` step** (`FrameCheck.asset_check`): the daily-partitioned history
+  assets keep theirs that way (backfills, not latency-bound, and the Great Expectations checks beside
+  them are separate steps too).
 
 Every check carries its severity in its spec metadata (`severity`), so the definitions' shape test
 and the UI both show it before the check ever runs.
 """
 
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
@@ -62,6 +76,112 @@ def schema_failure_metadata(model: "str | type[pa.DataFrameModel]", frame: Any) 
     return None
 
 
+Rule = Callable[["pd.DataFrame"], tuple[bool, Mapping[str, Any]]]
+
+
+@dataclass(frozen=True)
+class FrameCheck:
+    """One check of a stage's frame: what the UI shows before it runs (name, description, severity in the
+    spec metadata, blocking) and how it evaluates a frame (`rule`: passed + metadata, and optionally a
+    description of the failure)."""
+
+    name: str
+    description: str
+    severity: dg.AssetCheckSeverity
+    blocking: bool
+    rule: Callable[["pd.DataFrame"], tuple[bool, Mapping[str, Any], str | None]]
+    spec_metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    def spec(self, asset: dg.AssetKey) -> dg.AssetCheckSpec:
+        return dg.AssetCheckSpec(name=self.name, asset=asset, description=self.description, blocking=self.blocking,
+                                 metadata={"severity": self.severity.value, **self.spec_metadata})
+
+    def result(self, asset: dg.AssetKey, value: object) -> dg.AssetCheckResult:
+        """The check evaluated on `value`'s frame. A rule that raises is a failed evaluation naming the
+        check and the error (for a blocking check: still blocking), never a failed asset step: a WARN
+        rule's error must not stop the stages downstream, as a failing separate WARN step did not."""
+        try:
+            passed, metadata, description = self.rule(frame_of(value))
+        except Exception as error:  # noqa: BLE001 - reported as the check's failure, with what raised
+            return dg.AssetCheckResult(
+                asset_key=asset, check_name=self.name, passed=False, severity=self.severity,
+                description=f"{self.name} could not be evaluated: {type(error).__name__}: {error}"[:2000],
+                metadata={"error": dg.MetadataValue.text(f"{type(error).__name__}: {error}"[:2000])})
+        return dg.AssetCheckResult(asset_key=asset, check_name=self.name, passed=passed, severity=self.severity,
+                                   metadata=dict(metadata), description=description)
+
+    def asset_check(self, asset: dg.AssetKey, *,
+                    partitions_def: dg.PartitionsDefinition | None = None) -> dg.AssetChecksDefinition:
+        """The same check as its own `@asset_check` step (the history assets' checks)."""
+
+        def _check(value: object) -> dg.AssetCheckResult:
+            return self.result(asset, value)
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", dg.PreviewWarning)  # partitioned checks (history) are "preview"
+            return dg.asset_check(
+                asset=asset, name=self.name, blocking=self.blocking, description=self.description,
+                metadata={"severity": self.severity.value, **self.spec_metadata}, partitions_def=partitions_def,
+            )(_check)
+
+
+def schema(model: str, *, name: str) -> FrameCheck:
+    """The stage's whole pandera contract (`model`: its name in `arb_pipeline.schemas`) as a **blocking**,
+    severity ERROR check."""
+
+    def _rule(frame: "pd.DataFrame") -> tuple[bool, Mapping[str, Any], str | None]:
+        failure = schema_failure_metadata(model, frame)
+        if failure is None:
+            return True, {"rows": len(frame)}, None
+        return False, failure, f"{model}: {failure.get('num_failures')} failure(s)"
+
+    return FrameCheck(
+        name=name, severity=ERROR, blocking=True, rule=_rule, spec_metadata={"schema": model},
+        description=f"{model} (pandera): columns, dtypes, exact Decimal money and value rules. "
+                    "Blocking: nothing downstream runs on a frame that fails it.",
+    )
+
+
+def warn(*, name: str, description: str, rule: Rule) -> FrameCheck:
+    """A soft expectation (coverage, overround band, staleness): WARN, never blocks."""
+
+    def _rule(frame: "pd.DataFrame") -> tuple[bool, Mapping[str, Any], str | None]:
+        passed, metadata = rule(frame)
+        return passed, metadata, None
+
+    return FrameCheck(name=name, description=description, severity=WARN, blocking=False, rule=_rule)
+
+
+@dataclass(frozen=True)
+class StageChecks:
+    """The checks one stage's frame gets inside the asset step that produces it."""
+
+    checks: Sequence[FrameCheck]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.checks)
+
+    def specs(self, asset: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+        """For the asset's `check_specs`: the UI lists them (names, descriptions, severity) before a run."""
+        return [c.spec(asset) for c in self.checks]
+
+    def results(self, asset: dg.AssetKey, value: object) -> list[dg.AssetCheckResult]:
+        """Every check evaluated on `value`'s frame: yield them right after the asset's `Output`, so each
+        evaluation targets this run's materialization."""
+        return [c.result(asset, value) for c in self.checks]
+
+    def not_applicable(self, asset: dg.AssetKey, why: str) -> list[dg.AssetCheckResult]:
+        """Results for a step that produced no frame (a conditional asset that did not materialize). Required:
+        Dagster fails a step that leaves one of its in-step checks unanswered (and a skipped separate check
+        step left its evaluation PLANNED, which holds `check_failure_alerts`' cursor back for up to its
+        grace period, delaying every later alert). Passed with nothing checked, saying why."""
+        return [dg.AssetCheckResult(asset_key=asset, check_name=c.name, passed=True, severity=c.severity,
+                                    description=f"nothing to check: {why}"[:2000],
+                                    metadata={"rows": 0, "not_evaluated": dg.MetadataValue.text(why[:2000])})
+                for c in self.checks]
+
+
 def schema_check(
     asset: dg.AssetKey,
     model: str,
@@ -69,49 +189,8 @@ def schema_check(
     name: str,
     partitions_def: dg.PartitionsDefinition | None = None,
 ) -> dg.AssetChecksDefinition:
-    """The stage's whole pandera contract (`model`: its name in `arb_pipeline.schemas`) as a **blocking**,
-    severity ERROR check."""
-
-    def _schema_check(value: object) -> dg.AssetCheckResult:
-        frame = frame_of(value)
-        failure = schema_failure_metadata(model, frame)
-        if failure is None:
-            return dg.AssetCheckResult(passed=True, severity=ERROR, metadata={"rows": len(frame)})
-        return dg.AssetCheckResult(
-            passed=False, severity=ERROR, metadata=failure,
-            description=f"{model}: {failure.get('num_failures')} failure(s)",
-        )
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", dg.PreviewWarning)  # partitioned checks (history) are "preview"
-        return dg.asset_check(
-            asset=asset,
-            name=name,
-            blocking=True,
-            description=f"{model} (pandera): columns, dtypes, exact Decimal money and value rules. "
-                        "Blocking: nothing downstream runs on a frame that fails it.",
-            metadata={"severity": ERROR.value, "schema": model},
-            partitions_def=partitions_def,
-        )(_schema_check)
-
-
-def warn_check(
-    asset: dg.AssetKey,
-    *,
-    name: str,
-    description: str,
-    rule: Callable[["pd.DataFrame"], tuple[bool, Mapping[str, Any]]],
-    partitions_def: dg.PartitionsDefinition | None = None,
-) -> dg.AssetChecksDefinition:
-    """A soft expectation (coverage, overround band, staleness): WARN, never blocks."""
-
-    @dg.asset_check(asset=asset, name=name, blocking=False, description=description,
-                    metadata={"severity": WARN.value}, partitions_def=partitions_def)
-    def _warn_check(value: object) -> dg.AssetCheckResult:
-        passed, metadata = rule(frame_of(value))
-        return dg.AssetCheckResult(passed=passed, severity=WARN, metadata=dict(metadata))
-
-    return _warn_check
+    """`schema(model)` as its own blocking check step (the history assets)."""
+    return schema(model, name=name).asset_check(asset, partitions_def=partitions_def)
 
 
 def rows_preview(frame: "pd.DataFrame", mask: "pd.Series", columns: list[str]) -> dg.MetadataValue:

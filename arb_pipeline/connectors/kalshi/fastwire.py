@@ -1,0 +1,373 @@
+"""Kalshi's two large market-data responses decoded once, in C, straight into the project's records.
+
+`GET /events` (with nested markets and milestones) and `GET /markets/orderbooks` are most of a scan's
+parse: 30 MiB and 6 MiB at 5,000 games. The checked parsers (`models.parse_events_response`, or item
+by item through `connectors.jsonstream` and `wire.Reader`) build a dict for every JSON object, then
+read it field by field. Here msgspec decodes the bytes into typed `Struct`s holding only the fields
+`models` maps (plus the unmapped ones a caller names in `keep_extra`), and each becomes the same
+`KalshiEvent` / `KalshiMarket` / `Milestone` / `OrderBookLevels` the checked path builds, through
+the same converters (`wire.to_decimal`, `wire.to_datetime`, `models.price_grid`,
+`models.strike_texts`): one rule for what a fixed-point string or a timestamp means.
+
+Why it can only agree with the checked path, never differ:
+
+* the struct types are at least as strict as the `wire.Reader` rules (a required field is required, a
+  field that must not be null has no `None` in its type, strings are strings, `bool` is no `int`), and
+  every value rule the checked path applies afterwards (non-empty identifiers, prices in [0, 1],
+  valid price bands, book levels in (0, 1) with counts >= 0, RFC 3339 times, a ticker once) is
+  applied here with the same functions;
+* whatever is rejected - invalid JSON, an unexpected shape or type, a value the rules refuse, or
+  anything this path does not model exactly (a float in a metadata object, `keep_extra=None`, which
+  keeps every unmapped field verbatim) - raises `Declined`, and the caller parses the payload the
+  checked way: it gives the record, or the error naming the endpoint and the field path, exactly as
+  before. Nothing here ever produces an error message of its own.
+* kept `extra` values are the JSON text of the field decoded by `jsonio.loads_exact`, the checked
+  path's own decoder (floats as floats, big integers exact, NaN refused).
+
+One difference is not a value: an `extra` mapping lists its keys in `keep_extra`'s sorted order rather
+than in the payload's (mappings compare equal either way; nothing reads the order).
+
+Repeated texts, prices, timestamps, grids and book levels are kept once per response (the tables the
+streamed path shares, `wire.Reader.strings`): at 5,000 games most of them are the same few values.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+import msgspec
+from msgspec import Raw, Struct
+
+from arb_pipeline.connectors.sportsbooks.jsonio import loads_exact
+from arb_pipeline.domain import KalshiEvent, KalshiMarket, Milestone, OrderBookLevels
+
+from .errors import KalshiResponseError
+from .models import price_grid, strike_texts
+from .wire import ONE, ZERO, to_datetime, to_decimal
+
+# values of the free-form objects modelled here (product_metadata, custom_strike, milestone details):
+# the JSON types both decoders read identically. A float, list or object there declines (checked path).
+_Plain = str | int | bool | None
+_NO_VALUE = Raw(b"")  # a Raw field's default: the key was absent (b"null" when it was null)
+
+
+class Declined(Exception):
+    """The fast path does not vouch for this payload: parse it the checked way (which names any problem)."""
+
+
+class _Band(Struct, frozen=True):  # hashable: a market's grid is looked up by its bands
+    start: str
+    end: str
+    step: str
+
+
+class _Market(Struct):
+    """The fields `models._market` maps; types as strict as its `wire.Reader` calls."""
+
+    ticker: str
+    event_ticker: str
+    status: str
+    market_type: str
+    yes_sub_title: str
+    no_sub_title: str
+    rules_primary: str
+    rules_secondary: str
+    price_level_structure: str
+    open_time: str
+    close_time: str
+    yes_bid_dollars: str | None  # key required, value may be null
+    yes_ask_dollars: str | None
+    no_bid_dollars: str | None
+    no_ask_dollars: str | None
+    price_ranges: list[_Band]
+    expected_expiration_time: str | None = None
+    occurrence_datetime: str | None = None
+    fee_waiver_expiration_time: str | None = None
+    custom_strike: dict[str, _Plain] | None = None
+    exchange_index: int | None = None
+    title: str | None = None
+
+
+class _Milestone(Struct):
+    id: str
+    type: str
+    start_date: str
+    title: str
+    related_event_tickers: list[str]
+    primary_event_tickers: list[str]
+    details: dict[str, _Plain] | None  # key required, null read as {}
+    end_date: str | None = None
+
+
+class _Book(Struct):
+    yes_dollars: list[tuple[str, str]] | None = None
+    no_dollars: list[tuple[str, str]] | None = None
+
+
+class _BookItem(Struct):
+    ticker: str
+    orderbook_fp: _Book
+
+
+class _Orderbooks(Struct):
+    orderbooks: list[_BookItem]
+
+
+_MARKET_FIELDS = frozenset(_Market.__struct_fields__)
+_EVENT_FIELDS = frozenset(("event_ticker", "series_ticker", "title", "sub_title", "mutually_exclusive",
+                           "collateral_return_type", "markets", "product_metadata", "fee_type_override",
+                           "fee_multiplier_override", "exchange_index"))
+
+
+@lru_cache(maxsize=8)
+def _events_decoder(keep_extra: frozenset[str]) -> tuple[msgspec.json.Decoder, tuple[str, ...], tuple[str, ...]]:
+    """A decoder for `GET /events` whose markets and events also hold the `keep_extra` fields (as their
+    JSON text), and the names of those fields (market's, event's), in the order `extra` lists them."""
+    market_kept = tuple(sorted(keep_extra - _MARKET_FIELDS))
+    event_kept = tuple(sorted(keep_extra - _EVENT_FIELDS))
+    # kept fields are Struct fields x0, x1, ... renamed to their wire names (any text can be a key)
+    market = msgspec.defstruct(
+        "_KeptMarket", [(f"x{i}", Raw, _NO_VALUE) for i in range(len(market_kept))], bases=(_Market,),
+        rename={f"x{i}": name for i, name in enumerate(market_kept)})
+    event = msgspec.defstruct("_Event", [
+        ("event_ticker", str), ("series_ticker", str), ("title", str), ("sub_title", str),
+        ("mutually_exclusive", bool), ("collateral_return_type", str),
+        ("markets", list[market] | None, None),  # type: ignore[valid-type]
+        ("product_metadata", dict[str, _Plain] | None, None),
+        ("fee_type_override", str | None, None),
+        ("fee_multiplier_override", Raw, _NO_VALUE),  # a spec number: int, float or string (rare)
+        ("exchange_index", int | None, None),
+        *[(f"x{i}", Raw, _NO_VALUE) for i in range(len(event_kept))],
+    ], rename={f"x{i}": name for i, name in enumerate(event_kept)})
+    response = msgspec.defstruct("_Events", [
+        ("events", list[event]),  # type: ignore[valid-type]
+        ("cursor", str | None),  # key required, null read as ""
+        ("milestones", list[_Milestone] | None, None),
+    ])
+    return msgspec.json.Decoder(response), market_kept, event_kept
+
+
+_ORDERBOOKS_DECODER = msgspec.json.Decoder(_Orderbooks)
+
+
+def _utf8(data: bytes | str) -> bytes | str:
+    """`data`, once it is known to be UTF-8 text throughout: msgspec checks the strings it decodes, not
+    those of the fields it skips, and the checked path refuses the whole file (the venues send ASCII:
+    `isascii` is a quick scan, the full check only runs for other bytes)."""
+    if isinstance(data, str) or data.isascii():
+        return data
+    data.decode("utf-8")  # UnicodeDecodeError (a ValueError): declined
+    return data
+
+
+class _Tables:
+    """Values kept once per response: texts, fixed-point numbers, timestamps, text-only dicts."""
+
+    def __init__(self, strings: dict[str, str] | None) -> None:
+        self.strings: dict[str, str] = {} if strings is None else strings
+        self.share = self.strings.setdefault
+        self.numbers: dict[Any, Any] = {}
+        self.times: dict[str, datetime] = {}
+        self.dicts: dict[tuple, dict[str, Any]] = {}
+        self.grids: dict[tuple[_Band, ...], Any] = {}
+        self.values: dict[bytes, Any] = {}
+
+    def ident(self, value: str) -> str:
+        if not value:
+            raise Declined("empty identifier")
+        return self.share(value, value)
+
+    def number(self, text: str) -> Decimal:
+        number = self.numbers.get(text)
+        if number is None:
+            number = self.numbers[text] = to_decimal(text, field="", endpoint="")
+        return number
+
+    def price(self, text: str | None) -> Decimal | None:
+        """A top-of-book dollar price (null: an empty side), in [0, 1] as `Reader.nullable_dollars` asks."""
+        if text is None:
+            return None
+        number = self.number(text)
+        if not ZERO <= number <= ONE:
+            raise Declined("price out of range")
+        return number
+
+    def time(self, text: str) -> datetime:
+        found = self.times.get(text)
+        if found is None:
+            found = self.times[text] = to_datetime(text, field="", endpoint="")
+        return found
+
+    def opt_time(self, text: str | None) -> datetime | None:
+        return None if text is None or text == "" else self.time(text)
+
+    def texts(self, value: dict[str, Any], convert: Any = None) -> dict[str, Any]:
+        """`convert(value)` (or `value`) with its texts shared, and one dict per distinct text-only content
+        (`Reader.shared_texts`: only text-only ones - 1 == True inside a key, and other values may be
+        mutable). `convert` must leave a text-only dict as it is (`models.strike_texts` does)."""
+        share = self.share
+        if all(type(v) is str for v in value.values()):
+            key = tuple(value.items())
+            found = self.dicts.get(key)
+            if found is None:
+                found = self.dicts[key] = {share(k, k): share(v, v) for k, v in value.items()}
+            return found
+        return {share(k, k): share(v, v) if type(v) is str else v
+                for k, v in (value if convert is None else convert(value)).items()}
+
+    def grid(self, bands: list[_Band]) -> Any:
+        key = tuple(bands)
+        grid = self.grids.get(key)
+        if grid is None:
+            grid = price_grid(tuple((b.start, b.end, b.step) for b in bands), self.numbers)
+            if grid is None:
+                raise Declined("price band")
+            self.grids[key] = grid
+        return grid
+
+    def kept(self, raw: Raw) -> Any:
+        """A kept unmapped field's value, decoded by the checked path's own JSON decoder."""
+        text = bytes(raw)
+        if text in self.values:
+            return self.values[text]
+        value = loads_exact(text, exact_numbers=False)
+        if type(value) is str:
+            value = self.share(value, value)
+        if value is None or type(value) in (str, int, float, bool):  # immutable: one per distinct text
+            self.values[text] = value
+        return value
+
+    def extra(self, struct: Any, kept: tuple[str, ...]) -> dict[str, Any]:
+        if not kept:
+            return {}
+        out = {}
+        for i, name in enumerate(kept):
+            raw = getattr(struct, f"x{i}")
+            if len(raw):
+                out[name] = self.kept(raw)
+        return self.texts(out) if out else out
+
+
+def _market(m: _Market, t: _Tables, kept: tuple[str, ...]) -> KalshiMarket:
+    share = t.share
+    strike = m.custom_strike
+    title = m.title
+    return KalshiMarket(
+        ticker=t.ident(m.ticker),
+        event_ticker=t.ident(m.event_ticker),
+        status=t.ident(m.status),
+        market_type=share(m.market_type, m.market_type),
+        yes_sub_title=share(m.yes_sub_title, m.yes_sub_title),
+        no_sub_title=share(m.no_sub_title, m.no_sub_title),
+        rules_primary=share(m.rules_primary, m.rules_primary),
+        rules_secondary=share(m.rules_secondary, m.rules_secondary),
+        open_time=t.time(m.open_time),
+        close_time=t.time(m.close_time),
+        expected_expiration_time=t.opt_time(m.expected_expiration_time),
+        occurrence_datetime=t.opt_time(m.occurrence_datetime),
+        yes_bid=t.price(m.yes_bid_dollars),
+        yes_ask=t.price(m.yes_ask_dollars),
+        no_bid=t.price(m.no_bid_dollars),
+        no_ask=t.price(m.no_ask_dollars),
+        price_level_structure=share(m.price_level_structure, m.price_level_structure),
+        price_ranges=t.grid(m.price_ranges),
+        custom_strike=None if strike is None else t.texts(strike, strike_texts),
+        exchange_index=m.exchange_index or 0,
+        fee_waiver_expiration_time=t.opt_time(m.fee_waiver_expiration_time),
+        title="" if title is None else share(title, title),
+        extra=t.extra(m, kept),
+    )
+
+
+def _fee_multiplier(raw: Raw, t: _Tables) -> Decimal | None:
+    """`Reader.opt_number`: absent or null -> None; an int, float or string exactly (`to_decimal`)."""
+    if not len(raw):
+        return None
+    value = loads_exact(bytes(raw), exact_numbers=False)
+    if value is None:
+        return None
+    return to_decimal(value, field="", endpoint="", strict_string=False)
+
+
+def _milestone(m: _Milestone, t: _Tables) -> Milestone:
+    share = t.share
+    return Milestone(
+        id=t.ident(m.id),
+        type=share(m.type, m.type),
+        start_date=t.time(m.start_date),
+        title=share(m.title, m.title),
+        related_event_tickers=tuple(share(v, v) for v in m.related_event_tickers),
+        primary_event_tickers=tuple(share(v, v) for v in m.primary_event_tickers),
+        details={} if m.details is None else t.texts(m.details),
+        end_date=t.opt_time(m.end_date),
+    )
+
+
+def decode_events(data: bytes | str, *, keep_extra: frozenset[str] | None,
+                  strings: dict[str, str] | None = None) -> tuple[list[KalshiEvent], list[Milestone], str]:
+    """`models.parse_events_response(json.loads(data), keep_extra=keep_extra)` - the same records - or
+    `Declined` (then call that). `strings`: a table of shared texts (`wire.Reader.strings`), e.g. shared
+    with `decode_orderbooks` so a market's ticker is one object in both."""
+    if keep_extra is None:
+        raise Declined("keep_extra=None keeps every unmapped field verbatim: the checked path's job")
+    decoder, market_kept, event_kept = _events_decoder(keep_extra)
+    t = _Tables(strings)
+    share = t.share
+    try:
+        response = decoder.decode(_utf8(data))
+        events = []
+        for e in response.events:
+            metadata = e.product_metadata
+            events.append(KalshiEvent(
+                event_ticker=t.ident(e.event_ticker),
+                series_ticker=t.ident(e.series_ticker),
+                title=share(e.title, e.title),
+                sub_title=share(e.sub_title, e.sub_title),
+                mutually_exclusive=e.mutually_exclusive,
+                collateral_return_type=share(e.collateral_return_type, e.collateral_return_type),
+                markets=tuple(_market(m, t, market_kept) for m in e.markets or ()),
+                product_metadata={} if metadata is None else t.texts(metadata),
+                fee_type_override=e.fee_type_override,
+                fee_multiplier_override=_fee_multiplier(e.fee_multiplier_override, t),
+                exchange_index=e.exchange_index or 0,
+                extra=t.extra(e, event_kept),
+            ))
+        milestones = [_milestone(m, t) for m in response.milestones or ()]
+    except (msgspec.MsgspecError, KalshiResponseError, ValueError, RecursionError) as exc:
+        raise Declined(str(exc)) from None
+    return events, milestones, response.cursor or ""
+
+
+def decode_orderbooks(data: bytes | str, *, strings: dict[str, str] | None = None) -> dict[str, OrderBookLevels]:
+    """`models.parse_orderbooks_response(json.loads(data))` - the same books - or `Declined` (then call
+    that: a bad level, a missing `orderbook_fp` or a repeated ticker is reported there)."""
+    t = _Tables(strings)
+    pairs: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}  # the same two texts: the same (valid) pair
+
+    def levels(sent: list[tuple[str, str]] | None) -> tuple[tuple[Decimal, Decimal], ...]:
+        out = []
+        for texts in sent or ():
+            pair = pairs.get(texts)
+            if pair is None:
+                price, count = t.number(texts[0]), t.number(texts[1])
+                if not (ZERO < price < ONE and count >= 0):
+                    raise Declined("book level")
+                pair = pairs[texts] = (price, count)
+            out.append(pair)
+        return tuple(out)
+
+    try:
+        response = _ORDERBOOKS_DECODER.decode(_utf8(data))
+        books: dict[str, OrderBookLevels] = {}
+        for item in response.orderbooks:
+            ticker = t.ident(item.ticker)
+            if ticker in books:
+                raise Declined("repeated ticker")
+            book = item.orderbook_fp
+            books[ticker] = OrderBookLevels(ticker=ticker, yes=levels(book.yes_dollars), no=levels(book.no_dollars))
+    except (msgspec.MsgspecError, KalshiResponseError, ValueError, RecursionError) as exc:
+        raise Declined(str(exc)) from None
+    return books
