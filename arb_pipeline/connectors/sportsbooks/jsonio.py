@@ -46,7 +46,7 @@ def loads_exact(text: str | bytes, *, exact_numbers: bool = True) -> Any:
     JSON nested deeper than Python's recursion limit is a ValueError (like any other invalid JSON),
     not a RecursionError escaping every caller's error handling.
 
-    With `exact_numbers`, msgspec decodes the document first, in C (~1.5x faster on an odds body): the
+    With `exact_numbers`, msgspec decodes the document first, in C (~1.3x faster over a 5,000-game snapshot's odds files: 0.24 s against 0.32 s CPU): the
     same values (ints, the same shared `Decimal` of each number's text, the last of a repeated key in the
     first one's place). A document it refuses - invalid JSON, a BOM, a lone surrogate, an integer beyond
     Python's digit limit - is left to the standard library, which accepts it or words the error as before."""
