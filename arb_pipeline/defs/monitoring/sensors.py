@@ -5,6 +5,11 @@ check-execution record id it has seen, as text) and sends one alert per failed e
 `services.alerts` — which logs it always, delivers it to the webhook / e-mail when configured, and
 persists and de-duplicates it by `dedup_key` (one key per check, so a check failing on every scan
 alerts once per de-duplication window, not every 10 seconds).
+
+An evaluation still PLANNED holds the cursor back while its run may still answer it (the run is not
+finished, for at most PLANNED_GRACE_S); one whose run has finished never will (a separate check step
+skipped because its asset did not materialize, a run that failed before reaching it) and is passed
+over at once, so it cannot delay the alerts of later runs.
 """
 
 import time
@@ -70,12 +75,20 @@ def check_failure_alerts(context: dg.SensorEvaluationContext, alerts: AlertsReso
     now = time.time()
     completed: list[tuple[int, dg.AssetCheckKey, Any]] = []
     in_flight: list[int] = []
+    finished: dict[str, bool] = {}
+
+    def run_finished(run_id: str) -> bool:
+        if run_id not in finished:
+            run = context.instance.get_run_by_id(run_id)
+            finished[run_id] = run is None or run.is_finished  # a deleted run answers nothing either
+        return finished[run_id]
+
     for key in check_keys:
         for record in storage.get_asset_check_execution_history(key, limit=CHECK_HISTORY_LIMIT):
             if record.id <= cursor:
                 continue
             if record.status == AssetCheckExecutionRecordStatus.PLANNED:
-                if now - record.create_timestamp < PLANNED_GRACE_S:
+                if now - record.create_timestamp < PLANNED_GRACE_S and not run_finished(record.run_id):
                     in_flight.append(record.id)  # may still turn FAILED: do not move past it yet
                 continue
             completed.append((record.id, key, record))
