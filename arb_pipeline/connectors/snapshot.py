@@ -524,14 +524,10 @@ def _parse(files: _Files, meta: SnapshotMeta, keep_extra: frozenset[str] | None 
             columns.extend(result.quotes)
             problems.extend(result.problems)
     for item in _each_recorded_odds(files, meta, streamed=True):
-        if not isinstance(item.payload, _StreamedOdds):
-            result = None
-        else:  # read without holding the file's parsed JSON (see `_StreamedOdds`)
-            try:
-                result = item.payload.normalize()
-            except check_instead:
-                result, item = None, item.payload.whole()  # the checked whole-file path names the problem
-        if result is None:
+        try:  # read without holding the file's parsed JSON (see `_StreamedOdds`)
+            result = item.payload.normalize()
+        except check_instead:  # the checked whole-file path names the problem
+            item = item.payload.whole()
             try:
                 result = normalize_odds_response(item.payload, sport_key=item.sport_key, fetched_at=item.fetched_at,
                                                  provider=item.provider, odds_format=item.odds_format,

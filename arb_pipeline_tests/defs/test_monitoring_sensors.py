@@ -11,14 +11,7 @@ from arb_pipeline.defs.monitoring.sensors import (
     run_failure_alerts,
 )
 from arb_pipeline.defs.shared.resources import AppDatabaseResource
-
-SENT: list[tuple[str, str, str, str]] = []
-
-
-class RecordingAlerts(AlertsResource):
-    def send(self, severity, title, body, dedup_key):
-        SENT.append((severity, title, body, dedup_key))
-        return None
+from arb_pipeline_tests.defs.monitoring.recording_alerts import ALERTS, SENT
 
 
 @pytest.fixture(autouse=True)
@@ -49,7 +42,6 @@ def quotes_ok(quotes):
 
 
 DEFS = dg.Definitions(assets=[quotes], asset_checks=[quotes_contract, quotes_fresh, quotes_ok])
-ALERTS = RecordingAlerts(database=AppDatabaseResource(url="sqlite://", auto_migrate=False))
 
 
 def evaluate(instance, cursor=None):

@@ -526,3 +526,16 @@ def wire() -> types.SimpleNamespace:
         Fault=Fault,
         KEY_ID=KEY_ID,
     )
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory) -> Path:
+    """A small `benchmarks/make_snapshot.py` directory: the simulator's wire shapes at scale, one-day
+    slate (several leagues), written once for the tests that read it (fastwire, rawpages)."""
+    import importlib.util
+
+    make = Path(__file__).resolve().parents[3] / "benchmarks" / "make_snapshot.py"
+    spec = importlib.util.spec_from_file_location("make_snapshot", make)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.make_snapshot(30, tmp_path_factory.mktemp("generated"))

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -26,20 +24,11 @@ from arb_pipeline.connectors.snapshot import (
 )
 from arb_pipeline.services.scan import SAMPLE_SNAPSHOT_DIR, SCAN_EXTRA_FIELDS
 
-REPO = Path(__file__).resolve().parents[3]
 # the scan's fields, none at all, and unmapped fields of markets and events (numbers, objects, lists)
 KEEPS = [SCAN_EXTRA_FIELDS, frozenset(),
          frozenset({"volume_fp", "result", "settlement_timer_seconds", "can_close_early", "category",
                     "settlement_sources", "strike_type", "last_updated_ts", "title"})]
 
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory) -> Path:
-    """A small `benchmarks/make_snapshot.py` directory: the simulator's wire shapes at scale, one-day slate."""
-    spec = importlib.util.spec_from_file_location("make_snapshot", REPO / "benchmarks" / "make_snapshot.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.make_snapshot(30, tmp_path_factory.mktemp("generated"))
 
 
 def _checked_events(data: bytes | str, keep_extra):

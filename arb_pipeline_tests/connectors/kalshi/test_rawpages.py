@@ -3,7 +3,6 @@ meant, the facts read before parsing are the old ones, and anything unexpected i
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -23,17 +22,6 @@ from arb_pipeline.connectors.kalshi.rawpages import (
 )
 from arb_pipeline.connectors.kalshi.targets import target_ids_in_events_payload
 from arb_pipeline.services.scan import SAMPLE_SNAPSHOT_DIR
-
-REPO = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory) -> Path:
-    """A small `benchmarks/make_snapshot.py` directory (the simulator's wire shapes, several leagues)."""
-    spec = importlib.util.spec_from_file_location("make_snapshot", REPO / "benchmarks" / "make_snapshot.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.make_snapshot(30, tmp_path_factory.mktemp("generated"))
 
 
 def _series_pages(directory: Path, per_page: int) -> list[dict]:

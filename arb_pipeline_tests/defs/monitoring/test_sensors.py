@@ -3,20 +3,12 @@
 import dagster as dg
 import pytest
 
-from arb_pipeline.defs.monitoring.resources import AlertsResource
 from arb_pipeline.defs.monitoring.sensors import check_dedup_key, check_failure_alerts
 from arb_pipeline.defs.shared.checks import ERROR, FrameCheck, StageChecks, warn
-from arb_pipeline.defs.shared.resources import AppDatabaseResource
+from arb_pipeline_tests.defs.monitoring.recording_alerts import ALERTS, SENT
 
-SENT: list[tuple[str, str, str, str]] = []
 QUOTES = dg.AssetKey("quotes")
 ORDERS = dg.AssetKey("orders")
-
-
-class RecordingAlerts(AlertsResource):
-    def send(self, severity, title, body, dedup_key):
-        SENT.append((severity, title, body, dedup_key))
-        return None
 
 
 @pytest.fixture(autouse=True)
@@ -67,7 +59,6 @@ def orders_assets(in_step: bool) -> list:
     return [orders_before, ORDER_CHECKS.checks[0].asset_check(ORDERS)]
 
 
-ALERTS = RecordingAlerts(database=AppDatabaseResource(url="sqlite://", auto_migrate=False))
 
 
 def evaluate(instance, defs, cursor=None):
