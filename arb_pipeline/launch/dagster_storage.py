@@ -14,6 +14,16 @@ UI's live run view - watch); locking, WAL mode and every query. A cached engine 
 so it is safe across the warm launcher's fork. Engines are kept for the most recent database files
 only (bounded), as a long-lived daemon or webserver sees every run's file.
 
+A run's own event-log file is copied from a template instead of being built: Dagster builds every new
+run's `<run_id>.db` by creating its tables, then asking alembic for the head revision (it reads all of
+Dagster's migration scripts) and stamping it - ~0.19 s of CPU per run, before the run's first event,
+on the path from the sensor's run request to the paper order. The template is a file Dagster's own
+`_initdb` built once, for this Dagster version (`.run-shard-template-<version>.sqlite` in the runs
+directory: hidden, and not `*.db`, so no glob for run files sees it); a new run's file gets its bytes
+and appears atomically under its name (a hard link from a temporary name), so a reader never sees a
+half-written file, and a file that already exists (another process got there first) is left to
+Dagster's own path, as before.
+
 What does change, besides the engines: `PRAGMA synchronous` on the run and event-log connections is
 NORMAL by default instead of SQLite's FULL. In WAL mode (Dagster's) NORMAL still never corrupts a
 database and loses nothing when a process dies (`kill -9`: the WAL is in the OS's page cache); only
@@ -36,7 +46,10 @@ Configured in `deploy/dagster.yaml`:
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import threading
+import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,7 +58,7 @@ from typing import Any
 import dagster as dg
 import sqlalchemy as sa
 from dagster._core.storage.base_storage import DagsterStorage
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME, SqliteEventLogStorage
 from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
 from dagster._core.storage.schedules.sqlite.sqlite_schedule_storage import SqliteScheduleStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
@@ -106,13 +119,74 @@ class _Engines:
             cursor.close()
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class ShardTemplate:
+    """A run's empty event-log database, built once by Dagster's own `_initdb` and copied for every new
+    run (see the module docstring). `install(path)` puts a copy at `path` unless a file is there."""
+
+    def __init__(self, directory: str, build: Any) -> None:
+        self.path = os.path.join(directory, f".run-shard-template-{dg.__version__}.sqlite")
+        self._build = build  # (engine) -> None: Dagster's `_initdb`
+        self._bytes: bytes | None = None
+
+    def install(self, path: str) -> bool:
+        """True when `path` was created from the template; False when a file was already there (nothing
+        is touched then: Dagster's own initialisation handles it)."""
+        if os.path.exists(path):
+            return False
+        data = self._template()
+        staging = f"{path}.{uuid.uuid4().hex}.tmp"  # not `*.db`: never taken for a run's file
+        try:
+            with open(staging, "xb") as handle:
+                handle.write(data)
+            os.link(staging, path)  # atomic, and never over a file another process has just made
+        except FileExistsError:
+            return False
+        finally:
+            if os.path.exists(staging):
+                os.unlink(staging)
+        return True
+
+    def _template(self) -> bytes:
+        if self._bytes is None:
+            if not os.path.exists(self.path):
+                self._write()
+            with open(self.path, "rb") as handle:
+                data = handle.read()
+            if not data.startswith(SQLITE_HEADER):
+                raise ValueError(f"{self.path}: not a SQLite database; delete it and it is built again")
+            self._bytes = data
+        return self._bytes
+
+    def _write(self) -> None:
+        """Build the template under a temporary name with Dagster's `_initdb`, fold its write-ahead log
+        into the file, and give it its name atomically."""
+        staging = f"{self.path}.{uuid.uuid4().hex}.tmp"
+        engine = sa.create_engine(f"sqlite:///{staging}", poolclass=NullPool)
+        try:
+            self._build(engine)
+        finally:
+            engine.dispose()
+        with sqlite3.connect(staging) as db:  # WAL mode stays in the header; its log must be empty
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.close()
+        for leftover in (f"{staging}-wal", f"{staging}-shm"):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
+        os.replace(staging, self.path)
+
+
 class EngineCachingSqliteEventLogStorage(SqliteEventLogStorage):
-    """`SqliteEventLogStorage` whose `_connect` reuses one engine per shard (see the module docstring);
-    the body is otherwise Dagster's own."""
+    """`SqliteEventLogStorage` whose `_connect` reuses one engine per shard and creates a new run's
+    file from a template (see the module docstring); the body is otherwise Dagster's own."""
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None,
                  synchronous: str = DEFAULT_SYNCHRONOUS) -> None:
         self._engines = _Engines(synchronous=synchronous)
+        # set before Dagster's __init__, which may already connect (reindexing an older home)
+        self._template = ShardTemplate(os.path.abspath(base_dir), lambda engine: self._initdb(engine))
         super().__init__(base_dir, inst_data)
 
     @contextmanager
@@ -121,7 +195,8 @@ class EngineCachingSqliteEventLogStorage(SqliteEventLogStorage):
             engine = self._engines.get(self.conn_string_for_shard(shard),
                                        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
             if shard not in self._initialized_dbs:
-                self._initdb(engine)
+                if shard == INDEX_SHARD_NAME or not self._template.install(self.path_for_shard(shard)):
+                    self._initdb(engine)
                 self._initialized_dbs.add(shard)
             with engine.connect() as conn:
                 with conn.begin():

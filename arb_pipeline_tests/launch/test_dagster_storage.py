@@ -141,3 +141,77 @@ def test_run_and_event_log_connections_use_the_configured_synchronous_level(tmp_
 def test_an_unknown_synchronous_level_is_refused_naming_the_setting(tmp_path):
     with pytest.raises(ValueError, match=r"synchronous: expected one of NORMAL, FULL, got 'OFF'"):
         EngineCachingSqliteStorage.from_local(str(tmp_path / "base"), synchronous="OFF")
+
+
+# --- a new run's event-log file comes from a template -----------------------------------------------
+
+
+def _schema(path: Path) -> tuple[list, list, str]:
+    """What makes two event-log files the same to Dagster: tables and indexes, the alembic revision, WAL."""
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        objects = sorted(db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall(), key=str)
+        revision = db.execute("SELECT version_num FROM alembic_version").fetchall()
+        journal = db.execute("PRAGMA journal_mode").fetchone()[0]
+    db.close()
+    return objects, revision, journal
+
+
+def test_a_new_runs_file_is_the_template_copy_and_equals_what_dagster_builds(tmp_path):
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    ours = EngineCachingSqliteEventLogStorage(str(tmp_path / "ours"))
+    stock = SqliteEventLogStorage(str(tmp_path / "stock"))
+    for storage in (ours, stock):
+        with storage.run_connection("run-a"):
+            pass
+    assert _schema(tmp_path / "ours" / "run-a.db") == _schema(tmp_path / "stock" / "run-a.db")
+    assert _schema(tmp_path / "ours" / "run-a.db")[1] and _schema(tmp_path / "ours" / "run-a.db")[2] == "wal"
+    template = Path(ours._template.path)
+    assert template.exists() and template.name == f".run-shard-template-{dg.__version__}.sqlite"
+    assert ours.get_all_run_ids() == ["run-a"]  # the template is not taken for a run
+    assert not list((tmp_path / "ours").glob("*.tmp"))  # no staging file left behind
+
+
+def test_dagster_builds_the_template_once_not_a_file_per_run(template, monkeypatch):
+    home, _ = template
+    built: list[str] = []
+    real = EngineCachingSqliteEventLogStorage._initdb
+
+    def counting(self, engine, *args, **kwargs):
+        if not str(engine.url).endswith("/index.db"):  # the index is Dagster's own business, as before
+            built.append(str(engine.url))
+        return real(self, engine, *args, **kwargs)
+
+    monkeypatch.setattr(EngineCachingSqliteEventLogStorage, "_initdb", counting)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        runs = [chatty.execute_in_process(instance=instance) for _ in range(3)]
+        assert all(r.success for r in runs)
+        logs = [len(instance.all_logs(r.run_id)) for r in runs]
+    assert min(logs) > 25  # every run's events are stored and read back from its copied file
+    assert len(built) == 1 and ".run-shard-template-" in built[0]
+    # a second process (a new storage on the same home) reuses the template on disk: no build at all
+    built.clear()
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert chatty.execute_in_process(instance=instance).success
+    assert built == []
+
+
+def test_a_file_already_there_is_left_to_dagsters_own_initialisation(tmp_path):
+    storage = EngineCachingSqliteEventLogStorage(str(tmp_path))
+    with storage.run_connection("warm"):
+        pass
+    existing = tmp_path / "other.db"
+    existing.write_bytes(b"")  # e.g. another process is creating it right now
+    assert storage._template.install(str(existing)) is False
+    assert existing.read_bytes() == b""
+
+
+def test_a_damaged_template_is_refused_naming_the_file(tmp_path):
+    storage = EngineCachingSqliteEventLogStorage(str(tmp_path))
+    Path(storage._template.path).write_bytes(b"not a database")
+    with pytest.raises(ValueError, match=r"\.run-shard-template-.*\.sqlite: not a SQLite database; delete it"):
+        with storage.run_connection("run-b"):
+            pass
+    assert not (tmp_path / "run-b.db").exists()
