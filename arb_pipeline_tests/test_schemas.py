@@ -4,6 +4,7 @@ Frames are written out literally here (not built by `services.frames`), so the c
 its own; `services/test_frames.py` checks that the converters produce frames these models accept.
 """
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -15,6 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from arb_pipeline import schemas
 from arb_pipeline.defs.shared.checks import schema_failure_metadata
 from arb_pipeline.schemas import (
     STAGE_MODELS,
@@ -309,3 +311,39 @@ def test_text_columns_are_still_shown_and_generated_as_str():
         KalshiMarketsFrame.validate(frame, lazy=True)
     cases = err.value.failure_cases
     assert any("dtype('str')" in str(c) for c in cases["check"]) and 1 in set(cases["index"].dropna())
+
+
+# the money checks decide an all-Decimal column at once (one pass over the types, then min/max); the answer
+# must be the element-wise one, row for row, whatever the column holds
+_MONEY_CELLS = st.one_of(
+    st.decimals(min_value=Decimal("-3"), max_value=Decimal("3"), places=4, allow_nan=False),
+    st.sampled_from([Decimal("0"), Decimal("1"), Decimal("1.0000"), Decimal("0E-4"), None]),
+    st.sampled_from([float("nan"), 0.5, 1.5, "0.5", 2]),
+)
+
+
+def _reference(check: Callable[[object], bool]) -> Callable[[pd.Series], pd.Series]:
+    return lambda series: series.map(check).astype(bool)
+
+
+_MONEY_CHECKS = {
+    "exact_decimal": (schemas.exact_decimal, _reference(schemas._is_decimal_or_null)),
+    "in_[0,1]": (schemas.decimal_in_range(Decimal("0"), Decimal("1")),
+                 _reference(lambda v: v is None or not isinstance(v, Decimal) or Decimal(0) <= v <= Decimal(1))),
+    "positive": (schemas.decimal_positive, _reference(lambda v: v is None or not isinstance(v, Decimal) or v > 0)),
+    "non_negative": (schemas.decimal_non_negative,
+                     _reference(lambda v: v is None or not isinstance(v, Decimal) or v >= 0)),
+    "above_one": (schemas.decimal_above_one, _reference(lambda v: v is None or not isinstance(v, Decimal) or v > 1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_MONEY_CHECKS))
+@given(cells=st.lists(_MONEY_CELLS, max_size=12), decimals_only=st.booleans())
+def test_the_money_checks_answer_exactly_as_element_by_element(name, cells, decimals_only):
+    if decimals_only:  # the fast path's own case, generated often rather than by luck
+        cells = [c for c in cells if c is None or isinstance(c, Decimal)]
+    series = pd.Series(cells, dtype=object, index=[f"r{i}" for i in range(len(cells))])
+    fast, reference = _MONEY_CHECKS[name]
+    got, expected = fast(series), reference(series)
+    assert got.dtype == bool and list(got.index) == list(series.index)
+    assert got.tolist() == expected.tolist()
