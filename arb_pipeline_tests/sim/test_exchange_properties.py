@@ -107,3 +107,56 @@ def test_the_per_fill_round_up_is_charged_where_it_crosses_a_cent():
     order, fills = ex.place(T, "bid", D("0.13"), D(4), time_in_force="immediate_or_cancel")
     assert order.filled == 4 and len(fills) == 2
     assert _order_fee(fills) == D("0.02")
+
+
+class _PlacingExchange(Exchange):
+    """The requote as it was written first: every market-maker quote through `place` (the reference)."""
+
+    def requote(self, ticker, bids, asks):  # noqa: ANN001, ANN201
+        book = self.books[ticker]
+        if not book.open:
+            return
+        self._touched(ticker)
+        for order in [o for o in book.bids + book.asks if o.owner == "mm"]:
+            book.remove(order)
+        for side, quoted in (("ask", asks), ("bid", bids)):
+            for price, size, tag in quoted:
+                if size > 0:
+                    self.place(ticker, side, price, size, owner="mm", tag=tag)
+
+
+def _state(ex: Exchange) -> tuple:
+    def rows(side: list) -> list:
+        return [(o.order_id, o.owner, o.side, o.price, o.initial, o.remaining, o.seq, o.status, o.tag, o.filled)
+                for o in side]
+
+    book = ex.books[T]
+    return (rows(book.bids), rows(book.asks), book.last_price, book.volume, list(ex.changed),
+            {k: (o.status, o.remaining, o.filled) for k, o in ex.orders.items()}, ex.account.balance,
+            list(ex.account.fills), dict(ex.mm_fills), ex.new_id(), next(ex._seq))
+
+
+ladders = st.lists(st.tuples(st.integers(1, 99), st.integers(0, 300), st.sampled_from(["", "w1"])), max_size=6)
+
+
+@given(st.lists(st.tuples(ladders, ladders, st.lists(st.tuples(st.sampled_from(["bid", "ask"]), st.integers(1, 99),
+                                                              st.integers(1, 50)), max_size=3)),
+                min_size=1, max_size=4))
+def test_a_requote_leaves_the_exchange_exactly_as_placing_every_quote_would(rounds):
+    """Whatever the quotes (crossing each other or not, zero sizes) and whatever user orders rest in the
+    book, the requote's direct path and the order-by-order reference end in the same state: the same
+    orders with the same ids and sequence numbers, fills, balances and the id stream at the same place."""
+    exchanges = []
+    for kind in (Exchange, _PlacingExchange):
+        ex = kind(Account("u", D("100000")), lambda: NOW, seed=3)
+        ex.add_market(MarketBook(T, "KXNHLGAME-26NOV24BOSNYR"))
+        for bids, asks, users in rounds:
+            for side, cents, count in users:  # user orders that rest (or trade) before the market moves
+                try:
+                    ex.place(T, side, D(cents) / 100, D(count))
+                except ExchangeError:
+                    pass
+            ex.requote(T, [(D(c) / 100, D(s), tag) for c, s, tag in bids],
+                       [(D(c) / 100, D(s), tag) for c, s, tag in asks])
+        exchanges.append(_state(ex))
+    assert exchanges[0] == exchanges[1]
