@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from arb_pipeline.arb.commission import book_net_payout, commission_for, effective_decimal_odds
 from arb_pipeline.arb.money import ZERO, decimal_text
 from arb_pipeline.arb.settlement import decides_winner
+from arb_pipeline.services.bankroll import sizing_bankroll_from
 from arb_pipeline.storage.models import (
     Fill,
     HedgeInstruction,
@@ -394,23 +395,19 @@ def realized_total(session: Session, mode: str) -> Decimal:
     return sum((r.amount for r in PositionRepository(session).realized_rows(mode)), ZERO)
 
 
-def paper_bankroll(session: Session, starting: Decimal) -> Decimal:
-    """Paper bankroll for sizing: the starting cash plus everything realized since (equity at cost)."""
-    return starting + realized_total(session, "paper")
+def last_live_balance(session: Session) -> Decimal | None:
+    """The Kalshi cash the last live reconciliation read (`check_balance`), or None before the first."""
+    from arb_pipeline.storage.models import BalanceCheck
+
+    last = session.scalars(select(BalanceCheck).where(BalanceCheck.mode == "live")
+                           .order_by(BalanceCheck.at.desc(), BalanceCheck.id.desc())).first()
+    return None if last is None else last.venue_balance
 
 
 def sizing_bankroll(session: Session, mode: str, configured: Decimal) -> Decimal:
-    """The bankroll sizing uses, from the ledger rather than a constant: paper - ARB_BANKROLL (the paper
-    account's starting cash) plus everything realized since, both legs; live - the Kalshi cash the last
-    reconciliation read from `GET /portfolio/balance` (no venue call on the scan path), or ARB_BANKROLL
-    until one has. Never below zero."""
-    from arb_pipeline.storage.models import BalanceCheck
-
-    if mode == "live":
-        last = session.scalars(select(BalanceCheck).where(BalanceCheck.mode == "live")
-                               .order_by(BalanceCheck.at.desc(), BalanceCheck.id.desc())).first()
-        return max(last.venue_balance, ZERO) if last is not None else configured
-    return max(paper_bankroll(session, configured), ZERO)
+    """The bankroll sizing uses, read from the ledger in `session` (the rule: `services.bankroll`)."""
+    return sizing_bankroll_from(mode, configured, paper_realized=lambda: realized_total(session, "paper"),
+                                live_balance=lambda: last_live_balance(session))
 
 
 # --- P&L report and CLV ---------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-SQLITE_BUSY_TIMEOUT_S = 30
+from arb_pipeline.storage.sqlite_read import SQLITE_BUSY_TIMEOUT_S
 
 
 def create_app_engine(url: str, **kwargs: object) -> Engine:

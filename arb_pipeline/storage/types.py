@@ -12,7 +12,7 @@ the zone (PostgreSQL `timestamptz`) or not (SQLite).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Numeric, String
@@ -20,31 +20,16 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-MONEY_SCALE = 6
-MONEY_PRECISION = 18
-_QUANTUM = Decimal(1).scaleb(-MONEY_SCALE)
-_MAX_ABS = Decimal(10) ** (MONEY_PRECISION - MONEY_SCALE)
+from arb_pipeline.storage.values import (
+    MONEY_PRECISION,
+    MONEY_SCALE,
+    money_from_stored,
+    to_money,
+    utc_from_stored,
+)
 
 # Raw wire payloads: JSONB on PostgreSQL (indexable, compact), JSON text elsewhere.
 Payload = JSON().with_variant(JSONB(), "postgresql")
-
-
-def to_money(value: Any) -> Decimal:
-    """Validate and normalise a money value to exactly 6 decimals; raise ValueError otherwise."""
-    if isinstance(value, bool) or isinstance(value, float):
-        raise ValueError(f"money must be Decimal, int or a decimal string, not {type(value).__name__}: {value!r}")
-    try:
-        dec = value if isinstance(value, Decimal) else Decimal(str(value) if isinstance(value, int) else value)
-    except (InvalidOperation, TypeError) as exc:
-        raise ValueError(f"not a decimal amount: {value!r}") from exc
-    if not dec.is_finite():
-        raise ValueError(f"money must be finite: {value!r}")
-    quantized = dec.quantize(_QUANTUM)
-    if quantized != dec:
-        raise ValueError(f"{value!r} has more than {MONEY_SCALE} decimals; round it explicitly first")
-    if abs(quantized) >= _MAX_ABS:
-        raise ValueError(f"{value!r} does not fit NUMERIC({MONEY_PRECISION}, {MONEY_SCALE})")
-    return quantized
 
 
 class Money(TypeDecorator[Decimal]):
@@ -65,9 +50,7 @@ class Money(TypeDecorator[Decimal]):
         return format(money, "f") if dialect.name == "sqlite" else money
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        if value is None:
-            return None
-        return Decimal(value).quantize(_QUANTUM) if isinstance(value, str | Decimal | int) else to_money(value)
+        return money_from_stored(value)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -87,6 +70,4 @@ class UTCDateTime(TypeDecorator[datetime]):
         return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return utc_from_stored(value)

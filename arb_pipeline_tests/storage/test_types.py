@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from arb_pipeline.storage.db import session_scope
 from arb_pipeline.storage.models import Fill, Order
-from arb_pipeline.storage.types import to_money
+from arb_pipeline.storage.values import to_money
 
 NOW = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from arb_pipeline.storage.models import Fill, Order
 from arb_pipeline.storage.repositories._time import require_aware
-from arb_pipeline.storage.types import to_money
+from arb_pipeline.storage.values import to_money
 
 SIDES = {"bid": "yes", "ask": "no"}  # book side sent → outcome side held (kalshi-api.md §6.1)
 OPEN_STATES = ("intent", "sent", "unknown")

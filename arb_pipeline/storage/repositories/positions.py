@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from arb_pipeline.arb.settlement import parse_result, position_payout
 from arb_pipeline.storage.models import Position, RealizedPnl
 from arb_pipeline.storage.repositories._time import require_aware
-from arb_pipeline.storage.types import to_money
+from arb_pipeline.storage.values import to_money
 
 ZERO = Decimal(0)
 _Q = Decimal("0.000001")
