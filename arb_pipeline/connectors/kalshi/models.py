@@ -10,7 +10,9 @@ together with any field Kalshi adds later. Where the saved 3.15 OpenAPI file and
 disagree (e.g. `fee_multiplier` required, `collateral_return_type` values), kalshi-api.md wins.
 
 Trading models live in `orders` (orders, create/cancel) and `portfolio` (fills, positions,
-balance, settlements) and are re-exported here so `models` is the one import for wire parsing.
+balance, settlements) and are re-exported here so `models` is the one import for wire parsing -
+imported on first use of one of their names (PEP 562), because a scan's load imports `models` for the
+market-data parsers and places no order (~7 ms of its imports).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import json
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from importlib import import_module
 from typing import Any
 
 from arb_pipeline.domain import (
@@ -32,33 +35,26 @@ from arb_pipeline.domain import (
 )
 
 from .errors import KalshiResponseError
-from .orders import (  # noqa: F401  (re-exported: models is the one wire-parsing import)
-    CancelOrderResult,
-    CreateOrderResult,
-    Order,
-    build_create_order_body,
-    parse_cancel_order_response,
-    parse_create_order_response,
-    parse_order,
-    parse_order_response,
-    parse_orders_response,
-    yes_leg_order,
-)
-from .portfolio import (  # noqa: F401  (re-exported)
-    Balance,
-    EventPosition,
-    Fill,
-    MarketPosition,
-    Positions,
-    Settlement,
-    parse_balance,
-    parse_fill,
-    parse_fills_response,
-    parse_positions_response,
-    parse_settlement,
-    parse_settlements_response,
-)
 from .wire import ONE, ZERO, Reader, to_datetime, to_decimal
+
+# The trading models re-exported from `orders` and `portfolio`: name -> its module.
+REEXPORTED = {
+    **dict.fromkeys(("CancelOrderResult", "CreateOrderResult", "Order", "build_create_order_body",
+                     "parse_cancel_order_response", "parse_create_order_response", "parse_order",
+                     "parse_order_response", "parse_orders_response", "yes_leg_order"), "orders"),
+    **dict.fromkeys(("Balance", "EventPosition", "Fill", "MarketPosition", "Positions", "Settlement",
+                     "parse_balance", "parse_fill", "parse_fills_response", "parse_positions_response",
+                     "parse_settlement", "parse_settlements_response"), "portfolio"),
+}
+
+
+def __getattr__(name: str) -> object:
+    module = REEXPORTED.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__package__}.{module}"), name)
+    globals()[name] = value  # later lookups find it directly
+    return value
 
 EVENTS = "GET /events"
 MARKETS = "GET /markets"
