@@ -17,7 +17,7 @@ from operator import attrgetter, is_
 from pathlib import Path
 
 from arb_pipeline.arb.accounts import in_consensus
-from arb_pipeline.arb.book import OrderBook
+from arb_pipeline.arb.book import OrderBook, books_from_levels
 from arb_pipeline.arb.constraints import Limits
 from arb_pipeline.arb.implied_prob import consensus_fair_probabilities
 from arb_pipeline.arb.line_detect import detect_lines
@@ -282,14 +282,24 @@ def fees_for(event: KalshiEvent, snapshot: MarketSnapshot, config: ScanConfig) -
 def build_games(snapshot: MarketSnapshot, resolution: Resolution, config: ScanConfig) -> GameAssembly:
     """Winner games (`GameLine`) from the resolved rows, with the spread/total lines (`LineGame`) from the
     resolved lines riding along (`ScanGames.lines`). Anything that cannot become one is reported."""
-    winners = _build_winner_games(snapshot, resolution, config)
-    lines, line_problems = build_line_games(snapshot, resolution.lines, config)
+    books = _books(snapshot, resolution)
+    winners = _build_winner_games(snapshot, resolution, config, books)
+    lines, line_problems = build_line_games(snapshot, resolution.lines, config, books)
     games = winners.games
     return GameAssembly(ScanGames(tuple(games), games.quotes, lines, games.columns),
                         {**winners.problems, **line_problems})
 
 
-def _build_winner_games(snapshot: MarketSnapshot, resolution: Resolution, config: ScanConfig) -> GameAssembly:
+def _books(snapshot: MarketSnapshot, resolution: Resolution) -> Mapping[str, OrderBook]:
+    """The order books of the resolved markets, built together (`arb.book.books_from_levels`); a book
+    missing from it is built, or refused with its error, by `OrderBook.from_levels` (`_book`)."""
+    captured = snapshot.orderbooks
+    wanted = {r.kalshi_market for r in resolution.rows} | {r.kalshi_market for r in resolution.lines}
+    return books_from_levels({t: captured[t] for t in wanted if t in captured})
+
+
+def _build_winner_games(snapshot: MarketSnapshot, resolution: Resolution, config: ScanConfig,
+                        books: Mapping[str, OrderBook] | None = None) -> GameAssembly:
     """Turn resolved rows into `GameLine`s: a game needs every outcome's Kalshi market mapped to the
     same sportsbook event and an order book for each. Anything else is reported, never guessed."""
     events = {e.event_ticker: e for e in snapshot.events}
@@ -339,7 +349,7 @@ def _build_winner_games(snapshot: MarketSnapshot, resolution: Resolution, config
                     ticker=market.ticker,
                     outcome=o,
                     label=row.team_name,
-                    book=_book(snapshot, event, market.ticker),
+                    book=_book(snapshot, event, market.ticker, books),
                     fees=fees,
                     price_ranges=market.price_ranges,
                     status=market.status,
@@ -401,8 +411,8 @@ def line_quotes_at(quotes: Sequence[SportsbookQuote], market: str, point: Decima
     return tuple(out)
 
 
-def build_line_games(snapshot: MarketSnapshot, lines: Sequence[ResolvedLine],
-                     config: ScanConfig) -> tuple[tuple[LineGame, ...], dict[str, str]]:
+def build_line_games(snapshot: MarketSnapshot, lines: Sequence[ResolvedLine], config: ScanConfig,
+                     books: Mapping[str, OrderBook] | None = None) -> tuple[tuple[LineGame, ...], dict[str, str]]:
     """One `LineGame` per (Kalshi event, line market, point) of the resolved spread/total markets,
     with the books' quotes of the same sportsbook game at exactly that point.
 
@@ -414,7 +424,7 @@ def build_line_games(snapshot: MarketSnapshot, lines: Sequence[ResolvedLine],
     events = {e.event_ticker: e for e in snapshot.events}
     markets = {m.ticker: m for m in snapshot.markets}
     quotes_by_game: dict[str, list[SportsbookQuote]] = defaultdict(list)
-    for q in snapshot.quotes:
+    for q in snapshot.quotes if lines else ():  # no resolved line: no walk over every quote
         if q.market in (SPREADS, TOTALS):
             quotes_by_game[q.event_id].append(q)
     quote_time = snapshot.books_captured_at or snapshot.captured_at
@@ -448,7 +458,7 @@ def build_line_games(snapshot: MarketSnapshot, lines: Sequence[ResolvedLine],
         try:
             contracts = {r.yes_outcome: KalshiContract(
                 ticker=r.kalshi_market, outcome=r.yes_outcome, label=labels[r.yes_outcome],
-                book=_book(snapshot, event, r.kalshi_market), fees=fees,
+                book=_book(snapshot, event, r.kalshi_market, books), fees=fees,
                 price_ranges=markets[r.kalshi_market].price_ranges, status=markets[r.kalshi_market].status,
                 quote_time=quote_time) for r in rows}
             guards = tuple(dict.fromkeys(g for r in rows for g in r.guards))
@@ -474,7 +484,12 @@ def _file(snapshot: MarketSnapshot, name: str) -> str:
     return f"{name} of {snapshot.source or 'the capture'}"
 
 
-def _book(snapshot: MarketSnapshot, event: KalshiEvent, ticker: str) -> OrderBook:
+def _book(snapshot: MarketSnapshot, event: KalshiEvent, ticker: str,
+          books: Mapping[str, OrderBook] | None = None) -> OrderBook:
+    """The market's book: built already in `books`, else from its levels (a bad book: `BadMarketInput`)."""
+    book = books.get(ticker) if books is not None else None
+    if book is not None:
+        return book
     try:
         return OrderBook.from_levels(snapshot.orderbooks[ticker])
     except ValueError as exc:
