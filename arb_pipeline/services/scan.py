@@ -18,11 +18,12 @@ from pathlib import Path
 
 from arb_pipeline.arb.accounts import in_consensus
 from arb_pipeline.arb.book import OrderBook, books_from_levels
+from arb_pipeline.arb.consensus_table import table_consensus
 from arb_pipeline.arb.constraints import Limits
 from arb_pipeline.arb.implied_prob import consensus_fair_probabilities
 from arb_pipeline.arb.line_detect import detect_lines
 from arb_pipeline.arb.line_game import LineGame
-from arb_pipeline.arb.market import OUTCOME_SLOTS, GameColumns, GameLine, KalshiContract
+from arb_pipeline.arb.market import GameColumns, GameLine, KalshiContract
 from arb_pipeline.arb.opportunity import detect
 from arb_pipeline.arb.quotes import QuoteTable
 from arb_pipeline.arb.results import ARBITRAGE, DetectionResult
@@ -504,32 +505,15 @@ def price_games(games: Sequence[GameLine], config: ScanConfig) -> tuple[FairLine
     table = _quote_table(games)
     if table is None:
         table = QuoteTable.from_games(games)  # raises for lines whose quotes live in a table not given
-    offsets = table.offsets.tolist()
-    slots, books, odds = table.outcome.tolist(), table.book.tolist(), table.odds.tolist()
-    names = table.bookmakers
-    for g, game in enumerate(games):
-        # screen slot (home 0, away 1, draw 2) → position in game.outcomes
-        position = {o: i for i, o in enumerate(game.outcomes)}
-        index = [position.get(o) for o in OUTCOME_SLOTS]
-        per_book: dict[str, list[float | None]] = {}
-        for r in range(offsets[g], offsets[g + 1]):
-            name = names[books[r]]
-            if not in_consensus(name, config.limits.consensus_books):
-                continue
-            line = per_book.setdefault(name, [None] * len(game.outcomes))
-            slot = index[slots[r]]
-            if slot is not None:
-                line[slot] = odds[r]
-        consensus = consensus_fair_probabilities(
-            per_book,
-            method=config.limits.devig_method,
-            weights=config.limits.book_weights,
-            min_books=config.limits.consensus_min_books,
-        ) if per_book else None
-        booksums = list(consensus.booksums.values()) if consensus else []
-        for o in game.outcomes:
+    limits = config.limits
+    method = limits.devig_method
+    per_game = table_consensus(table, games, method, limits.book_weights, limits.consensus_min_books,
+                               limits.consensus_books)
+    for game, consensus in zip(games, per_game, strict=True):
+        fair = consensus.fair
+        for i, o in enumerate(game.outcomes):
             contract = game.kalshi[o]
-            fair = consensus.fair[position[o]] if consensus and consensus.fair else None
+            book = contract.book
             lines.append(
                 FairLine(
                     event_ticker=game.event_ticker,
@@ -537,14 +521,14 @@ def price_games(games: Sequence[GameLine], config: ScanConfig) -> tuple[FairLine
                     outcome=o,
                     label=game.labels[o],
                     kalshi_market=contract.ticker,
-                    method=config.limits.devig_method,
-                    fair_probability=fair,
-                    books_used=consensus.books_used if consensus else (),
-                    booksum_min=min(booksums) if booksums else None,
-                    booksum_max=max(booksums) if booksums else None,
-                    yes_ask=contract.book.best_ask(ContractSide.YES),
-                    no_ask=contract.book.best_ask(ContractSide.NO),
-                    reason=None if fair is not None else (consensus.insufficient if consensus else "no quotes"),
+                    method=method,
+                    fair_probability=fair[i] if fair else None,
+                    books_used=consensus.books_used,
+                    booksum_min=consensus.booksum_min,
+                    booksum_max=consensus.booksum_max,
+                    yes_ask=book.yes_asks[0].price if book.yes_asks else None,  # = book.best_ask(YES)
+                    no_ask=book.no_asks[0].price if book.no_asks else None,
+                    reason=None if fair else consensus.reason,
                 )
             )
     for line_game in getattr(games, "lines", ()):
