@@ -15,14 +15,13 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import chain
-from operator import attrgetter, itemgetter
 
 from arb_pipeline.arb.fees import check_contracts, fee_rate, kalshi_order_fee
 from arb_pipeline.arb.money import ONE, ZERO, ceil_to, to_decimal
 from arb_pipeline.domain import ContractSide, OrderBookLevels, PriceRange
 
 VWAP_QUANTUM = Decimal("0.000001")
+_set = object.__setattr__  # how a frozen dataclass's fields are set
 
 
 class InsufficientDepth(ValueError):
@@ -158,53 +157,6 @@ def _level(price: Decimal, size: Decimal) -> Level:
     return level
 
 
-_BID, _COUNT = itemgetter(0), itemgetter(1)
-_SIDES = attrgetter("yes", "no")
-
-
-def _all_valid(pairs: list[tuple[Decimal, Decimal]]) -> bool:
-    """Whether every pair passes `_decimal_levels`' per-level checks (a tuple of two exact Decimals,
-    finite, 0 < price < 1, count >= 0), by C-level reductions over all of them at once."""
-    if {tuple} != set(map(type, pairs)) or {2} != set(map(len, pairs)):
-        return False
-    prices, counts = list(map(_BID, pairs)), list(map(_COUNT, pairs))
-    return ({Decimal} == set(map(type, prices)) == set(map(type, counts))
-            and all(map(Decimal.is_finite, prices)) and all(map(Decimal.is_finite, counts))
-            and ZERO < min(prices) and max(prices) < ONE and min(counts) >= ZERO)
-
-
-def books_from_levels(records: Mapping[str, OrderBookLevels]) -> dict[str, OrderBook]:
-    """`OrderBook.from_levels` of many parser records at once: {key: book} for each record it can build,
-    equal to `from_levels`' book; a record left out (a repeated price, a side that is not a tuple) or the
-    whole lot when any level fails a check goes to `from_levels`, which reports the error (the caller
-    builds what is missing with it).
-
-    Why: `from_levels` checks every level in Python (a 5,000-game scan: 110,000 levels, ~0.2 s). The parser
-    shares one `(price, count)` tuple per distinct pair of texts (~40,000 here), so the distinct pair
-    objects (by identity: an equal pair written with other digits keeps its own) are checked together by
-    C-level reductions, each gets its ask `Level` once, and each book side is a C-level sort and lookup."""
-    sides = list(chain.from_iterable(map(_SIDES, records.values())))
-    if {tuple} != set(map(type, sides)):
-        return {}
-    rows = list(chain.from_iterable(sides))
-    distinct = dict(zip(map(id, rows), rows, strict=True))  # by identity; every row is alive meanwhile
-    pairs = list(distinct.values())
-    if pairs and not _all_valid(pairs):
-        return {}
-    ask_of = dict(zip(distinct, [_level(_complement(p), c) if c else None for p, c in pairs], strict=True))
-    get = ask_of.__getitem__
-    books: dict[str, OrderBook] = {}
-    for key, levels in records.items():
-        yes, no = levels.yes, levels.no
-        if len(set(map(_BID, yes))) != len(yes) or len(set(map(_BID, no))) != len(no):
-            continue  # a repeated price: `from_levels` reports it
-        # best ask first = highest bid first (prices are distinct, so the pair order is the price order)
-        books[key] = OrderBook._ordered(levels.ticker,
-                                        tuple(filter(None, map(get, map(id, sorted(no, reverse=True))))),
-                                        tuple(filter(None, map(get, map(id, sorted(yes, reverse=True))))))
-    return books
-
-
 @dataclass(frozen=True, slots=True)
 class OrderBook:
     """Asks per side, best (cheapest) first, derived from the opposite side's bids."""
@@ -252,10 +204,11 @@ class OrderBook:
         """An OrderBook from asks that are strictly increasing, in (0, 1) and of positive size by
         construction (`from_levels`): `__post_init__`'s re-check of the same facts is skipped."""
         book = object.__new__(cls)
-        for name, value in (("ticker", ticker), ("yes_asks", yes_asks), ("no_asks", no_asks),
-                            ("best_yes_f", float(yes_asks[0].price) if yes_asks else math.nan),
-                            ("best_no_f", float(no_asks[0].price) if no_asks else math.nan)):
-            object.__setattr__(book, name, value)
+        _set(book, "ticker", ticker)
+        _set(book, "yes_asks", yes_asks)
+        _set(book, "no_asks", no_asks)
+        _set(book, "best_yes_f", float(yes_asks[0].price) if yes_asks else math.nan)
+        _set(book, "best_no_f", float(no_asks[0].price) if no_asks else math.nan)
         return book
 
     @classmethod

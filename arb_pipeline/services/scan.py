@@ -17,7 +17,8 @@ from operator import attrgetter, is_
 from pathlib import Path
 
 from arb_pipeline.arb.accounts import in_consensus
-from arb_pipeline.arb.book import OrderBook, books_from_levels
+from arb_pipeline.arb.book import OrderBook
+from arb_pipeline.arb.book_batch import books_from_levels
 from arb_pipeline.arb.consensus_table import table_consensus
 from arb_pipeline.arb.constraints import Limits
 from arb_pipeline.arb.implied_prob import consensus_fair_probabilities

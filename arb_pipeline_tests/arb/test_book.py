@@ -212,7 +212,7 @@ def _shared(records):
 def test_books_from_levels_equals_from_levels_record_by_record(records, shared):
     """Every book it builds is `from_levels`' book (same levels, same digits, same float mirrors); what it
     leaves out is exactly what `from_levels` refuses, or everything when any level is bad."""
-    from arb_pipeline.arb.book import books_from_levels
+    from arb_pipeline.arb.book_batch import books_from_levels
 
     given_records = _shared(records) if shared else {
         f"KX-{i}": OrderBookLevels(f"KX-{i}", yes, no) for i, (yes, no) in enumerate(records)}
@@ -231,7 +231,7 @@ def test_books_from_levels_equals_from_levels_record_by_record(records, shared):
 
 def test_books_from_levels_keeps_each_pairs_own_digits():
     """Equal pairs written with other digits are different objects: each book keeps its own digits."""
-    from arb_pipeline.arb.book import books_from_levels
+    from arb_pipeline.arb.book_batch import books_from_levels
 
     books = books_from_levels({
         "A": OrderBookLevels("A", yes=((Decimal("0.5400"), Decimal("10")),), no=()),
@@ -242,7 +242,7 @@ def test_books_from_levels_keeps_each_pairs_own_digits():
 
 
 def test_books_from_levels_leaves_bad_records_to_the_checked_path():
-    from arb_pipeline.arb.book import books_from_levels
+    from arb_pipeline.arb.book_batch import books_from_levels
 
     good = OrderBookLevels("G", yes=((Decimal("0.40"), Decimal("5")),), no=((Decimal("0.55"), Decimal("3")),))
     repeated = OrderBookLevels("R", yes=((Decimal("0.40"), Decimal("5")), (Decimal("0.4"), Decimal("1"))), no=())
