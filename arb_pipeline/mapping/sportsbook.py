@@ -12,8 +12,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from itertools import compress, groupby
-from operator import attrgetter, not_
 
 from arb_pipeline.domain import SPREADS, TOTALS, SportsbookQuote
 from arb_pipeline.mapping.catalogue import Catalogue, LeagueCatalogue
@@ -77,17 +75,18 @@ def group_games(
     quotes: Iterable[SportsbookQuote], catalogue: Catalogue, lookups: Mapping[str, TeamLookup], config: ResolverConfig
 ) -> tuple[list[SportsbookGame], list[Unresolved]]:
     """Group h2h, spread and total quotes by event id; report events with inconsistent quotes or unknown names."""
-    by_event = _by_event(quotes)
+    by_event: dict[str, list[SportsbookQuote]] = defaultdict(list)
+    for q in quotes:
+        if q.market in _MARKETS:
+            by_event[q.event_id].append(q)
     games: list[SportsbookGame] = []
     problems: list[Unresolved] = []
     for event_id, qs in by_event.items():
         first = qs[0]
         if first.commence_time.tzinfo is None:
             raise ValueError(f"sportsbook quote for event {event_id}: commence_time must be timezone-aware")
-        # one C-level pass when every quote agrees (the usual case); the quotes that differ otherwise
-        odd = [] if len(set(map(_SHAPE, qs))) == 1 else [
-            q for q in qs if q.home_team != first.home_team or q.away_team != first.away_team
-            or q.commence_time != first.commence_time or q.sport_key != first.sport_key]
+        odd = [q for q in qs if q.home_team != first.home_team or q.away_team != first.away_team
+               or q.commence_time != first.commence_time or q.sport_key != first.sport_key]
         if odd:
             shape = sorted({f"{q.sport_key} {q.home_team} v {q.away_team} {q.commence_time.isoformat()}"
                             for q in (first, *odd)})
@@ -108,10 +107,10 @@ def group_games(
                 name, league, threshold=config.fuzzy_threshold, margin=config.fuzzy_margin)
             ids.append(team.id if team else (proposal.team_id if proposal else None))
             proposals.append(proposal)
-        h2h = list(map(_H2H_TEXT.__eq__, map(_MARKET, qs)))
         game = SportsbookGame(event_id, league, first.sport_key, first.home_team, first.away_team,
-                              first.commence_time.astimezone(UTC), tuple(compress(qs, h2h)),
-                              ids[0], ids[1], proposals[0], proposals[1], tuple(compress(qs, map(not_, h2h))))
+                              first.commence_time.astimezone(UTC), tuple(q for q in qs if q.market == "h2h"),
+                              ids[0], ids[1], proposals[0], proposals[1],
+                              tuple(q for q in qs if q.market != "h2h"))
         games.append(game)
         if not game.exact:
             unknown = [n for n, t in zip((first.home_team, first.away_team), ids, strict=True)
@@ -125,33 +124,6 @@ def group_games(
             problems.append(Unresolved(UnresolvedKind.SPORTSBOOK_EVENT, event_id,
                                        f"home and away are the same team {game.home_id}"))
     return games, problems
-
-
-_MARKET, _EVENT = attrgetter("market"), attrgetter("event_id")
-_SHAPE = attrgetter("home_team", "away_team", "commence_time", "sport_key")  # what every quote of a game shares
-_H2H_TEXT = "h2h"
-
-
-def _by_event(quotes: Iterable[SportsbookQuote]) -> dict[str, list[SportsbookQuote]]:
-    """The h2h/spread/total quotes by event id, events in first-seen order, quotes in input order.
-
-    When every quote is of those markets (a parsed snapshot), the quotes are taken a run of one event
-    at a time (`groupby`, C-level: a parse lists each event's quotes together); otherwise one by one."""
-    quotes = quotes if isinstance(quotes, list | tuple) else list(quotes)
-    by_event: dict[str, list[SportsbookQuote]] = {}
-    if set(map(_MARKET, quotes)) <= _MARKETS:
-        for event_id, run in groupby(quotes, key=_EVENT):
-            kept = by_event.get(event_id)
-            if kept is None:
-                by_event[event_id] = list(run)
-            else:
-                kept.extend(run)  # the event's quotes were not together: appended in input order
-        return by_event
-    grouped: dict[str, list[SportsbookQuote]] = defaultdict(list)
-    for q in quotes:
-        if q.market in _MARKETS:
-            grouped[q.event_id].append(q)
-    return grouped
 
 
 class GameIndex:

@@ -1,9 +1,5 @@
 from dataclasses import replace
 from datetime import timedelta
-from decimal import Decimal
-
-from hypothesis import given
-from hypothesis import strategies as st
 
 from arb_pipeline.mapping.catalogue import load_catalogue
 from arb_pipeline.mapping.rules import ResolverConfig, TeamLookup
@@ -59,36 +55,3 @@ def test_unknown_names_with_and_without_proposals() -> None:
     assert candidate["proposals"][0]["team_id"] == "NBA-NYK" and candidate["home_id"] == "NBA-NYK"
     assert reasons["alien"].reason.endswith("no confident proposal; add an alias")
     assert {g.event_id: g.exact for g in games} == {"typo": False, "alien": False}
-
-
-def _grouped_one_by_one(quotes):
-    """The reference grouping: each h2h/spread/total quote appended to its event, in input order."""
-    out: dict[str, list] = {}
-    for q in quotes:
-        if q.market in ("h2h", "spreads", "totals"):
-            out.setdefault(q.event_id, []).append(q)
-    return out
-
-
-@given(st.lists(st.tuples(st.sampled_from(["e1", "e2", "e3"]), st.sampled_from(["h2h", "spreads", "totals", "outrights"])),
-                max_size=30))
-def test_quotes_are_grouped_by_event_as_one_by_one_whatever_their_order(keys) -> None:
-    """Runs of one event (a parse), events interleaved, other markets: the same groups, in the same order."""
-    from arb_pipeline.mapping.sportsbook import _by_event
-
-    base = h2h("x", "NBA", "New York Knicks", "Boston Celtics", utc(2026, 11, 4))[0]
-    quotes = [replace(base, event_id=e, market=m, outcome_name=str(i)) for i, (e, m) in enumerate(keys)]
-    found = _by_event(quotes)
-    expected = _grouped_one_by_one(quotes)
-    assert list(found) == list(expected)
-    assert {e: [q.outcome_name for q in qs] for e, qs in found.items()} == {
-        e: [q.outcome_name for q in qs] for e, qs in expected.items()}
-
-
-def test_a_game_keeps_its_h2h_and_its_line_quotes_apart_in_input_order() -> None:
-    start = utc(2026, 11, 4)
-    quotes = h2h("g", "NBA", "New York Knicks", "Boston Celtics", start)
-    quotes.insert(1, replace(quotes[0], market="spreads", outcome="home", point=Decimal("-3.5")))
-    (game,), _ = group_games(quotes, CAT, LOOKUPS, ResolverConfig())
-    assert game.quotes == tuple(q for q in quotes if q.market == "h2h")
-    assert game.line_quotes == (quotes[1],)
