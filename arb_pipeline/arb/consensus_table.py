@@ -119,7 +119,8 @@ def _vectorized(table: QuoteTable, games: Sequence[GameLine], fast: np.ndarray, 
     grid = np.full((len(lines), n_slots), np.nan)
     grid[position[line_of], slot[rows]] = odds[rows]
     keep = fast[lines // n_books]
-    lines, grid = lines[keep], grid[keep]
+    if not keep.all():  # (usually every line is kept: no copies then)
+        lines, grid = lines[keep], grid[keep]
     if not len(lines):
         return
     line_game, line_book = lines // n_books, lines % n_books

@@ -6,11 +6,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
+from unittest.mock import patch
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arb_pipeline.domain import Outcome
+from arb_pipeline.mapping import orientation_batch
 from arb_pipeline.mapping.orientation import consensus_probabilities
 from arb_pipeline.mapping.orientation_batch import consensus_of_games
 from arb_pipeline_tests.mapping.factories import h2h, utc
@@ -41,10 +43,12 @@ def _games(draw):
 @given(_games())
 def test_consensus_of_games_is_the_per_game_consensus_to_the_bit(games):
     quotes, outcomes = games
-    found = consensus_of_games(quotes, outcomes)
     expected = [consensus_probabilities(q, o) for q, o in zip(quotes, outcomes, strict=True)]
-    assert [sorted((o.value, repr(p)) for o, p in d.items()) for d in found] == [
-        sorted((o.value, repr(p)) for o, p in d.items()) for d in expected]
+    for chunk in (orientation_batch._CHUNK, 2):  # all games in one pass, and in passes of two games
+        with patch.object(orientation_batch, "_CHUNK", chunk):
+            found = consensus_of_games(quotes, outcomes)
+        assert [sorted((o.value, repr(p)) for o, p in d.items()) for d in found] == [
+            sorted((o.value, repr(p)) for o, p in d.items()) for d in expected]
 
 
 def test_a_three_way_booksum_is_summed_in_the_books_own_order():
