@@ -423,10 +423,12 @@ def build_line_games(snapshot: MarketSnapshot, lines: Sequence[ResolvedLine], co
     nothing else. A line no book quotes at this point is kept (untradable, as resolution flagged it:
     the implied-probabilities stage shows it without a fair probability).
     """
+    if not lines:  # nothing to build: no walk over every event, market and quote
+        return (), {}
     events = {e.event_ticker: e for e in snapshot.events}
     markets = {m.ticker: m for m in snapshot.markets}
     quotes_by_game: dict[str, list[SportsbookQuote]] = defaultdict(list)
-    for q in snapshot.quotes if lines else ():  # no resolved line: no walk over every quote
+    for q in snapshot.quotes:
         if q.market in (SPREADS, TOTALS):
             quotes_by_game[q.event_id].append(q)
     quote_time = snapshot.books_captured_at or snapshot.captured_at
