@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from arb_pipeline.arb.accounts import in_consensus
-from arb_pipeline.arb.implied_prob import check_method, consensus_fair_probabilities
+from arb_pipeline.arb.implied_prob import consensus_fair_probabilities
 from arb_pipeline.arb.market import OUTCOME_SLOTS, GameLine
 from arb_pipeline.arb.quotes import QuoteTable
 from arb_pipeline.domain import Outcome
@@ -81,9 +81,8 @@ def table_consensus(table: QuoteTable, games: Sequence[GameLine], method: str, w
 def _fast_games(table: QuoteTable, games: Sequence[GameLine], method: str, weights: Mapping[str, float],
                 min_books: int) -> np.ndarray | None:
     """Which games the array path may price (bool per game), or None when none may."""
-    check_method(method)
     if method != "multiplicative" or isinstance(min_books, bool) or not isinstance(min_books, int) or min_books < 1:
-        return None  # another method; an invalid min_books is refused by the per-game code
+        return None  # another method; an unknown method or invalid min_books is refused by the per-game code
     for name in table.bookmakers:
         w = weights.get(name, 1.0)
         if isinstance(w, bool) or not isinstance(w, int | float) or not (math.isfinite(w) and w > 0.0):

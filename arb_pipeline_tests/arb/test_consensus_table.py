@@ -110,3 +110,15 @@ def test_a_three_way_booksum_is_math_fsum_not_a_plain_sum():
     assert found.booksum_min == (math.fsum(x) - 1.0) + 1.0
     assert found.fair == tuple(v / math.fsum(x) for v in (x[0], x[2], x[1]))
     assert _same(found, game_consensus(table, 0, _Game((H, D, A)), "multiplicative", {}, 1, None))
+
+
+@pytest.mark.parametrize(("method", "min_books"), [("nonsense", 1), ("multiplicative", 0)])
+def test_bad_settings_are_refused_exactly_where_the_per_game_code_refuses_them(method, min_books):
+    """Only a game with consensus quotes reaches `consensus_fair_probabilities`, which refuses them."""
+    empty = QuoteTable.from_columns(game=[], outcome=[], book=[], odds=[], updated=[], bookmakers=BOOKS,
+                                    exact_odds=[], n_games=1)
+    assert table_consensus(empty, [_Game((H, A))], method, {}, min_books, None) == [(None, (), None, None, NO_QUOTES)]
+    quoted = QuoteTable.from_columns(game=[0, 0], outcome=[0, 1], book=[0, 0], odds=[1.9, 2.0], updated=[0.0, 0.0],
+                                     bookmakers=BOOKS, exact_odds=["1.9", "2.0"], n_games=1)
+    with pytest.raises(ValueError):
+        table_consensus(quoted, [_Game((H, A))], method, {}, min_books, None)
