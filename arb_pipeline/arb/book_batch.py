@@ -35,8 +35,10 @@ def books_from_levels(records: Mapping[str, OrderBookLevels]) -> dict[str, Order
     rows = list(chain.from_iterable(sides))
     if not rows:
         return {key: OrderBook._ordered(levels.ticker, (), ()) for key, levels in records.items()}
-    where = dict(zip(map(id, rows), range(len(rows)), strict=True))  # distinct pair objects → a row of each
-    pairs = [rows[i] for i in where.values()]
+    # the distinct pair objects (by identity: every row is alive meanwhile) and each row's pair, by one sort
+    ids = np.fromiter(map(id, rows), dtype=np.int64, count=len(rows))
+    _, first, row_pair = np.unique(ids, return_index=True, return_inverse=True)
+    pairs = list(map(rows.__getitem__, first.tolist()))
     if not _all_valid(pairs):
         return {}
     prices = list(map(_BID, pairs))
@@ -45,8 +47,6 @@ def books_from_levels(records: Mapping[str, OrderBookLevels]) -> dict[str, Order
     pair_rank = np.fromiter(map(ranks_of.__getitem__, prices), dtype=np.int64, count=len(pairs))
     complement = {id(p): _complement(p) for p in prices}  # one `1 - price` per distinct price object
     asks = [Level(complement[id(p)], c) if c else None for p, c in pairs]
-    index_of = dict(zip(where, range(len(pairs)), strict=True))
-    row_pair = np.fromiter(map(index_of.__getitem__, map(id, rows)), dtype=np.int64, count=len(rows))
     lengths = np.fromiter(map(len, sides), dtype=np.int64, count=len(sides))
     row_side = np.repeat(np.arange(len(sides), dtype=np.int64), lengths)
     # every side's rows by descending bid (= ascending ask): best first, as `from_bids` orders them
