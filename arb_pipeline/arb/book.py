@@ -21,6 +21,7 @@ from arb_pipeline.arb.money import ONE, ZERO, ceil_to, to_decimal
 from arb_pipeline.domain import ContractSide, OrderBookLevels, PriceRange
 
 VWAP_QUANTUM = Decimal("0.000001")
+_set = object.__setattr__  # how a frozen dataclass's fields are set
 
 
 class InsufficientDepth(ValueError):
@@ -203,10 +204,11 @@ class OrderBook:
         """An OrderBook from asks that are strictly increasing, in (0, 1) and of positive size by
         construction (`from_levels`): `__post_init__`'s re-check of the same facts is skipped."""
         book = object.__new__(cls)
-        for name, value in (("ticker", ticker), ("yes_asks", yes_asks), ("no_asks", no_asks),
-                            ("best_yes_f", float(yes_asks[0].price) if yes_asks else math.nan),
-                            ("best_no_f", float(no_asks[0].price) if no_asks else math.nan)):
-            object.__setattr__(book, name, value)
+        _set(book, "ticker", ticker)
+        _set(book, "yes_asks", yes_asks)
+        _set(book, "no_asks", no_asks)
+        _set(book, "best_yes_f", float(yes_asks[0].price) if yes_asks else math.nan)
+        _set(book, "best_no_f", float(no_asks[0].price) if no_asks else math.nan)
         return book
 
     @classmethod

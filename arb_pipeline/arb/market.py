@@ -52,7 +52,8 @@ class KalshiContract:
     screen_row: tuple[float, float, float, float] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "outcome", Outcome(self.outcome))
+        if type(self.outcome) is not Outcome:  # (an Outcome already: no enum lookup, ~1 µs a contract)
+            object.__setattr__(self, "outcome", Outcome(self.outcome))
         _aware(self.quote_time, f"KalshiContract {self.ticker} quote_time")
         if self.book.ticker != self.ticker:
             raise ValueError(f"KalshiContract {self.ticker} carries the book of {self.book.ticker}")
@@ -92,8 +93,10 @@ class GameLine:
     three_way: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        outcomes = tuple(Outcome(o) for o in self.outcomes)
-        object.__setattr__(self, "outcomes", outcomes)
+        outcomes = self.outcomes
+        if type(outcomes) is not tuple or not all(type(o) is Outcome for o in outcomes):
+            outcomes = tuple(Outcome(o) for o in outcomes)
+            object.__setattr__(self, "outcomes", outcomes)
         _aware(self.commence_time, f"game {self.event_ticker} commence_time")
         if len(set(outcomes)) != len(outcomes) or frozenset(outcomes) not in (TWO_WAY, THREE_WAY):
             raise ValueError(f"game {self.event_ticker}: outcomes must be home/away or home/draw/away, got {outcomes}")

@@ -7,7 +7,7 @@ mapping; they set `tradable=False` and say why.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -19,6 +19,7 @@ from arb_pipeline.mapping.orientation import (
     line_consensus,
     yes_mid,
 )
+from arb_pipeline.mapping.orientation_batch import consensus_of_games
 from arb_pipeline.mapping.results import ResolvedLine, ResolvedMarket
 from arb_pipeline.mapping.rules import ResolverConfig
 from arb_pipeline.mapping.sportsbook import SportsbookGame
@@ -34,11 +35,18 @@ class GuardContext:
         self._consensus: dict[str, dict[Outcome, float]] = {}
         self._line_consensus: dict[tuple[str, str, Outcome, Decimal], float | None] = {}
 
+    def prime(self, games: Sequence[SportsbookGame]) -> None:
+        """Compute the consensus of all `games` at once (`orientation_batch`: the same floats as one by
+        one), so `consensus` finds each there: a scan's games, before its markets are checked."""
+        todo = [g for g in games if g.event_id not in self._consensus]
+        found = consensus_of_games([g.quotes for g in todo], [_outcomes(g) for g in todo])
+        for game, consensus in zip(todo, found, strict=True):
+            self._consensus.setdefault(game.event_id, consensus)
+
     def consensus(self, game: SportsbookGame) -> dict[Outcome, float]:
         cached = self._consensus.get(game.event_id)
         if cached is None:
-            outcomes = {Outcome.HOME, Outcome.AWAY} | ({Outcome.DRAW} if game.league.three_way else set())
-            cached = consensus_probabilities(game.quotes, frozenset(outcomes))
+            cached = consensus_probabilities(game.quotes, _outcomes(game))
             self._consensus[game.event_id] = cached
         return cached
 
@@ -74,6 +82,15 @@ class GuardContext:
             reason = result.reason or ""
             guards.append(reason.replace("sportsbook consensus", consensus_name) if fair is None else reason)
         return guards, result.yes_price, result.fair_probability
+
+
+def _outcomes(game: SportsbookGame) -> frozenset[Outcome]:
+    """The outcomes a book's h2h line must price for the orientation consensus of `game`."""
+    return _THREE_WAY if game.league.three_way else _TWO_WAY
+
+
+_TWO_WAY = frozenset({Outcome.HOME, Outcome.AWAY})
+_THREE_WAY = frozenset({Outcome.HOME, Outcome.AWAY, Outcome.DRAW})
 
 
 def flag_duplicate_lines(rows: list[ResolvedLine]) -> list[ResolvedLine]:

@@ -414,6 +414,7 @@ def _resolve(events: Sequence[KalshiEvent], milestones: Sequence[Milestone], quo
             by_event[ticker].append(m)
     scan = _Scan(catalogue, override_set, config, GameIndex(games), lookups, dict(by_event),
                  GuardContext(as_of, config, prices), unresolved=list(problems))
+    scan.guard.prime([g for g in games if g.pair is not None])  # the only games a market can match
     seen_events: set[str] = set()
     seen_markets: set[str] = set()
     for event in events:

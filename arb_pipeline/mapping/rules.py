@@ -93,6 +93,7 @@ class TeamLookup:
         self._extra: dict[str, Team] = {}
         self._extra_targets: dict[str, Team] = {}
         self._identified: dict[str, Team | str] = {}  # per scan: target id -> team, or why not
+        self._known: dict[str, Team | None] = {}  # per scan: name -> `known(name)`
         for alias, team_id in (extra_aliases or {}).items():
             try:
                 team = league.team(team_id)
@@ -102,8 +103,17 @@ class TeamLookup:
             self._extra_targets[alias] = team
 
     def known(self, text: str) -> Team | None:
-        """A catalogue team (or human-confirmed alias) this exact name denotes; never an unlisted player."""
-        return self.league.lookup(text) or self._extra.get(normalize_name(text))
+        """A catalogue team (or human-confirmed alias) this exact name denotes; never an unlisted player.
+
+        Memoized per text (the league and the aliases are fixed for the lookup's life): a scan asks for
+        the same few hundred names (labels, rules clauses, sportsbook names) tens of thousands of times."""
+        if type(text) is not str:
+            return self.league.lookup(text) or self._extra.get(normalize_name(text))  # its error, as ever
+        try:
+            return self._known[text]
+        except KeyError:
+            found = self._known[text] = self.league.lookup(text) or self._extra.get(normalize_name(text))
+            return found
 
     def name(self, text: str) -> Team | None:
         """`known`, and in an individual sport also a player identified by exact full name."""

@@ -18,11 +18,13 @@ from pathlib import Path
 
 from arb_pipeline.arb.accounts import in_consensus
 from arb_pipeline.arb.book import OrderBook
+from arb_pipeline.arb.book_batch import books_from_levels
+from arb_pipeline.arb.consensus_table import table_consensus
 from arb_pipeline.arb.constraints import Limits
 from arb_pipeline.arb.implied_prob import consensus_fair_probabilities
 from arb_pipeline.arb.line_detect import detect_lines
 from arb_pipeline.arb.line_game import LineGame
-from arb_pipeline.arb.market import OUTCOME_SLOTS, GameColumns, GameLine, KalshiContract
+from arb_pipeline.arb.market import GameColumns, GameLine, KalshiContract
 from arb_pipeline.arb.opportunity import detect
 from arb_pipeline.arb.quotes import QuoteTable
 from arb_pipeline.arb.results import ARBITRAGE, DetectionResult
@@ -282,14 +284,24 @@ def fees_for(event: KalshiEvent, snapshot: MarketSnapshot, config: ScanConfig) -
 def build_games(snapshot: MarketSnapshot, resolution: Resolution, config: ScanConfig) -> GameAssembly:
     """Winner games (`GameLine`) from the resolved rows, with the spread/total lines (`LineGame`) from the
     resolved lines riding along (`ScanGames.lines`). Anything that cannot become one is reported."""
-    winners = _build_winner_games(snapshot, resolution, config)
-    lines, line_problems = build_line_games(snapshot, resolution.lines, config)
+    books = _books(snapshot, resolution)
+    winners = _build_winner_games(snapshot, resolution, config, books)
+    lines, line_problems = build_line_games(snapshot, resolution.lines, config, books)
     games = winners.games
     return GameAssembly(ScanGames(tuple(games), games.quotes, lines, games.columns),
                         {**winners.problems, **line_problems})
 
 
-def _build_winner_games(snapshot: MarketSnapshot, resolution: Resolution, config: ScanConfig) -> GameAssembly:
+def _books(snapshot: MarketSnapshot, resolution: Resolution) -> Mapping[str, OrderBook]:
+    """The order books of the resolved markets, built together (`arb.book.books_from_levels`); a book
+    missing from it is built, or refused with its error, by `OrderBook.from_levels` (`_book`)."""
+    captured = snapshot.orderbooks
+    wanted = {r.kalshi_market for r in resolution.rows} | {r.kalshi_market for r in resolution.lines}
+    return books_from_levels({t: captured[t] for t in wanted if t in captured})
+
+
+def _build_winner_games(snapshot: MarketSnapshot, resolution: Resolution, config: ScanConfig,
+                        books: Mapping[str, OrderBook] | None = None) -> GameAssembly:
     """Turn resolved rows into `GameLine`s: a game needs every outcome's Kalshi market mapped to the
     same sportsbook event and an order book for each. Anything else is reported, never guessed."""
     events = {e.event_ticker: e for e in snapshot.events}
@@ -339,7 +351,7 @@ def _build_winner_games(snapshot: MarketSnapshot, resolution: Resolution, config
                     ticker=market.ticker,
                     outcome=o,
                     label=row.team_name,
-                    book=_book(snapshot, event, market.ticker),
+                    book=_book(snapshot, event, market.ticker, books),
                     fees=fees,
                     price_ranges=market.price_ranges,
                     status=market.status,
@@ -401,8 +413,8 @@ def line_quotes_at(quotes: Sequence[SportsbookQuote], market: str, point: Decima
     return tuple(out)
 
 
-def build_line_games(snapshot: MarketSnapshot, lines: Sequence[ResolvedLine],
-                     config: ScanConfig) -> tuple[tuple[LineGame, ...], dict[str, str]]:
+def build_line_games(snapshot: MarketSnapshot, lines: Sequence[ResolvedLine], config: ScanConfig,
+                     books: Mapping[str, OrderBook] | None = None) -> tuple[tuple[LineGame, ...], dict[str, str]]:
     """One `LineGame` per (Kalshi event, line market, point) of the resolved spread/total markets,
     with the books' quotes of the same sportsbook game at exactly that point.
 
@@ -411,6 +423,8 @@ def build_line_games(snapshot: MarketSnapshot, lines: Sequence[ResolvedLine],
     nothing else. A line no book quotes at this point is kept (untradable, as resolution flagged it:
     the implied-probabilities stage shows it without a fair probability).
     """
+    if not lines:  # nothing to build: no walk over every event, market and quote
+        return (), {}
     events = {e.event_ticker: e for e in snapshot.events}
     markets = {m.ticker: m for m in snapshot.markets}
     quotes_by_game: dict[str, list[SportsbookQuote]] = defaultdict(list)
@@ -448,7 +462,7 @@ def build_line_games(snapshot: MarketSnapshot, lines: Sequence[ResolvedLine],
         try:
             contracts = {r.yes_outcome: KalshiContract(
                 ticker=r.kalshi_market, outcome=r.yes_outcome, label=labels[r.yes_outcome],
-                book=_book(snapshot, event, r.kalshi_market), fees=fees,
+                book=_book(snapshot, event, r.kalshi_market, books), fees=fees,
                 price_ranges=markets[r.kalshi_market].price_ranges, status=markets[r.kalshi_market].status,
                 quote_time=quote_time) for r in rows}
             guards = tuple(dict.fromkeys(g for r in rows for g in r.guards))
@@ -474,7 +488,12 @@ def _file(snapshot: MarketSnapshot, name: str) -> str:
     return f"{name} of {snapshot.source or 'the capture'}"
 
 
-def _book(snapshot: MarketSnapshot, event: KalshiEvent, ticker: str) -> OrderBook:
+def _book(snapshot: MarketSnapshot, event: KalshiEvent, ticker: str,
+          books: Mapping[str, OrderBook] | None = None) -> OrderBook:
+    """The market's book: built already in `books`, else from its levels (a bad book: `BadMarketInput`)."""
+    book = books.get(ticker) if books is not None else None
+    if book is not None:
+        return book
     try:
         return OrderBook.from_levels(snapshot.orderbooks[ticker])
     except ValueError as exc:
@@ -489,32 +508,15 @@ def price_games(games: Sequence[GameLine], config: ScanConfig) -> tuple[FairLine
     table = _quote_table(games)
     if table is None:
         table = QuoteTable.from_games(games)  # raises for lines whose quotes live in a table not given
-    offsets = table.offsets.tolist()
-    slots, books, odds = table.outcome.tolist(), table.book.tolist(), table.odds.tolist()
-    names = table.bookmakers
-    for g, game in enumerate(games):
-        # screen slot (home 0, away 1, draw 2) → position in game.outcomes
-        position = {o: i for i, o in enumerate(game.outcomes)}
-        index = [position.get(o) for o in OUTCOME_SLOTS]
-        per_book: dict[str, list[float | None]] = {}
-        for r in range(offsets[g], offsets[g + 1]):
-            name = names[books[r]]
-            if not in_consensus(name, config.limits.consensus_books):
-                continue
-            line = per_book.setdefault(name, [None] * len(game.outcomes))
-            slot = index[slots[r]]
-            if slot is not None:
-                line[slot] = odds[r]
-        consensus = consensus_fair_probabilities(
-            per_book,
-            method=config.limits.devig_method,
-            weights=config.limits.book_weights,
-            min_books=config.limits.consensus_min_books,
-        ) if per_book else None
-        booksums = list(consensus.booksums.values()) if consensus else []
-        for o in game.outcomes:
+    limits = config.limits
+    method = limits.devig_method
+    per_game = table_consensus(table, games, method, limits.book_weights, limits.consensus_min_books,
+                               limits.consensus_books)
+    for game, consensus in zip(games, per_game, strict=True):
+        fair = consensus.fair
+        for i, o in enumerate(game.outcomes):
             contract = game.kalshi[o]
-            fair = consensus.fair[position[o]] if consensus and consensus.fair else None
+            book = contract.book
             lines.append(
                 FairLine(
                     event_ticker=game.event_ticker,
@@ -522,14 +524,14 @@ def price_games(games: Sequence[GameLine], config: ScanConfig) -> tuple[FairLine
                     outcome=o,
                     label=game.labels[o],
                     kalshi_market=contract.ticker,
-                    method=config.limits.devig_method,
-                    fair_probability=fair,
-                    books_used=consensus.books_used if consensus else (),
-                    booksum_min=min(booksums) if booksums else None,
-                    booksum_max=max(booksums) if booksums else None,
-                    yes_ask=contract.book.best_ask(ContractSide.YES),
-                    no_ask=contract.book.best_ask(ContractSide.NO),
-                    reason=None if fair is not None else (consensus.insufficient if consensus else "no quotes"),
+                    method=method,
+                    fair_probability=fair[i] if fair else None,
+                    books_used=consensus.books_used,
+                    booksum_min=consensus.booksum_min,
+                    booksum_max=consensus.booksum_max,
+                    yes_ask=book.yes_asks[0].price if book.yes_asks else None,  # = book.best_ask(YES)
+                    no_ask=book.no_asks[0].price if book.no_asks else None,
+                    reason=None if fair else consensus.reason,
                 )
             )
     for line_game in getattr(games, "lines", ()):

@@ -191,3 +191,63 @@ def test_from_levels_shares_equal_levels_but_keeps_each_count_exactly_as_written
         assert other.no_asks[0] == first.no_asks[0] and other.no_asks[0] is not first.no_asks[0]
         assert str(other.no_asks[0].size) == "10.00" and str(first.no_asks[0].size) == "10"
         assert first.no_asks[0].size is count and first.no_asks[0].price is second.no_asks[0].price
+
+
+# --- books_from_levels: many records at once, equal to from_levels one by one ------------------
+
+_RECORDS = st.lists(st.tuples(_LEVELS, _LEVELS), max_size=5)
+
+
+def _shared(records):
+    """Records whose equal-text levels are one tuple object, as the Kalshi parser shares them."""
+    pool: dict[tuple[str, str], tuple] = {}
+
+    def share(side):
+        return tuple(pool.setdefault((str(p), str(c)), (p, c)) for p, c in side)
+
+    return {f"KX-{i}": OrderBookLevels(f"KX-{i}", share(yes), share(no)) for i, (yes, no) in enumerate(records)}
+
+
+@given(_RECORDS, st.booleans())
+def test_books_from_levels_equals_from_levels_record_by_record(records, shared):
+    """Every book it builds is `from_levels`' book (same levels, same digits, same float mirrors); what it
+    leaves out is exactly what `from_levels` refuses, or everything when any level is bad."""
+    from arb_pipeline.arb.book_batch import books_from_levels
+
+    given_records = _shared(records) if shared else {
+        f"KX-{i}": OrderBookLevels(f"KX-{i}", yes, no) for i, (yes, no) in enumerate(records)}
+    books = books_from_levels(given_records)
+    expected = {key: _outcome(OrderBook.from_levels, levels) for key, levels in given_records.items()}
+    for key, book in books.items():
+        assert book == expected[key]
+        assert [(str(lv.price), str(lv.size)) for lv in book.yes_asks + book.no_asks] == [
+            (str(lv.price), str(lv.size)) for lv in expected[key].yes_asks + expected[key].no_asks]
+        assert repr((book.best_yes_f, book.best_no_f)) == repr((expected[key].best_yes_f, expected[key].best_no_f))
+    refused = {key for key, outcome in expected.items() if not isinstance(outcome, OrderBook)}
+    assert not refused & books.keys()
+    if not refused:  # all good: nothing is left for the checked path
+        assert books.keys() == given_records.keys()
+
+
+def test_books_from_levels_keeps_each_pairs_own_digits():
+    """Equal pairs written with other digits are different objects: each book keeps its own digits."""
+    from arb_pipeline.arb.book_batch import books_from_levels
+
+    books = books_from_levels({
+        "A": OrderBookLevels("A", yes=((Decimal("0.5400"), Decimal("10")),), no=()),
+        "B": OrderBookLevels("B", yes=((Decimal("0.54"), Decimal("10.00")),), no=()),
+    })
+    assert [str(books["A"].no_asks[0].price), str(books["A"].no_asks[0].size)] == ["0.4600", "10"]
+    assert [str(books["B"].no_asks[0].price), str(books["B"].no_asks[0].size)] == ["0.46", "10.00"]
+
+
+def test_books_from_levels_leaves_bad_records_to_the_checked_path():
+    from arb_pipeline.arb.book_batch import books_from_levels
+
+    good = OrderBookLevels("G", yes=((Decimal("0.40"), Decimal("5")),), no=((Decimal("0.55"), Decimal("3")),))
+    repeated = OrderBookLevels("R", yes=((Decimal("0.40"), Decimal("5")), (Decimal("0.4"), Decimal("1"))), no=())
+    assert books_from_levels({"G": good, "R": repeated}).keys() == {"G"}
+    out_of_range = OrderBookLevels("X", yes=((Decimal("1.40"), Decimal("5")),), no=())
+    assert books_from_levels({"G": good, "X": out_of_range}) == {}
+    as_lists = OrderBookLevels("L", yes=[[Decimal("0.40"), Decimal("5")]], no=())  # type: ignore[arg-type]
+    assert books_from_levels({"G": good, "L": as_lists}) == {}

@@ -145,3 +145,15 @@ def test_config_validation() -> None:
 def test_confirmed_alias_cannot_relabel_a_catalogue_team() -> None:
     lookup = TeamLookup(load_catalogue().league("EPL"), {"Manchester City": "EPL-MUN"})
     assert lookup.name("Manchester City").id == "EPL-MCI"
+
+
+def test_known_names_are_memoized_with_the_same_answers_and_errors():
+    """Asked again, a name gives the same team (or None); a confirmed alias is known; a non-text is still
+    refused by normalize_name, not by the memo."""
+    lookup = TeamLookup(load_catalogue().league("NBA"), {"Knickerbockers": "NBA-NYK"})
+    for _ in range(2):
+        assert lookup.known("New York Knicks").id == "NBA-NYK"
+        assert lookup.known("Knickerbockers").id == "NBA-NYK"
+        assert lookup.known("Nobody FC") is None
+    with pytest.raises(TypeError, match="normalize_name expects a str"):
+        lookup.known(None)  # type: ignore[arg-type]

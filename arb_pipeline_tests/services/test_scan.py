@@ -391,3 +391,37 @@ def test_value_on_a_line_is_priced_against_the_consensus_of_the_same_line(extend
     assert leg.side == "yes" and value.edge_bps > 0
     assert value.profit == (Decimal(repr(value.fair_probability)) * leg.size - leg.cost).quantize(
         Decimal("0.0001"), rounding=ROUND_FLOOR)
+
+
+@pytest.mark.parametrize("which", ["sample", "extended"])
+def test_the_array_paths_give_exactly_what_the_reference_paths_give(which, extended_recording, extended, tmp_path,
+                                                                    monkeypatch):
+    """Issue #11: books built together (`arb.book_batch`), the pricing consensus of all games by arrays
+    (`arb.consensus_table`) and the orientation consensus of all games at once (`mapping.orientation_batch`)
+    leave every stage's result exactly as the one-at-a-time reference paths give it: same resolutions and
+    guard floats (compared by repr: to the bit), same games and books, same fair lines, same opportunities."""
+    from arb_pipeline.arb.consensus_table import game_consensus
+    from arb_pipeline.mapping.guards import GuardContext
+    from arb_pipeline.services import scan as scan_module
+
+    if which == "sample":
+        snap, config = load_snapshot(SAMPLE_SNAPSHOT_DIR), ScanConfig(overrides_path=tmp_path / "none.yaml")
+        fast, at = scan(snap, config, snap.captured_at), snap.captured_at
+    else:
+        _, _, _, config = extended_recording
+        snap, fast = extended[2], extended[3]
+        at = fast.as_of
+    monkeypatch.setattr(scan_module, "books_from_levels", lambda records: {})  # every book: from_levels
+    monkeypatch.setattr(scan_module, "table_consensus", lambda table, games, *a: [
+        game_consensus(table, g, game, *a) for g, game in enumerate(games)])
+    monkeypatch.setattr(GuardContext, "prime", lambda self, games: None)  # consensus_probabilities per game
+    reference = scan(snap, config, at)
+    assert repr(fast.resolution) == repr(reference.resolution)
+    assert fast.assembly.problems == reference.assembly.problems
+    assert list(fast.games) == list(reference.games) and fast.games.lines == reference.games.lines
+    assert [(g.kalshi[o].book.best_yes_f, g.kalshi[o].book.best_no_f) for g in fast.games for o in g.outcomes] == [
+        (g.kalshi[o].book.best_yes_f, g.kalshi[o].book.best_no_f) for g in reference.games for o in g.outcomes]
+    assert repr(fast.fair) == repr(reference.fair)
+    assert any(line.fair_probability is not None for line in fast.fair)
+    assert [o.to_dict() for o in fast.detection.opportunities] == [
+        o.to_dict() for o in reference.detection.opportunities]

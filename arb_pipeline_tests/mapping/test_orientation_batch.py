@@ -1,0 +1,73 @@
+"""`consensus_of_games` (all games' quotes as arrays) equals `consensus_probabilities` game by game, to the bit:
+books missing or repeating an outcome, other markets, odds at or below 1, three-way games, book order."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
+from unittest.mock import patch
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from arb_pipeline.domain import Outcome
+from arb_pipeline.mapping import orientation_batch
+from arb_pipeline.mapping.orientation import consensus_probabilities
+from arb_pipeline.mapping.orientation_batch import consensus_of_games
+from arb_pipeline_tests.mapping.factories import h2h, utc
+
+H, A, D = Outcome.HOME, Outcome.AWAY, Outcome.DRAW
+TWO, THREE = frozenset({H, A}), frozenset({H, A, D})
+BASE = h2h("g", "NBA", "H", "A", utc(2026, 1, 1), {H: "2.00"}, books=("b",))[0]
+# decimal odds texts: near 1, at 1 and below (skipped lines), ones whose three-term booksum depends on order
+_ODDS = st.one_of(st.decimals("1.01", "30", places=2).map(str),
+                  st.sampled_from(["1.00", "0.50", "2.71", "2.69", "2.61", "6.76", "7.21", "6.21"]))
+_QUOTE = st.tuples(st.sampled_from(["b1", "b2", "b3", "b4"]), st.sampled_from(["home", "away", "draw", "over"]),
+                   st.sampled_from(["h2h", "h2h", "h2h", "spreads"]), _ODDS, st.integers(0, 2))
+
+
+def _quote(game: int, book: str, outcome: str, market: str, odds: str, minutes: int):
+    return replace(BASE, event_id=f"g{game}", bookmaker=book, outcome=outcome, market=market,
+                   decimal_odds=Decimal(odds), last_update=BASE.last_update + timedelta(minutes=minutes))
+
+
+@st.composite
+def _games(draw):
+    games = draw(st.lists(st.tuples(st.lists(_QUOTE, max_size=10), st.sampled_from([TWO, THREE])), max_size=6))
+    return ([[_quote(g, *q) for q in quotes] for g, (quotes, _) in enumerate(games)],
+            [outcomes for _, outcomes in games])
+
+
+@settings(max_examples=300, deadline=None)
+@given(_games())
+def test_consensus_of_games_is_the_per_game_consensus_to_the_bit(games):
+    quotes, outcomes = games
+    expected = [consensus_probabilities(q, o) for q, o in zip(quotes, outcomes, strict=True)]
+    for chunk in (orientation_batch._CHUNK, 2):  # all games in one pass, and in passes of two games
+        with patch.object(orientation_batch, "_CHUNK", chunk):
+            found = consensus_of_games(quotes, outcomes)
+        assert [sorted((o.value, repr(p)) for o, p in d.items()) for d in found] == [
+            sorted((o.value, repr(p)) for o, p in d.items()) for d in expected]
+
+
+def test_a_three_way_booksum_is_summed_in_the_books_own_order():
+    """1/6.76 + 1/7.21 + 1/6.21 depends on the order of the terms; the per-game code sums them in the
+    order the book first quoted its outcomes, and so must the arrays (two books, two orders)."""
+    odds = {H: "6.76", A: "7.21", D: "6.21"}
+    first = [_quote(0, "b1", o.value, "h2h", odds[o], 0) for o in (H, A, D)]
+    second = [_quote(0, "b2", o.value, "h2h", odds[o], 0) for o in (D, A, H)]
+    x = [1 / 6.76, 1 / 7.21, 1 / 6.21]
+    assert (x[0] + x[1]) + x[2] != (x[2] + x[1]) + x[0]  # the case this test is about
+    quotes = [first + second]
+    assert consensus_of_games(quotes, [THREE]) == [consensus_probabilities(quotes[0], THREE)]
+    h1, h2 = x[0] / ((x[0] + x[1]) + x[2]), x[0] / ((x[2] + x[1]) + x[0])
+    assert consensus_of_games(quotes, [THREE])[0][H] == (h1 + h2) / 2
+
+
+def test_a_repeated_outcome_takes_the_latest_quote_as_the_per_game_code_does():
+    quotes = [[_quote(0, "b1", "home", "h2h", "1.80", 0), _quote(0, "b1", "away", "h2h", "2.10", 0),
+               _quote(0, "b1", "home", "h2h", "1.95", 5)]]
+    found = consensus_of_games(quotes, [TWO])
+    assert found == [consensus_probabilities(quotes[0], TWO)]
+    assert found[0][H] == (1 / 1.95) / (1 / 1.95 + 1 / 2.10)
