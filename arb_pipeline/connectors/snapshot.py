@@ -39,6 +39,7 @@ import logging
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field, replace
@@ -69,7 +70,7 @@ from arb_pipeline.domain import (
     QuoteColumns,
     SeriesFees,
 )
-from arb_pipeline.gcpause import gc_paused
+from arb_pipeline.gcpause import gc_paused, paused_gc
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +115,10 @@ class SnapshotLoad:
 class _Files:
     """A snapshot's files by name (read from a directory, or stored payloads), labelled for errors."""
 
-    def __init__(self, texts: Mapping[str, str | bytes | Path], label: Callable[[str], str]) -> None:
+    def __init__(self, texts: Mapping[str, str | bytes | Path], label: Callable[[str], str],
+                 preparsed: Mapping[str, PreparsedOdds] | None = None) -> None:
         self.texts, self.label = texts, label
+        self.preparsed = preparsed or {}
 
     def has(self, name: str) -> bool:
         return name in self.texts
@@ -291,6 +294,11 @@ class _StreamedOdds:
         from arb_pipeline.connectors.sportsbooks.odds_msgspec import OddsNotPlain, normalize_odds_bytes
 
         item, raw = self.item, self.files.texts.get(self.name)
+        ready = self.files.preparsed.get(self.name)
+        if ready is not None and ready.text is raw and ready.item == item:
+            result = ready.result()
+            if result is not None:  # normalized already, from this very text and with these arguments
+                return result
         try:
             data = raw.read_bytes() if isinstance(raw, Path) else raw
             if data is None:
@@ -308,6 +316,59 @@ class _StreamedOdds:
 
     def whole(self) -> RecordedOdds:
         return replace(self.item, payload=self.files.json(self.name, exact_numbers=True))
+
+
+class PreparsedOdds:
+    """One odds file normalized ahead of its snapshot's parse, e.g. by a capture while it still waits for
+    the venues' other responses (`services.ingest`), so that work overlaps the waiting.
+
+    Used by the parse only for the very text object it was made from and the same `RecordedOdds` fields
+    (sport, fetch time, provider, format, source label) the parse derives from the snapshot's meta; and
+    only when the fast path accepted the file: anything else (msgspec refused it, the format is
+    ambiguous, the file is malformed) is parsed again by the snapshot's own path, which reports it with
+    its own wording. So a snapshot read with or without it is the same, problem for problem."""
+
+    def __init__(self, text: str | bytes, item: RecordedOdds) -> None:
+        self.text, self.item = text, item
+        self._result: NormalizeResult | None = None
+        self._claim = threading.Lock()  # whoever takes it first normalizes: a worker thread, or `result()`
+        self._done = threading.Event()
+
+    @classmethod
+    def of(cls, name: str, text: str | bytes, *, label: str, fetched_at: datetime,
+           odds_format: str | None) -> PreparsedOdds:
+        """What `read_payloads(..., label=label)` will ask of odds file `name` (`odds_<sport>.json`)."""
+        match = _ODDS_FILE_RE.match(name)
+        if match is None:
+            raise ValueError(f"{name!r} is not an odds_<sport_key>.json file")
+        source = f"{label}/{name}" if label else name
+        return cls(text, RecordedOdds(sport_key=match["sport"], payload=None, fetched_at=fetched_at,
+                                      odds_format=odds_format, source=source))  # type: ignore[arg-type]
+
+    def run(self) -> None:
+        """Normalize now (any thread), unless another thread already is; never raises - a file the fast
+        path refuses is left to the parse."""
+        from arb_pipeline.connectors.sportsbooks.odds_msgspec import normalize_odds_bytes
+
+        if not self._claim.acquire(blocking=False):
+            return
+        item = self.item
+        try:
+            with paused_gc():  # as the snapshot's own parse normalizes it (see arb_pipeline.gcpause)
+                self._result = normalize_odds_bytes(
+                    self.text, sport_key=item.sport_key, fetched_at=item.fetched_at, provider=item.provider,
+                    odds_format=item.odds_format, source=item.source)  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001 - the snapshot's own parse meets it again and reports it
+            self._result = None
+        finally:
+            self._done.set()
+
+    def result(self) -> NormalizeResult | None:
+        """The normalized file, None if refused: normalized here if no thread has started it yet (a task
+        never run cannot leave the parse waiting), else waited for."""
+        self.run()
+        self._done.wait()
+        return self._result
 
 
 class DirectorySnapshotSource:
@@ -573,6 +634,7 @@ def read_payloads(
     books_captured_at: datetime | None = None,
     label: str = "",
     keep_extra: frozenset[str] | None = None,
+    preparsed: Mapping[str, PreparsedOdds] | None = None,
 ) -> SnapshotLoad:
     """A snapshot from its files' raw texts (file name → JSON text), e.g. as stored in the database.
 
@@ -580,8 +642,9 @@ def read_payloads(
     `books_captured_at` stand in for it. `label` prefixes file names in errors (e.g. "snapshot 42").
     `keep_extra` as `read_snapshot`'s: a capture parsed for scanning passes the scan's fields; the
     payloads themselves stay verbatim, so a later full read (`parse_payloads`) still sees every field.
+    `preparsed`: odds files already normalized from these very texts (`PreparsedOdds`, a capture's).
     """
-    files = _Files(payloads, (lambda name: f"{label}/{name}") if label else (lambda name: name))
+    files = _Files(payloads, (lambda name: f"{label}/{name}") if label else (lambda name: name), preparsed)
     return _parse(files, _meta(files, captured_at=captured_at, source=source, books_captured_at=books_captured_at),
                   keep_extra)
 

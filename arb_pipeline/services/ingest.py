@@ -24,6 +24,7 @@ from arb_pipeline.connectors.snapshot import (
     ORDERBOOKS_FILE,
     SERIES_FILE,
     TARGETS_FILE,
+    PreparsedOdds,
     read_payloads,
 )
 from arb_pipeline.connectors.sportsbooks.jsonio import dumps_exact
@@ -103,11 +104,31 @@ def capture(
     markets = tuple(dict.fromkeys(markets))
     estimate = getattr(odds, "estimate_cost", None)
 
+    # Odds files are normalized while the capture still waits for the venues (`PreparsedOdds`): on one
+    # thread of their own (the parse is CPU-bound: one thread is all the GIL gives), so they never hold
+    # an HTTP worker; the snapshot's parse below then takes the results instead of normalizing again.
+    parser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="capture-parse")
+    preparsed: dict[str, PreparsedOdds] = {}
+    fetched_texts: dict[str, str] = {}  # file name -> the odds body as received (set by the HTTP workers)
+
+    def preparse(name: str, text: str, fetched_at: datetime, odds_format: str | None) -> None:
+        ready = PreparsedOdds.of(name, text, label=source, fetched_at=fetched_at, odds_format=odds_format)
+        preparsed[name] = ready
+        parser.submit(ready.run)
+
     def fetch_odds(sport: str) -> Any:
         try:
-            return odds.fetch_odds(sport, markets=markets)
+            response = odds.fetch_odds(sport, markets=markets)
         except OddsError as exc:
             return exc
+        name = getattr(response, "file_name", None) or f"odds_{sport}.json"
+        # the body as received: its numbers are the bookmakers' own digits, kept without re-encoding; a
+        # provider with its own wire format names its file (pinnacle_<sport>.json), else odds_<sport>.json
+        text = response.text if response.text is not None else dumps_exact(response.payload)
+        fetched_texts[name] = text
+        if name == f"odds_{sport}.json":
+            preparse(name, text, response.fetched_at, response.odds_format)
+        return response
 
     reuse_series = reuse_series or SeriesReuse()
     configured = list(dict.fromkeys(series))
@@ -129,6 +150,9 @@ def capture(
         event_futures = {pool.submit(kalshi.fetch_events_pages, series_tickers=[t], status="open"): t
                          for t in asked}
         to_fetch = [sport for sport in sports if sport not in (reuse_odds or {})]
+        for sport in dict.fromkeys(sports):  # kept odds: their text is already here
+            if (reused := (reuse_odds or {}).get(sport)) is not None:
+                preparse(f"odds_{sport}.json", reused.text, reused.fetched_at, reused.odds_format or None)
         odds_futures = {sport: pool.submit(fetch_odds, sport) for sport in dict.fromkeys(to_fetch)}
         pages: dict[str, list[Any]] = {}  # series -> its rawpages.EventsPage list
         pending: list[str] = []  # tickers whose books are not asked yet
@@ -179,10 +203,12 @@ def capture(
         fetched_odds = {sport: future.result() for sport, future in odds_futures.items()}
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)  # no Kalshi, no scan: stop what has not started
+        parser.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
+    parser.shutdown(wait=False)  # the parse below takes each result, waiting only for the one under way
 
-    odds_texts: dict[str, str] = {}
+    odds_texts: dict[str, str] = {}  # in the configured order of the sports, as before
     formats: dict[str, str] = {}
     failed: dict[str, str] = {}
     odds_at: datetime | None = None
@@ -206,10 +232,8 @@ def capture(
             failed[sport] = f"{type(response).__name__}: {response}"
             log.warning("odds for %s not captured: %s", sport, failed[sport])
             continue
-        # the body as received: its numbers are the bookmakers' own digits, kept without re-encoding;
-        # a provider with its own wire format names its file (pinnacle_<sport>.json), else odds_<sport>.json
         name = getattr(response, "file_name", None) or f"odds_{sport}.json"
-        odds_texts[name] = response.text if response.text is not None else dumps_exact(response.payload)
+        odds_texts[name] = fetched_texts[name]
         formats[sport] = response.odds_format
         odds_at = response.fetched_at if odds_at is None else max(odds_at, response.fetched_at)
         fetched_by_sport[sport] = response.fetched_at
@@ -251,12 +275,13 @@ def capture(
     texts = {EVENTS_FILE: events_file.text.decode("utf-8"), ORDERBOOKS_FILE: books_file(books).decode("utf-8")}
     texts.update((name, json.dumps(payload, separators=(",", ":"))) for name, payload in kalshi.items())
     texts.update(odds_texts)
+    preparsed = {name: ready for name, ready in preparsed.items() if texts.get(name) is ready.text}
     # a capture's snapshot is what the scan reads (`Capture.snapshot`): only the unmapped Kalshi fields the
     # scan reads are kept in its records (and the Kalshi files take the msgspec path, `kalshi.fastwire`);
     # the stored payloads stay verbatim, so a history replay (`parse_payloads`) still reads every field
     from arb_pipeline.services.scan import SCAN_EXTRA_FIELDS
 
-    loaded = read_payloads(texts, source=source, label=source, keep_extra=SCAN_EXTRA_FIELDS)
+    loaded = read_payloads(texts, source=source, label=source, keep_extra=SCAN_EXTRA_FIELDS, preparsed=preparsed)
     # every file was just decoded in full by the parser (invalid JSON raises there): the store need not
     # decode them again
     from arb_pipeline.storage.repositories.snapshots import DecodedJson

@@ -503,3 +503,69 @@ def test_streamed_odds_files_load_exactly_as_the_whole_file_parse(tmp_path_facto
         patch.setattr(snapshot_module._StreamedOdds, "__iter__", refuse)
         whole = outcome()
     assert streamed == whole
+
+
+# --- odds normalized ahead of the parse (a capture's `PreparsedOdds`) ---------------------------------
+
+
+def _preparsed(texts: dict, *, label: str = "snapshot 7", fetched_at=ODDS_FETCHED, run: bool = True) -> dict:
+    from arb_pipeline.connectors.snapshot import PreparsedOdds
+
+    ready = {name: PreparsedOdds.of(name, text, label=label, fetched_at=fetched_at, odds_format=None)
+             for name, text in texts.items() if name.startswith("odds_")}
+    for item in ready.values():
+        if run:
+            item.run()
+    return ready
+
+
+def _count_normalizations(monkeypatch) -> list:
+    from arb_pipeline.connectors.sportsbooks import odds_msgspec
+
+    real, calls = odds_msgspec.normalize_odds_bytes, []
+    monkeypatch.setattr(odds_msgspec, "normalize_odds_bytes", lambda *a, **k: calls.append(1) or real(*a, **k))
+    return calls
+
+
+def test_preparsed_odds_are_taken_for_their_own_texts_and_the_snapshot_is_the_same(tmp_path, monkeypatch):
+    out = write(tmp_path / "snap")
+    texts = {path.name: path.read_text() for path in out.iterdir()}
+    reference = read_payloads(texts, label="snapshot 7")
+    ready = _preparsed(texts)
+    calls = _count_normalizations(monkeypatch)
+    loaded = read_payloads(texts, label="snapshot 7", preparsed=ready)
+    assert calls == []  # taken, not normalized again
+    assert loaded.snapshot == reference.snapshot and loaded.problems == reference.problems
+    # not yet run by any thread: the parse normalizes it itself instead of waiting forever
+    loaded = read_payloads(texts, label="snapshot 7", preparsed=_preparsed(texts, run=False))
+    assert len(calls) == 2 and loaded.snapshot == reference.snapshot
+
+
+@pytest.mark.parametrize("change", ["another text", "another label", "another fetch time"])
+def test_preparsed_odds_made_from_anything_else_are_not_taken(tmp_path, monkeypatch, change):
+    out = write(tmp_path / "snap")
+    texts = {path.name: path.read_text() for path in out.iterdir()}
+    if change == "another text":  # equal, but not the very text the parse reads
+        ready = _preparsed({name: "".join(list(text)) for name, text in texts.items()})
+    elif change == "another label":
+        ready = _preparsed(texts, label="snapshot 8")
+    else:
+        ready = _preparsed(texts, fetched_at=CAPTURED)
+    calls = _count_normalizations(monkeypatch)
+    loaded = read_payloads(texts, label="snapshot 7", preparsed=ready)
+    assert len(calls) == 2  # both files normalized by the parse itself, with the snapshot's own arguments
+    assert loaded.snapshot == read_payloads(texts, label="snapshot 7").snapshot
+
+
+def test_a_preparsed_file_the_fast_path_refuses_is_reported_by_the_parse_as_before(tmp_path):
+    out = write(tmp_path / "snap")
+    texts = {path.name: path.read_text() for path in out.iterdir()}
+    texts["odds_soccer_epl.json"] = "[1"
+    ready = _preparsed(texts)
+    assert ready["odds_soccer_epl.json"].result() is None
+    with pytest.raises(SnapshotError, match=r"^snapshot 7/odds_soccer_epl\.json: invalid JSON at line 1"):
+        read_payloads(texts, label="snapshot 7", preparsed=ready)
+    from arb_pipeline.connectors.snapshot import PreparsedOdds
+
+    with pytest.raises(ValueError, match="'kalshi_events.json' is not an odds_<sport_key>.json file"):
+        PreparsedOdds.of("kalshi_events.json", "{}", label="", fetched_at=CAPTURED, odds_format=None)

@@ -470,3 +470,36 @@ def test_a_series_books_are_asked_as_soon_as_its_events_are_in_and_stored_in_the
     assert len(chunks) == -(-len(tickers) // 4)  # still full calls: no more requests than one list in chunks
     assert [m["ticker"] for e in json.loads(first.payloads["kalshi_events.json"])["events"]
             for m in e["markets"]] == tickers
+
+
+def test_odds_are_normalized_while_the_capture_waits_and_the_parse_takes_them(settings, monkeypatch):
+    """Every odds file - fetched now or kept from an earlier capture - is normalized on the capture's parse
+    thread as soon as its text is there; the snapshot's own parse then normalizes none again, and the
+    snapshot equals one parsed from the stored payloads alone."""
+    import threading
+
+    from arb_pipeline.connectors.snapshot import read_payloads
+    from arb_pipeline.connectors.sportsbooks import odds_msgspec
+    from arb_pipeline.services.odds_credits import reusable_odds
+
+    first = capture_from_settings(settings, source="simulator")
+    kept = {sport: odds for sport, odds in reusable_odds(first.payloads, first.snapshot.captured_at,
+                                                          settings).items() if sport == "basketball_nba"}
+    real = odds_msgspec.normalize_odds_bytes
+    threads: list[str] = []
+
+    def counting(*args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(odds_msgspec, "normalize_odds_bytes", counting)
+    second = capture_from_settings(settings, source="simulator", reuse_odds=kept)
+    sports = settings.odds_sports.split(",")
+    assert len(threads) == len(sports)  # each file once: the reused one too, and none again in the parse
+    assert all(name.startswith("capture-parse") for name in threads)
+    threads.clear()
+    again = read_payloads(second.payloads, source="simulator", label="simulator", keep_extra=SCAN_EXTRA_FIELDS)
+    assert len(threads) == len(sports)  # the reference: the same files normalized by the parse itself
+    assert again.snapshot.quotes == second.snapshot.quotes
+    assert list(again.snapshot.quote_columns.exact) == list(second.snapshot.quote_columns.exact)
+    assert [str(p) for p in again.problems] == list(second.problems)

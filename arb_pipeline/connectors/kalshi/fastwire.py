@@ -41,7 +41,7 @@ from typing import Any
 import msgspec
 from msgspec import Raw, Struct
 
-from arb_pipeline.connectors.sportsbooks.jsonio import loads_exact
+from arb_pipeline.connectors.sportsbooks.jsonio import loads_exact, msgspec_input
 from arb_pipeline.domain import KalshiEvent, KalshiMarket, Milestone, OrderBookLevels
 
 from .errors import KalshiResponseError
@@ -156,8 +156,11 @@ _ORDERBOOKS_DECODER = msgspec.json.Decoder(_Orderbooks)
 def _utf8(data: bytes | str) -> bytes | str:
     """`data`, once it is known to be UTF-8 text throughout: msgspec checks the strings it decodes, not
     those of the fields it skips, and the checked path refuses the whole file (the venues send ASCII:
-    `isascii` is a quick scan, the full check only runs for other bytes)."""
-    if isinstance(data, str) or data.isascii():
+    `isascii` is a quick scan, the full check only runs for other bytes). A `str` subclass (the store's
+    `DecodedJson`: a capture's own payloads) becomes the plain `str` msgspec decodes."""
+    if isinstance(data, str):
+        return msgspec_input(data)
+    if data.isascii():
         return data
     data.decode("utf-8")  # UnicodeDecodeError (a ValueError): declined
     return data

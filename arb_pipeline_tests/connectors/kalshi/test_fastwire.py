@@ -61,6 +61,18 @@ def test_fast_records_equal_the_checked_ones(generated, where, keep):
         assert any(m.extra for e in fast_events for m in e.markets)
 
 
+def test_a_str_subclass_is_read_as_its_text(generated):
+    """A capture's own payloads are the store's `DecodedJson` (a `str` subclass), which msgspec refuses
+    with a TypeError; read back (e.g. `read_payloads(capture.payloads)`) they decode like the plain text."""
+    from arb_pipeline.storage.repositories.snapshots import DecodedJson
+
+    events = (generated / EVENTS_FILE).read_text()
+    books = (generated / ORDERBOOKS_FILE).read_text()
+    assert decode_events(DecodedJson(events), keep_extra=SCAN_EXTRA_FIELDS) == \
+        decode_events(events, keep_extra=SCAN_EXTRA_FIELDS)
+    assert decode_orderbooks(DecodedJson(books)) == decode_orderbooks(books)
+
+
 def test_the_market_struct_maps_exactly_the_fields_the_checked_reader_reads():
     """Otherwise a kept unmapped field would be missing from `extra` (or a mapped one added)."""
     assert fastwire._MARKET_FIELDS == models._MARKET_READ
