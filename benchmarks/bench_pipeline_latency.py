@@ -33,7 +33,9 @@ What is measured, per repetition (nothing is stubbed):
 
 The breakdown comes from the run's step events in the instance's event log (STEP_START -> STEP_SUCCESS
 per step); "capture" includes the ingest checks, "resolve/price/detect" the three stages and their
-checks, "execution" the `executed_orders` step and its check; "run overhead" is the rest of the
+checks, "execution" the `executed_orders` step and its check ("execution to order": from that step's start
+to t1 - the rest of the step, the other games' marks and later opportunities, comes after the order); "run
+overhead" is the rest of the
 in-process run (planning, run and event storage, IO manager, gaps between steps). Repetition 0 is a
 warm-up and is not counted. Figures go to stdout; Dagster's own run logs go to stderr.
 
@@ -194,6 +196,8 @@ def step_breakdown(instance: Any, run_id: str, run_s: float, show: bool = False)
         else:
             groups["resolve/price/detect"] += seconds
     groups["run overhead"] = run_s - sum(durations.values())
+    if "executed_orders" in starts:  # when the execution step began (epoch s): "execution to order" below
+        groups["execution started at"] = starts["executed_orders"]
     return dict(groups)
 
 
@@ -376,12 +380,16 @@ def bench_size(games: int, repeat: int, instance_kind: str, where: str, show_ste
                 if not result.success:
                     raise SystemExit(f"scan run {result.run_id} failed")
                 t1, orders, hedges, filled = verify(database_url, injected, t0)
+                breakdown = step_breakdown(instance, result.run_id, t_run - t_sensor, show_steps)
+                started = breakdown.pop("execution started at", None)
+                if started is not None:  # of the execution step, the part before the last leg's order was final
+                    breakdown["execution to order"] = t1 - started
                 markets = result.get_asset_materialization_events()
                 count = next((int(m.materialization.metadata["dagster/row_count"].value) for m in
                               (e.event_specific_data for e in markets)
                               if m.materialization.asset_key.to_user_string() == "kalshi_markets"), -1)
                 sample = Sample(games, count, t1 - t0, t_sensor - t0, t_run - t_sensor,
-                                step_breakdown(instance, result.run_id, t_run - t_sensor, show_steps), orders, hedges,
+                                breakdown, orders, hedges,
                                 cpu_run)
                 label = "warm-up" if rep == 0 else f"run {rep}"
                 print(f"  {games:>5} games, {label:>7}: {sample.total_s:6.2f}s sensor->paper order "
@@ -402,7 +410,7 @@ def summarize(samples: list[Sample]) -> str:
     totals = [s.total_s for s in samples]
     lines = [f"{samples[0].games:>5} games ({samples[0].markets} Kalshi markets), {len(samples)} runs: "
              f"best {min(totals):.2f}s, median {statistics.median(totals):.2f}s sensor->paper order"]
-    for part in ("capture", "resolve/price/detect", "execution", "run overhead"):
+    for part in ("capture", "resolve/price/detect", "execution", "execution to order", "run overhead"):
         values = [s.steps.get(part, 0.0) for s in samples]
         lines.append(f"        {part:<22} median {statistics.median(values):6.2f}s")
     lines.append(f"        {'sensor evaluation':<22} median {statistics.median(s.sensor_s for s in samples) * 1000:6.0f} ms")
