@@ -167,6 +167,9 @@ class ScenarioEngine:
         self.expired: list[Window] = []
         self.traps: dict[str, dict[str, object]] = {}
         self.market_index: dict[str, tuple[GameState, str]] = {}
+        # the Kalshi views' renderings of what changes only with a game's lifecycle (`sim.kalshi_views`),
+        # each stored with the state it was rendered from and re-rendered when that differs
+        self.render_cache: dict[object, tuple[object, dict[str, object]]] = {}
         for game in self.games:
             self._add_game(game)
         self._set_traps()
