@@ -46,7 +46,7 @@ class ExchangeError(Exception):
         self.status, self.code, self.message, self.details = status, code, message, details
 
 
-@dataclass
+@dataclass(slots=True)  # no per-order __dict__: a 1,000-game requote makes ~22,000 of them every tick
 class Order:
     order_id: str
     owner: str
@@ -96,10 +96,6 @@ class MarketBook:
     last_price: Decimal | None = None
     volume: Decimal = ZERO
     open: bool = True
-    # `levels()` as last computed, dropped by `Exchange._touched` (every change to the book goes through it):
-    # a capture reads each book twice (its market in /events, its book in /markets/orderbooks)
-    levels_memo: tuple[list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]]] | None = \
-        field(default=None, repr=False, compare=False)
 
     def crossing(self, side: str, price: Decimal) -> list[Order]:
         """Resting orders an incoming order at `price` would trade with, best first."""
@@ -111,15 +107,7 @@ class MarketBook:
         (self.bids if order.side == "bid" else self.asks).remove(order)
 
     def levels(self) -> tuple[list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]]]:
-        """Aggregated bids, ascending (best last): YES bids at YES prices, NO bids at NO prices.
-
-        Memoized until the exchange next touches the book; each call returns fresh lists."""
-        memo = self.levels_memo
-        if memo is None:
-            memo = self.levels_memo = self._aggregate()
-        return list(memo[0]), list(memo[1])
-
-    def _aggregate(self) -> tuple[list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]]]:
+        """Aggregated bids, ascending (best last): YES bids at YES prices, NO bids at NO prices."""
         yes: dict[Decimal, Decimal] = {}
         no: dict[Decimal, Decimal] = {}
         for o in self.bids:
@@ -361,11 +349,7 @@ class Exchange:
         return order
 
     def _touched(self, ticker: str) -> None:
-        """Mark a book changed, as its latest change: the hub publishes books in the order of their last change.
-
-        Every change to a book's orders, last price or volume goes through here (before the change, within
-        the same call under the engine lock), so this is also where the book's memoized levels are dropped."""
-        self.books[ticker].levels_memo = None
+        """Mark a book changed, as its latest change: the hub publishes books in the order of their last change."""
         self.changed.pop(ticker, None)
         self.changed[ticker] = None
 

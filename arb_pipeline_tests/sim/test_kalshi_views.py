@@ -1,4 +1,4 @@
-"""The Kalshi views' caches (`kalshi_views._cached` templates, `MarketBook.levels` memo) never serve stale data.
+"""The Kalshi views' cache (`kalshi_views._cached` templates) never serves stale data.
 
 Each check renders every view while the caches are warm, then again after dropping every cache; the two
 must be equal after any sequence of the changes the scenario makes: ticks (requotes), injected windows,
@@ -38,8 +38,6 @@ def _render(engine: ScenarioEngine) -> list[object]:
 
 def _fresh(engine: ScenarioEngine) -> list[object]:
     engine.render_cache.clear()
-    for book in engine.exchange.books.values():
-        book.levels_memo = None
     return _render(engine)
 
 
@@ -103,15 +101,3 @@ def test_the_comparison_catches_a_key_that_misses_a_lifecycle_change(monkeypatch
     _render(engine)
     engine.advance(3 * 86_400)  # every game closes, is determined and settles
     assert _render(engine) != _fresh(engine)
-
-
-def test_a_book_change_is_seen_by_the_next_rendering() -> None:
-    """The levels memo is dropped by the exchange's own change: a user's resting bid shows at once."""
-    engine = _engine()
-    state, outcome = next(iter(engine.market_index.values()))
-    ticker = state.game.market_ticker(outcome)
-    before = views.orderbook_json(engine, ticker)
-    engine.exchange.place(ticker, "bid", Decimal("0.01"), Decimal(7), owner=USER)
-    after = views.orderbook_json(engine, ticker)
-    assert after != before
-    assert after == _fresh(engine)[-len(engine.exchange.books):][list(engine.exchange.books).index(ticker)]
