@@ -46,7 +46,7 @@ class ExchangeError(Exception):
         self.status, self.code, self.message, self.details = status, code, message, details
 
 
-@dataclass
+@dataclass(slots=True)  # no per-order __dict__: a 1,000-game requote makes ~22,000 of them every tick
 class Order:
     order_id: str
     owner: str

@@ -8,6 +8,7 @@ counts are fixed-point strings computed with Decimal.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -91,7 +92,39 @@ def rules_secondary(game: Game) -> str:
             "market resolves to No.")
 
 
+def lifecycle_key(state: GameState) -> tuple[object, ...]:
+    """Everything of a game's state that a rendering depends on besides its books and the clock: its
+    lifecycle (phase, stamps, result, final score) and its start (the postponement trap moves it).
+    A cached rendering is reused only while this compares equal."""
+    return (state.phase, state.updated, state.result, state.closed_at, state.determined_at, state.finalized_at,
+            state.final, state.inverted, state.game.commence, state.game.scheduled)
+
+
+def _cached(engine: ScenarioEngine, key: object, state: GameState, render: Callable[[], dict[str, object]]
+            ) -> dict[str, object]:
+    """`render()`'s value from `engine.render_cache` while the state's `lifecycle_key` is unchanged."""
+    version = lifecycle_key(state)
+    hit = engine.render_cache.get(key)
+    if hit is None or hit[0] != version:
+        hit = engine.render_cache[key] = (version, render())
+    return hit[1]
+
+
 def market_json(engine: ScenarioEngine, state: GameState, outcome: str) -> dict[str, object]:
+    """A game-winner market. What does not depend on its book or the clock is rendered once per lifecycle
+    change (`_cached`); the quote, last price, volume and interest fields are filled in afresh."""
+    template = _cached(engine, ("market", state.game.event_ticker, outcome), state,
+                       lambda: _market_template(engine, state, outcome))
+    return _with_book(engine, state, template)
+
+
+def line_market_json(engine: ScenarioEngine, state: GameState, line: LineMarket) -> dict[str, object]:
+    """A spread or total market (see `market_json` for what is cached)."""
+    template = _cached(engine, ("line", line.ticker), state, lambda: _line_template(engine, state, line))
+    return _with_book(engine, state, template)
+
+
+def _market_template(engine: ScenarioEngine, state: GameState, outcome: str) -> dict[str, object]:
     game = state.game
     ticker = game.market_ticker(outcome)
     team = game.team(outcome)
@@ -106,7 +139,7 @@ def market_json(engine: ScenarioEngine, state: GameState, outcome: str) -> dict[
     return _settled(market, state, result)
 
 
-def line_market_json(engine: ScenarioEngine, state: GameState, line: LineMarket) -> dict[str, object]:
+def _line_template(engine: ScenarioEngine, state: GameState, line: LineMarket) -> dict[str, object]:
     """A spread or total market: the line in `floor_strike` with strike_type "greater" (§8.6)."""
     game = state.game
     unit = lines.unit(game)
@@ -129,18 +162,11 @@ def line_market_json(engine: ScenarioEngine, state: GameState, line: LineMarket)
 
 
 def _market_base(engine: ScenarioEngine, state: GameState, ticker: str, label: str, result: str) -> dict[str, object]:
+    """Every field in Kalshi's order; the book's and the clock's (`BOOK_FIELDS`) are left for `_with_book`."""
     game = state.game
-    book = engine.exchange.books[ticker]
-    yes, no = book.levels()
-    best_bid = yes[-1] if yes else (ZERO, ZERO)
-    best_no = no[-1] if no else (ZERO, ZERO)
-    yes_ask = ONE - best_no[0] if no else ONE
-    prev_bid, prev_ask, prev_last = state.previous[ticker]
-    last = book.last_price if book.last_price is not None else prev_last
-    elapsed_ticks = int((engine.now() - engine.start).total_seconds() // engine.config.tick_s)
-    volume = state.base_volume[ticker] + book.volume + Decimal(max(elapsed_ticks, 0) * 3)
     close_time = market_close_time(state)
     status = market_status(state)
+    prev_bid, prev_ask, prev_last = state.previous[ticker]
     market: dict[str, object] = {
         "ticker": ticker,
         "event_ticker": game.event_ticker,
@@ -158,19 +184,19 @@ def _market_base(engine: ScenarioEngine, state: GameState, ticker: str, label: s
         "latest_expiration_time": rfc3339(game.scheduled + timedelta(days=21)),
         "settlement_timer_seconds": engine.config.settlement_timer_seconds,
         "status": status,
-        "yes_bid_dollars": dollars(best_bid[0]),
-        "yes_bid_size_fp": count_fp(best_bid[1]),
-        "yes_ask_dollars": dollars(yes_ask),
-        "yes_ask_size_fp": count_fp(best_no[1]),
-        "no_bid_dollars": dollars(best_no[0]),
-        "no_ask_dollars": dollars(ONE - best_bid[0]),
-        "last_price_dollars": dollars(last),
-        "volume_fp": count_fp(volume),
-        "volume_24h_fp": count_fp(volume * Decimal("0.3")),
+        "yes_bid_dollars": "",
+        "yes_bid_size_fp": "",
+        "yes_ask_dollars": "",
+        "yes_ask_size_fp": "",
+        "no_bid_dollars": "",
+        "no_ask_dollars": "",
+        "last_price_dollars": "",
+        "volume_fp": "",
+        "volume_24h_fp": "",
         "result": result,
         "can_close_early": True,
         "early_close_condition": "This market will close and expire early after the game ends.",
-        "open_interest_fp": count_fp((volume * Decimal("0.4")).to_integral_value()),
+        "open_interest_fp": "",
         "notional_value_dollars": "1.0000",
         "previous_yes_bid_dollars": dollars(prev_bid),
         "previous_yes_ask_dollars": dollars(prev_ask),
@@ -184,6 +210,32 @@ def _market_base(engine: ScenarioEngine, state: GameState, ticker: str, label: s
         "exchange_index": game.exchange_index,
         "is_provisional": False,
     }
+    return market
+
+
+def _with_book(engine: ScenarioEngine, state: GameState, template: dict[str, object]) -> dict[str, object]:
+    """A copy of a market's template with its book's quotes, last price and volumes (volume grows with the
+    clock's ticks) written into their places (assigning an existing key keeps the field order)."""
+    market = template.copy()
+    ticker = str(market["ticker"])
+    book = engine.exchange.books[ticker]
+    yes, no = book.levels()
+    best_bid = yes[-1] if yes else (ZERO, ZERO)
+    best_no = no[-1] if no else (ZERO, ZERO)
+    yes_ask = ONE - best_no[0] if no else ONE
+    last = book.last_price if book.last_price is not None else state.previous[ticker][2]
+    elapsed_ticks = int((engine.now() - engine.start).total_seconds() // engine.config.tick_s)
+    volume = state.base_volume[ticker] + book.volume + Decimal(max(elapsed_ticks, 0) * 3)
+    market["yes_bid_dollars"] = dollars(best_bid[0])
+    market["yes_bid_size_fp"] = count_fp(best_bid[1])
+    market["yes_ask_dollars"] = dollars(yes_ask)
+    market["yes_ask_size_fp"] = count_fp(best_no[1])
+    market["no_bid_dollars"] = dollars(best_no[0])
+    market["no_ask_dollars"] = dollars(ONE - best_bid[0])
+    market["last_price_dollars"] = dollars(last)
+    market["volume_fp"] = count_fp(volume)
+    market["volume_24h_fp"] = count_fp(volume * Decimal("0.3"))
+    market["open_interest_fp"] = count_fp((volume * Decimal("0.4")).to_integral_value())
     return market
 
 
@@ -255,7 +307,18 @@ def line_events(state: GameState) -> list[tuple[str, str, str]]:
 
 def event_json(engine: ScenarioEngine, state: GameState, nested: bool, line_event: str | None = None
                ) -> dict[str, object]:
-    """A game's winner event, or (`line_event`) one of its spread/total events."""
+    """A game's winner event, or (`line_event`) one of its spread/total events. Its own fields are rendered
+    once per lifecycle change (`_cached`), its nested markets afresh."""
+    event = _cached(engine, ("event", state.game.event_ticker, line_event), state,
+                    lambda: _event_header(engine, state, line_event)).copy()
+    if nested:
+        event["markets"] = ([line_market_json(engine, state, m) for m in state.line_markets
+                             if m.event_ticker == line_event] if line_event
+                            else [market_json(engine, state, o) for o in state.game.outcomes])
+    return event
+
+
+def _event_header(engine: ScenarioEngine, state: GameState, line_event: str | None) -> dict[str, object]:
     game = state.game
     local = game.scheduled.astimezone(EASTERN)
     kind = next((k for t, _, k in line_events(state) if t == line_event), None) if line_event else None
@@ -273,14 +336,16 @@ def event_json(engine: ScenarioEngine, state: GameState, nested: bool, line_even
         "last_updated_ts": rfc3339(state.updated or engine.created),
         "exchange_index": game.exchange_index,
     }
-    if nested:
-        event["markets"] = ([line_market_json(engine, state, m) for m in state.line_markets
-                             if m.event_ticker == line_event] if line_event
-                            else [market_json(engine, state, o) for o in game.outcomes])
     return event
 
 
 def milestone_json(engine: ScenarioEngine, state: GameState) -> dict[str, object]:
+    """A game's milestone (rendered once per lifecycle change, see `_cached`)."""
+    return _cached(engine, ("milestone", state.game.event_ticker), state,
+                   lambda: _milestone(engine, state)).copy()
+
+
+def _milestone(engine: ScenarioEngine, state: GameState) -> dict[str, object]:
     game = state.game
     title = f"{game.away.full_name} at {game.home.full_name}"
     milestone: dict[str, object] = {

@@ -10,6 +10,7 @@ the simulator can never charge differently from what detection and sizing assume
 from __future__ import annotations
 
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 
 from arb_pipeline.arb.fees import fee_rate, raw_trade_fee
 from arb_pipeline.arb.money import CENT, ONE, ceil_to, floor_to
@@ -21,11 +22,25 @@ FEE_TYPE = "quadratic_with_maker_fees"
 
 def dollars(value: Decimal) -> str:
     """A dollar amount as Kalshi writes it: 4 decimals ("0.5600")."""
-    return str(value.quantize(PRICE_QUANTUM, rounding=ROUND_HALF_UP))
+    # zero skips the memo: Decimal("-0") == Decimal("0") (one key) but they print "-0.0000" / "0.0000"
+    return _dollars(value) if value else str(value.quantize(PRICE_QUANTUM, rounding=ROUND_HALF_UP))
 
 
 def count_fp(value: Decimal) -> str:
     """A contract count as Kalshi writes it: 2 decimals ("10.00")."""
+    return _count_fp(value) if value else str(value.quantize(COUNT_QUANTUM, rounding=ROUND_HALF_UP))
+
+
+# Memoized: equal non-zero Decimals (whatever their exponent) print the same, and a 1,000-game capture
+# prints ~100,000 prices and sizes from a few thousand distinct values. typed=True keeps a float or int
+# (which has no quantize) from sharing an equal Decimal's entry.
+@lru_cache(maxsize=65_536, typed=True)
+def _dollars(value: Decimal) -> str:
+    return str(value.quantize(PRICE_QUANTUM, rounding=ROUND_HALF_UP))
+
+
+@lru_cache(maxsize=65_536, typed=True)
+def _count_fp(value: Decimal) -> str:
     return str(value.quantize(COUNT_QUANTUM, rounding=ROUND_HALF_UP))
 
 

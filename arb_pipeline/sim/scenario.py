@@ -28,7 +28,7 @@ from arb_pipeline.sim.exchange import Exchange, MarketBook
 from arb_pipeline.sim.lines import LineMarket, LineModel
 from arb_pipeline.sim.money import CENT, ONE
 from arb_pipeline.sim.portfolio import Account
-from arb_pipeline.sim.pricing import BOOKMAKERS, book_prices, kalshi_ladder, softmax
+from arb_pipeline.sim.pricing import BOOKMAKERS, book_prices, kalshi_ladder, randint, softmax
 from arb_pipeline.sim.slate import EXTENDED_LEAGUES, LEAGUES, Game, build_slate, kalshi_code, sim_sport_key
 from arb_pipeline.sim.windows import (
     BookLeg,
@@ -167,6 +167,9 @@ class ScenarioEngine:
         self.expired: list[Window] = []
         self.traps: dict[str, dict[str, object]] = {}
         self.market_index: dict[str, tuple[GameState, str]] = {}
+        # the Kalshi views' renderings of what changes only with a game's lifecycle (`sim.kalshi_views`),
+        # each stored with the state it was rendered from and re-rendered when that differs
+        self.render_cache: dict[object, tuple[object, dict[str, object]]] = {}
         for game in self.games:
             self._add_game(game)
         self._set_traps()
@@ -255,8 +258,8 @@ class ScenarioEngine:
         noise = state.book_noise[bookmaker]
         prices = book_prices(state.probs(), margin, native, noise)
         r = self.rng
-        spread = (state.spread_point, -110 + r.randint(-8, 6), -110 + r.randint(-8, 6))
-        total = (state.total_point, -110 + r.randint(-8, 6), -110 + r.randint(-8, 6))
+        spread = (state.spread_point, -110 + randint(r, -8, 6), -110 + randint(r, -8, 6))
+        total = (state.total_point, -110 + randint(r, -8, 6), -110 + randint(r, -8, 6))
         if self.config.extended and not state.game.league.individual:
             # the lines priced from the same truth as the winner market, with this book's margin and error
             m, pair = state.line_model(), [noise[0], noise[-1]]
