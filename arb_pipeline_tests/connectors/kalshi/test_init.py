@@ -4,6 +4,8 @@ import importlib
 import subprocess
 import sys
 
+import pytest
+
 import arb_pipeline.connectors.kalshi as kalshi
 
 
@@ -17,12 +19,8 @@ def test_every_exported_name_resolves_to_its_modules_object():
 
 
 def test_an_unknown_name_is_an_attribute_error_naming_it():
-    try:
+    with pytest.raises(AttributeError, match="NoSuchThing"):
         kalshi.NoSuchThing  # noqa: B018
-    except AttributeError as exc:
-        assert "NoSuchThing" in str(exc)
-    else:
-        raise AssertionError("no AttributeError")
 
 
 def test_importing_the_parsers_does_not_import_the_http_stack():
@@ -46,9 +44,5 @@ def test_the_models_module_still_re_exports_the_trading_models():
         assert getattr(models, name) is getattr(importlib.import_module(f"arb_pipeline.connectors.kalshi.{module}"),
                                                 name), name
     from arb_pipeline.connectors.kalshi.models import Balance, parse_order  # noqa: F401 - the from-import form too
-    try:
+    with pytest.raises(AttributeError, match="no_such_parser"):
         models.no_such_parser  # noqa: B018
-    except AttributeError as exc:
-        assert "no_such_parser" in str(exc)
-    else:
-        raise AssertionError("no AttributeError")
