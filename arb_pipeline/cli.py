@@ -505,9 +505,43 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Read-only one-shot commands whose process ends as soon as they have printed: nothing of theirs is
+# left to close (no database session, server, thread or file held open past the command).
+SHORT_LIVED_COMMANDS = frozenset({"scan", "resolve"})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    return _dispatch(build_parser().parse_args(argv))
+
+
+def run() -> None:
+    """The console script and `python -m arb_pipeline.cli`: `main()`, then exit with its status.
+
+    After `scan` / `resolve` (`SHORT_LIVED_COMMANDS`) the process leaves without the interpreter's
+    teardown: at 5,000 games that teardown only frees the snapshot's ~1.5 million objects one by one
+    (~0.05 s CPU of a ~1.8 s scan, `benchmarks/bench_scan.py`), which the operating system reclaims
+    at once anyway. Output is flushed and logging shut down first, so nothing printed is lost; tests
+    call `main()`, which never leaves the process."""
+    args = build_parser().parse_args()
+    code = _dispatch(args)
+    if args.command in SHORT_LIVED_COMMANDS:
+        _leave_now(code)
+    sys.exit(code)
+
+
+def _leave_now(code: int) -> None:
+    import logging
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`| head`) or a stream closed on BrokenPipeError
+            pass
+    os._exit(code)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args) or 0)
     except CliError as exc:
@@ -523,4 +557,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

@@ -1,5 +1,6 @@
 """The command line as a person uses it: real arguments in, printed output and exit codes out."""
 
+import io
 import json
 import re
 from datetime import UTC, datetime
@@ -252,3 +253,56 @@ def test_prune_history_says_what_it_would_delete_and_then_deletes_it(capsys, mon
     assert "deleted 9 snapshots" in out
     code, out, _ = run(capsys, "prune-history", "--as-of", "2026-11-30T12:00:00Z")
     assert "3 snapshots older" in out and "deleted 0 snapshots" in out
+
+
+def _console(tmp_path, *argv, stdout=None):
+    """`python -m arb_pipeline.cli ARGV` in a process of its own - the console script's path (`cli.run`)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "ARB_DATA_DIR": str(tmp_path / "data"),
+           "ARB_MAPPING_OVERRIDES": str(tmp_path / "overrides.yaml")}
+    env.pop("PYTHONUNBUFFERED", None)  # stdout block-buffered into a pipe, as for a user's `| jq`
+    return subprocess.run([sys.executable, "-m", "arb_pipeline.cli", *argv], env=env, timeout=120,
+                          stdout=stdout if stdout is not None else subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_a_short_lived_command_leaving_without_teardown_loses_no_output(tmp_path, capsys):
+    """`scan` skips the interpreter's teardown (`cli.SHORT_LIVED_COMMANDS`): everything it printed -
+    a JSON document several times stdout's block buffer, whose last part only an explicit flush
+    writes, and stderr's header - still arrives whole, with
+    the same exit status and the same JSON as `main()` gives in-process."""
+    assert {"scan", "resolve"} <= cli.SHORT_LIVED_COMMANDS
+    code, expected, _ = run(capsys, "resolve", "--sample", "--json", "--as-of", AS_OF)
+    assert code == 0 and len(expected) > 2 * io.DEFAULT_BUFFER_SIZE
+    done = _console(tmp_path, "resolve", "--sample", "--json", "--as-of", AS_OF)
+    assert done.returncode == 0
+    assert done.stdout.decode() == expected  # to the last byte: the final newline is what a flush writes
+
+    done = _console(tmp_path, "scan", "--sample", "--json", "--as-of", AS_OF)
+    assert done.returncode == 0
+    assert [o["kind"] for o in json.loads(done.stdout)] and done.stdout.endswith(b"]\n")
+    assert b"33 markets resolved" in done.stderr
+
+
+def test_a_short_lived_command_keeps_its_error_status_and_message(tmp_path):
+    done = _console(tmp_path, "scan", "--snapshot", str(tmp_path / "missing"))
+    assert done.returncode == 2
+    assert b"is not a directory" in done.stderr
+
+
+def test_a_short_lived_command_into_a_closed_pipe_exits_quietly(tmp_path):
+    """`arb-pipeline resolve --json | head -c 1`: the reader goes away; no traceback, status 0."""
+    import subprocess
+    import sys
+
+    script = (f"{sys.executable} -m arb_pipeline.cli resolve --sample --json --as-of {AS_OF} | head -c 1")
+    import os
+
+    env = {**os.environ, "ARB_DATA_DIR": str(tmp_path / "data"),
+           "ARB_MAPPING_OVERRIDES": str(tmp_path / "overrides.yaml")}
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", script], env=env, capture_output=True, timeout=120)
+    assert done.stdout == b"{"
+    assert b"Traceback" not in done.stderr
+    assert done.returncode == 0
