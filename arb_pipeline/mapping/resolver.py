@@ -34,6 +34,7 @@ from arb_pipeline.domain import (
     StructuredTarget,
 )
 from arb_pipeline.mapping.catalogue import GAME, TOTAL, Catalogue, LeagueCatalogue, load_catalogue
+from arb_pipeline.mapping.fastinit import fast_init
 from arb_pipeline.mapping.guards import GuardContext, flag_duplicate_lines, flag_duplicates
 from arb_pipeline.mapping.lines import LineSide, line_market_side
 from arb_pipeline.mapping.manual_overrides import Override, OverrideAction, OverrideSet
@@ -73,6 +74,7 @@ class _Unmatched(RuleError):
         self.candidates = tuple(candidates)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class _Match:
     game: SportsbookGame

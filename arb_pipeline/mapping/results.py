@@ -13,6 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from arb_pipeline.domain import Outcome
+from arb_pipeline.mapping.fastinit import fast_init
 
 YES_BACKS_OUTCOME = "yes_backs_outcome"
 
@@ -29,6 +30,7 @@ class UnresolvedKind(StrEnum):
     SPORTSBOOK_EVENT = "sportsbook_event"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ResolvedMarket:
     """One Kalshi market mapped to one sportsbook game and the outcome its YES side backs."""
@@ -77,6 +79,7 @@ class ResolvedMarket:
         }
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ResolvedLine:
     """One Kalshi spread or total market mapped to one sportsbook game and the line it trades.
@@ -127,6 +130,7 @@ class ResolvedLine:
         }
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Unresolved:
     """Something not mapped: its kind, id, the reason, and candidates/proposals with their scores."""

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from arb_pipeline.domain import KalshiMarket, Milestone, StructuredTarget
 from arb_pipeline.mapping.catalogue import CatalogueError, LeagueCatalogue, Team
+from arb_pipeline.mapping.fastinit import fast_init
 from arb_pipeline.mapping.normalize import normalize_name
 from arb_pipeline.mapping.tickers import TIE_CODE, EventTicker, TickerError, market_code
 
@@ -174,6 +175,7 @@ class TeamLookup:
         return next(t for t in evidence.values() if t is not None)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Participants:
     """Who plays and when, from the event's milestone and its structured targets."""
@@ -231,6 +233,7 @@ def named_participant(text: str | None, parts: Participants, lookup: TeamLookup)
     return hits[0] if len(hits) == 1 else None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class MarketSide:
     """What a market's YES pays on: a team, or the draw (`team is None`)."""

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from arb_pipeline.domain import SPREADS, TOTALS, SportsbookQuote
 from arb_pipeline.mapping.catalogue import Catalogue, LeagueCatalogue
+from arb_pipeline.mapping.fastinit import fast_init
 from arb_pipeline.mapping.fuzzy import NameProposal, propose_team
 from arb_pipeline.mapping.results import Unresolved, UnresolvedKind
 from arb_pipeline.mapping.rules import ResolverConfig, TeamLookup
@@ -22,6 +23,7 @@ from arb_pipeline.mapping.rules import ResolverConfig, TeamLookup
 _MARKETS = frozenset({"h2h", SPREADS, TOTALS})
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class SportsbookGame:
     """One sportsbook event with its teams resolved exactly or proposed: its h2h quotes (winner markets

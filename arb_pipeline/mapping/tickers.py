@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from arb_pipeline.mapping.catalogue import LeagueCatalogue
+from arb_pipeline.mapping.fastinit import fast_init
 
 _MONTHS = {m: i for i, m in enumerate(
     ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), start=1)}
@@ -25,6 +26,7 @@ class TickerError(ValueError):
     """A ticker does not follow the observed grammar."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class EventTicker:
     ticker: str
@@ -81,7 +83,11 @@ def split_team_codes(blob: str, league: LeagueCatalogue) -> frozenset[str] | Non
 def _split(blob: str, league: LeagueCatalogue) -> frozenset[str] | None:
     found: set[frozenset[str]] = set()
     for cut in range(1, len(blob)):
-        first, second = league.by_code(blob[:cut]), league.by_code(blob[cut:])
-        if first is not None and second is not None and first.id != second.id:
+        # the second half is looked up only when the first is a code: most cuts end there (same result)
+        first = league.by_code(blob[:cut])
+        if first is None:
+            continue
+        second = league.by_code(blob[cut:])
+        if second is not None and first.id != second.id:
             found.add(frozenset((first.id, second.id)))
     return next(iter(found)) if len(found) == 1 else None

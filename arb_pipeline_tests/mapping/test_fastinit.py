@@ -1,0 +1,138 @@
+"""`fast_init` must build exactly the object the dataclass's own `__init__` builds."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from arb_pipeline.mapping.fastinit import fast_init
+from arb_pipeline.mapping.resolver import _Match
+from arb_pipeline.mapping.results import ResolvedLine, ResolvedMarket, Unresolved
+from arb_pipeline.mapping.rules import MarketSide, Participants
+from arb_pipeline.mapping.sportsbook import SportsbookGame
+from arb_pipeline.mapping.tickers import EventTicker
+
+DECORATED = (ResolvedMarket, ResolvedLine, Unresolved, MarketSide, Participants, SportsbookGame, EventTicker, _Match)
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class _Sample:
+    a: object
+    b: object
+    c: object = "c-default"
+    d: object = None
+    both: tuple[object, object] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "both", (self.a, self.b))
+
+
+def _slots(obj: object) -> list[object]:
+    return [getattr(obj, f.name) for f in dataclasses.fields(obj)]  # type: ignore[arg-type]
+
+
+values = st.one_of(st.none(), st.integers(), st.text(max_size=5), st.floats(allow_nan=False), st.tuples(st.integers()))
+
+
+@given(a=values, b=values, rest=st.lists(values, max_size=2), use_keywords=st.booleans())
+def test_same_object_as_the_dataclass_init(a: object, b: object, rest: list[object], use_keywords: bool) -> None:
+    names = ("a", "b", "c", "d")[:2 + len(rest)]
+    args = (a, b, *rest)
+    fast = _Sample(**dict(zip(names, args, strict=True))) if use_keywords else _Sample(*args)
+    plain = object.__new__(_Sample)
+    _Sample.__dataclass_init__(plain, *args)  # type: ignore[attr-defined]
+    assert all(x is y for x, y in zip(_slots(fast)[:4], _slots(plain)[:4], strict=True))
+    assert all(x is y for x, y in zip(fast.both, plain.both, strict=True))  # __post_init__ ran
+    assert fast == plain and repr(fast) == repr(plain) and hash(fast) == hash(plain)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.a = 1  # type: ignore[misc]
+
+
+def test_same_errors_for_missing_or_extra_arguments() -> None:
+    for call in (lambda cls: cls(1), lambda cls: cls(1, 2, 3, 4, 5), lambda cls: cls(1, 2, e=3)):
+        with pytest.raises(TypeError):
+            call(_Sample)
+
+
+@pytest.mark.parametrize("cls", DECORATED, ids=lambda c: c.__name__)
+def test_decorated_classes_keep_their_signature_and_defaults(cls: type) -> None:
+    """Every field the generated `__init__` takes, in the same order with the same defaults."""
+    import inspect
+
+    fast, plain = inspect.signature(cls.__init__), inspect.signature(cls.__dataclass_init__)
+    assert list(fast.parameters) == list(plain.parameters)
+    assert [p.default for p in fast.parameters.values()] == [p.default for p in plain.parameters.values()]
+
+
+def test_resolution_objects_rebuild_identically(resolution_objects: list[object]) -> None:
+    """Real objects of a resolution (all decorated classes), rebuilt field by field both ways."""
+    seen = {type(o) for o in resolution_objects}
+    assert {ResolvedMarket, Unresolved, MarketSide, Participants, SportsbookGame, EventTicker, _Match} <= seen
+    for obj in resolution_objects:
+        cls = type(obj)
+        kwargs = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj) if f.init}
+        plain = object.__new__(cls)
+        cls.__dataclass_init__(plain, **kwargs)
+        fast = cls(**kwargs)
+        assert all(x is y or x == y for x, y in zip(_slots(fast), _slots(plain), strict=True))
+        assert fast == plain == obj and repr(fast) == repr(plain)
+
+
+@pytest.fixture
+def resolution_objects() -> list[object]:
+    """Every frozen object one resolution makes, captured from the decorated classes' constructors."""
+    made: list[object] = []
+    originals = {cls: cls.__init__ for cls in DECORATED}
+
+    def capturing(original):  # type: ignore[no-untyped-def]
+        def init(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            original(self, *args, **kwargs)
+            made.append(self)
+        return init
+
+    for cls in DECORATED:
+        cls.__init__ = capturing(originals[cls])
+    try:
+        _resolve_the_league_cases()
+    finally:
+        for cls, original in originals.items():
+            cls.__init__ = original
+    return made
+
+
+@pytest.mark.parametrize("bad", ["factory", "kw_only", "not_frozen", "init_false_default"])
+def test_refuses_what_it_does_not_model(bad: str) -> None:
+    with pytest.raises(TypeError, match="fast_init"):
+        if bad == "factory":
+            fast_init(dataclass(frozen=True, slots=True)(type("F", (), {"__annotations__": {"x": "list"},
+                                                                        "x": field(default_factory=list)})))
+        elif bad == "kw_only":
+            fast_init(dataclass(frozen=True, slots=True, kw_only=True)(type("K", (), {"__annotations__": {"x": "int"}})))
+        elif bad == "not_frozen":
+            fast_init(dataclass(slots=True)(type("N", (), {"__annotations__": {"x": "int"}})))
+        else:
+            fast_init(dataclass(frozen=True, slots=True)(type("I", (), {"__annotations__": {"x": "int"},
+                                                                        "x": field(init=False, default=1)})))
+
+
+def _resolve_the_league_cases() -> None:
+    """test_resolver's league cases resolved together, plus a sportsbook game with an unknown team."""
+    from arb_pipeline.domain import Outcome
+    from arb_pipeline_tests.mapping.factories import game_event, h2h, milestone
+    from arb_pipeline_tests.mapping.test_resolver import CASES, run
+
+    events, milestones, quotes = [], [], []
+    for n, (_, league, ticker, teams, on, start, (home, away, commence), three_way, expected) in enumerate(CASES):
+        events.append(game_event(league, ticker, teams, on=on, tie=three_way))
+        home_id = next(t for o, t in expected.values() if o is Outcome.HOME)
+        away_id = next(t for o, t in expected.values() if o is Outcome.AWAY)
+        milestones.append(milestone(ticker, start, home=home_id, away=away_id))
+        quotes += h2h(f"g{n}", league, home, away, commence)
+    quotes += h2h("unknown", "NBA", "Zzyzx Rovers", "Boston Celtics", CASES[0][6][2])
+    res = run(events, milestones, quotes)
+    assert res.rows and res.unresolved
