@@ -9,7 +9,6 @@ ordered and checked for a repeated price by one array sort of all of them.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from decimal import Decimal
 from itertools import chain
@@ -51,9 +50,8 @@ def books_from_levels(records: Mapping[str, OrderBookLevels]) -> dict[str, Order
     by_id = dict(zip(map(id, prices), prices, strict=True))
     complement = {key: _complement(price) for key, price in by_id.items()}
     as_float = {key: float(ask) for key, ask in complement.items()}
-    pair_ids = list(map(id, prices))
-    asks = list(map(_new_level, map(complement.__getitem__, pair_ids), map(_COUNT, pairs)))
-    asks_f = list(map(as_float.__getitem__, pair_ids))
+    asks = list(map(_new_level, map(complement.__getitem__, map(id, prices)), map(_COUNT, pairs)))
+    asks_f = np.fromiter(map(as_float.__getitem__, map(id, prices)), dtype=np.float64, count=len(pairs))
     lengths = np.fromiter(map(len, sides), dtype=np.int64, count=len(sides))
     row_side = np.repeat(np.arange(len(sides), dtype=np.int64), lengths)
     # every side's rows by descending bid (= ascending ask): best first, as `from_bids` orders them; the
@@ -68,8 +66,14 @@ def books_from_levels(records: Mapping[str, OrderBookLevels]) -> dict[str, Order
     zero = np.fromiter(map(not_, map(_COUNT, pairs)), dtype=bool, count=len(pairs))
     kept = ranked_pair[~zero[ranked_pair]]
     ordered = list(map(asks.__getitem__, kept.tolist()))
-    ordered_f = list(map(asks_f.__getitem__, kept.tolist()))
-    bounds = np.concatenate(([0], np.cumsum(np.bincount(row_side[~zero[row_pair]], minlength=len(sides))))).tolist()
+    bounds_at = np.concatenate(([0], np.cumsum(np.bincount(row_side[~zero[row_pair]], minlength=len(sides)))))
+    # each side's best ask as a float (NaN: no level), taken at its first kept row
+    starts, ends = bounds_at[:-1], bounds_at[1:]
+    best_f = np.full(len(sides), np.nan)
+    filled = starts < ends
+    best_f[filled] = asks_f[kept[starts[filled]]]
+    best_f = best_f.tolist()
+    bounds = bounds_at.tolist()
     books: dict[str, OrderBook] = {}
     for i, (key, levels) in enumerate(records.items()):
         if i in skip:
@@ -79,8 +83,8 @@ def books_from_levels(records: Mapping[str, OrderBookLevels]) -> dict[str, Order
         _set_ticker(book, levels.ticker)
         _set_yes(book, tuple(ordered[no_at:end]))  # YES asks: NO bids
         _set_no(book, tuple(ordered[yes_at:no_at]))
-        _set_yes_f(book, ordered_f[no_at] if no_at < end else math.nan)
-        _set_no_f(book, ordered_f[yes_at] if yes_at < no_at else math.nan)
+        _set_yes_f(book, best_f[2 * i + 1])
+        _set_no_f(book, best_f[2 * i])
         books[key] = book
     return books
 
