@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 from itertools import chain
-from operator import attrgetter, itemgetter
+from operator import attrgetter, itemgetter, not_
 
 import numpy as np
 
@@ -45,25 +45,63 @@ def books_from_levels(records: Mapping[str, OrderBookLevels]) -> dict[str, Order
     # each pair's bid price as a rank among the distinct price values (equal values, equal rank)
     ranks_of = {value: rank for rank, value in enumerate(sorted(set(prices)))}
     pair_rank = np.fromiter(map(ranks_of.__getitem__, prices), dtype=np.int64, count=len(pairs))
-    complement = {id(p): _complement(p) for p in prices}  # one `1 - price` per distinct price object
-    asks = [Level(complement[id(p)], c) if c else None for p, c in pairs]
+    # one `1 - price` (and its float, for the books' best-ask mirrors) per distinct price object: a scan's
+    # ~40,000 pairs hold a few hundred of them
+    by_id = dict(zip(map(id, prices), prices, strict=True))
+    complement = {key: _complement(price) for key, price in by_id.items()}
+    as_float = {key: float(ask) for key, ask in complement.items()}
+    asks = list(map(_new_level, map(complement.__getitem__, map(id, prices)), map(_COUNT, pairs)))
+    asks_f = np.fromiter(map(as_float.__getitem__, map(id, prices)), dtype=np.float64, count=len(pairs))
     lengths = np.fromiter(map(len, sides), dtype=np.int64, count=len(sides))
     row_side = np.repeat(np.arange(len(sides), dtype=np.int64), lengths)
-    # every side's rows by descending bid (= ascending ask): best first, as `from_bids` orders them
-    order = np.lexsort((-pair_rank[row_pair], row_side))
-    ranked_side, ranked = row_side[order], pair_rank[row_pair[order]]
+    # every side's rows by descending bid (= ascending ask): best first, as `from_bids` orders them; the
+    # ranks are below the number of distinct prices, so one integer key holds the side and the rank
+    width = len(ranks_of)
+    order = np.argsort(row_side * width + (width - 1 - pair_rank[row_pair]))
+    ranked_side, ranked_pair = row_side[order], row_pair[order]
+    ranked = pair_rank[ranked_pair]
     repeated = ranked_side[1:][(ranked_side[1:] == ranked_side[:-1]) & (ranked[1:] == ranked[:-1])]
-    ordered = list(map(asks.__getitem__, row_pair[order].tolist()))
-    bounds = np.concatenate(([0], np.cumsum(lengths))).tolist()
     skip = set((repeated // 2).tolist())  # a record with a repeated price on a side: `from_levels` reports it
+    # a zero count is no level (`from_levels` drops it): left out after the repeated-price check saw it
+    zero = np.fromiter(map(not_, map(_COUNT, pairs)), dtype=bool, count=len(pairs))
+    kept = ranked_pair[~zero[ranked_pair]]
+    ordered = list(map(asks.__getitem__, kept.tolist()))
+    bounds_at = np.concatenate(([0], np.cumsum(np.bincount(row_side[~zero[row_pair]], minlength=len(sides)))))
+    # each side's best ask as a float (NaN: no level), taken at its first kept row
+    starts, ends = bounds_at[:-1], bounds_at[1:]
+    best_f = np.full(len(sides), np.nan)
+    filled = starts < ends
+    best_f[filled] = asks_f[kept[starts[filled]]]
+    best_f = best_f.tolist()
+    bounds = bounds_at.tolist()
     books: dict[str, OrderBook] = {}
     for i, (key, levels) in enumerate(records.items()):
         if i in skip:
             continue
         yes_at, no_at, end = bounds[2 * i], bounds[2 * i + 1], bounds[2 * i + 2]
-        books[key] = OrderBook._ordered(levels.ticker, tuple(filter(None, ordered[no_at:end])),  # YES asks: NO bids
-                                        tuple(filter(None, ordered[yes_at:no_at])))
+        book = _new(OrderBook)  # as `OrderBook._ordered`: asks increasing, in (0, 1), size > 0 by construction
+        _set_ticker(book, levels.ticker)
+        _set_yes(book, tuple(ordered[no_at:end]))  # YES asks: NO bids
+        _set_no(book, tuple(ordered[yes_at:no_at]))
+        _set_yes_f(book, best_f[2 * i + 1])
+        _set_no_f(book, best_f[2 * i])
+        books[key] = book
     return books
+
+
+# Built as `OrderBook._ordered` and `Level(...)` build them, field by field through the slots' own
+# descriptors (a frozen dataclass refuses plain assignment): the same objects for less per-call work.
+_new = object.__new__
+_set_price, _set_size = Level.price.__set__, Level.size.__set__
+_set_ticker, _set_yes, _set_no = OrderBook.ticker.__set__, OrderBook.yes_asks.__set__, OrderBook.no_asks.__set__
+_set_yes_f, _set_no_f = OrderBook.best_yes_f.__set__, OrderBook.best_no_f.__set__
+
+
+def _new_level(price: Decimal, size: Decimal) -> Level:
+    level = _new(Level)
+    _set_price(level, price)
+    _set_size(level, size)
+    return level
 
 
 def _all_valid(pairs: list[tuple[Decimal, Decimal]]) -> bool:

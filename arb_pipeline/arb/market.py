@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from itertools import chain
 
 import numpy as np
@@ -24,10 +24,44 @@ TWO_WAY = frozenset({Outcome.HOME, Outcome.AWAY})
 THREE_WAY = frozenset({Outcome.HOME, Outcome.AWAY, Outcome.DRAW})
 
 
+_SLOTS = {o: i for i, o in enumerate(OUTCOME_SLOTS)}
+
+
 def _aware(ts: datetime, where: str) -> datetime:
     if not isinstance(ts, datetime) or ts.tzinfo is None or ts.utcoffset() is None:
         raise ValueError(f"{where} must be a timezone-aware datetime, got {ts!r}")
     return ts
+
+
+def _plainly_aware(ts: object) -> bool:
+    """True for a datetime on a fixed-offset `timezone` (UTC, as the parsers give): aware by construction,
+    so `_aware` is skipped - and its message, built per call, with it (a scan builds 16,000 of these
+    objects). False means "ask `_aware`", which decides and words the error exactly as before."""
+    return type(ts) is datetime and type(ts.tzinfo) is timezone
+
+
+# taker rate as a float per (fee_type, multiplier object): `fee_rate` for every contract of a scan (11,000 at
+# 5,000 games) with a handful of distinct fee schedules. Keyed by the multiplier's identity (the object is
+# kept alive and compared with `is`), so an equal value with other digits or sign ("-0") is computed afresh;
+# only results are kept (a rate, or NaN for `UnsupportedFeeType`), never another error. Bounded.
+_TAKER_RATES: dict[tuple[str, int], tuple[object, float]] = {}
+_TAKER_RATES_MAX = 1_000
+
+
+def _taker_rate_f(fees: SeriesFees) -> float:
+    multiplier, fee_type = fees.fee_multiplier, fees.fee_type
+    key = (fee_type, id(multiplier))
+    kept = _TAKER_RATES.get(key)
+    if kept is not None and kept[0] is multiplier:
+        return kept[1]
+    try:
+        rate = float(fee_rate(maker=False, fee_multiplier=multiplier, fee_type=fee_type))
+    except UnsupportedFeeType:
+        rate = math.nan
+    if len(_TAKER_RATES) >= _TAKER_RATES_MAX:
+        _TAKER_RATES.clear()
+    _TAKER_RATES[key] = (multiplier, rate)
+    return rate
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,16 +88,14 @@ class KalshiContract:
     def __post_init__(self) -> None:
         if type(self.outcome) is not Outcome:  # (an Outcome already: no enum lookup, ~1 µs a contract)
             object.__setattr__(self, "outcome", Outcome(self.outcome))
-        _aware(self.quote_time, f"KalshiContract {self.ticker} quote_time")
+        if not _plainly_aware(self.quote_time):
+            _aware(self.quote_time, f"KalshiContract {self.ticker} quote_time")
         if self.book.ticker != self.ticker:
             raise ValueError(f"KalshiContract {self.ticker} carries the book of {self.book.ticker}")
-        try:
-            rate = float(fee_rate(maker=False, fee_multiplier=self.fees.fee_multiplier, fee_type=self.fees.fee_type))
-        except UnsupportedFeeType:
-            rate = math.nan
+        rate = _taker_rate_f(self.fees)
         object.__setattr__(self, "taker_rate_f", rate)
         # -1: a line market's side (over/under), which the winner screen's columns never hold
-        object.__setattr__(self, "slot", OUTCOME_SLOTS.index(self.outcome) if self.outcome in OUTCOME_SLOTS else -1)
+        object.__setattr__(self, "slot", _SLOTS.get(self.outcome, -1))
         object.__setattr__(self, "screen_row", (float(self.slot), 0.0 if math.isnan(rate) else rate,
                                                 self.book.best_yes_f, self.book.best_no_f))
 
@@ -97,7 +129,8 @@ class GameLine:
         if type(outcomes) is not tuple or not all(type(o) is Outcome for o in outcomes):
             outcomes = tuple(Outcome(o) for o in outcomes)
             object.__setattr__(self, "outcomes", outcomes)
-        _aware(self.commence_time, f"game {self.event_ticker} commence_time")
+        if not _plainly_aware(self.commence_time):
+            _aware(self.commence_time, f"game {self.event_ticker} commence_time")
         if len(set(outcomes)) != len(outcomes) or frozenset(outcomes) not in (TWO_WAY, THREE_WAY):
             raise ValueError(f"game {self.event_ticker}: outcomes must be home/away or home/draw/away, got {outcomes}")
         for o, contract in self.kalshi.items():

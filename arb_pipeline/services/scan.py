@@ -270,9 +270,7 @@ def resolve_snapshot(snapshot: MarketSnapshot, config: ScanConfig, as_of: dateti
 
 def fees_for(event: KalshiEvent, snapshot: MarketSnapshot, config: ScanConfig) -> SeriesFees:
     """Event override beats the series' own fee type and multiplier, which beat the configured default."""
-    base = snapshot.series_fees.get(event.series_ticker) or SeriesFees(
-        event.series_ticker, config.default_fees.fee_type, config.default_fees.fee_multiplier
-    )
+    base = snapshot.series_fees.get(event.series_ticker) or config.default_fees  # (a SeriesFees is always true)
     return SeriesFees(
         event.series_ticker,
         event.fee_type_override or base.fee_type,

@@ -225,8 +225,14 @@ def test_books_from_levels_equals_from_levels_record_by_record(records, shared):
         assert repr((book.best_yes_f, book.best_no_f)) == repr((expected[key].best_yes_f, expected[key].best_no_f))
     refused = {key for key, outcome in expected.items() if not isinstance(outcome, OrderBook)}
     assert not refused & books.keys()
-    if not refused:  # all good: nothing is left for the checked path
-        assert books.keys() == given_records.keys()
+    if not refused:  # all good: nothing is left for the checked path but a repeated price (even of count 0,
+        # which `from_levels` accepts): those are left out as documented
+        assert books.keys() == given_records.keys() - _with_repeated_price(given_records)
+
+
+def _with_repeated_price(records):
+    return {key for key, levels in records.items()
+            if any(len({p for p, _ in side}) != len(side) for side in (levels.yes, levels.no))}
 
 
 def test_books_from_levels_keeps_each_pairs_own_digits():
@@ -251,3 +257,31 @@ def test_books_from_levels_leaves_bad_records_to_the_checked_path():
     assert books_from_levels({"G": good, "X": out_of_range}) == {}
     as_lists = OrderBookLevels("L", yes=[[Decimal("0.40"), Decimal("5")]], no=())  # type: ignore[arg-type]
     assert books_from_levels({"G": good, "L": as_lists}) == {}
+
+
+_GOOD_PRICE = st.integers(1, 99).flatmap(lambda c: st.sampled_from([Decimal(c) / 100, Decimal(f"{c / 100:.4f}")]))
+_GOOD_COUNT = st.integers(0, 50).flatmap(lambda n: st.sampled_from([Decimal(n), Decimal(f"{n}.00")]))
+_GOOD_LEVELS = st.lists(st.tuples(_GOOD_PRICE, _GOOD_COUNT), max_size=8).map(tuple)
+
+
+@given(st.lists(st.tuples(_GOOD_LEVELS, _GOOD_LEVELS), min_size=1, max_size=12), st.booleans())
+def test_books_from_levels_on_valid_levels_builds_every_book_from_levels_builds(records, shared):
+    """The batch path itself (every level valid, so nothing falls back): zero counts, equal prices written
+    with other digits, repeated prices on one side, pairs shared or not. Each book is `from_levels`' own,
+    down to the digits and the float mirrors; a record with a repeated price is left out (`from_levels`
+    refuses it, or accepts it when the repeats count 0)."""
+    from arb_pipeline.arb.book_batch import books_from_levels
+
+    given_records = _shared(records) if shared else {
+        f"KX-{i}": OrderBookLevels(f"KX-{i}", yes, no) for i, (yes, no) in enumerate(records)}
+    books = books_from_levels(given_records)
+    expected = {key: _outcome(OrderBook.from_levels, levels) for key, levels in given_records.items()}
+    assert books.keys() == {key for key, outcome in expected.items()
+                            if isinstance(outcome, OrderBook)} - _with_repeated_price(given_records)
+    for key, book in books.items():
+        want = expected[key]
+        assert book == want and book.ticker == want.ticker
+        assert [(str(lv.price), str(lv.size)) for lv in book.yes_asks + book.no_asks] == [
+            (str(lv.price), str(lv.size)) for lv in want.yes_asks + want.no_asks]
+        assert repr((book.best_yes_f, book.best_no_f)) == repr((want.best_yes_f, want.best_no_f))
+        assert all(type(lv) is Level for lv in book.yes_asks + book.no_asks)
