@@ -61,6 +61,23 @@ def test_fast_records_equal_the_checked_ones(generated, where, keep):
         assert any(m.extra for e in fast_events for m in e.markets)
 
 
+def test_a_market_built_slot_by_slot_is_the_frozen_record_of_its_fields(generated):
+    """`_new_market` gives what `KalshiMarket(**fields)` gives: same class, every slot the same object,
+    equal, and frozen; a field it does not set is impossible (same layout or TypeError)."""
+    import dataclasses
+
+    events, _, _ = decode_events((generated / EVENTS_FILE).read_bytes(), keep_extra=KEEPS[2])
+    for market in [m for e in events for m in e.markets][:50]:
+        fields = {f.name: getattr(market, f.name) for f in dataclasses.fields(models.KalshiMarket)}
+        built, reference = fastwire._new_market(**fields), models.KalshiMarket(**fields)
+        assert type(built) is models.KalshiMarket
+        assert all(getattr(built, name) is getattr(reference, name) for name in models.KalshiMarket.__slots__)
+        assert built == reference and repr(built) == repr(reference)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            built.ticker = "X"  # type: ignore[misc]
+    assert fastwire._MarketUnderConstruction.__slots__ == models.KalshiMarket.__slots__
+
+
 def test_a_str_subclass_is_read_as_its_text(generated):
     """A capture's own payloads are the store's `DecodedJson` (a `str` subclass), which msgspec refuses
     with a TypeError; read back (e.g. `read_payloads(capture.payloads)`) they decode like the plain text."""

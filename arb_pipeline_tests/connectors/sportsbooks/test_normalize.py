@@ -227,8 +227,140 @@ def test_the_fast_path_gives_exactly_what_the_checked_loop_gives(markets, fmt):
     fast = run()
     original = nz._State._well_formed
     nz._State._well_formed = lambda self, *args: None  # every market through the checked loop
+    nz._State.inline = False  # (`_markets` would not ask `_well_formed`)
     try:
         checked = run()
     finally:
         nz._State._well_formed = original
+        nz._State.inline = True
     assert fast == checked
+
+
+# --- `_markets` (one loop per bookmaker) against `market` per market --------------------------------
+
+# mostly well formed (the loop's own path), with every kind of flaw now and then (`market`'s)
+_MARKET_KEYS = st.sampled_from(["h2h"] * 3 + ["spreads"] * 3 + ["totals"] * 3 + ["h2h_lay", "", 5, None])
+_UPDATES = st.sampled_from(["2026-11-24T17:59:00Z"] * 6 + [None] * 3 + [
+    "2026-11-24T17:58:00+00:00", 1795000000, "soon", "2026-11-24T17:59:00", 1.5, True])
+_NAMES_OF = {"h2h": ["Home FC", "Away FC", "Draw"], "spreads": ["Away FC", "Home FC"], "totals": ["Over", "Under"]}
+_AMERICAN = st.one_of(st.integers(100, 1200), st.integers(-1200, -100), st.sampled_from([999900, -999900]))
+_DECIMAL = st.sampled_from([Decimal("1.91"), Decimal("1.910"), Decimal("2.5"), Decimal("10000"), Decimal("3.25")])
+_BAD_PRICE = st.sampled_from([Decimal("1"), Decimal("0.5"), Decimal("-110.0"), Decimal("150"), Decimal("10001"),
+                              Decimal("NaN"), Decimal("sNaN"), Decimal("Infinity"), 1.95, "2.1", None, True, 150.0,
+                              99, -99, 999901, Decimal("1.91"), 110])
+_GOOD_POINT = st.sampled_from([Decimal("-1.5"), Decimal("-1.50"), Decimal("44.5"), 3, 0])
+_BAD_POINT = st.sampled_from([None, "x", Decimal("NaN"), Decimal("sNaN"), Decimal("-Infinity"), 2.5, True])
+_BAD_NAME = st.sampled_from(["Nobody", "", 7, None, "Draw", "Over", "Home FC"])
+
+
+@st.composite
+def _outcomes(draw, key):
+    """The outcomes of a `key` market, in any order, each flawed now and then (name, price or point)."""
+    if draw(st.integers(0, 9)) == 0:
+        return draw(st.sampled_from([{}, None, "x", [], ["nope"], [{}]]))
+    names = draw(st.permutations(_NAMES_OF.get(key, ["Home FC", "Away FC"])))
+    names = names[:draw(st.integers(1, len(names)))] if draw(st.integers(0, 5)) == 0 else names
+    fmt_price = draw(st.sampled_from([_AMERICAN, _DECIMAL]))
+    out = []
+    for name in names:
+        flaw = draw(st.integers(0, 15))
+        out.append({"name": draw(_BAD_NAME) if flaw == 1 else name,
+                    "price": draw(_BAD_PRICE) if flaw == 2 else draw(fmt_price),
+                    "point": draw(_BAD_POINT) if flaw == 3 else draw(_GOOD_POINT)})
+        if flaw == 4:
+            out.append(dict(out[-1]))  # the same outcome twice
+        if flaw == 5:
+            out[-1] = "nope"
+    return out
+
+
+@st.composite
+def _a_market(draw, key=None):
+    key = draw(_MARKET_KEYS) if key is None else key
+    market = {"key": key, "outcomes": draw(_outcomes(key))}
+    if draw(st.integers(0, 4)):
+        market["last_update"] = draw(st.one_of(st.just("2026-11-24T17:59:00Z"), st.none(), _UPDATES))
+    return market if draw(st.integers(0, 19)) else draw(st.sampled_from(["not a market", None]))
+
+
+@st.composite
+def _a_book(draw):
+    """Its modelled markets in any order, now and then another market of any kind (a repeated key, ...)."""
+    keys = draw(st.permutations(["h2h", "spreads", "totals"]))[:draw(st.integers(0, 3))]
+    markets = [draw(_a_market(key)) for key in keys]
+    for _ in range(draw(st.integers(0, 2)) if draw(st.integers(0, 2)) == 0 else 0):
+        markets.insert(draw(st.integers(0, len(markets))), draw(_a_market()))
+    return {"key": draw(st.sampled_from(["b1", "b2", "b3", "b4", "b5", "h2h", ""])),
+            "title": draw(st.sampled_from(["B", "B", 3])),
+            "last_update": draw(st.one_of(st.just("2026-11-24T17:59:00Z"), st.just("2026-11-24T17:58:00+00:00"),
+                                          _UPDATES)),
+            "markets": markets}
+
+
+_A_BOOK = _a_book()
+
+
+def _inline_and_per_market(books, fmt, events=1):
+    """`normalize_odds_response` of these books with `_markets` and with `market` per market, as data:
+    every slot of every quote (with its type and text), which values are the same object as the previous
+    quote's, problems, ignored markets and columns."""
+    from arb_pipeline.connectors.sportsbooks import normalize as nz
+    from arb_pipeline.domain import SportsbookQuote
+
+    payload = [{"id": f"e{n}", "sport_key": "soccer_epl", "home_team": "Home FC", "away_team": "Away FC",
+                "commence_time": "2026-11-24T20:00:00Z", "bookmakers": books} for n in range(events)]
+
+    def run():
+        r = normalize_odds_response(payload, sport_key="soccer_epl", odds_format=fmt,
+                                    fetched_at=datetime(2026, 11, 24, 18, tzinfo=UTC))
+        quotes = [tuple((getattr(q, f), type(getattr(q, f)).__name__, str(getattr(q, f)))
+                        for f in SportsbookQuote.__slots__) for q in r.quotes]
+        shared = [getattr(x, f) is getattr(y, f) for x, y in zip(r.quotes, r.quotes[1:])
+                  for f in ("decimal_odds", "point", "outcome_name", "market", "last_update")]
+        c = r.columns
+        columns = (c.events, c.bookmakers, list(c.event), list(c.book), list(c.market), list(c.outcome),
+                   [str(p) for p in c.point], list(c.odds), list(c.updated), [str(x) for x in c.exact])
+        return quotes, shared, r.problems, r.ignored_markets, columns
+
+    inline = run()
+    nz._State.inline = False
+    try:
+        per_market = run()
+    finally:
+        nz._State.inline = True
+    return inline, per_market
+
+
+@settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
+@given(books=st.lists(_A_BOOK, min_size=1, max_size=4), fmt=st.sampled_from(["decimal", "american"]),
+       events=st.integers(1, 2))
+def test_the_bookmaker_loop_gives_exactly_what_market_by_market_gives(books, fmt, events):
+    """Well formed or not, at every level: the same quotes (every slot, odds and points digit for digit, the
+    same shared objects), problems, ignored markets and columns as calling `market` per market."""
+    inline, per_market = _inline_and_per_market(books, fmt, events)
+    assert inline == per_market
+
+
+_EDGES = ([("price", v) for v in [Decimal("1"), Decimal("1.0001"), Decimal("10000"), Decimal("10000.0001"),
+                                   Decimal("NaN"), Decimal("sNaN"), Decimal("Infinity"), Decimal("-Infinity"), 100, -100,
+                                   99, -99, 999900, -999900, 999901, -999901, 0, True, 1.95, "2.1", None]]
+          + [("point", v) for v in [Decimal("NaN"), Decimal("sNaN"), Decimal("Infinity"), Decimal("-Infinity"),
+                                    Decimal("-0"), Decimal("0E+3"), 0, -7, True, 2.5, "x", None]]
+          + [("name", v) for v in ["Draw", "Over", "Home FC ", "", 7, None]])
+
+
+@pytest.mark.parametrize(("field", "value"), _EDGES)
+@pytest.mark.parametrize("key", ["h2h", "spreads", "totals"])
+@pytest.mark.parametrize("fmt", ["decimal", "american"])
+def test_the_bookmaker_loop_agrees_at_each_rules_edge(field, value, key, fmt):
+    """One value at a rule's edge in an otherwise well-formed market, first and last outcome."""
+    good = Decimal("1.91") if fmt == "decimal" else -110
+    names = _NAMES_OF[key]
+    for at in (0, len(names) - 1):
+        outcomes = [{"name": name, "price": good, "point": Decimal("-1.5")} for name in names]
+        outcomes[at][field] = value
+        books = [{"key": "b1", "title": "B", "last_update": "2026-11-24T17:59:00Z",
+                  "markets": [{"key": key, "outcomes": outcomes}, {"key": "totals", "outcomes": [
+                      {"name": "Over", "price": good, "point": 3}, {"name": "Under", "price": good, "point": 3}]}]}]
+        inline, per_market = _inline_and_per_market(books, fmt)
+        assert inline == per_market
