@@ -306,3 +306,11 @@ def test_a_short_lived_command_into_a_closed_pipe_exits_quietly(tmp_path):
     assert done.stdout == b"{"
     assert b"Traceback" not in done.stderr
     assert done.returncode == 0
+
+
+def test_main_holds_nothing_past_the_command(capsys):
+    """Only `run()`, which leaves the process right after, keeps a command's result until exit:
+    `main()` (tests, embedding) lets it go when the command returns."""
+    code, _, _ = run(capsys, "scan", "--sample", "--json", "--as-of", AS_OF)
+    assert code == 0
+    assert cli._HELD_UNTIL_EXIT is None
