@@ -8,6 +8,7 @@ assets and the API call, so a rule lives in one place. Heavy imports happen insi
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -542,6 +543,9 @@ def run() -> None:
     global _HELD_UNTIL_EXIT
     args = build_parser().parse_args()
     if args.command in SHORT_LIVED_COMMANDS:
+        # Their work already runs with the cyclic collector paused (`gcpause`); the imports before it
+        # made ~117 collections (~0.02 s CPU) that find next to no garbage in a process about to end.
+        gc.disable()
         _HELD_UNTIL_EXIT = []
         _leave_now(_dispatch(args))
     sys.exit(_dispatch(args))
