@@ -28,7 +28,6 @@ from arb_pipeline.mapping.catalogue import GAME, Catalogue, LeagueCatalogue, Tea
 from arb_pipeline.mapping.guards import GuardContext
 from arb_pipeline.mapping.manual_overrides import OverrideSet
 from arb_pipeline.mapping.normalize import normalize_name
-from arb_pipeline.mapping.orientation import yes_mid
 from arb_pipeline.mapping.results import MatchMethod, ResolvedMarket
 from arb_pipeline.mapping.rules import (
     _DRAW_LABELS,
@@ -45,6 +44,8 @@ from arb_pipeline.mapping.tickers import _EVENT_RE, _MONTHS, TIE_CODE, split_tea
 _RULE = MatchMethod.RULE
 _HOME, _AWAY, _DRAW = Outcome.HOME, Outcome.AWAY, Outcome.DRAW
 _MISSING = object()
+_SCHEDULED = "originally scheduled for"  # rules._RULES_DATE's literal start (case-sensitive)
+_MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 class _Series:
@@ -78,6 +79,7 @@ class CommonEvents:
         self._dates: dict[str, date | None] = {}  # "26NOV24" -> its date (None: not a date)
         self._local_dates: dict[datetime, tuple[date, ...]] = {}  # commence -> its date in each ticker zone
         self._written: dict[tuple[date, time], datetime] = {}  # ticker date + HHMM -> UTC start
+        self._scheduled: dict[date, str] = {}  # ticker date -> "originally scheduled for Nov 3, 2026"
         self._started: dict[tuple[datetime, object], str | None] = {}  # guard start (+ offset) -> its guard
 
     def series(self, series_ticker: str) -> _Series | None:
@@ -146,6 +148,7 @@ class CommonEvents:
         game_date = self.ticker_date(m["yy"], m["mon"], m["dd"])
         if game_date is None:
             return None
+        scheduled = self.scheduled(game_date)
         hhmm = m["hhmm"]
         written: datetime | None = None
         if hhmm:
@@ -168,13 +171,18 @@ class CommonEvents:
             code = ticker[cut:] if ticker.startswith(prefix) and len(ticker) > cut else None
             if code is not None and "-" in code:
                 code = None
-            rules_match = _RULES_TEAM.match(market.rules_primary or "")
-            try:
-                stated = rules_date(market)
-            except RuleError:
-                return None
-            if stated is not None and stated != game_date:
-                return None
+            rules = market.rules_primary or ""
+            if type(rules) is not str:
+                return None  # the general path says what is wrong with it
+            rules_match = _RULES_TEAM.match(rules)
+            at = rules.find(_SCHEDULED)
+            if at >= 0 and not rules.startswith(scheduled, at):  # else: no date, or the ticker's date
+                try:
+                    stated = rules_date(market)
+                except RuleError:
+                    return None
+                if stated is not None and stated != game_date:
+                    return None
             strike = market.custom_strike
             if not strike:
                 target: object = None
@@ -232,8 +240,10 @@ class CommonEvents:
             guards: list[str] | tuple[str, ...]
             fair = consensus.get(outcome)
             price = prices.get(market.ticker)
-            if price is None:
-                price = yes_mid(market)
+            if price is None:  # orientation.yes_mid
+                bid, ask = market.yes_bid, market.yes_ask
+                if bid is not None and ask is not None and bid > 0 and ask <= 1 and bid <= ask:
+                    price = (bid + ask) / 2
             if price is None or fair is None:
                 guards, q, p = guard.check(market, game, outcome, start)
             else:
@@ -247,12 +257,9 @@ class CommonEvents:
                     if started is not None:
                         guards.append(started)
             guards = tuple(guards)
-            out.append(ResolvedMarket(
-                kalshi_market=market.ticker, kalshi_event=event_ticker, league=league_code,
-                sportsbook_event_id=event_id, sport_key=sport_key, outcome=outcome, team_id=team_id,
-                team_name=name, home_team=home_name, away_team=away_name, method=_RULE, confidence=1.0,
-                start_time=commence, kalshi_start=start, tradable=not guards, guards=guards, yes_price=q,
-                fair_probability=p))
+            out.append(ResolvedMarket(  # positional, in field order (kalshi_market ... fair_probability)
+                market.ticker, event_ticker, league_code, event_id, sport_key, outcome, team_id, name, home_name,
+                away_name, _RULE, 1.0, commence, start, not guards, guards, q, p))
         return out
 
     # -- memoized pieces --------------------------------------------------------------------------
@@ -297,6 +304,15 @@ class CommonEvents:
             except ValueError:
                 found = None
         self._dates[key] = found
+        return found
+
+    def scheduled(self, game_date: date) -> str:
+        """The rules_primary phrase that `rules.rules_date` reads as `game_date`: where the first
+        "originally scheduled for" of a text starts with it, that regex reads this very date there."""
+        found = self._scheduled.get(game_date)
+        if found is None:
+            found = self._scheduled[game_date] = (
+                f"{_SCHEDULED} {_MONTH_ABBR[game_date.month - 1]} {game_date.day}, {game_date.year}")
         return found
 
     def written_start(self, game_date: date, hhmm: str) -> datetime | None:

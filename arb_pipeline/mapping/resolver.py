@@ -437,6 +437,11 @@ def _resolve(events: Sequence[KalshiEvent], milestones: Sequence[Milestone], quo
             scan.miss(UnresolvedKind.KALSHI_EVENT, event.event_ticker, "duplicate event ticker in input; first kept")
             continue
         seen_events.add(event.event_ticker)
+        tickers = [m.ticker for m in event.markets]
+        if seen_markets.isdisjoint(tickers):  # the usual case: every market is new
+            seen_markets.update(tickers)
+            scan.event(event)
+            continue
         fresh = tuple(m for m in event.markets if m.ticker not in seen_markets)
         seen_markets.update(m.ticker for m in fresh)
         scan.event(event if len(fresh) == len(event.markets) else _with_markets(event, fresh))

@@ -45,7 +45,7 @@ MARKET_TWISTS = ["none"] * 50 + [
     "no target", "two targets", "other team target", "unknown market target", "code disagrees", "tie code",
     "label disagrees", "tie label", "no label", "rules disagree", "rules date", "rules bad date", "inactive",
     "no price", "inverted", "priced", "reject market", "confirm market", "force market", "odd code",
-    "int target", "as tie",
+    "int target", "as tie", "long month", "two dates",
 ]
 
 
@@ -152,6 +152,11 @@ def _market(draw, market, league, home, away, prices, overrides, i, twists):
     elif twist == "rules date":
         change["rules_primary"] = (market.rules_primary or "").replace("originally scheduled for Nov",
                                                                        "originally scheduled for Dec")
+    elif twist == "long month":  # the same date, not in the phrase the fast path looks for
+        change["rules_primary"] = (market.rules_primary or "").replace("scheduled for Nov ", "scheduled for November ")
+    elif twist == "two dates":  # the first "originally scheduled for" has no date; the second decides
+        change["rules_primary"] = ("Unless originally scheduled for later, "
+                                   + (market.rules_primary or "").replace("Nov", draw(st.sampled_from(["Nov", "Dec"]))))
     elif twist == "rules bad date":
         change["rules_primary"] = "If it happens, originally scheduled for Feb 30, 2026, then Yes."
     elif twist == "inactive":
