@@ -34,6 +34,7 @@ from arb_pipeline.domain import (
     StructuredTarget,
 )
 from arb_pipeline.mapping.catalogue import GAME, TOTAL, Catalogue, LeagueCatalogue, load_catalogue
+from arb_pipeline.mapping.common_event import CommonEvents
 from arb_pipeline.mapping.fastinit import fast_init
 from arb_pipeline.mapping.guards import GuardContext, flag_duplicate_lines, flag_duplicates
 from arb_pipeline.mapping.lines import LineSide, line_market_side
@@ -97,12 +98,18 @@ class _Scan:
     weak_rows: set[int] = field(default_factory=set)
     lines: list[ResolvedLine] = field(default_factory=list)
     unresolved: list[Unresolved] = field(default_factory=list)
+    common: CommonEvents | None = None  # the fast path of the common event (None: general path only)
 
     def miss(self, kind: UnresolvedKind, item_id: str, reason: str, candidates: Sequence[Mapping[str, object]] = ()) -> None:
         self.unresolved.append(Unresolved(kind, item_id, reason, tuple(candidates)))
 
     # -- events -------------------------------------------------------------------------------------
     def event(self, event: KalshiEvent) -> None:
+        if self.common is not None:
+            rows = self.common.rows(event)
+            if rows is not None:  # the common event: the rows the general path below would append
+                self.rows.extend(rows)
+                return
         found = self.catalogue.market_series(event.series_ticker)
         kind = found[1] if found else GAME
         pending: list[KalshiMarket] = []
@@ -370,6 +377,7 @@ def resolve(
     config: ResolverConfig = ResolverConfig(),
     prices: Mapping[str, Decimal] | None = None,
     targets: Mapping[str, StructuredTarget] | None = None,
+    common_fast_path: bool = True,
 ) -> Resolution:
     """Map every Kalshi market to (sportsbook event, outcome or line) or explain why not.
 
@@ -378,11 +386,13 @@ def resolve(
     `as_of` (aware) is the scan time for the "started" guard; `prices` optionally supplies the Kalshi
     YES price per market ticker for the orientation guard (default: mid of yes_bid/yes_ask).
     Winner markets use h2h quotes, spread/total markets the books' lines at the same point.
-    Overrides win over rules.
+    Overrides win over rules. `common_fast_path=False` resolves every event by the general path (the
+    same `Resolution`: the tests hold `mapping.common_event` to it).
     """
     require_aware(as_of, "as_of")
     with _gc_paused():
-        return _resolve(events, milestones, quotes, as_of, catalogue, overrides, config, prices or {}, targets or {})
+        return _resolve(events, milestones, quotes, as_of, catalogue, overrides, config, prices or {}, targets or {},
+                        common_fast_path)
 
 
 @contextmanager
@@ -405,7 +415,7 @@ def _gc_paused() -> Iterator[None]:
 def _resolve(events: Sequence[KalshiEvent], milestones: Sequence[Milestone], quotes: Sequence[SportsbookQuote],
              as_of: datetime, catalogue: Catalogue | None, overrides: Sequence[Override] | OverrideSet,
              config: ResolverConfig, prices: Mapping[str, Decimal],
-             targets: Mapping[str, StructuredTarget]) -> Resolution:
+             targets: Mapping[str, StructuredTarget], common_fast_path: bool) -> Resolution:
     catalogue = catalogue if catalogue is not None else load_catalogue()
     override_set = overrides if isinstance(overrides, OverrideSet) else OverrideSet(overrides)
     lookups = {code: TeamLookup(lg, override_set.aliases, targets) for code, lg in catalogue.leagues.items()}
@@ -414,8 +424,11 @@ def _resolve(events: Sequence[KalshiEvent], milestones: Sequence[Milestone], quo
     for m in milestones:
         for ticker in {*m.primary_event_tickers, *m.related_event_tickers}:
             by_event[ticker].append(m)
-    scan = _Scan(catalogue, override_set, config, GameIndex(games), lookups, dict(by_event),
-                 GuardContext(as_of, config, prices), unresolved=list(problems))
+    index, milestones_by_event, guard = GameIndex(games), dict(by_event), GuardContext(as_of, config, prices)
+    common = (CommonEvents(catalogue, override_set, config, index, lookups, milestones_by_event, guard)
+              if common_fast_path else None)
+    scan = _Scan(catalogue, override_set, config, index, lookups, milestones_by_event, guard,
+                 unresolved=list(problems), common=common)
     scan.guard.prime([g for g in games if g.pair is not None])  # the only games a market can match
     seen_events: set[str] = set()
     seen_markets: set[str] = set()
@@ -424,6 +437,11 @@ def _resolve(events: Sequence[KalshiEvent], milestones: Sequence[Milestone], quo
             scan.miss(UnresolvedKind.KALSHI_EVENT, event.event_ticker, "duplicate event ticker in input; first kept")
             continue
         seen_events.add(event.event_ticker)
+        tickers = [m.ticker for m in event.markets]
+        if seen_markets.isdisjoint(tickers):  # the usual case: every market is new
+            seen_markets.update(tickers)
+            scan.event(event)
+            continue
         fresh = tuple(m for m in event.markets if m.ticker not in seen_markets)
         seen_markets.update(m.ticker for m in fresh)
         scan.event(event if len(fresh) == len(event.markets) else _with_markets(event, fresh))
