@@ -26,8 +26,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
 
-import yaml
-
 from arb_pipeline.mapping.normalize import normalize_name
 
 T = TypeVar("T")
@@ -273,7 +271,9 @@ class Catalogue:
 def load_catalogue(data_dir: Path | str | None = None) -> Catalogue:
     """Load and validate every `*.yaml` league file in `data_dir` (default: the packaged data).
 
-    The packaged catalogue is parsed once per process (cached): it is read-only data.
+    The packaged catalogue is loaded once per process (cached): it is read-only data. The files'
+    documents come from `catalogue.json` beside them when it matches their bytes exactly
+    (`catalogue_cache`), else from parsing the YAML; validation is the same either way.
     """
     if data_dir is None:
         return _load_default()
@@ -285,11 +285,24 @@ def _load_default() -> Catalogue:
     return _load_dir(DATA_DIR)
 
 
-def _load_dir(directory: Path) -> Catalogue:
+def league_files(directory: Path) -> list[Path]:
+    """The league files of a catalogue directory (every `*.yaml`), in load order."""
     files = sorted(directory.glob("*.yaml"))
     if not files:
         raise CatalogueError(f"no league files (*.yaml) in {directory}")
-    return catalogue_from_leagues(load_league_file(path) for path in files)
+    return files
+
+
+def _load_dir(directory: Path) -> Catalogue:
+    from arb_pipeline.mapping.catalogue_cache import cached_documents
+
+    sources = [(path.name, path.read_bytes()) for path in league_files(directory)]
+    # the files' documents from their JSON cache when it describes exactly these bytes, else parsed
+    documents = cached_documents(directory, sources)
+    if documents is None:
+        documents = [parse_league_yaml(data.decode("utf-8"), name) for name, data in sources]
+    return catalogue_from_leagues(league_from_dict(raw, source=name)
+                                  for (name, _), raw in zip(sources, documents, strict=True))
 
 
 def catalogue_from_leagues(leagues: Iterable[LeagueCatalogue]) -> Catalogue:
@@ -307,18 +320,22 @@ def catalogue_from_leagues(leagues: Iterable[LeagueCatalogue]) -> Catalogue:
     return Catalogue(leagues=by_code)
 
 
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def load_league_file(path: Path | str) -> LeagueCatalogue:
     path = Path(path)
+    return league_from_dict(parse_league_yaml(path.read_text(encoding="utf-8"), path.name), source=path.name)
+
+
+def parse_league_yaml(text: str, source: str) -> object:
+    """One league file's YAML document (`source` names the file in the error)."""
+    import yaml  # only when a file is parsed: the packaged catalogue is read from its cache
+
+    # libyaml's safe loader when PyYAML was built with it (same safe schema, ~10x faster), else the
+    # pure-Python one
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        # libyaml's safe loader when PyYAML was built with it (same safe schema, ~10x faster: every
-        # scan process loads the whole catalogue), else the pure-Python one
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
-        raise CatalogueError(f"{path.name}: invalid YAML: {exc}") from exc
-    return league_from_dict(raw, source=path.name)
+        raise CatalogueError(f"{source}: invalid YAML: {exc}") from exc
 
 
 def league_from_dict(raw: object, *, source: str) -> LeagueCatalogue:
