@@ -21,6 +21,7 @@ from arb_pipeline.arb.book import OrderBook
 from arb_pipeline.arb.book_batch import books_from_levels
 from arb_pipeline.arb.consensus_table import table_consensus
 from arb_pipeline.arb.constraints import Limits
+from arb_pipeline.arb.game_batch import THREE_WAY_OUTCOMES, TWO_WAY_OUTCOMES, winner_game
 from arb_pipeline.arb.implied_prob import consensus_fair_probabilities
 from arb_pipeline.arb.line_detect import detect_lines
 from arb_pipeline.arb.line_game import LineGame
@@ -37,6 +38,7 @@ from arb_pipeline.domain import (
     TOTALS,
     ContractSide,
     KalshiEvent,
+    KalshiMarket,
     MarketSnapshot,
     Outcome,
     QuoteColumns,
@@ -308,6 +310,7 @@ def _build_winner_games(snapshot: MarketSnapshot, resolution: Resolution, config
     for row in resolution.rows:
         rows_by_event[row.kalshi_event].append(row)
     quote_time = snapshot.books_captured_at or snapshot.captured_at
+    orderbooks = snapshot.orderbooks
 
     games: list[GameLine] = []
     book_events: list[str] = []  # per game: the sportsbook event whose h2h quotes it uses
@@ -329,17 +332,24 @@ def _build_winner_games(snapshot: MarketSnapshot, resolution: Resolution, config
         if duplicate:
             problems[event_ticker] = "two markets of the event back the same outcome"
             continue
-        wanted = (Outcome.HOME, Outcome.DRAW, Outcome.AWAY) if Outcome.DRAW in by_outcome or len(
-            event.markets) == 3 else (Outcome.HOME, Outcome.AWAY)
+        wanted = THREE_WAY_OUTCOMES if Outcome.DRAW in by_outcome or len(event.markets) == 3 else TWO_WAY_OUTCOMES
         missing = [o.value for o in wanted if o not in by_outcome]
         if missing:
             problems[event_ticker] = f"no resolved market for outcome(s) {missing}"
             continue
-        no_book = [by_outcome[o].kalshi_market for o in wanted if by_outcome[o].kalshi_market not in snapshot.orderbooks]
+        chosen = [by_outcome[o] for o in wanted]
+        no_book = [r.kalshi_market for r in chosen if r.kalshi_market not in orderbooks]
         if no_book:
             problems[event_ticker] = f"no order book captured for {no_book}"
             continue
         fees = fees_for(event, snapshot, config)
+        first = chosen[0]
+        guards = tuple(dict.fromkeys(g for r in chosen for g in r.guards))
+        game = _winner_game(event_ticker, first, wanted, chosen, markets, books, fees, quote_time, guards)
+        if game is not None:  # the constructors' checks proven for the game (`arb.game_batch`)
+            games.append(game)
+            book_events.append(first.sportsbook_event_id)
+            continue
         contracts = {}
         try:
             for o in wanted:
@@ -365,8 +375,6 @@ def _build_winner_games(snapshot: MarketSnapshot, resolution: Resolution, config
                                       f"{fees.fee_type!r}: {exc}; game skipped")
             log.warning("%s", problems[event_ticker])
             continue
-        first = by_outcome[wanted[0]]
-        guards = tuple(dict.fromkeys(g for o in wanted for g in by_outcome[o].guards))
         games.append(
             GameLine(
                 event_ticker=event_ticker,
@@ -383,6 +391,26 @@ def _build_winner_games(snapshot: MarketSnapshot, resolution: Resolution, config
         book_events.append(first.sportsbook_event_id)
     table = QuoteTable.for_games(quote_columns_of(snapshot), games, book_events)
     return GameAssembly(ScanGames(games, table), problems)
+
+
+def _winner_game(event_ticker: str, first: ResolvedMarket, wanted: tuple[Outcome, ...], chosen: list[ResolvedMarket],
+                 markets: Mapping[str, KalshiMarket], books: Mapping[str, OrderBook] | None, fees: SeriesFees,
+                 quote_time: datetime, guards: tuple[str, ...]) -> GameLine | None:
+    """The game the per-object code below builds, by `arb.game_batch.winner_game`, when every market and
+    its book are at hand (`books`); None: build it (or report why not) the per-object way."""
+    if books is None:
+        return None
+    found = []
+    for row in chosen:
+        market = markets.get(row.kalshi_market)
+        if market is None:
+            return None
+        book = books.get(market.ticker)
+        if book is None:
+            return None
+        found.append((market.ticker, book, market.price_ranges, market.status))
+    return winner_game(event_ticker, first.league, first.start_time, wanted, [r.team_name for r in chosen],
+                       found, fees, quote_time, guards)
 
 
 def side_label(line: ResolvedLine, side: Outcome, point: Decimal) -> str:
