@@ -4,6 +4,8 @@ from datetime import UTC, datetime
 from decimal import ROUND_FLOOR, Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from arb_pipeline.connectors.snapshot import load_snapshot
 from arb_pipeline.domain import Outcome
@@ -434,3 +436,27 @@ def test_the_array_paths_give_exactly_what_the_reference_paths_give(which, exten
     assert any(line.fair_probability is not None for line in fast.fair)
     assert [o.to_dict() for o in fast.detection.opportunities] == [
         o.to_dict() for o in reference.detection.opportunities]
+
+
+_FAIR_FIELDS = st.tuples(
+    st.text(max_size=3), st.text(max_size=3), st.sampled_from(list(Outcome)), st.text(max_size=3), st.text(max_size=3),
+    st.text(max_size=3), st.none() | st.floats(allow_nan=True), st.lists(st.text(max_size=2), max_size=2).map(tuple),
+    st.none() | st.floats(), st.none() | st.floats(), st.none() | st.decimals(allow_nan=False),
+    st.none() | st.decimals(allow_nan=False), st.none() | st.text(max_size=3))
+
+
+@given(fields=_FAIR_FIELDS)
+def test_a_winners_fair_line_is_the_dataclass_built_one(fields):
+    """Pricing builds a winner outcome's `FairLine` with plain stores (`scan._WinnerFairLine`): the same class,
+    the same attributes in the same order (every field, the defaults included), equal, frozen, picklable."""
+    import pickle
+
+    from arb_pipeline.services.scan import FairLine, _WinnerFairLine
+
+    fast, reference = _WinnerFairLine(*fields), FairLine(*fields)
+    assert type(fast) is FairLine
+    assert repr(list(vars(fast).items())) == repr(list(vars(reference).items()))
+    assert fast == reference or fast.fair_probability != fast.fair_probability  # (NaN is not equal to itself)
+    assert repr(pickle.loads(pickle.dumps(fast))) == repr(reference)
+    with pytest.raises(AttributeError):
+        fast.league = "NFL"
