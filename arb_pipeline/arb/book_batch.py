@@ -79,29 +79,39 @@ def books_from_levels(records: Mapping[str, OrderBookLevels]) -> dict[str, Order
         if i in skip:
             continue
         yes_at, no_at, end = bounds[2 * i], bounds[2 * i + 1], bounds[2 * i + 2]
-        book = _new(OrderBook)  # as `OrderBook._ordered`: asks increasing, in (0, 1), size > 0 by construction
-        _set_ticker(book, levels.ticker)
-        _set_yes(book, tuple(ordered[no_at:end]))  # YES asks: NO bids
-        _set_no(book, tuple(ordered[yes_at:no_at]))
-        _set_yes_f(book, best_f[2 * i + 1])
-        _set_no_f(book, best_f[2 * i])
-        books[key] = book
+        # as `OrderBook._ordered`: asks increasing, in (0, 1), size > 0 by construction; YES asks: NO bids
+        books[key] = _BookUnderConstruction(levels.ticker, tuple(ordered[no_at:end]), tuple(ordered[yes_at:no_at]),
+                                            best_f[2 * i + 1], best_f[2 * i])
     return books
 
 
-# Built as `OrderBook._ordered` and `Level(...)` build them, field by field through the slots' own
-# descriptors (a frozen dataclass refuses plain assignment): the same objects for less per-call work.
-_new = object.__new__
-_set_price, _set_size = Level.price.__set__, Level.size.__set__
-_set_ticker, _set_yes, _set_no = OrderBook.ticker.__set__, OrderBook.yes_asks.__set__, OrderBook.no_asks.__set__
-_set_yes_f, _set_no_f = OrderBook.best_yes_f.__set__, OrderBook.best_no_f.__set__
+# Built as `OrderBook._ordered` and `Level(...)` build them, with plain slot stores into each class's exact
+# layout, then made the class itself (`__class__` assignment, as `domain.new_quote`; CPython allows it only
+# between identical layouts, so a slot added there and not here is a TypeError, never a field missing):
+# the same objects for less per-call work than the frozen classes' `object.__setattr__` per field.
+class _LevelUnderConstruction:
+    __slots__ = Level.__slots__
+
+    def __init__(self, price: Decimal, size: Decimal) -> None:
+        self.price = price
+        self.size = size
+        self.__class__ = Level  # type: ignore[assignment]  # from here on it is frozen
 
 
-def _new_level(price: Decimal, size: Decimal) -> Level:
-    level = _new(Level)
-    _set_price(level, price)
-    _set_size(level, size)
-    return level
+class _BookUnderConstruction:
+    __slots__ = OrderBook.__slots__
+
+    def __init__(self, ticker: str, yes_asks: tuple[Level, ...], no_asks: tuple[Level, ...], best_yes_f: float,
+                 best_no_f: float) -> None:
+        self.ticker = ticker
+        self.yes_asks = yes_asks
+        self.no_asks = no_asks
+        self.best_yes_f = best_yes_f
+        self.best_no_f = best_no_f
+        self.__class__ = OrderBook  # type: ignore[assignment]  # from here on it is frozen
+
+
+_new_level = _LevelUnderConstruction  # `Level(price, size)`
 
 
 def _all_valid(pairs: list[tuple[Decimal, Decimal]]) -> bool:

@@ -21,6 +21,7 @@ from arb_pipeline.arb.book import OrderBook
 from arb_pipeline.arb.book_batch import books_from_levels
 from arb_pipeline.arb.consensus_table import table_consensus
 from arb_pipeline.arb.constraints import Limits
+from arb_pipeline.arb.game_batch import THREE_WAY_OUTCOMES, TWO_WAY_OUTCOMES, winner_game
 from arb_pipeline.arb.implied_prob import consensus_fair_probabilities
 from arb_pipeline.arb.line_detect import detect_lines
 from arb_pipeline.arb.line_game import LineGame
@@ -37,6 +38,7 @@ from arb_pipeline.domain import (
     TOTALS,
     ContractSide,
     KalshiEvent,
+    KalshiMarket,
     MarketSnapshot,
     Outcome,
     QuoteColumns,
@@ -146,6 +148,32 @@ class FairLine:
         if self.fair_probability is None or self.no_ask is None:
             return None
         return ((1 - self.fair_probability) - float(self.no_ask)) * 10_000
+
+
+class _WinnerFairLine:
+    """`FairLine(...)` of a winner game's outcome (market "h2h", no point) without the frozen dataclass'
+    `__init__` (one `object.__setattr__` per field, ~2 µs; a 5,000-game scan prices 11,000 outcomes): plain
+    attribute stores, then the object becomes the `FairLine` it describes (`__class__` assignment, as
+    `domain.new_quote`). Every field of `FairLine` is stored, in its order: a test compares `vars()`."""
+
+    def __init__(self, event_ticker, league, outcome, label, kalshi_market, method, fair_probability, books_used,
+                 booksum_min, booksum_max, yes_ask, no_ask, reason) -> None:
+        self.event_ticker = event_ticker
+        self.league = league
+        self.outcome = outcome
+        self.label = label
+        self.kalshi_market = kalshi_market
+        self.method = method
+        self.fair_probability = fair_probability
+        self.books_used = books_used
+        self.booksum_min = booksum_min
+        self.booksum_max = booksum_max
+        self.yes_ask = yes_ask
+        self.no_ask = no_ask
+        self.reason = reason
+        self.market = "h2h"
+        self.point = None
+        self.__class__ = FairLine  # type: ignore[assignment]  # from here on it is frozen
 
 
 class ScanGames(tuple):
@@ -308,6 +336,8 @@ def _build_winner_games(snapshot: MarketSnapshot, resolution: Resolution, config
     for row in resolution.rows:
         rows_by_event[row.kalshi_event].append(row)
     quote_time = snapshot.books_captured_at or snapshot.captured_at
+    orderbooks = snapshot.orderbooks
+    schedules: dict[tuple[str, str | None, int], SeriesFees] = {}  # the events are alive: their ids are theirs
 
     games: list[GameLine] = []
     book_events: list[str] = []  # per game: the sportsbook event whose h2h quotes it uses
@@ -329,17 +359,28 @@ def _build_winner_games(snapshot: MarketSnapshot, resolution: Resolution, config
         if duplicate:
             problems[event_ticker] = "two markets of the event back the same outcome"
             continue
-        wanted = (Outcome.HOME, Outcome.DRAW, Outcome.AWAY) if Outcome.DRAW in by_outcome or len(
-            event.markets) == 3 else (Outcome.HOME, Outcome.AWAY)
+        wanted = THREE_WAY_OUTCOMES if Outcome.DRAW in by_outcome or len(event.markets) == 3 else TWO_WAY_OUTCOMES
         missing = [o.value for o in wanted if o not in by_outcome]
         if missing:
             problems[event_ticker] = f"no resolved market for outcome(s) {missing}"
             continue
-        no_book = [by_outcome[o].kalshi_market for o in wanted if by_outcome[o].kalshi_market not in snapshot.orderbooks]
+        chosen = [by_outcome[o] for o in wanted]
+        no_book = [r.kalshi_market for r in chosen if r.kalshi_market not in orderbooks]
         if no_book:
             problems[event_ticker] = f"no order book captured for {no_book}"
             continue
-        fees = fees_for(event, snapshot, config)
+        # one SeriesFees per distinct schedule (by the override's very object), shared by its games
+        schedule = (event.series_ticker, event.fee_type_override, id(event.fee_multiplier_override))
+        fees = schedules.get(schedule)
+        if fees is None:
+            fees = schedules[schedule] = fees_for(event, snapshot, config)
+        first = chosen[0]
+        guards = tuple(dict.fromkeys(g for r in chosen for g in r.guards)) if any(r.guards for r in chosen) else ()
+        game = _winner_game(event_ticker, first, wanted, chosen, markets, books, fees, quote_time, guards)
+        if game is not None:  # the constructors' checks proven for the game (`arb.game_batch`)
+            games.append(game)
+            book_events.append(first.sportsbook_event_id)
+            continue
         contracts = {}
         try:
             for o in wanted:
@@ -365,8 +406,6 @@ def _build_winner_games(snapshot: MarketSnapshot, resolution: Resolution, config
                                       f"{fees.fee_type!r}: {exc}; game skipped")
             log.warning("%s", problems[event_ticker])
             continue
-        first = by_outcome[wanted[0]]
-        guards = tuple(dict.fromkeys(g for o in wanted for g in by_outcome[o].guards))
         games.append(
             GameLine(
                 event_ticker=event_ticker,
@@ -383,6 +422,26 @@ def _build_winner_games(snapshot: MarketSnapshot, resolution: Resolution, config
         book_events.append(first.sportsbook_event_id)
     table = QuoteTable.for_games(quote_columns_of(snapshot), games, book_events)
     return GameAssembly(ScanGames(games, table), problems)
+
+
+def _winner_game(event_ticker: str, first: ResolvedMarket, wanted: tuple[Outcome, ...], chosen: list[ResolvedMarket],
+                 markets: Mapping[str, KalshiMarket], books: Mapping[str, OrderBook] | None, fees: SeriesFees,
+                 quote_time: datetime, guards: tuple[str, ...]) -> GameLine | None:
+    """The game the per-object code below builds, by `arb.game_batch.winner_game`, when every market and
+    its book are at hand (`books`); None: build it (or report why not) the per-object way."""
+    if books is None:
+        return None
+    found = []
+    for row in chosen:
+        market = markets.get(row.kalshi_market)
+        if market is None:
+            return None
+        book = books.get(market.ticker)
+        if book is None:
+            return None
+        found.append((market.ticker, book, market.price_ranges, market.status))
+    return winner_game(event_ticker, first.league, first.start_time, wanted, [r.team_name for r in chosen],
+                       found, fees, quote_time, guards)
 
 
 def side_label(line: ResolvedLine, side: Outcome, point: Decimal) -> str:
@@ -515,23 +574,21 @@ def price_games(games: Sequence[GameLine], config: ScanConfig) -> tuple[FairLine
         for i, o in enumerate(game.outcomes):
             contract = game.kalshi[o]
             book = contract.book
-            lines.append(
-                FairLine(
-                    event_ticker=game.event_ticker,
-                    league=game.league,
-                    outcome=o,
-                    label=game.labels[o],
-                    kalshi_market=contract.ticker,
-                    method=method,
-                    fair_probability=fair[i] if fair else None,
-                    books_used=consensus.books_used,
-                    booksum_min=consensus.booksum_min,
-                    booksum_max=consensus.booksum_max,
-                    yes_ask=book.yes_asks[0].price if book.yes_asks else None,  # = book.best_ask(YES)
-                    no_ask=book.no_asks[0].price if book.no_asks else None,
-                    reason=None if fair else consensus.reason,
-                )
-            )
+            lines.append(_WinnerFairLine(  # = FairLine(<the same fields by name>)
+                game.event_ticker,
+                game.league,
+                o,
+                game.labels[o],
+                contract.ticker,
+                method,
+                fair[i] if fair else None,
+                consensus.books_used,
+                consensus.booksum_min,
+                consensus.booksum_max,
+                book.yes_asks[0].price if book.yes_asks else None,  # = book.best_ask(YES)
+                book.no_asks[0].price if book.no_asks else None,
+                None if fair else consensus.reason,
+            ))
     for line_game in getattr(games, "lines", ()):
         lines.extend(_price_line(line_game, config))
     return tuple(lines)

@@ -4,6 +4,8 @@ from datetime import UTC, datetime
 from decimal import ROUND_FLOOR, Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from arb_pipeline.connectors.snapshot import load_snapshot
 from arb_pipeline.domain import Outcome
@@ -393,10 +395,17 @@ def test_value_on_a_line_is_priced_against_the_consensus_of_the_same_line(extend
         Decimal("0.0001"), rounding=ROUND_FLOOR)
 
 
+def _derived(games) -> list:
+    """What equality of games leaves out: the screen's fields derived at construction (`compare=False`)."""
+    return [(g.screen_rows, g.three_way, [(c.taker_rate_f, c.slot, c.screen_row) for c in g.kalshi.values()])
+            for g in games]
+
+
 @pytest.mark.parametrize("which", ["sample", "extended"])
 def test_the_array_paths_give_exactly_what_the_reference_paths_give(which, extended_recording, extended, tmp_path,
                                                                     monkeypatch):
-    """Issue #11: books built together (`arb.book_batch`), the pricing consensus of all games by arrays
+    """Issue #11: books built together (`arb.book_batch`), winner games built without per-object re-checks
+    (`arb.game_batch`), the pricing consensus of all games by arrays
     (`arb.consensus_table`) and the orientation consensus of all games at once (`mapping.orientation_batch`)
     leave every stage's result exactly as the one-at-a-time reference paths give it: same resolutions and
     guard floats (compared by repr: to the bit), same games and books, same fair lines, same opportunities."""
@@ -412,6 +421,7 @@ def test_the_array_paths_give_exactly_what_the_reference_paths_give(which, exten
         snap, fast = extended[2], extended[3]
         at = fast.as_of
     monkeypatch.setattr(scan_module, "books_from_levels", lambda records: {})  # every book: from_levels
+    monkeypatch.setattr(scan_module, "winner_game", lambda *args: None)  # every game: the constructors
     monkeypatch.setattr(scan_module, "table_consensus", lambda table, games, *a: [
         game_consensus(table, g, game, *a) for g, game in enumerate(games)])
     monkeypatch.setattr(GuardContext, "prime", lambda self, games: None)  # consensus_probabilities per game
@@ -421,7 +431,32 @@ def test_the_array_paths_give_exactly_what_the_reference_paths_give(which, exten
     assert list(fast.games) == list(reference.games) and fast.games.lines == reference.games.lines
     assert [(g.kalshi[o].book.best_yes_f, g.kalshi[o].book.best_no_f) for g in fast.games for o in g.outcomes] == [
         (g.kalshi[o].book.best_yes_f, g.kalshi[o].book.best_no_f) for g in reference.games for o in g.outcomes]
+    assert repr(_derived(fast.games)) == repr(_derived(reference.games))  # floats to the bit, NaN included
     assert repr(fast.fair) == repr(reference.fair)
     assert any(line.fair_probability is not None for line in fast.fair)
     assert [o.to_dict() for o in fast.detection.opportunities] == [
         o.to_dict() for o in reference.detection.opportunities]
+
+
+_FAIR_FIELDS = st.tuples(
+    st.text(max_size=3), st.text(max_size=3), st.sampled_from(list(Outcome)), st.text(max_size=3), st.text(max_size=3),
+    st.text(max_size=3), st.none() | st.floats(allow_nan=True), st.lists(st.text(max_size=2), max_size=2).map(tuple),
+    st.none() | st.floats(), st.none() | st.floats(), st.none() | st.decimals(allow_nan=False),
+    st.none() | st.decimals(allow_nan=False), st.none() | st.text(max_size=3))
+
+
+@given(fields=_FAIR_FIELDS)
+def test_a_winners_fair_line_is_the_dataclass_built_one(fields):
+    """Pricing builds a winner outcome's `FairLine` with plain stores (`scan._WinnerFairLine`): the same class,
+    the same attributes in the same order (every field, the defaults included), equal, frozen, picklable."""
+    import pickle
+
+    from arb_pipeline.services.scan import FairLine, _WinnerFairLine
+
+    fast, reference = _WinnerFairLine(*fields), FairLine(*fields)
+    assert type(fast) is FairLine
+    assert repr(list(vars(fast).items())) == repr(list(vars(reference).items()))
+    assert fast == reference or fast.fair_probability != fast.fair_probability  # (NaN is not equal to itself)
+    assert repr(pickle.loads(pickle.dumps(fast))) == repr(reference)
+    with pytest.raises(AttributeError):
+        fast.league = "NFL"
