@@ -38,14 +38,41 @@ def consensus_of_games(quotes: Sequence[Sequence[SportsbookQuote]],
         found: list[dict[Outcome, float] | None] = [None] * len(chunk)
         flat = list(chain.from_iterable(chunk))
         if flat:
-            _arrays(chunk, flat, wanted, [frozenset(o) <= frozenset(_SLOTS) for o in wanted], found)
+            _arrays(chunk, flat, _Kinds(wanted), found)
         out.extend(found)
     return [found if found is not None else consensus_probabilities(q, o)
             for found, q, o in zip(out, quotes, outcomes, strict=True)]
 
 
-def _arrays(quotes: Sequence[Sequence[SportsbookQuote]], flat: list[SportsbookQuote],
-            outcomes: Sequence[frozenset[Outcome]], slots_ok: list[bool], out: list[dict[Outcome, float] | None]) -> None:
+class _Kinds:
+    """The games' outcome sets, each distinct set object worked out once (a scan has two: two-way and
+    three-way), so no Python runs per game for them: `kind[g]` is game g's set among `sets`; per set, the
+    outcomes a book must quote (`need`), whether the arrays model it (`ok`: every outcome a column) and
+    the columns of its consensus dict in the set's own iteration order (the order the dict is built in).
+    Keyed by identity, not equality: two equal sets may iterate in different orders."""
+
+    def __init__(self, outcomes: Sequence[frozenset[Outcome]]) -> None:
+        position: dict[int, int] = {}
+        self.sets: list[frozenset[Outcome]] = []
+        kind: list[int] = []
+        for wanted in outcomes:
+            k = position.get(id(wanted))
+            if k is None:
+                k = position[id(wanted)] = len(self.sets)
+                self.sets.append(wanted)
+            kind.append(k)
+        self.kind = np.array(kind, dtype=np.intp)
+        self.need = np.array([[o in wanted for o in _SLOTS] for wanted in self.sets], dtype=bool).reshape(-1, 3)
+        self.ok = np.array([frozenset(o) <= _SLOT_SET for o in self.sets], dtype=bool)
+        self.keys = [tuple(wanted) for wanted in self.sets]
+        self.columns = [[_SLOTS.index(o) for o in keys] if ok else [] for keys, ok in zip(self.keys, self.ok.tolist(), strict=True)]
+
+
+_SLOT_SET = frozenset(_SLOTS)
+
+
+def _arrays(quotes: Sequence[Sequence[SportsbookQuote]], flat: list[SportsbookQuote], kinds: _Kinds,
+            out: list[dict[Outcome, float] | None]) -> None:
     n = len(quotes)
     game = np.repeat(np.arange(n, dtype=np.intp), [len(q) for q in quotes])
     slot = np.fromiter([_SLOT_OF.get(q.outcome, -1) if q.market == "h2h" else -1 for q in flat],
@@ -54,12 +81,8 @@ def _arrays(quotes: Sequence[Sequence[SportsbookQuote]], flat: list[SportsbookQu
     index = {b: i for i, b in enumerate(dict.fromkeys(names))}
     book = np.fromiter(map(index.__getitem__, names), dtype=np.intp, count=len(flat))
     odds = np.fromiter([q.odds_f for q in flat], dtype=np.float64, count=len(flat))
-    need = np.zeros((n, 3), dtype=bool)  # per game: the outcomes a book must quote (exactly these)
-    for g, wanted in enumerate(outcomes):
-        for o in wanted:
-            if o in _SLOTS:
-                need[g, _SLOTS.index(o)] = True
-    fast = np.array(slots_ok, dtype=bool)
+    need = kinds.need[kinds.kind]  # per game: the outcomes a book must quote (exactly these)
+    fast = kinds.ok[kinds.kind]
     fast[game[slot == -2]] = False
     rows = np.flatnonzero(slot >= 0)
     n_books = max(len(index), 1)
@@ -104,9 +127,12 @@ def _arrays(quotes: Sequence[Sequence[SportsbookQuote]], flat: list[SportsbookQu
         taken = np.flatnonzero((rank == k) & valid)  # at most one line per game
         sums[run_of_line[taken]] += share[taken]
     books = np.bincount(run_of_line, weights=valid, minlength=len(starts))
-    mean = (sums / np.where(books > 0, books, 1.0)[:, None]).tolist()
-    books_l = books.tolist()
-    for i, g in enumerate(line_game[starts].tolist()):
-        if books_l[i]:
-            row = mean[i]
-            out[g] = {o: row[_SLOTS.index(o)] for o in outcomes[g]}
+    games = line_game[starts]
+    has_books = books > 0
+    for k, (keys, columns) in enumerate(zip(kinds.keys, kinds.columns, strict=True)):
+        of_kind = np.flatnonzero((kinds.kind[games] == k) & has_books)
+        if not len(of_kind):
+            continue
+        rows = (sums[of_kind][:, columns] / books[of_kind][:, None]).tolist()  # the mean of each book's share
+        for g, row in zip(games[of_kind].tolist(), rows, strict=True):
+            out[g] = dict(zip(keys, row, strict=True))

@@ -87,8 +87,9 @@ def group_games(
         first = qs[0]
         if first.commence_time.tzinfo is None:
             raise ValueError(f"sportsbook quote for event {event_id}: commence_time must be timezone-aware")
-        odd = [q for q in qs if q.home_team != first.home_team or q.away_team != first.away_team
-               or q.commence_time != first.commence_time or q.sport_key != first.sport_key]
+        home, away, start, sport = first.home_team, first.away_team, first.commence_time, first.sport_key
+        odd = [q for q in qs if q.home_team != home or q.away_team != away
+               or q.commence_time != start or q.sport_key != sport]
         if odd:
             shape = sorted({f"{q.sport_key} {q.home_team} v {q.away_team} {q.commence_time.isoformat()}"
                             for q in (first, *odd)})
@@ -109,10 +110,11 @@ def group_games(
                 name, league, threshold=config.fuzzy_threshold, margin=config.fuzzy_margin)
             ids.append(team.id if team else (proposal.team_id if proposal else None))
             proposals.append(proposal)
+        h2h = tuple([q for q in qs if q.market == "h2h"])  # (a list first: faster than a generator)
+        lines = tuple([q for q in qs if q.market != "h2h"]) if len(h2h) != len(qs) else ()
         game = SportsbookGame(event_id, league, first.sport_key, first.home_team, first.away_team,
-                              first.commence_time.astimezone(UTC), tuple(q for q in qs if q.market == "h2h"),
-                              ids[0], ids[1], proposals[0], proposals[1],
-                              tuple(q for q in qs if q.market != "h2h"))
+                              first.commence_time.astimezone(UTC), h2h, ids[0], ids[1], proposals[0], proposals[1],
+                              lines)
         games.append(game)
         if not game.exact:
             unknown = [n for n, t in zip((first.home_team, first.away_team), ids, strict=True)

@@ -15,6 +15,7 @@ from arb_pipeline.domain import Outcome
 from arb_pipeline.mapping import orientation_batch
 from arb_pipeline.mapping.orientation import consensus_probabilities
 from arb_pipeline.mapping.orientation_batch import consensus_of_games
+from arb_pipeline_tests.mapping import reference
 from arb_pipeline_tests.mapping.factories import h2h, utc
 
 H, A, D = Outcome.HOME, Outcome.AWAY, Outcome.DRAW
@@ -71,3 +72,29 @@ def test_a_repeated_outcome_takes_the_latest_quote_as_the_per_game_code_does():
     found = consensus_of_games(quotes, [TWO])
     assert found == [consensus_probabilities(quotes[0], TWO)]
     assert found[0][H] == (1 / 1.95) / (1 / 1.95 + 1 / 2.10)
+
+
+_SETS = st.sampled_from([TWO, THREE, frozenset({A, H}), frozenset({D, A, H}), frozenset({H, A, Outcome.OVER}),
+                         frozenset({H}), frozenset()])
+
+
+@st.composite
+def _games_any_outcomes(draw):
+    """Games with any outcome sets (also equal sets that are distinct objects, and ones the arrays do not model)."""
+    games = draw(st.lists(st.tuples(st.lists(_QUOTE, max_size=8), _SETS.map(lambda s: frozenset(tuple(s)))),
+                          max_size=8))
+    return ([[_quote(g, *q) for q in quotes] for g, (quotes, _) in enumerate(games)],
+            [outcomes for _, outcomes in games])
+
+
+@settings(max_examples=300, deadline=None)
+@given(_games_any_outcomes())
+def test_consensus_of_games_is_what_the_replaced_code_returned(games):
+    """The outcome sets worked out once per set (`_Kinds`) give the replaced per-game code's dicts: equal,
+    in the same key order, with the same floats (`repr`)."""
+    quotes, outcomes = games
+    for chunk in (orientation_batch._CHUNK, 3):
+        with patch.object(orientation_batch, "_CHUNK", chunk), patch.object(reference, "_CHUNK", chunk):
+            found, expected = consensus_of_games(quotes, outcomes), reference.consensus_of_games(quotes, outcomes)
+        assert found == expected
+        assert repr(found) == repr(expected)

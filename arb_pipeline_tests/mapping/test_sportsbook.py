@@ -1,9 +1,13 @@
 from dataclasses import replace
 from datetime import timedelta
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from arb_pipeline.mapping.catalogue import load_catalogue
 from arb_pipeline.mapping.rules import ResolverConfig, TeamLookup
 from arb_pipeline.mapping.sportsbook import GameIndex, group_games
+from arb_pipeline_tests.mapping import reference
 from arb_pipeline_tests.mapping.factories import h2h, utc
 
 CAT = load_catalogue()
@@ -55,3 +59,30 @@ def test_unknown_names_with_and_without_proposals() -> None:
     assert candidate["proposals"][0]["team_id"] == "NBA-NYK" and candidate["home_id"] == "NBA-NYK"
     assert reasons["alien"].reason.endswith("no confident proposal; add an alias")
     assert {g.event_id: g.exact for g in games} == {"typo": False, "alien": False}
+
+
+_NAMES = ["New York Knicks", "Boston Celtics", "NY Knicks", "Bostn Celtics", "Nobody FC"]
+_QUOTE = st.tuples(st.sampled_from(["e1", "e2", "e3", "e4"]), st.sampled_from(["NBA", "NBA", "CFL"]),
+                   st.sampled_from(_NAMES), st.sampled_from(_NAMES), st.integers(0, 1),
+                   st.sampled_from(["h2h", "h2h", "spreads", "totals", "outrights"]), st.sampled_from(["a", "b"]))
+
+
+def _quote(event_id: str, league: str, home: str, away: str, hour: int, market: str, book: str):
+    sport_key = "americanfootball_cfl" if league == "CFL" else None
+    base = h2h(event_id, league, home, away, utc(2026, 11, 4, hour), books=(book,),
+               **({"sport_key": sport_key} if sport_key else {}))[0]
+    return replace(base, market=market)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_QUOTE, max_size=24))
+def test_group_games_is_what_the_replaced_code_returned(quotes):
+    """Events interleaved or not, inconsistent, unknown leagues and names, other markets: the same games
+    field for field and in order, and the same problems."""
+    quotes = [_quote(*q) for q in quotes]
+    found = group_games(quotes, CAT, LOOKUPS, ResolverConfig())
+    expected = reference.group_games(quotes, CAT, LOOKUPS, ResolverConfig())
+    assert found == expected
+    assert repr(found) == repr(expected)
+    assert [(g.pair, g.exact, g.quotes, g.line_quotes) for g in found[0]] == [
+        (g.pair, g.exact, g.quotes, g.line_quotes) for g in expected[0]]
