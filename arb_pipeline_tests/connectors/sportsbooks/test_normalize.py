@@ -315,7 +315,7 @@ def _inline_and_per_market(books, fmt, events=1):
                                     fetched_at=datetime(2026, 11, 24, 18, tzinfo=UTC))
         quotes = [tuple((getattr(q, f), type(getattr(q, f)).__name__, str(getattr(q, f)))
                         for f in SportsbookQuote.__slots__) for q in r.quotes]
-        shared = [getattr(x, f) is getattr(y, f) for x, y in zip(r.quotes, r.quotes[1:])
+        shared = [getattr(x, f) is getattr(y, f) for x, y in zip(r.quotes, r.quotes[1:], strict=False)
                   for f in ("decimal_odds", "point", "outcome_name", "market", "last_update")]
         c = r.columns
         columns = (c.events, c.bookmakers, list(c.event), list(c.book), list(c.market), list(c.outcome),
