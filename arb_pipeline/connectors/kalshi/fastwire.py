@@ -55,6 +55,9 @@ _Plain = str | int | bool | None
 _NO_VALUE = Raw(b"")  # a Raw field's default: the key was absent (b"null" when it was null)
 
 
+_TEXT_ONLY = frozenset((str,))
+
+
 class Declined(Exception):
     """The fast path does not vouch for this payload: parse it the checked way (which names any problem)."""
 
@@ -216,11 +219,12 @@ class _Tables:
         (`Reader.shared_texts`: only text-only ones - 1 == True inside a key, and other values may be
         mutable). `convert` must leave a text-only dict as it is (`models.strike_texts` does)."""
         share = self.share
-        if all(type(v) is str for v in value.values()):
+        if _TEXT_ONLY.issuperset(map(type, value.values())):  # every value a str (keys are: JSON)
             key = tuple(value.items())
             found = self.dicts.get(key)
             if found is None:
-                found = self.dicts[key] = {share(k, k): share(v, v) for k, v in value.items()}
+                keys, values = value.keys(), value.values()
+                found = self.dicts[key] = dict(zip(map(share, keys, keys), map(share, values, values), strict=True))
             return found
         return {share(k, k): share(v, v) if type(v) is str else v
                 for k, v in (value if convert is None else convert(value)).items()}
@@ -438,19 +442,28 @@ def _fee_multiplier(raw: Raw, t: _Tables) -> Decimal | None:
     return to_decimal(value, field="", endpoint="", strict_string=False)
 
 
-def _milestone(m: _Milestone, t: _Tables) -> Milestone:
+_MILESTONE_ORDER = ("id", "type", "start_date", "title", "related_event_tickers", "primary_event_tickers", "details",
+                    "end_date")  # `_MilestoneUnderConstruction`'s argument order
+
+
+def _milestones(t: _Tables) -> Any:
+    """The function making a `_Milestone` struct the `Milestone` the checked path makes (`_markets`' way)."""
     share = t.share
-    related, primary = m.related_event_tickers, m.primary_event_tickers
-    return _new_milestone(
-        t.ident(m.id),
-        share(m.type, m.type),
-        t.time(m.start_date),
-        share(m.title, m.title),
-        tuple(map(share, related, related)),
-        tuple(map(share, primary, primary)),
-        {} if m.details is None else t.plain_texts(m.details),
-        t.opt_time(m.end_date),
-    )
+    fields = attrgetter(*_MILESTONE_ORDER)
+    time_of, opt_time_of = _Memo(t.time), _Memo(t.opt_time)
+    plain_texts = t.plain_texts
+    new_milestone = _new_milestone
+
+    def milestone(m: _Milestone) -> Milestone:
+        (id_, type_, start_date, title, related, primary, details, end_date) = fields(m)
+        if not id_:  # `_Tables.ident`
+            raise Declined("empty identifier")
+        return new_milestone(
+            share(id_, id_), share(type_, type_), time_of[start_date], share(title, title),
+            tuple(map(share, related, related)), tuple(map(share, primary, primary)),
+            {} if details is None else plain_texts(details), opt_time_of[end_date])
+
+    return milestone
 
 
 def decode_events(data: bytes | str, *, keep_extra: frozenset[str] | None,
@@ -489,7 +502,7 @@ def decode_events(data: bytes | str, *, keep_extra: frozenset[str] | None,
                 exchange_index or 0,
                 extra_of(raws),
             ))
-        milestones = [_milestone(m, t) for m in response.milestones or ()]
+        milestones = list(map(_milestones(t), response.milestones or ()))
     except (msgspec.MsgspecError, KalshiResponseError, ValueError, RecursionError) as exc:
         raise Declined(str(exc)) from None
     return events, milestones, response.cursor or ""
@@ -526,6 +539,23 @@ class _Pairs(dict[tuple[str, str], tuple[Decimal, Decimal]]):
         return pair
 
 
+class _BookUnderConstruction:
+    """`OrderBookLevels` built as `_MarketUnderConstruction` builds a market (same reasons, same guarantee)."""
+
+    __slots__ = OrderBookLevels.__slots__
+
+    def __init__(self, ticker, yes, no) -> None:
+        self.ticker = ticker
+        self.yes = yes
+        self.no = no
+        self.__class__ = OrderBookLevels  # type: ignore[assignment]
+
+
+_new_book: Any = _BookUnderConstruction  # `OrderBookLevels(**fields)`, every field given
+_BOOK_ITEM = attrgetter("ticker", "orderbook_fp")
+_BOOK_SIDES = attrgetter("yes_dollars", "no_dollars")
+
+
 def decode_orderbooks(data: bytes | str, *, strings: dict[str, str] | None = None) -> dict[str, OrderBookLevels]:
     """`models.parse_orderbooks_response(json.loads(data))` - the same books - or `Declined` (then call
     that: a bad level, a missing `orderbook_fp` or a repeated ticker is reported there)."""
@@ -535,15 +565,19 @@ def decode_orderbooks(data: bytes | str, *, strings: dict[str, str] | None = Non
     def levels(sent: list[tuple[str, str]] | None) -> tuple[tuple[Decimal, Decimal], ...]:
         return tuple(map(pair_of, sent)) if sent else ()
 
+    share, new_book, item_fields, sides = t.share, _new_book, _BOOK_ITEM, _BOOK_SIDES
     try:
         response = _ORDERBOOKS_DECODER.decode(_utf8(data))
         books: dict[str, OrderBookLevels] = {}
         for item in response.orderbooks:
-            ticker = t.ident(item.ticker)
+            ticker, book = item_fields(item)
+            if not ticker:  # `_Tables.ident`
+                raise Declined("empty identifier")
+            ticker = share(ticker, ticker)
             if ticker in books:
                 raise Declined("repeated ticker")
-            book = item.orderbook_fp
-            books[ticker] = OrderBookLevels(ticker=ticker, yes=levels(book.yes_dollars), no=levels(book.no_dollars))
+            yes, no = sides(book)
+            books[ticker] = new_book(ticker, levels(yes), levels(no))
     except (msgspec.MsgspecError, KalshiResponseError, ValueError, RecursionError) as exc:
         raise Declined(str(exc)) from None
     return books

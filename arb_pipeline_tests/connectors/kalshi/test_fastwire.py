@@ -61,9 +61,9 @@ def test_fast_records_equal_the_checked_ones(generated, where, keep):
         assert any(m.extra for e in fast_events for m in e.markets)
 
 
-@pytest.mark.parametrize("kind", ["market", "event", "milestone"])
+@pytest.mark.parametrize("kind", ["market", "event", "milestone", "book"])
 def test_a_record_built_slot_by_slot_is_the_frozen_record_of_its_fields(generated, kind):
-    """`_new_market` / `_new_event` / `_new_milestone` give what `KalshiMarket(**fields)` (...) gives: same
+    """`_new_market` / `_new_event` / `_new_milestone` / `_new_book` give what `KalshiMarket(**fields)` (...) gives: same
     class, every slot the same object, equal, and frozen; a field they do not set is impossible (same
     layout or TypeError)."""
     import dataclasses
@@ -74,6 +74,8 @@ def test_a_record_built_slot_by_slot_is_the_frozen_record_of_its_fields(generate
                    [m for e in events for m in e.markets]),
         "event": (models.KalshiEvent, fastwire._new_event, fastwire._EventUnderConstruction, events),
         "milestone": (models.Milestone, fastwire._new_milestone, fastwire._MilestoneUnderConstruction, milestones),
+        "book": (models.OrderBookLevels, fastwire._new_book, fastwire._BookUnderConstruction,
+                 list(decode_orderbooks((generated / ORDERBOOKS_FILE).read_bytes()).values())),
     }[kind]
     assert records
     for record in records[:50]:
@@ -84,7 +86,7 @@ def test_a_record_built_slot_by_slot_is_the_frozen_record_of_its_fields(generate
         assert all(getattr(built, name) is getattr(reference, name) for name in cls.__slots__)
         assert built == reference and repr(built) == repr(reference)
         with pytest.raises(dataclasses.FrozenInstanceError):
-            built.title = "X"  # type: ignore[misc]
+            setattr(built, dataclasses.fields(cls)[0].name, "X")
     assert building.__slots__ == cls.__slots__
 
 
