@@ -55,6 +55,9 @@ _Plain = str | int | bool | None
 _NO_VALUE = Raw(b"")  # a Raw field's default: the key was absent (b"null" when it was null)
 
 
+_TEXT_ONLY = frozenset((str,))
+
+
 class Declined(Exception):
     """The fast path does not vouch for this payload: parse it the checked way (which names any problem)."""
 
@@ -118,6 +121,9 @@ class _Orderbooks(Struct):
 
 
 _MARKET_FIELDS = frozenset(_Market.__struct_fields__)
+# an event's fields in `_EventUnderConstruction`'s argument order (`extra` aside)
+_EVENT_ORDER = ("event_ticker", "series_ticker", "title", "sub_title", "mutually_exclusive", "collateral_return_type",
+                "markets", "product_metadata", "fee_type_override", "fee_multiplier_override", "exchange_index")
 _EVENT_FIELDS = frozenset(("event_ticker", "series_ticker", "title", "sub_title", "mutually_exclusive",
                            "collateral_return_type", "markets", "product_metadata", "fee_type_override",
                            "fee_multiplier_override", "exchange_index"))
@@ -213,14 +219,22 @@ class _Tables:
         (`Reader.shared_texts`: only text-only ones - 1 == True inside a key, and other values may be
         mutable). `convert` must leave a text-only dict as it is (`models.strike_texts` does)."""
         share = self.share
-        if all(type(v) is str for v in value.values()):
+        if _TEXT_ONLY.issuperset(map(type, value.values())):  # every value a str (keys are: JSON)
             key = tuple(value.items())
             found = self.dicts.get(key)
             if found is None:
-                found = self.dicts[key] = {share(k, k): share(v, v) for k, v in value.items()}
+                keys, values = value.keys(), value.values()
+                found = self.dicts[key] = dict(zip(map(share, keys, keys), map(share, values, values), strict=True))
             return found
         return {share(k, k): share(v, v) if type(v) is str else v
                 for k, v in (value if convert is None else convert(value)).items()}
+
+    def plain_texts(self, value: dict[str, _Plain], convert: Any = None) -> dict[str, Any]:
+        """`texts(value, convert)` for a dict of `_Plain` values (hashable): a text-only content seen before
+        is found by one lookup, before any check - the table holds only text-only contents, and a text
+        never equals 1, True or None, so no other content can find one."""
+        found = self.dicts.get(tuple(value.items()))
+        return self.texts(value, convert) if found is None else found
 
     def grid(self, bands: list[_Band]) -> Any:
         key = tuple(bands)
@@ -244,22 +258,40 @@ class _Tables:
             self.values[text] = value
         return value
 
-    def extra(self, struct: Any, kept: tuple[str, ...]) -> dict[str, Any]:
-        if not kept:
-            return {}
+    def extra(self, kept: tuple[str, ...], raws: tuple[Raw, ...]) -> dict[str, Any]:
+        """The `extra` of a record whose kept fields `kept` were sent as `raws` (empty: absent)."""
         out = {}
-        for name, raw in zip(kept, _kept_raws(len(kept))(struct), strict=True):
+        for name, raw in zip(kept, raws, strict=True):
             if len(raw):
                 out[name] = self.kept(raw)
         return self.texts(out) if out else out
 
+    def extras(self, kept: tuple[str, ...]) -> Any:
+        """`extra(kept, raws)` as a function of `raws`, remembering each text-only result by its fields'
+        JSON texts: the same texts give the same shared dict `texts` gives (which is what `extra` returns
+        for them), without decoding them again. Any other result (a number, a list...) is made anew."""
+        if not kept:
+            return lambda raws: {}
+        shared: dict[tuple[bytes, ...], dict[str, Any]] = {}
+        extra = self.extra
 
-@lru_cache(maxsize=8)
-def _kept_raws(count: int) -> Any:
-    """A Struct's kept fields x0 .. x{count-1} as a tuple, in one C call (not an f-string and a getattr each)."""
-    if count == 1:
-        return lambda struct: (struct.x0,)
-    return attrgetter(*(f"x{i}" for i in range(count)))
+        def extra_of(raws: tuple[Raw, ...]) -> dict[str, Any]:
+            if not any(map(len, raws)):
+                return {}
+            key = tuple(map(bytes, raws))
+            found = shared.get(key)
+            if found is None:
+                found = extra(kept, raws)
+                if all(type(v) is str for v in found.values()):
+                    shared[key] = found
+            return found
+
+        return extra_of
+
+
+def _fields(struct_fields: tuple[str, ...], kept_count: int) -> Any:
+    """A Struct's `struct_fields` then its kept fields x0 .. x{kept_count-1} as one tuple, in one C call."""
+    return attrgetter(*struct_fields, *(f"x{i}" for i in range(kept_count)))
 
 
 class _MarketUnderConstruction:
@@ -304,35 +336,100 @@ class _MarketUnderConstruction:
 _new_market: Any = _MarketUnderConstruction  # `KalshiMarket(**fields)`, every field given
 
 
-def _market(m: _Market, t: _Tables, kept: tuple[str, ...]) -> KalshiMarket:
+class _EventUnderConstruction:
+    """`KalshiEvent` built as `_MarketUnderConstruction` builds a market (same reasons, same guarantee)."""
+
+    __slots__ = KalshiEvent.__slots__
+
+    def __init__(self, event_ticker, series_ticker, title, sub_title, mutually_exclusive, collateral_return_type,
+                 markets, product_metadata, fee_type_override, fee_multiplier_override, exchange_index,
+                 extra) -> None:
+        self.event_ticker = event_ticker
+        self.series_ticker = series_ticker
+        self.title = title
+        self.sub_title = sub_title
+        self.mutually_exclusive = mutually_exclusive
+        self.collateral_return_type = collateral_return_type
+        self.markets = markets
+        self.product_metadata = product_metadata
+        self.fee_type_override = fee_type_override
+        self.fee_multiplier_override = fee_multiplier_override
+        self.exchange_index = exchange_index
+        self.extra = extra
+        self.__class__ = KalshiEvent  # type: ignore[assignment]
+
+
+class _MilestoneUnderConstruction:
+    """`Milestone` built as `_MarketUnderConstruction` builds a market (same reasons, same guarantee)."""
+
+    __slots__ = Milestone.__slots__
+
+    def __init__(self, id, type, start_date, title, related_event_tickers, primary_event_tickers,  # noqa: A002
+                 details, end_date) -> None:
+        self.id = id
+        self.type = type
+        self.start_date = start_date
+        self.title = title
+        self.related_event_tickers = related_event_tickers
+        self.primary_event_tickers = primary_event_tickers
+        self.details = details
+        self.end_date = end_date
+        self.__class__ = Milestone  # type: ignore[assignment]
+
+
+_new_event: Any = _EventUnderConstruction  # `KalshiEvent(**fields)`, every field given
+_new_milestone: Any = _MilestoneUnderConstruction  # `Milestone(**fields)`, every field given
+
+
+class _Memo(dict[Any, Any]):
+    """`convert(text)` remembered per distinct text (`_Tables` keeps its own tables too: this only saves
+    the Python call for a text seen before, e.g. each market's prices and times)."""
+
+    def __init__(self, convert: Any) -> None:
+        super().__init__()
+        self.convert = convert
+
+    def __missing__(self, text: Any) -> Any:
+        value = self[text] = self.convert(text)
+        return value
+
+
+# a market's fields in `_MarketUnderConstruction`'s argument order (`extra` aside), by their wire names
+_MARKET_ORDER = ("ticker", "event_ticker", "status", "market_type", "yes_sub_title", "no_sub_title", "rules_primary",
+                 "rules_secondary", "open_time", "close_time", "expected_expiration_time", "occurrence_datetime",
+                 "yes_bid_dollars", "yes_ask_dollars", "no_bid_dollars", "no_ask_dollars", "price_level_structure",
+                 "price_ranges", "custom_strike", "exchange_index", "fee_waiver_expiration_time", "title")
+
+
+def _markets(t: _Tables, kept: tuple[str, ...]) -> Any:
+    """The function making a `_Market` struct (with `kept` fields x0, x1, ...) the `KalshiMarket` the
+    checked path makes: the same converters and checks (`_Tables`), with every field read in one C call
+    and each distinct price, time and identifier text converted once."""
     share = t.share
-    strike = m.custom_strike
-    title = m.title
-    return _new_market(
-        ticker=t.ident(m.ticker),
-        event_ticker=t.ident(m.event_ticker),
-        status=t.ident(m.status),
-        market_type=share(m.market_type, m.market_type),
-        yes_sub_title=share(m.yes_sub_title, m.yes_sub_title),
-        no_sub_title=share(m.no_sub_title, m.no_sub_title),
-        rules_primary=share(m.rules_primary, m.rules_primary),
-        rules_secondary=share(m.rules_secondary, m.rules_secondary),
-        open_time=t.time(m.open_time),
-        close_time=t.time(m.close_time),
-        expected_expiration_time=t.opt_time(m.expected_expiration_time),
-        occurrence_datetime=t.opt_time(m.occurrence_datetime),
-        yes_bid=t.price(m.yes_bid_dollars),
-        yes_ask=t.price(m.yes_ask_dollars),
-        no_bid=t.price(m.no_bid_dollars),
-        no_ask=t.price(m.no_ask_dollars),
-        price_level_structure=share(m.price_level_structure, m.price_level_structure),
-        price_ranges=t.grid(m.price_ranges),
-        custom_strike=None if strike is None else t.texts(strike, strike_texts),
-        exchange_index=m.exchange_index or 0,
-        fee_waiver_expiration_time=t.opt_time(m.fee_waiver_expiration_time),
-        title="" if title is None else share(title, title),
-        extra=t.extra(m, kept),
-    )
+    fields = _fields(_MARKET_ORDER, len(kept))
+    time_of, opt_time_of, price_of = _Memo(t.time), _Memo(t.opt_time), _Memo(t.price)
+    grid_of, plain_texts, extra_of = t.grid, t.plain_texts, t.extras(kept)
+    new_market = _new_market
+
+    def market(m: _Market) -> KalshiMarket:
+        (ticker, event_ticker, status, market_type, yes_sub_title, no_sub_title, rules_primary, rules_secondary,
+         open_time, close_time, expected_expiration_time, occurrence_datetime, yes_bid, yes_ask, no_bid, no_ask,
+         price_level_structure, price_ranges, strike, exchange_index, fee_waiver_expiration_time, title,
+         *raws) = fields(m)
+        if not (ticker and event_ticker and status):  # `_Tables.ident`
+            raise Declined("empty identifier")
+        return new_market(
+            share(ticker, ticker), share(event_ticker, event_ticker), share(status, status),
+            share(market_type, market_type), share(yes_sub_title, yes_sub_title), share(no_sub_title, no_sub_title),
+            share(rules_primary, rules_primary), share(rules_secondary, rules_secondary),
+            time_of[open_time], time_of[close_time], opt_time_of[expected_expiration_time],
+            opt_time_of[occurrence_datetime], price_of[yes_bid], price_of[yes_ask], price_of[no_bid],
+            price_of[no_ask], share(price_level_structure, price_level_structure), grid_of(price_ranges),
+            None if strike is None else plain_texts(strike, strike_texts), exchange_index or 0,
+            opt_time_of[fee_waiver_expiration_time], "" if title is None else share(title, title),
+            extra_of(raws))
+
+    return market
 
 
 def _fee_multiplier(raw: Raw, t: _Tables) -> Decimal | None:
@@ -345,18 +442,28 @@ def _fee_multiplier(raw: Raw, t: _Tables) -> Decimal | None:
     return to_decimal(value, field="", endpoint="", strict_string=False)
 
 
-def _milestone(m: _Milestone, t: _Tables) -> Milestone:
+_MILESTONE_ORDER = ("id", "type", "start_date", "title", "related_event_tickers", "primary_event_tickers", "details",
+                    "end_date")  # `_MilestoneUnderConstruction`'s argument order
+
+
+def _milestones(t: _Tables) -> Any:
+    """The function making a `_Milestone` struct the `Milestone` the checked path makes (`_markets`' way)."""
     share = t.share
-    return Milestone(
-        id=t.ident(m.id),
-        type=share(m.type, m.type),
-        start_date=t.time(m.start_date),
-        title=share(m.title, m.title),
-        related_event_tickers=tuple(share(v, v) for v in m.related_event_tickers),
-        primary_event_tickers=tuple(share(v, v) for v in m.primary_event_tickers),
-        details={} if m.details is None else t.texts(m.details),
-        end_date=t.opt_time(m.end_date),
-    )
+    fields = attrgetter(*_MILESTONE_ORDER)
+    time_of, opt_time_of = _Memo(t.time), _Memo(t.opt_time)
+    plain_texts = t.plain_texts
+    new_milestone = _new_milestone
+
+    def milestone(m: _Milestone) -> Milestone:
+        (id_, type_, start_date, title, related, primary, details, end_date) = fields(m)
+        if not id_:  # `_Tables.ident`
+            raise Declined("empty identifier")
+        return new_milestone(
+            share(id_, id_), share(type_, type_), time_of[start_date], share(title, title),
+            tuple(map(share, related, related)), tuple(map(share, primary, primary)),
+            {} if details is None else plain_texts(details), opt_time_of[end_date])
+
+    return milestone
 
 
 def decode_events(data: bytes | str, *, keep_extra: frozenset[str] | None,
@@ -369,26 +476,33 @@ def decode_events(data: bytes | str, *, keep_extra: frozenset[str] | None,
     decoder, market_kept, event_kept = _events_decoder(keep_extra)
     t = _Tables(strings)
     share = t.share
+    market = _markets(t, market_kept)
+    event_fields = _fields(_EVENT_ORDER, len(event_kept))
+    extra_of = t.extras(event_kept)
+    new_event = _new_event
     try:
         response = decoder.decode(_utf8(data))
         events = []
         for e in response.events:
-            metadata = e.product_metadata
-            events.append(KalshiEvent(
-                event_ticker=t.ident(e.event_ticker),
-                series_ticker=t.ident(e.series_ticker),
-                title=share(e.title, e.title),
-                sub_title=share(e.sub_title, e.sub_title),
-                mutually_exclusive=e.mutually_exclusive,
-                collateral_return_type=share(e.collateral_return_type, e.collateral_return_type),
-                markets=tuple(_market(m, t, market_kept) for m in e.markets or ()),
-                product_metadata={} if metadata is None else t.texts(metadata),
-                fee_type_override=e.fee_type_override,
-                fee_multiplier_override=_fee_multiplier(e.fee_multiplier_override, t),
-                exchange_index=e.exchange_index or 0,
-                extra=t.extra(e, event_kept),
+            (event_ticker, series_ticker, title, sub_title, mutually_exclusive, collateral_return_type, markets,
+             metadata, fee_type_override, fee_multiplier_override, exchange_index, *raws) = event_fields(e)
+            if not (event_ticker and series_ticker):  # `_Tables.ident`
+                raise Declined("empty identifier")
+            events.append(new_event(
+                share(event_ticker, event_ticker),
+                share(series_ticker, series_ticker),
+                share(title, title),
+                share(sub_title, sub_title),
+                mutually_exclusive,
+                share(collateral_return_type, collateral_return_type),
+                tuple(map(market, markets)) if markets else (),
+                {} if metadata is None else t.plain_texts(metadata),
+                fee_type_override,
+                _fee_multiplier(fee_multiplier_override, t),
+                exchange_index or 0,
+                extra_of(raws),
             ))
-        milestones = [_milestone(m, t) for m in response.milestones or ()]
+        milestones = list(map(_milestones(t), response.milestones or ()))
     except (msgspec.MsgspecError, KalshiResponseError, ValueError, RecursionError) as exc:
         raise Declined(str(exc)) from None
     return events, milestones, response.cursor or ""
@@ -425,6 +539,23 @@ class _Pairs(dict[tuple[str, str], tuple[Decimal, Decimal]]):
         return pair
 
 
+class _BookUnderConstruction:
+    """`OrderBookLevels` built as `_MarketUnderConstruction` builds a market (same reasons, same guarantee)."""
+
+    __slots__ = OrderBookLevels.__slots__
+
+    def __init__(self, ticker, yes, no) -> None:
+        self.ticker = ticker
+        self.yes = yes
+        self.no = no
+        self.__class__ = OrderBookLevels  # type: ignore[assignment]
+
+
+_new_book: Any = _BookUnderConstruction  # `OrderBookLevels(**fields)`, every field given
+_BOOK_ITEM = attrgetter("ticker", "orderbook_fp")
+_BOOK_SIDES = attrgetter("yes_dollars", "no_dollars")
+
+
 def decode_orderbooks(data: bytes | str, *, strings: dict[str, str] | None = None) -> dict[str, OrderBookLevels]:
     """`models.parse_orderbooks_response(json.loads(data))` - the same books - or `Declined` (then call
     that: a bad level, a missing `orderbook_fp` or a repeated ticker is reported there)."""
@@ -434,15 +565,19 @@ def decode_orderbooks(data: bytes | str, *, strings: dict[str, str] | None = Non
     def levels(sent: list[tuple[str, str]] | None) -> tuple[tuple[Decimal, Decimal], ...]:
         return tuple(map(pair_of, sent)) if sent else ()
 
+    share, new_book, item_fields, sides = t.share, _new_book, _BOOK_ITEM, _BOOK_SIDES
     try:
         response = _ORDERBOOKS_DECODER.decode(_utf8(data))
         books: dict[str, OrderBookLevels] = {}
         for item in response.orderbooks:
-            ticker = t.ident(item.ticker)
+            ticker, book = item_fields(item)
+            if not ticker:  # `_Tables.ident`
+                raise Declined("empty identifier")
+            ticker = share(ticker, ticker)
             if ticker in books:
                 raise Declined("repeated ticker")
-            book = item.orderbook_fp
-            books[ticker] = OrderBookLevels(ticker=ticker, yes=levels(book.yes_dollars), no=levels(book.no_dollars))
+            yes, no = sides(book)
+            books[ticker] = new_book(ticker, levels(yes), levels(no))
     except (msgspec.MsgspecError, KalshiResponseError, ValueError, RecursionError) as exc:
         raise Declined(str(exc)) from None
     return books

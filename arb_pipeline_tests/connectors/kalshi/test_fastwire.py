@@ -61,21 +61,45 @@ def test_fast_records_equal_the_checked_ones(generated, where, keep):
         assert any(m.extra for e in fast_events for m in e.markets)
 
 
-def test_a_market_built_slot_by_slot_is_the_frozen_record_of_its_fields(generated):
-    """`_new_market` gives what `KalshiMarket(**fields)` gives: same class, every slot the same object,
-    equal, and frozen; a field it does not set is impossible (same layout or TypeError)."""
+@pytest.mark.parametrize("kind", ["market", "event", "milestone", "book"])
+def test_a_record_built_slot_by_slot_is_the_frozen_record_of_its_fields(generated, kind):
+    """`_new_market` / `_new_event` / `_new_milestone` / `_new_book` give what `KalshiMarket(**fields)` (...) gives: same
+    class, every slot the same object, equal, and frozen; a field they do not set is impossible (same
+    layout or TypeError)."""
     import dataclasses
 
-    events, _, _ = decode_events((generated / EVENTS_FILE).read_bytes(), keep_extra=KEEPS[2])
-    for market in [m for e in events for m in e.markets][:50]:
-        fields = {f.name: getattr(market, f.name) for f in dataclasses.fields(models.KalshiMarket)}
-        built, reference = fastwire._new_market(**fields), models.KalshiMarket(**fields)
-        assert type(built) is models.KalshiMarket
-        assert all(getattr(built, name) is getattr(reference, name) for name in models.KalshiMarket.__slots__)
+    events, milestones, _ = decode_events((generated / EVENTS_FILE).read_bytes(), keep_extra=KEEPS[2])
+    cls, new, building, records = {
+        "market": (models.KalshiMarket, fastwire._new_market, fastwire._MarketUnderConstruction,
+                   [m for e in events for m in e.markets]),
+        "event": (models.KalshiEvent, fastwire._new_event, fastwire._EventUnderConstruction, events),
+        "milestone": (models.Milestone, fastwire._new_milestone, fastwire._MilestoneUnderConstruction, milestones),
+        "book": (models.OrderBookLevels, fastwire._new_book, fastwire._BookUnderConstruction,
+                 list(decode_orderbooks((generated / ORDERBOOKS_FILE).read_bytes()).values())),
+    }[kind]
+    assert records
+    for record in records[:50]:
+        assert type(record) is cls
+        fields = {f.name: getattr(record, f.name) for f in dataclasses.fields(cls)}
+        built, reference = new(**fields), cls(**fields)
+        assert type(built) is cls
+        assert all(getattr(built, name) is getattr(reference, name) for name in cls.__slots__)
         assert built == reference and repr(built) == repr(reference)
         with pytest.raises(dataclasses.FrozenInstanceError):
-            built.ticker = "X"  # type: ignore[misc]
-    assert fastwire._MarketUnderConstruction.__slots__ == models.KalshiMarket.__slots__
+            setattr(built, dataclasses.fields(cls)[0].name, "X")
+    assert building.__slots__ == cls.__slots__
+
+
+def test_the_positional_field_orders_are_the_records_and_the_structs():
+    """Each record is built from one attrgetter's tuple, passed positionally: the wire names must be
+    exactly the struct's fields, in the record's field order (`*_dollars` are the prices)."""
+    import dataclasses
+
+    assert set(fastwire._MARKET_ORDER) == fastwire._MARKET_FIELDS
+    assert set(fastwire._EVENT_ORDER) == fastwire._EVENT_FIELDS
+    market = [f.name for f in dataclasses.fields(models.KalshiMarket)][:-1]  # `extra` aside
+    assert [name.removesuffix("_dollars") for name in fastwire._MARKET_ORDER] == market
+    assert list(fastwire._EVENT_ORDER) == [f.name for f in dataclasses.fields(models.KalshiEvent)][:-1]
 
 
 def test_a_str_subclass_is_read_as_its_text(generated):
@@ -325,3 +349,72 @@ def test_several_problems_at_once_report_the_checked_first_one(cases, monkeypatc
     with monkeypatch.context() as patch:
         _checked_only(patch)
         assert fast == _load(texts, SCAN_EXTRA_FIELDS)
+
+
+# --- values remembered per response (`_Memo`, `_Tables.extras`, `_Tables.plain_texts`) ---------------
+
+_KEPT = frozenset({"floor_strike", "cap_strike", "strike_type", "category"})
+_ABSENT = object()
+# few distinct values, so that markets repeat them (the remembered path) and differ (a new one)
+_JSON_VALUES = st.sampled_from([_ABSENT, None, "structured", "1", 1, True, False, 41, 10**30, [1, "a"], {"k": "v"}])
+_STRIKE_VALUES = st.sampled_from(["team-a", "team-b", "1", 1, True, None])
+_TIMES = st.sampled_from([None, "", "2026-11-24T22:15:00Z", "2026-11-24T22:15:00+00:00", "2026-11-25T01:00:00Z"])
+_PRICES = st.sampled_from([None, "0.5600", "0.56", "0.0000", "1.0000", "0.4400"])
+
+
+@st.composite
+def _varied_events(draw) -> str:
+    """The sample's events with their markets' kept fields, custom strikes, prices and optional times, the
+    events' kept fields and the milestones' ticker lists drawn from a few values each."""
+    sample = json.loads((SAMPLE_SNAPSHOT_DIR / EVENTS_FILE).read_text())
+    events = sample["events"][: draw(st.integers(1, 4))]
+    # a few sets of kept fields, each given to several markets and events
+    kept = draw(st.lists(st.fixed_dictionaries({name: _JSON_VALUES for name in sorted(_KEPT)}), min_size=1, max_size=3))
+    for event in events:
+        for obj in (event, *event["markets"]):
+            for name, value in draw(st.sampled_from(kept)).items():
+                if value is _ABSENT:
+                    obj.pop(name, None)
+                else:
+                    obj[name] = value
+        for market in event["markets"]:
+            market["custom_strike"] = draw(st.one_of(st.none(), st.dictionaries(
+                st.sampled_from(["football_team", "team", "x"]), _STRIKE_VALUES, max_size=2)))
+            market["expected_expiration_time"] = draw(_TIMES)
+            market["fee_waiver_expiration_time"] = draw(_TIMES)
+            market["yes_bid_dollars"], market["no_ask_dollars"] = draw(_PRICES), draw(_PRICES)
+    tickers = [e["event_ticker"] for e in events]
+    for milestone in sample["milestones"]:
+        milestone["related_event_tickers"] = draw(st.lists(st.sampled_from(tickers), max_size=3))
+        milestone["primary_event_tickers"] = draw(st.lists(st.sampled_from(tickers), max_size=2))
+    return json.dumps({"events": events, "milestones": sample["milestones"], "cursor": ""})
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=_varied_events())
+def test_remembered_values_give_the_checked_records(data):
+    """Whatever repeats or differs between markets, events and milestones of one response, the records are
+    the checked path's, field by field (or the fast path declines what the checked path refuses)."""
+    checked = _outcome(_checked_events, data, _KEPT)
+    try:
+        fast = decode_events(data, keep_extra=_KEPT)
+    except Declined:
+        assert isinstance(checked, str)
+        return
+    assert fast == checked
+    fast_events, fast_milestones, _ = fast
+    checked_events, checked_milestones, _ = checked
+    assert [(m.extra, m.custom_strike, repr(m.yes_bid), m.expected_expiration_time, m.fee_waiver_expiration_time)
+            for e in fast_events for m in e.markets] == \
+        [(m.extra, m.custom_strike, repr(m.yes_bid), m.expected_expiration_time, m.fee_waiver_expiration_time)
+         for e in checked_events for m in e.markets]
+    assert [e.extra for e in fast_events] == [e.extra for e in checked_events]
+    assert [(m.related_event_tickers, m.primary_event_tickers) for m in fast_milestones] == \
+        [(m.related_event_tickers, m.primary_event_tickers) for m in checked_milestones]
+    # a remembered mapping is shared only when it holds texts alone (records never mutate their mappings)
+    extras = [m.extra for e in fast_events for m in e.markets] + [e.extra for e in fast_events]
+    seen: set[int] = set()
+    for extra in extras:
+        if id(extra) in seen:
+            assert extra and all(type(v) is str for v in extra.values())
+        seen.add(id(extra))
