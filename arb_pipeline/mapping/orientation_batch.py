@@ -7,6 +7,8 @@ results are equal to the bit: each book's booksum summed over its outcomes in th
 quoted them (Python's `sum`, left to right), each outcome's share added book by book in first-seen book
 order, divided by the number of books. A game whose quotes the arrays do not mirror — a book quoting one
 outcome twice (the latest `last_update` wins there) — is computed by `consensus_probabilities` itself.
+`consensus_of_rows` does the same from the odds parser's columns (`domain.QuoteColumns`): each quote's
+market, outcome, bookmaker and float odds read from its arrays, no Python per quote.
 """
 
 from __future__ import annotations
