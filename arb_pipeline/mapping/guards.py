@@ -19,7 +19,8 @@ from arb_pipeline.mapping.orientation import (
     line_consensus,
     yes_mid,
 )
-from arb_pipeline.mapping.orientation_batch import consensus_of_games
+from arb_pipeline.mapping.orientation_batch import consensus_of_games, consensus_of_rows
+from arb_pipeline.mapping.quote_rows import QuoteRows
 from arb_pipeline.mapping.results import ResolvedLine, ResolvedMarket
 from arb_pipeline.mapping.rules import ResolverConfig
 from arb_pipeline.mapping.sportsbook import SportsbookGame
@@ -35,11 +36,17 @@ class GuardContext:
         self._consensus: dict[str, dict[Outcome, float]] = {}
         self._line_consensus: dict[tuple[str, str, Outcome, Decimal], float | None] = {}
 
-    def prime(self, games: Sequence[SportsbookGame]) -> None:
+    def prime(self, games: Sequence[SportsbookGame], rows: QuoteRows | None = None) -> None:
         """Compute the consensus of all `games` at once (`orientation_batch`: the same floats as one by
-        one), so `consensus` finds each there: a scan's games, before its markets are checked."""
+        one), so `consensus` finds each there: a scan's games, before its markets are checked. With
+        `rows` (the games were grouped from them) the quotes' fields are read from the parser's columns."""
         todo = [g for g in games if g.event_id not in self._consensus]
-        found = consensus_of_games([g.quotes for g in todo], [_outcomes(g) for g in todo])
+        quotes, outcomes = [g.quotes for g in todo], [_outcomes(g) for g in todo]
+        if rows is None:
+            found = consensus_of_games(quotes, outcomes)
+        else:
+            at, counts = rows.h2h_rows([g.event_id for g in todo])
+            found = consensus_of_rows(rows.columns, at, counts, quotes, outcomes)
         for game, consensus in zip(todo, found, strict=True):
             self._consensus.setdefault(game.event_id, consensus)
 

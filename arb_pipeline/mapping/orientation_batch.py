@@ -7,6 +7,8 @@ results are equal to the bit: each book's booksum summed over its outcomes in th
 quoted them (Python's `sum`, left to right), each outcome's share added book by book in first-seen book
 order, divided by the number of books. A game whose quotes the arrays do not mirror — a book quoting one
 outcome twice (the latest `last_update` wins there) — is computed by `consensus_probabilities` itself.
+`consensus_of_rows` does the same from the odds parser's columns (`domain.QuoteColumns`): each quote's
+market, outcome, bookmaker and float odds read from its arrays, no Python per quote.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from itertools import chain
 
 import numpy as np
 
-from arb_pipeline.domain import Outcome, SportsbookQuote
+from arb_pipeline.domain import QUOTE_MARKETS, QUOTE_OUTCOMES, Outcome, QuoteColumns, SportsbookQuote
 from arb_pipeline.mapping.orientation import consensus_probabilities
 
 _SLOTS = (Outcome.HOME, Outcome.AWAY, Outcome.DRAW)
@@ -24,6 +26,8 @@ _CHUNK = 1024  # games per pass: ~2.5 MiB of arrays at a time instead of ~13 MiB
 # an h2h quote's outcome → its column; another outcome the per-game code would count (over, push, ...)
 # is -2, which sends its game to the per-game code; one it ignores is -1
 _SLOT_OF = {**{o.value: -2 for o in Outcome}, **{o.value: i for i, o in enumerate(_SLOTS)}}
+_SLOT_OF_CODE = np.array([_SLOT_OF.get(o, -1) for o in QUOTE_OUTCOMES], dtype=np.intp)  # by `QuoteColumns.outcome`
+_H2H = QUOTE_MARKETS.index("h2h")
 
 
 def consensus_of_games(quotes: Sequence[Sequence[SportsbookQuote]],
@@ -38,7 +42,46 @@ def consensus_of_games(quotes: Sequence[Sequence[SportsbookQuote]],
         found: list[dict[Outcome, float] | None] = [None] * len(chunk)
         flat = list(chain.from_iterable(chunk))
         if flat:
-            _arrays(chunk, flat, _Kinds(wanted), found)
+            game = np.repeat(np.arange(len(chunk), dtype=np.intp), [len(q) for q in chunk])
+            slot = np.fromiter([_SLOT_OF.get(q.outcome, -1) if q.market == "h2h" else -1 for q in flat],
+                               dtype=np.intp, count=len(flat))
+            names = [q.bookmaker for q in flat]
+            index = {b: i for i, b in enumerate(dict.fromkeys(names))}
+            book = np.fromiter(map(index.__getitem__, names), dtype=np.intp, count=len(flat))
+            odds = np.fromiter([q.odds_f for q in flat], dtype=np.float64, count=len(flat))
+            _arrays(game, slot, book, len(index), odds, _Kinds(wanted), found)
+        out.extend(found)
+    return [found if found is not None else consensus_probabilities(q, o)
+            for found, q, o in zip(out, quotes, outcomes, strict=True)]
+
+
+def consensus_of_rows(columns: QuoteColumns, rows: np.ndarray, counts: np.ndarray,
+                      quotes: Sequence[Sequence[SportsbookQuote]],
+                      outcomes: Sequence[frozenset[Outcome]]) -> list[dict[Outcome, float]]:
+    """`consensus_of_games(quotes, outcomes)` with each quote's market, outcome, bookmaker and float odds
+    read from the parser's `columns` instead of the objects: game g's quotes are the `counts[g]` rows
+    that follow the previous games' in `rows` (row r of `columns` describing the quote `quotes[g][k]`
+    in the same order). The objects are read only for a game the arrays do not model."""
+    n = len(quotes)
+    if len(outcomes) != n or len(counts) != n or int(counts.sum()) != len(rows):
+        raise ValueError(f"consensus_of_rows: {len(quotes)} games, {len(outcomes)} outcome sets, {len(counts)} "
+                         f"counts of {int(counts.sum())} rows for {len(rows)} rows")
+    market = np.frombuffer(columns.market, dtype=f"i{columns.market.itemsize}")
+    outcome = np.frombuffer(columns.outcome, dtype=f"i{columns.outcome.itemsize}")
+    book = np.frombuffer(columns.book, dtype=f"i{columns.book.itemsize}")
+    odds = np.frombuffer(columns.odds, dtype=np.float64)
+    ends = np.cumsum(counts)
+    out: list[dict[Outcome, float] | None] = []
+    for start in range(0, n, _CHUNK):  # as consensus_of_games: a chunk's arrays bound the memory
+        stop = min(start + _CHUNK, n)
+        found: list[dict[Outcome, float] | None] = [None] * (stop - start)
+        first, last = (int(ends[start - 1]) if start else 0), int(ends[stop - 1])
+        if last > first:
+            at = rows[first:last]
+            game = np.repeat(np.arange(stop - start, dtype=np.intp), counts[start:stop])
+            slot = np.where(market[at] == _H2H, _SLOT_OF_CODE[outcome[at]], -1)
+            _arrays(game, slot, book[at].astype(np.intp), len(columns.bookmakers), odds[at],
+                    _Kinds(outcomes[start:stop]), found)
         out.extend(found)
     return [found if found is not None else consensus_probabilities(q, o)
             for found, q, o in zip(out, quotes, outcomes, strict=True)]
@@ -71,21 +114,16 @@ class _Kinds:
 _SLOT_SET = frozenset(_SLOTS)
 
 
-def _arrays(quotes: Sequence[Sequence[SportsbookQuote]], flat: list[SportsbookQuote], kinds: _Kinds,
+def _arrays(game: np.ndarray, slot: np.ndarray, book: np.ndarray, n_books: int, odds: np.ndarray, kinds: _Kinds,
             out: list[dict[Outcome, float] | None]) -> None:
-    n = len(quotes)
-    game = np.repeat(np.arange(n, dtype=np.intp), [len(q) for q in quotes])
-    slot = np.fromiter([_SLOT_OF.get(q.outcome, -1) if q.market == "h2h" else -1 for q in flat],
-                       dtype=np.intp, count=len(flat))
-    names = [q.bookmaker for q in flat]
-    index = {b: i for i, b in enumerate(dict.fromkeys(names))}
-    book = np.fromiter(map(index.__getitem__, names), dtype=np.intp, count=len(flat))
-    odds = np.fromiter([q.odds_f for q in flat], dtype=np.float64, count=len(flat))
+    """The consensus of a chunk's games from its quotes' arrays, row by row: the game (0.., rows grouped by
+    game, each game's in input order), the slot (`_SLOT_OF`), the bookmaker (any numbering below
+    `n_books`, one number per name) and the float odds. Fills `out[g]` for each game the arrays model."""
     need = kinds.need[kinds.kind]  # per game: the outcomes a book must quote (exactly these)
     fast = kinds.ok[kinds.kind]
     fast[game[slot == -2]] = False
     rows = np.flatnonzero(slot >= 0)
-    n_books = max(len(index), 1)
+    n_books = max(n_books, 1)
     key = game[rows] * n_books + book[rows]  # one (game, book) line
     lines, first, line_of = np.unique(key, return_index=True, return_inverse=True)
     cells = np.bincount(line_of * 3 + slot[rows], minlength=3 * len(lines))

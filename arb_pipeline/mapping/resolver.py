@@ -30,6 +30,7 @@ from arb_pipeline.domain import (
     KalshiMarket,
     Milestone,
     Outcome,
+    QuoteColumns,
     SportsbookQuote,
     StructuredTarget,
 )
@@ -39,6 +40,7 @@ from arb_pipeline.mapping.fastinit import fast_init
 from arb_pipeline.mapping.guards import GuardContext, flag_duplicate_lines, flag_duplicates
 from arb_pipeline.mapping.lines import LineSide, line_market_side
 from arb_pipeline.mapping.manual_overrides import Override, OverrideAction, OverrideSet
+from arb_pipeline.mapping.quote_rows import QuoteRows
 from arb_pipeline.mapping.results import (
     MatchMethod,
     Resolution,
@@ -378,6 +380,7 @@ def resolve(
     prices: Mapping[str, Decimal] | None = None,
     targets: Mapping[str, StructuredTarget] | None = None,
     common_fast_path: bool = True,
+    columns: QuoteColumns | None = None,
 ) -> Resolution:
     """Map every Kalshi market to (sportsbook event, outcome or line) or explain why not.
 
@@ -387,12 +390,15 @@ def resolve(
     YES price per market ticker for the orientation guard (default: mid of yes_bid/yes_ask).
     Winner markets use h2h quotes, spread/total markets the books' lines at the same point.
     Overrides win over rules. `common_fast_path=False` resolves every event by the general path (the
-    same `Resolution`: the tests hold `mapping.common_event` to it).
+    same `Resolution`: the tests hold `mapping.common_event` to it). `columns`, when given, must describe
+    `quotes` row for row (the odds parser's `QuoteColumns`): the quotes are then grouped into games and
+    the guard's consensus read from them with array operations (`mapping.quote_rows`) — the same
+    `Resolution`.
     """
     require_aware(as_of, "as_of")
     with _gc_paused():
         return _resolve(events, milestones, quotes, as_of, catalogue, overrides, config, prices or {}, targets or {},
-                        common_fast_path)
+                        common_fast_path, columns)
 
 
 @contextmanager
@@ -415,11 +421,13 @@ def _gc_paused() -> Iterator[None]:
 def _resolve(events: Sequence[KalshiEvent], milestones: Sequence[Milestone], quotes: Sequence[SportsbookQuote],
              as_of: datetime, catalogue: Catalogue | None, overrides: Sequence[Override] | OverrideSet,
              config: ResolverConfig, prices: Mapping[str, Decimal],
-             targets: Mapping[str, StructuredTarget], common_fast_path: bool) -> Resolution:
+             targets: Mapping[str, StructuredTarget], common_fast_path: bool,
+             columns: QuoteColumns | None = None) -> Resolution:
     catalogue = catalogue if catalogue is not None else load_catalogue()
     override_set = overrides if isinstance(overrides, OverrideSet) else OverrideSet(overrides)
     lookups = {code: TeamLookup(lg, override_set.aliases, targets) for code, lg in catalogue.leagues.items()}
-    games, problems = group_games(quotes, catalogue, lookups, config)
+    rows = QuoteRows(quotes, columns) if columns is not None else None
+    games, problems = group_games(quotes, catalogue, lookups, config, rows)
     by_event: dict[str, list[Milestone]] = defaultdict(list)
     for m in milestones:
         for ticker in {*m.primary_event_tickers, *m.related_event_tickers}:
@@ -429,7 +437,8 @@ def _resolve(events: Sequence[KalshiEvent], milestones: Sequence[Milestone], quo
               if common_fast_path else None)
     scan = _Scan(catalogue, override_set, config, index, lookups, milestones_by_event, guard,
                  unresolved=list(problems), common=common)
-    scan.guard.prime([g for g in games if g.pair is not None])  # the only games a market can match
+    scan.guard.prime([g for g in games if g.pair is not None], rows)  # the only games a market can match
+    del rows  # (its arrays are done with: not held through the rest of the scan, the memory peak)
     seen_events: set[str] = set()
     seen_markets: set[str] = set()
     for event in events:

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import compress
 
 from arb_pipeline.domain import SPREADS, TOTALS, SportsbookQuote
 from arb_pipeline.mapping.catalogue import Catalogue, LeagueCatalogue
 from arb_pipeline.mapping.fastinit import fast_init
 from arb_pipeline.mapping.fuzzy import NameProposal, propose_team
+from arb_pipeline.mapping.quote_rows import QuoteRows
 from arb_pipeline.mapping.results import Unresolved, UnresolvedKind
 from arb_pipeline.mapping.rules import ResolverConfig, TeamLookup
 
-_MARKETS = frozenset({"h2h", SPREADS, TOTALS})
+_MARKETS = frozenset({"h2h", SPREADS, TOTALS})  # == QUOTE_MARKETS: every row of `QuoteRows` is one
 
 
 @fast_init
@@ -74,60 +76,81 @@ class SportsbookGame:
 
 
 def group_games(
-    quotes: Iterable[SportsbookQuote], catalogue: Catalogue, lookups: Mapping[str, TeamLookup], config: ResolverConfig
+    quotes: Iterable[SportsbookQuote], catalogue: Catalogue, lookups: Mapping[str, TeamLookup], config: ResolverConfig,
+    rows: QuoteRows | None = None,
 ) -> tuple[list[SportsbookGame], list[Unresolved]]:
-    """Group h2h, spread and total quotes by event id; report events with inconsistent quotes or unknown names."""
+    """Group h2h, spread and total quotes by event id; report events with inconsistent quotes or unknown names.
+
+    With `rows` (the same quotes grouped from the parser's columns) the groups come from there: the
+    same events in the same order, each with the same quotes in the same order."""
+    games: list[SportsbookGame] = []
+    problems: list[Unresolved] = []
+    if rows is not None:
+        for first, qs, h2h, lines in rows.events():
+            _add_game(first, qs, (h2h, lines), catalogue, lookups, config, games, problems)
+        return games, problems
     by_event: dict[str, list[SportsbookQuote]] = defaultdict(list)
     for q in quotes:
         if q.market in _MARKETS:
             by_event[q.event_id].append(q)
-    games: list[SportsbookGame] = []
-    problems: list[Unresolved] = []
-    for event_id, qs in by_event.items():
-        first = qs[0]
-        if first.commence_time.tzinfo is None:
-            raise ValueError(f"sportsbook quote for event {event_id}: commence_time must be timezone-aware")
-        home, away, start, sport = first.home_team, first.away_team, first.commence_time, first.sport_key
-        odd = [q for q in qs if q.home_team != home or q.away_team != away
-               or q.commence_time != start or q.sport_key != sport]
-        if odd:
-            shape = sorted({f"{q.sport_key} {q.home_team} v {q.away_team} {q.commence_time.isoformat()}"
-                            for q in (first, *odd)})
-            problems.append(Unresolved(UnresolvedKind.SPORTSBOOK_EVENT, event_id,
-                                       f"inconsistent quotes (sport/teams/commence differ): {shape}"))
-            continue
-        league = catalogue.by_sport_key(first.sport_key) or catalogue.leagues.get(first.league.upper())
-        if league is None:
-            problems.append(Unresolved(UnresolvedKind.SPORTSBOOK_EVENT, event_id,
-                                       f"sport {first.sport_key!r} / league {first.league!r} not in the catalogue"))
-            continue
-        lookup = lookups[league.code]
-        ids: list[str | None] = []
-        proposals: list[NameProposal | None] = []
-        for name in (first.home_team, first.away_team):
-            team = lookup.name(name)
-            proposal = None if team else propose_team(
-                name, league, threshold=config.fuzzy_threshold, margin=config.fuzzy_margin)
-            ids.append(team.id if team else (proposal.team_id if proposal else None))
-            proposals.append(proposal)
+    for qs in by_event.values():
+        _add_game(qs[0], qs, None, catalogue, lookups, config, games, problems)
+    return games, problems
+
+
+def _add_game(first: SportsbookQuote, qs: Sequence[SportsbookQuote], markets: tuple[bytes, bytes] | None,
+              catalogue: Catalogue,
+              lookups: Mapping[str, TeamLookup], config: ResolverConfig, games: list[SportsbookGame],
+              problems: list[Unresolved]) -> None:
+    """One event's game, or why not, from its quotes `qs` in input order; `markets`, when given, says
+    which of them are h2h and which spread/total quotes (read from the parser's columns)."""
+    event_id = first.event_id
+    if first.commence_time.tzinfo is None:
+        raise ValueError(f"sportsbook quote for event {event_id}: commence_time must be timezone-aware")
+    home, away, start, sport = first.home_team, first.away_team, first.commence_time, first.sport_key
+    odd = [q for q in qs if q.home_team != home or q.away_team != away
+           or q.commence_time != start or q.sport_key != sport]
+    if odd:
+        shape = sorted({f"{q.sport_key} {q.home_team} v {q.away_team} {q.commence_time.isoformat()}"
+                        for q in (first, *odd)})
+        problems.append(Unresolved(UnresolvedKind.SPORTSBOOK_EVENT, event_id,
+                                   f"inconsistent quotes (sport/teams/commence differ): {shape}"))
+        return
+    league = catalogue.by_sport_key(first.sport_key) or catalogue.leagues.get(first.league.upper())
+    if league is None:
+        problems.append(Unresolved(UnresolvedKind.SPORTSBOOK_EVENT, event_id,
+                                   f"sport {first.sport_key!r} / league {first.league!r} not in the catalogue"))
+        return
+    lookup = lookups[league.code]
+    ids: list[str | None] = []
+    proposals: list[NameProposal | None] = []
+    for name in (first.home_team, first.away_team):
+        team = lookup.name(name)
+        proposal = None if team else propose_team(
+            name, league, threshold=config.fuzzy_threshold, margin=config.fuzzy_margin)
+        ids.append(team.id if team else (proposal.team_id if proposal else None))
+        proposals.append(proposal)
+    if markets is None:
         h2h = tuple([q for q in qs if q.market == "h2h"])  # (a list first: faster than a generator)
         lines = tuple([q for q in qs if q.market != "h2h"]) if len(h2h) != len(qs) else ()
-        game = SportsbookGame(event_id, league, first.sport_key, first.home_team, first.away_team,
-                              first.commence_time.astimezone(UTC), h2h, ids[0], ids[1], proposals[0], proposals[1],
-                              lines)
-        games.append(game)
-        if not game.exact:
-            unknown = [n for n, t in zip((first.home_team, first.away_team), ids, strict=True)
-                       if lookup.name(n) is None]
-            problems.append(Unresolved(
-                UnresolvedKind.SPORTSBOOK_EVENT, event_id,
-                f"unknown team name(s) {unknown} in {league.code}: "
-                + ("fuzzy proposal(s) need confirmation" if game.pair else "no confident proposal; add an alias"),
-                (game.candidate(),)))
-        elif game.pair is None:
-            problems.append(Unresolved(UnresolvedKind.SPORTSBOOK_EVENT, event_id,
-                                       f"home and away are the same team {game.home_id}"))
-    return games, problems
+    else:
+        h2h = tuple(compress(qs, markets[0]))
+        lines = tuple(compress(qs, markets[1])) if len(h2h) != len(qs) else ()
+    game = SportsbookGame(event_id, league, first.sport_key, first.home_team, first.away_team,
+                          first.commence_time.astimezone(UTC), h2h, ids[0], ids[1], proposals[0], proposals[1],
+                          lines)
+    games.append(game)
+    if not game.exact:
+        unknown = [n for n, t in zip((first.home_team, first.away_team), ids, strict=True)
+                   if lookup.name(n) is None]
+        problems.append(Unresolved(
+            UnresolvedKind.SPORTSBOOK_EVENT, event_id,
+            f"unknown team name(s) {unknown} in {league.code}: "
+            + ("fuzzy proposal(s) need confirmation" if game.pair else "no confident proposal; add an alias"),
+            (game.candidate(),)))
+    elif game.pair is None:
+        problems.append(Unresolved(UnresolvedKind.SPORTSBOOK_EVENT, event_id,
+                                   f"home and away are the same team {game.home_id}"))
 
 
 class GameIndex:

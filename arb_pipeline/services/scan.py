@@ -293,7 +293,13 @@ def resolve_snapshot(snapshot: MarketSnapshot, config: ScanConfig, as_of: dateti
         overrides=overrides_for(config),
         config=config.resolver,
         targets=snapshot.structured_targets,
+        columns=_row_for_row(quote_columns_of(snapshot), snapshot),
     )
+
+
+def _row_for_row(columns: QuoteColumns, snapshot: MarketSnapshot) -> QuoteColumns | None:
+    """`columns` when row i is `snapshot.quotes[i]` (not when unmodelled quotes were left out of them)."""
+    return columns if len(columns) == len(snapshot.quotes) else None
 
 
 def fees_for(event: KalshiEvent, snapshot: MarketSnapshot, config: ScanConfig) -> SeriesFees:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 from unittest.mock import patch
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -98,3 +99,40 @@ def test_consensus_of_games_is_what_the_replaced_code_returned(games):
             found, expected = consensus_of_games(quotes, outcomes), reference.consensus_of_games(quotes, outcomes)
         assert found == expected
         assert repr(found) == repr(expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_games_any_outcomes(), st.randoms(use_true_random=False))
+def test_consensus_of_rows_is_what_the_replaced_code_returned(games, rng):
+    """Read from the parser's columns (every game's quotes rows of one table, in any order, bookmakers
+    numbered across all games) the consensus is the replaced per-game-object code's: equal dicts, same
+    key order, same floats (`repr`)."""
+    from arb_pipeline.domain import QuoteColumns
+    from arb_pipeline.mapping.orientation_batch import consensus_of_rows
+
+    quotes, outcomes = games
+    table = [(g, q) for g, qs in enumerate(quotes) for q in qs]
+    rng.shuffle(table)  # the games' rows interleaved in the table; each game's still in its own order below
+    columns = QuoteColumns.from_quotes([q for _, q in table])
+    rows = [[i for i, (g, _) in enumerate(table) if g == game] for game in range(len(quotes))]
+    quotes = [[table[i][1] for i in r] for r in rows]
+    at = np.array([i for r in rows for i in r], dtype=np.intp)
+    counts = np.array([len(r) for r in rows], dtype=np.intp)
+    for chunk in (orientation_batch._CHUNK, 3):
+        with patch.object(orientation_batch, "_CHUNK", chunk), patch.object(reference, "_CHUNK", chunk):
+            found = consensus_of_rows(columns, at, counts, quotes, outcomes)
+            expected = reference.consensus_of_games(quotes, outcomes)
+        assert found == expected
+        assert repr(found) == repr(expected)
+
+
+def test_consensus_of_rows_says_what_does_not_add_up():
+    import pytest
+
+    from arb_pipeline.domain import QuoteColumns
+    from arb_pipeline.mapping.orientation_batch import consensus_of_rows
+
+    quotes = [[_quote(0, "b1", "home", "h2h", "1.80", 0), _quote(0, "b1", "away", "h2h", "2.10", 0)]]
+    columns = QuoteColumns.from_quotes(quotes[0])
+    with pytest.raises(ValueError, match="consensus_of_rows: 1 games, 1 outcome sets, 1 counts of 3 rows for 2 rows"):
+        consensus_of_rows(columns, np.array([0, 1]), np.array([3]), quotes, [TWO])

@@ -155,3 +155,24 @@ def test_the_extended_slate_has_the_special_games(tmp_path):
     assert len(set(mlb.values())) == len(mlb)
     players = {t.type for t in snapshot.structured_targets.values()}
     assert {"tennis_player", "mma_fighter", "soccer_team", "football_team"} <= players
+
+
+# -- resolving from the parser's columns (mapping/quote_rows.py) -------------------------------------------
+
+@pytest.mark.parametrize("traps", [{}, {"inverted_price_trap": True}, {"postponed_game_trap": True},
+                                   {"unknown_alias_trap": True}, {"extended": True}])
+def test_resolving_with_the_parsers_columns_is_the_same_resolution(tmp_path, traps):
+    """The quotes grouped into games and the guard's consensus read from the odds parser's own columns give
+    the very `Resolution` the quote objects give: rows, lines, guards, fair probabilities to the bit."""
+    config = ScenarioConfig(seed=3, start=START, games_per_league=3, arb_rate_per_hour=0, value_rate_per_hour=0,
+                            **traps)
+    engine = ScenarioEngine(config, clock=SimClock.fixed(START))
+    snapshot = load_snapshot(record_snapshot(engine, tmp_path / "snap", markets={"*": "h2h,spreads,totals"}))
+    columns = snapshot.quote_columns
+    assert columns is not None and len(columns) == len(snapshot.quotes)
+    plain, by_columns = (resolve(snapshot.events, snapshot.milestones, snapshot.quotes, as_of=START,
+                                 targets=snapshot.structured_targets, columns=c) for c in (None, columns))
+    assert by_columns == plain
+    assert repr(by_columns) == repr(plain)
+    assert plain.rows and any(r.fair_probability is not None for r in plain.rows)
+    assert plain.lines or not traps.get("extended")

@@ -86,3 +86,70 @@ def test_group_games_is_what_the_replaced_code_returned(quotes):
     assert repr(found) == repr(expected)
     assert [(g.pair, g.exact, g.quotes, g.line_quotes) for g in found[0]] == [
         (g.pair, g.exact, g.quotes, g.line_quotes) for g in expected[0]]
+
+
+# -- grouped from the parser's columns (mapping/quote_rows.py) ------------------------------------------
+
+
+def _columns(quotes, reverse: bool = False, split: int | None = None):
+    """`QuoteColumns` of `quotes` row for row: built in two parts joined (`extend_columns`) when `split`
+    is given, and with its events numbered last-seen first when `reverse` (not in the order the quotes
+    first name them, as another builder of the columns may number them)."""
+    from arb_pipeline.domain import QuoteColumns
+
+    if split is None:
+        columns = QuoteColumns.from_quotes(quotes)
+    else:
+        columns = QuoteColumns.from_quotes(quotes[:split])
+        columns.extend_columns(QuoteColumns.from_quotes(quotes[split:]))
+    if reverse:
+        last = len(columns.events) - 1
+        columns.events = columns.events[::-1]
+        columns.event = type(columns.event)("i", (last - e for e in columns.event))
+        columns.event_index = {e: i for i, e in enumerate(columns.events)}
+    return columns
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_QUOTE, max_size=24), st.sampled_from(["as given", "by event"]),
+       st.booleans(), st.none() | st.integers(0, 24))
+def test_group_games_from_the_columns_is_what_the_replaced_code_returned(quotes, layout, reverse, split):
+    """The same games (field for field, in order, holding the very same quote objects in the same order)
+    and problems from the columns as from the objects: events interleaved or in blocks (the parser's
+    layout), numbered in first-seen order or not, inconsistent events, unknown names and leagues."""
+    from arb_pipeline.mapping.quote_rows import QuoteRows
+
+    quotes = [q for q in map(lambda q: _quote(*q), quotes) if q.market in ("h2h", "spreads", "totals")]
+    if layout == "by event":
+        quotes.sort(key=lambda q: q.event_id)
+    quotes = tuple(quotes)
+    rows = QuoteRows(quotes, _columns(quotes, reverse, split))
+    found = group_games(quotes, CAT, LOOKUPS, ResolverConfig(), rows)
+    expected = reference.group_games(quotes, CAT, LOOKUPS, ResolverConfig())
+    assert found == expected
+    assert repr(found) == repr(expected)
+    assert [(g.pair, g.exact, list(map(id, g.quotes)), list(map(id, g.line_quotes))) for g in found[0]] == [
+        (g.pair, g.exact, list(map(id, g.quotes)), list(map(id, g.line_quotes))) for g in expected[0]]
+    assert all(type(g.quotes) is tuple and type(g.line_quotes) is tuple for g in found[0])
+    # each game's h2h rows, as the orientation guard reads them, are its h2h quotes' rows in order
+    games = found[0]
+    at, counts = rows.h2h_rows([g.event_id for g in games])
+    assert counts.tolist() == [len(g.quotes) for g in games]
+    assert [quotes[r] for r in at.tolist()] == [q for g in games for q in g.quotes]
+
+
+def test_the_columns_must_describe_the_quotes_row_for_row():
+    import pytest
+
+    from arb_pipeline.mapping.quote_rows import QuoteRows
+
+    quotes = tuple(h2h("g", "NBA", "New York Knicks", "Boston Celtics", utc(2026, 11, 4)))
+    with pytest.raises(ValueError, match=r"QuoteRows: the quote columns have 2 rows .* for 4 quotes"):
+        QuoteRows(quotes, _columns(quotes[:2]))
+
+
+def test_every_market_the_columns_model_is_one_group_games_keeps():
+    from arb_pipeline.domain import QUOTE_MARKETS
+    from arb_pipeline.mapping.sportsbook import _MARKETS
+
+    assert _MARKETS == frozenset(QUOTE_MARKETS)

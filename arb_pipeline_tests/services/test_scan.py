@@ -239,6 +239,33 @@ def test_columns_that_no_longer_describe_the_quotes_are_not_used(snapshot, confi
     assert quote_columns_of(snapshot) is snapshot.quote_columns
 
 
+def test_resolve_snapshot_groups_the_quotes_from_the_parsers_columns_and_resolves_the_same(snapshot, config):
+    """resolve_snapshot hands resolution the parser's columns (the same `Resolution` as from the quote
+    objects alone); columns that leave a quote out (one they do not model) are not handed over."""
+    from dataclasses import replace
+    from unittest.mock import patch
+
+    from arb_pipeline.mapping import resolver
+    from arb_pipeline.services.scan import overrides_for
+
+    def plain(snap):
+        return resolver.resolve(snap.events, snap.milestones, snap.quotes, as_of=AS_OF,
+                                overrides=overrides_for(config), config=config.resolver,
+                                targets=snap.structured_targets)
+
+    handed = []
+    real = resolver.QuoteRows
+    with patch.object(resolver, "QuoteRows", side_effect=lambda q, c: handed.append(c) or real(q, c)):
+        found = resolve_snapshot(snapshot, config, AS_OF)
+        expected = plain(snapshot)
+        assert [c is snapshot.quote_columns for c in handed] == [True]
+        assert found == expected and repr(found) == repr(expected)
+        odd = replace(snapshot, quotes=(*snapshot.quotes, replace(snapshot.quotes[0], market="outrights")))
+        found, expected = resolve_snapshot(odd, config, AS_OF), plain(odd)
+        assert len(handed) == 1  # not handed over: they do not describe the quotes row for row
+        assert found == expected and repr(found) == repr(expected)
+
+
 def test_scan_games_carry_their_quote_table_and_survive_pickling(snapshot, config):
     import pickle
 
@@ -406,10 +433,11 @@ def test_the_array_paths_give_exactly_what_the_reference_paths_give(which, exten
                                                                     monkeypatch):
     """Issue #11: books built together (`arb.book_batch`), winner games built without per-object re-checks
     (`arb.game_batch`), the pricing consensus of all games by arrays
-    (`arb.consensus_table`) and the orientation consensus of all games at once (`mapping.orientation_batch`)
-    leave every stage's result exactly as the one-at-a-time reference paths give it: same resolutions and
+    (`arb.consensus_table`), the orientation consensus of all games at once (`mapping.orientation_batch`) and
+    the quotes grouped into games from the parser's columns (`mapping.quote_rows`) leave every stage's result exactly as the one-at-a-time reference paths give it: same resolutions and
     guard floats (compared by repr: to the bit), same games and books, same fair lines, same opportunities."""
     from arb_pipeline.arb.consensus_table import game_consensus
+    from arb_pipeline.mapping import resolver
     from arb_pipeline.mapping.guards import GuardContext
     from arb_pipeline.services import scan as scan_module
 
@@ -424,7 +452,8 @@ def test_the_array_paths_give_exactly_what_the_reference_paths_give(which, exten
     monkeypatch.setattr(scan_module, "winner_game", lambda *args: None)  # every game: the constructors
     monkeypatch.setattr(scan_module, "table_consensus", lambda table, games, *a: [
         game_consensus(table, g, game, *a) for g, game in enumerate(games)])
-    monkeypatch.setattr(GuardContext, "prime", lambda self, games: None)  # consensus_probabilities per game
+    monkeypatch.setattr(GuardContext, "prime", lambda self, games, rows=None: None)  # consensus_probabilities per game
+    monkeypatch.setattr(resolver, "QuoteRows", lambda quotes, columns: None)  # games grouped from the quote objects
     reference = scan(snap, config, at)
     assert repr(fast.resolution) == repr(reference.resolution)
     assert fast.assembly.problems == reference.assembly.problems
