@@ -415,7 +415,7 @@ class DetectedOpportunity(Base):
 class MetricSeries(Base):
     """One cumulative Prometheus series shared by every process (Dagster runs, the API).
 
-    `value` only ever grows (`value = value + x` in one UPDATE), so counters and histogram buckets
+    `value` only ever grows (`value = value + x` in one upsert), so counters and histogram buckets
     stay exact across processes and containers without a shared filesystem. `le` is the bucket's
     upper bound for a histogram bucket, "sum" / "count" for its totals, "" for a counter.
     """

@@ -4,6 +4,7 @@ import math
 import threading
 
 import pytest
+from sqlalchemy import event
 
 from arb_pipeline.storage.db import session_factory as make_sessions
 from arb_pipeline.storage.db import session_scope
@@ -70,3 +71,42 @@ def test_concurrent_processes_never_lose_an_increment(engine, other_engine):
     hist = {le: v for (_, le), v in values(sessions, "race_seconds").items()}
     assert hist["count"] == hist["1.0"] == hist["+Inf"] == 4 * per_worker and "0.1" not in hist
 
+
+
+@pytest.mark.parametrize("method", ["inc", "observe", "set_gauge"])
+def test_another_process_committing_between_any_two_statements_loses_nothing(engine, other_engine, method):
+    """The interleaving CI once hit on PostgreSQL, made deterministic.
+
+    Before every statement of one call after its first, another engine (another process) writes the
+    same new series and commits. The old UPDATE-then-SELECT-then-INSERT saw that row as "already
+    there" and dropped its own increment; whatever statements a call runs, both writes must count.
+    """
+    competing = {"inc": lambda r: r.inc("gap_total", 1), "observe": lambda r: r.observe("gap_seconds", 0.2, (1.0,)),
+                 "set_gauge": lambda r: r.set_gauge("gap_gauge", 5.0)}[method]
+    ours = {"inc": lambda r: r.inc("gap_total", 2), "observe": lambda r: r.observe("gap_seconds", 0.5, (1.0,)),
+            "set_gauge": lambda r: r.set_gauge("gap_gauge", 7.0)}[method]
+    statements = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+        if len(statements) > 1:
+            with session_scope(make_sessions(other_engine)) as s:
+                competing(MetricRepository(s))
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        with session_scope(make_sessions(engine)) as s:
+            ours(MetricRepository(s))
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    if len(statements) <= 1:  # one statement: nothing can come between; the other process writes after
+        with session_scope(make_sessions(other_engine)) as s:
+            competing(MetricRepository(s))
+    sessions = make_sessions(engine)
+    if method == "inc":
+        assert values(sessions, "gap_total") == {((), ""): 3.0}
+    elif method == "observe":
+        hist = {le: v for (_, le), v in values(sessions, "gap_seconds").items()}
+        assert hist == {"1.0": 2.0, "+Inf": 2.0, "count": 2.0, "sum": pytest.approx(0.7)}
+    else:  # last writer wins, and a gauge is one row whichever process created it
+        assert values(sessions, "gap_gauge") in ({((), "gauge"): 5.0}, {((), "gauge"): 7.0})

@@ -4,8 +4,13 @@ Why the database: under `dagster dev` every scan run is its own short-lived proc
 a 10 s interval) and in docker-compose the runs, the daemon and the API are separate containers.
 A counter kept in a process dies with it; prometheus-client's multiprocess mode needs one shared
 directory and keeps a file per process that every scrape reads. Here a counter is one row whose
-value only grows through `value = value + x` in a single UPDATE, which both SQLite (database write
+value only grows through `value = value + x` in a single statement, which both SQLite (database write
 lock) and PostgreSQL (row lock) apply atomically, so concurrent processes never lose an increment.
+
+A series that does not exist yet is created by the same statement: `INSERT .. ON CONFLICT (name,
+labels, le) DO UPDATE SET value = value + excluded.value`. An earlier version ran UPDATE, then
+SELECT, then INSERT; on PostgreSQL (READ COMMITTED) a row another process committed between the
+UPDATE and the SELECT was seen as "already there" and the increment was dropped (CI lost 2 of 160).
 """
 
 from __future__ import annotations
@@ -14,8 +19,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from arb_pipeline.storage.models import MetricSeries
@@ -57,33 +62,31 @@ class MetricRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def _add(self, name: str, labels: str, les: Sequence[str], amount: float) -> None:
-        """value += amount on every (name, labels, le) row, creating the missing rows at 0 first."""
-        statement = (update(MetricSeries)
-                     .where(MetricSeries.name == name, MetricSeries.labels == labels, MetricSeries.le.in_(les))
-                     .values(value=MetricSeries.value + amount)
-                     .execution_options(synchronize_session=False))
-        if self.session.execute(statement).rowcount == len(les):
-            return
-        existing = set(self.session.scalars(select(MetricSeries.le).where(
-            MetricSeries.name == name, MetricSeries.labels == labels, MetricSeries.le.in_(les))))
-        for le in les:
-            if le in existing:
-                continue
-            try:
-                with self.session.begin_nested():
-                    self.session.add(MetricSeries(name=name, labels=labels, le=le, value=amount))
-            except IntegrityError:  # created by another process since our UPDATE: add to theirs
-                self.session.execute(update(MetricSeries).where(
-                    MetricSeries.name == name, MetricSeries.labels == labels, MetricSeries.le == le)
-                    .values(value=MetricSeries.value + amount).execution_options(synchronize_session=False))
+    def _upsert(self, name: str, labels: str, rows: Sequence[tuple[str, float]], *, add: bool) -> None:
+        """One statement: create each (name, labels, le) row at its amount, or add it / set it.
+
+        One statement per call, so no other process can write between two parts of one observation.
+        Rows go in the order given, which every caller keeps the same (buckets ascending, count,
+        sum), so two transactions never take the same row locks in opposite orders.
+        """
+        dialects = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+        dialect = self.session.get_bind().dialect.name
+        if dialect not in dialects:
+            raise ValueError(f"metric series: the {dialect!r} database is not supported (PostgreSQL or SQLite)")
+        statement = dialects[dialect](MetricSeries).values(
+            [{"name": name, "labels": labels, "le": le, "value": amount} for le, amount in rows])
+        excluded = statement.excluded["value"]
+        statement = statement.on_conflict_do_update(
+            index_elements=[MetricSeries.name, MetricSeries.labels, MetricSeries.le],
+            set_={"value": MetricSeries.value + excluded if add else excluded})
+        self.session.execute(statement.execution_options(synchronize_session=False))
 
     def inc(self, name: str, amount: float = 1.0, labels: Mapping[str, str] | None = None) -> None:
         """Add `amount` (>= 0) to a counter."""
         if amount < 0 or not math.isfinite(amount):
             raise ValueError(f"counter {name}: increment must be finite and >= 0, got {amount}")
         if amount:
-            self._add(name, label_text(labels), [COUNTER], float(amount))
+            self._upsert(name, label_text(labels), [(COUNTER, float(amount))], add=True)
 
     def observe(self, name: str, value: float, buckets: Sequence[float],
                 labels: Mapping[str, str] | None = None) -> None:
@@ -91,26 +94,14 @@ class MetricRepository:
         if not math.isfinite(value) or value < 0:
             raise ValueError(f"histogram {name}: observation must be finite and >= 0, got {value}")
         bounds = sorted({float(b) for b in buckets} | {math.inf})
-        text = label_text(labels)
-        self._add(name, text, [bucket_text(b) for b in bounds if value <= b] + [COUNT], 1.0)
-        if value:
-            self._add(name, text, [SUM], float(value))
+        rows = [(bucket_text(b), 1.0) for b in bounds if value <= b] + [(COUNT, 1.0)]
+        self._upsert(name, label_text(labels), rows + [(SUM, float(value))] if value else rows, add=True)
 
     def set_gauge(self, name: str, value: float, labels: Mapping[str, str] | None = None) -> None:
         """Set a gauge to `value` (last writer wins; one process - the worker - owns each gauge)."""
         if not math.isfinite(value):
             raise ValueError(f"gauge {name}: value must be finite, got {value}")
-        text = label_text(labels)
-        statement = (update(MetricSeries)
-                     .where(MetricSeries.name == name, MetricSeries.labels == text, MetricSeries.le == GAUGE)
-                     .values(value=float(value)).execution_options(synchronize_session=False))
-        if self.session.execute(statement).rowcount:
-            return
-        try:
-            with self.session.begin_nested():
-                self.session.add(MetricSeries(name=name, labels=text, le=GAUGE, value=float(value)))
-        except IntegrityError:
-            self.session.execute(statement)
+        self._upsert(name, label_text(labels), [(GAUGE, float(value))], add=False)
 
     def all(self, name_prefix: str = "") -> list[Series]:
         query = select(MetricSeries)
