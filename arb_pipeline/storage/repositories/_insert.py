@@ -14,15 +14,20 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 
-def insert_if_absent(session: Session, model: type, values: Mapping[str, Any], key: Sequence[str]) -> bool:
-    """Insert `values` into `model`'s table unless a row with the same `key` columns exists; True when
-    this call inserted it."""
+def dialect_insert(session: Session, model: type) -> Any:
+    """`INSERT INTO model` in the session's dialect, which offers `on_conflict_do_nothing/update`."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     elif dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert
     else:  # pragma: no cover - the application supports exactly these two
-        raise NotImplementedError(f"insert_if_absent: unsupported database {dialect!r}")
-    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=list(key))
+        raise NotImplementedError(f"INSERT .. ON CONFLICT: unsupported database {dialect!r}")
+    return insert(model)
+
+
+def insert_if_absent(session: Session, model: type, values: Mapping[str, Any], key: Sequence[str]) -> bool:
+    """Insert `values` into `model`'s table unless a row with the same `key` columns exists; True when
+    this call inserted it."""
+    statement = dialect_insert(session, model).values(**values).on_conflict_do_nothing(index_elements=list(key))
     return session.execute(statement).rowcount == 1

@@ -20,10 +20,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from arb_pipeline.storage.models import MetricSeries
+from arb_pipeline.storage.repositories._insert import dialect_insert
 
 COUNTER = ""  # the `le` of a plain counter
 GAUGE = "gauge"  # the `le` of a gauge: the last value set (the worker's health, services/worker.py)
@@ -69,11 +69,7 @@ class MetricRepository:
         Rows go in the order given, which every caller keeps the same (buckets ascending, count,
         sum), so two transactions never take the same row locks in opposite orders.
         """
-        dialects = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-        dialect = self.session.get_bind().dialect.name
-        if dialect not in dialects:
-            raise ValueError(f"metric series: the {dialect!r} database is not supported (PostgreSQL or SQLite)")
-        statement = dialects[dialect](MetricSeries).values(
+        statement = dialect_insert(self.session, MetricSeries).values(
             [{"name": name, "labels": labels, "le": le, "value": amount} for le, amount in rows])
         excluded = statement.excluded["value"]
         statement = statement.on_conflict_do_update(
