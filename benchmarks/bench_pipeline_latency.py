@@ -187,6 +187,12 @@ def step_breakdown(instance: Any, run_id: str, run_s: float, show: bool = False)
             durations[key] = entry.timestamp - starts[key]
     if show:
         print("      steps: " + ", ".join(f"{key} {seconds:.2f}s" for key, seconds in durations.items()))
+        kinds: dict[str, int] = defaultdict(int)
+        for record in instance.get_records_for_run(run_id, limit=100_000).records:
+            event = record.event_log_entry.dagster_event
+            kinds[event.event_type_value if event is not None else "log message"] += 1
+        print(f"      {sum(kinds.values())} events: " + ", ".join(
+            f"{kind} {count}" for kind, count in sorted(kinds.items(), key=lambda kv: -kv[1])))
     groups: dict[str, float] = defaultdict(float)
     for key, seconds in durations.items():
         if key.startswith(("capture_market_snapshot", "kalshi_markets", "sportsbook_odds")):
