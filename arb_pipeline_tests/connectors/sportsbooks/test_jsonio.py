@@ -51,6 +51,23 @@ def test_loads_exact_reads_each_number_text_as_its_own_decimal_and_shares_equal_
 
 # --- loads_exact's msgspec first pass reads exactly what the standard library reads --------------------
 
+
+@given(st.lists(_NUMBER_TEXTS, max_size=12))
+def test_shared_decimals_is_decimal_of_each_text_one_object_per_text(texts):
+    """The hook itself (a dict's `__getitem__` with `__missing__`), as the streamed reader and the odds
+    Structs' decoder call it: `Decimal(text)` digit for digit, equal texts one object, a fresh cache per
+    hook (two documents never share)."""
+    from arb_pipeline.connectors.sportsbooks.jsonio import shared_decimals
+
+    hook, other = shared_decimals(), shared_decimals()
+    values = [hook(text) for text in texts]
+    assert [(str(v), v.as_tuple()) for v in values] == [(str(Decimal(t)), Decimal(t).as_tuple()) for t in texts]
+    for text, value in zip(texts, values, strict=True):
+        assert hook(text) is value
+        assert other(text) == value
+    assert json.loads("[" + ",".join(texts) + "]", parse_float=shared_decimals()) == [Decimal(t) for t in texts]
+
+
 def _stdlib(text):
     """The standard library alone: what `loads_exact` returned before msgspec read first."""
     import json
