@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from arb_pipeline.mapping.normalize import normalize_name
 
@@ -31,3 +33,30 @@ def test_distinguishing_words_are_kept() -> None:
 def test_rejects_non_strings() -> None:
     with pytest.raises(TypeError, match="expects a str"):
         normalize_name(None)  # type: ignore[arg-type]
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=30)
+       | st.text(alphabet=st.characters(max_codepoint=0x7F) | st.sampled_from("éèüñøåçß’´ﬁ²\u0301\u00a0Å"), max_size=30))
+def test_an_ascii_text_skips_the_accent_step_with_the_same_result(text: str) -> None:
+    """The ASCII shortcut in `_normalize` is exact: NFKD then dropping combining characters returns an
+    ASCII text unchanged, so `_strip_accents` (the general step, always taken for other texts) agrees."""
+    from arb_pipeline.mapping.normalize import _strip_accents
+
+    if text.isascii():
+        assert _strip_accents(text) == text
+    assert normalize_name(text) == _reference(text)
+
+
+def _reference(text: str) -> str:
+    """`normalize_name` as it was before the ASCII shortcut (every text through NFKD and the filter)."""
+    import re
+    import unicodedata
+
+    from arb_pipeline.mapping.normalize import GENERIC_CLUB_TOKENS
+
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    lowered = re.sub(r"['’`´]", "", stripped.lower().replace("&", " and "))
+    tokens = re.sub(r"[^\w\s]|_", " ", lowered).split()
+    kept = [token for token in tokens if token not in GENERIC_CLUB_TOKENS]
+    return " ".join(kept or tokens)
