@@ -238,9 +238,7 @@ def _normalize(events: Iterable[object], state: _State, odds_format: OddsFormat 
         except _Bad as bad:
             state.problem(bad, event_id, None)
             continue
-        seen_books: set[str] = set()
-        for j, book in enumerate(books):
-            state.bookmaker(event, book, f"{path}.bookmakers[{j}]", seen_books)
+        state.bookmakers(event, books, path)
     return NormalizeResult(
         quotes=tuple(state.quotes),
         problems=tuple(state.problems),
@@ -253,7 +251,7 @@ def _normalize(events: Iterable[object], state: _State, odds_format: OddsFormat 
 class _State:
     """Accumulates quotes and problems while walking one response (read through `shape`)."""
 
-    inline = True  # `_markets`' one loop per bookmaker; False: `market` per market (tests hold them equal)
+    inline = True  # `_books`' one loop per event; False: `bookmaker` / `market` one by one (tests hold them equal)
 
     def __init__(self, provider: str, sport_key: str, fetched_at: datetime, fmt: OddsFormat, source: str,
                  shape: Shape):
@@ -310,7 +308,34 @@ class _State:
         return {"id": event_id, "sport_key": own_sport, "home": home, "away": away, "commence": commence,
                 "league": league_for_sport(own_sport), "sides": sides}
 
+    def bookmakers(self, event: dict[str, Any], books: list[Any], path: str) -> None:
+        """Every bookmaker of one event (`path`: the event's), its quotes appended to `self.quotes`
+        (problems reported): `_books` when `inline`, else `bookmaker` per bookmaker and `market` per market
+        (tests hold the two equal)."""
+        if self.inline:
+            self._books(event, books, path)
+            return
+        seen_books: set[str] = set()
+        for j, book in enumerate(books):
+            self.bookmaker(event, book, f"{path}.bookmakers[{j}]", seen_books)
+
     def bookmaker(self, event: dict[str, Any], raw: object, path: str, seen: set[str]) -> None:
+        header = self._book_header(event, raw, path, seen)
+        if header is None:
+            return
+        key, title, book_updated, markets = header
+        seen_markets: set[str] = set()
+        for k, market in enumerate(markets):
+            mpath = f"{path}.markets[{k}]"
+            try:
+                self.quotes.extend(self.market(event, key, title, book_updated, market, mpath, seen_markets))
+            except _Bad as bad:
+                self.problem(bad, event["id"], key)
+
+    def _book_header(self, event: dict[str, Any], raw: object, path: str,
+                     seen: set[str]) -> tuple[str, str, datetime | None, list[Any]] | None:
+        """(key, title, last update, markets) of one bookmaker at `path`, its key added to `seen`; None
+        when it cannot be read (the problem reported)."""
         fields = self.shape.bookmaker(raw)
         key = fields[0] if fields is not None and isinstance(fields[0], str) else None
         try:
@@ -327,29 +352,22 @@ class _State:
             markets = _list(markets, path, "markets")
         except _Bad as bad:
             self.problem(bad, event["id"], key)
-            return
-        seen_markets: set[str] = set()
-        if self.inline:
-            self._markets(event, key, title, book_updated, markets, path, seen_markets)
-            return
-        for k, market in enumerate(markets):
-            mpath = f"{path}.markets[{k}]"
-            try:
-                self.quotes.extend(self.market(event, key, title, book_updated, market, mpath, seen_markets))
-            except _Bad as bad:
-                self.problem(bad, event["id"], key)
+            return None
+        return key, title, book_updated, markets
 
-    def _markets(self, event: dict[str, Any], book_key: str, book_title: str, book_updated: datetime | None,
-                 markets: list[Any], path: str, seen: set[str]) -> None:
-        """`market` of each of one bookmaker's markets, its quotes appended to `self.quotes` (problems
-        reported) - the same quotes, problems and state as calling it per market, in one loop: ~54,000
-        markets and ~114,000 quotes at 5,000 games, where the per-market calls, JSON paths, context tuples
-        and per-outcome validity checks were most of the parse. A market is handled here only when it is
-        plain (a modelled key not seen yet, its update time already known, a non-empty list of outcomes,
-        each outcome well formed as `_well_formed` accepts it); everything else goes to `market` /
-        `_checked` exactly as before, which name the problem. Validity per distinct price and point is
-        remembered (`decimal_ok`, `finite_points`: keyed by value, all the rule depends on); the quote keeps
-        the response's own `Decimal` object, never the remembered one (1.9 and 1.90 are equal keys)."""
+    def _books(self, event: dict[str, Any], books: list[Any], path: str) -> None:
+        """`bookmaker` of each of one event's bookmakers and `market` of each of their markets, the quotes
+        appended to `self.quotes` (problems reported) - the same quotes, problems and state as calling
+        them one by one, in one loop per event: ~30,000 bookmakers, ~54,000 markets and ~114,000 quotes at
+        5,000 games, where the per-bookmaker and per-market calls, JSON paths, context tuples and
+        per-outcome validity checks were most of the parse. A bookmaker is read here only when it is
+        plain (an object with a non-blank key not seen yet, its update time absent or already known, a
+        list of markets), a market only when it is plain (a modelled key not seen yet, its update time
+        already known, a non-empty list of outcomes, each outcome well formed as `_well_formed` accepts
+        it); everything else goes to `_book_header` / `market` / `_checked` exactly as before, which name
+        the problem. Validity per distinct price and point is remembered (`decimal_ok`, `finite_points`:
+        keyed by value, all the rule depends on); the quote keeps the response's own `Decimal` object,
+        never the remembered one (1.9 and 1.90 are equal keys)."""
         read_market, read_outcome = self.shape.market, self.shape.outcome
         times, seconds_of, share, sides_of = self.times, self.seconds, self.strings.setdefault, event["sides"]
         provider, fetched_at, american_fmt = self.provider, self.fetched_at, self.fmt == "american"
@@ -358,94 +376,120 @@ class _State:
         home, away, commence = event["home"], event["away"], event["commence"]
         quotes = self.quotes
         append = quotes.append
-        for k, market in enumerate(markets):
-            fields = read_market(market)
-            if fields is not None:
-                market_key, raw_update, outcomes = fields
-                if raw_update is None:
-                    last_update = book_updated
-                elif type(raw_update) is str or type(raw_update) is int:
-                    last_update = times.get(raw_update)
+        read_book = self.shape.bookmaker
+        seen_books: set[str] = set()
+        for j, raw_book in enumerate(books):
+            book_fields = read_book(raw_book)
+            plain_book = False
+            if book_fields is not None:
+                raw_key, raw_title, book_update, markets = book_fields
+                if book_update is None:
+                    book_updated = None
+                    plain_book = True
+                elif type(book_update) is str or type(book_update) is int:
+                    book_updated = times.get(book_update)
+                    plain_book = book_updated is not None
+                plain_book = (plain_book and type(raw_key) is str and raw_key not in seen_books
+                              and type(markets) is list and raw_key.strip() != "")
+            if plain_book:
+                seen_books.add(raw_key)
+                title = raw_title if isinstance(raw_title, str) else raw_key  # display only
+                book_key, book_title = share(raw_key, raw_key), share(title, title)
+            else:  # `_book_header` decides: a problem, or the bookmaker read the checked way
+                header = self._book_header(event, raw_book, f"{path}.bookmakers[{j}]", seen_books)
+                if header is None:
+                    continue
+                book_key, book_title, book_updated, markets = header
+            seen: set[str] = set()  # this bookmaker's market keys
+            for k, market in enumerate(markets):
+                fields = read_market(market)
+                if fields is not None:
+                    market_key, raw_update, outcomes = fields
+                    if raw_update is None:
+                        last_update = book_updated
+                    elif type(raw_update) is str or type(raw_update) is int:
+                        last_update = times.get(raw_update)
+                    else:
+                        last_update = None
+                    plain = (last_update is not None and type(market_key) is str and market_key in SUPPORTED_MARKETS
+                             and market_key not in seen and type(outcomes) is list and outcomes)
                 else:
-                    last_update = None
-                plain = (last_update is not None and type(market_key) is str and market_key in SUPPORTED_MARKETS
-                         and market_key not in seen and type(outcomes) is list and outcomes)
-            else:
-                plain = False
-            if not plain:  # `market` decides: a problem, an ignored market, or its quotes
+                    plain = False
+                if not plain:  # `market` decides: a problem, an ignored market, or its quotes
+                    try:
+                        quotes.extend(self.market(event, book_key, book_title, book_updated, market,
+                                                  f"{path}.bookmakers[{j}].markets[{k}]", seen))
+                    except _Bad as bad:
+                        self.problem(bad, event_id, book_key)
+                    continue
+                seen.add(market_key)
+                market_key = share(market_key, market_key)
+                seconds = seconds_of.get(last_update)
+                if seconds is None:
+                    seconds = seconds_of[last_update] = update_mirror(last_update)
+                sides_by_name = sides_of[market_key]
+                h2h = market_key == "h2h"
+                start = len(quotes)
+                sides: set[str] = set()
                 try:
-                    quotes.extend(self.market(event, book_key, book_title, book_updated, market,
-                                              f"{path}.markets[{k}]", seen))
+                    for outcome in outcomes:
+                        fields = read_outcome(outcome)
+                        if fields is None:
+                            break
+                        name, price, point = fields
+                        if type(name) is not str:
+                            break
+                        found = sides_by_name.get(name)  # a known name is a non-blank one
+                        if found is None:
+                            break
+                        side, name = found
+                        if side in sides:
+                            break
+                        sides.add(side)
+                        if american_fmt:
+                            if type(price) is not int:
+                                break
+                            kept = american.get(price)
+                            if kept is None:
+                                if not 100 <= abs(price) <= _MAX_AMERICAN:
+                                    break
+                                odds = american_to_decimal_exact(price)
+                                kept = american[price] = (odds, price, self._odds_float(odds))
+                            odds, american_odds, odds_f = kept  # one int object per price, not per quote
+                        else:
+                            if type(price) is not Decimal:
+                                break
+                            odds_f = decimal_ok.get(price)  # a signalling NaN cannot be hashed: TypeError below
+                            if odds_f is None:
+                                if not price.is_finite() or not 1 < price <= MAX_DECIMAL_ODDS:
+                                    break
+                                odds_f = decimal_ok[price] = self._odds_float(price)
+                            odds, american_odds = price, None
+                        if h2h:
+                            point = None
+                        elif type(point) is int:
+                            shared = points.get(point)
+                            point = shared if shared is not None else points.setdefault(point, Decimal(point))
+                        elif type(point) is not Decimal:
+                            break
+                        elif point not in finite_points:
+                            if not point.is_finite():
+                                break
+                            finite_points.add(point)
+                        append(new_quote(provider, book_key, book_title, sport_key, league, event_id, home, away,
+                                         commence, market_key, side, name, odds, last_update, fetched_at, point,
+                                         american_odds, None, odds_f, seconds))
+                    else:
+                        continue  # every outcome well formed
+                except TypeError:  # an unhashable price or point (a signalling NaN): the checked loop says what
+                    pass
+                del quotes[start:]  # the checked loop: names the first problem (or accepts what this one would not)
+                context = (provider, book_key, book_title, sport_key, league, event_id, home, away, commence, market_key)
+                try:
+                    quotes.extend(self._checked(event, context, outcomes, last_update, seconds,
+                                                f"{path}.bookmakers[{j}].markets[{k}]"))
                 except _Bad as bad:
                     self.problem(bad, event_id, book_key)
-                continue
-            seen.add(market_key)
-            market_key = share(market_key, market_key)
-            seconds = seconds_of.get(last_update)
-            if seconds is None:
-                seconds = seconds_of[last_update] = update_mirror(last_update)
-            sides_by_name = sides_of[market_key]
-            h2h = market_key == "h2h"
-            start = len(quotes)
-            sides: set[str] = set()
-            try:
-                for outcome in outcomes:
-                    fields = read_outcome(outcome)
-                    if fields is None:
-                        break
-                    name, price, point = fields
-                    if type(name) is not str:
-                        break
-                    found = sides_by_name.get(name)  # a known name is a non-blank one
-                    if found is None:
-                        break
-                    side, name = found
-                    if side in sides:
-                        break
-                    sides.add(side)
-                    if american_fmt:
-                        if type(price) is not int:
-                            break
-                        kept = american.get(price)
-                        if kept is None:
-                            if not 100 <= abs(price) <= _MAX_AMERICAN:
-                                break
-                            odds = american_to_decimal_exact(price)
-                            kept = american[price] = (odds, price, self._odds_float(odds))
-                        odds, american_odds, odds_f = kept  # one int object per price, not per quote
-                    else:
-                        if type(price) is not Decimal:
-                            break
-                        odds_f = decimal_ok.get(price)  # a signalling NaN cannot be hashed: TypeError below
-                        if odds_f is None:
-                            if not price.is_finite() or not 1 < price <= MAX_DECIMAL_ODDS:
-                                break
-                            odds_f = decimal_ok[price] = self._odds_float(price)
-                        odds, american_odds = price, None
-                    if h2h:
-                        point = None
-                    elif type(point) is int:
-                        shared = points.get(point)
-                        point = shared if shared is not None else points.setdefault(point, Decimal(point))
-                    elif type(point) is not Decimal:
-                        break
-                    elif point not in finite_points:
-                        if not point.is_finite():
-                            break
-                        finite_points.add(point)
-                    append(new_quote(provider, book_key, book_title, sport_key, league, event_id, home, away,
-                                     commence, market_key, side, name, odds, last_update, fetched_at, point,
-                                     american_odds, None, odds_f, seconds))
-                else:
-                    continue  # every outcome well formed
-            except TypeError:  # an unhashable price or point (a signalling NaN): the checked loop says what
-                pass
-            del quotes[start:]  # the checked loop: names the first problem (or accepts what this one would not)
-            context = (provider, book_key, book_title, sport_key, league, event_id, home, away, commence, market_key)
-            try:
-                quotes.extend(self._checked(event, context, outcomes, last_update, seconds, f"{path}.markets[{k}]"))
-            except _Bad as bad:
-                self.problem(bad, event_id, book_key)
 
     def market(self, event, book_key, book_title, book_updated, raw, path, seen) -> list[SportsbookQuote]:
         fields = self.shape.market(raw)

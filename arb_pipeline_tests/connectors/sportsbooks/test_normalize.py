@@ -227,7 +227,7 @@ def test_the_fast_path_gives_exactly_what_the_checked_loop_gives(markets, fmt):
     fast = run()
     original = nz._State._well_formed
     nz._State._well_formed = lambda self, *args: None  # every market through the checked loop
-    nz._State.inline = False  # (`_markets` would not ask `_well_formed`)
+    nz._State.inline = False  # (`_books` would not ask `_well_formed`)
     try:
         checked = run()
     finally:
@@ -236,7 +236,7 @@ def test_the_fast_path_gives_exactly_what_the_checked_loop_gives(markets, fmt):
     assert fast == checked
 
 
-# --- `_markets` (one loop per bookmaker) against `market` per market --------------------------------
+# --- `_books` (one loop per event) against `bookmaker` per bookmaker and `market` per market ---------
 
 # mostly well formed (the loop's own path), with every kind of flaw now and then (`market`'s)
 _MARKET_KEYS = st.sampled_from(["h2h"] * 3 + ["spreads"] * 3 + ["totals"] * 3 + ["h2h_lay", "", 5, None])
@@ -301,7 +301,7 @@ _A_BOOK = _a_book()
 
 
 def _inline_and_per_market(books, fmt, events=1):
-    """`normalize_odds_response` of these books with `_markets` and with `market` per market, as data:
+    """`normalize_odds_response` of these books with `_books` and with `bookmaker` / `market` one by one, as data:
     every slot of every quote (with its type and text), which values are the same object as the previous
     quote's, problems, ignored markets and columns."""
     from arb_pipeline.connectors.sportsbooks import normalize as nz
