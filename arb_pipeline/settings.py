@@ -16,7 +16,11 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from arb_pipeline.deferred_import import deferring
+
+with deferring("asyncio"):  # pydantic-settings imports it for `CliApp.run` alone: see `deferred_import`
+    from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Leagues on by default: (game series, spread series, total series, Odds API sport key), each confirmed by
 # the references (kalshi-api.md §8.2/§8.6 for the series, sportsbook-odds.md §1.7 for the sport keys).

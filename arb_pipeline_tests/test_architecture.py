@@ -90,9 +90,10 @@ def test_domain_is_standard_library_only():
 LAYERS_BELOW: dict[str, set[str]] = {
     "domain": set(),
     "gcpause": set(),  # a context manager pausing the cyclic GC (standard library only)
+    "deferred_import": set(),  # a library's unused top-level import, deferred to its first use (stdlib only)
     "arb": {"domain"},
     "mapping": {"domain", "arb"},
-    "settings": {"domain", "arb"},  # parses ARB_BOOK_COMMISSION with the commission rule; the odds markets
+    "settings": {"domain", "arb", "deferred_import"},  # parses ARB_BOOK_COMMISSION with the commission rule; the odds markets
     "schemas": {"domain"},
     "storage": {"domain", "arb", "settings"},  # what a settled position pays: the rule in arb.settlement
     "connectors": {"domain", "arb", "settings", "gcpause"},
