@@ -283,17 +283,23 @@ def overrides_for(config: ScanConfig) -> tuple[Override, ...]:
 
 @gc_paused  # allocation-heavy stage: see arb_pipeline.gcpause
 def resolve_snapshot(snapshot: MarketSnapshot, config: ScanConfig, as_of: datetime | None = None) -> Resolution:
+    return _resolve_snapshot(snapshot, config, as_of_or_now(as_of), quote_columns_of(snapshot))
+
+
+def _resolve_snapshot(snapshot: MarketSnapshot, config: ScanConfig, as_of: datetime,
+                      columns: QuoteColumns) -> Resolution:
+    """`resolve_snapshot` with the snapshot's `quote_columns_of` already at hand (`scan` reads them once)."""
     from arb_pipeline.mapping.resolver import resolve
 
     return resolve(
         snapshot.events,
         snapshot.milestones,
         snapshot.quotes,
-        as_of=as_of_or_now(as_of),
+        as_of=as_of,
         overrides=overrides_for(config),
         config=config.resolver,
         targets=snapshot.structured_targets,
-        columns=_row_for_row(quote_columns_of(snapshot), snapshot),
+        columns=_row_for_row(columns, snapshot),
     )
 
 
@@ -316,8 +322,14 @@ def fees_for(event: KalshiEvent, snapshot: MarketSnapshot, config: ScanConfig) -
 def build_games(snapshot: MarketSnapshot, resolution: Resolution, config: ScanConfig) -> GameAssembly:
     """Winner games (`GameLine`) from the resolved rows, with the spread/total lines (`LineGame`) from the
     resolved lines riding along (`ScanGames.lines`). Anything that cannot become one is reported."""
+    return _build_games(snapshot, resolution, config, quote_columns_of(snapshot))
+
+
+def _build_games(snapshot: MarketSnapshot, resolution: Resolution, config: ScanConfig,
+                 columns: QuoteColumns) -> GameAssembly:
+    """`build_games` with the snapshot's `quote_columns_of` already at hand (`scan` reads them once)."""
     books = _books(snapshot, resolution)
-    winners = _build_winner_games(snapshot, resolution, config, books)
+    winners = _build_winner_games(snapshot, resolution, config, books, columns)
     lines, line_problems = build_line_games(snapshot, resolution.lines, config, books)
     games = winners.games
     return GameAssembly(ScanGames(tuple(games), games.quotes, lines, games.columns),
@@ -333,7 +345,8 @@ def _books(snapshot: MarketSnapshot, resolution: Resolution) -> Mapping[str, Ord
 
 
 def _build_winner_games(snapshot: MarketSnapshot, resolution: Resolution, config: ScanConfig,
-                        books: Mapping[str, OrderBook] | None = None) -> GameAssembly:
+                        books: Mapping[str, OrderBook] | None = None,
+                        columns: QuoteColumns | None = None) -> GameAssembly:
     """Turn resolved rows into `GameLine`s: a game needs every outcome's Kalshi market mapped to the
     same sportsbook event and an order book for each. Anything else is reported, never guessed."""
     events = {e.event_ticker: e for e in snapshot.events}
@@ -426,7 +439,7 @@ def _build_winner_games(snapshot: MarketSnapshot, resolution: Resolution, config
             )
         )
         book_events.append(first.sportsbook_event_id)
-    table = QuoteTable.for_games(quote_columns_of(snapshot), games, book_events)
+    table = QuoteTable.for_games(quote_columns_of(snapshot) if columns is None else columns, games, book_events)
     return GameAssembly(ScanGames(games, table), problems)
 
 
@@ -663,8 +676,9 @@ def detect_opportunities(
 def scan(snapshot: MarketSnapshot, config: ScanConfig, as_of: datetime | None = None) -> ScanResult:
     """Run every stage over one snapshot. `as_of` defaults to now (staleness and game start)."""
     when = as_of_or_now(as_of)
-    resolution = resolve_snapshot(snapshot, config, when)
-    assembly = build_games(snapshot, resolution, config)
+    columns = quote_columns_of(snapshot)  # once: resolve and build both read them (a walk of every quote)
+    resolution = _resolve_snapshot(snapshot, config, when, columns)
+    assembly = _build_games(snapshot, resolution, config, columns)
     fair = price_games(assembly.games, config)
     detection = detect_opportunities(assembly.games, config, when, trading_active=snapshot.exchange.trading_active)
     return ScanResult(snapshot, when, resolution, assembly, fair, detection)

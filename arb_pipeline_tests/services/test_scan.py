@@ -225,6 +225,40 @@ def test_a_scan_from_the_columns_equals_a_scan_from_the_quote_objects(snapshot, 
     assert by_columns.detection.opportunities  # the sample has opportunities to compare
 
 
+@pytest.mark.parametrize("variant", ["parsed", "no columns", "filtered"])
+def test_a_scan_reading_the_columns_once_equals_its_stages_each_reading_them(snapshot, config, variant):
+    """`scan` derives `quote_columns_of` once for resolve and build; the public stages, each deriving them
+    itself, give the same resolution, games, quote table, fair lines and opportunities - with the parser's
+    columns, without any, and with stale ones (quotes filtered in code)."""
+    from dataclasses import fields, replace
+
+    import numpy as np
+
+    from arb_pipeline.services.scan import build_games, detect_opportunities, price_games, resolve_snapshot
+
+    if variant == "no columns":
+        snapshot = replace(snapshot, quote_columns=None)
+    elif variant == "filtered":
+        snapshot = replace(snapshot, quotes=tuple(q for q in snapshot.quotes if q.bookmaker != "pinnacle"))
+    once = scan(snapshot, config, AS_OF)
+    resolution = resolve_snapshot(snapshot, config, AS_OF)
+    assembly = build_games(snapshot, resolution, config)
+    assert once.resolution == resolution
+    assert tuple(once.games) == tuple(assembly.games) and once.assembly.problems == assembly.problems
+    table, other = once.games.quotes, assembly.games.quotes
+    for f in fields(table):
+        value, expected = getattr(table, f.name), getattr(other, f.name)
+        if isinstance(value, np.ndarray):
+            assert value.dtype == expected.dtype and np.array_equal(value, expected), f.name
+        else:
+            assert list(value or ()) == list(expected or ()) and (value is None) == (expected is None), f.name
+    assert once.fair == price_games(assembly.games, config)
+    detection = detect_opportunities(assembly.games, config, AS_OF, trading_active=snapshot.exchange.trading_active)
+    assert once.detection.opportunities == detection.opportunities  # (`stats` carries timings)
+    assert once.detection.rejected == detection.rejected
+    assert once.detection.opportunities or variant == "filtered"  # opportunities to compare
+
+
 def test_columns_that_no_longer_describe_the_quotes_are_not_used(snapshot, config):
     """A snapshot whose quotes were filtered in code keeps stale parser columns: they are ignored."""
     from dataclasses import replace
