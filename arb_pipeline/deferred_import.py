@@ -11,7 +11,9 @@ How: while `deferring(name)` is active, `sys.modules[name]` is a `_OnFirstUse` s
 `import name` inside it binds the stand-in. On leaving, the stand-in is taken out of `sys.modules`, so
 every later `import name` anywhere imports the real module as usual. The stand-in forwards every
 attribute to the real module, importing it at the first access (thread-safe: the import system's own
-lock), so the library's code behaves exactly as if it had imported the module itself.
+lock), so the library's code behaves exactly as if it had imported the module itself. A submodule
+imported inside the block (`import name.sub`) is refused with an ImportError rather than loaded twice: a
+library that starts doing so fails its import loudly (`test_deferred_import` imports the settings).
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ class _OnFirstUse(types.ModuleType):
     def __getattr__(self, attribute: str) -> object:
         name = self.__name__
         if sys.modules.get(name) is self:  # accessed while still standing in: make way for the real one
+            if attribute == "__path__":
+                # `import name.sub` inside the block: the import system would go on to load `name.sub` a
+                # second time after the real `name` loaded it, so it fails instead ("not a package")
+                raise AttributeError(f"{name} is deferred (arb_pipeline.deferred_import): import it first")
             del sys.modules[name]
         return getattr(importlib.import_module(name), attribute)
 

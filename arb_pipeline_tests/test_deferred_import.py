@@ -51,6 +51,25 @@ def test_a_use_inside_the_block_imports_the_real_module(target):
     assert target == [1] and sys.modules[_TARGET].VALUE == 42  # the real module stays imported
 
 
+def test_a_submodule_imported_inside_the_block_is_refused_not_loaded_twice(tmp_path, monkeypatch):
+    package = tmp_path / "arb_deferred_package"
+    package.mkdir()
+    (package / "__init__.py").write_text("import sys\nsys.arb_deferred_package_runs.append('package')\n")
+    (package / "sub.py").write_text("import sys\nsys.arb_deferred_package_runs.append('sub')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(sys, "arb_deferred_package_runs", [], raising=False)
+    try:
+        with deferring("arb_deferred_package"), pytest.raises(ImportError, match="not a package"):
+            __import__("arb_deferred_package.sub")
+        assert sys.arb_deferred_package_runs == []  # nothing ran; nothing left standing in
+        assert "arb_deferred_package" not in sys.modules
+        __import__("arb_deferred_package.sub")
+        assert sys.arb_deferred_package_runs == ["package", "sub"]
+    finally:
+        for name in ("arb_deferred_package", "arb_deferred_package.sub"):
+            sys.modules.pop(name, None)
+
+
 def test_an_imported_module_is_left_as_it_is(target):
     real = __import__(_TARGET)
     with deferring(_TARGET):
