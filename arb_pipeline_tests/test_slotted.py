@@ -1,4 +1,5 @@
-"""`fast_init` must build exactly the object the dataclass's own `__init__` builds."""
+"""`fast_init` and `unfrozen_twin` must build exactly the object the dataclass's own `__init__` builds, and
+refuse, when the class is defined, what they do not model."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from arb_pipeline.mapping.fastinit import fast_init
 from arb_pipeline.mapping.resolver import _Match
 from arb_pipeline.mapping.results import ResolvedLine, ResolvedMarket, Unresolved
 from arb_pipeline.mapping.rules import MarketSide, Participants
 from arb_pipeline.mapping.sportsbook import SportsbookGame
 from arb_pipeline.mapping.tickers import EventTicker
+from arb_pipeline.slotted import fast_init, unfrozen_twin
 
 DECORATED = (ResolvedMarket, ResolvedLine, Unresolved, MarketSide, Participants, SportsbookGame, EventTicker, _Match)
 
@@ -136,3 +137,100 @@ def _resolve_the_league_cases() -> None:
     quotes += h2h("unknown", "NBA", "Zzyzx Rovers", "Boston Celtics", CASES[0][6][2])
     res = run(events, milestones, quotes, common_fast_path=False)  # the general path makes every class
     assert res.rows and res.unresolved
+
+
+# --- unfrozen_twin ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Record:
+    a: object
+    b: object
+    c: object = "c-default"
+    tag: object = field(init=False, default=None)  # set by __post_init__: the twin stores it like any slot
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tag", ("tag", self.a))
+
+
+def _record(a: object, b: object, c: object) -> _Record:
+    return _Record(a, b, c)
+
+
+@given(a=values, b=values, c=values, use_keywords=st.booleans())
+def test_a_twin_builds_the_constructors_object(a: object, b: object, c: object, use_keywords: bool) -> None:
+    """Parameters in the caller's order (not the slots'), a constant, every slot the very object given."""
+    tag = ("tag", a)
+    twin = unfrozen_twin(_Record, ("c", "a", "b"), constants={"tag": tag})
+    built = twin(c=c, a=a, b=b) if use_keywords else twin(c, a, b)
+    reference = _Record(a, b, c)
+    assert type(built) is _Record
+    assert [getattr(built, s) for s in _Record.__slots__] == [getattr(reference, s) for s in _Record.__slots__]
+    assert built.a is a and built.b is b and built.c is c and built.tag is tag
+    assert built == reference and repr(built) == repr(reference) and hash(built) == hash(reference)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.a = 1  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.tag = 1  # type: ignore[misc]
+
+
+def test_a_twin_sets_its_constants_on_every_record_and_takes_only_its_params() -> None:
+    import inspect
+
+    marker = object()
+    twin = unfrozen_twin(_Record, ("b", "a"), constants={"c": marker, "tag": ()})
+    assert list(inspect.signature(twin).parameters) == ["b", "a"]
+    first, second = twin(1, 2), twin(3, 4)
+    assert (first.a, first.b, second.a, second.b) == (2, 1, 4, 3)
+    assert first.c is marker and second.c is marker and first.tag == () == second.tag
+    with pytest.raises(TypeError):
+        twin(1, 2, 3)  # a constant is no parameter
+    assert twin.__slots__ == _Record.__slots__
+
+
+def test_default_params_are_the_other_slots_in_slot_order() -> None:
+    import inspect
+
+    assert list(inspect.signature(unfrozen_twin(_Record)).parameters) == ["a", "b", "c", "tag"]
+    assert list(inspect.signature(unfrozen_twin(_Record, constants={"b": 0})).parameters) == ["a", "c", "tag"]
+
+
+@pytest.mark.parametrize(("params", "constants", "message"), [
+    (("a", "b", "c"), None, r"_Record\.tag is neither a parameter nor a constant"),  # a slot missing
+    (("a", "b", "c", "tag", "a"), None, r"_Record\.a is named more than once"),  # a parameter twice
+    (("a", "b", "c", "tag"), {"b": 1}, r"_Record\.b is named more than once"),  # a parameter and a constant
+    (("a", "b", "c", "tag", "d"), None, r"_Record has no slot 'd'"),  # an unknown name
+    (("a", "b", "c"), {"tags": 1}, r"_Record has no slot 'tags'"),  # an unknown constant
+    ("abc", None, r"_Record: params must be a sequence of slot names"),  # one string is no list of names
+])
+def test_refuses_params_that_do_not_cover_every_slot_once(params, constants, message) -> None:
+    with pytest.raises(TypeError, match=message):
+        unfrozen_twin(_Record, params, constants)
+
+
+@pytest.mark.parametrize("bad", ["not_frozen", "not_slotted", "not_dataclass", "subclass", "dict_slot", "self_slot"])
+def test_refuses_a_class_it_cannot_swap_into(bad: str) -> None:
+    annotations = {"__annotations__": {"x": "int"}}
+    if bad == "not_frozen":
+        cls = dataclass(slots=True)(type("N", (), annotations))
+    elif bad == "not_slotted":
+        cls = dataclass(frozen=True)(type("N", (), annotations))
+    elif bad == "not_dataclass":
+        cls = type("N", (), {"__slots__": ("x",)})
+    elif bad == "subclass":
+        base = dataclass(frozen=True, slots=True)(type("B", (), {"__annotations__": {"w": "int"}}))
+        cls = dataclass(frozen=True, slots=True)(type("N", (base,), annotations))
+    elif bad == "dict_slot":
+        cls = dataclass(frozen=True)(type("N", (), {**annotations, "__slots__": ("x", "__dict__")}))
+    else:
+        cls = dataclass(frozen=True, slots=True)(type("N", (), {"__annotations__": {"self": "int"}}))
+    with pytest.raises(TypeError, match=r"unfrozen_twin: N"):
+        unfrozen_twin(cls)
+
+
+def test_refuses_a_layout_cpython_will_not_swap_when_the_twin_is_made() -> None:
+    """A `__weakref__` slot is no field, but CPython refuses the swap into such a dataclass: refused here,
+    when the module defining the twin is imported, never at the first record."""
+    cls = dataclass(frozen=True, slots=True, weakref_slot=True)(type("W", (), {"__annotations__": {"x": "int"}}))
+    with pytest.raises(TypeError, match=r"unfrozen_twin: W: its layout cannot be swapped into"):
+        unfrozen_twin(cls, ("x",))
