@@ -77,8 +77,10 @@ def unfrozen_twin(cls: type[T], params: Sequence[str] | None = None,
 
     Refuses (TypeError naming the class and the field) a `cls` that is not a frozen dataclass with its own
     `__slots__` directly over `object` (or whose layout CPython will not swap into, e.g. with a
-    `__weakref__` slot), and `params` + `constants` that do not name every slot exactly once. The generated `__init__` is the same statements a hand-written one has (constants and `cls`
-    are closure cells, read as fast as literals), so it costs the same per record."""
+    `__weakref__` slot), and `params` + `constants` that do not name every slot exactly once.
+
+    The generated `__init__` is the bytecode a hand-written one has, op for op (constants are literals,
+    `cls` a global), so it costs the same per record."""
     name = getattr(cls, "__name__", repr(cls))
     dc_params = getattr(cls, "__dataclass_params__", None)
     if (dc_params is None or not dc_params.frozen or "__slots__" not in cls.__dict__
@@ -100,19 +102,23 @@ def unfrozen_twin(cls: type[T], params: Sequence[str] | None = None,
     for slot in slots:
         if slot not in named:
             raise TypeError(f"unfrozen_twin: {name}.{slot} is neither a parameter nor a constant")
-    cells = {f"_twin_constant_{k}": v for k, v in constants.items()}
-    body = [f"        self.{s} = {s}" if s in params else f"        self.{s} = _twin_constant_{s}" for s in slots]
-    source = (f"def _twin_make(_twin_cls, {''.join(c + ', ' for c in cells)}):\n"
-              f"    def __init__(self{''.join(', ' + p for p in params)}):\n"
-              + "\n".join(body) + "\n"
-              "        self.__class__ = _twin_cls  # from here on it is frozen\n"
-              "    return __init__\n")
-    namespace: dict[str, Any] = {}
+    # The statements a hand-written twin has, op for op: `self.x = x` per parameter, `self.x = <constant>` per
+    # constant (a placeholder literal in the source, replaced by the very object in the compiled constants),
+    # then `self.__class__ = cls` (a global of the function, as a module's class would be).
+    placeholders = {f"unfrozen_twin constant {k}": v for k, v in constants.items()}
+    body = [f"    self.{s} = {s}" if s in params else f"    self.{s} = {f'unfrozen_twin constant {s}'!r}" for s in slots]
+    source = (f"def __init__(self{''.join(', ' + p for p in params)}):\n" + "\n".join(body) + "\n"
+              "    self.__class__ = _twin_cls  # from here on it is frozen\n")
+    namespace: dict[str, Any] = {"_twin_cls": cls}
     exec(source, namespace)  # noqa: S102 - source built above from the class's own slot names
+    init = namespace["__init__"]
+    code = init.__code__
+    init.__code__ = code.replace(co_consts=tuple(placeholders.get(c, c) if type(c) is str else c
+                                                 for c in code.co_consts))
     twin = type(f"_{name}UnderConstruction", (), {
         "__slots__": cls.__slots__, "__module__": cls.__module__,
         "__doc__": f"`{name}` built by plain slot stores, then made a `{name}` (see `unfrozen_twin`).",
-        "__init__": namespace["_twin_make"](cls, **cells)})
+        "__init__": init})
     twin.__init__.__qualname__ = f"{twin.__qualname__}.__init__"
     try:  # the swap, tried once now on an empty record, so a layout CPython will not swap fails here, not later
         object.__new__(twin).__class__ = cls
