@@ -18,6 +18,8 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from arb_pipeline.slotted import unfrozen_twin
+
 
 class Outcome(StrEnum):
     """The structural outcome of a game a contract or a bet pays on (never a team *name*).
@@ -261,40 +263,6 @@ def update_mirror(last_update: datetime) -> float:
     return _mirror(last_update, datetime.timestamp)
 
 
-class _QuoteUnderConstruction:
-    """`SportsbookQuote`'s exact slot layout without its frozen `__setattr__`: `new_quote` fills one with
-    plain slot stores, then makes it the `SportsbookQuote` it describes (`__class__` assignment, which
-    CPython allows only between classes of identical layout - so a slot added to `SportsbookQuote` and not
-    here is a TypeError at the first quote, never a quote with a field missing)."""
-
-    __slots__ = SportsbookQuote.__slots__
-
-    def __init__(self, provider, bookmaker, bookmaker_title, sport_key, league, event_id, home_team, away_team,
-                 commence_time, market, outcome, outcome_name, decimal_odds, last_update, fetched_at, point,
-                 american_odds, max_stake, odds_f, last_update_ts) -> None:
-        self.provider = provider
-        self.bookmaker = bookmaker
-        self.bookmaker_title = bookmaker_title
-        self.sport_key = sport_key
-        self.league = league
-        self.event_id = event_id
-        self.home_team = home_team
-        self.away_team = away_team
-        self.commence_time = commence_time
-        self.market = market
-        self.outcome = outcome
-        self.outcome_name = outcome_name
-        self.decimal_odds = decimal_odds
-        self.last_update = last_update
-        self.fetched_at = fetched_at
-        self.point = point
-        self.american_odds = american_odds
-        self.max_stake = max_stake
-        self.odds_f = odds_f
-        self.last_update_ts = last_update_ts
-        self.__class__ = SportsbookQuote  # type: ignore[assignment]  # from here on it is frozen
-
-
 # `new_quote(provider, bookmaker, bookmaker_title, sport_key, league, event_id, home_team, away_team,
 # commence_time, market, outcome, outcome_name, decimal_odds, last_update, fetched_at, point, american_odds,
 # max_stake, odds_f, last_update_ts) -> SportsbookQuote`: the quote of these fields, built without the
@@ -305,7 +273,12 @@ class _QuoteUnderConstruction:
 # (a normalizer computes them once per distinct price and update time). The result is indistinguishable
 # from `SportsbookQuote(...)` of the same fields: same class, every slot equal (tests compare them all).
 # The class itself, not a function calling it: one call less per quote.
-new_quote: Callable[..., SportsbookQuote] = _QuoteUnderConstruction  # type: ignore[assignment]
+# (`unfrozen_twin`: every slot stored, then the class swap, which CPython allows only between identical layouts.)
+new_quote: Callable[..., SportsbookQuote] = unfrozen_twin(  # type: ignore[assignment]
+    SportsbookQuote, ("provider", "bookmaker", "bookmaker_title", "sport_key", "league", "event_id", "home_team",
+                      "away_team", "commence_time", "market", "outcome", "outcome_name", "decimal_odds",
+                      "last_update", "fetched_at", "point", "american_odds", "max_stake", "odds_f",
+                      "last_update_ts"))
 
 
 QUOTE_MARKETS: tuple[str, ...] = ("h2h", "spreads", "totals")  # `QuoteColumns.market` codes

@@ -46,6 +46,7 @@ warm-up and is not counted. Figures go to stdout; Dagster's own run logs go to s
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import shutil
 import statistics
@@ -112,6 +113,8 @@ class Sample:
     orders: int
     hedges: int
     cpu_s: float = 0.0  # CPU time of this (the pipeline's) process from the sensor evaluation to the run's end
+    gc_s: float = 0.0  # of which the cyclic garbage collector's (gc.callbacks), all generations
+    gc_runs: int = 0
 
 
 def environment(handle: Any, tmp: Path, database_url: str, dagster_home: Path) -> dict[str, str]:
@@ -330,6 +333,27 @@ def venue(games: int, where: str) -> Iterator[Venue]:
             process.terminate()
 
 
+class GcTime:
+    """Time the cyclic garbage collector spends, from `gc.callbacks` (every generation's start/stop)."""
+
+    def __init__(self) -> None:
+        self.seconds, self.runs, self._started = 0.0, 0, 0.0
+        gc.callbacks.append(self._callback)
+
+    def reset(self) -> None:
+        self.seconds, self.runs = 0.0, 0
+
+    def _callback(self, phase: str, _info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+            self.runs += 1
+
+
+GC_TIME = GcTime()
+
+
 def bench_size(games: int, repeat: int, instance_kind: str, where: str, show_steps: bool = False,
                profiler: Any = None) -> list[Sample]:
     from arb_pipeline.settings import get_settings
@@ -360,12 +384,14 @@ def bench_size(games: int, repeat: int, instance_kind: str, where: str, show_ste
             instance = make_instance(instance_kind, tmp / "dagster_home")
             cursor: str | None = None
             expires_at = 0.0
+            collector = GC_TIME
             for rep in range(repeat + 1):  # repetition 0 warms up imports, connections and caches
                 time.sleep(max(0.0, expires_at - time.time()))  # the previous window has closed
                 wait_for_next_tick(cursor, scan_interval_s())
                 injected = handle.inject()
                 expires_at = time.time() + WINDOW_LIFETIME_S + 1
 
+                collector.reset()
                 t0, cpu0 = time.time(), time.process_time()
                 tick = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs))
                 t_sensor = time.time()
@@ -381,6 +407,7 @@ def bench_size(games: int, repeat: int, instance_kind: str, where: str, show_ste
                     raise_on_error=False,
                 )
                 t_run, cpu_run = time.time(), time.process_time() - cpu0
+                gc_s, gc_runs = collector.seconds, collector.runs
                 if profiler is not None:
                     profiler.disable()
                 if not result.success:
@@ -396,12 +423,12 @@ def bench_size(games: int, repeat: int, instance_kind: str, where: str, show_ste
                               if m.materialization.asset_key.to_user_string() == "kalshi_markets"), -1)
                 sample = Sample(games, count, t1 - t0, t_sensor - t0, t_run - t_sensor,
                                 breakdown, orders, hedges,
-                                cpu_run)
+                                cpu_run, gc_s, gc_runs)
                 label = "warm-up" if rep == 0 else f"run {rep}"
                 print(f"  {games:>5} games, {label:>7}: {sample.total_s:6.2f}s sensor->paper order "
                       f"(sensor {sample.sensor_s * 1000:.0f} ms; " +
                       ", ".join(f"{k} {v:.2f}s" for k, v in sample.steps.items()) +
-                      f"; run returned after {t_run - t0:.2f}s, CPU {cpu_run:.2f}s); {count} markets, {orders} order(s) ({filled} filled), "
+                      f"; run returned after {t_run - t0:.2f}s, CPU {cpu_run:.2f}s, of it GC {gc_s:.2f}s in {gc_runs} collections); {count} markets, {orders} order(s) ({filled} filled), "
                       f"{hedges} hedge(s); "
                       f"load {os.getloadavg()[0]:.2f}",
                       flush=True)
@@ -422,6 +449,8 @@ def summarize(samples: list[Sample]) -> str:
     lines.append(f"        {'sensor evaluation':<22} median {statistics.median(s.sensor_s for s in samples) * 1000:6.0f} ms")
     lines.append(f"        {'CPU of the run':<22} median {statistics.median(s.cpu_s for s in samples):6.2f}s "
                  "(this process: sensor + run; the simulator's own process not included)")
+    lines.append(f"        {'of it, garbage coll.':<22} median {statistics.median(s.gc_s for s in samples):6.2f}s "
+                 f"in {statistics.median(s.gc_runs for s in samples):.0f} collections (gc.callbacks)")
     lines.append("        target: sensor run request -> paper order <= 2 s at 1,000 games (issue #11)")
     return "\n".join(lines)
 

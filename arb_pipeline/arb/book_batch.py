@@ -19,6 +19,7 @@ import numpy as np
 from arb_pipeline.arb.book import Level, OrderBook, _complement
 from arb_pipeline.arb.money import ONE, ZERO
 from arb_pipeline.domain import OrderBookLevels
+from arb_pipeline.slotted import unfrozen_twin
 
 _BID, _COUNT = itemgetter(0), itemgetter(1)
 _SIDES = attrgetter("yes", "no")
@@ -80,38 +81,16 @@ def books_from_levels(records: Mapping[str, OrderBookLevels]) -> dict[str, Order
             continue
         yes_at, no_at, end = bounds[2 * i], bounds[2 * i + 1], bounds[2 * i + 2]
         # as `OrderBook._ordered`: asks increasing, in (0, 1), size > 0 by construction; YES asks: NO bids
-        books[key] = _BookUnderConstruction(levels.ticker, tuple(ordered[no_at:end]), tuple(ordered[yes_at:no_at]),
-                                            best_f[2 * i + 1], best_f[2 * i])
+        books[key] = _new_book(levels.ticker, tuple(ordered[no_at:end]), tuple(ordered[yes_at:no_at]),
+                               best_f[2 * i + 1], best_f[2 * i])
     return books
 
 
-# Built as `OrderBook._ordered` and `Level(...)` build them, with plain slot stores into each class's exact
-# layout, then made the class itself (`__class__` assignment, as `domain.new_quote`; CPython allows it only
-# between identical layouts, so a slot added there and not here is a TypeError, never a field missing):
+# Built as `OrderBook._ordered` and `Level(...)` build them, by `unfrozen_twin`: plain slot stores, then the
+# class swap (CPython allows it only between identical layouts; a slot left out here is a TypeError at import):
 # the same objects for less per-call work than the frozen classes' `object.__setattr__` per field.
-class _LevelUnderConstruction:
-    __slots__ = Level.__slots__
-
-    def __init__(self, price: Decimal, size: Decimal) -> None:
-        self.price = price
-        self.size = size
-        self.__class__ = Level  # type: ignore[assignment]  # from here on it is frozen
-
-
-class _BookUnderConstruction:
-    __slots__ = OrderBook.__slots__
-
-    def __init__(self, ticker: str, yes_asks: tuple[Level, ...], no_asks: tuple[Level, ...], best_yes_f: float,
-                 best_no_f: float) -> None:
-        self.ticker = ticker
-        self.yes_asks = yes_asks
-        self.no_asks = no_asks
-        self.best_yes_f = best_yes_f
-        self.best_no_f = best_no_f
-        self.__class__ = OrderBook  # type: ignore[assignment]  # from here on it is frozen
-
-
-_new_level = _LevelUnderConstruction  # `Level(price, size)`
+_new_level = unfrozen_twin(Level, ("price", "size"))  # `Level(price, size)`
+_new_book = unfrozen_twin(OrderBook, ("ticker", "yes_asks", "no_asks", "best_yes_f", "best_no_f"))
 
 
 def _all_valid(pairs: list[tuple[Decimal, Decimal]]) -> bool:

@@ -17,57 +17,22 @@ from datetime import datetime
 from arb_pipeline.arb.book import OrderBook
 from arb_pipeline.arb.market import _SLOTS, GameLine, KalshiContract, _plainly_aware, _taker_rate_f
 from arb_pipeline.domain import Outcome, PriceRange, SeriesFees
+from arb_pipeline.slotted import unfrozen_twin
 
 # A winner game's outcomes, shared by every game built here (`GameLine.outcomes` of a two-way / three-way game)
 TWO_WAY_OUTCOMES: tuple[Outcome, ...] = (Outcome.HOME, Outcome.AWAY)
 THREE_WAY_OUTCOMES: tuple[Outcome, ...] = (Outcome.HOME, Outcome.DRAW, Outcome.AWAY)
 
 
-class _ContractUnderConstruction:
-    """`KalshiContract`'s exact slot layout without its frozen `__setattr__` (as `domain.new_quote`): filled
-    with plain slot stores, then made the `KalshiContract` it describes (`__class__` assignment, which CPython
-    allows only between identical layouts: a slot added there and not here is a TypeError, never a contract
-    with a field missing)."""
-
-    __slots__ = KalshiContract.__slots__
-
-    def __init__(self, ticker, outcome, label, book, fees, price_ranges, status, quote_time, taker_rate_f, slot,
-                 screen_row) -> None:
-        self.ticker = ticker
-        self.outcome = outcome
-        self.label = label
-        self.book = book
-        self.fees = fees
-        self.price_ranges = price_ranges
-        self.status = status
-        self.quote_time = quote_time
-        self.taker_rate_f = taker_rate_f
-        self.slot = slot
-        self.screen_row = screen_row
-        self.__class__ = KalshiContract  # type: ignore[assignment]  # from here on it is frozen
-
-
-class _GameUnderConstruction:
-    """`GameLine`'s exact slot layout without its frozen `__setattr__` (see `_ContractUnderConstruction`);
-    a winner game of the scan's quote table: no quotes of its own."""
-
-    __slots__ = GameLine.__slots__
-
-    def __init__(self, event_ticker, league, commence_time, outcomes, labels, kalshi, tradable, blocked_reasons,
-                 screen_rows, three_way) -> None:
-        self.event_ticker = event_ticker
-        self.league = league
-        self.commence_time = commence_time
-        self.outcomes = outcomes
-        self.labels = labels
-        self.kalshi = kalshi
-        self.quotes = ()
-        self.tradable = tradable
-        self.blocked_reasons = blocked_reasons
-        self.quotes_in_table = True
-        self.screen_rows = screen_rows
-        self.three_way = three_way
-        self.__class__ = GameLine  # type: ignore[assignment]  # from here on it is frozen
+# `KalshiContract(...)` and a winner `GameLine(...)` built by `unfrozen_twin` (as `arb.book_batch` builds books):
+# plain slot stores of the values checked here once, then the class swap (CPython allows it only between
+# identical layouts; a slot left out here is a TypeError at import). A winner game of the scan's quote table
+# has no quotes of its own: `quotes=()`, `quotes_in_table=True` for every game.
+_new_contract = unfrozen_twin(KalshiContract, ("ticker", "outcome", "label", "book", "fees", "price_ranges", "status",
+                                               "quote_time", "taker_rate_f", "slot", "screen_row"))
+_new_game = unfrozen_twin(GameLine, ("event_ticker", "league", "commence_time", "outcomes", "labels", "kalshi",
+                                     "tradable", "blocked_reasons", "screen_rows", "three_way"),
+                          constants={"quotes": (), "quotes_in_table": True})
 
 
 def winner_game(event_ticker: str, league: str, commence_time: datetime, outcomes: tuple[Outcome, ...],
@@ -96,9 +61,8 @@ def winner_game(event_ticker: str, league: str, commence_time: datetime, outcome
             return None
         slot = _SLOTS[o]
         row = (float(slot), screen_rate, book.best_yes_f, book.best_no_f)
-        kalshi[o] = _ContractUnderConstruction(ticker, o, label, book, fees, price_ranges, status, quote_time, rate,
-                                               slot, row)
+        kalshi[o] = _new_contract(ticker, o, label, book, fees, price_ranges, status, quote_time, rate, slot, row)
         names[o] = label
         rows.append(row)
-    return _GameUnderConstruction(event_ticker, league, commence_time, outcomes, names, kalshi,
-                                  not guards, guards, tuple(rows), len(outcomes) == 3)  # type: ignore[return-value]
+    return _new_game(event_ticker, league, commence_time, outcomes, names, kalshi, not guards, guards, tuple(rows),
+                     len(outcomes) == 3)

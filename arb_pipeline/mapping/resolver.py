@@ -36,7 +36,6 @@ from arb_pipeline.domain import (
 )
 from arb_pipeline.mapping.catalogue import GAME, TOTAL, Catalogue, LeagueCatalogue, load_catalogue
 from arb_pipeline.mapping.common_event import CommonEvents
-from arb_pipeline.mapping.fastinit import fast_init
 from arb_pipeline.mapping.guards import GuardContext, flag_duplicate_lines, flag_duplicates
 from arb_pipeline.mapping.lines import LineSide, line_market_side
 from arb_pipeline.mapping.manual_overrides import Override, OverrideAction, OverrideSet
@@ -65,6 +64,7 @@ from arb_pipeline.mapping.rules import (
 )
 from arb_pipeline.mapping.sportsbook import GameIndex, SportsbookGame, group_games
 from arb_pipeline.mapping.tickers import EventTicker, TickerError, parse_event_ticker, split_team_codes
+from arb_pipeline.slotted import fast_init
 
 _TIME_CHANGED = "start time changed/postponed"
 

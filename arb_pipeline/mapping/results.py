@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from arb_pipeline.domain import Outcome
-from arb_pipeline.mapping.fastinit import fast_init
+from arb_pipeline.slotted import fast_init
 
 YES_BACKS_OUTCOME = "yes_backs_outcome"
 

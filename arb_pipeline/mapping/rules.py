@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo
 
 from arb_pipeline.domain import KalshiMarket, Milestone, StructuredTarget
 from arb_pipeline.mapping.catalogue import CatalogueError, LeagueCatalogue, Team
-from arb_pipeline.mapping.fastinit import fast_init
 from arb_pipeline.mapping.normalize import normalize_name
 from arb_pipeline.mapping.tickers import TIE_CODE, EventTicker, TickerError, market_code
+from arb_pipeline.slotted import fast_init
 
 _RULES_TEAM = re.compile(r"^\s*If\s+(?P<team>.+?)\s+wins\s+the\s", re.IGNORECASE)
 _RULES_DATE = re.compile(r"originally scheduled for\s+(?P<date>(?P<mon>[A-Za-z]{3,9})\.?\s+(?P<day>\d{1,2}),\s+(?P<year>\d{4}))")

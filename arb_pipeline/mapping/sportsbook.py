@@ -16,11 +16,11 @@ from itertools import compress
 
 from arb_pipeline.domain import SPREADS, TOTALS, SportsbookQuote
 from arb_pipeline.mapping.catalogue import Catalogue, LeagueCatalogue
-from arb_pipeline.mapping.fastinit import fast_init
 from arb_pipeline.mapping.fuzzy import NameProposal, propose_team
 from arb_pipeline.mapping.quote_rows import QuoteRows
 from arb_pipeline.mapping.results import Unresolved, UnresolvedKind
 from arb_pipeline.mapping.rules import ResolverConfig, TeamLookup
+from arb_pipeline.slotted import fast_init
 
 _MARKETS = frozenset({"h2h", SPREADS, TOTALS})  # == QUOTE_MARKETS: every row of `QuoteRows` is one
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from arb_pipeline.mapping.catalogue import LeagueCatalogue
-from arb_pipeline.mapping.fastinit import fast_init
+from arb_pipeline.slotted import fast_init
 
 _MONTHS = {m: i for i, m in enumerate(
     ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), start=1)}

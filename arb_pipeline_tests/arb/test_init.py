@@ -10,7 +10,7 @@ for m in pkgutil.iter_modules(arb.__path__):
     importlib.import_module(f"arb_pipeline.arb.{m.name}")
 bad = sorted(m for m in sys.modules
              if m.split(".")[0] in ("httpx", "sqlalchemy", "dagster", "fastapi")
-             or (m.startswith("arb_pipeline.") and not m.startswith("arb_pipeline.arb") and m != "arb_pipeline.domain"))
+             or (m.startswith("arb_pipeline.") and not m.startswith("arb_pipeline.arb") and m not in ("arb_pipeline.domain", "arb_pipeline.slotted")))
 print(",".join(bad))
 """
 

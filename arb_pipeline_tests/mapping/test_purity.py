@@ -6,7 +6,7 @@ from pathlib import Path
 import arb_pipeline.mapping as mapping
 
 FORBIDDEN = ("httpx", "sqlalchemy", "dagster", "requests", "fastapi", "pandas")
-ALLOWED_INTERNAL = ("arb_pipeline.domain", "arb_pipeline.mapping")
+ALLOWED_INTERNAL = ("arb_pipeline.domain", "arb_pipeline.mapping", "arb_pipeline.slotted")  # slotted: stdlib only
 
 
 def test_mapping_imports_are_pure() -> None:

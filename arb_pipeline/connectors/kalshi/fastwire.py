@@ -44,6 +44,7 @@ from msgspec import Raw, Struct
 
 from arb_pipeline.connectors.sportsbooks.jsonio import loads_exact, msgspec_input
 from arb_pipeline.domain import KalshiEvent, KalshiMarket, Milestone, OrderBookLevels
+from arb_pipeline.slotted import unfrozen_twin
 
 from .errors import KalshiResponseError
 from .models import price_grid, strike_texts
@@ -121,7 +122,7 @@ class _Orderbooks(Struct):
 
 
 _MARKET_FIELDS = frozenset(_Market.__struct_fields__)
-# an event's fields in `_EventUnderConstruction`'s argument order (`extra` aside)
+# an event's fields in `_new_event`'s argument order (`extra` aside)
 _EVENT_ORDER = ("event_ticker", "series_ticker", "title", "sub_title", "mutually_exclusive", "collateral_return_type",
                 "markets", "product_metadata", "fee_type_override", "fee_multiplier_override", "exchange_index")
 _EVENT_FIELDS = frozenset(("event_ticker", "series_ticker", "title", "sub_title", "mutually_exclusive",
@@ -294,91 +295,21 @@ def _fields(struct_fields: tuple[str, ...], kept_count: int) -> Any:
     return attrgetter(*struct_fields, *(f"x{i}" for i in range(kept_count)))
 
 
-class _MarketUnderConstruction:
-    """`KalshiMarket`'s slot layout without its frozen `__setattr__` (as `domain.new_quote` for quotes):
-    filled with plain slot stores, then made the `KalshiMarket` it describes by `__class__` assignment,
-    which CPython allows only between identical layouts (a slot added to one and not the other is a
-    TypeError at the first market, never a record with a field missing). The frozen dataclass' `__init__`
-    (an `object.__setattr__` per field) was ~2.7 us of ~7 us per market; every field is passed here."""
-
-    __slots__ = KalshiMarket.__slots__
-
-    def __init__(self, ticker, event_ticker, status, market_type, yes_sub_title, no_sub_title, rules_primary,
-                 rules_secondary, open_time, close_time, expected_expiration_time, occurrence_datetime, yes_bid,
-                 yes_ask, no_bid, no_ask, price_level_structure, price_ranges, custom_strike, exchange_index,
-                 fee_waiver_expiration_time, title, extra) -> None:
-        self.ticker = ticker
-        self.event_ticker = event_ticker
-        self.status = status
-        self.market_type = market_type
-        self.yes_sub_title = yes_sub_title
-        self.no_sub_title = no_sub_title
-        self.rules_primary = rules_primary
-        self.rules_secondary = rules_secondary
-        self.open_time = open_time
-        self.close_time = close_time
-        self.expected_expiration_time = expected_expiration_time
-        self.occurrence_datetime = occurrence_datetime
-        self.yes_bid = yes_bid
-        self.yes_ask = yes_ask
-        self.no_bid = no_bid
-        self.no_ask = no_ask
-        self.price_level_structure = price_level_structure
-        self.price_ranges = price_ranges
-        self.custom_strike = custom_strike
-        self.exchange_index = exchange_index
-        self.fee_waiver_expiration_time = fee_waiver_expiration_time
-        self.title = title
-        self.extra = extra
-        self.__class__ = KalshiMarket  # type: ignore[assignment]  # from here on it is frozen
-
-
-_new_market: Any = _MarketUnderConstruction  # `KalshiMarket(**fields)`, every field given
-
-
-class _EventUnderConstruction:
-    """`KalshiEvent` built as `_MarketUnderConstruction` builds a market (same reasons, same guarantee)."""
-
-    __slots__ = KalshiEvent.__slots__
-
-    def __init__(self, event_ticker, series_ticker, title, sub_title, mutually_exclusive, collateral_return_type,
-                 markets, product_metadata, fee_type_override, fee_multiplier_override, exchange_index,
-                 extra) -> None:
-        self.event_ticker = event_ticker
-        self.series_ticker = series_ticker
-        self.title = title
-        self.sub_title = sub_title
-        self.mutually_exclusive = mutually_exclusive
-        self.collateral_return_type = collateral_return_type
-        self.markets = markets
-        self.product_metadata = product_metadata
-        self.fee_type_override = fee_type_override
-        self.fee_multiplier_override = fee_multiplier_override
-        self.exchange_index = exchange_index
-        self.extra = extra
-        self.__class__ = KalshiEvent  # type: ignore[assignment]
-
-
-class _MilestoneUnderConstruction:
-    """`Milestone` built as `_MarketUnderConstruction` builds a market (same reasons, same guarantee)."""
-
-    __slots__ = Milestone.__slots__
-
-    def __init__(self, id, type, start_date, title, related_event_tickers, primary_event_tickers,  # noqa: A002
-                 details, end_date) -> None:
-        self.id = id
-        self.type = type
-        self.start_date = start_date
-        self.title = title
-        self.related_event_tickers = related_event_tickers
-        self.primary_event_tickers = primary_event_tickers
-        self.details = details
-        self.end_date = end_date
-        self.__class__ = Milestone  # type: ignore[assignment]
-
-
-_new_event: Any = _EventUnderConstruction  # `KalshiEvent(**fields)`, every field given
-_new_milestone: Any = _MilestoneUnderConstruction  # `Milestone(**fields)`, every field given
+# Each record is built by `unfrozen_twin`: plain slot stores of the fields as given (every field given, values
+# already as the checked reader makes them), then the class swap, which CPython allows only between identical
+# layouts. The frozen dataclass' `__init__` (an `object.__setattr__` per field) was ~2.7 us of ~7 us per
+# market. The parameter orders are the positional orders the decoders pass (`_MARKET_ORDER`, `_EVENT_ORDER`,
+# `_MILESTONE_ORDER`, then `extra`); a slot left out of one is a TypeError at import.
+_new_market: Any = unfrozen_twin(KalshiMarket, (  # `KalshiMarket(**fields)`, every field given
+    "ticker", "event_ticker", "status", "market_type", "yes_sub_title", "no_sub_title", "rules_primary",
+    "rules_secondary", "open_time", "close_time", "expected_expiration_time", "occurrence_datetime", "yes_bid",
+    "yes_ask", "no_bid", "no_ask", "price_level_structure", "price_ranges", "custom_strike", "exchange_index",
+    "fee_waiver_expiration_time", "title", "extra"))
+_new_event: Any = unfrozen_twin(KalshiEvent, (  # `KalshiEvent(**fields)`, every field given
+    "event_ticker", "series_ticker", "title", "sub_title", "mutually_exclusive", "collateral_return_type", "markets",
+    "product_metadata", "fee_type_override", "fee_multiplier_override", "exchange_index", "extra"))
+_new_milestone: Any = unfrozen_twin(Milestone, (  # `Milestone(**fields)`, every field given
+    "id", "type", "start_date", "title", "related_event_tickers", "primary_event_tickers", "details", "end_date"))
 
 
 class _Memo(dict[Any, Any]):
@@ -394,7 +325,7 @@ class _Memo(dict[Any, Any]):
         return value
 
 
-# a market's fields in `_MarketUnderConstruction`'s argument order (`extra` aside), by their wire names
+# a market's fields in `_new_market`'s argument order (`extra` aside), by their wire names
 _MARKET_ORDER = ("ticker", "event_ticker", "status", "market_type", "yes_sub_title", "no_sub_title", "rules_primary",
                  "rules_secondary", "open_time", "close_time", "expected_expiration_time", "occurrence_datetime",
                  "yes_bid_dollars", "yes_ask_dollars", "no_bid_dollars", "no_ask_dollars", "price_level_structure",
@@ -443,7 +374,7 @@ def _fee_multiplier(raw: Raw, t: _Tables) -> Decimal | None:
 
 
 _MILESTONE_ORDER = ("id", "type", "start_date", "title", "related_event_tickers", "primary_event_tickers", "details",
-                    "end_date")  # `_MilestoneUnderConstruction`'s argument order
+                    "end_date")  # `_new_milestone`'s argument order
 
 
 def _milestones(t: _Tables) -> Any:
@@ -539,19 +470,7 @@ class _Pairs(dict[tuple[str, str], tuple[Decimal, Decimal]]):
         return pair
 
 
-class _BookUnderConstruction:
-    """`OrderBookLevels` built as `_MarketUnderConstruction` builds a market (same reasons, same guarantee)."""
-
-    __slots__ = OrderBookLevels.__slots__
-
-    def __init__(self, ticker, yes, no) -> None:
-        self.ticker = ticker
-        self.yes = yes
-        self.no = no
-        self.__class__ = OrderBookLevels  # type: ignore[assignment]
-
-
-_new_book: Any = _BookUnderConstruction  # `OrderBookLevels(**fields)`, every field given
+_new_book: Any = unfrozen_twin(OrderBookLevels, ("ticker", "yes", "no"))  # `OrderBookLevels(**fields)`, as `_new_market`
 _BOOK_ITEM = attrgetter("ticker", "orderbook_fp")
 _BOOK_SIDES = attrgetter("yes_dollars", "no_dollars")
 

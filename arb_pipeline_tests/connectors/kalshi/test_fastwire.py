@@ -69,12 +69,11 @@ def test_a_record_built_slot_by_slot_is_the_frozen_record_of_its_fields(generate
     import dataclasses
 
     events, milestones, _ = decode_events((generated / EVENTS_FILE).read_bytes(), keep_extra=KEEPS[2])
-    cls, new, building, records = {
-        "market": (models.KalshiMarket, fastwire._new_market, fastwire._MarketUnderConstruction,
-                   [m for e in events for m in e.markets]),
-        "event": (models.KalshiEvent, fastwire._new_event, fastwire._EventUnderConstruction, events),
-        "milestone": (models.Milestone, fastwire._new_milestone, fastwire._MilestoneUnderConstruction, milestones),
-        "book": (models.OrderBookLevels, fastwire._new_book, fastwire._BookUnderConstruction,
+    cls, new, records = {
+        "market": (models.KalshiMarket, fastwire._new_market, [m for e in events for m in e.markets]),
+        "event": (models.KalshiEvent, fastwire._new_event, events),
+        "milestone": (models.Milestone, fastwire._new_milestone, milestones),
+        "book": (models.OrderBookLevels, fastwire._new_book,
                  list(decode_orderbooks((generated / ORDERBOOKS_FILE).read_bytes()).values())),
     }[kind]
     assert records
@@ -87,7 +86,7 @@ def test_a_record_built_slot_by_slot_is_the_frozen_record_of_its_fields(generate
         assert built == reference and repr(built) == repr(reference)
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(built, dataclasses.fields(cls)[0].name, "X")
-    assert building.__slots__ == cls.__slots__
+    assert new.__slots__ == cls.__slots__
 
 
 def test_the_positional_field_orders_are_the_records_and_the_structs():
@@ -100,6 +99,16 @@ def test_the_positional_field_orders_are_the_records_and_the_structs():
     market = [f.name for f in dataclasses.fields(models.KalshiMarket)][:-1]  # `extra` aside
     assert [name.removesuffix("_dollars") for name in fastwire._MARKET_ORDER] == market
     assert list(fastwire._EVENT_ORDER) == [f.name for f in dataclasses.fields(models.KalshiEvent)][:-1]
+    # and the builders take them in that order (they are called positionally)
+    assert _params(fastwire._new_market) == [name.removesuffix("_dollars") for name in fastwire._MARKET_ORDER] + ["extra"]
+    assert _params(fastwire._new_event) == [*fastwire._EVENT_ORDER, "extra"]
+    assert _params(fastwire._new_milestone) == list(fastwire._MILESTONE_ORDER)
+
+
+def _params(builder: object) -> list[str]:
+    import inspect
+
+    return list(inspect.signature(builder).parameters)
 
 
 def test_a_str_subclass_is_read_as_its_text(generated):
