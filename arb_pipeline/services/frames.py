@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import pandas as pd
@@ -34,11 +34,14 @@ from arb_pipeline.services import frame_columns
 # --- small conversions -------------------------------------------------------------------------------
 
 
+_FLOATABLE = frozenset({Decimal, int, float})
+
+
 def to_float(value: object) -> float:
     """A display/screening mirror of an exact value (NaN for a missing one). Never feed it back."""
     if value is None:
         return float("nan")
-    if isinstance(value, Decimal | int | float):
+    if type(value) in _FLOATABLE or isinstance(value, Decimal | int | float):  # the exact types: no MRO walk
         return float(value)
     try:
         return float(Decimal(str(value)))
@@ -73,6 +76,8 @@ def _utc_column(values: Sequence[datetime | None]) -> pd.Series:
 def _text(value: object) -> str | None:
     if value is None:
         return None
+    if type(value) is str:  # the usual case, answered before the attribute lookup
+        return value
     return value.value if hasattr(value, "value") and not isinstance(value, str) else str(value)
 
 
@@ -83,8 +88,9 @@ def _finish(rows: list[dict[str, Any]], model: type, datetime_columns: Iterable[
     if not rows:
         return empty_frame(model)
     first = rows[0].keys()
-    if all(row.keys() == first for row in rows):
-        return frame_columns.frame({name: [row[name] for row in rows] for name in first}, datetime_columns)
+    if len(first) > 1 and all(row.keys() == first for row in rows):
+        values = zip(*map(itemgetter(*first), rows), strict=True)  # rows to columns in C
+        return frame_columns.frame(dict(zip(first, values, strict=True)), datetime_columns)
     frame = pd.DataFrame(rows)
     for column in datetime_columns:
         if column in frame:
