@@ -87,10 +87,14 @@ def _finish(rows: list[dict[str, Any]], model: type, datetime_columns: Iterable[
     is NaN there)."""
     if not rows:
         return empty_frame(model)
-    first = rows[0].keys()
-    if len(first) > 1 and all(row.keys() == first for row in rows):
-        values = zip(*map(itemgetter(*first), rows), strict=True)  # rows to columns in C
-        return frame_columns.frame(dict(zip(first, values, strict=True)), datetime_columns)
+    first = list(rows[0])
+    if len(first) > 1 and len(set(map(len, rows))) == 1:  # same size as the first row: its keys, or a KeyError
+        try:
+            values = list(zip(*map(itemgetter(*first), rows), strict=True))  # rows to columns in C
+        except KeyError:
+            pass
+        else:
+            return frame_columns.frame(dict(zip(first, values, strict=True)), datetime_columns)
     frame = pd.DataFrame(rows)
     for column in datetime_columns:
         if column in frame:

@@ -98,8 +98,11 @@ def test_finish_builds_the_frame_pandas_built_from_the_rows(cols, data):
     n = min(len(c) for c in cols)
     names = [f"c{i}" for i in range(len(cols))]
     rows = [{name: col[i] for name, col in zip(names, cols, strict=True)} for i in range(n)]
-    if data.draw(st.booleans()) and n > 1:  # a row without one key: pandas' own row path (NaN there)
-        del rows[-1][names[0]]
+    change = data.draw(st.sampled_from(["none", "drop", "rename"]))
+    if change != "none" and n > 1:  # a row without one key, or with another: pandas' own row path (NaN there)
+        value = rows[-1].pop(names[0])
+        if change == "rename":
+            rows[-1]["other"] = value
     dated = [name for name, col in zip(names, cols, strict=True) if data.draw(st.booleans())]
     try:
         expected = _reference_finish(rows, dated)
