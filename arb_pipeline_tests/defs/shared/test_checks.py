@@ -183,11 +183,32 @@ def test_rows_preview_is_the_table_of_the_whole_masked_frame(data):
 
     from arb_pipeline.defs.shared.checks import rows_preview
 
-    names = data.draw(st.lists(st.sampled_from(["a", "b", "c|d", "record"]), min_size=0, max_size=4))
+    names = data.draw(st.lists(st.sampled_from(["a", "b", "c|d", "record"]), max_size=4, unique=True))
+    if names and data.draw(st.integers(min_value=0, max_value=4)) == 0:
+        names.append(names[0])  # a repeated column name
     n = data.draw(st.integers(min_value=0, max_value=30))
     cells = st.one_of(st.none(), st.floats(allow_nan=True), st.text(max_size=3), st.decimals(places=2, allow_nan=False))
     frame = pd.DataFrame({i: [data.draw(cells) for _ in range(n)] for i in range(len(names))}, index=pd.RangeIndex(n))
     frame.columns = names  # repeated names too
     mask = pd.Series([data.draw(st.booleans()) for _ in range(n)], index=frame.index, dtype=bool)
-    columns = data.draw(st.lists(st.sampled_from(["a", "b", "c|d", "record", "missing"]), max_size=4))
+    columns = data.draw(st.lists(st.sampled_from(["a", "b", "c|d", "record", "missing"]), max_size=4,
+                                 unique=data.draw(st.booleans())))
+    assert rows_preview(frame, mask, columns) == _reference_rows_preview(frame, mask, columns)
+
+
+@pytest.mark.parametrize(("names", "columns"), [
+    (["a", "record"], ["a", "record"]),  # the domain records are never shown
+    (["a", "a", "b"], ["a", "b"]),  # a repeated column name in the frame
+    (["a", "b"], ["a", "a"]),  # a repeated column asked for
+    (["a", "record"], ["record", "missing"]),  # nothing to show
+    (["a", "b"], []),
+])
+def test_rows_preview_of_unusual_shapes_is_the_table_of_the_whole_masked_frame(names, columns):
+    import pandas as pd
+
+    from arb_pipeline.defs.shared.checks import rows_preview
+
+    frame = pd.DataFrame([[f"{n}{i}" for n in names] for i in range(25)])
+    frame.columns = names
+    mask = pd.Series([i % 3 != 0 for i in range(25)], index=frame.index)
     assert rows_preview(frame, mask, columns) == _reference_rows_preview(frame, mask, columns)
