@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import pandas as pd
@@ -29,15 +29,19 @@ from arb_pipeline.schemas import (
     SportsbookOddsFrame,
     empty_frame,
 )
+from arb_pipeline.services import frame_columns
 
 # --- small conversions -------------------------------------------------------------------------------
+
+
+_FLOATABLE = frozenset({Decimal, int, float})
 
 
 def to_float(value: object) -> float:
     """A display/screening mirror of an exact value (NaN for a missing one). Never feed it back."""
     if value is None:
         return float("nan")
-    if isinstance(value, Decimal | int | float):
+    if type(value) in _FLOATABLE or isinstance(value, Decimal | int | float):  # the exact types: no MRO walk
         return float(value)
     try:
         return float(Decimal(str(value)))
@@ -72,12 +76,25 @@ def _utc_column(values: Sequence[datetime | None]) -> pd.Series:
 def _text(value: object) -> str | None:
     if value is None:
         return None
+    if type(value) is str:  # the usual case, answered before the attribute lookup
+        return value
     return value.value if hasattr(value, "value") and not isinstance(value, str) else str(value)
 
 
 def _finish(rows: list[dict[str, Any]], model: type, datetime_columns: Iterable[str]) -> pd.DataFrame:
+    """The frame of `rows` (one dict per row), each column typed up front (`frame_columns`) when every row
+    has the same keys; rows with differing keys go to pandas' own row-by-row construction (a missing key
+    is NaN there)."""
     if not rows:
         return empty_frame(model)
+    first = list(rows[0])
+    if len(first) > 1 and len(set(map(len, rows))) == 1:  # same size as the first row: its keys, or a KeyError
+        try:
+            values = list(zip(*map(itemgetter(*first), rows), strict=True))  # rows to columns in C
+        except KeyError:
+            pass
+        else:
+            return frame_columns.frame(dict(zip(first, values, strict=True)), datetime_columns)
     frame = pd.DataFrame(rows)
     for column in datetime_columns:
         if column in frame:
@@ -85,13 +102,7 @@ def _finish(rows: list[dict[str, Any]], model: type, datetime_columns: Iterable[
     return frame
 
 
-def _as_utc(column: pd.Series) -> pd.Series:
-    """`column` as datetime64[ns, UTC]. pandas already builds aware datetimes into a tz-aware column: that
-    is converted as a whole (walking it as Timestamps and parsing them again cost ~0.7 s per 100,000
-    quotes, a third of a 1,000-game capture step); anything else (naive, mixed) is parsed value by value."""
-    if isinstance(column.dtype, pd.DatetimeTZDtype):
-        return column.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
-    return _utc_column(list(column))
+_as_utc = frame_columns.to_utc
 
 
 # --- ingest ------------------------------------------------------------------------------------------
@@ -162,10 +173,7 @@ def sportsbook_odds_frame(snapshot: MarketSnapshot, snapshot_id: int = 0) -> pd.
     columns["fetched_at"] = list(map(attrgetter("fetched_at"), quotes))
     columns["quote_age_s"] = [ages.get(u) if u in ages else ages.setdefault(u, (captured - u).total_seconds())
                               for u in updates]
-    frame = pd.DataFrame(columns)
-    for column in ("captured_at", "commence_time", "last_update", "fetched_at"):
-        frame[column] = _as_utc(frame[column])
-    return frame
+    return frame_columns.frame(columns, ("captured_at", "commence_time", "last_update", "fetched_at"))
 
 
 # --- resolve -----------------------------------------------------------------------------------------

@@ -194,6 +194,13 @@ def schema_check(
 
 
 def rows_preview(frame: "pd.DataFrame", mask: "pd.Series", columns: list[str]) -> dg.MetadataValue:
+    """The first rows of `frame` where `mask` holds, `columns` of them, as a markdown table.
+
+    Only the columns shown are copied (the same table: copying every column of every masked row was ~3 ms a
+    check at 1,000 games); unusual shapes (no column to show, repeated names) take the whole-frame path."""
     from arb_pipeline.services.frames import markdown_table
 
+    shown = [c for c in columns if c in frame.columns and c not in HIDDEN_COLUMNS]
+    if shown and frame.columns.is_unique and len(set(shown)) == len(shown):
+        return dg.MetadataValue.md(markdown_table(frame.loc[mask, shown], shown, MAX_FAILING_ROWS_SHOWN))
     return dg.MetadataValue.md(markdown_table(visible(frame.loc[mask]), columns, MAX_FAILING_ROWS_SHOWN))

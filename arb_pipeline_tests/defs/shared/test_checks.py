@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import dagster as dg
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from arb_pipeline.defs.execution.checks import EXECUTED_ORDERS_CHECKS
 from arb_pipeline.defs.ingest.checks import KALSHI_MARKETS_CHECKS, SPORTSBOOK_ODDS_CHECKS
@@ -161,3 +163,52 @@ def test_not_applicable_answers_every_check_saying_why():
     assert [r.check_name for r in results] == list(EXECUTED_ORDERS_CHECKS.names) == ["executed_orders_schema"]
     assert all(r.passed and r.description == "nothing to check: no opportunities" for r in results)
     assert all(r.metadata["rows"].value == 0 for r in results)
+
+
+# --- rows_preview: only the shown columns copied, the same table as the whole-frame copy --------------
+
+
+def _reference_rows_preview(frame, mask, columns):
+    """`rows_preview` before it copied only the columns shown (frozen)."""
+    from arb_pipeline.defs.shared.checks import MAX_FAILING_ROWS_SHOWN, visible
+    from arb_pipeline.services.frames import markdown_table
+
+    return dg.MetadataValue.md(markdown_table(visible(frame.loc[mask]), columns, MAX_FAILING_ROWS_SHOWN))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_rows_preview_is_the_table_of_the_whole_masked_frame(data):
+    import pandas as pd
+
+    from arb_pipeline.defs.shared.checks import rows_preview
+
+    names = data.draw(st.lists(st.sampled_from(["a", "b", "c|d", "record"]), max_size=4, unique=True))
+    if names and data.draw(st.integers(min_value=0, max_value=4)) == 0:
+        names.append(names[0])  # a repeated column name
+    n = data.draw(st.integers(min_value=0, max_value=30))
+    cells = st.one_of(st.none(), st.floats(allow_nan=True), st.text(max_size=3), st.decimals(places=2, allow_nan=False))
+    frame = pd.DataFrame({i: [data.draw(cells) for _ in range(n)] for i in range(len(names))}, index=pd.RangeIndex(n))
+    frame.columns = names  # repeated names too
+    mask = pd.Series([data.draw(st.booleans()) for _ in range(n)], index=frame.index, dtype=bool)
+    columns = data.draw(st.lists(st.sampled_from(["a", "b", "c|d", "record", "missing"]), max_size=4,
+                                 unique=data.draw(st.booleans())))
+    assert rows_preview(frame, mask, columns) == _reference_rows_preview(frame, mask, columns)
+
+
+@pytest.mark.parametrize(("names", "columns"), [
+    (["a", "record"], ["a", "record"]),  # the domain records are never shown
+    (["a", "a", "b"], ["a", "b"]),  # a repeated column name in the frame
+    (["a", "b"], ["a", "a"]),  # a repeated column asked for
+    (["a", "record"], ["record", "missing"]),  # nothing to show
+    (["a", "b"], []),
+])
+def test_rows_preview_of_unusual_shapes_is_the_table_of_the_whole_masked_frame(names, columns):
+    import pandas as pd
+
+    from arb_pipeline.defs.shared.checks import rows_preview
+
+    frame = pd.DataFrame([[f"{n}{i}" for n in names] for i in range(25)])
+    frame.columns = names
+    mask = pd.Series([i % 3 != 0 for i in range(25)], index=frame.index)
+    assert rows_preview(frame, mask, columns) == _reference_rows_preview(frame, mask, columns)
