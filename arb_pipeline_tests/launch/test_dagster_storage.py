@@ -1,6 +1,9 @@
 """The engine-caching SQLite instance storage: the project template uses it, it writes exactly the files
 `storage: sqlite` writes (so either reads the other's history), and it builds one engine per file."""
 
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -15,6 +18,7 @@ from arb_pipeline.launch.dagster_storage import (
     EngineCachingSqliteStorage,
     _Engines,
 )
+from arb_pipeline_tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -215,3 +219,80 @@ def test_a_damaged_template_is_refused_naming_the_file(tmp_path):
         with storage.run_connection("run-b"):
             pass
     assert not (tmp_path / "run-b.db").exists()
+
+
+# --- another process's events: live watchers see them, a killed writer loses nothing -----------------
+
+WRITER = r"""
+import logging, os, signal, sys, time
+from dagster._core.events.log import EventLogEntry
+from arb_pipeline.launch.dagster_storage import EngineCachingSqliteEventLogStorage
+
+base_dir, run_id, handshake, count, end = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+
+def wait_for(name):
+    while not os.path.exists(os.path.join(handshake, name)):
+        time.sleep(0.01)
+
+storage = EngineCachingSqliteEventLogStorage(base_dir)
+for i in range(count):
+    wait_for(f"go-{i}")
+    storage.store_event(EventLogEntry(error_info=None, level=logging.INFO, user_message=f"event {i}",
+                                      run_id=run_id, timestamp=1.0 + i, step_key=None, job_name=None,
+                                      dagster_event=None))
+    open(os.path.join(handshake, f"stored-{i}"), "w").close()
+wait_for("end")
+if end == "kill":
+    os.kill(os.getpid(), signal.SIGKILL)
+storage.dispose()
+"""
+
+
+def _writer(tmp_path: Path, run_id: str, count: int, end: str) -> tuple[subprocess.Popen, Path, Path]:
+    base, handshake = tmp_path / "events", tmp_path / "handshake"
+    base.mkdir(exist_ok=True)
+    handshake.mkdir(exist_ok=True)
+    process = subprocess.Popen([sys.executable, "-c", WRITER, str(base), run_id, str(handshake), str(count), end],
+                               cwd=ROOT)
+    return process, base, handshake
+
+
+def _messages(storage, run_id: str) -> list[str]:
+    return [r.event_log_entry.user_message for r in storage.get_records_for_run(run_id).records]
+
+
+@pytest.mark.parametrize("reader", ["ours", "stock"])
+def test_a_watcher_sees_each_event_another_process_writes_while_that_process_still_runs(tmp_path, reader):
+    """Dagster's live run view (`watch`) fires on changes to the run's `.db` file; each event another
+    process commits must reach the watcher right away, not when that process closes its connection."""
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    process, base, handshake = _writer(tmp_path, "live-run", 3, "exit")
+    watching = (EngineCachingSqliteEventLogStorage if reader == "ours" else SqliteEventLogStorage)(str(base))
+    seen: list[str] = []
+    try:
+        watching.watch("live-run", None, lambda entry, _cursor: seen.append(entry.user_message))
+        for i in range(3):
+            (handshake / f"go-{i}").touch()
+            assert wait_until(lambda i=i: (handshake / f"stored-{i}").exists() or process.poll() is not None)
+            assert process.poll() is None, "the writer stopped early"
+            assert wait_until(lambda i=i: len(seen) > i), f"the watcher saw {seen} after event {i} was committed"
+        assert seen == ["event 0", "event 1", "event 2"]
+    finally:
+        (handshake / "end").touch()
+        assert process.wait() == 0
+        watching.dispose()
+
+
+def test_a_killed_writer_loses_no_committed_event_and_stock_storage_reads_them(tmp_path):
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    process, base, handshake = _writer(tmp_path, "killed-run", 4, "kill")
+    for i in range(4):
+        (handshake / f"go-{i}").touch()
+    assert wait_until(lambda: (handshake / "stored-3").exists() or process.poll() is not None)
+    (handshake / "end").touch()
+    assert process.wait() == -signal.SIGKILL
+    expected = [f"event {i}" for i in range(4)]
+    assert _messages(SqliteEventLogStorage(str(base)), "killed-run") == expected
+    assert _messages(EngineCachingSqliteEventLogStorage(str(base)), "killed-run") == expected
