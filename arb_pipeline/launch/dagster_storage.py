@@ -50,6 +50,7 @@ import os
 import sqlite3
 import threading
 import uuid
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,7 +71,7 @@ from dagster._core.storage.sqlite_storage import (
 )
 from dagster._serdes import ConfigurableClassData
 from dagster._utils import mkdir_p
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, QueuePool
 
 MAX_ENGINES = 32  # the index shard, the runs in flight and the few the UI is showing
 SYNCHRONOUS = ("NORMAL", "FULL")  # PRAGMA synchronous levels offered (see the module docstring)
@@ -86,20 +87,33 @@ def check_synchronous(value: str) -> str:
 
 
 class _Engines:
-    """connection string -> its NullPool engine, least recently used first out. Every connection an
-    engine opens gets `PRAGMA synchronous=<synchronous>` (a per-connection setting in SQLite)."""
+    """connection string -> its engine, least recently used first out. Every connection an engine opens
+    gets `PRAGMA synchronous=<synchronous>` (a per-connection setting in SQLite).
+
+    Each engine keeps one connection open between uses (`pool_size=1`; a second thread using the same file
+    at the same time gets a connection of its own, closed after use, as before). Kept connections belong
+    to the process that opened them: after a fork the child starts with no engine, and the parent's are
+    set aside in `_INHERITED`, never used nor closed there (SQLite: a connection must not cross a fork;
+    closing it in the child could still take locks or checkpoint the parent's database)."""
 
     def __init__(self, limit: int = MAX_ENGINES, synchronous: str = DEFAULT_SYNCHRONOUS) -> None:
         self._engines: OrderedDict[str, sa.Engine] = OrderedDict()
         self._limit = limit
         self._lock = threading.Lock()
+        self._pid = os.getpid()
         self.synchronous = check_synchronous(synchronous)
+        _LIVE.add(self)
 
     def get(self, conn_string: str, **kwargs: Any) -> sa.Engine:
+        if self._pid != os.getpid():  # forked without os.register_at_fork having run (belt and braces)
+            self.forget_after_fork()
         with self._lock:
             engine = self._engines.get(conn_string)
             if engine is None:
-                engine = self._engines[conn_string] = sa.create_engine(conn_string, poolclass=NullPool, **kwargs)
+                connect_args = {"check_same_thread": False, **kwargs.pop("connect_args", {})}
+                engine = self._engines[conn_string] = sa.create_engine(
+                    conn_string, poolclass=QueuePool, pool_size=1, max_overflow=-1, connect_args=connect_args,
+                    **kwargs)
                 sa.event.listen(engine, "connect", self._on_connect)
                 while len(self._engines) > self._limit:
                     _, old = self._engines.popitem(last=False)
@@ -107,6 +121,23 @@ class _Engines:
             else:
                 self._engines.move_to_end(conn_string)
             return engine
+
+    def dispose(self) -> None:
+        """Close this process's kept connections (the storage is disposed, or its files are wiped)."""
+        if self._pid != os.getpid():
+            self.forget_after_fork()
+            return
+        with self._lock:
+            engines, self._engines = self._engines, OrderedDict()
+        for engine in engines.values():
+            engine.dispose()
+
+    def forget_after_fork(self) -> None:
+        """In a forked child: drop the parent's engines without touching their connections."""
+        _INHERITED.append(self._engines)
+        self._engines = OrderedDict()
+        self._lock = threading.Lock()  # another thread of the parent may have held it at the fork
+        self._pid = os.getpid()
 
     def __len__(self) -> int:
         return len(self._engines)
@@ -117,6 +148,18 @@ class _Engines:
             cursor.execute(f"PRAGMA synchronous={self.synchronous}")
         finally:
             cursor.close()
+
+
+_LIVE: weakref.WeakSet[_Engines] = weakref.WeakSet()
+_INHERITED: list[OrderedDict[str, sa.Engine]] = []  # a forked child's copy of its parent's engines
+
+
+def _forget_parents_connections() -> None:
+    for engines in list(_LIVE):
+        engines.forget_after_fork()
+
+
+os.register_at_fork(after_in_child=_forget_parents_connections)
 
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -199,8 +242,24 @@ class EngineCachingSqliteEventLogStorage(SqliteEventLogStorage):
                     self._initdb(engine)
                 self._initialized_dbs.add(shard)
             with engine.connect() as conn:
+                dbapi = conn.connection.dbapi_connection
+                changes = dbapi.total_changes
                 with conn.begin():
                     yield conn
+                if shard != INDEX_SHARD_NAME and dbapi.total_changes != changes:
+                    self._announce(shard)
+
+    def _announce(self, shard: str) -> None:
+        """Tell the run's watchers (the `.db` file's, see the module docstring) that it has new events."""
+        os.utime(self.path_for_shard(shard))
+
+    def wipe(self) -> None:
+        self._engines.dispose()  # Dagster deletes the run files: no kept connection may write to them
+        super().wipe()
+
+    def dispose(self) -> None:
+        super().dispose()
+        self._engines.dispose()
 
 
 class EngineCachingSqliteRunStorage(SqliteRunStorage):
@@ -223,6 +282,11 @@ class EngineCachingSqliteRunStorage(SqliteRunStorage):
         with engine.connect() as conn:
             with conn.begin():
                 yield conn
+
+    def dispose(self) -> None:
+        super().dispose()
+        if self._engines is not None:
+            self._engines.dispose()
 
 
 class EngineCachingSqliteStorage(DagsterSqliteStorage):

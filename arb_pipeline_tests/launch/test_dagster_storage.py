@@ -1,15 +1,24 @@
 """The engine-caching SQLite instance storage: the project template uses it, it writes exactly the files
 `storage: sqlite` writes (so either reads the other's history), and it builds one engine per file."""
 
+import logging
+import os
 import signal
 import subprocess
 import sys
+import uuid
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pytest
 import sqlalchemy as sa
 import yaml
+from dagster._core.events import DagsterEvent, DagsterEventType, StepMaterializationData
+from dagster._core.events.log import EventLogEntry
+from dagster._core.storage.event_log.base import EventLogCursor
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from arb_pipeline.launch import dagster_storage
 from arb_pipeline.launch.dagster_storage import (
@@ -296,3 +305,105 @@ def test_a_killed_writer_loses_no_committed_event_and_stock_storage_reads_them(t
     expected = [f"event {i}" for i in range(4)]
     assert _messages(SqliteEventLogStorage(str(base)), "killed-run") == expected
     assert _messages(EngineCachingSqliteEventLogStorage(str(base)), "killed-run") == expected
+
+
+# --- kept connections: one per file and process, never across a fork, results exactly Dagster's -------
+
+
+def _entry(run_id: str, i: int, asset: str | None = None) -> EventLogEntry:
+    event = None
+    if asset is not None:
+        event = DagsterEvent(DagsterEventType.ASSET_MATERIALIZATION.value, "a_job",
+                             event_specific_data=StepMaterializationData(dg.AssetMaterialization(asset)))
+    return EventLogEntry(error_info=None, level=logging.INFO, user_message=f"event {i}", run_id=run_id,
+                         timestamp=1.0 + i, step_key="s" if event else None, job_name="a_job" if event else None,
+                         dagster_event=event)
+
+
+def _kept(storage: EngineCachingSqliteEventLogStorage, run_id: str) -> Any:
+    """The sqlite3 connection the storage keeps for the run's file (the one its next use gets)."""
+    with storage.run_connection(run_id) as conn:
+        return conn.connection.dbapi_connection
+
+
+def test_a_forked_child_never_uses_its_parents_connection_and_both_keep_writing(tmp_path):
+    storage = EngineCachingSqliteEventLogStorage(str(tmp_path))
+    storage.store_event(_entry("forked", 0))
+    parents = _kept(storage, "forked")
+    assert _kept(storage, "forked") is parents  # kept between uses
+    pid = os.fork()
+    if pid == 0:  # the child: must open its own connection, and its event must be stored
+        status = 1
+        try:
+            storage.store_event(_entry("forked", 1))
+            status = 0 if _kept(storage, "forked") is not parents else 2
+        finally:
+            os._exit(status)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    storage.store_event(_entry("forked", 2))  # the parent's connection still works after the child's writes
+    assert _kept(storage, "forked") is parents
+    assert _messages(storage, "forked") == ["event 0", "event 1", "event 2"]
+
+
+def test_wiping_closes_the_kept_connections_so_new_events_land_in_the_new_files(tmp_path):
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    storage = EngineCachingSqliteEventLogStorage(str(tmp_path))
+    storage.store_event(_entry("wiped", 0))
+    storage.wipe()
+    storage.store_event(_entry("wiped", 1))
+    assert _messages(SqliteEventLogStorage(str(tmp_path)), "wiped") == ["event 1"]
+
+
+def test_disposing_closes_the_kept_connections_and_folds_the_log_into_the_file(tmp_path):
+    storage = EngineCachingSqliteEventLogStorage(str(tmp_path))
+    storage.store_event(_entry("closed", 0))
+    assert len(storage._engines) >= 1
+    storage.dispose()
+    assert len(storage._engines) == 0
+    assert not (tmp_path / "closed.db-wal").exists()  # the last connection closed checkpoints the WAL
+
+
+OPERATIONS = st.lists(st.tuples(st.sampled_from(["log", "asset", "read", "latest"]),
+                                st.sampled_from(["run-a", "run-b", "run-c"]),
+                                st.sampled_from(["x", "y"]), st.integers(0, 5)), max_size=25)
+
+
+@pytest.fixture(scope="module")
+def storage_pair(tmp_path_factory):
+    """Ours and Dagster's, each on its own directory, shared by the examples (an index shard costs ~0.5 s
+    to build); every example writes its own runs and assets, the same to both."""
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    base = tmp_path_factory.mktemp("pair")
+    pair = [EngineCachingSqliteEventLogStorage(str(base / "ours")), SqliteEventLogStorage(str(base / "stock"))]
+    yield pair
+    for storage in pair:
+        storage.dispose()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(operations=OPERATIONS)
+def test_kept_connections_store_and_read_exactly_what_dagsters_own_storage_does(storage_pair, operations):
+    """Any interleaving of run events, asset events (also in the index shard) and reads gives the same
+    records, storage ids and cursors with kept connections as with Dagster's connection per use."""
+    example = uuid.uuid4().hex[:8]
+    results: list[list] = [[], []]
+    for i, (kind, run, asset, after) in enumerate(operations):
+        run_id, asset = f"{example}-{run}", f"{asset}_{example}"
+        for storage, seen in zip(storage_pair, results, strict=True):
+            if kind in ("log", "asset"):
+                storage.store_event(_entry(run_id, i, asset if kind == "asset" else None))
+            elif kind == "read":
+                cursor = EventLogCursor.from_storage_id(after).to_string() if after else None
+                got = storage.get_records_for_run(run_id, cursor=cursor)
+                seen.append((got.cursor, [(r.storage_id, r.event_log_entry) for r in got.records]))
+            else:
+                latest = storage.get_latest_materialization_events([dg.AssetKey(asset)])
+                seen.append({key: (e.run_id, e.user_message) if e else None for key, e in latest.items()})
+    for storage, seen in zip(storage_pair, results, strict=True):
+        seen.append(sorted(run for run in storage.get_all_run_ids() if run.startswith(example)))
+        seen.extend([(r.storage_id, r.event_log_entry) for run in ("run-a", "run-b", "run-c")
+                     for r in storage.get_records_for_run(f"{example}-{run}").records])
+    assert results[0] == results[1]
