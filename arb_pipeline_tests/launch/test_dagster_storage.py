@@ -1,5 +1,7 @@
 """The engine-caching SQLite instance storage: the project template uses it, it writes exactly the files
-`storage: sqlite` writes (so either reads the other's history), and it builds one engine per file."""
+`storage: sqlite` writes (so either reads the other's history), it builds one engine per file and keeps one
+connection per file and process, and that changes nothing Dagster's watchers, a killed writer or a forked
+child see."""
 
 import logging
 import os
