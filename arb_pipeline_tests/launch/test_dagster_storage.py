@@ -1,12 +1,26 @@
 """The engine-caching SQLite instance storage: the project template uses it, it writes exactly the files
-`storage: sqlite` writes (so either reads the other's history), and it builds one engine per file."""
+`storage: sqlite` writes (so either reads the other's history), it builds one engine per file and keeps one
+connection per file and process, and that changes nothing Dagster's watchers, a killed writer or a forked
+child see."""
 
+import logging
+import os
+import signal
+import subprocess
+import sys
+import uuid
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pytest
 import sqlalchemy as sa
 import yaml
+from dagster._core.events import DagsterEvent, DagsterEventType, StepMaterializationData
+from dagster._core.events.log import EventLogEntry
+from dagster._core.storage.event_log.base import EventLogCursor
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from arb_pipeline.launch import dagster_storage
 from arb_pipeline.launch.dagster_storage import (
@@ -15,6 +29,7 @@ from arb_pipeline.launch.dagster_storage import (
     EngineCachingSqliteStorage,
     _Engines,
 )
+from arb_pipeline_tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -215,3 +230,183 @@ def test_a_damaged_template_is_refused_naming_the_file(tmp_path):
         with storage.run_connection("run-b"):
             pass
     assert not (tmp_path / "run-b.db").exists()
+
+
+# --- another process's events: live watchers see them, a killed writer loses nothing -----------------
+
+WRITER = r"""
+import logging, os, signal, sys, time
+from dagster._core.events.log import EventLogEntry
+from arb_pipeline.launch.dagster_storage import EngineCachingSqliteEventLogStorage
+
+base_dir, run_id, handshake, count, end = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+
+def wait_for(name):
+    while not os.path.exists(os.path.join(handshake, name)):
+        time.sleep(0.01)
+
+storage = EngineCachingSqliteEventLogStorage(base_dir)
+for i in range(count):
+    wait_for(f"go-{i}")
+    storage.store_event(EventLogEntry(error_info=None, level=logging.INFO, user_message=f"event {i}",
+                                      run_id=run_id, timestamp=1.0 + i, step_key=None, job_name=None,
+                                      dagster_event=None))
+    open(os.path.join(handshake, f"stored-{i}"), "w").close()
+wait_for("end")
+if end == "kill":
+    os.kill(os.getpid(), signal.SIGKILL)
+storage.dispose()
+"""
+
+
+def _writer(tmp_path: Path, run_id: str, count: int, end: str) -> tuple[subprocess.Popen, Path, Path]:
+    base, handshake = tmp_path / "events", tmp_path / "handshake"
+    base.mkdir(exist_ok=True)
+    handshake.mkdir(exist_ok=True)
+    process = subprocess.Popen([sys.executable, "-c", WRITER, str(base), run_id, str(handshake), str(count), end],
+                               cwd=ROOT)
+    return process, base, handshake
+
+
+def _messages(storage, run_id: str) -> list[str]:
+    return [r.event_log_entry.user_message for r in storage.get_records_for_run(run_id).records]
+
+
+@pytest.mark.parametrize("reader", ["ours", "stock"])
+def test_a_watcher_sees_each_event_another_process_writes_while_that_process_still_runs(tmp_path, reader):
+    """Dagster's live run view (`watch`) fires on changes to the run's `.db` file; each event another
+    process commits must reach the watcher right away, not when that process closes its connection."""
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    process, base, handshake = _writer(tmp_path, "live-run", 3, "exit")
+    watching = (EngineCachingSqliteEventLogStorage if reader == "ours" else SqliteEventLogStorage)(str(base))
+    seen: list[str] = []
+    try:
+        watching.watch("live-run", None, lambda entry, _cursor: seen.append(entry.user_message))
+        for i in range(3):
+            (handshake / f"go-{i}").touch()
+            assert wait_until(lambda i=i: (handshake / f"stored-{i}").exists() or process.poll() is not None)
+            assert process.poll() is None, "the writer stopped early"
+            assert wait_until(lambda i=i: len(seen) > i), f"the watcher saw {seen} after event {i} was committed"
+        assert seen == ["event 0", "event 1", "event 2"]
+    finally:
+        for name in ("go-1", "go-2", "end"):  # let the writer finish whatever failed
+            (handshake / name).touch()
+        assert process.wait() == 0
+        watching.dispose()
+
+
+def test_a_killed_writer_loses_no_committed_event_and_stock_storage_reads_them(tmp_path):
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    process, base, handshake = _writer(tmp_path, "killed-run", 4, "kill")
+    for i in range(4):
+        (handshake / f"go-{i}").touch()
+    assert wait_until(lambda: (handshake / "stored-3").exists() or process.poll() is not None)
+    (handshake / "end").touch()
+    assert process.wait() == -signal.SIGKILL
+    expected = [f"event {i}" for i in range(4)]
+    assert _messages(SqliteEventLogStorage(str(base)), "killed-run") == expected
+    assert _messages(EngineCachingSqliteEventLogStorage(str(base)), "killed-run") == expected
+
+
+# --- kept connections: one per file and process, never across a fork, results exactly Dagster's -------
+
+
+def _entry(run_id: str, i: int, asset: str | None = None) -> EventLogEntry:
+    event = None
+    if asset is not None:
+        event = DagsterEvent(DagsterEventType.ASSET_MATERIALIZATION.value, "a_job",
+                             event_specific_data=StepMaterializationData(dg.AssetMaterialization(asset)))
+    return EventLogEntry(error_info=None, level=logging.INFO, user_message=f"event {i}", run_id=run_id,
+                         timestamp=1.0 + i, step_key="s" if event else None, job_name="a_job" if event else None,
+                         dagster_event=event)
+
+
+def _kept(storage: EngineCachingSqliteEventLogStorage, run_id: str) -> Any:
+    """The sqlite3 connection the storage keeps for the run's file (the one its next use gets)."""
+    with storage.run_connection(run_id) as conn:
+        return conn.connection.dbapi_connection
+
+
+def test_a_forked_child_never_uses_its_parents_connection_and_both_keep_writing(tmp_path):
+    storage = EngineCachingSqliteEventLogStorage(str(tmp_path))
+    storage.store_event(_entry("forked", 0))
+    parents = _kept(storage, "forked")
+    assert _kept(storage, "forked") is parents  # kept between uses
+    pid = os.fork()
+    if pid == 0:  # the child: must open its own connection, and its event must be stored
+        status = 1
+        try:
+            storage.store_event(_entry("forked", 1))
+            status = 0 if _kept(storage, "forked") is not parents else 2
+        finally:
+            os._exit(status)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    storage.store_event(_entry("forked", 2))  # the parent's connection still works after the child's writes
+    assert _kept(storage, "forked") is parents
+    assert _messages(storage, "forked") == ["event 0", "event 1", "event 2"]
+
+
+def test_wiping_closes_the_kept_connections_so_new_events_land_in_the_new_files(tmp_path):
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    storage = EngineCachingSqliteEventLogStorage(str(tmp_path))
+    storage.store_event(_entry("wiped", 0))
+    storage.wipe()
+    storage.store_event(_entry("wiped", 1))
+    assert _messages(SqliteEventLogStorage(str(tmp_path)), "wiped") == ["event 1"]
+
+
+def test_disposing_closes_the_kept_connections_and_folds_the_log_into_the_file(tmp_path):
+    storage = EngineCachingSqliteEventLogStorage(str(tmp_path))
+    storage.store_event(_entry("closed", 0))
+    assert len(storage._engines) >= 1
+    storage.dispose()
+    assert len(storage._engines) == 0
+    assert not (tmp_path / "closed.db-wal").exists()  # the last connection closed checkpoints the WAL
+
+
+OPERATIONS = st.lists(st.tuples(st.sampled_from(["log", "asset", "read", "latest"]),
+                                st.sampled_from(["run-a", "run-b", "run-c"]),
+                                st.sampled_from(["x", "y"]), st.integers(0, 5)), max_size=25)
+
+
+@pytest.fixture(scope="module")
+def storage_pair(tmp_path_factory):
+    """Ours and Dagster's, each on its own directory, shared by the examples (an index shard costs ~0.5 s
+    to build); every example writes its own runs and assets, the same to both."""
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    base = tmp_path_factory.mktemp("pair")
+    pair = [EngineCachingSqliteEventLogStorage(str(base / "ours")), SqliteEventLogStorage(str(base / "stock"))]
+    yield pair
+    for storage in pair:
+        storage.dispose()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(operations=OPERATIONS)
+def test_kept_connections_store_and_read_exactly_what_dagsters_own_storage_does(storage_pair, operations):
+    """Any interleaving of run events, asset events (also in the index shard) and reads gives the same
+    records, storage ids and cursors with kept connections as with Dagster's connection per use."""
+    example = uuid.uuid4().hex[:8]
+    results: list[list] = [[], []]
+    for i, (kind, run, asset, after) in enumerate(operations):
+        run_id, asset = f"{example}-{run}", f"{asset}_{example}"
+        for storage, seen in zip(storage_pair, results, strict=True):
+            if kind in ("log", "asset"):
+                storage.store_event(_entry(run_id, i, asset if kind == "asset" else None))
+            elif kind == "read":
+                cursor = EventLogCursor.from_storage_id(after).to_string() if after else None
+                got = storage.get_records_for_run(run_id, cursor=cursor)
+                seen.append((got.cursor, [(r.storage_id, r.event_log_entry) for r in got.records]))
+            else:
+                latest = storage.get_latest_materialization_events([dg.AssetKey(asset)])
+                seen.append({key: (e.run_id, e.user_message) if e else None for key, e in latest.items()})
+    for storage, seen in zip(storage_pair, results, strict=True):
+        seen.append(sorted(run for run in storage.get_all_run_ids() if run.startswith(example)))
+        seen.extend([(r.storage_id, r.event_log_entry) for run in ("run-a", "run-b", "run-c")
+                     for r in storage.get_records_for_run(f"{example}-{run}").records])
+    assert results[0] == results[1]
