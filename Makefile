@@ -44,6 +44,7 @@ bench: bootstrap
 	@$(UV) run --frozen python benchmarks/bench_resolve.py
 	@$(UV) run --frozen python benchmarks/bench_pipeline_latency.py 2>/dev/null
 	@$(UV) run --frozen python benchmarks/bench_api.py
+	@$(UV) run --frozen python benchmarks/bench_scan_cadence.py --duration 120 --warmup 45
 
 clean:
 	rm -rf .venv .pytest_cache .ruff_cache .hypothesis
