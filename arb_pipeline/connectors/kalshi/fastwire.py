@@ -436,7 +436,7 @@ def decode_events(data: bytes | str, *, keep_extra: frozenset[str] | None,
                 exchange_index or 0,
                 extra_of(raws),
             ))
-        milestones = list(map(_milestones(t), response.milestones or ()))
+        milestones = list(map(_milestones(t), _released(response.milestones) if response.milestones else ()))
     except (msgspec.MsgspecError, KalshiResponseError, ValueError, RecursionError) as exc:
         raise Declined(str(exc)) from None
     return events, milestones, cursor or ""
