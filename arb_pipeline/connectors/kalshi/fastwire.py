@@ -33,7 +33,6 @@ streamed path shares, `wire.Reader.strings`): at 5,000 games most of them are th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -414,10 +413,8 @@ def decode_events(data: bytes | str, *, keep_extra: frozenset[str] | None,
     new_event = _new_event
     try:
         response = decoder.decode(_utf8(data))
-        sent, cursor = _released(response.events), response.cursor
-        response.events = []  # `sent` holds the only reference: each event goes once it is converted
         events = []
-        for e in sent:
+        for e in response.events:
             (event_ticker, series_ticker, title, sub_title, mutually_exclusive, collateral_return_type, markets,
              metadata, fee_type_override, fee_multiplier_override, exchange_index, *raws) = event_fields(e)
             if not (event_ticker and series_ticker):  # `_Tables.ident`
@@ -436,21 +433,10 @@ def decode_events(data: bytes | str, *, keep_extra: frozenset[str] | None,
                 exchange_index or 0,
                 extra_of(raws),
             ))
-        milestones = list(map(_milestones(t), _released(response.milestones) if response.milestones else ()))
+        milestones = list(map(_milestones(t), response.milestones or ()))
     except (msgspec.MsgspecError, KalshiResponseError, ValueError, RecursionError) as exc:
         raise Declined(str(exc)) from None
-    return events, milestones, cursor or ""
-
-
-def _released(items: list[Any]) -> Iterator[Any]:
-    """`items` in order, each dropped from the list as it is handed out: its decoded struct (and the texts
-    and lists it alone holds) is freed as soon as the caller moves on, while its memory is still in the
-    cache, rather than all together at the end (a walk of ~350,000 objects at 5,000 games). `items` is
-    left empty."""
-    items.reverse()
-    pop = items.pop
-    while items:
-        yield pop()
+    return events, milestones, response.cursor or ""
 
 
 class _Pairs(dict[tuple[str, str], tuple[Decimal, Decimal]]):
@@ -498,9 +484,7 @@ def decode_orderbooks(data: bytes | str, *, strings: dict[str, str] | None = Non
     try:
         response = _ORDERBOOKS_DECODER.decode(_utf8(data))
         books: dict[str, OrderBookLevels] = {}
-        sent = _released(response.orderbooks)
-        del response
-        for item in sent:
+        for item in response.orderbooks:
             ticker, book = item_fields(item)
             if not ticker:  # `_Tables.ident`
                 raise Declined("empty identifier")
