@@ -30,7 +30,13 @@ def books_from_levels(records: Mapping[str, OrderBookLevels]) -> dict[str, Order
     with a price repeated on one side is left out, and so is every record when a side is not a tuple or
     any level fails `from_levels`' checks (exact Decimals, finite, 0 < price < 1, count >= 0): the caller
     builds what is missing with `from_levels`, which names the error."""
-    sides = list(chain.from_iterable(map(_SIDES, records.values())))  # yes, no of each record in turn
+    keys, values = list(records), list(records.values())
+    # the records in memory order (by id: the parser's order of creation), so the walks below read each
+    # record's levels, and the books come out, in turn; a caller's order (a set's: the scan's wanted
+    # tickers) scattered them (~10 % of this function at 5,000 games). The result keeps the caller's order.
+    walk = np.argsort(np.fromiter(map(id, values), dtype=np.int64, count=len(values)), kind="stable").tolist()
+    walked = list(map(values.__getitem__, walk))
+    sides = list(chain.from_iterable(map(_SIDES, walked)))  # yes, no of each record in turn
     if {tuple} != set(map(type, sides)) and sides:
         return {}
     rows = list(chain.from_iterable(sides))
@@ -75,15 +81,15 @@ def books_from_levels(records: Mapping[str, OrderBookLevels]) -> dict[str, Order
     best_f[filled] = asks_f[kept[starts[filled]]]
     best_f = best_f.tolist()
     bounds = bounds_at.tolist()
-    books: dict[str, OrderBook] = {}
-    for i, (key, levels) in enumerate(records.items()):
+    built: list[OrderBook | None] = [None] * len(values)  # by the record's place in `records`
+    for i, (at, levels) in enumerate(zip(walk, walked, strict=True)):
         if i in skip:
             continue
         yes_at, no_at, end = bounds[2 * i], bounds[2 * i + 1], bounds[2 * i + 2]
         # as `OrderBook._ordered`: asks increasing, in (0, 1), size > 0 by construction; YES asks: NO bids
-        books[key] = _new_book(levels.ticker, tuple(ordered[no_at:end]), tuple(ordered[yes_at:no_at]),
-                               best_f[2 * i + 1], best_f[2 * i])
-    return books
+        built[at] = _new_book(levels.ticker, tuple(ordered[no_at:end]), tuple(ordered[yes_at:no_at]),
+                              best_f[2 * i + 1], best_f[2 * i])
+    return {key: book for key, book in zip(keys, built, strict=True) if book is not None}
 
 
 # Built as `OrderBook._ordered` and `Level(...)` build them, by `unfrozen_twin`: plain slot stores, then the

@@ -264,17 +264,22 @@ _GOOD_COUNT = st.integers(0, 50).flatmap(lambda n: st.sampled_from([Decimal(n), 
 _GOOD_LEVELS = st.lists(st.tuples(_GOOD_PRICE, _GOOD_COUNT), max_size=8).map(tuple)
 
 
-@given(st.lists(st.tuples(_GOOD_LEVELS, _GOOD_LEVELS), min_size=1, max_size=12), st.booleans())
-def test_books_from_levels_on_valid_levels_builds_every_book_from_levels_builds(records, shared):
+@given(st.lists(st.tuples(_GOOD_LEVELS, _GOOD_LEVELS), min_size=1, max_size=12), st.booleans(), st.randoms())
+def test_books_from_levels_on_valid_levels_builds_every_book_from_levels_builds(records, shared, rnd):
     """The batch path itself (every level valid, so nothing falls back): zero counts, equal prices written
-    with other digits, repeated prices on one side, pairs shared or not. Each book is `from_levels`' own,
-    down to the digits and the float mirrors; a record with a repeated price is left out (`from_levels`
-    refuses it, or accepts it when the repeats count 0)."""
+    with other digits, repeated prices on one side, pairs shared or not, records given in any order (the
+    batch walks them in memory order). Each book is `from_levels`' own, down to the digits and the float
+    mirrors, under its own key and in the given order; a record with a repeated price is left out
+    (`from_levels` refuses it, or accepts it when the repeats count 0)."""
     from arb_pipeline.arb.book_batch import books_from_levels
 
     given_records = _shared(records) if shared else {
         f"KX-{i}": OrderBookLevels(f"KX-{i}", yes, no) for i, (yes, no) in enumerate(records)}
+    keys = list(given_records)
+    rnd.shuffle(keys)  # the given order is not the records' memory order
+    given_records = {key: given_records[key] for key in keys}
     books = books_from_levels(given_records)
+    assert list(books) == [key for key in given_records if key in books]
     expected = {key: _outcome(OrderBook.from_levels, levels) for key, levels in given_records.items()}
     assert books.keys() == {key for key, outcome in expected.items()
                             if isinstance(outcome, OrderBook)} - _with_repeated_price(given_records)

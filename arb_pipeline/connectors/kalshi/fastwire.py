@@ -480,10 +480,6 @@ def decode_orderbooks(data: bytes | str, *, strings: dict[str, str] | None = Non
     that: a bad level, a missing `orderbook_fp` or a repeated ticker is reported there)."""
     t = _Tables(strings)
     pair_of = _Pairs(t).__getitem__  # the same two texts: the same (valid) pair
-
-    def levels(sent: list[tuple[str, str]] | None) -> tuple[tuple[Decimal, Decimal], ...]:
-        return tuple(map(pair_of, sent)) if sent else ()
-
     share, new_book, item_fields, sides = t.share, _new_book, _BOOK_ITEM, _BOOK_SIDES
     try:
         response = _ORDERBOOKS_DECODER.decode(_utf8(data))
@@ -495,8 +491,9 @@ def decode_orderbooks(data: bytes | str, *, strings: dict[str, str] | None = Non
             ticker = share(ticker, ticker)
             if ticker in books:
                 raise Declined("repeated ticker")
-            yes, no = sides(book)
-            books[ticker] = new_book(ticker, levels(yes), levels(no))
+            yes, no = sides(book)  # each side's levels: absent, null or [] give ()
+            books[ticker] = new_book(ticker, tuple(map(pair_of, yes)) if yes else (),
+                                     tuple(map(pair_of, no)) if no else ())
     except (msgspec.MsgspecError, KalshiResponseError, ValueError, RecursionError) as exc:
         raise Declined(str(exc)) from None
     return books
