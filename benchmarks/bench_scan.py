@@ -11,8 +11,9 @@ as a user or a cron job runs it (interpreter start and imports included), timed 
   these files can cost in Python;
 * scan: `python -m arb_pipeline.cli scan --snapshot DIR --json` (parse, resolve, price, detect, print).
 
-Wall and CPU (user + system) time are the best of `--repeat` after one untimed warm-up run that leaves
-bytecode caches behind; peak RSS is the child's own `ru_maxrss` (os.wait4). On a shared machine the
+Floor and scan run alternately, `--repeat` pairs after one untimed warm-up of each that leaves bytecode
+caches behind, so each pair shares the same minutes; wall and CPU (user + system) time are the best of
+the pairs, and the CPU ratio of every pair is printed with their median; peak RSS is the child's own `ru_maxrss` (os.wait4). On a shared machine the
 CPU time is the steadier figure; the machine load (1-minute load average) is printed with the results.
 """
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -69,13 +71,6 @@ def run(argv: list[str]) -> tuple[float, float, float]:
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-def best(argv: list[str], repeat: int) -> tuple[float, float, float]:
-    """Best wall and best CPU time of `repeat` runs, and the largest peak RSS. On a shared machine the
-    CPU time (user + system of the child) moves far less with the load than the wall time."""
-    runs = [run(argv) for _ in range(repeat)]
-    return min(w for w, _, _ in runs), min(c for _, c, _ in runs), max(r for _, _, r in runs)
-
-
 def import_time(module: str, repeat: int) -> float:
     """Best `-X importtime` cumulative seconds of `import module` in a fresh process (bytecode cache
     allowed and warmed first, as an installed package has it)."""
@@ -112,13 +107,20 @@ def main() -> None:
         warm = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         for argv in (floor_argv, scan_argv):
             subprocess.run(argv, env=warm, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-        floor_s, floor_cpu, floor_rss = best(floor_argv, args.repeat)
-        scan_s, scan_cpu, scan_rss = best(scan_argv, args.repeat)
+        # floor and scan alternate, so each pair shares the same minutes (this machine's speed drifts by
+        # up to ~40 % within minutes; measured back to back as two blocks, the drift went into the ratio)
+        pairs = [(run(floor_argv), run(scan_argv)) for _ in range(args.repeat)]
+        floor_s, floor_cpu = min(f[0] for f, _ in pairs), min(f[1] for f, _ in pairs)
+        scan_s, scan_cpu = min(s[0] for _, s in pairs), min(s[1] for _, s in pairs)
+        floor_rss, scan_rss = max(f[2] for f, _ in pairs), max(s[2] for _, s in pairs)
+        pair_ratios = sorted(s[1] / f[1] for f, s in pairs)
         definitions_s = import_time("arb_pipeline.definitions", args.repeat)
         print(f"{'':24} {'wall s':>8} {'CPU s':>8} {'peak RSS MiB':>13}")
         print(f"{'json floor':24} {floor_s:>8.2f} {floor_cpu:>8.2f} {floor_rss:>13.0f}")
         print(f"{'scan --snapshot':24} {scan_s:>8.2f} {scan_cpu:>8.2f} {scan_rss:>13.0f}   x{scan_s / floor_s:.2f} the "
               f"floor in wall time, x{scan_cpu / floor_cpu:.2f} in CPU time (target <= 2.00); RSS target <= 150 MiB")
+        print(f"{'':24} CPU ratio of each interleaved pair: " + ", ".join(f"x{r:.2f}" for r in pair_ratios)
+              + f" (median x{statistics.median(pair_ratios):.2f})")
         print(f"{'import definitions':24} {definitions_s:>8.2f} {'':>8} {'':>13}   -X importtime total (target <= 1.50)")
         print(f"load average after the runs {os.getloadavg()[0]:.2f}")
 
