@@ -40,7 +40,7 @@ bench: bootstrap
 	@$(UV) run --frozen python benchmarks/make_snapshot.py --games 5000 --out $(BENCH_DIR)/snap5000 --reuse
 	@$(UV) run --frozen python benchmarks/bench_detect.py --snapshot $(BENCH_DIR)/snap10000
 	@$(UV) run --frozen python benchmarks/bench_import.py
-	@$(UV) run --frozen python benchmarks/bench_scan.py --dir $(BENCH_DIR)/snap5000
+	@$(UV) run --frozen python benchmarks/bench_scan.py --dir $(BENCH_DIR)/snap5000 --repeat 5
 	@$(UV) run --frozen python benchmarks/bench_resolve.py
 	@$(UV) run --frozen python benchmarks/bench_pipeline_latency.py 2>/dev/null
 	@$(UV) run --frozen python benchmarks/bench_api.py
