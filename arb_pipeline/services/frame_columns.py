@@ -43,7 +43,12 @@ def to_utc(column: pd.Series) -> pd.Series:
     quotes, a third of a 1,000-game capture step); anything else (naive, mixed) is parsed value by value."""
     if isinstance(column.dtype, pd.DatetimeTZDtype):
         return column.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
-    return pd.Series(pd.to_datetime(list(column), utc=True), dtype="datetime64[ns, UTC]")
+    return utc_column(column)
+
+
+def utc_column(values: Iterable[Any]) -> pd.Series:
+    """datetime64[ns, UTC] of `values`, parsed value by value (naive values are taken as UTC)."""
+    return pd.Series(pd.to_datetime(list(values), utc=True), dtype="datetime64[ns, UTC]")
 
 
 def _inferred(values: Sequence[Any], is_datetime: bool) -> pd.Series:

@@ -69,10 +69,6 @@ def utc(value: datetime | None) -> pd.Timestamp | None:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
-def _utc_column(values: Sequence[datetime | None]) -> pd.Series:
-    return pd.Series(pd.to_datetime(list(values), utc=True), dtype="datetime64[ns, UTC]")
-
-
 def _text(value: object) -> str | None:
     if value is None:
         return None
@@ -98,11 +94,8 @@ def _finish(rows: list[dict[str, Any]], model: type, datetime_columns: Iterable[
     frame = pd.DataFrame(rows)
     for column in datetime_columns:
         if column in frame:
-            frame[column] = _as_utc(frame[column])
+            frame[column] = frame_columns.to_utc(frame[column])
     return frame
-
-
-_as_utc = frame_columns.to_utc
 
 
 # --- ingest ------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from arb_pipeline.schemas import (
     ResolvedEventsFrame,
     SportsbookOddsFrame,
 )
-from arb_pipeline.services import frames
+from arb_pipeline.services import frame_columns, frames
 from arb_pipeline.services.execute import OrderOutcome
 from arb_pipeline.services.scan import SAMPLE_SNAPSHOT_DIR, ScanConfig, scan
 from arb_pipeline.settings import Settings
@@ -169,6 +169,6 @@ def test_a_frames_time_columns_are_the_same_utc_column_by_the_fast_path(values):
     """`_finish` converts a column pandas already made tz-aware as a whole; every other column is parsed
     value by value. Both give what parsing every value gave: the same instants, datetime64[ns, UTC]."""
     frame = frames._finish([{"at": v} for v in values], object, ("at",))
-    expected = frames._utc_column(values)
+    expected = frame_columns.utc_column(values)
     assert str(frame["at"].dtype) == "datetime64[ns, UTC]"
     pd.testing.assert_series_equal(frame["at"], expected, check_names=False)
